@@ -1,0 +1,1 @@
+BENCH_SRC := $(wildcard bench/*/*.c)

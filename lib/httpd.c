@@ -1,0 +1,610 @@
+/* httpd.c -- libmicrohttpd in external-epoll mode on a struct loop.
+ *
+ * Rules of libmicrohttpd that shape this file:
+ * - A response may only be queued from inside the access handler. So a
+ *   response made later is parked in the request, the connection resumed,
+ *   and queued by flush() on the next access-handler call.
+ * - An access-handler call that neither queues, consumes the body, nor
+ *   suspends is repeated at once: a request waiting on anything suspends.
+ * - Suspended connections must all be resumed before MHD_stop_daemon().
+ * - The URL handed to the access handler has its query cut off; the raw
+ *   request target only reaches the URI-log callback, which is where a
+ *   request begins here. */
+#include "httpd.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "listenfd.h"
+#include "log.h"
+#include "loop.h"
+#include "parse.h"
+#include "xalloc.h"
+
+struct route {
+    char *path;
+    size_t len;
+    bool prefix;
+    enum httpd_body body;
+    httpd_handler_fn *fn;
+    void *arg;
+};
+
+struct header {
+    char *name, *value;
+    struct header *next;
+};
+
+struct httpd {
+    struct loop *lp;
+    struct MHD_Daemon *d;
+    const char *name;
+    int listen_fd;
+    int port;
+    size_t max_body;
+    struct route *routes;
+    size_t nroutes;
+    struct httpd_req *live; /* every request not yet done */
+    bool resumed;           /* MHD_run() owed to a resumed connection */
+    int64_t next_run_ms;    /* when libmicrohttpd's next timeout is due */
+    unsigned active;
+};
+
+struct httpd_req {
+    struct httpd *h;
+    struct httpd_req *prev, *next;
+    struct MHD_Connection *conn;
+    char *target; /* raw request target; path and query point into it */
+    char *path, *query;
+    const char *method, *version;
+    const struct route *route;
+    double start;
+    char client[INET6_ADDRSTRLEN];
+    bool started, in_body, body_done, suspended, woken, queued;
+    struct buf body;
+    httpd_body_fn *body_fn;
+    void *body_arg;
+    httpd_done_fn *done_fn;
+    void *done_arg;
+    struct header *headers, **htail;
+    struct MHD_Response *resp;
+    int status;
+    httpd_read_fn *read_fn;
+    void *read_arg;
+};
+
+/* --- request objects ---------------------------------------------------- */
+
+static struct httpd_req *req_new(struct httpd *h, const char *target)
+{
+    struct httpd_req *req = xcalloc(1, sizeof *req);
+    req->h = h;
+    req->target = xstrdup(target);
+    req->path = req->target;
+    char *q = strchr(req->target, '?');
+    if (q) {
+        *q = '\0';
+        req->query = q + 1;
+    }
+    req->start = loop_now_s();
+    req->htail = &req->headers;
+    buf_init(&req->body, h->max_body);
+    req->next = h->live;
+    if (h->live)
+        h->live->prev = req;
+    h->live = req;
+    h->active++;
+    return req;
+}
+
+static void req_free(struct httpd_req *req)
+{
+    struct httpd *h = req->h;
+    if (req->prev)
+        req->prev->next = req->next;
+    else
+        h->live = req->next;
+    if (req->next)
+        req->next->prev = req->prev;
+    h->active--;
+    for (struct header *x = req->headers, *n; x; x = n) {
+        n = x->next;
+        free(x->name);
+        free(x->value);
+        free(x);
+    }
+    if (req->resp)
+        MHD_destroy_response(req->resp);
+    buf_cleanup(&req->body);
+    free(req->target);
+    free(req);
+}
+
+static void suspend(struct httpd_req *req)
+{
+    if (!req->suspended && req->conn) {
+        MHD_suspend_connection(req->conn);
+        req->suspended = true;
+    }
+}
+
+void httpd_wake(struct httpd_req *req)
+{
+    req->woken = true;
+    if (req->suspended) {
+        req->suspended = false;
+        req->h->resumed = true;
+        MHD_resume_connection(req->conn);
+    }
+}
+
+/* Queues a parked response if libmicrohttpd allows it now: before the
+ * body (an early answer, which ends reading) or after all of it, never in
+ * between; otherwise parks the connection until someone answers or wakes
+ * it. */
+static enum MHD_Result flush(struct httpd_req *req, bool waiting)
+{
+    bool can_queue = !req->in_body || req->body_done;
+    if (req->resp && !req->queued && can_queue) {
+        enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)req->status, req->resp);
+        MHD_destroy_response(req->resp);
+        req->resp = NULL;
+        req->queued = true;
+        return r;
+    }
+    if (waiting && !req->queued && !req->woken)
+        suspend(req);
+    return MHD_YES;
+}
+
+/* --- the access handler ------------------------------------------------- */
+
+static const struct route *find_route(const struct httpd *h, const char *path)
+{
+    for (size_t i = 0; i < h->nroutes; i++) {
+        const struct route *r = &h->routes[i];
+        if (r->prefix ? strncmp(path, r->path, r->len) == 0 : strcmp(path, r->path) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+static void note_client(struct httpd_req *req)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+                  req->client, sizeof req->client);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                  req->client, sizeof req->client);
+}
+
+static void begin(struct httpd_req *req)
+{
+    note_client(req);
+    req->route = find_route(req->h, req->path);
+    if (!req->route) {
+        httpd_respondf(req, 404, "no route for %s\n", req->path);
+        return;
+    }
+    if (req->route->body == HTTPD_BODY_STREAM) {
+        req->route->fn(req, req->route->arg);
+        return;
+    }
+    int64_t cl = httpd_req_content_length(req);
+    if (cl > (int64_t)req->h->max_body)
+        httpd_respondf(req, 413, "request body of %lld bytes is above the limit of %zu bytes\n",
+                       (long long)cl, req->h->max_body);
+}
+
+/* Returns true if the connection must wait for the consumer. */
+static bool feed(struct httpd_req *req, const char *data, size_t *size)
+{
+    if (!req->route) {
+        *size = 0;
+        return false;
+    }
+    if (req->route->body == HTTPD_BODY_BUFFER) {
+        if (req->resp || req->queued)
+            ; /* answered already: the rest of the body is moot */
+        else if (buf_append(&req->body, data, *size) < 0)
+            httpd_respondf(req, 413, "request body is above the limit of %zu bytes\n",
+                           req->h->max_body);
+        *size = 0;
+        return false;
+    }
+    size_t n = req->body_fn ? req->body_fn(req->body_arg, data, *size, false) : *size;
+    *size -= n;
+    return *size > 0;
+}
+
+static void finish_body(struct httpd_req *req)
+{
+    req->body_done = true;
+    if (!req->route)
+        return;
+    if (req->route->body == HTTPD_BODY_BUFFER) {
+        if (req->resp || req->queued)
+            return;
+        buf_cstr(&req->body);
+        req->route->fn(req, req->route->arg);
+    } else if (req->body_fn) {
+        req->body_fn(req->body_arg, NULL, 0, true);
+    }
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_data_size,
+                                 void **con_cls)
+{
+    struct httpd_req *req = *con_cls;
+    if (!req) {
+        req = req_new(cls, url);
+        *con_cls = req;
+    }
+    req->woken = false;
+    if (!req->started) {
+        req->started = true;
+        req->conn = conn;
+        req->method = method;
+        req->version = version;
+        begin(req);
+        enum MHD_Result r = flush(req, false);
+        req->in_body = true;
+        return r;
+    }
+    if (*upload_data_size)
+        return flush(req, feed(req, upload_data, upload_data_size));
+    if (!req->body_done)
+        finish_body(req);
+    return flush(req, true);
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)conn;
+    return req_new(cls, uri);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    struct httpd_req *req = *con_cls;
+    if (!req)
+        return;
+    *con_cls = NULL;
+    if (req->done_fn)
+        req->done_fn(req->done_arg, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    req_free(req);
+}
+
+/* Keeps the path as sent: proxies must pass it on unaltered, and handlers
+ * that need it decoded do so themselves. */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
+__attribute__((format(printf, 2, 0)))
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    const struct httpd *h = cls;
+    if (log_threshold < LOGL_DEBUG)
+        return;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    log_debug(h->name, "libmicrohttpd: %s", msg);
+}
+
+/* --- responses ---------------------------------------------------------- */
+
+void httpd_add_header(struct httpd_req *req, const char *name, const char *value)
+{
+    struct header *x = xmalloc(sizeof *x);
+    x->name = xstrdup(name);
+    x->value = xstrdup(value);
+    x->next = NULL;
+    *req->htail = x;
+    req->htail = &x->next;
+}
+
+static void park(struct httpd_req *req, int status, struct MHD_Response *resp)
+{
+    if (!resp) {
+        log_error(req->h->name, "cannot create response for %s", req->path);
+        resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        status = 500;
+    }
+    if (req->resp || req->queued) {
+        MHD_destroy_response(resp); /* a second answer loses */
+        return;
+    }
+    for (const struct header *x = req->headers; x; x = x->next)
+        if (MHD_add_response_header(resp, x->name, x->value) == MHD_NO)
+            log_warn(req->h->name, "dropped response header %s", x->name);
+    req->resp = resp;
+    req->status = status;
+    httpd_wake(req);
+}
+
+bool httpd_responded(const struct httpd_req *req)
+{
+    return req->resp || req->queued;
+}
+
+void httpd_respond(struct httpd_req *req, int status, const void *body, size_t len)
+{
+    park(req, status,
+         MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY));
+}
+
+void httpd_respondf(struct httpd_req *req, int status, const char *fmt, ...)
+{
+    char *text = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&text, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        httpd_respond(req, status, "", 0);
+        return;
+    }
+    park(req, status, MHD_create_response_from_buffer((size_t)n, text, MHD_RESPMEM_MUST_FREE));
+}
+
+static ssize_t mhd_reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+    (void)pos;
+    struct httpd_req *req = cls;
+    req->woken = false;
+    ssize_t n = req->read_fn(req->read_arg, out, max);
+    if (n == HTTPD_READ_EOF)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (n < 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (n == 0 && !req->woken)
+        suspend(req);
+    return n;
+}
+
+void httpd_respond_stream(struct httpd_req *req, int status, int64_t size,
+                          httpd_read_fn *fn, void *arg)
+{
+    req->read_fn = fn;
+    req->read_arg = arg;
+    uint64_t total = size < 0 ? MHD_SIZE_UNKNOWN : (uint64_t)size;
+    park(req, status, MHD_create_response_from_callback(total, 64 * 1024, mhd_reader, req, NULL));
+}
+
+void httpd_respond_fd(struct httpd_req *req, int status, int fd, int64_t size)
+{
+    struct MHD_Response *resp = MHD_create_response_from_fd64((uint64_t)size, fd);
+    if (!resp)
+        close(fd);
+    park(req, status, resp);
+}
+
+/* --- accessors ---------------------------------------------------------- */
+
+const char *httpd_req_method(const struct httpd_req *req) { return req->method; }
+const char *httpd_req_path(const struct httpd_req *req) { return req->path; }
+const char *httpd_req_query(const struct httpd_req *req) { return req->query; }
+const char *httpd_req_version(const struct httpd_req *req) { return req->version; }
+const char *httpd_req_client(const struct httpd_req *req) { return req->client; }
+double httpd_req_start_s(const struct httpd_req *req) { return req->start; }
+
+const char *httpd_req_header(const struct httpd_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+struct header_walk {
+    bool (*fn)(void *arg, const char *name, const char *value);
+    void *arg;
+};
+
+static enum MHD_Result walk_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    const struct header_walk *w = cls;
+    return w->fn(w->arg, key, value ? value : "") ? MHD_YES : MHD_NO;
+}
+
+void httpd_req_headers(const struct httpd_req *req,
+                       bool (*fn)(void *arg, const char *name, const char *value), void *arg)
+{
+    struct header_walk w = { fn, arg };
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, walk_header, &w);
+}
+
+int64_t httpd_req_content_length(const struct httpd_req *req)
+{
+    const char *v = httpd_req_header(req, "Content-Length");
+    int64_t n;
+    if (!v || parse_int64(v, &n) < 0 || n < 0)
+        return -1;
+    return n;
+}
+
+const char *httpd_req_body(const struct httpd_req *req, size_t *len)
+{
+    *len = req->body.len;
+    return req->body.len ? buf_peek(&req->body) : "";
+}
+
+void httpd_req_on_body(struct httpd_req *req, httpd_body_fn *fn, void *arg)
+{
+    req->body_fn = fn;
+    req->body_arg = arg;
+}
+
+void httpd_req_on_done(struct httpd_req *req, httpd_done_fn *fn, void *arg)
+{
+    req->done_fn = fn;
+    req->done_arg = arg;
+}
+
+/* --- the server --------------------------------------------------------- */
+
+static void on_mhd_ready(struct loop *lp, int fd, unsigned events, void *arg)
+{
+    (void)lp;
+    (void)fd;
+    (void)events;
+    struct httpd *h = arg;
+    MHD_run(h->d);
+}
+
+/* Runs before every wait of the loop. libmicrohttpd processes resumed
+ * connections and its own timeouts only inside MHD_run(), and neither
+ * makes its epoll descriptor readable here, so we call it when a
+ * connection was resumed or its timeout has come. */
+static int64_t mhd_prepare(struct loop *lp, void *arg)
+{
+    (void)lp;
+    struct httpd *h = arg;
+    if (!h->d)
+        return -1;
+    if (h->resumed || (h->next_run_ms >= 0 && loop_now_ms() >= h->next_run_ms)) {
+        h->resumed = false;
+        MHD_run(h->d);
+    }
+    MHD_UNSIGNED_LONG_LONG ms;
+    if (h->resumed)
+        return 0;
+    if (MHD_get_timeout(h->d, &ms) != MHD_YES) {
+        h->next_run_ms = -1;
+        return -1;
+    }
+    h->next_run_ms = loop_now_ms() + (int64_t)ms;
+    return (int64_t)ms;
+}
+
+static unsigned default_max_conns(void)
+{
+    long n = sysconf(_SC_OPEN_MAX);
+    /* Each proxied request may hold a second socket upstream. */
+    return n > 256 ? (unsigned)(n - 128) / 2 : 64;
+}
+
+static struct MHD_Daemon *start_mhd(struct httpd *h, const struct httpd_opts *o)
+{
+    unsigned timeout_s = (unsigned)((o->idle_timeout_ms + 999) / 1000);
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, on_access, h,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->listen_fd,
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, o->max_conns ? o->max_conns : default_max_conns(),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, h,
+        MHD_OPTION_END);
+}
+
+static int bound_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+        return -1;
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+struct httpd *httpd_start(struct loop *lp, const struct httpd_opts *o, char *err, size_t errlen)
+{
+    struct httpd *h = xcalloc(1, sizeof *h);
+    h->lp = lp;
+    h->name = o->name ? o->name : "http";
+    h->next_run_ms = -1;
+    h->max_body = o->max_body;
+    h->listen_fd = o->listen_fd >= 0 ? o->listen_fd : listenfd_bind(o->addr, o->port, err, errlen);
+    if (h->listen_fd < 0)
+        goto fail;
+    h->port = bound_port(h->listen_fd);
+    h->d = start_mhd(h, o);
+    if (!h->d) {
+        snprintf(err, errlen, "cannot start the HTTP server on port %d", h->port);
+        goto fail;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
+    if (!di || loop_watch(lp, di->epoll_fd, LOOP_READ, on_mhd_ready, h) < 0) {
+        snprintf(err, errlen, "cannot watch the HTTP server's epoll descriptor");
+        goto fail;
+    }
+    loop_add_prepare(lp, mhd_prepare, h);
+    return h;
+fail:
+    if (h->d)
+        MHD_stop_daemon(h->d);
+    if (h->listen_fd >= 0)
+        close(h->listen_fd);
+    free(h);
+    return NULL;
+}
+
+void httpd_quiesce(struct httpd *h)
+{
+    if (h->d)
+        MHD_quiesce_daemon(h->d); /* we still own and close the socket */
+}
+
+void httpd_stop(struct httpd *h)
+{
+    if (!h)
+        return;
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
+    if (di)
+        loop_unwatch(h->lp, di->epoll_fd);
+    loop_remove_prepare(h->lp, mhd_prepare, h);
+    for (struct httpd_req *req = h->live; req; req = req->next)
+        if (req->suspended) {
+            req->suspended = false;
+            MHD_resume_connection(req->conn);
+        }
+    MHD_stop_daemon(h->d);
+    h->d = NULL;
+    close(h->listen_fd);
+    for (size_t i = 0; i < h->nroutes; i++)
+        free(h->routes[i].path);
+    free(h->routes);
+    free(h);
+}
+
+int httpd_port(const struct httpd *h) { return h->port; }
+unsigned httpd_active(const struct httpd *h) { return h->active; }
+
+void httpd_route(struct httpd *h, const char *path, enum httpd_body body,
+                 httpd_handler_fn *fn, void *arg)
+{
+    h->routes = xrealloc(h->routes, (h->nroutes + 1) * sizeof *h->routes);
+    struct route *r = &h->routes[h->nroutes++];
+    size_t len = strlen(path);
+    r->prefix = len && path[len - 1] == '*';
+    r->path = xstrndup(path, r->prefix ? len - 1 : len);
+    r->len = strlen(r->path);
+    r->body = body;
+    r->fn = fn;
+    r->arg = arg;
+}

@@ -1,0 +1,55 @@
+/* listenfd.c -- inherited and freshly bound listening sockets. */
+#include "listenfd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "parse.h"
+
+int listenfd_take(void)
+{
+    const char *fds = getenv("LISTEN_FDS");
+    const char *pid = getenv("LISTEN_PID");
+    int64_t n, p;
+    if (!fds || parse_int64(fds, &n) < 0 || n < 1)
+        return -1;
+    if (pid && (parse_int64(pid, &p) < 0 || p != getpid()))
+        return -1;
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDNAMES");
+    if (fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
+        return -1;
+    return 3;
+}
+
+int listenfd_bind(const char *addr, int port, char *err, unsigned long errlen)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    sa.sin_addr.s_addr = htonl(INADDR_ANY);
+    if (addr && *addr && inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+        snprintf(err, errlen, "bad listen address %s", addr);
+        return -1;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 4096) < 0) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", addr && *addr ? addr : "0.0.0.0",
+                 port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}

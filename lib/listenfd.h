@@ -1,0 +1,19 @@
+/* listenfd.h -- a listening socket handed down by a parent.
+ *
+ * systemd's socket-activation protocol: LISTEN_FDS=1 (and LISTEN_PID, when
+ * set, equal to our pid) means fd 3 is a bound, listening socket. A parent
+ * that binds first and spawns second has no port race. We accept an unset
+ * LISTEN_PID because a parent using posix_spawn cannot know the pid. */
+#ifndef LISTENFD_H
+#define LISTENFD_H
+
+/* Returns the inherited socket (marked close-on-exec, and the variables
+ * removed from the environment so our own children do not claim it), or
+ * -1 if there is none. */
+int listenfd_take(void);
+
+/* Binds and listens on addr:port (addr NULL: all interfaces; port 0: any).
+ * Returns the socket, or -1 with a message in err. */
+int listenfd_bind(const char *addr, int port, char *err, unsigned long errlen);
+
+#endif

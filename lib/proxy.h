@@ -1,0 +1,52 @@
+/* proxy.h -- the reverse-proxy engine: libcurl's multi interface driven by
+ * a struct loop, fed by suspended libmicrohttpd connections.
+ *
+ * DESIGN: no thread waits on an upstream. A proxied request's body flows
+ * client -> buffer -> libcurl's read callback, its response upstream ->
+ * buffer -> libmicrohttpd's reader; each buffer is bounded, and a full one
+ * pauses the side that fills it (libcurl pause, or a suspended client
+ * connection), so a body of any size passes through in bounded memory.
+ * Keep-alive connections to upstreams are pooled by the multi handle. */
+#ifndef PROXY_H
+#define PROXY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct loop;
+struct proxy;
+struct httpd_req;
+
+struct proxy_call {
+    const char *url;            /* full upstream URL, path and query included */
+    int64_t timeout_ms;         /* whole exchange; 0: none */
+    int64_t connect_timeout_ms; /* 0: libcurl's default */
+    /* With buffered_body, the request's whole body (an HTTPD_BODY_BUFFER
+     * route) is sent with a Content-Length instead of streamed. */
+    bool buffered_body;
+    /* Extra request headers as "Name: value", NULL-terminated; may be NULL. */
+    const char *const *headers;
+    /* Called just before the response is queued: add headers to `req` for
+     * the client. `internal` is true when the status is ours (502 upstream
+     * unreachable, 504 timeout), not the upstream's. May be NULL. */
+    void (*on_response)(void *arg, struct httpd_req *req, int status, bool internal);
+    /* Called once when the client request is over; status is what the
+     * client was sent (0 if it left before an answer). May be NULL. */
+    void (*on_done)(void *arg, int status);
+    void *arg;
+};
+
+struct proxy *proxy_new(struct loop *lp);
+/* Aborts calls in flight and frees the engine. */
+void proxy_free(struct proxy *px);
+
+/* Forwards req (from an HTTPD_BODY_STREAM route, or a buffered one with
+ * call->buffered_body) upstream and streams the
+ * answer back. Strings in `call` are copied. The proxy takes over req's
+ * body sink and done callback. Returns 0, or -1 after answering 500. */
+int proxy_forward(struct proxy *px, struct httpd_req *req, const struct proxy_call *call);
+
+/* Calls in flight. */
+unsigned proxy_active(const struct proxy *px);
+
+#endif
