@@ -24,7 +24,7 @@ PKGS := libmicrohttpd libcurl jansson libconfig
 CFLAGS  += -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SANFLAGS) -Ilib \
            $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 LDFLAGS += $(SANFLAGS)
-LIBS    := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+LIBS     = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
 include lib/sources.mk
 include watchdog/sources.mk
@@ -33,61 +33,85 @@ include bench/sources.mk
 
 LIB_OBJ := $(LIB_SRC:%.c=$(OBJ)/%.o)
 WD_OBJ  := $(WD_SRC:%.c=$(OBJ)/%.o)
+# Everything of the watchdog but main(), so unit tests can link it.
+WD_LIB_OBJ := $(filter-out $(OBJ)/watchdog/main.o,$(WD_OBJ))
+
+# V=1 shows the full commands.
+V ?= 0
+ifeq ($(V),1)
+  Q :=
+else
+  Q := @
+endif
 
 DAEMONS := $(BIN)/faasbus-watchdog $(BIN)/fwatchdog
 FIXTURES := $(FIXTURE_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test test-unit test-system bench lint run install clean
+.PHONY: all deps test test-unit test-system tests bench lint run install clean
 all: $(DAEMONS) $(FIXTURES)
+tests: all $(UNIT_BINS)
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@[ "$(V)" = 1 ] || echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libcommon.a: $(LIB_OBJ)
-	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
-$(BIN)/faasbus-watchdog: $(WD_OBJ) $(BUILD)/libcommon.a
+$(BUILD)/libwatchdog.a: $(WD_LIB_OBJ)
+	$(Q)$(AR) rcs $@ $^
+
+define link
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	@[ "$(V)" = 1 ] || echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(1)
+endef
+
+$(BIN)/faasbus-watchdog: $(OBJ)/watchdog/main.o $(BUILD)/libwatchdog.a $(BUILD)/libcommon.a
+	$(call link)
 
 $(BIN)/fwatchdog: $(BIN)/faasbus-watchdog
-	ln -sf faasbus-watchdog $@
+	$(Q)ln -sf faasbus-watchdog $@
 
 $(BUILD)/fixtures/%: $(OBJ)/tests/fixtures/%.o $(BUILD)/libcommon.a
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(call link)
 
-$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(BUILD)/libcommon.a
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(BUILD)/libwatchdog.a $(BUILD)/libcommon.a
+	$(call link,$(shell pkg-config --libs cmocka))
 
 $(BUILD)/bench/%: $(OBJ)/bench/%.o $(BUILD)/libcommon.a
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(call link)
 
 deps:
 	./scripts/deps.sh
 
-test: all $(UNIT_BINS)
+# test, run and bench first make sure the packages are there, then build in
+# a fresh make (so pkg-config sees what deps just installed).
+test:
+	./scripts/deps.sh
+	$(MAKE) tests
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) ./tests/run
 
-test-unit: all $(UNIT_BINS)
+test-unit: tests
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) ./tests/run unit
 
 test-system: all
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) ./tests/run system
 
-bench: all $(BENCH_BINS)
+bench:
+	./scripts/deps.sh
+	$(MAKE) all $(BENCH_BINS)
 	BUILD=$(BUILD) ./bench/run
 
 lint:
 	./scripts/lint.sh
 
-run: all
+run:
+	./scripts/deps.sh
+	$(MAKE) all
 	BUILD=$(BUILD) ./scripts/run.sh
 
 install: all

@@ -351,7 +351,7 @@ bool httpd_responded(const struct httpd_req *req)
 void httpd_respond(struct httpd_req *req, int status, const void *body, size_t len)
 {
     park(req, status,
-         MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY));
+         MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY));
 }
 
 void httpd_respondf(struct httpd_req *req, int status, const char *fmt, ...)
@@ -523,13 +523,16 @@ static struct MHD_Daemon *start_mhd(struct httpd *h, const struct httpd_opts *o)
 
 static int bound_port(int fd)
 {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in;
+        struct sockaddr_in6 in6;
+    } u;
+    memset(&u, 0, sizeof u);
+    socklen_t len = sizeof u;
+    if (getsockname(fd, &u.sa, &len) < 0)
         return -1;
-    if (ss.ss_family == AF_INET6)
-        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    return ntohs(u.sa.sa_family == AF_INET6 ? u.in6.sin6_port : u.in.sin_port);
 }
 
 struct httpd *httpd_start(struct loop *lp, const struct httpd_opts *o, char *err, size_t errlen)

@@ -157,7 +157,7 @@ struct loop_timer *loop_timer_add(struct loop *lp, int64_t ms, loop_timer_fn *fn
     t->arg = arg;
     if (lp->nheap == lp->capheap) {
         lp->capheap = lp->capheap ? lp->capheap * 2 : 16;
-        lp->heap = xrealloc(lp->heap, lp->capheap * sizeof *lp->heap);
+        lp->heap = xrealloc(lp->heap, lp->capheap * sizeof(struct loop_timer *));
     }
     heap_set(lp, lp->nheap++, t);
     heap_up(lp, t->slot);

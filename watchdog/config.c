@@ -12,7 +12,7 @@
 
 static const struct cfg_option options[] = {
     { "fprocess", "fprocess,function_process", CFG_STRING, OPT(fprocess), NULL, 0, 0, NULL,
-      "the function's command line, split on spaces (use `sh -c ...` for a shell)" },
+      "the function's command, split into words as a shell would (no shell runs: use sh -c for one)" },
     { "mode", NULL, CFG_ENUM, OPT(mode_name), "classic", 0, 0,
       "classic|serializing|streaming|http|static", "how requests reach the function" },
     { "port", NULL, CFG_INT, OPT(port), "8080", 0, 65535, NULL,

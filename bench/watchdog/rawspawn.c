@@ -1,0 +1,262 @@
+/* rawspawn.c -- the ceiling for the watchdog's fork modes.
+ *
+ * Spawns `cat` through pipes as fast as this machine allows, keeping a
+ * fixed number of processes in flight from one thread, with the same cost
+ * model as the watchdog's process.c: posix_spawnp (vfork) with a new
+ * process group, an emptied signal mask and default dispositions, O_CLOEXEC
+ * pipes for stdin and stdout (stderr joined to stdout), a pidfd to see the
+ * exit, and waitpid to reap. Each process gets a small body on stdin, its
+ * output is read to EOF, and it is reaped; the latency of one call runs
+ * from just before posix_spawnp to the reap.
+ *
+ * Usage: rawspawn [SECONDS [INFLIGHT [COMMAND]]]   (defaults 5, 16, cat)
+ * Prints one line: rate=<spawns/s> p50_ms=<> p99_ms=<> n=<> errors=<>
+ * Exits non-zero if a spawn fails or the output differs from the body. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define MAX_INFLIGHT 256
+static const char BODY[] = "hello";
+
+struct slot {
+    bool busy;
+    pid_t pid;
+    int out_fd; /* -1 once EOF was read */
+    int pidfd;  /* -1 once the exit was seen (or no pidfd support) */
+    double start;
+    size_t got;
+    char out[64];
+};
+
+struct samples {
+    double *v;
+    size_t n, cap;
+};
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void samples_add(struct samples *s, double v)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 4096;
+        double *nv = realloc(s->v, cap * sizeof *nv);
+        if (!nv) {
+            perror("realloc");
+            exit(2);
+        }
+        s->v = nv;
+        s->cap = cap;
+    }
+    s->v[s->n++] = v;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double percentile(const struct samples *s, double p)
+{
+    if (s->n == 0)
+        return 0;
+    size_t i = (size_t)(p * (double)(s->n - 1) + 0.5);
+    return s->v[i < s->n ? i : s->n - 1];
+}
+
+static void set_attrs(posix_spawnattr_t *attr)
+{
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigfillset(&defaults);
+    sigdelset(&defaults, SIGKILL);
+    sigdelset(&defaults, SIGSTOP);
+    posix_spawnattr_init(attr);
+    posix_spawnattr_setpgroup(attr, 0);
+    posix_spawnattr_setsigmask(attr, &none);
+    posix_spawnattr_setsigdefault(attr, &defaults);
+    posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                       POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_USEVFORK);
+}
+
+/* Starts one process in slot s: spawn, write the body, close its stdin. */
+static int start(struct slot *s, char *const argv[])
+{
+    int in[2], out[2];
+    memset(s, 0, sizeof *s);
+    s->out_fd = s->pidfd = -1;
+    s->start = now_ms();
+    if (pipe2(in, O_CLOEXEC) < 0)
+        return -1;
+    if (pipe2(out, O_CLOEXEC) < 0) {
+        close(in[0]);
+        close(in[1]);
+        return -1;
+    }
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_t fa;
+    set_attrs(&attr);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 2);
+    int rc = posix_spawnp(&s->pid, argv[0], &fa, &attr, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    close(in[0]);
+    close(out[1]);
+    if (rc != 0) {
+        fprintf(stderr, "rawspawn: cannot start %s: %s\n", argv[0], strerror(rc));
+        close(in[1]);
+        close(out[0]);
+        return -1;
+    }
+    s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
+    s->out_fd = out[0];
+    fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
+    fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
+    /* The body is far smaller than a pipe's buffer: one write suffices. */
+    if (write(in[1], BODY, sizeof BODY - 1) != (ssize_t)(sizeof BODY - 1))
+        fprintf(stderr, "rawspawn: short write to stdin\n");
+    close(in[1]);
+    s->busy = true;
+    return 0;
+}
+
+/* Reaps a slot whose output ended and whose exit was seen. Returns 0 if
+ * the process exited 0 and echoed the body. */
+static int finish(struct slot *s, struct samples *lat)
+{
+    int status = 0;
+    pid_t r;
+    while ((r = waitpid(s->pid, &status, 0)) < 0 && errno == EINTR)
+        ;
+    s->busy = false;
+    samples_add(lat, now_ms() - s->start);
+    if (r != s->pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return -1;
+    if (s->got != sizeof BODY - 1 || memcmp(s->out, BODY, s->got) != 0)
+        return -1;
+    return 0;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: rawspawn [SECONDS [INFLIGHT [COMMAND]]]\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    double secs = 5;
+    int inflight = 16;
+    char *cmd_argv[2] = { NULL, NULL };
+    char cat[] = "cat";
+    cmd_argv[0] = cat;
+    if (argc > 4)
+        usage();
+    if (argc > 1 && (secs = atof(argv[1])) <= 0)
+        usage();
+    if (argc > 2 && ((inflight = atoi(argv[2])) < 1 || inflight > MAX_INFLIGHT))
+        usage();
+    if (argc > 3)
+        cmd_argv[0] = argv[3];
+    signal(SIGPIPE, SIG_IGN);
+
+    static struct slot slots[MAX_INFLIGHT];
+    struct pollfd pfd[2 * MAX_INFLIGHT];
+    int who[2 * MAX_INFLIGHT];
+    struct samples lat = { 0 };
+    unsigned long errors = 0;
+    int running = 0;
+    double t0 = now_ms(), deadline = t0 + secs * 1e3, t_end = t0;
+
+    for (;;) {
+        bool more = now_ms() < deadline;
+        if (more) {
+            for (int i = 0; i < inflight; i++) {
+                if (slots[i].busy)
+                    continue;
+                if (start(&slots[i], cmd_argv) < 0) {
+                    perror("rawspawn: spawn");
+                    return 1;
+                }
+                running++;
+            }
+        }
+        if (running == 0)
+            break;
+        nfds_t n = 0;
+        for (int i = 0; i < inflight; i++) {
+            if (!slots[i].busy)
+                continue;
+            if (slots[i].out_fd >= 0) {
+                pfd[n] = (struct pollfd){ .fd = slots[i].out_fd, .events = POLLIN };
+                who[n++] = i;
+            }
+            if (slots[i].pidfd >= 0) {
+                pfd[n] = (struct pollfd){ .fd = slots[i].pidfd, .events = POLLIN };
+                who[n++] = i;
+            }
+        }
+        if (poll(pfd, n, 1000) < 0) {
+            if (errno == EINTR)
+                continue;
+            perror("rawspawn: poll");
+            return 1;
+        }
+        for (nfds_t k = 0; k < n; k++) {
+            if (!pfd[k].revents)
+                continue;
+            struct slot *s = &slots[who[k]];
+            if (pfd[k].fd == s->out_fd) {
+                char buf[4096];
+                ssize_t r = read(s->out_fd, buf, sizeof buf);
+                if (r > 0) {
+                    size_t room = sizeof s->out - s->got;
+                    size_t take = (size_t)r < room ? (size_t)r : room;
+                    memcpy(s->out + s->got, buf, take);
+                    s->got += (size_t)r; /* counts all, so extra output shows */
+                } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+                    close(s->out_fd);
+                    s->out_fd = -1;
+                }
+            } else if (pfd[k].fd == s->pidfd) {
+                close(s->pidfd);
+                s->pidfd = -1;
+            }
+            if (s->busy && s->out_fd < 0 && s->pidfd < 0) {
+                if (finish(s, &lat) < 0)
+                    errors++;
+                running--;
+                t_end = now_ms();
+            }
+        }
+    }
+
+    double elapsed = (t_end - t0) / 1e3;
+    qsort(lat.v, lat.n, sizeof *lat.v, cmp_double);
+    printf("rate=%.1f p50_ms=%.2f p99_ms=%.2f n=%zu errors=%lu\n",
+           elapsed > 0 ? (double)lat.n / elapsed : 0.0, percentile(&lat, 0.50),
+           percentile(&lat, 0.99), lat.n, errors);
+    free(lat.v);
+    return errors ? 1 : 0;
+}
