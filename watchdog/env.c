@@ -39,6 +39,8 @@ void wd_canonical_header(const char *name, char *out, unsigned long outlen)
 {
     bool upper = true;
     size_t i = 0;
+    if (outlen == 0)
+        return;
     for (; name[i] && i + 1 < outlen; i++) {
         unsigned char c = (unsigned char)name[i];
         out[i] = (char)(upper ? toupper(c) : tolower(c));

@@ -410,7 +410,8 @@ static void start(struct wd *wd, struct httpd_req *req, int64_t body_len)
     char **env = wd_env_build(wd->base_env, req, body_len);
     char err[256];
     log_info("proc", "Forking fprocess.");
-    int rc = wd_proc_spawn(&c->proc, wd->argv, env, stderr_handling(wd), err, sizeof err);
+    int rc = wd_proc_spawn(&c->proc, wd->program, wd->argv, env, stderr_handling(wd), err,
+                           sizeof err);
     wd_env_free(env);
     httpd_req_on_done(req, on_request_done, c);
     if (rc < 0) {
@@ -445,6 +446,10 @@ int wd_fork_init(struct wd *wd, char *err, size_t errlen)
                               "(empty, or an unclosed quote)", wd->cfg.fprocess);
         return -1;
     }
+    wd->program = wd_find_program(wd->argv[0]);
+    if (!wd->program)
+        log_warn("proc", "fprocess: %s is not an executable on PATH; requests will fail",
+                 wd->argv[0]);
     if (wd->cfg.mode == WD_STREAMING)
         httpd_route(wd->http, "*", HTTPD_BODY_STREAM, on_streamed, wd);
     else

@@ -107,7 +107,7 @@ static void start_upstream(struct loop *lp, void *arg)
     struct wd_upstream *up = arg;
     up->timer = NULL;
     char err[256];
-    if (wd_proc_spawn(&up->proc, up->wd->argv, up->wd->base_env, WD_STDERR_PIPE, err,
+    if (wd_proc_spawn(&up->proc, NULL, up->wd->argv, up->wd->base_env, WD_STDERR_PIPE, err,
                       sizeof err) < 0) {
         log_error("upstream", "%s; retrying in %lldms", err, (long long)up->backoff_ms);
         up->timer = loop_timer_add(lp, up->backoff_ms, start_upstream, up);

@@ -236,6 +236,7 @@ static void cleanup(struct wd *wd)
     httpd_stop(wd->http);
     httpd_stop(wd->metrics_http);
     wd_argv_free(wd->argv);
+    free(wd->program);
     metrics_free(wd->metrics);
     loop_free(wd->lp);
     free(wd->dead_groups);

@@ -9,9 +9,11 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -135,8 +137,35 @@ static void set_files(posix_spawn_file_actions_t *fa, const int in[2], const int
         posix_spawn_file_actions_adddup2(fa, errp[1], 2);
 }
 
-int wd_proc_spawn(struct wd_proc *p, char *const argv[], char *const envp[],
-                  enum wd_stderr how, char *err, size_t errlen)
+/* Like execvp: a regular file we may execute (a directory is skipped). */
+static bool executable(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+char *wd_find_program(const char *argv0)
+{
+    if (!*argv0)
+        return NULL;
+    if (strchr(argv0, '/'))
+        return executable(argv0) ? xstrdup(argv0) : NULL;
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        size_t len = strcspn(path, ":");
+        char *candidate = xasprintf("%.*s/%s", (int)(len ? len : 1), len ? path : ".", argv0);
+        if (executable(candidate))
+            return candidate;
+        free(candidate);
+        path += len + (path[len] == ':');
+    }
+    return NULL;
+}
+
+int wd_proc_spawn(struct wd_proc *p, const char *path, char *const argv[],
+                  char *const envp[], enum wd_stderr how, char *err, size_t errlen)
 {
     int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
     memset(p, 0, sizeof *p);
@@ -150,7 +179,8 @@ int wd_proc_spawn(struct wd_proc *p, char *const argv[], char *const envp[],
     posix_spawn_file_actions_t fa;
     set_attrs(&attr);
     set_files(&fa, in, out, errp, how);
-    int rc = posix_spawnp(&p->pid, argv[0], &fa, &attr, argv, envp);
+    int rc = path ? posix_spawn(&p->pid, path, &fa, &attr, argv, envp)
+                  : posix_spawnp(&p->pid, argv[0], &fa, &attr, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {

@@ -27,11 +27,16 @@ struct wd_proc {
 char **wd_split_command(const char *cmd);
 void wd_argv_free(char **argv);
 
-/* Starts argv[0] (searched on PATH) with envp in a new process group,
- * with default signal dispositions and an empty signal mask. Returns 0, or
- * -1 with a message in err. */
-int wd_proc_spawn(struct wd_proc *p, char *const argv[], char *const envp[],
-                  enum wd_stderr how, char *err, size_t errlen);
+/* Finds argv0 on PATH as execvp would. Returns a new string (caller
+ * frees), or NULL if there is no executable of that name. */
+char *wd_find_program(const char *argv0);
+
+/* Starts the program at `path` (or argv[0] searched on PATH if path is
+ * NULL) with envp, in a new process group, with default signal
+ * dispositions and an empty signal mask. Returns 0, or -1 with a message
+ * in err. */
+int wd_proc_spawn(struct wd_proc *p, const char *path, char *const argv[],
+                  char *const envp[], enum wd_stderr how, char *err, size_t errlen);
 
 /* Signals the whole process group (the group outlives its leader). */
 void wd_proc_signal(const struct wd_proc *p, int sig);

@@ -57,6 +57,12 @@ void wd_add_duration(struct httpd_req *req)
 
 void wd_reap_group_later(struct wd *wd, pid_t pgid)
 {
+    int status;
+    pid_t r;
+    while ((r = waitpid(-pgid, &status, WNOHANG)) > 0)
+        ;
+    if (r < 0) /* no member left: the usual case, nothing to remember */
+        return;
     wd->dead_groups = xrealloc(wd->dead_groups, (wd->ndead + 1) * sizeof *wd->dead_groups);
     wd->dead_groups[wd->ndead++] = pgid;
 }

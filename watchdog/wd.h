@@ -24,6 +24,7 @@ struct wd {
     struct metrics *metrics;
     struct metric *requests_total, *request_seconds, *in_flight;
     char **argv;     /* fprocess, split */
+    char *program;   /* argv[0] found on PATH once, not per request */
     char **base_env; /* our environment at start, for fork modes */
     unsigned inflight;
     bool draining;             /* SIGTERM seen: health fails, then drain */
