@@ -389,7 +389,12 @@ void httpd_respond_stream(struct httpd_req *req, int status, int64_t size,
     req->read_fn = fn;
     req->read_arg = arg;
     uint64_t total = size < 0 ? MHD_SIZE_UNKNOWN : (uint64_t)size;
-    park(req, status, MHD_create_response_from_callback(total, 64 * 1024, mhd_reader, req, NULL));
+    /* libmicrohttpd allocates the whole block with every response: a small
+     * answer must not pay for a large buffer. */
+    size_t block = size >= 0 && size < 64 * 1024 ? (size_t)size : 64 * 1024;
+    if (block < 1024)
+        block = 1024;
+    park(req, status, MHD_create_response_from_callback(total, block, mhd_reader, req, NULL));
 }
 
 void httpd_respond_fd(struct httpd_req *req, int status, int fd, int64_t size)
@@ -514,7 +519,7 @@ static struct MHD_Daemon *start_mhd(struct httpd *h, const struct httpd_opts *o)
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->listen_fd,
         MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, o->max_conns ? o->max_conns : default_max_conns(),
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
         MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, h,

@@ -94,13 +94,19 @@ int loop_watch(struct loop *lp, int fd, unsigned events, loop_fd_fn *fn, void *a
         lp->nw = n;
     }
     struct watcher *w = &lp->w[fd];
+    unsigned want = events ? events : 0x100; /* registered, waiting for nothing */
+    if (w->events == want) { /* libcurl repeats itself: spare the syscall */
+        w->fn = fn;
+        w->arg = arg;
+        return 0;
+    }
     struct epoll_event ev = { .events = to_epoll(events), .data.fd = fd };
     int op = w->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (epoll_ctl(lp->epfd, op, fd, &ev) < 0)
         return -1;
     w->fn = fn;
     w->arg = arg;
-    w->events = events ? events : 0x100; /* registered, waiting for nothing */
+    w->events = want;
     return 0;
 }
 

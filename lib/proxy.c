@@ -24,12 +24,19 @@
 #define UP_MAX (256 * 1024)         /* client body waiting to go upstream */
 #define DOWN_SOFT (256 * 1024)      /* response held before pausing curl */
 #define DOWN_HARD (4 * 1024 * 1024) /* room for a chunk curl re-delivers */
+/* Bodies up to this size travel whole: a small request goes upstream in
+ * one write with its headers, a small response to the client likewise,
+ * instead of headers and body in separate packets. */
+#define SMALL_BODY (64 * 1024)
+#define POOL_MAX 64 /* idle easy handles kept for reuse */
 
 struct proxy {
     struct loop *lp;
     CURLM *multi;
     struct loop_timer *timer;
     unsigned active;
+    CURL *pool[POOL_MAX];
+    unsigned npool;
 };
 
 struct pxcall {
@@ -41,8 +48,9 @@ struct pxcall {
     char *url;
     char errbuf[CURL_ERROR_SIZE];
     struct buf up, down;
-    const char *fixed; /* a buffered body, borrowed from req */
-    size_t fixed_len, fixed_off;
+    bool whole_body;     /* the body is sent from memory, in one piece */
+    bool start_at_eof;   /* ...once the client has sent all of it */
+    bool hold_response;  /* small response: answer once it is complete */
     bool up_eof, up_paused, body_blocked, down_paused;
     bool headers_done, transfer_done, req_done;
     CURLcode result;
@@ -50,11 +58,28 @@ struct pxcall {
     struct curl_slist *resp_hdrs;
 };
 
+static CURL *easy_get(struct proxy *px)
+{
+    return px->npool ? px->pool[--px->npool] : curl_easy_init();
+}
+
+/* Keeps a finished handle: creating one costs more than a whole small
+ * exchange on a kept-alive connection. */
+static void easy_put(struct proxy *px, CURL *easy)
+{
+    if (px->npool < POOL_MAX) {
+        curl_easy_reset(easy);
+        px->pool[px->npool++] = easy;
+    } else {
+        curl_easy_cleanup(easy);
+    }
+}
+
 static void call_free(struct pxcall *c)
 {
-    if (c->easy) {
+    if (c->easy) { /* removing a handle never added (start_at_eof) is harmless */
         curl_multi_remove_handle(c->px->multi, c->easy);
-        curl_easy_cleanup(c->easy);
+        easy_put(c->px, c->easy);
         c->px->active--;
     }
     curl_slist_free_all(c->hdrs);
@@ -72,6 +97,8 @@ static void set_pause(struct pxcall *c)
         curl_easy_pause(c->easy, mask);
 }
 
+static void start_transfer(struct pxcall *c);
+
 /* --- client body -> upstream -------------------------------------------- */
 
 static size_t on_client_body(void *arg, const char *data, size_t len, bool eof)
@@ -81,6 +108,8 @@ static size_t on_client_body(void *arg, const char *data, size_t len, bool eof)
         return len; /* upstream already answered: drop the rest */
     if (eof) {
         c->up_eof = true;
+        if (c->start_at_eof)
+            start_transfer(c);
     } else {
         size_t room = buf_space(&c->up);
         if (len > room) {
@@ -99,12 +128,6 @@ static size_t on_client_body(void *arg, const char *data, size_t len, bool eof)
 static size_t on_curl_read(char *out, size_t size, size_t n, void *arg)
 {
     struct pxcall *c = arg;
-    if (c->fixed) {
-        size_t k = c->fixed_len - c->fixed_off < size * n ? c->fixed_len - c->fixed_off : size * n;
-        memcpy(out, c->fixed + c->fixed_off, k);
-        c->fixed_off += k;
-        return k;
-    }
     if (c->up.len == 0) {
         if (c->up_eof)
             return 0;
@@ -164,7 +187,20 @@ static void pass_headers(struct pxcall *c)
     }
 }
 
-static void respond_upstream(struct pxcall *c)
+/* Answers the client with the upstream's status and headers: the body
+ * either streams (on_client_read) or, when held, goes whole. */
+static void respond_upstream(struct pxcall *c, int64_t size)
+{
+    if (c->call.on_response)
+        c->call.on_response(c->call.arg, c->req, c->status, false);
+    pass_headers(c);
+    if (c->hold_response)
+        httpd_respond(c->req, c->status, buf_peek(&c->down), c->down.len);
+    else
+        httpd_respond_stream(c->req, c->status, size, on_client_read, c);
+}
+
+static void headers_done(struct pxcall *c)
 {
     long status = 0;
     curl_off_t size = -1;
@@ -173,10 +209,10 @@ static void respond_upstream(struct pxcall *c)
     c->status = (int)status;
     if (status == 204 || status == 304)
         size = 0;
-    if (c->call.on_response)
-        c->call.on_response(c->call.arg, c->req, c->status, false);
-    pass_headers(c);
-    httpd_respond_stream(c->req, c->status, size, on_client_read, c);
+    bool head = strcmp(httpd_req_method(c->req), "HEAD") == 0;
+    c->hold_response = !head && size >= 0 && size <= SMALL_BODY;
+    if (!c->hold_response)
+        respond_upstream(c, size);
 }
 
 static size_t on_curl_header(char *line, size_t size, size_t n, void *arg)
@@ -197,7 +233,7 @@ static size_t on_curl_header(char *line, size_t size, size_t n, void *arg)
         curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
         if (status >= 200 && !c->headers_done) {
             c->headers_done = true;
-            respond_upstream(c);
+            headers_done(c);
         }
         return size * n;
     }
@@ -218,7 +254,8 @@ static size_t on_curl_write(char *data, size_t size, size_t n, void *arg)
         return CURL_WRITEFUNC_PAUSE;
     }
     buf_append(&c->down, data, len);
-    httpd_wake(c->req);
+    if (!c->hold_response)
+        httpd_wake(c->req);
     return len;
 }
 
@@ -251,8 +288,10 @@ static void transfer_finished(struct pxcall *c, CURLcode result)
         call_free(c);
         return;
     }
-    if (!c->headers_done)
+    if (!c->headers_done || (c->hold_response && result != CURLE_OK))
         respond_error(c);
+    else if (c->hold_response)
+        respond_upstream(c, (int64_t)c->down.len);
     else
         httpd_wake(c->req);
 }
@@ -344,6 +383,8 @@ void proxy_free(struct proxy *px)
     if (!px)
         return;
     loop_timer_cancel(px->lp, px->timer);
+    while (px->npool)
+        curl_easy_cleanup(px->pool[--px->npool]);
     curl_multi_cleanup(px->multi);
     free(px);
 }
@@ -394,9 +435,20 @@ static void build_request_headers(struct pxcall *c)
         c->hdrs = curl_slist_append(c->hdrs, line);
         free(line);
     }
+    if (c->whole_body && !httpd_req_header(c->req, "Content-Type"))
+        c->hdrs = curl_slist_append(c->hdrs, "Content-Type:"); /* no form default */
     for (const char *const *h = c->call.headers; h && *h; h++)
         c->hdrs = curl_slist_append(c->hdrs, *h);
     c->hdrs = curl_slist_append(c->hdrs, "Expect:"); /* no 100-continue wait */
+}
+
+/* The whole body from memory: curl sends a small one in the same write
+ * as the request headers. `body` must live until the call ends. */
+static void send_whole_body(struct pxcall *c, const char *body, size_t len)
+{
+    curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, len ? body : "");
+    c->up_eof = true;
 }
 
 static void set_method(struct pxcall *c)
@@ -404,27 +456,32 @@ static void set_method(struct pxcall *c)
     const char *method = httpd_req_method(c->req);
     int64_t length = httpd_req_content_length(c->req);
     bool chunked = httpd_req_header(c->req, "Transfer-Encoding") != NULL;
+    size_t buffered_len = 0;
+    const char *buffered = NULL;
     if (c->call.buffered_body) {
-        c->fixed = httpd_req_body(c->req, &c->fixed_len);
-        length = (int64_t)c->fixed_len;
+        buffered = httpd_req_body(c->req, &buffered_len);
+        length = (int64_t)buffered_len;
         chunked = false;
-        c->up_eof = true;
     }
-    bool has_body = length > 0 || chunked;
-    if (strcmp(method, "GET") == 0 && !has_body) {
-        curl_easy_setopt(c->easy, CURLOPT_HTTPGET, 1L);
+    if ((strcmp(method, "GET") == 0 && length <= 0 && !chunked) ||
+        strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(c->easy, method[0] == 'G' ? CURLOPT_HTTPGET : CURLOPT_NOBODY, 1L);
         c->up_eof = true;
         return;
     }
-    if (strcmp(method, "HEAD") == 0) {
-        curl_easy_setopt(c->easy, CURLOPT_NOBODY, 1L);
-        c->up_eof = true;
+    curl_easy_setopt(c->easy, CURLOPT_CUSTOMREQUEST, method);
+    if (buffered || (!chunked && length <= SMALL_BODY)) {
+        c->whole_body = true;
+        if (buffered)
+            send_whole_body(c, buffered, buffered_len);
+        else if (length > 0)
+            c->start_at_eof = true; /* collect it first: see on_client_body */
+        else
+            send_whole_body(c, "", 0);
         return;
     }
     curl_easy_setopt(c->easy, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c->easy, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c->easy, CURLOPT_INFILESIZE_LARGE,
-                     (curl_off_t)(chunked ? -1 : (length > 0 ? length : 0)));
+    curl_easy_setopt(c->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)(chunked ? -1 : length));
     curl_easy_setopt(c->easy, CURLOPT_READFUNCTION, on_curl_read);
     curl_easy_setopt(c->easy, CURLOPT_READDATA, c);
 }
@@ -450,38 +507,44 @@ static void set_options(struct pxcall *c)
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)c->call.connect_timeout_ms);
 }
 
+static void start_transfer(struct pxcall *c)
+{
+    if (c->start_at_eof) {
+        c->start_at_eof = false;
+        send_whole_body(c, buf_peek(&c->up), c->up.len);
+    }
+    if (curl_multi_add_handle(c->px->multi, c->easy) != CURLM_OK) {
+        c->transfer_done = true;
+        c->result = CURLE_FAILED_INIT;
+        respond_error(c);
+    }
+}
+
 int proxy_forward(struct proxy *px, struct httpd_req *req, const struct proxy_call *call)
 {
     struct pxcall *c = xcalloc(1, sizeof *c);
     c->px = px;
     c->req = req;
     c->call = *call;
-    c->call.headers = NULL;
     c->url = xstrdup(call->url);
     buf_init(&c->up, UP_MAX);
     buf_init(&c->down, DOWN_HARD);
-    c->easy = curl_easy_init();
+    c->easy = easy_get(px);
     if (!c->easy) {
+        c->call.headers = NULL;
         call_free(c);
         httpd_respondf(req, 500, "cannot start an upstream call\n");
         return -1;
     }
     px->active++;
-    c->call.headers = call->headers;
-    build_request_headers(c);
-    c->call.headers = NULL;
     set_method(c);
+    build_request_headers(c);
+    c->call.headers = NULL; /* not copied: only used just above */
     set_options(c);
     if (!call->buffered_body)
         httpd_req_on_body(req, on_client_body, c);
     httpd_req_on_done(req, on_request_done, c);
-    if (curl_multi_add_handle(px->multi, c->easy) != CURLM_OK) {
-        curl_easy_cleanup(c->easy);
-        c->easy = NULL;
-        px->active--;
-        c->transfer_done = true;
-        c->result = CURLE_FAILED_INIT;
-        respond_error(c);
-    }
+    if (!c->start_at_eof)
+        start_transfer(c);
     return 0;
 }

@@ -75,8 +75,9 @@ static void on_metrics(struct httpd_req *req, void *arg)
 
 static int start_servers(struct wd *wd, char *err, size_t errlen)
 {
-    int64_t idle = wd->cfg.read_timeout_ms > wd->cfg.write_timeout_ms ? wd->cfg.read_timeout_ms
-                                                                      : wd->cfg.write_timeout_ms;
+    /* libmicrohttpd has one inactivity timeout per connection: a client
+     * that stops sending (or reading) for read_timeout is dropped. */
+    int64_t idle = wd->cfg.read_timeout_ms;
     struct httpd_opts o = {
         .name = "http",
         .port = (int)wd->cfg.port,
@@ -213,9 +214,17 @@ static int run(struct wd *wd)
     wd->base_env = environ;
     setup_metrics(wd);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    if (watch_signals(wd) < 0 || start_servers(wd, err, sizeof err) < 0 ||
-        start_mode(wd, err, sizeof err) < 0 ||
-        (!wd->cfg.suppress_lock && wd_lock_write(err, sizeof err) < 0)) {
+    /* A port or lock file we cannot have is trouble on this host (exit 1);
+     * a mode that cannot start is a bad setting (2, as for any other). */
+    if (watch_signals(wd) < 0 || start_servers(wd, err, sizeof err) < 0) {
+        log_error("main", "%s", err);
+        return 1;
+    }
+    if (start_mode(wd, err, sizeof err) < 0) {
+        log_error("main", "%s", err);
+        return 2;
+    }
+    if (!wd->cfg.suppress_lock && wd_lock_write(err, sizeof err) < 0) {
         log_error("main", "%s", err);
         return 1;
     }
