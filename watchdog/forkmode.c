@@ -283,7 +283,7 @@ static void maybe_finish(struct call *c)
 static void on_request_done(void *arg, bool completed)
 {
     struct call *c = arg;
-    if (!completed)
+    if (!completed && !c->timed_out)
         log_info("http", "client left before the answer path=%s", httpd_req_path(c->req));
     wd_request_end(c->wd, c->method, httpd_responded(c->req) ? c->status : 0, c->start);
     c->req = NULL;
@@ -339,14 +339,14 @@ static size_t on_body(void *arg, const char *data, size_t len, bool eof)
     if (c->proc.in_fd < 0)
         return len; /* the function stopped reading: drop the rest */
     ssize_t n = write(c->proc.in_fd, data, len);
-    if (n >= 0)
-        return (size_t)n;
-    if (errno == EAGAIN) {
-        loop_watch(c->wd->lp, c->proc.in_fd, LOOP_WRITE, on_stdin, c);
-        return 0;
+    if (n < 0 && errno != EAGAIN) {
+        close_stdin(c); /* EPIPE: it stopped reading; drop the rest */
+        return len;
     }
-    close_stdin(c);
-    return len;
+    size_t done = n > 0 ? (size_t)n : 0;
+    if (done < len) /* the pipe is full: go on when it drains */
+        loop_watch(c->wd->lp, c->proc.in_fd, LOOP_WRITE, on_stdin, c);
+    return done;
 }
 
 /* --- starting ----------------------------------------------------------- */

@@ -4,9 +4,10 @@
 # Starts faasbus-watchdog in classic mode (fprocess=cat) on a free loopback
 # port, waits for /_/health, sends one request, lets it idle for a second,
 # then reads VmRSS from /proc/<pid>/status and stops it.
-# Prints one line: rss_kb=<kB>     (BUILD selects the build tree, default build)
+# Prints one line: rss_kb=<kB> anon_kb=<kB> file_kb=<kB>
+# (VmRSS and its RssAnon and RssFile parts; BUILD selects the build tree)
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . bench/watchdog/lib.sh
 
 BUILD=${BUILD:-build}
@@ -29,6 +30,8 @@ bench_wait_http "http://127.0.0.1:$port/_/health" "$pid" ||
 out=$(curl -s --max-time 5 -d hello "http://127.0.0.1:$port/")
 [ "$out" = hello ] || bench_die "classic watchdog answered '$out' instead of 'hello'"
 sleep 1
-rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
-[ -n "$rss" ] || bench_die "cannot read VmRSS of pid $pid"
-echo "rss_kb=$rss"
+line=$(awk '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 }
+           END { if (r != "") printf "rss_kb=%d anon_kb=%d file_kb=%d\n", r, a, f }' \
+           "/proc/$pid/status" 2>/dev/null)
+[ -n "$line" ] || bench_die "cannot read VmRSS of pid $pid"
+echo "$line"

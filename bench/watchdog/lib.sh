@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh -- helpers shared by bench/watchdog/run and idle_rss.sh (bash).
 #
 # Callers set BENCH_TMP (a private directory) before starting anything and

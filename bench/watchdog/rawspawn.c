@@ -10,6 +10,7 @@
  * from just before posix_spawnp to the reap.
  *
  * Usage: rawspawn [SECONDS [INFLIGHT [COMMAND]]]   (defaults 5, 16, cat)
+ * COMMAND (no arguments) must copy its stdin to stdout, as cat does.
  * Prints one line: rate=<spawns/s> p50_ms=<> p99_ms=<> n=<> errors=<>
  * Exits non-zero if a spawn fails or the output differs from the body. */
 #include <errno.h>
@@ -104,9 +105,12 @@ static int start(struct slot *s, char *const argv[])
     memset(s, 0, sizeof *s);
     s->out_fd = s->pidfd = -1;
     s->start = now_ms();
-    if (pipe2(in, O_CLOEXEC) < 0)
+    if (pipe2(in, O_CLOEXEC) < 0) {
+        perror("rawspawn: pipe");
         return -1;
+    }
     if (pipe2(out, O_CLOEXEC) < 0) {
+        perror("rawspawn: pipe");
         close(in[0]);
         close(in[1]);
         return -1;
@@ -134,8 +138,12 @@ static int start(struct slot *s, char *const argv[])
     fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
     fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
     /* The body is far smaller than a pipe's buffer: one write suffices. */
-    if (write(in[1], BODY, sizeof BODY - 1) != (ssize_t)(sizeof BODY - 1))
-        fprintf(stderr, "rawspawn: short write to stdin\n");
+    if (write(in[1], BODY, sizeof BODY - 1) != (ssize_t)(sizeof BODY - 1)) {
+        static bool told;
+        if (!told)
+            fprintf(stderr, "rawspawn: short write to stdin (%s)\n", strerror(errno));
+        told = true;
+    }
     close(in[1]);
     s->busy = true;
     return 0;
@@ -196,7 +204,8 @@ int main(int argc, char **argv)
                 if (slots[i].busy)
                     continue;
                 if (start(&slots[i], cmd_argv) < 0) {
-                    perror("rawspawn: spawn");
+                    fprintf(stderr, "rawspawn: cannot spawn %s\n", cmd_argv[0]);
+                    free(lat.v);
                     return 1;
                 }
                 running++;
@@ -221,6 +230,7 @@ int main(int argc, char **argv)
             if (errno == EINTR)
                 continue;
             perror("rawspawn: poll");
+            free(lat.v);
             return 1;
         }
         for (nfds_t k = 0; k < n; k++) {
@@ -253,7 +263,8 @@ int main(int argc, char **argv)
     }
 
     double elapsed = (t_end - t0) / 1e3;
-    qsort(lat.v, lat.n, sizeof *lat.v, cmp_double);
+    if (lat.n > 0)
+        qsort(lat.v, lat.n, sizeof *lat.v, cmp_double);
     printf("rate=%.1f p50_ms=%.2f p99_ms=%.2f n=%zu errors=%lu\n",
            elapsed > 0 ? (double)lat.n / elapsed : 0.0, percentile(&lat, 0.50),
            percentile(&lat, 0.99), lat.n, errors);

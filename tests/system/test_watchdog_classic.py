@@ -287,3 +287,65 @@ def test_empty_body_and_get_work(watchdog):
     r = requests.get(wd.url + "/", timeout=10)
     assert r.status_code == 200
     assert r.text == "got\n"
+
+
+def test_header_names_are_canonicalised_in_the_env(watchdog):
+    wd = watchdog({"fprocess": "env"})
+    r = requests.get(wd.url + "/", headers={"x-lower-case": "v1", "X-UPPER-CASE": "v2"},
+                     timeout=10)
+    env = env_of(r.text)
+    assert env["Http_X_Lower_Case"] == "v1"
+    assert env["Http_X_Upper_Case"] == "v2"
+
+
+def test_chunked_body_length_reaches_the_env(watchdog):
+    wd = watchdog({"fprocess": "sh -c 'env; cat'"})
+    r = requests.post(wd.url + "/", data=iter([b"abc", b"de"]), timeout=10)
+    assert r.text.endswith("abcde")
+    env = env_of(r.text[:-5])
+    assert env["Http_Content_Length"] == "5"
+    assert env["Http_ContentLength"] == "5"
+
+
+def test_function_that_ignores_its_input_still_answers(watchdog):
+    wd = watchdog({"fprocess": "echo ignored"})
+    r = requests.post(wd.url + "/", data=os.urandom(8 * 1024 * 1024), timeout=30)
+    assert r.status_code == 200
+    assert r.text == "ignored\n"
+
+
+def test_large_output_is_returned_whole(watchdog):
+    wd = watchdog({"fprocess": "head -c 20000000 /dev/zero"})
+    r = requests.get(wd.url + "/", timeout=30)
+    assert r.status_code == 200
+    assert len(r.content) == 20000000
+    assert r.headers["Content-Length"] == "20000000"
+
+
+def test_exec_timeout_without_unit_means_seconds(watchdog):
+    wd = watchdog({"fprocess": "sleep 20", "exec_timeout": "1"})
+    t0 = time.monotonic()
+    r = requests.post(wd.url + "/", data=b"", timeout=15)
+    took = time.monotonic() - t0
+    assert r.status_code == 408
+    assert 0.9 <= took < 4 * SLOW, took
+
+
+def test_read_timeout_drops_a_client_that_stalls_mid_body(watchdog):
+    import socket
+    wd = watchdog({"fprocess": "cat", "read_timeout": "1s"})
+    with socket.create_connection(("127.0.0.1", wd.port)) as s:
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
+        s.settimeout(4 * SLOW)
+        t0 = time.monotonic()
+        try:
+            data = s.recv(1000)
+        except ConnectionResetError:
+            data = b""
+        except socket.timeout:
+            data = None
+        took = time.monotonic() - t0
+    # Closed (or answered with an error), within about read_timeout.
+    assert data is not None, "stalled connection still open after 4s with read_timeout=1s"
+    assert data == b"" or data.split(b" ")[1][:1] in (b"4", b"5")
+    assert took < 3 * SLOW, f"stalled connection held for {took:.1f}s with read_timeout=1s"

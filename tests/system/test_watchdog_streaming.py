@@ -35,10 +35,26 @@ def test_64mib_body_passes_byte_exact(watchdog):
 
 
 def test_body_is_not_limited_by_max_body_size(watchdog):
-    wd = watchdog({"mode": "streaming", "fprocess": "wc -c", "max_body_size": "1K"})
-    r = requests.post(wd.url + "/", data=b"z" * 100000, timeout=15)
+    wd = watchdog({"mode": "streaming", "fprocess": "cat", "max_body_size": "1K"})
+    body = os.urandom(300000)
+    r = requests.post(wd.url + "/", data=body, timeout=15)
     assert r.status_code == 200
-    assert r.text.strip() == "100000"
+    assert r.content == body
+
+
+def test_function_that_answers_only_after_reading_all_input(watchdog):
+    # sha256sum writes nothing until its input ends, so the body must keep
+    # flowing into a pipe that fills up with no output to wake anything.
+    # (Short timeouts only bound the drain at teardown if it hangs.)
+    wd = watchdog({"mode": "streaming", "fprocess": "sha256sum",
+                   "exec_timeout": "2s", "write_timeout": "1s"})
+    body = os.urandom(1024 * 1024)
+    try:
+        r = requests.post(wd.url + "/", data=body, timeout=3 * SLOW)
+    except requests.RequestException as e:
+        raise AssertionError(f"1 MiB streamed into sha256sum got no answer: {e}") from e
+    assert r.status_code == 200
+    assert r.text.split()[0] == hashlib.sha256(body).hexdigest()
 
 
 def test_no_duration_header(watchdog):
@@ -99,3 +115,12 @@ def test_slow_reader_gets_all_of_a_large_output(watchdog):
             if i < 5:
                 time.sleep(0.05)
     assert total == 8000000
+
+
+def test_calls_reuse_a_keep_alive_connection(watchdog):
+    wd = watchdog({"mode": "streaming", "fprocess": "cat"})
+    with requests.Session() as s:
+        for i in range(5):
+            r = s.post(wd.url + "/", data=f"call-{i}".encode(), timeout=10)
+            assert r.status_code == 200
+            assert r.text == f"call-{i}"
