@@ -49,7 +49,7 @@ FIXTURES := $(FIXTURE_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test test-unit test-system tests bench lint run install clean
+.PHONY: all deps test test-unit test-system test-valgrind tests bench lint run install clean
 all: $(DAEMONS) $(FIXTURES)
 tests: all $(UNIT_BINS)
 
@@ -100,6 +100,12 @@ test-unit: tests
 
 test-system: all
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) ./tests/run system
+
+# The system tests with every daemon under valgrind (leaks, invalid
+# accesses); slow, so not part of make test. PYTEST_ARGS picks tests.
+test-valgrind: all
+	FAASBUS_WRAP="valgrind -q --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --trace-children=no" \
+	BUILD=$(BUILD) ./tests/run system
 
 bench:
 	./scripts/deps.sh

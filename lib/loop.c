@@ -85,6 +85,8 @@ static uint32_t to_epoll(unsigned events)
 
 int loop_watch(struct loop *lp, int fd, unsigned events, loop_fd_fn *fn, void *arg)
 {
+    if (fd < 0)
+        return -1;
     if (fd >= lp->nw) {
         int n = lp->nw ? lp->nw : 64;
         while (n <= fd)

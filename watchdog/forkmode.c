@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "env.h"
+#include "exitwatch.h"
 #include "httpd.h"
 #include "linelog.h"
 #include "log.h"
@@ -38,6 +39,7 @@ struct call {
     struct wd *wd;
     struct httpd_req *req; /* NULL once the request is over */
     struct wd_proc proc;
+    struct wd_exitwatch exitw;
     char method[16];
     double start;
     bool streaming;
@@ -65,9 +67,10 @@ static bool process_over(const struct call *c)
 static void call_free(struct call *c)
 {
     struct loop *lp = c->wd->lp;
-    const int fds[] = { c->proc.in_fd, c->proc.out_fd, c->proc.err_fd, c->proc.pidfd };
+    const int fds[] = { c->proc.in_fd, c->proc.out_fd, c->proc.err_fd };
     for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
         loop_unwatch(lp, fds[i]);
+    wd_exitwatch_stop(&c->exitw);
     loop_timer_cancel(lp, c->exec_timer);
     loop_timer_cancel(lp, c->kill_timer);
     wd_proc_close(&c->proc);
@@ -192,13 +195,12 @@ static void on_out(struct loop *lp, int fd, unsigned events, void *arg)
     }
 }
 
-static void on_exit_seen(struct loop *lp, int fd, unsigned events, void *arg)
+static void on_exit_seen(void *arg)
 {
-    (void)events;
     struct call *c = arg;
     if (!wd_proc_reap(&c->proc, &c->wstatus))
         return;
-    loop_unwatch(lp, fd);
+    wd_exitwatch_stop(&c->exitw);
     c->exited = true;
     if (c->killed) /* whatever it started goes too, and is reaped */
         wd_proc_signal(&c->proc, SIGKILL);
@@ -354,7 +356,7 @@ static size_t on_body(void *arg, const char *data, size_t len, bool eof)
 static void watch_process(struct call *c)
 {
     struct loop *lp = c->wd->lp;
-    loop_watch(lp, c->proc.pidfd, LOOP_READ, on_exit_seen, c);
+    wd_exitwatch_start(&c->exitw, lp, &c->proc, on_exit_seen, c);
     loop_watch(lp, c->proc.out_fd, LOOP_READ, on_out, c);
     if (c->proc.err_fd >= 0)
         loop_watch(lp, c->proc.err_fd, LOOP_READ, on_stderr, c);

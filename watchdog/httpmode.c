@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exitwatch.h"
 #include "httpd.h"
 #include "linelog.h"
 #include "log.h"
@@ -35,6 +36,7 @@
 struct wd_upstream {
     struct wd *wd;
     struct wd_proc proc;
+    struct wd_exitwatch exitw;
     bool running, ready, stopping;
     int64_t backoff_ms, started_ms;
     struct loop_timer *timer;
@@ -71,20 +73,21 @@ static void on_output(struct loop *lp, int fd, unsigned events, void *arg)
 
 static void close_process(struct wd_upstream *up)
 {
-    const int fds[] = { up->proc.out_fd, up->proc.err_fd, up->proc.pidfd };
+    const int fds[] = { up->proc.out_fd, up->proc.err_fd };
     for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
         loop_unwatch(up->wd->lp, fds[i]);
+    wd_exitwatch_stop(&up->exitw);
     wd_proc_close(&up->proc);
 }
 
-static void on_exit_seen(struct loop *lp, int fd, unsigned events, void *arg)
+static void on_exit_seen(void *arg)
 {
-    (void)fd;
-    (void)events;
     struct wd_upstream *up = arg;
+    struct loop *lp = up->wd->lp;
     int status;
     if (!wd_proc_reap(&up->proc, &status))
         return;
+    wd_exitwatch_stop(&up->exitw);
     wd_proc_signal(&up->proc, SIGKILL); /* what it left behind goes too */
     wd_reap_group_later(up->wd, up->proc.pid);
     close_process(up);
@@ -122,7 +125,7 @@ static void start_upstream(struct loop *lp, void *arg)
                  up->restarts - 1);
     else
         log_info("upstream", "Forking - %s pid=%d", up->wd->cfg.fprocess, (int)up->proc.pid);
-    loop_watch(lp, up->proc.pidfd, LOOP_READ, on_exit_seen, up);
+    wd_exitwatch_start(&up->exitw, lp, &up->proc, on_exit_seen, up);
     loop_watch(lp, up->proc.out_fd, LOOP_READ, on_output, up);
     loop_watch(lp, up->proc.err_fd, LOOP_READ, on_output, up);
     up->timer = loop_timer_add(lp, PROBE_MS, probe, up);
@@ -255,6 +258,20 @@ static void on_request(struct httpd_req *req, void *arg)
     free(url);
 }
 
+/* At exit: SIGTERM, up to 5 s to go on its own, then SIGKILL; reaped. */
+static void stop_process(struct wd_upstream *up)
+{
+    int status;
+    wd_proc_signal(&up->proc, SIGTERM);
+    for (int i = 0; i < 50; i++) {
+        if (wd_proc_reap(&up->proc, &status))
+            break;
+        usleep(100000);
+    }
+    wd_proc_signal(&up->proc, SIGKILL); /* the group: whatever it started */
+    waitpid(up->proc.pid, &status, 0);
+}
+
 int wd_http_init(struct wd *wd, char *err, size_t errlen)
 {
     wd->argv = wd_split_command(wd->cfg.fprocess);
@@ -284,19 +301,8 @@ void wd_http_cleanup(struct wd *wd)
         return;
     up->stopping = true;
     loop_timer_cancel(wd->lp, up->timer);
-    if (up->running) {
-        wd_proc_signal(&up->proc, SIGTERM);
-        for (int i = 0; i < 50; i++) { /* up to 5 s to exit on its own */
-            int status;
-            if (wd_proc_reap(&up->proc, &status))
-                break;
-            usleep(100000);
-            if (i == 49)
-                wd_proc_signal(&up->proc, SIGKILL);
-        }
-        wd_proc_signal(&up->proc, SIGKILL);
-        waitpid(up->proc.pid, NULL, WNOHANG);
-    }
+    if (up->running)
+        stop_process(up);
     close_process(up);
     linelog_cleanup(&up->out);
     linelog_cleanup(&up->err);

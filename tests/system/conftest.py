@@ -8,6 +8,8 @@ log is checked for sanitizer reports, so `make test SANITIZE=1` fails on
 any ASan/UBSan finding.
 """
 import os
+import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -21,10 +23,18 @@ BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 BIN = os.path.join(BUILD, "bin")
 FIXTURES = os.path.join(BUILD, "fixtures")
 SANITIZED = os.environ.get("SANITIZE", "0") == "1"
-# Sanitized binaries run several times slower: stretch every deadline.
-SLOW = 4 if SANITIZED else 1
+# FAASBUS_WRAP runs every daemon under a wrapper: `make test-valgrind`
+# sets it to valgrind with leak checking.
+WRAP = shlex.split(os.environ.get("FAASBUS_WRAP", ""))
+# Sanitized binaries run several times slower, valgrind far more: stretch
+# every deadline.
+SLOW = 10 if WRAP else 4 if SANITIZED else 1
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
                    "UndefinedBehaviorSanitizer")
+# valgrind's reports of our bugs (its -q mode prints nothing else).
+VALGRIND_REPORT = re.compile(r"==\d+== (Invalid (read|write|free)|Conditional jump|"
+                             r"Use of uninitialised|Syscall param|Mismatched free|"
+                             r".*definitely lost in)")
 
 
 def free_port():
@@ -48,7 +58,7 @@ class Daemon:
     socket handed over as fd 3 (LISTEN_FDS=1)."""
 
     def __init__(self, argv, env, log_path, listen=True):
-        self.argv = argv
+        self.argv = WRAP + list(argv) if WRAP and argv[0].startswith(BIN) else argv
         self.log_path = log_path
         self.sock = None
         self.port = None
@@ -112,6 +122,7 @@ class Daemon:
         text = self.text()
         for mark in SANITIZER_MARKS:
             assert mark not in text, f"sanitizer report in {self.log_path}:\n{text[-4000:]}"
+        assert not VALGRIND_REPORT.search(text), f"valgrind report in {self.log_path}:\n{text[-4000:]}"
 
 
 @pytest.fixture
