@@ -53,6 +53,7 @@ struct httpd {
     size_t nroutes;
     struct httpd_req *live; /* every request not yet done */
     bool resumed;           /* MHD_run() owed to a resumed connection */
+    unsigned read_timeout_s, write_timeout_s;
     int64_t next_run_ms;    /* when libmicrohttpd's next timeout is due */
     unsigned active;
 };
@@ -154,6 +155,9 @@ static enum MHD_Result flush(struct httpd_req *req, bool waiting)
     bool can_queue = !req->in_body || req->body_done;
     if (req->resp && !req->queued && can_queue) {
         enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)req->status, req->resp);
+        if (req->h->write_timeout_s != req->h->read_timeout_s)
+            MHD_set_connection_option(req->conn, MHD_CONNECTION_OPTION_TIMEOUT,
+                                      req->h->write_timeout_s);
         MHD_destroy_response(req->resp);
         req->resp = NULL;
         req->queued = true;
@@ -257,6 +261,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     if (!req->started) {
         req->started = true;
         req->conn = conn;
+        if (req->h->write_timeout_s != req->h->read_timeout_s) /* keep-alive: reading again */
+            MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+                                      req->h->read_timeout_s);
         req->method = method;
         req->version = version;
         begin(req);
@@ -511,7 +518,7 @@ static unsigned default_max_conns(void)
 
 static struct MHD_Daemon *start_mhd(struct httpd *h, const struct httpd_opts *o)
 {
-    unsigned timeout_s = (unsigned)((o->idle_timeout_ms + 999) / 1000);
+    unsigned timeout_s = h->read_timeout_s;
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     return MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, h,
@@ -547,6 +554,10 @@ struct httpd *httpd_start(struct loop *lp, const struct httpd_opts *o, char *err
     h->name = o->name ? o->name : "http";
     h->next_run_ms = -1;
     h->max_body = o->max_body;
+    /* libmicrohttpd counts whole seconds; round up so 500ms is not "never". */
+    h->read_timeout_s = (unsigned)((o->idle_timeout_ms + 999) / 1000);
+    h->write_timeout_s = o->write_timeout_ms > 0 ? (unsigned)((o->write_timeout_ms + 999) / 1000)
+                                                 : h->read_timeout_s;
     h->listen_fd = o->listen_fd >= 0 ? o->listen_fd : listenfd_bind(o->addr, o->port, err, errlen);
     if (h->listen_fd < 0)
         goto fail;

@@ -33,6 +33,7 @@ struct httpd_opts {
     int listen_fd;           /* >= 0: serve this listening socket instead */
     size_t max_body;         /* buffered bodies above this get 413 */
     int64_t idle_timeout_ms; /* a connection silent this long is closed */
+    int64_t write_timeout_ms; /* ...while sending a response; 0: as idle */
     unsigned max_conns;      /* 0: a default below the open-files limit */
 };
 

@@ -75,8 +75,9 @@ static void on_metrics(struct httpd_req *req, void *arg)
 
 static int start_servers(struct wd *wd, char *err, size_t errlen)
 {
-    /* libmicrohttpd has one inactivity timeout per connection: a client
-     * that stops sending (or reading) for read_timeout is dropped. */
+    /* Inactivity timeouts: a client that stops sending its request for
+     * read_timeout, or stops reading its response for write_timeout, is
+     * dropped. A function taking its time is bounded by exec_timeout. */
     int64_t idle = wd->cfg.read_timeout_ms;
     struct httpd_opts o = {
         .name = "http",
@@ -84,6 +85,7 @@ static int start_servers(struct wd *wd, char *err, size_t errlen)
         .listen_fd = listenfd_take(),
         .max_body = (size_t)wd->cfg.max_body_size,
         .idle_timeout_ms = idle,
+        .write_timeout_ms = wd->cfg.write_timeout_ms,
     };
     wd->http = httpd_start(wd->lp, &o, err, errlen);
     if (!wd->http)

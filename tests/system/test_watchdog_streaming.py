@@ -124,3 +124,30 @@ def test_calls_reuse_a_keep_alive_connection(watchdog):
             r = s.post(wd.url + "/", data=f"call-{i}".encode(), timeout=10)
             assert r.status_code == 200
             assert r.text == f"call-{i}"
+
+
+def test_write_timeout_drops_a_client_that_stops_reading(watchdog):
+    """A client that reads the headers and then nothing more is dropped
+    after write_timeout instead of holding the function forever."""
+    import socket
+    total = 64 * 1024 * 1024
+    wd = watchdog({"mode": "streaming", "fprocess": f"head -c {total} /dev/zero",
+                   "write_timeout": "1s", "read_timeout": "30s"})
+    with socket.create_connection(("127.0.0.1", wd.port)) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.settimeout(10 * SLOW)
+        assert s.recv(64).startswith(b"HTTP/1.1 200")
+        time.sleep(3)  # stop reading for longer than write_timeout
+        received = 0
+        t0 = time.monotonic()
+        try:
+            while True:
+                chunk = s.recv(1 << 20)
+                if not chunk:
+                    break
+                received += len(chunk)
+        except ConnectionResetError:
+            pass
+        took = time.monotonic() - t0
+    assert received < total, "the whole stream arrived: the idle client was never dropped"
+    assert took < 5 * SLOW
