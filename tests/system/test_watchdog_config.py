@@ -6,7 +6,7 @@ import subprocess
 import pytest
 import requests
 
-from conftest import BIN, SLOW, Daemon
+from conftest import BIN, ROOT, SLOW, Daemon
 
 WATCHDOG = os.path.join(BIN, "faasbus-watchdog")
 SETTINGS = ("fprocess", "function_process", "mode", "port", "metrics_port", "read_timeout",
@@ -200,3 +200,13 @@ def test_run_healthcheck_needs_no_valid_config(tmp_path):
     (tmp_path / ".lock").write_text("")
     p = run(["-run-healthcheck"], {"TMPDIR": str(tmp_path), "mode": "bogus"})
     assert p.returncode == 0
+
+
+def test_sample_config_file_loads_and_uses_only_known_settings():
+    """config/watchdog.conf is what users copy: it must load as it is."""
+    sample = os.path.join(ROOT, "config", "watchdog.conf")
+    out = subprocess.run([WATCHDOG, "-c", sample, "--print-config"], env=clean_env({}),
+                         capture_output=True, text=True, timeout=10 * SLOW)
+    assert out.returncode == 0, out.stderr
+    assert 'fprocess = "cat";' in out.stdout
+    assert 'mode = "classic";' in out.stdout
