@@ -16,9 +16,9 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "curlloop.h"
 #include "httpd.h"
 #include "log.h"
-#include "loop.h"
 #include "xalloc.h"
 
 #define UP_MAX (256 * 1024)         /* client body waiting to go upstream */
@@ -28,21 +28,17 @@
  * one write with its headers, a small response to the client likewise,
  * instead of headers and body in separate packets. */
 #define SMALL_BODY (64 * 1024)
-#define POOL_MAX 64 /* idle easy handles kept for reuse */
 
 struct proxy {
-    struct loop *lp;
-    CURLM *multi;
-    struct loop_timer *timer;
+    struct curlloop *cl;
     unsigned active;
-    CURL *pool[POOL_MAX];
-    unsigned npool;
 };
 
 struct pxcall {
     struct proxy *px;
     struct httpd_req *req;
     CURL *easy;
+    struct curlloop_job job;
     struct curl_slist *hdrs;
     struct proxy_call call;
     char *url;
@@ -58,28 +54,10 @@ struct pxcall {
     struct curl_slist *resp_hdrs;
 };
 
-static CURL *easy_get(struct proxy *px)
-{
-    return px->npool ? px->pool[--px->npool] : curl_easy_init();
-}
-
-/* Keeps a finished handle: creating one costs more than a whole small
- * exchange on a kept-alive connection. */
-static void easy_put(struct proxy *px, CURL *easy)
-{
-    if (px->npool < POOL_MAX) {
-        curl_easy_reset(easy);
-        px->pool[px->npool++] = easy;
-    } else {
-        curl_easy_cleanup(easy);
-    }
-}
-
 static void call_free(struct pxcall *c)
 {
-    if (c->easy) { /* removing a handle never added (start_at_eof) is harmless */
-        curl_multi_remove_handle(c->px->multi, c->easy);
-        easy_put(c->px, c->easy);
+    if (c->easy) { /* also right for a handle never added (start_at_eof) */
+        curlloop_release(c->px->cl, c->easy);
         c->px->active--;
     }
     curl_slist_free_all(c->hdrs);
@@ -296,6 +274,12 @@ static void transfer_finished(struct pxcall *c, CURLcode result)
         httpd_wake(c->req);
 }
 
+static void on_transfer_done(void *arg, CURL *easy, CURLcode result)
+{
+    (void)easy;
+    transfer_finished(arg, result);
+}
+
 static void on_request_done(void *arg, bool completed)
 {
     struct pxcall *c = arg;
@@ -306,86 +290,15 @@ static void on_request_done(void *arg, bool completed)
     call_free(c); /* if the client left early, this aborts the exchange */
 }
 
-static void check_finished(struct proxy *px)
-{
-    CURLMsg *msg;
-    int left;
-    while ((msg = curl_multi_info_read(px->multi, &left))) {
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        struct pxcall *c = NULL;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
-        transfer_finished(c, msg->data.result);
-    }
-}
-
-/* --- libcurl multi on the loop ------------------------------------------ */
-
-static void on_socket_ready(struct loop *lp, int fd, unsigned events, void *arg)
-{
-    (void)lp;
-    struct proxy *px = arg;
-    int running;
-    int mask = ((events & LOOP_READ) ? CURL_CSELECT_IN : 0) |
-               ((events & LOOP_WRITE) ? CURL_CSELECT_OUT : 0);
-    curl_multi_socket_action(px->multi, fd, mask, &running);
-    check_finished(px);
-}
-
-static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *sockp)
-{
-    (void)easy;
-    (void)sockp;
-    struct proxy *px = arg;
-    if (what == CURL_POLL_REMOVE) {
-        loop_unwatch(px->lp, fd);
-        return 0;
-    }
-    unsigned events = ((what & CURL_POLL_IN) ? LOOP_READ : 0u) |
-                      ((what & CURL_POLL_OUT) ? LOOP_WRITE : 0u);
-    return loop_watch(px->lp, fd, events, on_socket_ready, px);
-}
-
-static void on_timer(struct loop *lp, void *arg)
-{
-    (void)lp;
-    struct proxy *px = arg;
-    int running;
-    px->timer = NULL;
-    curl_multi_socket_action(px->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_finished(px);
-}
-
-static int on_curl_timer(CURLM *multi, long ms, void *arg)
-{
-    (void)multi;
-    struct proxy *px = arg;
-    loop_timer_cancel(px->lp, px->timer);
-    px->timer = ms >= 0 ? loop_timer_add(px->lp, ms, on_timer, px) : NULL;
-    return 0;
-}
-
-struct proxy *proxy_new(struct loop *lp)
+struct proxy *proxy_new(struct curlloop *cl)
 {
     struct proxy *px = xcalloc(1, sizeof *px);
-    px->lp = lp;
-    px->multi = curl_multi_init();
-    curl_multi_setopt(px->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-    curl_multi_setopt(px->multi, CURLMOPT_SOCKETDATA, px);
-    curl_multi_setopt(px->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-    curl_multi_setopt(px->multi, CURLMOPT_TIMERDATA, px);
-    curl_multi_setopt(px->multi, CURLMOPT_MAXCONNECTS, 512L);
+    px->cl = cl;
     return px;
 }
 
 void proxy_free(struct proxy *px)
 {
-    if (!px)
-        return;
-    loop_timer_cancel(px->lp, px->timer);
-    while (px->npool)
-        curl_easy_cleanup(px->pool[--px->npool]);
-    curl_multi_cleanup(px->multi);
     free(px);
 }
 
@@ -490,7 +403,6 @@ static void set_options(struct pxcall *c)
 {
     CURL *e = c->easy;
     curl_easy_setopt(e, CURLOPT_URL, c->url);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, c);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
@@ -513,7 +425,7 @@ static void start_transfer(struct pxcall *c)
         c->start_at_eof = false;
         send_whole_body(c, buf_peek(&c->up), c->up.len);
     }
-    if (curl_multi_add_handle(c->px->multi, c->easy) != CURLM_OK) {
+    if (curlloop_add(c->px->cl, c->easy, &c->job) < 0) {
         c->transfer_done = true;
         c->result = CURLE_FAILED_INIT;
         respond_error(c);
@@ -527,9 +439,10 @@ int proxy_forward(struct proxy *px, struct httpd_req *req, const struct proxy_ca
     c->req = req;
     c->call = *call;
     c->url = xstrdup(call->url);
+    c->job = (struct curlloop_job){ on_transfer_done, c };
     buf_init(&c->up, UP_MAX);
     buf_init(&c->down, DOWN_HARD);
-    c->easy = easy_get(px);
+    c->easy = curlloop_easy(px->cl);
     if (!c->easy) {
         c->call.headers = NULL;
         call_free(c);

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct loop;
+struct curlloop;
 struct proxy;
 struct httpd_req;
 
@@ -36,8 +36,10 @@ struct proxy_call {
     void *arg;
 };
 
-struct proxy *proxy_new(struct loop *lp);
-/* Aborts calls in flight and frees the engine. */
+/* A proxy whose upstream calls run on cl (shared with the daemon's other
+ * HTTP clients; it must outlive the proxy). */
+struct proxy *proxy_new(struct curlloop *cl);
+/* Frees the engine; call it once no call is in flight. */
 void proxy_free(struct proxy *px);
 
 /* Forwards req (from an HTTPD_BODY_STREAM route, or a buffered one with

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "curlloop.h"
 #include "exitwatch.h"
 #include "httpd.h"
 #include "linelog.h"
@@ -287,7 +288,8 @@ int wd_http_init(struct wd *wd, char *err, size_t errlen)
     wd->up = up;
     if (parse_upstream(up, wd->cfg.upstream_url, err, errlen) < 0)
         return -1;
-    wd->proxy = proxy_new(wd->lp);
+    wd->curl = curlloop_new(wd->lp);
+    wd->proxy = proxy_new(wd->curl);
     httpd_route(wd->http, "*", wd->cfg.http_buffer_req_body ? HTTPD_BODY_BUFFER : HTTPD_BODY_STREAM,
                 on_request, wd);
     start_upstream(wd->lp, up);
@@ -308,6 +310,8 @@ void wd_http_cleanup(struct wd *wd)
     linelog_cleanup(&up->err);
     proxy_free(wd->proxy);
     wd->proxy = NULL;
+    curlloop_free(wd->curl);
+    wd->curl = NULL;
     free(up);
     wd->up = NULL;
 }
