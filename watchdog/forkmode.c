@@ -25,7 +25,7 @@
 #include "log.h"
 #include "loop.h"
 #include "marshal.h"
-#include "process.h"
+#include "proc.h"
 #include "spool.h"
 #include "wd.h"
 #include "xalloc.h"
@@ -38,8 +38,8 @@
 struct call {
     struct wd *wd;
     struct httpd_req *req; /* NULL once the request is over */
-    struct wd_proc proc;
-    struct wd_exitwatch exitw;
+    struct proc proc;
+    struct proc_exitwatch exitw;
     char method[16];
     double start;
     bool streaming;
@@ -70,10 +70,10 @@ static void call_free(struct call *c)
     const int fds[] = { c->proc.in_fd, c->proc.out_fd, c->proc.err_fd };
     for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
         loop_unwatch(lp, fds[i]);
-    wd_exitwatch_stop(&c->exitw);
+    proc_exitwatch_stop(&c->exitw);
     loop_timer_cancel(lp, c->exec_timer);
     loop_timer_cancel(lp, c->kill_timer);
-    wd_proc_close(&c->proc);
+    proc_close(&c->proc);
     spool_cleanup(&c->out);
     linelog_cleanup(&c->errlog);
     free(c->in_owned);
@@ -85,7 +85,7 @@ static void on_kill_timer(struct loop *lp, void *arg)
 {
     struct call *c = arg;
     c->kill_timer = NULL;
-    wd_proc_signal(&c->proc, SIGKILL);
+    proc_signal(&c->proc, SIGKILL);
     /* Output after a kill is moot; a member that escaped the group must
      * not hold the request open through an inherited pipe. */
     loop_unwatch(lp, c->proc.out_fd);
@@ -100,7 +100,7 @@ static void kill_group(struct call *c)
     if (c->killed)
         return;
     c->killed = true;
-    wd_proc_signal(&c->proc, SIGTERM);
+    proc_signal(&c->proc, SIGTERM);
     c->kill_timer = loop_timer_add(c->wd->lp, KILL_GRACE_MS, on_kill_timer, c);
 }
 
@@ -136,7 +136,7 @@ static void on_stdin(struct loop *lp, int fd, unsigned events, void *arg)
         c->in_off += (size_t)n;
     }
     loop_unwatch(lp, fd);
-    wd_proc_close_in(&c->proc);
+    proc_close_in(&c->proc);
 }
 
 static void on_stderr(struct loop *lp, int fd, unsigned events, void *arg)
@@ -198,12 +198,12 @@ static void on_out(struct loop *lp, int fd, unsigned events, void *arg)
 static void on_exit_seen(void *arg)
 {
     struct call *c = arg;
-    if (!wd_proc_reap(&c->proc, &c->wstatus))
+    if (!proc_reap(&c->proc, &c->wstatus))
         return;
-    wd_exitwatch_stop(&c->exitw);
+    proc_exitwatch_stop(&c->exitw);
     c->exited = true;
     if (c->killed) /* whatever it started goes too, and is reaped */
-        wd_proc_signal(&c->proc, SIGKILL);
+        proc_signal(&c->proc, SIGKILL);
     wd_reap_group_later(c->wd, c->proc.pid);
     maybe_finish(c);
 }
@@ -323,7 +323,7 @@ static void close_stdin(struct call *c)
 {
     if (c->proc.in_fd >= 0) {
         loop_unwatch(c->wd->lp, c->proc.in_fd);
-        wd_proc_close_in(&c->proc);
+        proc_close_in(&c->proc);
     }
 }
 
@@ -356,7 +356,7 @@ static size_t on_body(void *arg, const char *data, size_t len, bool eof)
 static void watch_process(struct call *c)
 {
     struct loop *lp = c->wd->lp;
-    wd_exitwatch_start(&c->exitw, lp, &c->proc, on_exit_seen, c);
+    proc_exitwatch_start(&c->exitw, lp, &c->proc, on_exit_seen, c);
     loop_watch(lp, c->proc.out_fd, LOOP_READ, on_out, c);
     if (c->proc.err_fd >= 0)
         loop_watch(lp, c->proc.err_fd, LOOP_READ, on_stderr, c);
@@ -372,11 +372,11 @@ static void watch_process(struct call *c)
         c->exec_timer = loop_timer_add(lp, c->wd->cfg.exec_timeout_ms, on_exec_timeout, c);
 }
 
-static enum wd_stderr stderr_handling(const struct wd *wd)
+static enum proc_stderr stderr_handling(const struct wd *wd)
 {
     if (wd->cfg.mode == WD_CLASSIC && wd->cfg.combine_output)
-        return WD_STDERR_COMBINE;
-    return WD_STDERR_PIPE;
+        return PROC_STDERR_COMBINE;
+    return PROC_STDERR_PIPE;
 }
 
 static struct call *call_new(struct wd *wd, struct httpd_req *req)
@@ -412,7 +412,7 @@ static void start(struct wd *wd, struct httpd_req *req, int64_t body_len)
     char **env = wd_env_build(wd->base_env, req, body_len);
     char err[256];
     log_info("proc", "Forking fprocess.");
-    int rc = wd_proc_spawn(&c->proc, wd->program, wd->argv, env, stderr_handling(wd), err,
+    int rc = proc_spawn(&c->proc, wd->program, wd->argv, env, stderr_handling(wd), err,
                            sizeof err);
     wd_env_free(env);
     httpd_req_on_done(req, on_request_done, c);
@@ -442,13 +442,13 @@ static void on_streamed(struct httpd_req *req, void *arg)
 
 int wd_fork_init(struct wd *wd, char *err, size_t errlen)
 {
-    wd->argv = wd_split_command(wd->cfg.fprocess);
+    wd->argv = proc_split_command(wd->cfg.fprocess);
     if (!wd->argv) {
         snprintf(err, errlen, "fprocess: cannot split \"%s\" into a command "
                               "(empty, or an unclosed quote)", wd->cfg.fprocess);
         return -1;
     }
-    wd->program = wd_find_program(wd->argv[0]);
+    wd->program = proc_find_program(wd->argv[0]);
     if (!wd->program)
         log_warn("proc", "fprocess: %s is not an executable on PATH; requests will fail",
                  wd->argv[0]);

@@ -24,7 +24,7 @@
 #include "log.h"
 #include "loop.h"
 #include "parse.h"
-#include "process.h"
+#include "proc.h"
 #include "proxy.h"
 #include "wd.h"
 #include "xalloc.h"
@@ -36,8 +36,8 @@
 
 struct wd_upstream {
     struct wd *wd;
-    struct wd_proc proc;
-    struct wd_exitwatch exitw;
+    struct proc proc;
+    struct proc_exitwatch exitw;
     bool running, ready, stopping;
     int64_t backoff_ms, started_ms;
     struct loop_timer *timer;
@@ -77,8 +77,8 @@ static void close_process(struct wd_upstream *up)
     const int fds[] = { up->proc.out_fd, up->proc.err_fd };
     for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
         loop_unwatch(up->wd->lp, fds[i]);
-    wd_exitwatch_stop(&up->exitw);
-    wd_proc_close(&up->proc);
+    proc_exitwatch_stop(&up->exitw);
+    proc_close(&up->proc);
 }
 
 static void on_exit_seen(void *arg)
@@ -86,10 +86,10 @@ static void on_exit_seen(void *arg)
     struct wd_upstream *up = arg;
     struct loop *lp = up->wd->lp;
     int status;
-    if (!wd_proc_reap(&up->proc, &status))
+    if (!proc_reap(&up->proc, &status))
         return;
-    wd_exitwatch_stop(&up->exitw);
-    wd_proc_signal(&up->proc, SIGKILL); /* what it left behind goes too */
+    proc_exitwatch_stop(&up->exitw);
+    proc_signal(&up->proc, SIGKILL); /* what it left behind goes too */
     wd_reap_group_later(up->wd, up->proc.pid);
     close_process(up);
     up->running = up->ready = false;
@@ -111,14 +111,14 @@ static void start_upstream(struct loop *lp, void *arg)
     struct wd_upstream *up = arg;
     up->timer = NULL;
     char err[256];
-    if (wd_proc_spawn(&up->proc, NULL, up->wd->argv, up->wd->base_env, WD_STDERR_PIPE, err,
+    if (proc_spawn(&up->proc, NULL, up->wd->argv, up->wd->base_env, PROC_STDERR_PIPE, err,
                       sizeof err) < 0) {
         log_error("upstream", "%s; retrying in %lldms", err, (long long)up->backoff_ms);
         up->timer = loop_timer_add(lp, up->backoff_ms, start_upstream, up);
         up->backoff_ms = up->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : up->backoff_ms * 2;
         return;
     }
-    wd_proc_close_in(&up->proc);
+    proc_close_in(&up->proc);
     up->running = true;
     up->started_ms = loop_now_ms();
     if (up->restarts++)
@@ -126,7 +126,7 @@ static void start_upstream(struct loop *lp, void *arg)
                  up->restarts - 1);
     else
         log_info("upstream", "Forking - %s pid=%d", up->wd->cfg.fprocess, (int)up->proc.pid);
-    wd_exitwatch_start(&up->exitw, lp, &up->proc, on_exit_seen, up);
+    proc_exitwatch_start(&up->exitw, lp, &up->proc, on_exit_seen, up);
     loop_watch(lp, up->proc.out_fd, LOOP_READ, on_output, up);
     loop_watch(lp, up->proc.err_fd, LOOP_READ, on_output, up);
     up->timer = loop_timer_add(lp, PROBE_MS, probe, up);
@@ -263,19 +263,19 @@ static void on_request(struct httpd_req *req, void *arg)
 static void stop_process(struct wd_upstream *up)
 {
     int status;
-    wd_proc_signal(&up->proc, SIGTERM);
+    proc_signal(&up->proc, SIGTERM);
     for (int i = 0; i < 50; i++) {
-        if (wd_proc_reap(&up->proc, &status))
+        if (proc_reap(&up->proc, &status))
             break;
         usleep(100000);
     }
-    wd_proc_signal(&up->proc, SIGKILL); /* the group: whatever it started */
+    proc_signal(&up->proc, SIGKILL); /* the group: whatever it started */
     waitpid(up->proc.pid, &status, 0);
 }
 
 int wd_http_init(struct wd *wd, char *err, size_t errlen)
 {
-    wd->argv = wd_split_command(wd->cfg.fprocess);
+    wd->argv = proc_split_command(wd->cfg.fprocess);
     if (!wd->argv) {
         snprintf(err, errlen, "fprocess: cannot split \"%s\" into a command", wd->cfg.fprocess);
         return -1;

@@ -20,7 +20,7 @@
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
-#include "process.h"
+#include "proc.h"
 #include "wd.h"
 
 #ifndef FAASBUS_VERSION
@@ -246,7 +246,7 @@ static void cleanup(struct wd *wd)
     wd_http_cleanup(wd);
     httpd_stop(wd->http);
     httpd_stop(wd->metrics_http);
-    wd_argv_free(wd->argv);
+    proc_argv_free(wd->argv);
     free(wd->program);
     metrics_free(wd->metrics);
     loop_free(wd->lp);

@@ -19,17 +19,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../watchdog/process.h"
+#include "proc.h"
 
 extern char **environ;
 
-/* --- wd_split_command --------------------------------------------------- */
+/* --- proc_split_command --------------------------------------------------- */
 
 /* Splits cmd and compares with the expected words (NULL-terminated);
  * want == NULL means the split must fail. Prints both on a miss. */
 static void check_split(const char *cmd, const char *const *want)
 {
-    char **argv = wd_split_command(cmd);
+    char **argv = proc_split_command(cmd);
     size_t n = 0;
 
     if (!want) {
@@ -49,7 +49,7 @@ static void check_split(const char *cmd, const char *const *want)
     }
     if (argv[n])
         fail_msg("split(%s): extra word [%zu]=\"%s\"", cmd, n, argv[n]);
-    wd_argv_free(argv);
+    proc_argv_free(argv);
 }
 
 static void split_simple(void **state)
@@ -138,7 +138,7 @@ static void split_many_words(void **state)
         snprintf(w, sizeof w, "w%d ", i);
         strcat(cmd, w);
     }
-    argv = wd_split_command(cmd);
+    argv = proc_split_command(cmd);
     assert_non_null(argv);
     for (int i = 0; i < 50; i++) {
         char w[16];
@@ -147,14 +147,14 @@ static void split_many_words(void **state)
         assert_string_equal(argv[i], w);
     }
     assert_null(argv[50]);
-    wd_argv_free(argv);
-    wd_argv_free(NULL);
+    proc_argv_free(argv);
+    proc_argv_free(NULL);
 }
 
 /* --- spawning helpers ----------------------------------------------------- */
 
 /* Waits for the pidfd (at most timeout_ms) and reaps. */
-static int wait_exit(struct wd_proc *p, int timeout_ms)
+static int wait_exit(struct proc *p, int timeout_ms)
 {
     struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
     int status = -1;
@@ -162,7 +162,7 @@ static int wait_exit(struct wd_proc *p, int timeout_ms)
     assert_true(p->pidfd >= 0);
     if (poll(&pfd, 1, timeout_ms) != 1)
         fail_msg("process %d did not exit within %d ms", (int)p->pid, timeout_ms);
-    assert_true(wd_proc_reap(p, &status));
+    assert_true(proc_reap(p, &status));
     return status;
 }
 
@@ -188,16 +188,16 @@ static size_t read_to_eof(int fd, char *out, size_t cap, int timeout_ms)
 }
 
 /* Spawns a command line and checks it started. */
-static void spawn_cmd(struct wd_proc *p, const char *cmd, char *const envp[],
-                      enum wd_stderr how)
+static void spawn_cmd(struct proc *p, const char *cmd, char *const envp[],
+                      enum proc_stderr how)
 {
     char err[256] = "";
-    char **argv = wd_split_command(cmd);
+    char **argv = proc_split_command(cmd);
     int rc;
 
     assert_non_null(argv);
-    rc = wd_proc_spawn(p, NULL, argv, envp, how, err, sizeof err);
-    wd_argv_free(argv);
+    rc = proc_spawn(p, NULL, argv, envp, how, err, sizeof err);
+    proc_argv_free(argv);
     if (rc != 0)
         fail_msg("spawn %s: %s", cmd, err);
     assert_true(p->pid > 0);
@@ -228,7 +228,7 @@ static void spawn_cat_echoes_stdin(void **state)
     enum { SIZE = 1024 * 1024 };
     unsigned char *in = malloc(SIZE), *out = malloc(SIZE + 1);
     size_t sent = 0, got = 0;
-    struct wd_proc p;
+    struct proc p;
     int status;
 
     (void)state;
@@ -237,7 +237,7 @@ static void spawn_cat_echoes_stdin(void **state)
     for (size_t i = 0; i < SIZE; i++)
         in[i] = (unsigned char)(i * 131 + (i >> 10));
 
-    spawn_cmd(&p, "cat", environ, WD_STDERR_COMBINE);
+    spawn_cmd(&p, "cat", environ, PROC_STDERR_COMBINE);
     assert_true(p.in_fd >= 0);
     assert_int_equal(p.err_fd, -1); /* combined: no separate stderr */
     assert_true(fcntl(p.in_fd, F_GETFL) & O_NONBLOCK);
@@ -261,7 +261,7 @@ static void spawn_cat_echoes_stdin(void **state)
             else
                 assert_true(n < 0 && errno == EAGAIN);
             if (sent == SIZE) {
-                wd_proc_close_in(&p);
+                proc_close_in(&p);
                 assert_int_equal(p.in_fd, -1);
             }
         }
@@ -282,7 +282,7 @@ static void spawn_cat_echoes_stdin(void **state)
     status = wait_exit(&p, 5000);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
-    wd_proc_close(&p);
+    proc_close(&p);
     assert_int_equal(p.out_fd, -1);
     assert_int_equal(p.pidfd, -1);
     free(in);
@@ -292,74 +292,74 @@ static void spawn_cat_echoes_stdin(void **state)
 /* Before exit, reap says no; the pidfd is not readable yet. */
 static void reap_before_exit_is_false(void **state)
 {
-    struct wd_proc p;
+    struct proc p;
     struct pollfd pfd;
     int status = 12345;
 
     (void)state;
-    spawn_cmd(&p, "cat", environ, WD_STDERR_COMBINE);
-    assert_false(wd_proc_reap(&p, &status));
+    spawn_cmd(&p, "cat", environ, PROC_STDERR_COMBINE);
+    assert_false(proc_reap(&p, &status));
     pfd = (struct pollfd){ .fd = p.pidfd, .events = POLLIN };
     assert_int_equal(poll(&pfd, 1, 50), 0);
     /* EOF on stdin ends cat. */
-    wd_proc_close_in(&p);
+    proc_close_in(&p);
     status = wait_exit(&p, 5000);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
-    wd_proc_close(&p);
+    proc_close(&p);
 }
 
 static void exit_status_is_reported(void **state)
 {
-    struct wd_proc p;
+    struct proc p;
     int status;
 
     (void)state;
-    spawn_cmd(&p, "sh -c 'exit 7'", environ, WD_STDERR_COMBINE);
+    spawn_cmd(&p, "sh -c 'exit 7'", environ, PROC_STDERR_COMBINE);
     status = wait_exit(&p, 5000);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 7);
-    wd_proc_close(&p);
+    proc_close(&p);
 }
 
 static void child_leads_own_process_group(void **state)
 {
-    struct wd_proc p;
+    struct proc p;
 
     (void)state;
-    spawn_cmd(&p, "cat", environ, WD_STDERR_COMBINE);
+    spawn_cmd(&p, "cat", environ, PROC_STDERR_COMBINE);
     assert_int_equal(getpgid(p.pid), p.pid);
     assert_true(getpgid(p.pid) != getpgrp());
-    wd_proc_close_in(&p);
+    proc_close_in(&p);
     (void)wait_exit(&p, 5000);
-    wd_proc_close(&p);
+    proc_close(&p);
 }
 
 static void stderr_combined_into_stdout(void **state)
 {
-    struct wd_proc p;
+    struct proc p;
     char out[256];
     size_t n;
 
     (void)state;
     spawn_cmd(&p, "sh -c 'echo out; echo err >&2; echo out2'", environ,
-              WD_STDERR_COMBINE);
+              PROC_STDERR_COMBINE);
     assert_int_equal(p.err_fd, -1);
     n = read_to_eof(p.out_fd, out, sizeof out, 5000);
     out[n] = '\0';
     assert_string_equal(out, "out\nerr\nout2\n");
     assert_int_equal(WEXITSTATUS(wait_exit(&p, 5000)), 0);
-    wd_proc_close(&p);
+    proc_close(&p);
 }
 
 static void stderr_on_its_own_pipe(void **state)
 {
-    struct wd_proc p;
+    struct proc p;
     char out[256], err[256];
     size_t n;
 
     (void)state;
-    spawn_cmd(&p, "sh -c 'echo out; echo err >&2'", environ, WD_STDERR_PIPE);
+    spawn_cmd(&p, "sh -c 'echo out; echo err >&2'", environ, PROC_STDERR_PIPE);
     assert_true(p.err_fd >= 0);
     assert_true(fcntl(p.err_fd, F_GETFL) & O_NONBLOCK);
     n = read_to_eof(p.out_fd, out, sizeof out, 5000);
@@ -369,14 +369,14 @@ static void stderr_on_its_own_pipe(void **state)
     err[n] = '\0';
     assert_string_equal(err, "err\n");
     assert_int_equal(WEXITSTATUS(wait_exit(&p, 5000)), 0);
-    wd_proc_close(&p);
+    proc_close(&p);
     assert_int_equal(p.err_fd, -1);
 }
 
 /* INHERIT: the child writes to our own fd 2 (captured here by a pipe). */
 static void stderr_inherited(void **state)
 {
-    struct wd_proc p;
+    struct proc p;
     int cap[2], saved;
     char out[64], err[64];
     size_t n;
@@ -389,11 +389,11 @@ static void stderr_inherited(void **state)
     assert_int_equal(dup2(cap[1], 2), 2);
     close(cap[1]);
 
-    spawn_cmd(&p, "sh -c 'echo out; echo inherited-err >&2'", environ, WD_STDERR_INHERIT);
+    spawn_cmd(&p, "sh -c 'echo out; echo inherited-err >&2'", environ, PROC_STDERR_INHERIT);
     assert_int_equal(p.err_fd, -1);
     n = read_to_eof(p.out_fd, out, sizeof out, 5000);
     (void)wait_exit(&p, 5000);
-    wd_proc_close(&p);
+    proc_close(&p);
 
     assert_int_equal(dup2(saved, 2), 2); /* our stderr back; closes cap[1] */
     close(saved);
@@ -409,18 +409,18 @@ static void stderr_inherited(void **state)
 static void spawn_uses_given_environment(void **state)
 {
     char *const envp[] = { (char *)"FAASBUS_TEST=yes 1", (char *)"OTHER=2", NULL };
-    struct wd_proc p;
+    struct proc p;
     char out[256];
     size_t n;
 
     (void)state;
     /* Found on PATH although envp has no PATH. */
-    spawn_cmd(&p, "env", envp, WD_STDERR_COMBINE);
+    spawn_cmd(&p, "env", envp, PROC_STDERR_COMBINE);
     n = read_to_eof(p.out_fd, out, sizeof out, 5000);
     out[n] = '\0';
     assert_string_equal(out, "FAASBUS_TEST=yes 1\nOTHER=2\n");
     assert_int_equal(WEXITSTATUS(wait_exit(&p, 5000)), 0);
-    wd_proc_close(&p);
+    proc_close(&p);
 }
 
 /* The child starts with an empty signal mask and default dispositions,
@@ -429,7 +429,7 @@ static void child_signal_state_is_clean(void **state)
 {
     sigset_t block, old;
     struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe, old_usr2;
-    struct wd_proc p;
+    struct proc p;
     char out[4096];
     size_t n;
     const char *blk, *ign_line;
@@ -443,7 +443,7 @@ static void child_signal_state_is_clean(void **state)
     assert_int_equal(sigaction(SIGPIPE, &ign, &old_pipe), 0);
     assert_int_equal(sigaction(SIGUSR2, &ign, &old_usr2), 0);
 
-    spawn_cmd(&p, "cat /proc/self/status", environ, WD_STDERR_COMBINE);
+    spawn_cmd(&p, "cat /proc/self/status", environ, PROC_STDERR_COMBINE);
 
     assert_int_equal(sigprocmask(SIG_SETMASK, &old, NULL), 0);
     assert_int_equal(sigaction(SIGPIPE, &old_pipe, NULL), 0);
@@ -452,7 +452,7 @@ static void child_signal_state_is_clean(void **state)
     n = read_to_eof(p.out_fd, out, sizeof out, 5000);
     out[n] = '\0';
     (void)wait_exit(&p, 5000);
-    wd_proc_close(&p);
+    proc_close(&p);
     blk = strstr(out, "\nSigBlk:");
     ign_line = strstr(out, "\nSigIgn:");
     assert_non_null(blk);
@@ -473,33 +473,33 @@ static void child_signal_state_is_clean(void **state)
  * closing it has to give the first child EOF while the second runs. */
 static void pipes_not_inherited_by_other_children(void **state)
 {
-    struct wd_proc a, b;
+    struct proc a, b;
     char out[16];
     int status;
 
     (void)state;
-    spawn_cmd(&a, "cat", environ, WD_STDERR_PIPE);
-    spawn_cmd(&b, "sleep 30", environ, WD_STDERR_PIPE);
-    wd_proc_close_in(&a);
+    spawn_cmd(&a, "cat", environ, PROC_STDERR_PIPE);
+    spawn_cmd(&b, "sleep 30", environ, PROC_STDERR_PIPE);
+    proc_close_in(&a);
     assert_int_equal(read_to_eof(a.out_fd, out, sizeof out, 3000), 0);
     status = wait_exit(&a, 3000);
     assert_true(WIFEXITED(status));
-    wd_proc_signal(&b, SIGKILL);
+    proc_signal(&b, SIGKILL);
     (void)wait_exit(&b, 3000);
-    wd_proc_close(&a);
-    wd_proc_close(&b);
+    proc_close(&a);
+    proc_close(&b);
 }
 
 static void spawn_missing_program_fails(void **state)
 {
     char *argv[] = { (char *)"faasbus-no-such-program-xyz", (char *)"arg", NULL };
-    struct wd_proc p;
+    struct proc p;
     char err[256] = "";
     int before, after;
 
     (void)state;
     before = count_open_fds();
-    assert_int_equal(wd_proc_spawn(&p, NULL, argv, environ, WD_STDERR_PIPE, err, sizeof err), -1);
+    assert_int_equal(proc_spawn(&p, NULL, argv, environ, PROC_STDERR_PIPE, err, sizeof err), -1);
     if (!strstr(err, "faasbus-no-such-program-xyz"))
         fail_msg("error does not name the program: \"%s\"", err);
     after = count_open_fds();
@@ -513,7 +513,7 @@ static void spawn_missing_program_fails(void **state)
     argv[0] = (char *)"/nonexistent/dir/prog";
     err[0] = '\0';
     assert_int_equal(
-        wd_proc_spawn(&p, NULL, argv, environ, WD_STDERR_COMBINE, err, sizeof err), -1);
+        proc_spawn(&p, NULL, argv, environ, PROC_STDERR_COMBINE, err, sizeof err), -1);
     if (!strstr(err, "/nonexistent/dir/prog"))
         fail_msg("error does not name the program: \"%s\"", err);
     assert_int_equal(count_open_fds(), before);
@@ -521,8 +521,8 @@ static void spawn_missing_program_fails(void **state)
     /* An explicit path that does not exist. */
     argv[0] = (char *)"fn-handler";
     err[0] = '\0';
-    assert_int_equal(wd_proc_spawn(&p, "/nonexistent/dir/fn-handler", argv, environ,
-                                   WD_STDERR_PIPE, err, sizeof err),
+    assert_int_equal(proc_spawn(&p, "/nonexistent/dir/fn-handler", argv, environ,
+                                   PROC_STDERR_PIPE, err, sizeof err),
                      -1);
     if (!strstr(err, "fn-handler"))
         fail_msg("error does not name the program: \"%s\"", err);
@@ -535,24 +535,24 @@ static void spawn_explicit_path(void **state)
 {
     char *argv[] = { (char *)"custom-cat", (char *)"/proc/self/cmdline", NULL };
     static const char want[] = "custom-cat\0/proc/self/cmdline";
-    char *path = wd_find_program("cat");
-    struct wd_proc p;
+    char *path = proc_find_program("cat");
+    struct proc p;
     char err[256] = "", out[128];
     size_t n;
 
     (void)state;
     assert_non_null(path);
-    if (wd_proc_spawn(&p, path, argv, environ, WD_STDERR_COMBINE, err, sizeof err) != 0)
+    if (proc_spawn(&p, path, argv, environ, PROC_STDERR_COMBINE, err, sizeof err) != 0)
         fail_msg("spawn %s: %s", path, err);
     free(path);
     n = read_to_eof(p.out_fd, out, sizeof out, 5000);
     assert_int_equal(n, sizeof want); /* includes the final NUL */
     assert_memory_equal(out, want, sizeof want);
     assert_int_equal(WEXITSTATUS(wait_exit(&p, 5000)), 0);
-    wd_proc_close(&p);
+    proc_close(&p);
 }
 
-/* --- wd_find_program -------------------------------------------------- */
+/* --- proc_find_program -------------------------------------------------- */
 
 static char fp_dir[64];
 static char *saved_path;
@@ -635,17 +635,17 @@ static void set_path(const char *tmpl)
 static void expect_found(const char *argv0, const char *want_tmpl)
 {
     char want[256];
-    char *got = wd_find_program(argv0);
+    char *got = proc_find_program(argv0);
 
     subst(want_tmpl, want, sizeof want);
     if (!got)
-        fail_msg("wd_find_program(%s): NULL, expected %s (PATH=%s)", argv0, want,
+        fail_msg("proc_find_program(%s): NULL, expected %s (PATH=%s)", argv0, want,
                  getenv("PATH"));
     if (strcmp(got, want) != 0) {
         char copy[256];
         snprintf(copy, sizeof copy, "%s", got);
         free(got); /* freed before failing: no leak report under ASan */
-        fail_msg("wd_find_program(%s): %s, expected %s (PATH=%s)", argv0, copy, want,
+        fail_msg("proc_find_program(%s): %s, expected %s (PATH=%s)", argv0, copy, want,
                  getenv("PATH"));
     }
     free(got);
@@ -653,12 +653,12 @@ static void expect_found(const char *argv0, const char *want_tmpl)
 
 static void expect_not_found(const char *argv0)
 {
-    char *got = wd_find_program(argv0);
+    char *got = proc_find_program(argv0);
     if (got) {
         char copy[256];
         snprintf(copy, sizeof copy, "%s", got);
         free(got);
-        fail_msg("wd_find_program(%s): %s, expected NULL (PATH=%s)", argv0, copy,
+        fail_msg("proc_find_program(%s): %s, expected NULL (PATH=%s)", argv0, copy,
                  getenv("PATH"));
     }
 }
@@ -712,60 +712,60 @@ static void find_program_then_spawn(void **state)
 {
     char *argv[] = { (char *)"prog", NULL };
     char *path;
-    struct wd_proc p;
+    struct proc p;
     char err[256] = "", out[32];
     size_t n;
 
     (void)state;
     set_path("/nonexistent:@/bin2");
-    path = wd_find_program("prog");
+    path = proc_find_program("prog");
     assert_non_null(path);
-    if (wd_proc_spawn(&p, path, argv, environ, WD_STDERR_COMBINE, err, sizeof err) != 0)
+    if (proc_spawn(&p, path, argv, environ, PROC_STDERR_COMBINE, err, sizeof err) != 0)
         fail_msg("spawn %s: %s", path, err);
     free(path);
     n = read_to_eof(p.out_fd, out, sizeof out, 5000);
     out[n] = '\0';
     assert_string_equal(out, "prog\n");
     assert_int_equal(WEXITSTATUS(wait_exit(&p, 5000)), 0);
-    wd_proc_close(&p);
+    proc_close(&p);
 }
 
 static void sigkill_kills_sleep(void **state)
 {
-    struct wd_proc p;
+    struct proc p;
     struct pollfd pfd;
     int status;
     int64_t t0;
     struct timespec ts;
 
     (void)state;
-    spawn_cmd(&p, "sleep 30", environ, WD_STDERR_COMBINE);
+    spawn_cmd(&p, "sleep 30", environ, PROC_STDERR_COMBINE);
     /* Still running. */
     pfd = (struct pollfd){ .fd = p.pidfd, .events = POLLIN };
     assert_int_equal(poll(&pfd, 1, 20), 0);
     clock_gettime(CLOCK_MONOTONIC, &ts);
     t0 = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    wd_proc_signal(&p, SIGKILL);
+    proc_signal(&p, SIGKILL);
     status = wait_exit(&p, 3000);
     clock_gettime(CLOCK_MONOTONIC, &ts);
     assert_true((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - t0 < 3000);
     assert_true(WIFSIGNALED(status));
     assert_int_equal(WTERMSIG(status), SIGKILL);
     assert_int_equal(WTERMSIG(status), 9);
-    wd_proc_close(&p);
+    proc_close(&p);
 }
 
 /* The signal reaches the whole group: a grandchild holding stdout open
  * dies too, so stdout reaches EOF. */
 static void signal_reaches_whole_group(void **state)
 {
-    struct wd_proc p;
+    struct proc p;
     char out[64];
     size_t n;
     int status;
 
     (void)state;
-    spawn_cmd(&p, "sh -c 'sleep 30 & echo started; wait'", environ, WD_STDERR_COMBINE);
+    spawn_cmd(&p, "sh -c 'sleep 30 & echo started; wait'", environ, PROC_STDERR_COMBINE);
     /* Wait until the grandchild exists. */
     n = 0;
     while (n < 8) {
@@ -777,25 +777,25 @@ static void signal_reaches_whole_group(void **state)
     }
     out[n] = '\0';
     assert_string_equal(out, "started\n");
-    wd_proc_signal(&p, SIGKILL);
+    proc_signal(&p, SIGKILL);
     status = wait_exit(&p, 3000);
     assert_true(WIFSIGNALED(status));
     /* EOF only once sleep (which shares stdout) is gone as well. */
     assert_int_equal(read_to_eof(p.out_fd, out, sizeof out, 3000), 0);
-    wd_proc_close(&p);
+    proc_close(&p);
 }
 
 /* A pid of 0 (nothing spawned) is never signalled: kill(-0, ...) would
  * hit our own group. */
 static void signal_without_process_is_noop(void **state)
 {
-    struct wd_proc p = { .pid = 0, .pidfd = -1, .in_fd = -1, .out_fd = -1, .err_fd = -1 };
+    struct proc p = { .pid = 0, .pidfd = -1, .in_fd = -1, .out_fd = -1, .err_fd = -1 };
     int status;
 
     (void)state;
-    wd_proc_signal(&p, SIGKILL); /* would kill the test run if it did */
-    assert_false(wd_proc_reap(&p, &status));
-    wd_proc_close(&p);
+    proc_signal(&p, SIGKILL); /* would kill the test run if it did */
+    assert_false(proc_reap(&p, &status));
+    proc_close(&p);
 }
 
 int main(void)

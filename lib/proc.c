@@ -3,7 +3,7 @@
  * posix_spawn rather than fork: glibc implements it with CLONE_VFORK, so
  * the cost of starting a process does not grow with our own memory size,
  * and it is the fastest way to run many short-lived functions. */
-#include "process.h"
+#include "proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +49,7 @@ static size_t next_word(const char **sp, char *out)
     return quote ? (size_t)-1 : n;
 }
 
-char **wd_split_command(const char *cmd)
+char **proc_split_command(const char *cmd)
 {
     size_t cap = 4, argc = 0;
     char **argv = xmalloc(cap * sizeof *argv);
@@ -79,11 +79,11 @@ char **wd_split_command(const char *cmd)
 bad:
     free(word);
     argv[argc] = NULL;
-    wd_argv_free(argv);
+    proc_argv_free(argv);
     return NULL;
 }
 
-void wd_argv_free(char **argv)
+void proc_argv_free(char **argv)
 {
     if (!argv)
         return;
@@ -126,15 +126,19 @@ static void set_attrs(posix_spawnattr_t *attr)
 }
 
 static void set_files(posix_spawn_file_actions_t *fa, const int in[2], const int out[2],
-                      const int errp[2], enum wd_stderr how)
+                      const int errp[2], const struct proc_opts *o)
 {
     posix_spawn_file_actions_init(fa);
     posix_spawn_file_actions_adddup2(fa, in[0], 0);
     posix_spawn_file_actions_adddup2(fa, out[1], 1);
-    if (how == WD_STDERR_COMBINE)
+    if (o->how == PROC_STDERR_COMBINE)
         posix_spawn_file_actions_adddup2(fa, out[1], 2);
-    else if (how == WD_STDERR_PIPE)
+    else if (o->how == PROC_STDERR_PIPE)
         posix_spawn_file_actions_adddup2(fa, errp[1], 2);
+    if (o->pass_fd >= 0) /* dup2 clears close-on-exec on the copy */
+        posix_spawn_file_actions_adddup2(fa, o->pass_fd, 3);
+    if (o->cwd)
+        posix_spawn_file_actions_addchdir_np(fa, o->cwd);
 }
 
 /* Like execvp: a regular file we may execute (a directory is skipped). */
@@ -144,7 +148,7 @@ static bool executable(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-char *wd_find_program(const char *argv0)
+char *proc_find_program(const char *argv0)
 {
     if (!*argv0)
         return NULL;
@@ -164,21 +168,30 @@ char *wd_find_program(const char *argv0)
     return NULL;
 }
 
-int wd_proc_spawn(struct wd_proc *p, const char *path, char *const argv[],
-                  char *const envp[], enum wd_stderr how, char *err, size_t errlen)
+int proc_spawn(struct proc *p, const char *path, char *const argv[],
+               char *const envp[], enum proc_stderr how, char *err, size_t errlen)
 {
+    struct proc_opts o = { .path = path, .how = how, .pass_fd = -1 };
+    return proc_spawn_opts(p, &o, argv, envp, err, errlen);
+}
+
+int proc_spawn_opts(struct proc *p, const struct proc_opts *o, char *const argv[],
+                    char *const envp[], char *err, size_t errlen)
+{
+    const char *path = o->path;
+    enum proc_stderr how = o->how;
     int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
     memset(p, 0, sizeof *p);
     p->pidfd = p->in_fd = p->out_fd = p->err_fd = -1;
     if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
-        (how == WD_STDERR_PIPE && pipe2(errp, O_CLOEXEC) < 0)) {
+        (how == PROC_STDERR_PIPE && pipe2(errp, O_CLOEXEC) < 0)) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         goto fail;
     }
     posix_spawnattr_t attr;
     posix_spawn_file_actions_t fa;
     set_attrs(&attr);
-    set_files(&fa, in, out, errp, how);
+    set_files(&fa, in, out, errp, o);
     int rc = path ? posix_spawn(&p->pid, path, &fa, &attr, argv, envp)
                   : posix_spawnp(&p->pid, argv[0], &fa, &attr, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
@@ -207,13 +220,13 @@ fail:
     return -1;
 }
 
-void wd_proc_signal(const struct wd_proc *p, int sig)
+void proc_signal(const struct proc *p, int sig)
 {
     if (p->pid > 0)
         kill(-p->pid, sig);
 }
 
-bool wd_proc_reap(struct wd_proc *p, int *status)
+bool proc_reap(struct proc *p, int *status)
 {
     if (p->pid <= 0)
         return false;
@@ -231,12 +244,12 @@ static void close_fd(int *fd)
     }
 }
 
-void wd_proc_close_in(struct wd_proc *p)
+void proc_close_in(struct proc *p)
 {
     close_fd(&p->in_fd);
 }
 
-void wd_proc_close(struct wd_proc *p)
+void proc_close(struct proc *p)
 {
     close_fd(&p->in_fd);
     close_fd(&p->out_fd);

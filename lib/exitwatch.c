@@ -2,7 +2,7 @@
 #include "exitwatch.h"
 
 #include "loop.h"
-#include "process.h"
+#include "proc.h"
 
 #define POLL_MS 10
 
@@ -11,19 +11,19 @@ static void on_pidfd(struct loop *lp, int fd, unsigned events, void *arg)
     (void)lp;
     (void)fd;
     (void)events;
-    struct wd_exitwatch *w = arg;
+    struct proc_exitwatch *w = arg;
     w->fn(w->arg);
 }
 
 static void on_tick(struct loop *lp, void *arg)
 {
-    struct wd_exitwatch *w = arg;
+    struct proc_exitwatch *w = arg;
     /* Re-armed first: fn may stop the watch, or free the struct it is in. */
     w->timer = loop_timer_add(lp, POLL_MS, on_tick, w);
     w->fn(w->arg);
 }
 
-void wd_exitwatch_start(struct wd_exitwatch *w, struct loop *lp, const struct wd_proc *p,
+void proc_exitwatch_start(struct proc_exitwatch *w, struct loop *lp, const struct proc *p,
                         void (*fn)(void *arg), void *arg)
 {
     w->lp = lp;
@@ -37,7 +37,7 @@ void wd_exitwatch_start(struct wd_exitwatch *w, struct loop *lp, const struct wd
     }
 }
 
-void wd_exitwatch_stop(struct wd_exitwatch *w)
+void proc_exitwatch_stop(struct proc_exitwatch *w)
 {
     if (!w->lp)
         return;
