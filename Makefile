@@ -28,11 +28,14 @@ LIBS     = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
 include lib/sources.mk
 include watchdog/sources.mk
+include gateway/sources.mk
 include tests/sources.mk
 include bench/sources.mk
 
 LIB_OBJ := $(LIB_SRC:%.c=$(OBJ)/%.o)
 WD_OBJ  := $(WD_SRC:%.c=$(OBJ)/%.o)
+GW_OBJ  := $(GW_SRC:%.c=$(OBJ)/%.o)
+GW_LIB_OBJ := $(filter-out $(OBJ)/gateway/main.o,$(GW_OBJ))
 # Everything of the watchdog but main(), so unit tests can link it.
 WD_LIB_OBJ := $(filter-out $(OBJ)/watchdog/main.o,$(WD_OBJ))
 
@@ -44,7 +47,7 @@ else
   Q := @
 endif
 
-DAEMONS := $(BIN)/faasbus-watchdog $(BIN)/fwatchdog
+DAEMONS := $(BIN)/faasbus-watchdog $(BIN)/fwatchdog $(BIN)/faasbus-gateway
 FIXTURES := $(FIXTURE_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
@@ -64,6 +67,9 @@ $(BUILD)/libcommon.a: $(LIB_OBJ)
 $(BUILD)/libwatchdog.a: $(WD_LIB_OBJ)
 	$(Q)$(AR) rcs $@ $^
 
+$(BUILD)/libgateway.a: $(GW_LIB_OBJ)
+	$(Q)$(AR) rcs $@ $^
+
 define link
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  LINK    $@"
@@ -73,13 +79,16 @@ endef
 $(BIN)/faasbus-watchdog: $(OBJ)/watchdog/main.o $(BUILD)/libwatchdog.a $(BUILD)/libcommon.a
 	$(call link)
 
+$(BIN)/faasbus-gateway: $(OBJ)/gateway/main.o $(BUILD)/libgateway.a $(BUILD)/libcommon.a
+	$(call link)
+
 $(BIN)/fwatchdog: $(BIN)/faasbus-watchdog
 	$(Q)ln -sf faasbus-watchdog $@
 
 $(BUILD)/fixtures/%: $(OBJ)/tests/fixtures/%.o $(BUILD)/libcommon.a
 	$(call link)
 
-$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(BUILD)/libwatchdog.a $(BUILD)/libcommon.a
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(BUILD)/libwatchdog.a $(BUILD)/libgateway.a $(BUILD)/libcommon.a
 	$(call link,$(shell pkg-config --libs cmocka))
 
 $(BUILD)/bench/%: $(OBJ)/bench/%.o $(BUILD)/libcommon.a
@@ -123,10 +132,11 @@ run:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/faasbus/config \
 	        $(DESTDIR)$(PREFIX)/share/doc/faasbus
-	install -m 755 $(BIN)/faasbus-watchdog $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BIN)/faasbus-watchdog $(BIN)/faasbus-gateway $(DESTDIR)$(PREFIX)/bin/
 	ln -sf faasbus-watchdog $(DESTDIR)$(PREFIX)/bin/fwatchdog
 	install -m 644 config/*.conf $(DESTDIR)$(PREFIX)/share/faasbus/config/
 	$(BIN)/faasbus-watchdog --help > $(DESTDIR)$(PREFIX)/share/doc/faasbus/faasbus-watchdog.txt
+	$(BIN)/faasbus-gateway --help > $(DESTDIR)$(PREFIX)/share/doc/faasbus/faasbus-gateway.txt
 
 clean:
 	rm -rf build

@@ -446,6 +446,44 @@ void httpd_req_headers(const struct httpd_req *req,
     MHD_get_connection_values(req->conn, MHD_HEADER_KIND, walk_header, &w);
 }
 
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static char *decode_arg(const char *s, size_t len)
+{
+    char *out = xmalloc(len + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        int hi, lo;
+        if (s[i] == '%' && i + 2 < len &&
+            (hi = hex_digit(s[i + 1])) >= 0 && (lo = hex_digit(s[i + 2])) >= 0) {
+            out[n++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            out[n++] = s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    out[n] = '\0';
+    return out;
+}
+
+char *httpd_query_arg(const struct httpd_req *req, const char *key)
+{
+    size_t klen = strlen(key);
+    for (const char *p = req->query; p && *p;) {
+        size_t len = strcspn(p, "&");
+        if (len >= klen && strncmp(p, key, klen) == 0 && (len == klen || p[klen] == '='))
+            return len == klen ? xstrdup("") : decode_arg(p + klen + 1, len - klen - 1);
+        p += len + (p[len] == '&');
+    }
+    return NULL;
+}
+
 int64_t httpd_req_content_length(const struct httpd_req *req)
 {
     const char *v = httpd_req_header(req, "Content-Length");

@@ -77,6 +77,10 @@ const char *httpd_req_client(const struct httpd_req *req); /* "127.0.0.1" */
 /* Calls fn for each request header in order; stops when fn returns false. */
 void httpd_req_headers(const struct httpd_req *req,
                        bool (*fn)(void *arg, const char *name, const char *value), void *arg);
+/* The value of query parameter `key`, percent-decoded ('+' is a space).
+ * Returns a new string (caller frees), or NULL if absent. */
+char *httpd_query_arg(const struct httpd_req *req, const char *key);
+
 /* Content-Length, or -1 when absent (e.g. chunked). */
 int64_t httpd_req_content_length(const struct httpd_req *req);
 /* The whole body of an HTTPD_BODY_BUFFER request (NUL-terminated). */

@@ -53,3 +53,13 @@ int listenfd_bind(const char *addr, int port, char *err, unsigned long errlen)
     }
     return fd;
 }
+
+int listenfd_port(int fd)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
+    memset(&sa, 0, sizeof sa);
+    if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+        return -1;
+    return ntohs(sa.sin_port);
+}

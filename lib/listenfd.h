@@ -16,4 +16,7 @@ int listenfd_take(void);
  * Returns the socket, or -1 with a message in err. */
 int listenfd_bind(const char *addr, int port, char *err, unsigned long errlen);
 
+/* The port a bound socket listens on, or -1. */
+int listenfd_port(int fd);
+
 #endif

@@ -152,11 +152,20 @@ static ssize_t on_client_read(void *arg, char *out, size_t max)
 }
 
 /* Copies the upstream's headers (less hop-by-hop ones) to the client. */
+static bool dropped(const struct pxcall *c, const char *name, size_t len)
+{
+    for (const char *const *d = c->call.drop_headers; d && *d; d++)
+        if (strlen(*d) == len && strncasecmp(name, *d, len) == 0)
+            return true;
+    return false;
+}
+
 static void pass_headers(struct pxcall *c)
 {
     for (const struct curl_slist *h = c->resp_hdrs; h; h = h->next) {
         const char *colon = strchr(h->data, ':');
-        if (!colon || is_hop_by_hop(h->data, (size_t)(colon - h->data)))
+        if (!colon || is_hop_by_hop(h->data, (size_t)(colon - h->data)) ||
+            dropped(c, h->data, (size_t)(colon - h->data)))
             continue;
         char *name = xstrndup(h->data, (size_t)(colon - h->data));
         const char *value = colon + 1 + strspn(colon + 1, " \t");

@@ -26,6 +26,10 @@ struct proxy_call {
     bool buffered_body;
     /* Extra request headers as "Name: value", NULL-terminated; may be NULL. */
     const char *const *headers;
+    /* Upstream response headers not to pass on (the caller sets its own),
+     * NULL-terminated; may be NULL. Not copied: it must outlive the call
+     * (a static array). */
+    const char *const *drop_headers;
     /* Called just before the response is queued: add headers to `req` for
      * the client. `internal` is true when the status is ours (502 upstream
      * unreachable, 504 timeout), not the upstream's. May be NULL. */

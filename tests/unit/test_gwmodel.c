@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
+#include "../../gateway/model.h"
 
 /* Prints the whole text on a miss: a bare NULL check says nothing. */
 static void assert_contains(const char *text, const char *needle)

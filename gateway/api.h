@@ -1,0 +1,36 @@
+/* api.h -- the gateway's HTTP routes: the OpenFaaS REST API under
+ * /system/, /healthz, /metrics, and invocation under /function/. */
+#ifndef GW_API_H
+#define GW_API_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct gw;
+struct httpd;
+struct httpd_req;
+
+void gw_api_routes(struct gw *gw, struct httpd *h);
+
+/* --- shared by the api_*.c files ---------------------------------------- */
+/* Answers with JSON (takes the reference). */
+void gw_reply_json(struct httpd_req *req, int status, json_t *body);
+/* Answers with a one-line text error, as OpenFaaS does. */
+void gw_reply_error(struct httpd_req *req, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* ?namespace= or the default; caller frees. 400 and NULL if invalid. */
+char *gw_query_namespace(struct httpd_req *req);
+/* True if the method is one of a '|'-separated list; else 405 answered. */
+int gw_method_is(struct httpd_req *req, const char *methods);
+
+void gw_api_functions(struct httpd_req *req, void *arg);
+void gw_api_function(struct httpd_req *req, void *arg);
+void gw_api_scale(struct httpd_req *req, void *arg);
+void gw_api_secrets(struct httpd_req *req, void *arg);
+void gw_api_logs(struct httpd_req *req, void *arg);
+void gw_invoke(struct httpd_req *req, void *arg);
+void gw_invoke_init(struct gw *gw);
+/* Basic auth: true if allowed, else 401 answered. */
+int gw_auth_check(struct gw *gw, struct httpd_req *req);
+
+#endif

@@ -1,0 +1,176 @@
+/* api_functions.c -- /system/functions, /system/function/<name> and
+ * /system/scale-function/<name>: deploy, list, update, remove, scale. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "gw.h"
+#include "httpd.h"
+#include "log.h"
+#include "model.h"
+#include "xalloc.h"
+
+static void list(struct httpd_req *req, struct gw *gw)
+{
+    char *ns = gw_query_namespace(req);
+    if (!ns)
+        return;
+    json_t *out = json_array();
+    for (const struct gw_fn *fn = gw->fns; fn; fn = fn->next)
+        if (strcmp(fn->ns, ns) == 0)
+            json_array_append_new(out, gw_fn_status(fn));
+    free(ns);
+    gw_reply_json(req, 200, out);
+}
+
+/* The process driver runs a command: it must have one. Secrets named must
+ * exist. Answers 400 and returns false otherwise. */
+static bool runnable(struct httpd_req *req, struct gw *gw, const json_t *dep, const char *ns)
+{
+    const char *fprocess = gw_dep_str(dep, "envProcess");
+    if ((!fprocess || !*fprocess) && !gw_dep_map_get(dep, "envVars", "fprocess")) {
+        gw_reply_error(req, 400, "envProcess: required by the process driver "
+                                 "(the command that runs the function, e.g. \"cat\")");
+        return false;
+    }
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(dep, "secrets"), i, s) {
+        if (!gw_secret_exists(gw, json_string_value(s), ns)) {
+            gw_reply_error(req, 400, "secrets: \"%s\" does not exist in namespace %s",
+                           json_string_value(s), ns);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void deploy(struct httpd_req *req, struct gw *gw, bool update)
+{
+    size_t len;
+    const char *body = httpd_req_body(req, &len);
+    char err[512];
+    json_t *dep = gw_deployment_parse(body, len, err, sizeof err);
+    if (!dep) {
+        gw_reply_error(req, 400, "%s", err);
+        return;
+    }
+    const char *name = gw_dep_str(dep, "service"), *ns = gw_dep_str(dep, "namespace");
+    struct gw_fn *fn = gw_fn_find(gw, name, ns);
+    if (update != (fn != NULL) || !runnable(req, gw, dep, ns)) {
+        if (update != (fn != NULL))
+            gw_reply_error(req, update ? 404 : 409, "function %s.%s %s", name, ns,
+                           update ? "not found" : "already exists (use PUT to update it)");
+        json_decref(dep);
+        return;
+    }
+    if (update) {
+        json_decref(fn->dep);
+        fn->dep = dep;
+        fn->desired = fn->desired ? fn->desired : gw_fn_min_scale(fn);
+        gw_replicas_roll(gw, fn);
+    } else {
+        fn = gw_fn_add(gw, name, ns, dep);
+        gw_replicas_reconcile(gw, fn);
+    }
+    gw_store_save(gw, fn);
+    log_info("api", "%s function=%s.%s replicas=%d", update ? "updated" : "deployed", name, ns,
+             fn->desired);
+    httpd_respond(req, 202, "", 0);
+}
+
+static void remove_fn(struct httpd_req *req, struct gw *gw)
+{
+    size_t len;
+    const char *body = httpd_req_body(req, &len);
+    char err[512], *name = NULL, *ns = NULL;
+    if (gw_delete_parse(body, len, &name, &ns, err, sizeof err) < 0) {
+        gw_reply_error(req, 400, "%s", err);
+        return;
+    }
+    if (!ns)
+        ns = gw_query_namespace(req);
+    struct gw_fn *fn = ns ? gw_fn_find(gw, name, ns) : NULL;
+    if (ns && !fn)
+        gw_reply_error(req, 404, "function %s.%s not found", name, ns);
+    if (fn) {
+        gw_invoke_forget(gw, fn);
+        gw_logs_forget(gw, fn);
+        gw_fn_unlink(gw, fn);
+        gw_replicas_stop_all(gw, fn);
+        gw_store_delete(gw, fn->name, fn->ns);
+        log_info("api", "removed function=%s.%s", fn->name, fn->ns);
+        gw_fn_free(gw, fn);
+        httpd_respond(req, 202, "", 0);
+    }
+    free(name);
+    free(ns);
+}
+
+void gw_api_functions(struct httpd_req *req, void *arg)
+{
+    struct gw *gw = arg;
+    if (!gw_method_is(req, "GET|POST|PUT|DELETE"))
+        return;
+    const char *m = httpd_req_method(req);
+    if (strcmp(m, "GET") == 0)
+        list(req, gw);
+    else if (strcmp(m, "DELETE") == 0)
+        remove_fn(req, gw);
+    else
+        deploy(req, gw, strcmp(m, "PUT") == 0);
+}
+
+/* The function a /system/<route>/<name> path names; answers 400/404 and
+ * returns NULL when there is none. */
+static struct gw_fn *named_fn(struct httpd_req *req, struct gw *gw, size_t prefix_len,
+                              const char *given)
+{
+    const char *full = given ? given : httpd_req_path(req) + prefix_len;
+    char *hint = httpd_query_arg(req, "namespace");
+    char err[256], *name = NULL, *ns = NULL;
+    struct gw_fn *fn = NULL;
+    if (gw_split_name(full, hint, &name, &ns, err, sizeof err) < 0)
+        gw_reply_error(req, 400, "%s", err);
+    else if (!(fn = gw_fn_find(gw, name, ns)))
+        gw_reply_error(req, 404, "function %s.%s not found", name, ns);
+    free(hint);
+    free(name);
+    free(ns);
+    return fn;
+}
+
+void gw_api_function(struct httpd_req *req, void *arg)
+{
+    struct gw *gw = arg;
+    if (!gw_method_is(req, "GET"))
+        return;
+    struct gw_fn *fn = named_fn(req, gw, strlen("/system/function/"), NULL);
+    if (fn)
+        gw_reply_json(req, 200, gw_fn_status(fn));
+}
+
+void gw_api_scale(struct httpd_req *req, void *arg)
+{
+    struct gw *gw = arg;
+    if (!gw_method_is(req, "POST"))
+        return;
+    size_t len;
+    const char *body = httpd_req_body(req, &len);
+    char err[512], *service = NULL;
+    int64_t replicas;
+    if (gw_scale_parse(body, len, &service, &replicas, err, sizeof err) < 0) {
+        gw_reply_error(req, 400, "%s", err);
+        return;
+    }
+    const char *in_path = httpd_req_path(req) + strlen("/system/scale-function/");
+    struct gw_fn *fn = named_fn(req, gw, 0, *in_path ? in_path : service);
+    if (fn) {
+        fn->desired = (int)replicas;
+        gw_replicas_reconcile(gw, fn);
+        gw_store_save(gw, fn);
+        log_info("api", "scaled function=%s.%s replicas=%d", fn->name, fn->ns, fn->desired);
+        httpd_respond(req, 202, "", 0);
+    }
+    free(service);
+}

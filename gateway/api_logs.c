@@ -1,0 +1,188 @@
+/* api_logs.c -- GET /system/logs?name=&namespace=&tail=&since=&follow=
+ *
+ * Answers NDJSON, one {"name","namespace","instance","timestamp","text"}
+ * per line. With follow=true the response stays open and new lines are
+ * sent as replicas write them, until the client leaves or the function
+ * is removed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "buf.h"
+#include "gw.h"
+#include "httpd.h"
+#include "model.h"
+#include "parse.h"
+#include "xalloc.h"
+
+struct gw_logfollow {
+    struct gw *gw;
+    struct gw_fn *fn; /* NULL once the function is gone */
+    struct httpd_req *req;
+    uint64_t next_seq;
+    struct buf out;
+    struct gw_logfollow *next;
+};
+
+static void format_time(int64_t unix_ms, char *out, size_t len)
+{
+    time_t secs = (time_t)(unix_ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, len - n, ".%03dZ", (int)(unix_ms % 1000));
+}
+
+static void append_line(struct buf *b, const struct gw_fn *fn, const struct gw_logline *l)
+{
+    char when[40], instance[96];
+    format_time(l->unix_ms, when, sizeof when);
+    snprintf(instance, sizeof instance, "%s.%s-%u", fn->name, fn->ns, l->instance);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s?}", "name", fn->name, "namespace", fn->ns,
+                          "instance", instance, "timestamp", when, "text", l->text);
+    if (!json_object_get(o, "text")) /* not UTF-8: keep the line, say so */
+        json_object_set_new(o, "text", json_string("(line is not valid UTF-8)"));
+    char *text = json_dumps(o, JSON_COMPACT);
+    if (text && buf_space(b) > strlen(text) + 1) {
+        buf_append(b, text, strlen(text));
+        buf_append(b, "\n", 1);
+    }
+    free(text);
+    json_decref(o);
+}
+
+static const struct gw_logline *line_at(const struct gw *gw, const struct gw_fn *fn,
+                                        uint64_t seq)
+{
+    uint64_t first = fn->logseq - fn->nlogs;
+    if (seq < first || seq >= fn->logseq)
+        return NULL;
+    return &fn->logs[(fn->logstart + (size_t)(seq - first)) % (size_t)gw->cfg.log_lines];
+}
+
+/* Lines from seq on, newer than since_ms, into b. Returns the next seq. */
+static uint64_t collect(const struct gw *gw, const struct gw_fn *fn, uint64_t seq,
+                        int64_t since_ms, struct buf *b)
+{
+    const struct gw_logline *l;
+    for (; (l = line_at(gw, fn, seq)); seq++)
+        if (l->unix_ms >= since_ms)
+            append_line(b, fn, l);
+    return seq;
+}
+
+/* --- following ---------------------------------------------------------- */
+
+static ssize_t read_follow(void *arg, char *out, size_t max)
+{
+    struct gw_logfollow *f = arg;
+    if (f->out.len)
+        return (ssize_t)buf_take(&f->out, out, max);
+    return f->fn ? 0 : HTTPD_READ_EOF;
+}
+
+static void unlink_follower(struct gw_logfollow *f)
+{
+    if (!f->fn)
+        return;
+    for (struct gw_logfollow **p = &f->fn->followers; *p; p = &(*p)->next)
+        if (*p == f) {
+            *p = f->next;
+            break;
+        }
+    f->fn = NULL;
+}
+
+static void on_follow_done(void *arg, bool completed)
+{
+    (void)completed;
+    struct gw_logfollow *f = arg;
+    unlink_follower(f);
+    buf_cleanup(&f->out);
+    free(f);
+}
+
+void gw_logs_notify(struct gw *gw, struct gw_fn *fn)
+{
+    for (struct gw_logfollow *f = fn->followers; f; f = f->next) {
+        f->next_seq = collect(gw, fn, f->next_seq, 0, &f->out);
+        httpd_wake(f->req);
+    }
+}
+
+void gw_logs_forget(struct gw *gw, struct gw_fn *fn)
+{
+    (void)gw;
+    while (fn->followers) {
+        struct gw_logfollow *f = fn->followers;
+        unlink_follower(f);
+        httpd_wake(f->req); /* the reader sees the end */
+    }
+}
+
+/* --- the route ---------------------------------------------------------- */
+
+/* ?since= as RFC 3339 (seconds precision, Z); 0 if absent. */
+static int parse_since(const char *s, int64_t *ms)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *end = s && *s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+    if (!s || !*s) {
+        *ms = 0;
+        return 0;
+    }
+    if (!end)
+        return -1;
+    *ms = (int64_t)timegm(&tm) * 1000;
+    return 0;
+}
+
+void gw_api_logs(struct httpd_req *req, void *arg)
+{
+    struct gw *gw = arg;
+    if (!gw_method_is(req, "GET"))
+        return;
+    char *name = httpd_query_arg(req, "name"), *hint = httpd_query_arg(req, "namespace");
+    char *tail_s = httpd_query_arg(req, "tail"), *since_s = httpd_query_arg(req, "since");
+    char *follow_s = httpd_query_arg(req, "follow");
+    char err[256], *fname = NULL, *ns = NULL;
+    int64_t tail = -1, since_ms = 0;
+    struct gw_fn *fn = NULL;
+    if (!name || gw_split_name(name, hint, &fname, &ns, err, sizeof err) < 0)
+        gw_reply_error(req, 400, "%s", name ? err : "name: required (?name=<function>)");
+    else if (tail_s && *tail_s && (parse_int64(tail_s, &tail) < 0 || tail < 0))
+        gw_reply_error(req, 400, "tail: expected a number of lines, got \"%.40s\"", tail_s);
+    else if (parse_since(since_s, &since_ms) < 0)
+        gw_reply_error(req, 400, "since: expected an RFC 3339 time such as 2026-01-02T15:04:05Z");
+    else if (!(fn = gw_fn_find(gw, fname, ns)))
+        gw_reply_error(req, 404, "function %s.%s not found", fname, ns);
+    if (fn) {
+        bool follow = follow_s && (strcmp(follow_s, "true") == 0 || strcmp(follow_s, "1") == 0);
+        uint64_t from = fn->logseq - fn->nlogs;
+        if (tail >= 0 && (uint64_t)tail < fn->nlogs)
+            from = fn->logseq - (uint64_t)tail;
+        struct gw_logfollow *f = xcalloc(1, sizeof *f);
+        buf_init(&f->out, 16 * 1024 * 1024);
+        f->gw = gw;
+        f->req = req;
+        f->next_seq = collect(gw, fn, from, since_ms, &f->out);
+        httpd_add_header(req, "Content-Type", "application/x-ndjson");
+        httpd_req_on_done(req, on_follow_done, f);
+        if (follow) {
+            f->fn = fn;
+            f->next = fn->followers;
+            fn->followers = f;
+        }
+        httpd_respond_stream(req, 200, -1, read_follow, f);
+    }
+    free(name);
+    free(hint);
+    free(tail_s);
+    free(since_s);
+    free(follow_s);
+    free(fname);
+    free(ns);
+}

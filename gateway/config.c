@@ -1,0 +1,93 @@
+/* config.c -- the gateway's option table. */
+#include "config.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "xalloc.h"
+
+#define OPT(field) offsetof(struct gw_config, field)
+#define DUR_MAX (INT64_C(24) * 3600 * 1000)
+
+static const struct cfg_option options[] = {
+    { "port", NULL, CFG_INT, OPT(port), "8080", 0, 65535, NULL,
+      "TCP port of the API and of /function/ (0: any free port)" },
+    { "read_timeout", NULL, CFG_DURATION, OPT(read_timeout_ms), "10s", 0, DUR_MAX, NULL,
+      "a client silent this long while sending its request is dropped" },
+    { "write_timeout", NULL, CFG_DURATION, OPT(write_timeout_ms), "10s", 0, DUR_MAX, NULL,
+      "a client not reading its response for this long is dropped" },
+    { "upstream_timeout", NULL, CFG_DURATION, OPT(upstream_timeout_ms), "60s", 1, DUR_MAX, NULL,
+      "longest a function call may take before 504 (keep it above exec_timeout)" },
+    { "basic_auth", NULL, CFG_BOOL, OPT(basic_auth), "false", 0, 0, NULL,
+      "require HTTP basic auth on /system/*" },
+    { "secret_mount_path", NULL, CFG_STRING, OPT(secret_mount_path), "/var/openfaas/secrets",
+      0, 0, NULL, "directory holding basic-auth-user and basic-auth-password" },
+    { "auth_user", NULL, CFG_STRING, OPT(auth_user), NULL, 0, 0, NULL,
+      "basic auth user (instead of the file under secret_mount_path)" },
+    { "auth_password", NULL, CFG_STRING, OPT(auth_password), NULL, 0, 0, NULL,
+      "basic auth password (instead of the file under secret_mount_path)" },
+    { "auth_functions", NULL, CFG_BOOL, OPT(auth_functions), "false", 0, 0, NULL,
+      "with basic_auth, protect /function/ too" },
+    { "state_dir", NULL, CFG_STRING, OPT(state_dir), "/var/lib/faasbus", 0, 0, NULL,
+      "where functions and secrets persist across restarts" },
+    { "watchdog_path", NULL, CFG_STRING, OPT(watchdog_path), NULL, 0, 0, NULL,
+      "the faasbus-watchdog binary for replicas (default: beside the gateway)" },
+    { "function_user", NULL, CFG_STRING, OPT(function_user), "nobody", 0, 0, NULL,
+      "when run as root, functions run as this user" },
+    { "max_body_size", NULL, CFG_SIZE, OPT(max_body_size), "8MiB", 1, INT64_C(1) << 30, NULL,
+      "largest API request body (function calls stream and have no limit)" },
+    { "health_interval", NULL, CFG_DURATION, OPT(health_interval_ms), "1s", 10, 3600000, NULL,
+      "how often each replica's /_/health is checked" },
+    { "scale_from_zero_timeout", NULL, CFG_DURATION, OPT(scale_from_zero_timeout_ms), "30s", 1,
+      DUR_MAX, NULL, "how long a call to a function at zero replicas waits for one" },
+    { "log_lines", NULL, CFG_INT, OPT(log_lines), "1000", 10, 1000000, NULL,
+      "function log lines kept per function for /system/logs" },
+    { "log_level", NULL, CFG_ENUM, OPT(log_level), "info", 0, 0, "error|warn|info|debug",
+      "how much the gateway logs" },
+    { NULL, NULL, 0, 0, NULL, 0, 0, NULL, NULL },
+};
+
+/* The watchdog installed beside us is the one that matches our version. */
+static char *default_watchdog(const char *argv0)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return xstrdup(argv0 && strchr(argv0, '/') ? argv0 : "faasbus-watchdog");
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    return xasprintf("%.*s/faasbus-watchdog", (int)(slash - self), self);
+}
+
+int gw_config_load(struct gw_config *cfg, const char *file, const char *argv0, char *err,
+                   size_t errlen)
+{
+    memset(cfg, 0, sizeof *cfg);
+    if (cfg_load(options, cfg, file, err, errlen) < 0)
+        return -1;
+    if (!cfg->watchdog_path)
+        cfg->watchdog_path = default_watchdog(argv0);
+    if (access(cfg->watchdog_path, X_OK) != 0) {
+        snprintf(err, errlen, "watchdog_path: %s is not an executable", cfg->watchdog_path);
+        return -1;
+    }
+    return 0;
+}
+
+void gw_config_free(struct gw_config *cfg)
+{
+    cfg_free(options, cfg);
+}
+
+void gw_config_print(const struct gw_config *cfg, FILE *out)
+{
+    cfg_print(options, cfg, out);
+}
+
+void gw_config_help(FILE *out)
+{
+    cfg_help(options, out);
+}

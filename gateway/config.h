@@ -1,0 +1,38 @@
+/* config.h -- the gateway's settings: a libconfig file (-c FILE), the
+ * environment (OpenFaaS's names where OpenFaaS has one), defaults. */
+#ifndef GW_CONFIG_H
+#define GW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct gw_config {
+    int64_t port;
+    int64_t read_timeout_ms;
+    int64_t write_timeout_ms;
+    int64_t upstream_timeout_ms;
+    bool basic_auth;
+    char *secret_mount_path;   /* basic-auth-user, basic-auth-password */
+    char *auth_user, *auth_password;
+    bool auth_functions;       /* also protect /function/ */
+    char *state_dir;
+    char *watchdog_path;       /* faasbus-watchdog used for replicas */
+    char *function_user;
+    int64_t max_body_size;
+    int64_t health_interval_ms;
+    int64_t scale_from_zero_timeout_ms;
+    int64_t log_lines;
+    char *log_level;
+};
+
+/* Loads defaults, `file` (may be NULL), then the environment. Returns 0,
+ * or -1 with a one-line message in err naming the setting. */
+int gw_config_load(struct gw_config *cfg, const char *file, const char *argv0, char *err,
+                   size_t errlen);
+void gw_config_free(struct gw_config *cfg);
+void gw_config_print(const struct gw_config *cfg, FILE *out);
+void gw_config_help(FILE *out);
+
+#endif

@@ -1,0 +1,319 @@
+/* invoke.c -- /function/<name>[/<path>]: load balancing over ready
+ * replicas, headers, errors, and waiting for a replica (scale from zero).
+ *
+ * DESIGN: a call is forwarded by lib/proxy on the loop, so no thread
+ * waits for a function. A call that finds no ready replica parks with its
+ * body pushed back (the client connection suspended) until a replica
+ * turns ready or scale_from_zero_timeout passes. A call holds no pointer
+ * to its replica, which may be gone when the call ends; it finds it again
+ * by function and instance id to give back its in-flight slot. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "api.h"
+#include "gw.h"
+#include "httpd.h"
+#include "log.h"
+#include "loop.h"
+#include "metrics.h"
+#include "model.h"
+#include "proxy.h"
+#include "xalloc.h"
+
+struct gw_waiter {
+    struct call *call;
+    struct gw_waiter *next;
+};
+
+struct call {
+    struct gw *gw;
+    struct httpd_req *req;
+    char *name, *ns, *rest; /* rest: the path after the function name */
+    char call_id[64];
+    char start_ns[32];
+    double start;
+    unsigned replica_id;
+    int replica_port;
+    bool waiting, forwarded;
+    int status; /* our own answer, when there is one */
+    struct loop_timer *wait_timer;
+    struct gw_waiter *waiter;
+};
+
+static void new_call_id(char *out, size_t len)
+{
+    unsigned char r[16];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+        for (size_t i = 0; i < sizeof r; i++)
+            r[i] = (unsigned char)rand();
+    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40); /* a version-4 UUID */
+    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+    snprintf(out, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
+             r[13], r[14], r[15]);
+}
+
+static void call_free(struct call *c)
+{
+    free(c->name);
+    free(c->ns);
+    free(c->rest);
+    free(c);
+}
+
+static void count(struct call *c, int status)
+{
+    char code[16];
+    snprintf(code, sizeof code, "%d", status);
+    const char *labels[] = { c->name, code };
+    metric_add(c->gw->invocations, labels, 1);
+    metric_observe(c->gw->seconds, labels, loop_now_s() - c->start);
+}
+
+/* Our own answers (not the function's) say so, as OpenFaaS's do. */
+static void fail(struct call *c, int status, const char *msg)
+{
+    c->status = status;
+    httpd_add_header(c->req, "X-OpenFaaS-Internal", "gateway");
+    httpd_add_header(c->req, "X-Call-Id", c->call_id);
+    gw_reply_error(c->req, status, "%s", msg);
+}
+
+/* --- forwarding --------------------------------------------------------- */
+
+static struct gw_replica *find_replica(struct gw *gw, const struct call *c)
+{
+    struct gw_fn *fn = gw_fn_find(gw, c->name, c->ns);
+    for (unsigned i = 0; fn && i < fn->nreplicas; i++)
+        if (fn->replicas[i]->id == c->replica_id)
+            return fn->replicas[i];
+    return NULL;
+}
+
+static void on_response(void *arg, struct httpd_req *req, int status, bool internal)
+{
+    struct call *c = arg;
+    (void)status;
+    char secs[32], served[96];
+    snprintf(secs, sizeof secs, "%.6f", loop_now_s() - c->start);
+    snprintf(served, sizeof served, "%s.%s-%u", c->name, c->ns, c->replica_id);
+    if (internal)
+        httpd_add_header(req, "X-OpenFaaS-Internal", "gateway");
+    httpd_add_header(req, "X-Call-Id", c->call_id);
+    httpd_add_header(req, "X-Start-Time", c->start_ns);
+    httpd_add_header(req, "X-Duration-Seconds", secs);
+    httpd_add_header(req, "X-Served-By", served);
+}
+
+static void on_forwarded_done(void *arg, int status)
+{
+    struct call *c = arg;
+    struct gw_replica *r = find_replica(c->gw, c);
+    if (r && r->inflight)
+        r->inflight--;
+    struct gw_fn *fn = gw_fn_find(c->gw, c->name, c->ns);
+    if (fn)
+        fn->invocations++;
+    metric_add(c->gw->inflight, (const char *[]){ c->name }, -1);
+    count(c, status);
+    call_free(c);
+}
+
+/* The gateway's own timing replaces the replica's. */
+static const char *const own_headers[] = { "X-Duration-Seconds", "X-Start-Time", "X-Served-By",
+                                           "X-Call-Id", NULL };
+
+static void forward(struct call *c, struct gw_replica *r)
+{
+    struct gw *gw = c->gw;
+    c->forwarded = true;
+    c->replica_id = r->id;
+    r->inflight++;
+    metric_add(gw->started, (const char *[]){ c->name }, 1);
+    metric_add(gw->inflight, (const char *[]){ c->name }, 1);
+    const char *query = httpd_req_query(c->req);
+    char *url = xasprintf("http://127.0.0.1:%d%s%s%s", r->port, *c->rest ? c->rest : "/",
+                          query ? "?" : "", query ? query : "");
+    /* The caller's own X-Call-Id is passed on by the proxy as it is. */
+    bool has_id = httpd_req_header(c->req, "X-Call-Id") != NULL;
+    char *id_header = xasprintf("X-Call-Id: %s", c->call_id);
+    char *start_header = xasprintf("X-Start-Time: %s", c->start_ns);
+    const char *headers[] = { start_header, has_id ? NULL : id_header, NULL };
+    struct proxy_call pc = {
+        .url = url,
+        .timeout_ms = gw->cfg.upstream_timeout_ms,
+        .connect_timeout_ms = 2000,
+        .headers = headers,
+        .drop_headers = own_headers,
+        .on_response = on_response,
+        .on_done = on_forwarded_done,
+        .arg = c,
+    };
+    proxy_forward(gw->proxy, c->req, &pc);
+    free(url);
+    free(id_header);
+    free(start_header);
+}
+
+/* --- waiting for a replica ---------------------------------------------- */
+
+/* fn: the call's function if the caller has it (NULL: look it up). */
+static void unpark(struct gw *gw, struct gw_fn *fn, struct call *c)
+{
+    if (!fn)
+        fn = gw_fn_find(gw, c->name, c->ns);
+    for (struct gw_waiter **w = fn ? &fn->waiting : NULL; w && *w; w = &(*w)->next)
+        if ((*w)->call == c) {
+            struct gw_waiter *gone = *w;
+            *w = gone->next;
+            free(gone);
+            break;
+        }
+    loop_timer_cancel(gw->lp, c->wait_timer);
+    c->wait_timer = NULL;
+    c->waiting = false;
+}
+
+static void on_wait_timeout(struct loop *lp, void *arg)
+{
+    (void)lp;
+    struct call *c = arg;
+    c->wait_timer = NULL;
+    unpark(c->gw, NULL, c);
+    fail(c, 503, "no replica of the function became ready in time");
+    httpd_wake(c->req);
+}
+
+/* While parked, the body waits in the client connection. */
+static size_t hold_body(void *arg, const char *data, size_t len, bool eof)
+{
+    (void)arg;
+    (void)data;
+    (void)len;
+    (void)eof;
+    return 0;
+}
+
+/* The client left (or we answered) before a forward: clean up. */
+static void on_unforwarded_done(void *arg, bool completed)
+{
+    (void)completed;
+    struct call *c = arg;
+    if (c->forwarded)
+        return; /* the proxy owns the call now */
+    if (c->waiting)
+        unpark(c->gw, NULL, c);
+    count(c, httpd_responded(c->req) ? c->status : 0);
+    call_free(c);
+}
+
+static void park(struct gw *gw, struct gw_fn *fn, struct call *c)
+{
+    struct gw_waiter *w = xcalloc(1, sizeof *w);
+    w->call = c;
+    w->next = fn->waiting;
+    fn->waiting = w;
+    c->waiting = true;
+    c->wait_timer = loop_timer_add(gw->lp, gw->cfg.scale_from_zero_timeout_ms,
+                                   on_wait_timeout, c);
+    httpd_req_on_body(c->req, hold_body, c);
+    if (fn->desired == 0) {
+        log_info("invoke", "scaling from zero function=%s.%s", fn->name, fn->ns);
+        fn->desired = 1;
+        gw_replicas_reconcile(gw, fn);
+        gw_store_save(gw, fn);
+    }
+}
+
+/* A replica turned ready: every parked call of fn goes. */
+static void on_replica_ready(struct gw *gw, struct gw_fn *fn)
+{
+    while (fn->waiting) {
+        struct gw_replica *r = gw_replicas_pick(fn);
+        if (!r)
+            return;
+        struct call *c = fn->waiting->call;
+        unpark(gw, fn, c);
+        forward(c, r);
+        httpd_wake(c->req); /* its body may flow now */
+    }
+}
+
+/* Called when fn is removed: its parked calls cannot be served. */
+void gw_invoke_forget(struct gw *gw, struct gw_fn *fn)
+{
+    while (fn->waiting) {
+        struct call *c = fn->waiting->call;
+        unpark(gw, fn, c);
+        fail(c, 404, "the function was removed");
+        httpd_wake(c->req);
+    }
+}
+
+/* --- the route ---------------------------------------------------------- */
+
+/* Splits "/function/<name>[/<rest>]" into the call. */
+static int parse_target(struct call *c, const char *path, char *err, size_t errlen)
+{
+    const char *p = path + strlen("/function/");
+    size_t len = strcspn(p, "/");
+    char *full = xstrndup(p, len);
+    c->rest = xstrdup(p + len);
+    int rc = gw_split_name(full, NULL, &c->name, &c->ns, err, errlen);
+    free(full);
+    return rc;
+}
+
+static struct call *call_new(struct gw *gw, struct httpd_req *req)
+{
+    struct call *c = xcalloc(1, sizeof *c);
+    c->gw = gw;
+    c->req = req;
+    c->start = loop_now_s();
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(c->start_ns, sizeof c->start_ns, "%lld",
+             (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+    const char *given = httpd_req_header(req, "X-Call-Id");
+    if (given && *given && strlen(given) < sizeof c->call_id)
+        snprintf(c->call_id, sizeof c->call_id, "%s", given);
+    else
+        new_call_id(c->call_id, sizeof c->call_id);
+    return c;
+}
+
+void gw_invoke(struct httpd_req *req, void *arg)
+{
+    struct gw *gw = arg;
+    if (gw->cfg.auth_functions && !gw_auth_check(gw, req))
+        return;
+    struct call *c = call_new(gw, req);
+    httpd_req_on_done(req, on_unforwarded_done, c);
+    char err[256];
+    if (parse_target(c, httpd_req_path(req), err, sizeof err) < 0) {
+        c->name = c->name ? c->name : xstrdup("-");
+        fail(c, 400, err);
+        return;
+    }
+    struct gw_fn *fn = gw_fn_find(gw, c->name, c->ns);
+    if (!fn) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "function %s.%s not found", c->name, c->ns);
+        fail(c, 404, msg);
+        return;
+    }
+    struct gw_replica *r = gw_replicas_pick(fn);
+    if (r)
+        forward(c, r);
+    else
+        park(gw, fn, c);
+}
+
+void gw_invoke_init(struct gw *gw)
+{
+    (void)gw;
+    gw_on_replica_ready = on_replica_ready;
+}

@@ -1,0 +1,216 @@
+/* main.c -- faasbus-gateway: the OpenFaaS REST API, function invocation,
+ * and the process driver that runs each function's replicas.
+ *
+ * DESIGN: one thread runs one event loop (lib/loop.h). The HTTP server
+ * (libmicrohttpd, external epoll), every upstream call (libcurl multi:
+ * the invocation proxy and the replicas' health checks), the replicas'
+ * exits (pidfds) and output pipes, and signals are all events on it, so
+ * no call ties up a thread and the registry of functions needs no lock.
+ * SIGTERM stops accepting, stops every replica, and exits 0. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "curlloop.h"
+#include "gw.h"
+#include "httpd.h"
+#include "listenfd.h"
+#include "log.h"
+#include "loop.h"
+#include "metrics.h"
+#include "proxy.h"
+#include "xalloc.h"
+
+#ifndef FAASBUS_VERSION
+#define FAASBUS_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: faasbus-gateway [-c FILE] [--print-config] [--version] [--help]\n\n"
+            "Serves the OpenFaaS REST API (/system/...) and invokes functions\n"
+            "(/function/<name>), running each function's replicas as faasbus-watchdog\n"
+            "processes on this host. Settings come from the environment (OpenFaaS's\n"
+            "names), else from FILE, else the defaults below.\n\n"
+            "Settings (file key / environment variable, default):\n");
+    gw_config_help(out);
+}
+
+static void setup_metrics(struct gw *gw)
+{
+    struct metrics *m = metrics_new();
+    gw->metrics = m;
+    gw->invocations = metrics_counter(m, "gateway_function_invocation_total",
+                                      "Function calls, by function and status code.",
+                                      "function_name,code");
+    gw->seconds = metrics_histogram(m, "gateway_functions_seconds",
+                                    "Time to answer a function call, in seconds.",
+                                    "function_name,code", metrics_default_buckets,
+                                    metrics_default_nbuckets);
+    gw->started = metrics_counter(m, "gateway_function_invocation_started",
+                                  "Function calls forwarded to a replica.", "function_name");
+    gw->inflight = metrics_gauge(m, "gateway_function_invocation_inflight",
+                                 "Function calls in flight.", "function_name");
+    gw->service_count = metrics_gauge(m, "gateway_service_count", "Functions deployed.", NULL);
+    gw->restarts = metrics_counter(m, "gateway_replica_restarts_total",
+                                   "Replicas restarted after they died.", "function_name");
+}
+
+/* Credentials from the config, else from the OpenFaaS secret files. */
+static char *read_secret_file(const char *dir, const char *name)
+{
+    char *path = xasprintf("%s/%s", dir, name);
+    FILE *f = fopen(path, "re");
+    free(path);
+    if (!f)
+        return NULL;
+    char line[512];
+    char *out = fgets(line, sizeof line, f) ? xstrdup(line) : NULL;
+    fclose(f);
+    if (out)
+        out[strcspn(out, "\r\n")] = '\0';
+    return out;
+}
+
+static int load_auth(struct gw *gw, char *err, size_t errlen)
+{
+    if (!gw->cfg.basic_auth)
+        return 0;
+    gw->auth_user = gw->cfg.auth_user ? xstrdup(gw->cfg.auth_user)
+                                      : read_secret_file(gw->cfg.secret_mount_path,
+                                                         "basic-auth-user");
+    gw->auth_password = gw->cfg.auth_password
+                            ? xstrdup(gw->cfg.auth_password)
+                            : read_secret_file(gw->cfg.secret_mount_path, "basic-auth-password");
+    if (gw->auth_user && *gw->auth_user && gw->auth_password && *gw->auth_password)
+        return 0;
+    snprintf(err, errlen, "basic_auth: no credentials: set auth_user and auth_password, or "
+                          "put basic-auth-user and basic-auth-password in %s",
+             gw->cfg.secret_mount_path);
+    return -1;
+}
+
+static void on_signal(struct loop *lp, int fd, unsigned events, void *arg)
+{
+    (void)events;
+    struct gw *gw = arg;
+    struct signalfd_siginfo si;
+    if (read(fd, &si, sizeof si) != (ssize_t)sizeof si || gw->stopping)
+        return;
+    unsigned signo = si.ssi_signo;
+    gw->stopping = true;
+    log_info("main", "signal %u received: stopping replicas and exiting", signo);
+    httpd_quiesce(gw->http);
+    loop_stop(lp);
+}
+
+static int watch_signals(struct gw *gw)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    return fd < 0 ? -1 : loop_watch(gw->lp, fd, LOOP_READ, on_signal, gw);
+}
+
+static int start(struct gw *gw, char *err, size_t errlen)
+{
+    if (load_auth(gw, err, errlen) < 0 || gw_store_load(gw, err, errlen) < 0)
+        return 2;
+    gw->lp = loop_new();
+    gw->curl = curlloop_new(gw->lp);
+    gw->proxy = proxy_new(gw->curl);
+    setup_metrics(gw);
+    struct httpd_opts o = {
+        .name = "http",
+        .port = (int)gw->cfg.port,
+        .listen_fd = listenfd_take(),
+        .max_body = (size_t)gw->cfg.max_body_size,
+        .idle_timeout_ms = gw->cfg.read_timeout_ms,
+        .write_timeout_ms = gw->cfg.write_timeout_ms,
+    };
+    if (watch_signals(gw) < 0 || !(gw->http = httpd_start(gw->lp, &o, err, errlen)))
+        return 1;
+    gw_api_routes(gw, gw->http);
+    gw_invoke_init(gw);
+    for (struct gw_fn *fn = gw->fns; fn; fn = fn->next)
+        gw_replicas_reconcile(gw, fn);
+    log_info("main", "faasbus-gateway %s listening on port %d provider=process state_dir=%s",
+             FAASBUS_VERSION, httpd_port(gw->http), gw->cfg.state_dir);
+    return 0;
+}
+
+static void cleanup(struct gw *gw)
+{
+    if (gw->lp)
+        gw_replicas_shutdown(gw);
+    while (gw->fns) {
+        struct gw_fn *fn = gw->fns;
+        gw->fns = fn->next;
+        gw_fn_free(gw, fn);
+    }
+    httpd_stop(gw->http);
+    proxy_free(gw->proxy);
+    curlloop_free(gw->curl);
+    metrics_free(gw->metrics);
+    loop_free(gw->lp);
+    free(gw->auth_user);
+    free(gw->auth_password);
+    gw_config_free(&gw->cfg);
+}
+
+int main(int argc, char **argv)
+{
+    const char *file = NULL;
+    bool print = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            file = argv[++i];
+        } else if (strcmp(argv[i], "--print-config") == 0) {
+            print = true;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("faasbus-gateway %s\n", FAASBUS_VERSION);
+            return 0;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "faasbus-gateway: unknown argument %s (try --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    static struct gw gw;
+    char err[512];
+    log_init("gateway", LOGL_INFO);
+    if (gw_config_load(&gw.cfg, file, argv[0], err, sizeof err) < 0) {
+        fprintf(stderr, "faasbus-gateway: %s\n", err);
+        gw_config_free(&gw.cfg);
+        return 2;
+    }
+    if (print) {
+        gw_config_print(&gw.cfg, stdout);
+        gw_config_free(&gw.cfg);
+        return 0;
+    }
+    enum log_level level;
+    if (log_level_parse(gw.cfg.log_level, &level) == 0)
+        log_threshold = level;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = start(&gw, err, sizeof err);
+    if (rc)
+        log_error("main", "%s", err);
+    else
+        loop_run(gw.lp);
+    cleanup(&gw);
+    curl_global_cleanup();
+    return rc;
+}

@@ -1,0 +1,433 @@
+/* replicas.c -- the process driver: each replica of a function is a
+ * faasbus-watchdog process on this host.
+ *
+ * DESIGN: the gateway binds each replica's listening socket on
+ * 127.0.0.1 (any free port) and hands it over as fd 3 (LISTEN_FDS), so
+ * there is no port race and the port is known before the process runs.
+ * Replicas are supervised from the loop: an exit is seen through the
+ * pidfd (exitwatch), and a replica that was not asked to stop is
+ * restarted with exponential backoff. A replica is ready while its
+ * /_/health answers 200, checked every health_interval (every 50 ms until
+ * it first is). Its stdout and stderr become the function's log lines. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gw.h"
+#include "hclient.h"
+#include "listenfd.h"
+#include "log.h"
+#include "loop.h"
+#include "metrics.h"
+#include "xalloc.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 10000
+#define STABLE_MS 10000
+#define FIRST_PROBE_MS 50
+#define STOP_GRACE_MS 5000
+
+extern char **environ;
+
+void (*gw_on_replica_ready)(struct gw *gw, struct gw_fn *fn);
+
+static struct gw *the_gw; /* replicas reach the gateway through this */
+
+static void start_replica(struct loop *lp, void *arg);
+static void probe(struct loop *lp, void *arg);
+
+/* --- environment of a replica ------------------------------------------- */
+
+struct envb {
+    char **v;
+    size_t n, cap;
+};
+
+static void env_push(struct envb *e, char *var)
+{
+    if (e->n + 2 > e->cap) {
+        e->cap = e->cap ? e->cap * 2 : 32;
+        e->v = xrealloc(e->v, e->cap * sizeof *e->v);
+    }
+    e->v[e->n++] = var;
+    e->v[e->n] = NULL;
+}
+
+/* Only the host's basics pass through: the gateway's own settings (port,
+ * mode...) must not leak into a watchdog that reads the same names. */
+static void env_base(struct envb *e)
+{
+    static const char *const keep[] = { "PATH=", "LANG=", "LC_ALL=", "TZ=", "HOME=",
+                                        "ASAN_OPTIONS=", "UBSAN_OPTIONS=", NULL };
+    for (char **v = environ; *v; v++)
+        for (const char *const *k = keep; *k; k++)
+            if (strncmp(*v, *k, strlen(*k)) == 0)
+                env_push(e, xstrdup(*v));
+}
+
+static char **replica_env(const struct gw *gw, const struct gw_replica *r, const char *tmpdir)
+{
+    struct envb e = { 0 };
+    env_base(&e);
+    env_push(&e, xstrdup("LISTEN_FDS=1"));
+    env_push(&e, xasprintf("TMPDIR=%s", tmpdir));
+    env_push(&e, xstrdup("metrics_port=0"));
+    env_push(&e, xstrdup("healthcheck_interval=0s")); /* we stop routing first */
+    const char *fprocess = json_string_value(json_object_get(r->fn->dep, "envProcess"));
+    if (fprocess && *fprocess)
+        env_push(&e, xasprintf("fprocess=%s", fprocess));
+    const char *key;
+    json_t *value;
+    json_object_foreach(json_object_get(r->fn->dep, "envVars"), key, value)
+        env_push(&e, xasprintf("%s=%s", key, json_string_value(value)));
+    (void)gw;
+    return e.v;
+}
+
+static void env_free(char **env)
+{
+    for (char **v = env; v && *v; v++)
+        free(*v);
+    free(env);
+}
+
+/* --- output -> log lines ------------------------------------------------ */
+
+static void take_output(struct gw_replica *r, const char *data, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        bool full = r->out_len == sizeof r->out_line;
+        if (data[i] == '\n' || full) {
+            if (r->fn)
+                gw_logs_add(the_gw, r->fn, r->id, r->out_line, r->out_len);
+            r->out_len = 0;
+            if (!full)
+                continue;
+        }
+        r->out_line[r->out_len++] = data[i];
+    }
+}
+
+static void on_output(struct loop *lp, int fd, unsigned events, void *arg)
+{
+    (void)events;
+    struct gw_replica *r = arg;
+    char chunk[4096];
+    ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EAGAIN)
+        return;
+    if (n > 0) {
+        take_output(r, chunk, (size_t)n);
+        return;
+    }
+    loop_unwatch(lp, fd);
+}
+
+/* --- life and death ----------------------------------------------------- */
+
+static void release(struct gw_replica *r)
+{
+    struct loop *lp = the_gw->lp;
+    loop_timer_cancel(lp, r->timer);
+    r->timer = NULL;
+    hclient_cancel(r->probe);
+    r->probe = NULL;
+    proc_exitwatch_stop(&r->exitw);
+    loop_unwatch(lp, r->proc.out_fd);
+    proc_close(&r->proc);
+}
+
+static void replica_free(struct gw_replica *r)
+{
+    release(r);
+    if (r->listen_fd >= 0)
+        close(r->listen_fd);
+    free(r);
+}
+
+static void forget_dying(struct gw *gw, struct gw_replica *r)
+{
+    for (unsigned i = 0; i < gw->ndying; i++)
+        if (gw->dying[i] == r) {
+            gw->dying[i] = gw->dying[--gw->ndying];
+            return;
+        }
+}
+
+static void on_exit_seen(void *arg)
+{
+    struct gw_replica *r = arg;
+    int status;
+    if (!proc_reap(&r->proc, &status))
+        return;
+    proc_signal(&r->proc, SIGKILL); /* whatever the function left behind */
+    release(r);
+    r->running = r->ready = false;
+    if (r->stopping || !r->fn) {
+        forget_dying(the_gw, r);
+        replica_free(r);
+        return;
+    }
+    r->restarts++;
+    r->fn->restarts++;
+    metric_add(the_gw->restarts, (const char *[]){ r->fn->name }, 1);
+    if (loop_now_ms() - r->started_ms > STABLE_MS)
+        r->backoff_ms = BACKOFF_MIN_MS;
+    log_warn("replica", "replica exited, restarting function=%s.%s instance=%u %s=%d in=%lldms",
+             r->fn->name, r->fn->ns, r->id, WIFEXITED(status) ? "exit_code" : "signal",
+             WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+             (long long)r->backoff_ms);
+    r->timer = loop_timer_add(the_gw->lp, r->backoff_ms, start_replica, r);
+    r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
+}
+
+/* The replica's TMPDIR (its watchdog's lock file) under the state dir. */
+static char *replica_tmpdir(const struct gw *gw, const struct gw_replica *r)
+{
+    char *dir = xasprintf("%s/run/%s.%s.%u", gw->cfg.state_dir, r->fn->name, r->fn->ns, r->id);
+    char *parent = xasprintf("%s/run", gw->cfg.state_dir);
+    mkdir(parent, 0755);
+    mkdir(dir, 0755);
+    free(parent);
+    return dir;
+}
+
+/* A local directory named as the image is the function's working dir. */
+static const char *working_dir(const struct gw_fn *fn)
+{
+    const char *image = json_string_value(json_object_get(fn->dep, "image"));
+    struct stat st;
+    if (image && image[0] == '/' && stat(image, &st) == 0 && S_ISDIR(st.st_mode))
+        return image;
+    return NULL;
+}
+
+static int spawn(struct gw *gw, struct gw_replica *r, char *err, size_t errlen)
+{
+    if (r->listen_fd < 0) {
+        r->listen_fd = listenfd_bind("127.0.0.1", 0, err, errlen);
+        if (r->listen_fd < 0)
+            return -1;
+        r->port = listenfd_port(r->listen_fd);
+    }
+    char *tmpdir = replica_tmpdir(gw, r);
+    char **env = replica_env(gw, r, tmpdir);
+    char *argv[] = { gw->cfg.watchdog_path, NULL };
+    struct proc_opts o = { .path = gw->cfg.watchdog_path, .how = PROC_STDERR_COMBINE,
+                           .pass_fd = r->listen_fd, .cwd = working_dir(r->fn) };
+    int rc = proc_spawn_opts(&r->proc, &o, argv, env, err, errlen);
+    env_free(env);
+    free(tmpdir);
+    return rc;
+}
+
+static void start_replica(struct loop *lp, void *arg)
+{
+    struct gw_replica *r = arg;
+    char err[256];
+    r->timer = NULL;
+    if (spawn(the_gw, r, err, sizeof err) < 0) {
+        log_error("replica", "cannot start a replica function=%s.%s: %s", r->fn->name,
+                  r->fn->ns, err);
+        r->timer = loop_timer_add(lp, r->backoff_ms, start_replica, r);
+        r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
+        return;
+    }
+    proc_close_in(&r->proc);
+    r->running = true;
+    r->started_ms = loop_now_ms();
+    loop_watch(lp, r->proc.out_fd, LOOP_READ, on_output, r);
+    proc_exitwatch_start(&r->exitw, lp, &r->proc, on_exit_seen, r);
+    log_info("replica", "replica started function=%s.%s instance=%u pid=%d port=%d",
+             r->fn->name, r->fn->ns, r->id, (int)r->proc.pid, r->port);
+    r->timer = loop_timer_add(lp, FIRST_PROBE_MS, probe, r);
+}
+
+/* --- health ------------------------------------------------------------- */
+
+static void retire_old_generations(struct gw *gw, struct gw_fn *fn);
+
+static void on_probe(void *arg, const struct hclient_response *resp)
+{
+    struct gw_replica *r = arg;
+    struct gw *gw = the_gw;
+    r->probe = NULL;
+    bool was = r->ready;
+    r->ready = r->running && !r->stopping && resp->status == 200;
+    if (r->ready != was)
+        log_info("replica", "replica %s function=%s.%s instance=%u", r->ready ? "ready" : "unready",
+                 r->fn ? r->fn->name : "-", r->fn ? r->fn->ns : "-", r->id);
+    if (r->ready && !was && r->fn) {
+        retire_old_generations(gw, r->fn);
+        if (gw_on_replica_ready)
+            gw_on_replica_ready(gw, r->fn);
+    }
+    if (r->running && !r->stopping)
+        r->timer = loop_timer_add(gw->lp, r->ready ? gw->cfg.health_interval_ms : FIRST_PROBE_MS,
+                                  probe, r);
+}
+
+static void probe(struct loop *lp, void *arg)
+{
+    (void)lp;
+    struct gw_replica *r = arg;
+    r->timer = NULL;
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/_/health", r->port);
+    struct hclient_request req = { .url = url, .timeout_ms = 2000, .max_response = 4096 };
+    r->probe = hclient_start(the_gw->curl, &req, on_probe, r);
+}
+
+/* --- the driver --------------------------------------------------------- */
+
+static struct gw_replica *replica_new(struct gw_fn *fn)
+{
+    struct gw_replica *r = xcalloc(1, sizeof *r);
+    r->fn = fn;
+    r->id = fn->next_id++;
+    r->generation = fn->generation;
+    r->listen_fd = -1;
+    r->backoff_ms = BACKOFF_MIN_MS;
+    r->proc.pid = -1;
+    r->proc.in_fd = r->proc.out_fd = r->proc.err_fd = r->proc.pidfd = -1;
+    fn->replicas = xrealloc(fn->replicas, (fn->nreplicas + 1) * sizeof *fn->replicas);
+    fn->replicas[fn->nreplicas++] = r;
+    return r;
+}
+
+static void detach(struct gw_fn *fn, unsigned i)
+{
+    fn->replicas[i] = fn->replicas[--fn->nreplicas];
+}
+
+/* Out of rotation at once; SIGTERM (the watchdog drains), SIGKILL if it
+ * is still there after a grace period. Freed when its exit is seen. */
+static void on_stop_deadline(struct loop *lp, void *arg)
+{
+    (void)lp;
+    struct gw_replica *r = arg;
+    r->timer = NULL;
+    log_warn("replica", "replica did not stop in time, killing instance=%u pid=%d", r->id,
+             (int)r->proc.pid);
+    proc_signal(&r->proc, SIGKILL);
+}
+
+static void stop_replica(struct gw *gw, struct gw_replica *r)
+{
+    r->stopping = true;
+    r->ready = false;
+    r->fn = NULL;
+    loop_timer_cancel(gw->lp, r->timer);
+    r->timer = NULL;
+    hclient_cancel(r->probe);
+    r->probe = NULL;
+    if (!r->running) {
+        replica_free(r);
+        return;
+    }
+    gw->dying = xrealloc(gw->dying, (gw->ndying + 1) * sizeof *gw->dying);
+    gw->dying[gw->ndying++] = r;
+    kill(r->proc.pid, SIGTERM); /* the watchdog alone: it drains its calls */
+    r->timer = loop_timer_add(gw->lp, STOP_GRACE_MS, on_stop_deadline, r);
+}
+
+static unsigned count(const struct gw_fn *fn, bool current_only, bool ready_only)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < fn->nreplicas; i++) {
+        const struct gw_replica *r = fn->replicas[i];
+        if ((!current_only || r->generation == fn->generation) && (!ready_only || r->ready))
+            n++;
+    }
+    return n;
+}
+
+unsigned gw_fn_available(const struct gw_fn *fn)
+{
+    return count(fn, false, true);
+}
+
+/* After an update: once the new generation is ready, the old one goes. */
+static void retire_old_generations(struct gw *gw, struct gw_fn *fn)
+{
+    if (count(fn, true, true) < (unsigned)fn->desired)
+        return;
+    for (unsigned i = fn->nreplicas; i-- > 0;) {
+        struct gw_replica *r = fn->replicas[i];
+        if (r->generation != fn->generation) {
+            detach(fn, i);
+            stop_replica(gw, r);
+        }
+    }
+}
+
+void gw_replicas_reconcile(struct gw *gw, struct gw_fn *fn)
+{
+    the_gw = gw;
+    while (count(fn, true, false) < (unsigned)fn->desired)
+        start_replica(gw->lp, replica_new(fn));
+    /* Scale down: newest (highest id) current replicas go first. */
+    while (count(fn, true, false) > (unsigned)fn->desired) {
+        unsigned pick = fn->nreplicas;
+        for (unsigned i = 0; i < fn->nreplicas; i++)
+            if (fn->replicas[i]->generation == fn->generation &&
+                (pick == fn->nreplicas || fn->replicas[i]->id > fn->replicas[pick]->id))
+                pick = i;
+        struct gw_replica *r = fn->replicas[pick];
+        detach(fn, pick);
+        stop_replica(gw, r);
+    }
+    if (fn->desired == 0)
+        retire_old_generations(gw, fn);
+}
+
+void gw_replicas_roll(struct gw *gw, struct gw_fn *fn)
+{
+    fn->generation++;
+    gw_replicas_reconcile(gw, fn);
+}
+
+void gw_replicas_stop_all(struct gw *gw, struct gw_fn *fn)
+{
+    while (fn->nreplicas) {
+        struct gw_replica *r = fn->replicas[fn->nreplicas - 1];
+        detach(fn, fn->nreplicas - 1);
+        stop_replica(gw, r);
+    }
+}
+
+struct gw_replica *gw_replicas_pick(struct gw_fn *fn)
+{
+    struct gw_replica *best = NULL;
+    for (unsigned i = 0; i < fn->nreplicas; i++) {
+        struct gw_replica *r = fn->replicas[i];
+        if (r->ready && (!best || r->inflight < best->inflight))
+            best = r;
+    }
+    return best;
+}
+
+/* At exit the loop no longer runs: wait for each replica by hand. */
+void gw_replicas_shutdown(struct gw *gw)
+{
+    for (struct gw_fn *fn = gw->fns; fn; fn = fn->next)
+        gw_replicas_stop_all(gw, fn);
+    int64_t deadline = loop_now_ms() + STOP_GRACE_MS;
+    while (gw->ndying) {
+        struct gw_replica *r = gw->dying[gw->ndying - 1];
+        int status;
+        while (!proc_reap(&r->proc, &status) && loop_now_ms() < deadline)
+            usleep(10000);
+        proc_signal(&r->proc, SIGKILL);
+        waitpid(r->proc.pid, &status, 0);
+        gw->ndying--;
+        replica_free(r);
+    }
+    free(gw->dying);
+    gw->dying = NULL;
+}
