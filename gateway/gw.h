@@ -11,6 +11,7 @@
 #include "config.h"
 #include "exitwatch.h"
 #include "proc.h"
+#include "sandbox.h"
 
 struct loop;
 struct loop_timer;
@@ -30,6 +31,7 @@ struct gw_replica {
     unsigned generation;    /* fn->generation it was started for */
     struct proc proc;
     struct proc_exitwatch exitw;
+    struct gw_sandbox sandbox;
     int port;               /* 127.0.0.1:port, bound by us and handed over */
     int listen_fd;
     bool running, ready, stopping;

@@ -70,12 +70,13 @@ static void env_base(struct envb *e)
                 env_push(e, xstrdup(*v));
 }
 
-static char **replica_env(const struct gw *gw, const struct gw_replica *r, const char *tmpdir)
+static char **replica_env(const struct gw *gw, const struct gw_replica *r)
 {
     struct envb e = { 0 };
     env_base(&e);
     env_push(&e, xstrdup("LISTEN_FDS=1"));
-    env_push(&e, xasprintf("TMPDIR=%s", tmpdir));
+    env_push(&e, xasprintf("TMPDIR=%s", r->sandbox.tmpdir));
+    env_push(&e, xasprintf("secret_mount_path=%s", r->sandbox.secrets_dir));
     env_push(&e, xstrdup("metrics_port=0"));
     env_push(&e, xstrdup("healthcheck_interval=0s")); /* we stop routing first */
     const char *fprocess = json_string_value(json_object_get(r->fn->dep, "envProcess"));
@@ -140,6 +141,7 @@ static void release(struct gw_replica *r)
     proc_exitwatch_stop(&r->exitw);
     loop_unwatch(lp, r->proc.out_fd);
     proc_close(&r->proc);
+    gw_sandbox_remove(&r->sandbox);
 }
 
 static void replica_free(struct gw_replica *r)
@@ -186,17 +188,6 @@ static void on_exit_seen(void *arg)
     r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
 }
 
-/* The replica's TMPDIR (its watchdog's lock file) under the state dir. */
-static char *replica_tmpdir(const struct gw *gw, const struct gw_replica *r)
-{
-    char *dir = xasprintf("%s/run/%s.%s.%u", gw->cfg.state_dir, r->fn->name, r->fn->ns, r->id);
-    char *parent = xasprintf("%s/run", gw->cfg.state_dir);
-    mkdir(parent, 0755);
-    mkdir(dir, 0755);
-    free(parent);
-    return dir;
-}
-
 /* A local directory named as the image is the function's working dir. */
 static const char *working_dir(const struct gw_fn *fn)
 {
@@ -215,14 +206,20 @@ static int spawn(struct gw *gw, struct gw_replica *r, char *err, size_t errlen)
             return -1;
         r->port = listenfd_port(r->listen_fd);
     }
-    char *tmpdir = replica_tmpdir(gw, r);
-    char **env = replica_env(gw, r, tmpdir);
+    if (gw_sandbox_make(&r->sandbox, gw, r->fn, r->id, err, errlen) < 0)
+        return -1;
+    char **env = replica_env(gw, r);
     char *argv[] = { gw->cfg.watchdog_path, NULL };
+    const struct gw_sandbox *sb = &r->sandbox;
     struct proc_opts o = { .path = gw->cfg.watchdog_path, .how = PROC_STDERR_COMBINE,
-                           .pass_fd = r->listen_fd, .cwd = working_dir(r->fn) };
+                           .pass_fd = r->listen_fd, .cwd = working_dir(r->fn),
+                           .drop_user = sb->drop_user, .uid = sb->uid, .gid = sb->gid,
+                           .join = (const char *const *)sb->cg.procs,
+                           .rlimit_as = sb->cg.rlimit_as };
     int rc = proc_spawn_opts(&r->proc, &o, argv, env, err, errlen);
     env_free(env);
-    free(tmpdir);
+    if (rc < 0)
+        gw_sandbox_remove(&r->sandbox);
     return rc;
 }
 

@@ -70,7 +70,7 @@ static void set_options(struct hclient_call *c, const struct hclient_request *r)
     const char *method = r->method ? r->method : "GET";
     if (r->body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
         c->body = xmalloc(r->len + 1);
-        if (r->len)
+        if (r->body && r->len)
             memcpy(c->body, r->body, r->len);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->len);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->body);

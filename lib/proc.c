@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -175,6 +177,63 @@ int proc_spawn(struct proc *p, const char *path, char *const argv[],
     return proc_spawn_opts(p, &o, argv, envp, err, errlen);
 }
 
+/* In the child of fork_exec: ends with the errno of what failed, written
+ * to `report` (close-on-exec, so a successful exec closes it unwritten). */
+__attribute__((noreturn)) static void child(const struct proc_opts *o, const int in[2],
+                                            const int out[2], const int errp[2], int report,
+                                            char *const argv[], char *const envp[])
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int sig = 1; sig < NSIG; sig++)
+        signal(sig, SIG_DFL);
+    setpgid(0, 0);
+    int ok = dup2(in[0], 0) >= 0 && dup2(out[1], 1) >= 0 &&
+             dup2(o->how == PROC_STDERR_COMBINE ? out[1] : errp[1] >= 0 ? errp[1] : 2, 2) >= 0;
+    if (ok && o->pass_fd >= 0)
+        ok = o->pass_fd == 3 ? fcntl(3, F_SETFD, 0) == 0 : dup2(o->pass_fd, 3) >= 0;
+    for (const char *const *j = o->join; ok && j && *j; j++) {
+        int fd = open(*j, O_WRONLY | O_CLOEXEC);
+        ok = fd >= 0 && write(fd, "0\n", 2) == 2;
+        if (fd >= 0)
+            close(fd);
+    }
+    struct rlimit rl = { (rlim_t)o->rlimit_as, (rlim_t)o->rlimit_as };
+    ok = ok && (o->rlimit_as <= 0 || setrlimit(RLIMIT_AS, &rl) == 0);
+    ok = ok && (!o->cwd || chdir(o->cwd) == 0);
+    ok = ok && (!o->drop_user ||
+                (setgroups(0, NULL) == 0 && setgid(o->gid) == 0 && setuid(o->uid) == 0));
+    if (ok)
+        o->path ? execve(o->path, argv, envp) : execvpe(argv[0], argv, envp);
+    int e = errno;
+    (void)!write(report, &e, sizeof e);
+    _exit(127);
+}
+
+static int fork_exec(struct proc *p, const struct proc_opts *o, const int in[2],
+                     const int out[2], const int errp[2], char *const argv[],
+                     char *const envp[])
+{
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) < 0)
+        return errno;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close_pair(report);
+        return errno;
+    }
+    if (pid == 0)
+        child(o, in, out, errp, report[1], argv, envp);
+    close(report[1]);
+    int e = 0;
+    if (read(report[0], &e, sizeof e) == (ssize_t)sizeof e) /* exec failed */
+        waitpid(pid, NULL, 0);
+    close(report[0]);
+    p->pid = pid;
+    return e;
+}
+
 int proc_spawn_opts(struct proc *p, const struct proc_opts *o, char *const argv[],
                     char *const envp[], char *err, size_t errlen)
 {
@@ -188,14 +247,19 @@ int proc_spawn_opts(struct proc *p, const struct proc_opts *o, char *const argv[
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         goto fail;
     }
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_t fa;
-    set_attrs(&attr);
-    set_files(&fa, in, out, errp, o);
-    int rc = path ? posix_spawn(&p->pid, path, &fa, &attr, argv, envp)
+    int rc;
+    if (o->drop_user || (o->join && *o->join) || o->rlimit_as > 0) {
+        rc = fork_exec(p, o, in, out, errp, argv, envp);
+    } else {
+        posix_spawnattr_t attr;
+        posix_spawn_file_actions_t fa;
+        set_attrs(&attr);
+        set_files(&fa, in, out, errp, o);
+        rc = path ? posix_spawn(&p->pid, path, &fa, &attr, argv, envp)
                   : posix_spawnp(&p->pid, argv[0], &fa, &attr, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
+    }
     if (rc != 0) {
         snprintf(err, errlen, "cannot start %s: %s", argv[0], strerror(rc));
         goto fail;

@@ -41,6 +41,12 @@ struct proc_opts {
     enum proc_stderr how;
     int pass_fd;          /* >= 0: given to the child as fd 3 (LISTEN_FDS) */
     const char *cwd;      /* NULL: ours */
+    /* The rest needs fork+exec (posix_spawn cannot do it): */
+    bool drop_user;       /* run as uid/gid, no supplementary groups */
+    uid_t uid;
+    gid_t gid;
+    const char *const *join; /* cgroup.procs files the child enters */
+    int64_t rlimit_as;       /* > 0: the child's address-space limit */
 };
 int proc_spawn_opts(struct proc *p, const struct proc_opts *o, char *const argv[],
                     char *const envp[], char *err, size_t errlen);

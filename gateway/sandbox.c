@@ -1,0 +1,124 @@
+/* sandbox.c -- user, temporary directory, secrets and limits of a replica. */
+#include "sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gw.h"
+#include "log.h"
+#include "model.h"
+#include "xalloc.h"
+
+static int copy_secret(struct gw *gw, const struct gw_sandbox *sb, const char *name,
+                       const char *ns)
+{
+    char *from = gw_secret_path(gw, name, ns);
+    char *to = xasprintf("%s/%s", sb->secrets_dir, name);
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    int out = in < 0 ? -1 : open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0400);
+    char chunk[8192];
+    ssize_t n = 0;
+    while (out >= 0 && (n = read(in, chunk, sizeof chunk)) > 0)
+        if (write(out, chunk, (size_t)n) != n)
+            n = -1;
+    int rc = in >= 0 && out >= 0 && n == 0 ? 0 : -1;
+    if (rc == 0 && sb->drop_user && fchown(out, sb->uid, sb->gid) < 0)
+        rc = -1;
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
+    free(from);
+    free(to);
+    return rc;
+}
+
+static int find_user(struct gw_sandbox *sb, const char *user, char *err, size_t errlen)
+{
+    if (geteuid() != 0 || !user || !*user)
+        return 0;
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        snprintf(err, errlen, "function_user: no user named %s", user);
+        return -1;
+    }
+    sb->drop_user = pw->pw_uid != 0;
+    sb->uid = pw->pw_uid;
+    sb->gid = pw->pw_gid;
+    return 0;
+}
+
+static void limits_of(const struct gw_fn *fn, struct gw_limits *l)
+{
+    memset(l, 0, sizeof *l);
+    const json_t *lim = json_object_get(fn->dep, "limits");
+    const char *mem = json_string_value(json_object_get(lim, "memory"));
+    const char *cpu = json_string_value(json_object_get(lim, "cpu"));
+    if (mem)
+        gw_parse_memory(mem, &l->memory_bytes);
+    if (cpu)
+        gw_parse_cpu(cpu, &l->cpu_millis);
+}
+
+int gw_sandbox_make(struct gw_sandbox *sb, struct gw *gw, const struct gw_fn *fn, unsigned id,
+                    char *err, size_t errlen)
+{
+    memset(sb, 0, sizeof *sb);
+    if (find_user(sb, gw->cfg.function_user, err, errlen) < 0)
+        return -1;
+    const char *base = getenv("TMPDIR");
+    char *tmpl = xasprintf("%s/faasbus-%s.%s-%u-XXXXXX", base && *base ? base : "/tmp",
+                           fn->name, fn->ns, id);
+    sb->tmpdir = mkdtemp(tmpl);
+    if (!sb->tmpdir) {
+        snprintf(err, errlen, "cannot make a temporary directory: %s", strerror(errno));
+        free(tmpl);
+        return -1;
+    }
+    sb->secrets_dir = xasprintf("%s/secrets", sb->tmpdir);
+    mkdir(sb->secrets_dir, 0700);
+    if (sb->drop_user && (chown(sb->tmpdir, sb->uid, sb->gid) < 0 ||
+                          chown(sb->secrets_dir, sb->uid, sb->gid) < 0)) {
+        snprintf(err, errlen, "cannot hand %s to the function user: %s", sb->tmpdir,
+                 strerror(errno));
+        gw_sandbox_remove(sb);
+        return -1;
+    }
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(fn->dep, "secrets"), i, s)
+        if (copy_secret(gw, sb, json_string_value(s), fn->ns) < 0)
+            log_warn("replica", "cannot give secret %s to function %s.%s",
+                     json_string_value(s), fn->name, fn->ns);
+    struct gw_limits l;
+    limits_of(fn, &l);
+    char *cgname = xasprintf("%s.%s-%u", fn->name, fn->ns, id);
+    gw_cgroup_make(&sb->cg, cgname, &l);
+    free(cgname);
+    return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+void gw_sandbox_remove(struct gw_sandbox *sb)
+{
+    if (sb->tmpdir)
+        nftw(sb->tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    gw_cgroup_remove(&sb->cg);
+    XFREE(sb->tmpdir);
+    XFREE(sb->secrets_dir);
+}
