@@ -1,14 +1,16 @@
 #!/bin/sh
 # make run: starts faasbus on this machine with the embedded defaults and
-# shows it working. Today that is the watchdog (the gateway, queue and
-# connector join as they land): three functions, one per kind of mode.
-# DEMO=0 only starts them and waits. Ctrl-C stops everything it started.
+# shows it working: the gateway on :8080 with the process driver, the
+# sample functions of config/functions deployed through its REST API, and
+# a few calls. (The queue worker and the connector join as they land.)
+# DEMO=0 only starts the gateway and waits. Ctrl-C stops everything.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 BIN=$BUILD/bin
-RUN=$BUILD/run/$(date +%Y%m%d-%H%M%S)
-mkdir -p "$RUN/tmp-wc" "$RUN/tmp-stream" "$RUN/tmp-http"
+RUN=$PWD/$BUILD/run/$(date +%Y%m%d-%H%M%S)
+GW=http://127.0.0.1:${PORT:-8080}
+mkdir -p "$RUN/state"
 PIDS=""
 
 stop() {
@@ -20,48 +22,59 @@ stop() {
 trap stop EXIT
 trap 'exit 130' INT TERM
 
-# start NAME PORT ENV... : one watchdog in the background, logging to $RUN.
-start() {
-    name=$1 port=$2
-    shift 2
-    env TMPDIR="$RUN/tmp-$name" port="$port" metrics_port=0 healthcheck_interval=0 "$@" \
-        "$BIN/faasbus-watchdog" >"$RUN/$name.log" 2>&1 &
-    PIDS="$PIDS $!"
+wait_for() { # URL WHAT
     i=0
-    until curl -fs "http://127.0.0.1:$port/_/health" >/dev/null 2>&1; do
+    until curl -fs "$1" >/dev/null 2>&1; do
         i=$((i + 1))
-        if [ "$i" -gt 100 ]; then
-            echo "faasbus: $name did not become healthy; its log:" >&2
-            cat "$RUN/$name.log" >&2
+        if [ "$i" -gt 200 ]; then
+            echo "faasbus: $2 did not come up; see $RUN" >&2
             exit 1
         fi
         sleep 0.05
     done
-    echo "  $name  http://127.0.0.1:$port   ($*)"
 }
 
-echo "faasbus: starting functions (logs in $RUN)"
-start wc 8080 fprocess="wc -c"
-start stream 8082 mode=streaming fprocess="sh -c 'for i in 1 2 3; do echo tick \$i; sleep 1; done'"
-start http 8090 mode=http fprocess="$BUILD/fixtures/testfn-http 8091" \
-    upstream_url=http://127.0.0.1:8091
+echo "faasbus: starting the gateway on $GW (logs in $RUN)"
+state_dir="$RUN/state" port="${PORT:-8080}" "$BIN/faasbus-gateway" >"$RUN/gateway.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for "$GW/healthz" "the gateway"
+
+for f in config/functions/*.json; do
+    name=$(basename "$f" .json)
+    code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @"$f" "$GW/system/functions")
+    echo "  deployed $name ($code)"
+done
+for f in config/functions/*.json; do
+    name=$(basename "$f" .json)
+    i=0
+    until curl -s "$GW/system/function/$name" | grep -q '"availableReplicas":[1-9]'; do
+        i=$((i + 1))
+        [ "$i" -le 200 ] || { echo "faasbus: $name never became ready" >&2; exit 1; }
+        sleep 0.05
+    done
+done
 
 if [ "${DEMO:-1}" != 0 ]; then
     echo
-    echo "\$ curl -s -d 'hello, functions' http://127.0.0.1:8080/"
-    curl -s -d 'hello, functions' http://127.0.0.1:8080/
-    echo "\$ curl -sN http://127.0.0.1:8082/    # streamed as the process writes"
-    curl -sN http://127.0.0.1:8082/
-    echo "\$ curl -s -d 'round trip' http://127.0.0.1:8090/echo"
-    curl -s -d 'round trip' http://127.0.0.1:8090/echo
+    echo "\$ curl -s -d 'any process is a function' $GW/function/wc"
+    curl -s -d 'any process is a function' "$GW/function/wc"
+    echo "\$ curl -s -d 'stressed' $GW/function/rev"
+    curl -s -d 'stressed' "$GW/function/rev"
     echo
-    echo "\$ curl -s http://127.0.0.1:8080/metrics | grep ^http_requests_total"
-    curl -s http://127.0.0.1:8080/metrics | grep '^http_requests_total'
+    echo "\$ curl -s -d 'hello' $GW/function/sha512sum"
+    curl -s -d 'hello' "$GW/function/sha512sum"
+    echo "\$ curl -s $GW/system/functions    # what is deployed (OpenFaaS REST API)"
+    curl -s "$GW/system/functions" | head -c 300
+    echo "..."
     echo
     echo "Try it yourself:"
-    echo "  curl -d 'any text' http://127.0.0.1:8080/          # wc -c as a function"
-    echo "  fprocess='rev' port=9000 $BIN/faasbus-watchdog   # make your own"
-    echo "  tail -f $RUN/*.log"
+    echo "  curl -d 'text' $GW/function/rev"
+    echo "  curl -X POST $GW/system/functions \\"
+    echo "       -d '{\"service\":\"upper\",\"image\":\"mine\",\"envProcess\":\"tr a-z A-Z\"}'"
+    echo "  curl -d 'make me loud' $GW/function/upper"
+    echo "  curl -X POST $GW/system/scale-function/upper -d '{\"serviceName\":\"upper\",\"replicas\":3}'"
+    echo "  curl '$GW/system/logs?name=upper&follow=true'"
+    echo "  faas-cli works too: OPENFAAS_URL=$GW faas-cli list"
 fi
 echo
 echo "faasbus is running; Ctrl-C stops it."
