@@ -56,6 +56,7 @@ struct httpd {
     unsigned read_timeout_s, write_timeout_s;
     int64_t next_run_ms;    /* when libmicrohttpd's next timeout is due */
     unsigned active;
+    uint64_t served;
 };
 
 struct httpd_req {
@@ -102,6 +103,7 @@ static struct httpd_req *req_new(struct httpd *h, const char *target)
         h->live->prev = req;
     h->live = req;
     h->active++;
+    h->served++;
     return req;
 }
 
@@ -651,6 +653,7 @@ void httpd_stop(struct httpd *h)
 
 int httpd_port(const struct httpd *h) { return h->port; }
 unsigned httpd_active(const struct httpd *h) { return h->active; }
+uint64_t httpd_served(const struct httpd *h) { return h->served; }
 
 void httpd_route(struct httpd *h, const char *path, enum httpd_body body,
                  httpd_handler_fn *fn, void *arg)

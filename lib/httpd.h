@@ -61,6 +61,8 @@ void httpd_stop(struct httpd *h);
 int httpd_port(const struct httpd *h);
 /* Requests whose done callback has not run yet. */
 unsigned httpd_active(const struct httpd *h);
+/* Requests begun since the server started. */
+uint64_t httpd_served(const struct httpd *h);
 
 /* Routes a path to a handler. `path` is matched exactly, or as a prefix if
  * it ends in '*'; "*" alone matches everything. First match wins. */

@@ -10,7 +10,7 @@
 # replica costs; BUILD selects the build tree)
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-. bench/watchdog/lib.sh
+. bench/lib.sh
 
 BUILD=${BUILD:-build}
 WD=$BUILD/bin/faasbus-watchdog
