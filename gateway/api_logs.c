@@ -124,20 +124,40 @@ void gw_logs_forget(struct gw *gw, struct gw_fn *fn)
 
 /* --- the route ---------------------------------------------------------- */
 
-/* ?since= as RFC 3339 (seconds precision, Z); 0 if absent. */
+/* Reads an optional ".fraction" then "Z" or "+hh:mm"/"-hh:mm"; adds the
+ * fraction and subtracts the offset. Returns false if malformed. */
+static bool zone_and_fraction(const char *p, int64_t *ms)
+{
+    if (*p == '.') {
+        int64_t scale = 100;
+        for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+            *ms += (*p - '0') * scale;
+    }
+    if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
+        return true;
+    if ((*p != '+' && *p != '-') || strlen(p) != 6 || p[3] != ':')
+        return false;
+    for (int i = 1; i < 6; i++)
+        if (i != 3 && (p[i] < '0' || p[i] > '9'))
+            return false;
+    int64_t minutes = ((p[1] - '0') * 10 + (p[2] - '0')) * 60 + (p[4] - '0') * 10 + (p[5] - '0');
+    *ms -= (*p == '+' ? 1 : -1) * minutes * 60000;
+    return true;
+}
+
+/* ?since= as RFC 3339 (2026-01-02T15:04:05.123+01:00); 0 if absent. */
 static int parse_since(const char *s, int64_t *ms)
 {
+    *ms = 0;
+    if (!s || !*s)
+        return 0;
     struct tm tm;
     memset(&tm, 0, sizeof tm);
-    const char *end = s && *s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-    if (!s || !*s) {
-        *ms = 0;
-        return 0;
-    }
+    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
     if (!end)
         return -1;
     *ms = (int64_t)timegm(&tm) * 1000;
-    return 0;
+    return zone_and_fraction(end, ms) ? 0 : -1;
 }
 
 void gw_api_logs(struct httpd_req *req, void *arg)

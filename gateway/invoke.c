@@ -32,7 +32,8 @@ struct call {
     struct gw *gw;
     struct httpd_req *req;
     char *name, *ns, *rest; /* rest: the path after the function name */
-    char call_id[64];
+    char *label;            /* "name.namespace", as OpenFaaS labels metrics */
+    char *call_id;
     char start_ns[32];
     double start;
     unsigned replica_id;
@@ -43,8 +44,10 @@ struct call {
     struct gw_waiter *waiter;
 };
 
-static void new_call_id(char *out, size_t len)
+static char *new_call_id(void)
 {
+    char out[40];
+    size_t len = sizeof out;
     unsigned char r[16];
     if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
         for (size_t i = 0; i < sizeof r; i++)
@@ -54,10 +57,13 @@ static void new_call_id(char *out, size_t len)
     snprintf(out, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
              r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
              r[13], r[14], r[15]);
+    return xstrdup(out);
 }
 
 static void call_free(struct call *c)
 {
+    free(c->call_id);
+    free(c->label);
     free(c->name);
     free(c->ns);
     free(c->rest);
@@ -68,15 +74,26 @@ static void count(struct call *c, int status)
 {
     char code[16];
     snprintf(code, sizeof code, "%d", status);
-    const char *labels[] = { c->name, code };
+    const char *labels[] = { c->label ? c->label : "-", code };
     metric_add(c->gw->invocations, labels, 1);
     metric_observe(c->gw->seconds, labels, loop_now_s() - c->start);
 }
 
 /* Our own answers (not the function's) say so, as OpenFaaS's do. */
+/* An answer cannot leave before the request body has been read: our own
+ * answers drop whatever body is still to come. */
+static size_t drop_body(void *arg, const char *data, size_t len, bool eof)
+{
+    (void)arg;
+    (void)data;
+    (void)eof;
+    return len;
+}
+
 static void fail(struct call *c, int status, const char *msg)
 {
     c->status = status;
+    httpd_req_on_body(c->req, drop_body, NULL);
     httpd_add_header(c->req, "X-OpenFaaS-Internal", "gateway");
     httpd_add_header(c->req, "X-Call-Id", c->call_id);
     gw_reply_error(c->req, status, "%s", msg);
@@ -117,7 +134,7 @@ static void on_forwarded_done(void *arg, int status)
     struct gw_fn *fn = gw_fn_find(c->gw, c->name, c->ns);
     if (fn)
         fn->invocations++;
-    metric_add(c->gw->inflight, (const char *[]){ c->name }, -1);
+    metric_add(c->gw->inflight, (const char *[]){ c->label }, -1);
     count(c, status);
     call_free(c);
 }
@@ -132,8 +149,8 @@ static void forward(struct call *c, struct gw_replica *r)
     c->forwarded = true;
     c->replica_id = r->id;
     r->inflight++;
-    metric_add(gw->started, (const char *[]){ c->name }, 1);
-    metric_add(gw->inflight, (const char *[]){ c->name }, 1);
+    metric_add(gw->started, (const char *[]){ c->label }, 1);
+    metric_add(gw->inflight, (const char *[]){ c->label }, 1);
     const char *query = httpd_req_query(c->req);
     char *url = xasprintf("http://127.0.0.1:%d%s%s%s", r->port, *c->rest ? c->rest : "/",
                           query ? "?" : "", query ? query : "");
@@ -264,6 +281,8 @@ static int parse_target(struct call *c, const char *path, char *err, size_t errl
     c->rest = xstrdup(p + len);
     int rc = gw_split_name(full, NULL, &c->name, &c->ns, err, errlen);
     free(full);
+    if (rc == 0)
+        c->label = xasprintf("%s.%s", c->name, c->ns);
     return rc;
 }
 
@@ -278,10 +297,7 @@ static struct call *call_new(struct gw *gw, struct httpd_req *req)
     snprintf(c->start_ns, sizeof c->start_ns, "%lld",
              (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
     const char *given = httpd_req_header(req, "X-Call-Id");
-    if (given && *given && strlen(given) < sizeof c->call_id)
-        snprintf(c->call_id, sizeof c->call_id, "%s", given);
-    else
-        new_call_id(c->call_id, sizeof c->call_id);
+    c->call_id = given && *given ? xstrdup(given) : new_call_id();
     return c;
 }
 

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "parse.h"
 #include "xalloc.h"
 
 /* True if the comma-separated `list` holds `tok`. */
@@ -116,7 +118,7 @@ static char *make_dir(const char *controller, const char *name)
 
 static void add_dir(struct gw_cgroup *cg, char *dir)
 {
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 3; i++)
         if (!cg->dirs[i]) {
             cg->dirs[i] = dir;
             cg->procs[i] = xasprintf("%s/cgroup.procs", dir);
@@ -167,11 +169,23 @@ static bool limit_v2(struct gw_cgroup *cg, const char *name, const struct gw_lim
     return true;
 }
 
+/* A cgroup with no limit, to find the replica's processes by. */
+static void membership(struct gw_cgroup *cg, const char *name)
+{
+    char *dir = make_dir("pids", name);
+    if (!dir)
+        dir = make_dir(NULL, name);
+    if (dir)
+        add_dir(cg, dir);
+}
+
 void gw_cgroup_make(struct gw_cgroup *cg, const char *name, const struct gw_limits *l)
 {
     memset(cg, 0, sizeof *cg);
-    if (!l->memory_bytes && !l->cpu_millis)
+    if (!l->memory_bytes && !l->cpu_millis) {
+        membership(cg, name);
         return;
+    }
     if (limit_v2(cg, name, l))
         return;
     char value[64];
@@ -191,12 +205,35 @@ void gw_cgroup_make(struct gw_cgroup *cg, const char *name, const struct gw_limi
     }
     if (!cpu_ok)
         log_warn("limits", "no cpu cgroup for %s: its CPU limit is not enforced", name);
+    if (!cg->dirs[0])
+        membership(cg, name);
+}
+
+void gw_cgroup_kill(const struct gw_cgroup *cg)
+{
+    for (int i = 0; i < 3 && cg->procs[i]; i++) {
+        FILE *f = fopen(cg->procs[i], "re");
+        char line[32];
+        while (f && fgets(line, sizeof line, f)) {
+            int64_t pid;
+            line[strcspn(line, "\n")] = '\0';
+            if (parse_int64(line, &pid) == 0 && pid > 1)
+                kill((pid_t)pid, SIGKILL);
+        }
+        if (f)
+            fclose(f);
+    }
 }
 
 void gw_cgroup_remove(struct gw_cgroup *cg)
 {
-    for (int i = 0; i < 2; i++) {
-        if (cg->dirs[i] && rmdir(cg->dirs[i]) < 0 && errno != ENOENT)
+    gw_cgroup_kill(cg);
+    for (int i = 0; i < 3; i++) {
+        /* Killed processes leave their cgroup as they die: a moment. */
+        for (int tries = 0; cg->dirs[i] && rmdir(cg->dirs[i]) < 0 && errno == EBUSY &&
+                            tries < 100; tries++)
+            usleep(1000);
+        if (cg->dirs[i] && access(cg->dirs[i], F_OK) == 0)
             log_debug("limits", "cannot remove %s: %s", cg->dirs[i], strerror(errno));
         XFREE(cg->dirs[i]);
         XFREE(cg->procs[i]);

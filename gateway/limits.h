@@ -12,14 +12,19 @@ struct gw_limits {
 };
 
 struct gw_cgroup {
-    char *dirs[2];        /* created, removed by gw_cgroup_remove */
-    char *procs[3];       /* cgroup.procs files to join; NULL-terminated */
+    char *dirs[3];        /* created, removed by gw_cgroup_remove */
+    char *procs[4];       /* cgroup.procs files to join; NULL-terminated */
     int64_t rlimit_as;    /* when no memory controller: the rlimit instead */
 };
 
-/* Makes cgroups for `name` (unique per replica) with the limits set.
- * Never fails the replica: what cannot be enforced is logged once. */
+/* Makes cgroups for `name` (unique per replica) with the limits set, and
+ * always one the replica's processes can be found by (even those that
+ * left its process group), where the host lets us. Never fails the
+ * replica: what cannot be enforced is logged. */
 void gw_cgroup_make(struct gw_cgroup *cg, const char *name, const struct gw_limits *l);
+/* SIGKILLs every process still in the replica's cgroups. */
+void gw_cgroup_kill(const struct gw_cgroup *cg);
+/* Kills what is left and removes the cgroups. */
 void gw_cgroup_remove(struct gw_cgroup *cg);
 
 #endif

@@ -717,7 +717,7 @@ int gw_secret_parse(const char *body, size_t len, bool need_value, char **name, 
     if (need_value && secret_value(req, value, value_len, err, errlen) != 0)
         goto out;
     *name = xstrdup(n);
-    *ns = xstrdup(s && *s ? s : GW_DEFAULT_NAMESPACE);
+    *ns = s && *s ? xstrdup(s) : NULL; /* the caller applies ?namespace= */
     rc = 0;
 out:
     json_decref(req);

@@ -91,6 +91,8 @@ int gw_delete_parse(const char *body, size_t len, char **name, char **ns,
  * *value holds *value_len bytes, may contain NULs, and is followed by an
  * extra '\0' for convenience), or -1 with all outputs NULL/0 and a message
  * in err. */
+/* *ns is NULL when the body names no namespace (the caller applies
+ * ?namespace= or the default). */
 int gw_secret_parse(const char *body, size_t len, bool need_value, char **name, char **ns,
                     unsigned char **value, size_t *value_len, char *err, size_t errlen);
 

@@ -168,6 +168,7 @@ static void on_exit_seen(void *arg)
     if (!proc_reap(&r->proc, &status))
         return;
     proc_signal(&r->proc, SIGKILL); /* whatever the function left behind */
+    gw_cgroup_kill(&r->sandbox.cg);  /* ...even outside the process group */
     release(r);
     r->running = r->ready = false;
     if (r->stopping || !r->fn) {
@@ -175,9 +176,15 @@ static void on_exit_seen(void *arg)
         replica_free(r);
         return;
     }
+    /* A new port for the next one: a call libcurl re-sends after a dead
+     * keep-alive connection must fail (502), not run the function twice. */
+    close(r->listen_fd);
+    r->listen_fd = -1;
     r->restarts++;
     r->fn->restarts++;
-    metric_add(the_gw->restarts, (const char *[]){ r->fn->name }, 1);
+    char label[256];
+    snprintf(label, sizeof label, "%s.%s", r->fn->name, r->fn->ns);
+    metric_add(the_gw->restarts, (const char *[]){ label }, 1);
     if (loop_now_ms() - r->started_ms > STABLE_MS)
         r->backoff_ms = BACKOFF_MIN_MS;
     log_warn("replica", "replica exited, restarting function=%s.%s instance=%u %s=%d in=%lldms",

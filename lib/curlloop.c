@@ -2,6 +2,7 @@
 #include "curlloop.h"
 
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #include "loop.h"
 #include "xalloc.h"
@@ -106,9 +107,19 @@ CURL *curlloop_easy(struct curlloop *cl)
     return cl->npool ? cl->pool[--cl->npool] : curl_easy_init();
 }
 
+/* libcurl 7.88 opens its sockets without close-on-exec: a function or
+ * replica we start later would inherit every upstream connection. */
+static curl_socket_t open_cloexec(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    (void)arg;
+    (void)purpose;
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 int curlloop_add(struct curlloop *cl, CURL *easy, struct curlloop_job *job)
 {
     curl_easy_setopt(easy, CURLOPT_PRIVATE, job);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_cloexec);
     return curl_multi_add_handle(cl->multi, easy) == CURLM_OK ? 0 : -1;
 }
 

@@ -10,9 +10,11 @@ any ASan/UBSan finding.
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -199,3 +201,247 @@ def metric(text, name, **labels):
         if got == {k: str(v) for k, v in labels.items()}:
             return float(value)
     return None
+
+
+# --- the gateway ------------------------------------------------------------
+
+def _proc_read(pid, what):
+    try:
+        with open(f"/proc/{pid}/{what}", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def _cmdline(pid):
+    return _proc_read(pid, "cmdline").replace(b"\0", b" ").decode("utf-8", "replace").strip()
+
+
+def _stat_fields(pid):
+    """(ppid, starttime) of pid, or None once it is gone."""
+    stat = _proc_read(pid, "stat").decode("utf-8", "replace")
+    if not stat:
+        return None
+    # The fields after the parenthesised command name, which may hold spaces:
+    # state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
+    # cmajflt utime stime cutime cstime priority nice num_threads
+    # itrealvalue starttime.
+    rest = stat.rsplit(")", 1)[1].split()
+    return int(rest[1]), int(rest[19])
+
+
+def _parents():
+    """{pid: ppid} of every process."""
+    out = {}
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            f = _stat_fields(int(p))
+            if f:
+                out[int(p)] = f[0]
+    return out
+
+
+def descendants(pid):
+    """Live descendants of pid (children, their children...), with their
+    start times, so a later check cannot be fooled by a reused pid."""
+    parents = _parents()
+    found, frontier = {}, {pid}
+    while frontier:
+        frontier = {c for c, p in parents.items() if p in frontier and c not in found}
+        for c in frontier:
+            f = _stat_fields(c)
+            if f and pid_alive(c):
+                found[c] = f[1]
+    return found
+
+
+def still_running(procs):
+    """The pids of procs ({pid: starttime}) that still run as the same process."""
+    out = []
+    for pid, start in procs.items():
+        f = _stat_fields(pid)
+        if f and f[1] == start and pid_alive(pid):
+            out.append(pid)
+    return sorted(out)
+
+
+def process_env(pid):
+    env = {}
+    for item in _proc_read(pid, "environ").split(b"\0"):
+        k, sep, v = item.decode("utf-8", "replace").partition("=")
+        if sep:
+            env[k] = v
+    return env
+
+
+def gateway_children(gw):
+    """pids of the live faasbus-watchdog processes whose parent is gw."""
+    out = []
+    for pid, ppid in _parents().items():
+        if ppid == gw.proc.pid and pid_alive(pid):
+            argv0 = _proc_read(pid, "cmdline").split(b"\0")[0].decode("utf-8", "replace")
+            if os.path.basename(argv0) == "faasbus-watchdog":
+                out.append(pid)
+    return sorted(out)
+
+
+class Gateway(Daemon):
+    """A faasbus-gateway with helpers for its REST API."""
+
+    def api(self, method, path, **kw):
+        kw.setdefault("timeout", 10 * SLOW)
+        return requests.request(method, self.url + path, **kw)
+
+    def deploy(self, name, env_process="cat", method="POST", expect=202, **fields):
+        body = {"service": name, "image": fields.pop("image", "faasbus/test:latest"),
+                "envProcess": env_process}
+        body.update(fields)
+        r = self.api(method, "/system/functions", json=body)
+        assert r.status_code == expect, f"{method} {name}: {r.status_code} {r.text}"
+        return r
+
+    def status(self, name, namespace=None):
+        """The function's FunctionStatus, or None if it is unknown."""
+        params = {"namespace": namespace} if namespace else None
+        r = self.api("GET", f"/system/function/{name}", params=params)
+        if r.status_code == 404:
+            return None
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def available(self, name, namespace=None):
+        st = self.status(name, namespace)
+        return st["availableReplicas"] if st else None
+
+    def wait_available(self, name, n, namespace=None, timeout=10):
+        wait_for(lambda: self.available(name, namespace) == n, timeout, interval=0.05,
+                 what=f"{name}: availableReplicas == {n}")
+
+    def scale(self, name, replicas, expect=202):
+        r = self.api("POST", f"/system/scale-function/{name}",
+                     json={"serviceName": name, "replicas": replicas})
+        assert r.status_code == expect, r.text
+        return r
+
+    def call(self, name, path="", method="POST", **kw):
+        kw.setdefault("timeout", 30 * SLOW)
+        return requests.request(method, f"{self.url}/function/{name}{path}", **kw)
+
+    def children(self):
+        """The replicas: faasbus-watchdog children of the gateway."""
+        return gateway_children(self)
+
+    def descendants(self):
+        return descendants(self.proc.pid)
+
+    def metrics(self):
+        return requests.get(self.url + "/metrics", timeout=5 * SLOW).text
+
+
+def gateway_up(gw):
+    if gw.proc.poll() is not None:
+        raise AssertionError(f"gateway exited with {gw.proc.returncode}:\n{gw.text()[-3000:]}")
+    try:
+        return requests.get(gw.url + "/healthz", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _subreaper(on):
+    """While on, processes orphaned below us (a replica the gateway left
+    behind when it exited) become our children instead of init's, so
+    nothing the gateway started can escape the leftover check."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1 if on else 0, 0, 0, 0)
+
+
+def _orphans(known):
+    """Our children that are not daemons we started: {pid: starttime}."""
+    me = os.getpid()
+    out = {}
+    for pid, ppid in _parents().items():
+        if ppid == me and pid not in known:
+            f = _stat_fields(pid)
+            if f:
+                out[pid] = f[1]
+    return out
+
+
+def _reap(pids):
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+
+
+@pytest.fixture
+def gateway(tmp_path, daemons):
+    """start(env=None, state_dir=None, wait=True) -> a running faasbus-gateway.
+
+    Defaults for tests: a state_dir of its own (pass gw.state_dir back to
+    restart on the same state), log_level=info, health_interval=200ms, the
+    socket through LISTEN_FDS. Its replicas are its children. At the end
+    every gateway is stopped (SIGTERM: it stops its replicas), and no
+    process it started may be left running."""
+    count = [0]
+    started = []
+    made = []
+    _subreaper(True)
+
+    def start(env=None, state_dir=None, wait=True):
+        count[0] += 1
+        if state_dir is None:
+            # Not under tmp_path (mode 0700): functions may run as an
+            # unprivileged user.
+            state_dir = tempfile.mkdtemp(prefix="faasbus-gw-")
+            os.chmod(state_dir, 0o755)
+            made.append(state_dir)
+        state_dir = str(state_dir)
+        os.makedirs(state_dir, exist_ok=True)
+        full = {"state_dir": state_dir, "log_level": "info", "health_interval": "200ms"}
+        full.update(env or {})
+        gw = Gateway([os.path.join(BIN, "faasbus-gateway")], full,
+                     str(tmp_path / f"gateway{count[0]}.log"))
+        gw.state_dir = state_dir
+        daemons.append(gw.start())
+        started.append(gw)
+        if wait:
+            wait_for(lambda: gateway_up(gw), 10, what="gateway /healthz")
+        return gw
+
+    try:
+        yield start
+        procs = {}
+        for gw in started:
+            if gw.proc.poll() is None:
+                procs.update(gw.descendants())
+                gw.stop()
+        known = {d.proc.pid for d in daemons if d.proc}
+
+        def left():
+            running = set(still_running(procs))
+            orphans = _orphans(known)
+            _reap([p for p in orphans if not pid_alive(p)])
+            return sorted(running | {p for p in orphans if pid_alive(p)})
+
+        try:
+            wait_for(lambda: not left(), 5, what="the gateway's processes to end")
+        except AssertionError:
+            pids = left()
+            what = ", ".join(f"{pid} {_cmdline(pid)!r}" for pid in pids)
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            raise AssertionError(f"processes left after the gateway stopped: {what}") from None
+    finally:
+        _subreaper(False)
+        _reap(list(_orphans({d.proc.pid for d in daemons if d.proc})))
+        for state in made:
+            shutil.rmtree(state, ignore_errors=True)

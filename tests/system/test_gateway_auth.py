@@ -1,0 +1,113 @@
+"""Basic auth on /system/* (credentials from the environment or from the
+OpenFaaS secret files), /function/* and /healthz open unless
+auth_functions=true."""
+import os
+
+import requests
+
+from conftest import BIN, Daemon, SLOW, wait_for
+
+CREDS = {"basic_auth": "true", "auth_user": "admin", "auth_password": "p4ss:word"}
+ROUTES = [("GET", "/system/functions"), ("GET", "/system/info"), ("GET", "/system/namespaces"),
+          ("GET", "/system/secrets"), ("GET", "/system/function/fn"),
+          ("GET", "/system/logs?name=fn"),
+          ("POST", "/system/scale-function/fn"), ("POST", "/system/functions"),
+          ("PUT", "/system/functions"), ("DELETE", "/system/functions"),
+          ("POST", "/system/secrets"), ("DELETE", "/system/secrets")]
+
+
+def assert_401(r):
+    assert r.status_code == 401, (r.request.method, r.request.url, r.status_code)
+    challenge = r.headers.get("WWW-Authenticate", "")
+    assert challenge.startswith("Basic realm="), challenge
+
+
+def deploy_with(gw, auth):
+    r = requests.post(gw.url + "/system/functions", auth=auth, timeout=10,
+                      json={"service": "fn", "image": "x", "envProcess": "cat"})
+    assert r.status_code == 202, r.text
+
+
+def test_system_routes_need_the_credentials(gateway):
+    gw = gateway(CREDS)
+    deploy_with(gw, ("admin", "p4ss:word"))
+    for method, path in ROUTES:
+        assert_401(requests.request(method, gw.url + path, json={}, timeout=10))
+        assert_401(requests.request(method, gw.url + path, json={}, timeout=10,
+                                    auth=("admin", "wrong")))
+        assert_401(requests.request(method, gw.url + path, json={}, timeout=10,
+                                    auth=("other", "p4ss:word")))
+    # Prefixes and near misses of the right password are wrong too.
+    for user, password in (("admin", "p4ss"), ("admin", "p4ss:word!"), ("admi", "p4ss:word"),
+                           ("", ""), ("admin", "")):
+        assert_401(requests.get(gw.url + "/system/functions", auth=(user, password), timeout=10))
+    for header in ("Basic", "Basic !!!notbase64", "Bearer abc", "basic"):
+        assert_401(requests.get(gw.url + "/system/functions", timeout=10,
+                                headers={"Authorization": header}))
+    # Nothing happened without the credentials.
+    r = requests.get(gw.url + "/system/functions", auth=("admin", "p4ss:word"), timeout=10)
+    assert r.status_code == 200
+    assert [f["name"] for f in r.json()] == ["fn"]
+    assert r.json()[0]["replicas"] == 1
+    for path in ("/system/info", "/system/namespaces", "/system/secrets",
+                 "/system/function/fn"):
+        r = requests.get(gw.url + path, auth=("admin", "p4ss:word"), timeout=10)
+        assert r.status_code == 200, path
+
+
+def test_function_calls_and_healthz_stay_open(gateway):
+    gw = gateway(CREDS)
+    deploy_with(gw, ("admin", "p4ss:word"))
+    wait_for(lambda: requests.get(gw.url + "/system/function/fn", auth=("admin", "p4ss:word"),
+                                  timeout=5).json()["availableReplicas"] == 1, 10,
+             what="the replica")
+    r = requests.post(gw.url + "/function/fn", data=b"open", timeout=10)
+    assert r.status_code == 200 and r.text == "open"
+    assert requests.get(gw.url + "/healthz", timeout=10).status_code == 200
+
+
+def test_auth_functions_protects_function_calls_too(gateway):
+    gw = gateway(dict(CREDS, auth_functions="true"))
+    deploy_with(gw, ("admin", "p4ss:word"))
+    wait_for(lambda: requests.get(gw.url + "/system/function/fn", auth=("admin", "p4ss:word"),
+                                  timeout=5).json()["availableReplicas"] == 1, 10,
+             what="the replica")
+    assert_401(requests.post(gw.url + "/function/fn", data=b"x", timeout=10))
+    assert_401(requests.post(gw.url + "/function/fn", data=b"x", auth=("admin", "no"),
+                             timeout=10))
+    r = requests.post(gw.url + "/function/fn", data=b"x", auth=("admin", "p4ss:word"), timeout=10)
+    assert r.status_code == 200 and r.text == "x"
+    assert requests.get(gw.url + "/healthz", timeout=10).status_code == 200
+
+
+def test_credentials_from_the_secret_files(gateway, tmp_path):
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "basic-auth-user").write_text("fileuser\n")
+    (secrets / "basic-auth-password").write_text("filepass\n")
+    gw = gateway({"basic_auth": "true", "secret_mount_path": str(secrets)})
+    assert_401(requests.get(gw.url + "/system/functions", timeout=10))
+    assert_401(requests.get(gw.url + "/system/functions", auth=("fileuser", "filepass\n"),
+                            timeout=10))
+    r = requests.get(gw.url + "/system/functions", auth=("fileuser", "filepass"), timeout=10)
+    assert r.status_code == 200
+
+
+def test_basic_auth_without_credentials_refuses_to_start(tmp_path, daemons):
+    empty = tmp_path / "none"
+    empty.mkdir()
+    state = tmp_path / "state"
+    d = Daemon([os.path.join(BIN, "faasbus-gateway")],
+               {"basic_auth": "true", "secret_mount_path": str(empty), "state_dir": str(state)},
+               str(tmp_path / "gw.log"))
+    daemons.append(d.start())
+    wait_for(lambda: d.proc.poll() is not None, 10, what="the gateway to exit")
+    assert d.proc.returncode != 0
+    assert "basic-auth-user" in d.text() or "credentials" in d.text()
+
+
+def test_without_basic_auth_system_routes_are_open(gateway):
+    gw = gateway()
+    r = requests.get(gw.url + "/system/functions", timeout=10 * SLOW)
+    assert r.status_code == 200
+    assert "WWW-Authenticate" not in r.headers
