@@ -18,7 +18,7 @@ static void list(struct httpd_req *req, struct gw *gw)
     json_t *out = json_array();
     for (const struct gw_fn *fn = gw->fns; fn; fn = fn->next)
         if (strcmp(fn->ns, ns) == 0)
-            json_array_append_new(out, gw_fn_status(fn));
+            json_array_append_new(out, gw_fn_status(gw, fn));
     free(ns);
     gw_reply_json(req, 200, out);
 }
@@ -68,10 +68,10 @@ static void deploy(struct httpd_req *req, struct gw *gw, bool update)
         json_decref(fn->dep);
         fn->dep = dep;
         fn->desired = fn->desired ? fn->desired : gw_fn_min_scale(fn);
-        gw_replicas_roll(gw, fn);
+        gw->driver->update(gw, fn);
     } else {
         fn = gw_fn_add(gw, name, ns, dep);
-        gw_replicas_reconcile(gw, fn);
+        gw->driver->apply(gw, fn);
     }
     gw_store_save(gw, fn);
     log_info("api", "%s function=%s.%s replicas=%d", update ? "updated" : "deployed", name, ns,
@@ -97,7 +97,7 @@ static void remove_fn(struct httpd_req *req, struct gw *gw)
         gw_invoke_forget(gw, fn);
         gw_logs_forget(gw, fn);
         gw_fn_unlink(gw, fn);
-        gw_replicas_stop_all(gw, fn);
+        gw->driver->remove(gw, fn);
         gw_store_delete(gw, fn->name, fn->ns);
         log_info("api", "removed function=%s.%s", fn->name, fn->ns);
         gw_fn_free(gw, fn);
@@ -147,7 +147,7 @@ void gw_api_function(struct httpd_req *req, void *arg)
         return;
     struct gw_fn *fn = named_fn(req, gw, strlen("/system/function/"), NULL);
     if (fn)
-        gw_reply_json(req, 200, gw_fn_status(fn));
+        gw_reply_json(req, 200, gw_fn_status(gw, fn));
 }
 
 void gw_api_scale(struct httpd_req *req, void *arg)
@@ -167,7 +167,7 @@ void gw_api_scale(struct httpd_req *req, void *arg)
     struct gw_fn *fn = named_fn(req, gw, 0, *in_path ? in_path : service);
     if (fn) {
         fn->desired = (int)replicas;
-        gw_replicas_reconcile(gw, fn);
+        gw->driver->apply(gw, fn);
         gw_store_save(gw, fn);
         log_info("api", "scaled function=%s.%s replicas=%d", fn->name, fn->ns, fn->desired);
         httpd_respond(req, 202, "", 0);

@@ -67,13 +67,13 @@ int gw_fn_min_scale(const struct gw_fn *fn)
     return 1;
 }
 
-json_t *gw_fn_status(const struct gw_fn *fn)
+json_t *gw_fn_status(const struct gw *gw, const struct gw_fn *fn)
 {
     json_t *st = json_deep_copy(fn->dep);
     json_object_set_new(st, "name", json_string(fn->name));
     json_object_set_new(st, "namespace", json_string(fn->ns));
     json_object_set_new(st, "replicas", json_integer(fn->desired));
-    json_object_set_new(st, "availableReplicas", json_integer(gw_fn_available(fn)));
+    json_object_set_new(st, "availableReplicas", json_integer(gw->driver->available(fn)));
     json_object_set_new(st, "invocationCount", json_integer(fn->invocations));
     json_object_set_new(st, "createdAt", json_string(fn->created_at));
     if (!json_object_get(st, "envVars"))

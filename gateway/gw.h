@@ -11,6 +11,7 @@
 #include "config.h"
 #include "exitwatch.h"
 #include "proc.h"
+#include "driver.h"
 #include "sandbox.h"
 
 struct loop;
@@ -78,6 +79,8 @@ struct gw {
     struct proxy *proxy;
     struct metrics *metrics;
     struct metric *invocations, *seconds, *started, *service_count, *inflight, *restarts;
+    const struct gw_driver *driver;
+    void (*on_replica_ready)(struct gw *gw, struct gw_fn *fn); /* set by invoke.c */
     struct gw_fn *fns;
     struct gw_replica **dying; /* replicas asked to stop, not yet gone */
     unsigned ndying;
@@ -93,26 +96,9 @@ void gw_fn_free(struct gw *gw, struct gw_fn *fn);
 void gw_fn_unlink(struct gw *gw, struct gw_fn *fn);
 /* FunctionStatus: the deployment plus name, replicas, availableReplicas,
  * invocationCount, createdAt. New reference. */
-json_t *gw_fn_status(const struct gw_fn *fn);
-unsigned gw_fn_available(const struct gw_fn *fn);
+json_t *gw_fn_status(const struct gw *gw, const struct gw_fn *fn);
 /* com.openfaas.scale.min from the labels (default 1). */
 int gw_fn_min_scale(const struct gw_fn *fn);
-
-/* --- replicas.c: the process driver -------------------------------------- */
-/* Starts or stops replicas until fn has fn->desired of them. */
-void gw_replicas_reconcile(struct gw *gw, struct gw_fn *fn);
-/* Replaces every replica with one running fn->dep, one at a time, never
- * leaving zero ready ones while the old ones were ready. */
-void gw_replicas_roll(struct gw *gw, struct gw_fn *fn);
-/* Stops every replica (SIGTERM, then SIGKILL after a grace period) and
- * detaches them from fn, which may then be freed. */
-void gw_replicas_stop_all(struct gw *gw, struct gw_fn *fn);
-/* At exit: ends every replica still alive and reaps it (blocking). */
-void gw_replicas_shutdown(struct gw *gw);
-/* The ready replica with the fewest calls in flight, or NULL. */
-struct gw_replica *gw_replicas_pick(struct gw_fn *fn);
-/* A replica turned ready: calls waiting for one may go. Set by invoke.c. */
-extern void (*gw_on_replica_ready)(struct gw *gw, struct gw_fn *fn);
 
 /* --- invoke.c ----------------------------------------------------------- */
 /* fn is being removed: calls waiting for one of its replicas get 404. */

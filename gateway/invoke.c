@@ -101,15 +101,6 @@ static void fail(struct call *c, int status, const char *msg)
 
 /* --- forwarding --------------------------------------------------------- */
 
-static struct gw_replica *find_replica(struct gw *gw, const struct call *c)
-{
-    struct gw_fn *fn = gw_fn_find(gw, c->name, c->ns);
-    for (unsigned i = 0; fn && i < fn->nreplicas; i++)
-        if (fn->replicas[i]->id == c->replica_id)
-            return fn->replicas[i];
-    return NULL;
-}
-
 static void on_response(void *arg, struct httpd_req *req, int status, bool internal)
 {
     struct call *c = arg;
@@ -128,9 +119,7 @@ static void on_response(void *arg, struct httpd_req *req, int status, bool inter
 static void on_forwarded_done(void *arg, int status)
 {
     struct call *c = arg;
-    struct gw_replica *r = find_replica(c->gw, c);
-    if (r && r->inflight)
-        r->inflight--;
+    c->gw->driver->release(c->gw, c->name, c->ns, c->replica_id);
     struct gw_fn *fn = gw_fn_find(c->gw, c->name, c->ns);
     if (fn)
         fn->invocations++;
@@ -143,16 +132,15 @@ static void on_forwarded_done(void *arg, int status)
 static const char *const own_headers[] = { "X-Duration-Seconds", "X-Start-Time", "X-Served-By",
                                            "X-Call-Id", NULL };
 
-static void forward(struct call *c, struct gw_replica *r)
+static void forward(struct call *c, const struct gw_endpoint *ep)
 {
     struct gw *gw = c->gw;
     c->forwarded = true;
-    c->replica_id = r->id;
-    r->inflight++;
+    c->replica_id = ep->id;
     metric_add(gw->started, (const char *[]){ c->label }, 1);
     metric_add(gw->inflight, (const char *[]){ c->label }, 1);
     const char *query = httpd_req_query(c->req);
-    char *url = xasprintf("http://127.0.0.1:%d%s%s%s", r->port, *c->rest ? c->rest : "/",
+    char *url = xasprintf("%s%s%s%s", ep->base_url, *c->rest ? c->rest : "/",
                           query ? "?" : "", query ? query : "");
     /* The caller's own X-Call-Id is passed on by the proxy as it is. */
     bool has_id = httpd_req_header(c->req, "X-Call-Id") != NULL;
@@ -240,7 +228,7 @@ static void park(struct gw *gw, struct gw_fn *fn, struct call *c)
     if (fn->desired == 0) {
         log_info("invoke", "scaling from zero function=%s.%s", fn->name, fn->ns);
         fn->desired = 1;
-        gw_replicas_reconcile(gw, fn);
+        gw->driver->apply(gw, fn);
         gw_store_save(gw, fn);
     }
 }
@@ -248,13 +236,11 @@ static void park(struct gw *gw, struct gw_fn *fn, struct call *c)
 /* A replica turned ready: every parked call of fn goes. */
 static void on_replica_ready(struct gw *gw, struct gw_fn *fn)
 {
-    while (fn->waiting) {
-        struct gw_replica *r = gw_replicas_pick(fn);
-        if (!r)
-            return;
+    struct gw_endpoint ep;
+    while (fn->waiting && gw->driver->pick(gw, fn, &ep)) {
         struct call *c = fn->waiting->call;
         unpark(gw, fn, c);
-        forward(c, r);
+        forward(c, &ep);
         httpd_wake(c->req); /* its body may flow now */
     }
 }
@@ -321,15 +307,14 @@ void gw_invoke(struct httpd_req *req, void *arg)
         fail(c, 404, msg);
         return;
     }
-    struct gw_replica *r = gw_replicas_pick(fn);
-    if (r)
-        forward(c, r);
+    struct gw_endpoint ep;
+    if (gw->driver->pick(gw, fn, &ep))
+        forward(c, &ep);
     else
         park(gw, fn, c);
 }
 
 void gw_invoke_init(struct gw *gw)
 {
-    (void)gw;
-    gw_on_replica_ready = on_replica_ready;
+    gw->on_replica_ready = on_replica_ready;
 }

@@ -142,6 +142,7 @@ static int start(struct gw *gw, char *err, size_t errlen)
 {
     if (load_auth(gw, err, errlen) < 0 || gw_store_load(gw, err, errlen) < 0)
         return 2;
+    gw->driver = &gw_process_driver;
     gw->lp = loop_new();
     gw->curl = curlloop_new(gw->lp);
     gw->proxy = proxy_new(gw->curl);
@@ -158,8 +159,9 @@ static int start(struct gw *gw, char *err, size_t errlen)
         return 1;
     gw_api_routes(gw, gw->http);
     gw_invoke_init(gw);
+    gw->driver->start(gw);
     for (struct gw_fn *fn = gw->fns; fn; fn = fn->next)
-        gw_replicas_reconcile(gw, fn);
+        gw->driver->apply(gw, fn);
     loop_timer_add(gw->lp, 2000, trim_when_idle, gw);
     log_info("main", "faasbus-gateway %s listening on port %d provider=process state_dir=%s",
              FAASBUS_VERSION, httpd_port(gw->http), gw->cfg.state_dir);
@@ -169,7 +171,7 @@ static int start(struct gw *gw, char *err, size_t errlen)
 static void cleanup(struct gw *gw)
 {
     if (gw->lp)
-        gw_replicas_shutdown(gw);
+        gw->driver->shutdown(gw);
     while (gw->fns) {
         struct gw_fn *fn = gw->fns;
         gw->fns = fn->next;

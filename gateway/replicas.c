@@ -34,8 +34,6 @@
 
 extern char **environ;
 
-void (*gw_on_replica_ready)(struct gw *gw, struct gw_fn *fn);
-
 static struct gw *the_gw; /* replicas reach the gateway through this */
 
 static void start_replica(struct loop *lp, void *arg);
@@ -268,8 +266,8 @@ static void on_probe(void *arg, const struct hclient_response *resp)
                  r->fn ? r->fn->name : "-", r->fn ? r->fn->ns : "-", r->id);
     if (r->ready && !was && r->fn) {
         retire_old_generations(gw, r->fn);
-        if (gw_on_replica_ready)
-            gw_on_replica_ready(gw, r->fn);
+        if (gw->on_replica_ready)
+            gw->on_replica_ready(gw, r->fn);
     }
     if (r->running && !r->stopping)
         r->timer = loop_timer_add(gw->lp, r->ready ? gw->cfg.health_interval_ms : FIRST_PROBE_MS,
@@ -351,7 +349,7 @@ static unsigned count(const struct gw_fn *fn, bool current_only, bool ready_only
     return n;
 }
 
-unsigned gw_fn_available(const struct gw_fn *fn)
+static unsigned available(const struct gw_fn *fn)
 {
     return count(fn, false, true);
 }
@@ -370,9 +368,8 @@ static void retire_old_generations(struct gw *gw, struct gw_fn *fn)
     }
 }
 
-void gw_replicas_reconcile(struct gw *gw, struct gw_fn *fn)
+static void apply(struct gw *gw, struct gw_fn *fn)
 {
-    the_gw = gw;
     while (count(fn, true, false) < (unsigned)fn->desired)
         start_replica(gw->lp, replica_new(fn));
     /* Scale down: newest (highest id) current replicas go first. */
@@ -390,13 +387,13 @@ void gw_replicas_reconcile(struct gw *gw, struct gw_fn *fn)
         retire_old_generations(gw, fn);
 }
 
-void gw_replicas_roll(struct gw *gw, struct gw_fn *fn)
+static void update(struct gw *gw, struct gw_fn *fn)
 {
     fn->generation++;
-    gw_replicas_reconcile(gw, fn);
+    apply(gw, fn);
 }
 
-void gw_replicas_stop_all(struct gw *gw, struct gw_fn *fn)
+static void stop_all(struct gw *gw, struct gw_fn *fn)
 {
     while (fn->nreplicas) {
         struct gw_replica *r = fn->replicas[fn->nreplicas - 1];
@@ -405,22 +402,39 @@ void gw_replicas_stop_all(struct gw *gw, struct gw_fn *fn)
     }
 }
 
-struct gw_replica *gw_replicas_pick(struct gw_fn *fn)
+static bool pick(struct gw *gw, struct gw_fn *fn, struct gw_endpoint *ep)
 {
+    (void)gw;
     struct gw_replica *best = NULL;
     for (unsigned i = 0; i < fn->nreplicas; i++) {
         struct gw_replica *r = fn->replicas[i];
         if (r->ready && (!best || r->inflight < best->inflight))
             best = r;
     }
-    return best;
+    if (!best)
+        return false;
+    best->inflight++;
+    ep->id = best->id;
+    snprintf(ep->base_url, sizeof ep->base_url, "http://127.0.0.1:%d", best->port);
+    snprintf(ep->instance, sizeof ep->instance, "%u", best->id);
+    return true;
+}
+
+/* The replica may be gone (stopped, or its function removed): then there
+ * is nothing to give back. */
+static void release_call(struct gw *gw, const char *name, const char *ns, unsigned id)
+{
+    struct gw_fn *fn = gw_fn_find(gw, name, ns);
+    for (unsigned i = 0; fn && i < fn->nreplicas; i++)
+        if (fn->replicas[i]->id == id && fn->replicas[i]->inflight)
+            fn->replicas[i]->inflight--;
 }
 
 /* At exit the loop no longer runs: wait for each replica by hand. */
-void gw_replicas_shutdown(struct gw *gw)
+static void shutdown_all(struct gw *gw)
 {
     for (struct gw_fn *fn = gw->fns; fn; fn = fn->next)
-        gw_replicas_stop_all(gw, fn);
+        stop_all(gw, fn);
     int64_t deadline = loop_now_ms() + STOP_GRACE_MS;
     while (gw->ndying) {
         struct gw_replica *r = gw->dying[gw->ndying - 1];
@@ -435,3 +449,20 @@ void gw_replicas_shutdown(struct gw *gw)
     free(gw->dying);
     gw->dying = NULL;
 }
+
+static void start(struct gw *gw)
+{
+    the_gw = gw;
+}
+
+const struct gw_driver gw_process_driver = {
+    .name = "process",
+    .start = start,
+    .apply = apply,
+    .update = update,
+    .remove = stop_all,
+    .available = available,
+    .pick = pick,
+    .release = release_call,
+    .shutdown = shutdown_all,
+};

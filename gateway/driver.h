@@ -1,0 +1,44 @@
+/* driver.h -- the orchestrator driver: how a function's replicas come to
+ * run. The rest of the gateway reaches replicas only through this table,
+ * so another engine (Docker, Swarm, Kubernetes) is one more file that
+ * fills it. The process driver (replicas.c) runs them on this host.
+ *
+ * Locality: loop thread. A driver tells the gateway that a replica turned
+ * ready by calling gw->on_replica_ready. */
+#ifndef GW_DRIVER_H
+#define GW_DRIVER_H
+
+#include <stdbool.h>
+
+struct gw;
+struct gw_fn;
+
+/* Where a call goes, and the token to give back when it ends. */
+struct gw_endpoint {
+    char base_url[128]; /* "http://127.0.0.1:PORT", no trailing slash */
+    char instance[32];  /* for X-Served-By */
+    unsigned id;
+};
+
+struct gw_driver {
+    const char *name; /* /system/info's orchestration */
+    void (*start)(struct gw *gw);
+    /* Makes fn->desired replicas of fn->dep run (deploy, scale). */
+    void (*apply)(struct gw *gw, struct gw_fn *fn);
+    /* fn->dep changed: replace the replicas without a moment of none
+     * ready (when there were some). */
+    void (*update)(struct gw *gw, struct gw_fn *fn);
+    /* Stops every replica of fn, which is being removed. */
+    void (*remove)(struct gw *gw, struct gw_fn *fn);
+    unsigned (*available)(const struct gw_fn *fn);
+    /* The ready replica with the fewest calls in flight; false if none.
+     * Counts the call as in flight there until release(). */
+    bool (*pick)(struct gw *gw, struct gw_fn *fn, struct gw_endpoint *ep);
+    void (*release)(struct gw *gw, const char *name, const char *ns, unsigned id);
+    /* At exit: every replica ended and reaped. */
+    void (*shutdown)(struct gw *gw);
+};
+
+extern const struct gw_driver gw_process_driver;
+
+#endif
