@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "api.h"
+#include "base64.h"
 #include "gw.h"
 #include "httpd.h"
 #include "xalloc.h"
@@ -19,43 +20,14 @@ static bool same(const char *a, size_t alen, const char *b, size_t blen)
     return blen > 0 && diff == 0;
 }
 
-static int b64val(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
 /* Decodes "Basic <base64>" into "user:password"; NULL if malformed. */
 static char *decode_basic(const char *header)
 {
     if (!header || strncasecmp(header, "Basic ", 6) != 0)
         return NULL;
-    const char *s = header + 6;
-    size_t len = strlen(s);
-    char *out = xmalloc(len + 1);
-    size_t n = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len && s[i] != '='; i++) {
-        int v = b64val(s[i]);
-        if (v < 0) {
-            free(out);
-            return NULL;
-        }
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    out[n] = '\0';
-    return out;
+    size_t len, bad;
+    const char *b64 = header + 6;
+    return (char *)base64_decode(b64, strlen(b64), &len, &bad);
 }
 
 int gw_auth_check(struct gw *gw, struct httpd_req *req)

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -25,6 +24,7 @@
 #include "loop.h"
 #include "metrics.h"
 #include "proxy.h"
+#include "signals.h"
 #include "xalloc.h"
 
 #ifndef FAASBUS_VERSION
@@ -97,30 +97,15 @@ static int load_auth(struct gw *gw, char *err, size_t errlen)
     return -1;
 }
 
-static void on_signal(struct loop *lp, int fd, unsigned events, void *arg)
+static void on_signal(struct loop *lp, int signo, void *arg)
 {
-    (void)events;
     struct gw *gw = arg;
-    struct signalfd_siginfo si;
-    if (read(fd, &si, sizeof si) != (ssize_t)sizeof si || gw->stopping)
+    if (gw->stopping)
         return;
-    unsigned signo = si.ssi_signo;
     gw->stopping = true;
-    log_info("main", "signal %u received: stopping replicas and exiting", signo);
+    log_info("main", "signal %d received: stopping replicas and exiting", signo);
     httpd_quiesce(gw->http);
     loop_stop(lp);
-}
-
-static int watch_signals(struct gw *gw)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-    return fd < 0 ? -1 : loop_watch(gw->lp, fd, LOOP_READ, on_signal, gw);
 }
 
 /* After a burst, glibc keeps the freed heap (2,000 calls in flight left
@@ -155,7 +140,8 @@ static int start(struct gw *gw, char *err, size_t errlen)
         .idle_timeout_ms = gw->cfg.read_timeout_ms,
         .write_timeout_ms = gw->cfg.write_timeout_ms,
     };
-    if (watch_signals(gw) < 0 || !(gw->http = httpd_start(gw->lp, &o, err, errlen)))
+    if (signals_watch(gw->lp, on_signal, gw) < 0 ||
+        !(gw->http = httpd_start(gw->lp, &o, err, errlen)))
         return 1;
     gw_api_routes(gw, gw->http);
     gw_invoke_init(gw);

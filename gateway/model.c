@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "xalloc.h"
 
 #define NAME_MAX_LEN 63
@@ -247,75 +248,6 @@ int gw_parse_cpu(const char *s, int64_t *millicores)
     return -1;
 }
 
-/* Base64 ---------------------------------------------------------------- */
-
-static int b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Strict standard base64 (RFC 4648 section 4, as Go's encoding/json writes
- * []byte): the length is a multiple of 4, '=' only as the last one or two
- * characters, no whitespace, and the unused bits before padding are zero.
- * Returns: a new buffer (caller frees) of *outlen bytes plus a '\0', or
- * NULL with *bad_at set to the offset of the first offending character
- * (SIZE_MAX when the length is wrong). */
-static unsigned char *b64_decode(const char *in, size_t len, size_t *outlen, size_t *bad_at)
-{
-    unsigned char *out;
-    size_t o = 0;
-
-    if (len % 4 != 0) {
-        *bad_at = SIZE_MAX;
-        return NULL;
-    }
-    out = xmalloc(len / 4 * 3 + 1);
-    for (size_t i = 0; i < len; i += 4) {
-        int v[4];
-        size_t pad = 0;
-        bool last = i + 4 == len;
-
-        for (size_t j = 0; j < 4; j++) {
-            char c = in[i + j];
-            if (c == '=' && last && j >= 2 && (j == 3 || in[i + 3] == '=')) {
-                v[j] = 0;
-                pad++;
-                continue;
-            }
-            v[j] = b64_value(c);
-            if (v[j] < 0 || pad > 0) {
-                *bad_at = i + j;
-                free(out);
-                return NULL;
-            }
-        }
-        /* Non-zero bits under the padding mean a second encoding of the
-         * same bytes: refuse it, as a strict decoder must. */
-        if ((pad == 2 && (v[1] & 0x0f)) || (pad == 1 && (v[2] & 0x03))) {
-            *bad_at = i + 3 - pad;
-            free(out);
-            return NULL;
-        }
-        out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-        if (pad < 2)
-            out[o++] = (unsigned char)((v[1] & 0x0f) << 4 | v[2] >> 2);
-        if (pad < 1)
-            out[o++] = (unsigned char)((v[2] & 0x03) << 6 | v[3]);
-    }
-    out[o] = '\0';
-    *outlen = o;
-    return out;
-}
 
 /* Loading and field checks ------------------------------------------- */
 
@@ -671,7 +603,7 @@ static int secret_value(json_t *req, unsigned char **value, size_t *value_len, c
         fail(err, errlen, "value: missing (expected a string, or base64 bytes in rawValue)");
         return -1;
     }
-    *value = b64_decode(raw, strlen(raw), value_len, &bad_at);
+    *value = base64_decode(raw, strlen(raw), value_len, &bad_at);
     if (!*value) {
         *value_len = 0;
         if (bad_at == SIZE_MAX)

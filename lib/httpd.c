@@ -573,20 +573,6 @@ static struct MHD_Daemon *start_mhd(struct httpd *h, const struct httpd_opts *o)
         MHD_OPTION_END);
 }
 
-static int bound_port(int fd)
-{
-    union {
-        struct sockaddr sa;
-        struct sockaddr_in in;
-        struct sockaddr_in6 in6;
-    } u;
-    memset(&u, 0, sizeof u);
-    socklen_t len = sizeof u;
-    if (getsockname(fd, &u.sa, &len) < 0)
-        return -1;
-    return ntohs(u.sa.sa_family == AF_INET6 ? u.in6.sin6_port : u.in.sin_port);
-}
-
 struct httpd *httpd_start(struct loop *lp, const struct httpd_opts *o, char *err, size_t errlen)
 {
     struct httpd *h = xcalloc(1, sizeof *h);
@@ -601,7 +587,7 @@ struct httpd *httpd_start(struct loop *lp, const struct httpd_opts *o, char *err
     h->listen_fd = o->listen_fd >= 0 ? o->listen_fd : listenfd_bind(o->addr, o->port, err, errlen);
     if (h->listen_fd < 0)
         goto fail;
-    h->port = bound_port(h->listen_fd);
+    h->port = listenfd_port(h->listen_fd);
     h->d = start_mhd(h, o);
     if (!h->d) {
         snprintf(err, errlen, "cannot start the HTTP server on port %d", h->port);

@@ -56,10 +56,14 @@ int listenfd_bind(const char *addr, int port, char *err, unsigned long errlen)
 
 int listenfd_port(int fd)
 {
-    struct sockaddr_in sa;
-    socklen_t len = sizeof sa;
-    memset(&sa, 0, sizeof sa);
-    if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in;
+        struct sockaddr_in6 in6;
+    } u;
+    memset(&u, 0, sizeof u);
+    socklen_t len = sizeof u;
+    if (getsockname(fd, &u.sa, &len) < 0)
         return -1;
-    return ntohs(sa.sin_port);
+    return ntohs(u.sa.sa_family == AF_INET6 ? u.in6.sin6_port : u.in.sin_port);
 }

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "httpd.h"
@@ -21,6 +20,7 @@
 #include "loop.h"
 #include "metrics.h"
 #include "proc.h"
+#include "signals.h"
 #include "wd.h"
 
 #ifndef FAASBUS_VERSION
@@ -145,17 +145,16 @@ static void start_drain(struct loop *lp, void *arg)
     check_drained(lp, wd);
 }
 
-static void on_signal(struct loop *lp, int fd, unsigned events, void *arg)
+static void on_signal(struct loop *lp, int signo, void *arg)
 {
-    (void)events;
     struct wd *wd = arg;
-    struct signalfd_siginfo si;
-    if (read(fd, &si, sizeof si) != (ssize_t)sizeof si || wd->draining)
+    if (wd->draining)
         return;
     wd->draining = true;
     wd_lock_remove();
-    log_info("http", "SIGTERM received, shutting down in %lldms (healthcheck_interval); "
-                     "health now reports unhealthy", (long long)wd->cfg.healthcheck_interval_ms);
+    log_info("http", "%s received, shutting down in %lldms (healthcheck_interval); "
+                     "health now reports unhealthy", signo == SIGINT ? "SIGINT" : "SIGTERM",
+             (long long)wd->cfg.healthcheck_interval_ms);
     loop_timer_add(lp, wd->cfg.healthcheck_interval_ms, start_drain, wd);
 }
 
@@ -163,18 +162,6 @@ static void sweep(struct loop *lp, void *arg)
 {
     wd_reap_sweep(arg);
     loop_timer_add(lp, 500, sweep, arg);
-}
-
-static int watch_signals(struct wd *wd)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-    return fd < 0 ? -1 : loop_watch(wd->lp, fd, LOOP_READ, on_signal, wd);
 }
 
 /* --- main --------------------------------------------------------------- */
@@ -218,7 +205,7 @@ static int run(struct wd *wd)
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     /* A port or lock file we cannot have is trouble on this host (exit 1);
      * a mode that cannot start is a bad setting (2, as for any other). */
-    if (watch_signals(wd) < 0 || start_servers(wd, err, sizeof err) < 0) {
+    if (signals_watch(wd->lp, on_signal, wd) < 0 || start_servers(wd, err, sizeof err) < 0) {
         log_error("main", "%s", err);
         return 1;
     }

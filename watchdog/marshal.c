@@ -5,33 +5,11 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "base64.h"
 #include "env.h"
 #include "httpd.h"
 #include "xalloc.h"
 
-char *wd_base64(const unsigned char *data, size_t len)
-{
-    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *out = xmalloc((len + 2) / 3 * 4 + 1);
-    char *o = out;
-    size_t i = 0;
-    for (; i + 2 < len; i += 3) {
-        unsigned v = (unsigned)data[i] << 16 | (unsigned)data[i + 1] << 8 | data[i + 2];
-        *o++ = abc[v >> 18 & 63];
-        *o++ = abc[v >> 12 & 63];
-        *o++ = abc[v >> 6 & 63];
-        *o++ = abc[v & 63];
-    }
-    if (i < len) {
-        unsigned v = (unsigned)data[i] << 16 | (i + 1 < len ? (unsigned)data[i + 1] << 8 : 0);
-        *o++ = abc[v >> 18 & 63];
-        *o++ = abc[v >> 12 & 63];
-        *o++ = i + 1 < len ? abc[v >> 6 & 63] : '=';
-        *o++ = '=';
-    }
-    *o = '\0';
-    return out;
-}
 
 static bool add_header(void *arg, const char *name, const char *value)
 {
@@ -52,7 +30,7 @@ char *wd_marshal_request(const struct httpd_req *req, const char *body, size_t l
 {
     json_t *headers = json_object();
     httpd_req_headers(req, add_header, headers);
-    char *raw = wd_base64((const unsigned char *)body, len);
+    char *raw = base64_encode((const unsigned char *)body, len);
     json_t *root = json_pack("{s:o, s:{s:s}}", "header", headers, "body", "raw", raw);
     free(raw);
     char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;

@@ -11,7 +11,4 @@ struct httpd_req;
 char *wd_marshal_request(const struct httpd_req *req, const char *body, size_t len,
                          size_t *out_len);
 
-/* Standard base64 with padding; returns a new string (caller frees). */
-char *wd_base64(const unsigned char *data, size_t len);
-
 #endif

@@ -1,5 +1,5 @@
 /* test_wdutil.c -- unit tests for the watchdog's small pure helpers:
- * wd_canonical_header (watchdog/env.c) and wd_base64 (watchdog/marshal.c).
+ * wd_canonical_header (watchdog/env.c) and base64_encode (lib/base64.c).
  * (wd_env_build and wd_marshal_request need a live request: not here.) */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +13,7 @@
 
 #include "../../watchdog/env.h"
 #include "../../watchdog/marshal.h"
+#include "base64.h"
 
 /* --- wd_canonical_header --------------------------------------------------- */
 
@@ -76,11 +77,11 @@ static void canonical_truncates(void **state)
     assert_int_equal(out[5], 'Z');
 }
 
-/* --- wd_base64 ------------------------------------------------------------- */
+/* --- base64_encode ------------------------------------------------------------- */
 
 static void check_b64(const void *data, size_t len, const char *want)
 {
-    char *got = wd_base64(data, len);
+    char *got = base64_encode(data, len);
 
     assert_non_null(got);
     if (strcmp(got, want) != 0)
@@ -159,7 +160,7 @@ static void base64_matches_reference(void **state)
     }
     for (size_t len = 0; len <= sizeof data; len++) {
         char *want = ref_base64(data, len);
-        char *got = wd_base64(data, len);
+        char *got = base64_encode(data, len);
         assert_non_null(got);
         assert_int_equal(strlen(got), (len + 2) / 3 * 4);
         if (strcmp(got, want) != 0)
