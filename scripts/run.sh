@@ -74,7 +74,7 @@ if [ "${DEMO:-1}" != 0 ]; then
     echo "  curl -d 'make me loud' $GW/function/upper"
     echo "  curl -X POST $GW/system/scale-function/upper -d '{\"serviceName\":\"upper\",\"replicas\":3}'"
     echo "  curl '$GW/system/logs?name=upper&follow=true'"
-    echo "  faas-cli works too: OPENFAAS_URL=$GW faas-cli list"
+    echo "  with faas-cli installed: OPENFAAS_URL=$GW faas-cli list"
 fi
 echo
 echo "faasbus is running; Ctrl-C stops it."
