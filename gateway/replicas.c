@@ -405,10 +405,14 @@ static void stop_all(struct gw *gw, struct gw_fn *fn)
 static bool pick(struct gw *gw, struct gw_fn *fn, struct gw_endpoint *ep)
 {
     (void)gw;
+    /* During an update the new generation takes every call it can: once
+     * a caller has seen the new version, it does not see the old again. */
     struct gw_replica *best = NULL;
     for (unsigned i = 0; i < fn->nreplicas; i++) {
         struct gw_replica *r = fn->replicas[i];
-        if (r->ready && (!best || r->inflight < best->inflight))
+        bool newer = best && r->generation > best->generation;
+        bool same = best && r->generation == best->generation;
+        if (r->ready && (!best || newer || (same && r->inflight < best->inflight)))
             best = r;
     }
     if (!best)
