@@ -27,7 +27,8 @@ struct gw_fn;
 
 /* One running faasbus-watchdog of a function. */
 struct gw_replica {
-    struct gw_fn *fn;
+    struct gw *gw;
+    struct gw_fn *fn;          /* NULL once it is being stopped */
     unsigned id;            /* instance number, stable across restarts */
     unsigned generation;    /* fn->generation it was started for */
     struct proc proc;

@@ -34,7 +34,6 @@
 
 extern char **environ;
 
-static struct gw *the_gw; /* replicas reach the gateway through this */
 
 static void start_replica(struct loop *lp, void *arg);
 static void probe(struct loop *lp, void *arg);
@@ -103,7 +102,7 @@ static void take_output(struct gw_replica *r, const char *data, size_t n)
         bool full = r->out_len == sizeof r->out_line;
         if (data[i] == '\n' || full) {
             if (r->fn)
-                gw_logs_add(the_gw, r->fn, r->id, r->out_line, r->out_len);
+                gw_logs_add(r->gw, r->fn, r->id, r->out_line, r->out_len);
             r->out_len = 0;
             if (!full)
                 continue;
@@ -131,7 +130,7 @@ static void on_output(struct loop *lp, int fd, unsigned events, void *arg)
 
 static void release(struct gw_replica *r)
 {
-    struct loop *lp = the_gw->lp;
+    struct loop *lp = r->gw->lp;
     loop_timer_cancel(lp, r->timer);
     r->timer = NULL;
     hclient_cancel(r->probe);
@@ -170,7 +169,7 @@ static void on_exit_seen(void *arg)
     release(r);
     r->running = r->ready = false;
     if (r->stopping || !r->fn) {
-        forget_dying(the_gw, r);
+        forget_dying(r->gw, r);
         replica_free(r);
         return;
     }
@@ -182,14 +181,14 @@ static void on_exit_seen(void *arg)
     r->fn->restarts++;
     char label[256];
     snprintf(label, sizeof label, "%s.%s", r->fn->name, r->fn->ns);
-    metric_add(the_gw->restarts, (const char *[]){ label }, 1);
+    metric_add(r->gw->restarts, (const char *[]){ label }, 1);
     if (loop_now_ms() - r->started_ms > STABLE_MS)
         r->backoff_ms = BACKOFF_MIN_MS;
     log_warn("replica", "replica exited, restarting function=%s.%s instance=%u %s=%d in=%lldms",
              r->fn->name, r->fn->ns, r->id, WIFEXITED(status) ? "exit_code" : "signal",
              WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
              (long long)r->backoff_ms);
-    r->timer = loop_timer_add(the_gw->lp, r->backoff_ms, start_replica, r);
+    r->timer = loop_timer_add(r->gw->lp, r->backoff_ms, start_replica, r);
     r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
 }
 
@@ -233,7 +232,7 @@ static void start_replica(struct loop *lp, void *arg)
     struct gw_replica *r = arg;
     char err[256];
     r->timer = NULL;
-    if (spawn(the_gw, r, err, sizeof err) < 0) {
+    if (spawn(r->gw, r, err, sizeof err) < 0) {
         log_error("replica", "cannot start a replica function=%s.%s: %s", r->fn->name,
                   r->fn->ns, err);
         r->timer = loop_timer_add(lp, r->backoff_ms, start_replica, r);
@@ -257,7 +256,7 @@ static void retire_old_generations(struct gw *gw, struct gw_fn *fn);
 static void on_probe(void *arg, const struct hclient_response *resp)
 {
     struct gw_replica *r = arg;
-    struct gw *gw = the_gw;
+    struct gw *gw = r->gw;
     r->probe = NULL;
     bool was = r->ready;
     r->ready = r->running && !r->stopping && resp->status == 200;
@@ -282,14 +281,15 @@ static void probe(struct loop *lp, void *arg)
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/_/health", r->port);
     struct hclient_request req = { .url = url, .timeout_ms = 2000, .max_response = 4096 };
-    r->probe = hclient_start(the_gw->curl, &req, on_probe, r);
+    r->probe = hclient_start(r->gw->curl, &req, on_probe, r);
 }
 
 /* --- the driver --------------------------------------------------------- */
 
-static struct gw_replica *replica_new(struct gw_fn *fn)
+static struct gw_replica *replica_new(struct gw *gw, struct gw_fn *fn)
 {
     struct gw_replica *r = xcalloc(1, sizeof *r);
+    r->gw = gw;
     r->fn = fn;
     r->id = fn->next_id++;
     r->generation = fn->generation;
@@ -371,7 +371,7 @@ static void retire_old_generations(struct gw *gw, struct gw_fn *fn)
 static void apply(struct gw *gw, struct gw_fn *fn)
 {
     while (count(fn, true, false) < (unsigned)fn->desired)
-        start_replica(gw->lp, replica_new(fn));
+        start_replica(gw->lp, replica_new(gw, fn));
     /* Scale down: newest (highest id) current replicas go first. */
     while (count(fn, true, false) > (unsigned)fn->desired) {
         unsigned pick = fn->nreplicas;
@@ -456,7 +456,7 @@ static void shutdown_all(struct gw *gw)
 
 static void start(struct gw *gw)
 {
-    the_gw = gw;
+    (void)gw;
 }
 
 const struct gw_driver gw_process_driver = {
