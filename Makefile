@@ -29,6 +29,7 @@ LIBS     = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 include lib/sources.mk
 include watchdog/sources.mk
 include gateway/sources.mk
+include devkafka/sources.mk
 include tests/sources.mk
 include bench/sources.mk
 
@@ -47,7 +48,7 @@ else
   Q := @
 endif
 
-DAEMONS := $(BIN)/faasbus-watchdog $(BIN)/fwatchdog $(BIN)/faasbus-gateway
+DAEMONS := $(BIN)/faasbus-watchdog $(BIN)/fwatchdog $(BIN)/faasbus-gateway $(BIN)/faasbus-devkafka
 FIXTURES := $(FIXTURE_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
@@ -81,6 +82,9 @@ $(BIN)/faasbus-watchdog: $(OBJ)/watchdog/main.o $(BUILD)/libwatchdog.a $(BUILD)/
 
 $(BIN)/faasbus-gateway: $(OBJ)/gateway/main.o $(BUILD)/libgateway.a $(BUILD)/libcommon.a
 	$(call link)
+
+$(BIN)/faasbus-devkafka: $(DK_SRC:%.c=$(OBJ)/%.o) $(BUILD)/libcommon.a
+	$(call link,$(shell pkg-config --libs rdkafka))
 
 $(BIN)/fwatchdog: $(BIN)/faasbus-watchdog
 	$(Q)ln -sf faasbus-watchdog $@
@@ -132,11 +136,13 @@ run:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/faasbus/config \
 	        $(DESTDIR)$(PREFIX)/share/doc/faasbus
-	install -m 755 $(BIN)/faasbus-watchdog $(BIN)/faasbus-gateway $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BIN)/faasbus-watchdog $(BIN)/faasbus-gateway $(BIN)/faasbus-devkafka \
+	        $(DESTDIR)$(PREFIX)/bin/
 	ln -sf faasbus-watchdog $(DESTDIR)$(PREFIX)/bin/fwatchdog
 	install -m 644 config/*.conf $(DESTDIR)$(PREFIX)/share/faasbus/config/
 	$(BIN)/faasbus-watchdog --help > $(DESTDIR)$(PREFIX)/share/doc/faasbus/faasbus-watchdog.txt
 	$(BIN)/faasbus-gateway --help > $(DESTDIR)$(PREFIX)/share/doc/faasbus/faasbus-gateway.txt
+	$(BIN)/faasbus-devkafka --help > $(DESTDIR)$(PREFIX)/share/doc/faasbus/faasbus-devkafka.txt
 
 clean:
 	rm -rf build

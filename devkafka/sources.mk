@@ -1,0 +1,1 @@
+DK_SRC := devkafka/main.c
