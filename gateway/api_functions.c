@@ -64,18 +64,36 @@ static void deploy(struct httpd_req *req, struct gw *gw, bool update)
         json_decref(dep);
         return;
     }
+    /* Saved first: what the client is told was done must survive a
+     * restart, so a failed save changes nothing. */
+    json_t *old_dep = fn ? fn->dep : NULL;
+    int old_desired = fn ? fn->desired : 0;
     if (update) {
-        json_decref(fn->dep);
         fn->dep = dep;
         fn->desired = fn->desired ? fn->desired : gw_fn_min_scale(fn);
-        gw->driver->update(gw, fn);
     } else {
         fn = gw_fn_add(gw, name, ns, dep);
-        gw->driver->apply(gw, fn);
     }
-    gw_store_save(gw, fn);
-    log_info("api", "%s function=%s.%s replicas=%d", update ? "updated" : "deployed", name, ns,
-             fn->desired);
+    if (gw_store_save(gw, fn) < 0) {
+        gw_reply_error(req, 500, "cannot save function %s.%s in state_dir (see the gateway's log); "
+                                 "nothing changed", name, ns);
+        if (update) {
+            fn->dep = old_dep;
+            fn->desired = old_desired;
+            json_decref(dep);
+        } else {
+            gw_fn_unlink(gw, fn);
+            gw_fn_free(gw, fn);
+        }
+        return;
+    }
+    json_decref(old_dep);
+    if (update)
+        gw->driver->update(gw, fn);
+    else
+        gw->driver->apply(gw, fn);
+    log_info("api", "%s function=%s.%s replicas=%d", update ? "updated" : "deployed", fn->name,
+             fn->ns, fn->desired);
     httpd_respond(req, 202, "", 0);
 }
 
@@ -165,10 +183,17 @@ void gw_api_scale(struct httpd_req *req, void *arg)
     }
     const char *in_path = httpd_req_path(req) + strlen("/system/scale-function/");
     struct gw_fn *fn = named_fn(req, gw, 0, *in_path ? in_path : service);
+    int before = fn ? fn->desired : 0;
     if (fn) {
         fn->desired = (int)replicas;
+        if (gw_store_save(gw, fn) < 0) {
+            fn->desired = before;
+            gw_reply_error(req, 500, "cannot save the new scale in state_dir; nothing changed");
+            fn = NULL;
+        }
+    }
+    if (fn) {
         gw->driver->apply(gw, fn);
-        gw_store_save(gw, fn);
         log_info("api", "scaled function=%s.%s replicas=%d", fn->name, fn->ns, fn->desired);
         httpd_respond(req, 202, "", 0);
     }

@@ -13,12 +13,14 @@
 #include "buf.h"
 #include "gw.h"
 #include "httpd.h"
+#include "loop.h"
 #include "model.h"
 #include "parse.h"
 #include "xalloc.h"
 
 struct gw_logfollow {
     struct gw *gw;
+    struct loop_timer *expiry;
     struct gw_fn *fn; /* NULL once the function is gone */
     struct httpd_req *req;
     uint64_t next_seq;
@@ -99,6 +101,7 @@ static void on_follow_done(void *arg, bool completed)
 {
     (void)completed;
     struct gw_logfollow *f = arg;
+    loop_timer_cancel(f->gw->lp, f->expiry);
     unlink_follower(f);
     buf_cleanup(&f->out);
     free(f);
@@ -120,6 +123,18 @@ void gw_logs_forget(struct gw *gw, struct gw_fn *fn)
         unlink_follower(f);
         httpd_wake(f->req); /* the reader sees the end */
     }
+}
+
+/* A follower whose client left is not noticed while nothing is written
+ * (its connection is suspended): every stream ends after log_follow_max,
+ * and the client follows again if it wants more. */
+static void on_follow_expiry(struct loop *lp, void *arg)
+{
+    (void)lp;
+    struct gw_logfollow *f = arg;
+    f->expiry = NULL;
+    unlink_follower(f);
+    httpd_wake(f->req);
 }
 
 /* --- the route ---------------------------------------------------------- */
@@ -173,7 +188,7 @@ void gw_api_logs(struct httpd_req *req, void *arg)
     struct gw_fn *fn = NULL;
     if (!name || gw_split_name(name, hint, &fname, &ns, err, sizeof err) < 0)
         gw_reply_error(req, 400, "%s", name ? err : "name: required (?name=<function>)");
-    else if (tail_s && *tail_s && (parse_int64(tail_s, &tail) < 0 || tail < 0))
+    else if (tail_s && *tail_s && parse_int64(tail_s, &tail) < 0)
         gw_reply_error(req, 400, "tail: expected a number of lines, got \"%.40s\"", tail_s);
     else if (parse_since(since_s, &since_ms) < 0)
         gw_reply_error(req, 400, "since: expected an RFC 3339 time such as 2026-01-02T15:04:05Z");
@@ -182,7 +197,7 @@ void gw_api_logs(struct httpd_req *req, void *arg)
     if (fn) {
         bool follow = follow_s && (strcmp(follow_s, "true") == 0 || strcmp(follow_s, "1") == 0);
         uint64_t from = fn->logseq - fn->nlogs;
-        if (tail >= 0 && (uint64_t)tail < fn->nlogs)
+        if (tail > 0 && (uint64_t)tail < fn->nlogs) /* <= 0: all of them */
             from = fn->logseq - (uint64_t)tail;
         struct gw_logfollow *f = xcalloc(1, sizeof *f);
         buf_init(&f->out, 16 * 1024 * 1024);
@@ -195,6 +210,7 @@ void gw_api_logs(struct httpd_req *req, void *arg)
             f->fn = fn;
             f->next = fn->followers;
             fn->followers = f;
+            f->expiry = loop_timer_add(gw->lp, gw->cfg.log_follow_max_ms, on_follow_expiry, f);
         }
         httpd_respond_stream(req, 200, -1, read_follow, f);
     }

@@ -45,6 +45,8 @@ static const struct cfg_option options[] = {
       DUR_MAX, NULL, "how long a call to a function at zero replicas waits for one" },
     { "log_lines", NULL, CFG_INT, OPT(log_lines), "1000", 10, 1000000, NULL,
       "function log lines kept per function for /system/logs" },
+    { "log_follow_max", NULL, CFG_DURATION, OPT(log_follow_max_ms), "10m", 1000, DUR_MAX, NULL,
+      "longest a /system/logs?follow=true stream stays open (the client follows again)" },
     { "log_level", NULL, CFG_ENUM, OPT(log_level), "info", 0, 0, "error|warn|info|debug",
       "how much the gateway logs" },
     { NULL, NULL, 0, 0, NULL, 0, 0, NULL, NULL },

@@ -24,6 +24,7 @@ struct gw_config {
     int64_t health_interval_ms;
     int64_t scale_from_zero_timeout_ms;
     int64_t log_lines;
+    int64_t log_follow_max_ms;
     char *log_level;
 };
 

@@ -9,6 +9,7 @@
 #define GW_DRIVER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct gw;
 struct gw_fn;
@@ -17,7 +18,8 @@ struct gw_fn;
 struct gw_endpoint {
     char base_url[128]; /* "http://127.0.0.1:PORT", no trailing slash */
     char instance[32];  /* for X-Served-By */
-    unsigned id;
+    unsigned id;        /* instance number, per function */
+    uint64_t serial;    /* unique in the gateway's life: the release token */
 };
 
 struct gw_driver {
@@ -34,7 +36,7 @@ struct gw_driver {
     /* The ready replica with the fewest calls in flight; false if none.
      * Counts the call as in flight there until release(). */
     bool (*pick)(struct gw *gw, struct gw_fn *fn, struct gw_endpoint *ep);
-    void (*release)(struct gw *gw, const char *name, const char *ns, unsigned id);
+    void (*release)(struct gw *gw, const char *name, const char *ns, uint64_t serial);
     /* At exit: every replica ended and reaped. */
     void (*shutdown)(struct gw *gw);
 };

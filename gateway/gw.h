@@ -31,6 +31,7 @@ struct gw_replica {
     struct gw_fn *fn;          /* NULL once it is being stopped */
     unsigned id;            /* instance number, stable across restarts */
     unsigned generation;    /* fn->generation it was started for */
+    uint64_t serial;        /* unique in the gateway's life */
     struct proc proc;
     struct proc_exitwatch exitw;
     struct gw_sandbox sandbox;
@@ -81,6 +82,7 @@ struct gw {
     struct metrics *metrics;
     struct metric *invocations, *seconds, *started, *service_count, *inflight, *restarts;
     const struct gw_driver *driver;
+    uint64_t replica_serial;
     void (*on_replica_ready)(struct gw *gw, struct gw_fn *fn); /* set by invoke.c */
     struct gw_fn *fns;
     struct gw_replica **dying; /* replicas asked to stop, not yet gone */

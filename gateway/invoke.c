@@ -37,6 +37,7 @@ struct call {
     char start_ns[32];
     double start;
     unsigned replica_id;
+    uint64_t replica_serial;
     int replica_port;
     bool waiting, forwarded;
     int status; /* our own answer, when there is one */
@@ -119,7 +120,7 @@ static void on_response(void *arg, struct httpd_req *req, int status, bool inter
 static void on_forwarded_done(void *arg, int status)
 {
     struct call *c = arg;
-    c->gw->driver->release(c->gw, c->name, c->ns, c->replica_id);
+    c->gw->driver->release(c->gw, c->name, c->ns, c->replica_serial);
     struct gw_fn *fn = gw_fn_find(c->gw, c->name, c->ns);
     if (fn)
         fn->invocations++;
@@ -137,6 +138,7 @@ static void forward(struct call *c, const struct gw_endpoint *ep)
     struct gw *gw = c->gw;
     c->forwarded = true;
     c->replica_id = ep->id;
+    c->replica_serial = ep->serial;
     metric_add(gw->started, (const char *[]){ c->label }, 1);
     metric_add(gw->inflight, (const char *[]){ c->label }, 1);
     const char *query = httpd_req_query(c->req);
@@ -157,7 +159,12 @@ static void forward(struct call *c, const struct gw_endpoint *ep)
         .on_done = on_forwarded_done,
         .arg = c,
     };
-    proxy_forward(gw->proxy, c->req, &pc);
+    if (proxy_forward(gw->proxy, c->req, &pc) < 0) { /* answered 500 */
+        c->forwarded = false;
+        c->status = 500;
+        gw->driver->release(gw, c->name, c->ns, c->replica_serial);
+        metric_add(gw->inflight, (const char *[]){ c->label }, -1);
+    }
     free(url);
     free(id_header);
     free(start_header);

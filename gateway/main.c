@@ -158,12 +158,14 @@ static void cleanup(struct gw *gw)
 {
     if (gw->lp)
         gw->driver->shutdown(gw);
+    /* Connections end first: their done callbacks still look functions up. */
+    httpd_stop(gw->http);
+    gw->http = NULL;
     while (gw->fns) {
         struct gw_fn *fn = gw->fns;
         gw->fns = fn->next;
         gw_fn_free(gw, fn);
     }
-    httpd_stop(gw->http);
     proxy_free(gw->proxy);
     curlloop_free(gw->curl);
     metrics_free(gw->metrics);

@@ -126,6 +126,20 @@ static void on_output(struct loop *lp, int fd, unsigned events, void *arg)
     loop_unwatch(lp, fd);
 }
 
+/* Reads what is left in the output pipe (the process has exited) and
+ * logs a last unterminated line. */
+static void drain_output(struct gw_replica *r)
+{
+    char chunk[4096];
+    ssize_t n;
+    for (int i = 0; i < 64 && r->proc.out_fd >= 0 &&
+                    (n = read(r->proc.out_fd, chunk, sizeof chunk)) > 0; i++)
+        take_output(r, chunk, (size_t)n);
+    if (r->out_len && r->fn)
+        gw_logs_add(r->gw, r->fn, r->id, r->out_line, r->out_len);
+    r->out_len = 0;
+}
+
 /* --- life and death ----------------------------------------------------- */
 
 static void release(struct gw_replica *r)
@@ -166,6 +180,7 @@ static void on_exit_seen(void *arg)
         return;
     proc_signal(&r->proc, SIGKILL); /* whatever the function left behind */
     gw_cgroup_kill(&r->sandbox.cg);  /* ...even outside the process group */
+    drain_output(r);                 /* its last words, often why it died */
     release(r);
     r->running = r->ready = false;
     if (r->stopping || !r->fn) {
@@ -219,7 +234,8 @@ static int spawn(struct gw *gw, struct gw_replica *r, char *err, size_t errlen)
                            .pass_fd = r->listen_fd, .cwd = working_dir(r->fn),
                            .drop_user = sb->drop_user, .uid = sb->uid, .gid = sb->gid,
                            .join = (const char *const *)sb->cg.procs,
-                           .rlimit_as = sb->cg.rlimit_as };
+                           .rlimit_as = sb->cg.rlimit_as,
+                           .death_signal = SIGTERM /* no replica outlives us */ };
     int rc = proc_spawn_opts(&r->proc, &o, argv, env, err, errlen);
     env_free(env);
     if (rc < 0)
@@ -263,10 +279,11 @@ static void on_probe(void *arg, const struct hclient_response *resp)
     if (r->ready != was)
         log_info("replica", "replica %s function=%s.%s instance=%u", r->ready ? "ready" : "unready",
                  r->fn ? r->fn->name : "-", r->fn ? r->fn->ns : "-", r->id);
-    if (r->ready && !was && r->fn) {
-        retire_old_generations(gw, r->fn);
+    struct gw_fn *fn = r->fn; /* retiring may stop r itself (fn = NULL) */
+    if (r->ready && !was && fn) {
+        retire_old_generations(gw, fn);
         if (gw->on_replica_ready)
-            gw->on_replica_ready(gw, r->fn);
+            gw->on_replica_ready(gw, fn);
     }
     if (r->running && !r->stopping)
         r->timer = loop_timer_add(gw->lp, r->ready ? gw->cfg.health_interval_ms : FIRST_PROBE_MS,
@@ -292,6 +309,7 @@ static struct gw_replica *replica_new(struct gw *gw, struct gw_fn *fn)
     r->gw = gw;
     r->fn = fn;
     r->id = fn->next_id++;
+    r->serial = ++gw->replica_serial;
     r->generation = fn->generation;
     r->listen_fd = -1;
     r->backoff_ms = BACKOFF_MIN_MS;
@@ -383,8 +401,7 @@ static void apply(struct gw *gw, struct gw_fn *fn)
         detach(fn, pick);
         stop_replica(gw, r);
     }
-    if (fn->desired == 0)
-        retire_old_generations(gw, fn);
+    retire_old_generations(gw, fn);
 }
 
 static void update(struct gw *gw, struct gw_fn *fn)
@@ -419,6 +436,7 @@ static bool pick(struct gw *gw, struct gw_fn *fn, struct gw_endpoint *ep)
         return false;
     best->inflight++;
     ep->id = best->id;
+    ep->serial = best->serial;
     snprintf(ep->base_url, sizeof ep->base_url, "http://127.0.0.1:%d", best->port);
     snprintf(ep->instance, sizeof ep->instance, "%u", best->id);
     return true;
@@ -426,11 +444,11 @@ static bool pick(struct gw *gw, struct gw_fn *fn, struct gw_endpoint *ep)
 
 /* The replica may be gone (stopped, or its function removed): then there
  * is nothing to give back. */
-static void release_call(struct gw *gw, const char *name, const char *ns, unsigned id)
+static void release_call(struct gw *gw, const char *name, const char *ns, uint64_t serial)
 {
     struct gw_fn *fn = gw_fn_find(gw, name, ns);
     for (unsigned i = 0; fn && i < fn->nreplicas; i++)
-        if (fn->replicas[i]->id == id && fn->replicas[i]->inflight)
+        if (fn->replicas[i]->serial == serial && fn->replicas[i]->inflight)
             fn->replicas[i]->inflight--;
 }
 

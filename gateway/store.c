@@ -127,7 +127,8 @@ static void load_one(struct gw *gw, const char *path, const char *ns)
         const char *name = json_string_value(json_object_get(valid, "service"));
         struct gw_fn *fn = gw_fn_add(gw, name, ns, valid);
         json_t *replicas = json_object_get(doc, "replicas");
-        if (json_is_integer(replicas))
+        if (json_is_integer(replicas) && json_integer_value(replicas) >= 0 &&
+            json_integer_value(replicas) <= 1000)
             fn->desired = (int)json_integer_value(replicas);
         const char *created = json_string_value(json_object_get(doc, "createdAt"));
         if (created)

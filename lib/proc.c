@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -179,8 +180,9 @@ int proc_spawn(struct proc *p, const char *path, char *const argv[],
 
 /* In the child of fork_exec: ends with the errno of what failed, written
  * to `report` (close-on-exec, so a successful exec closes it unwritten). */
-__attribute__((noreturn)) static void child(const struct proc_opts *o, const int in[2],
-                                            const int out[2], const int errp[2], int report,
+__attribute__((noreturn)) static void child(const struct proc_opts *o, pid_t parent,
+                                            const int in[2], const int out[2],
+                                            const int errp[2], int report,
                                             char *const argv[], char *const envp[])
 {
     sigset_t none;
@@ -189,6 +191,11 @@ __attribute__((noreturn)) static void child(const struct proc_opts *o, const int
     for (int sig = 1; sig < NSIG; sig++)
         signal(sig, SIG_DFL);
     setpgid(0, 0);
+    if (o->death_signal > 0) {
+        prctl(PR_SET_PDEATHSIG, o->death_signal);
+        if (getppid() != parent) /* we died before the line above */
+            _exit(127);
+    }
     int ok = dup2(in[0], 0) >= 0 && dup2(out[1], 1) >= 0 &&
              dup2(o->how == PROC_STDERR_COMBINE ? out[1] : errp[1] >= 0 ? errp[1] : 2, 2) >= 0;
     if (ok && o->pass_fd >= 0)
@@ -218,13 +225,14 @@ static int fork_exec(struct proc *p, const struct proc_opts *o, const int in[2],
     int report[2];
     if (pipe2(report, O_CLOEXEC) < 0)
         return errno;
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close_pair(report);
         return errno;
     }
     if (pid == 0)
-        child(o, in, out, errp, report[1], argv, envp);
+        child(o, parent, in, out, errp, report[1], argv, envp);
     close(report[1]);
     int e = 0;
     if (read(report[0], &e, sizeof e) == (ssize_t)sizeof e) /* exec failed */
@@ -248,7 +256,7 @@ int proc_spawn_opts(struct proc *p, const struct proc_opts *o, char *const argv[
         goto fail;
     }
     int rc;
-    if (o->drop_user || (o->join && *o->join) || o->rlimit_as > 0) {
+    if (o->drop_user || (o->join && *o->join) || o->rlimit_as > 0 || o->death_signal > 0) {
         rc = fork_exec(p, o, in, out, errp, argv, envp);
     } else {
         posix_spawnattr_t attr;

@@ -47,6 +47,7 @@ struct proc_opts {
     gid_t gid;
     const char *const *join; /* cgroup.procs files the child enters */
     int64_t rlimit_as;       /* > 0: the child's address-space limit */
+    int death_signal;        /* > 0: sent to the child if we die first */
 };
 int proc_spawn_opts(struct proc *p, const struct proc_opts *o, char *const argv[],
                     char *const envp[], char *err, size_t errlen);
