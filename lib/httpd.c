@@ -53,6 +53,7 @@ struct httpd {
     size_t nroutes;
     struct httpd_req *live; /* every request not yet done */
     bool resumed;           /* MHD_run() owed to a resumed connection */
+    bool quiesced;          /* the listening socket is ours again */
     unsigned read_timeout_s, write_timeout_s;
     int64_t next_run_ms;    /* when libmicrohttpd's next timeout is due */
     unsigned active;
@@ -600,19 +601,23 @@ struct httpd *httpd_start(struct loop *lp, const struct httpd_opts *o, char *err
     }
     loop_add_prepare(lp, mhd_prepare, h);
     return h;
-fail:
+fail: /* a daemon that started owns the socket and closes it */
     if (h->d)
         MHD_stop_daemon(h->d);
-    if (h->listen_fd >= 0)
+    else if (h->listen_fd >= 0 && o->listen_fd < 0)
         close(h->listen_fd);
     free(h);
     return NULL;
 }
 
+/* libmicrohttpd closes a socket given with MHD_OPTION_LISTEN_SOCKET when
+ * it stops, unless it was quiesced first: then the socket is ours again. */
 void httpd_quiesce(struct httpd *h)
 {
-    if (h->d)
-        MHD_quiesce_daemon(h->d); /* we still own and close the socket */
+    if (h->d && !h->quiesced) {
+        MHD_quiesce_daemon(h->d);
+        h->quiesced = true;
+    }
 }
 
 void httpd_stop(struct httpd *h)
@@ -628,9 +633,11 @@ void httpd_stop(struct httpd *h)
             req->suspended = false;
             MHD_resume_connection(req->conn);
         }
+    bool ours = h->quiesced;
     MHD_stop_daemon(h->d);
     h->d = NULL;
-    close(h->listen_fd);
+    if (ours)
+        close(h->listen_fd);
     for (size_t i = 0; i < h->nroutes; i++)
         free(h->routes[i].path);
     free(h->routes);

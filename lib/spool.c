@@ -50,14 +50,16 @@ int spool_write(struct spool *s, const void *data, size_t len)
     if (s->fd < 0 && open_tmp(s) < 0)
         return -1;
     const char *p = data;
+    int64_t wpos = s->wpos;
     while (len) {
-        ssize_t n = pwrite(s->fd, p, len, s->wpos);
+        ssize_t n = pwrite(s->fd, p, len, wpos);
         if (n < 0)
-            return -1;
-        s->wpos += n;
+            return -1; /* s->wpos unmoved: nothing was appended */
+        wpos += n;
         p += n;
         len -= (size_t)n;
     }
+    s->wpos = wpos;
     return 0;
 }
 
@@ -76,8 +78,7 @@ ssize_t spool_read(struct spool *s, void *out, size_t n)
     s->rpos += r;
     if (s->rpos == s->wpos) { /* drained: back to memory, reuse the file */
         s->rpos = s->wpos = 0;
-        if (ftruncate(s->fd, 0) < 0)
-            return -1;
+        (void)!ftruncate(s->fd, 0); /* only gives space back; reuse works anyway */
     }
     return r;
 }

@@ -255,7 +255,10 @@ static void on_request(struct httpd_req *req, void *arg)
         .on_done = on_done,
         .arg = hc,
     };
-    proxy_forward(wd->proxy, req, &call);
+    if (proxy_forward(wd->proxy, req, &call) < 0) { /* answered 500 */
+        wd_request_end(wd, hc->method, 500, hc->start);
+        free(hc);
+    }
     free(url);
 }
 

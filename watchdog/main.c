@@ -230,9 +230,10 @@ static int run(struct wd *wd)
 
 static void cleanup(struct wd *wd)
 {
-    wd_http_cleanup(wd);
+    /* Connections end first: their done callbacks still use the proxy. */
     httpd_stop(wd->http);
     httpd_stop(wd->metrics_http);
+    wd_http_cleanup(wd);
     proc_argv_free(wd->argv);
     free(wd->program);
     metrics_free(wd->metrics);
