@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "spool.h"
 #include "curlloop.h"
 #include "httpd.h"
 #include "log.h"
@@ -23,7 +24,12 @@
 
 #define UP_MAX (256 * 1024)         /* client body waiting to go upstream */
 #define DOWN_SOFT (256 * 1024)      /* response held before pausing curl */
-#define DOWN_HARD (4 * 1024 * 1024) /* room for a chunk curl re-delivers */
+#define DOWN_MEM (4 * 1024 * 1024)  /* in memory; room for a re-delivered chunk */
+/* An answer that starts while the request body still arrives cannot be
+ * sent yet (libmicrohttpd answers only after the body), and pausing the
+ * upstream then could stall it before it reads the rest of the body: such
+ * an answer is spooled, up to this much, until the body has ended. */
+#define DOWN_EARLY_MAX (INT64_C(1) << 30)
 /* Bodies up to this size travel whole: a small request goes upstream in
  * one write with its headers, a small response to the client likewise,
  * instead of headers and body in separate packets. */
@@ -43,7 +49,8 @@ struct pxcall {
     struct proxy_call call;
     char *url;
     char errbuf[CURL_ERROR_SIZE];
-    struct buf up, down;
+    struct buf up;
+    struct spool down;
     bool whole_body;     /* the body is sent from memory, in one piece */
     bool start_at_eof;   /* ...once the client has sent all of it */
     bool hold_response;  /* small response: answer once it is complete */
@@ -63,7 +70,7 @@ static void call_free(struct pxcall *c)
     curl_slist_free_all(c->hdrs);
     curl_slist_free_all(c->resp_hdrs);
     buf_cleanup(&c->up);
-    buf_cleanup(&c->down);
+    spool_cleanup(&c->down);
     free(c->url);
     free(c);
 }
@@ -138,9 +145,12 @@ static bool is_hop_by_hop(const char *name, size_t len)
 static ssize_t on_client_read(void *arg, char *out, size_t max)
 {
     struct pxcall *c = arg;
-    if (c->down.len) {
-        size_t n = buf_take(&c->down, out, max);
-        if (c->down_paused && c->down.len < DOWN_SOFT / 2) {
+    if (spool_len(&c->down)) {
+        ssize_t got = spool_read(&c->down, out, max);
+        if (got < 0)
+            return HTTPD_READ_ERROR;
+        size_t n = (size_t)got;
+        if (c->down_paused && spool_len(&c->down) < DOWN_SOFT / 2) {
             c->down_paused = false;
             set_pause(c);
         }
@@ -174,6 +184,18 @@ static void pass_headers(struct pxcall *c)
     }
 }
 
+/* A small answer, complete: one piece (it is all in the spool's memory). */
+static void respond_held(struct pxcall *c)
+{
+    size_t len = (size_t)spool_len(&c->down), got = 0;
+    char *body = xmalloc(len + 1);
+    ssize_t n;
+    while (got < len && (n = spool_read(&c->down, body + got, len - got)) > 0)
+        got += (size_t)n;
+    httpd_respond(c->req, c->status, body, got);
+    free(body);
+}
+
 /* Answers the client with the upstream's status and headers: the body
  * either streams (on_client_read) or, when held, goes whole. */
 static void respond_upstream(struct pxcall *c, int64_t size)
@@ -182,7 +204,7 @@ static void respond_upstream(struct pxcall *c, int64_t size)
         c->call.on_response(c->call.arg, c->req, c->status, false);
     pass_headers(c);
     if (c->hold_response)
-        httpd_respond(c->req, c->status, buf_peek(&c->down), c->down.len);
+        respond_held(c);
     else
         httpd_respond_stream(c->req, c->status, size, on_client_read, c);
 }
@@ -236,11 +258,15 @@ static size_t on_curl_write(char *data, size_t size, size_t n, void *arg)
     size_t len = size * n;
     if (c->req_done)
         return 0;
-    if (c->down.len >= DOWN_SOFT || buf_space(&c->down) < len) {
+    int64_t limit = c->up_eof ? DOWN_SOFT : DOWN_EARLY_MAX;
+    if (spool_len(&c->down) >= limit || spool_space(&c->down) < (int64_t)len) {
         c->down_paused = true;
         return CURL_WRITEFUNC_PAUSE;
     }
-    buf_append(&c->down, data, len);
+    if (spool_write(&c->down, data, len) < 0) {
+        c->down_paused = true; /* the temporary file failed: wait for the reader */
+        return CURL_WRITEFUNC_PAUSE;
+    }
     if (!c->hold_response)
         httpd_wake(c->req);
     return len;
@@ -278,7 +304,7 @@ static void transfer_finished(struct pxcall *c, CURLcode result)
     if (!c->headers_done || (c->hold_response && result != CURLE_OK))
         respond_error(c);
     else if (c->hold_response)
-        respond_upstream(c, (int64_t)c->down.len);
+        respond_upstream(c, spool_len(&c->down));
     else
         httpd_wake(c->req);
 }
@@ -450,7 +476,7 @@ int proxy_forward(struct proxy *px, struct httpd_req *req, const struct proxy_ca
     c->url = xstrdup(call->url);
     c->job = (struct curlloop_job){ on_transfer_done, c };
     buf_init(&c->up, UP_MAX);
-    buf_init(&c->down, DOWN_HARD);
+    spool_init(&c->down, DOWN_MEM, DOWN_EARLY_MAX);
     c->easy = curlloop_easy(px->cl);
     if (!c->easy) {
         c->call.headers = NULL;

@@ -9,7 +9,7 @@ import time
 
 import requests
 
-from conftest import FIXTURES, SLOW, free_port, healthy, metric, pid_alive, wait_for
+from conftest import FIXTURES, ROOT, SLOW, free_port, healthy, metric, pid_alive, wait_for
 
 TESTFN = os.path.join(FIXTURES, "testfn-http")
 
@@ -251,3 +251,17 @@ def test_upstream_url_with_trailing_slash(watchdog):
     r = requests.delete(wd.url + "/headers?k=v", timeout=10)
     assert r.status_code == 200
     assert r.text.splitlines()[0] == "DELETE /headers?k=v"
+
+
+def test_an_upstream_that_answers_while_it_reads_gets_the_whole_body_back(watchdog):
+    """The upstream starts its answer before the request body has ended;
+    the answer cannot reach the client before then, so the watchdog keeps
+    it (spooled) instead of stalling the upstream mid-body."""
+    port = free_port()
+    script = os.path.join(ROOT, "tests", "fixtures", "stream_echo.py")
+    wd = watchdog({"mode": "http", "fprocess": f"/usr/bin/python3 {script} {port}",
+                   "upstream_url": f"http://127.0.0.1:{port}", "exec_timeout": "60s"})
+    body = os.urandom(20 * 1024 * 1024)
+    r = requests.post(wd.url + "/", data=body, timeout=60 * SLOW)
+    assert r.status_code == 200
+    assert hashlib.sha256(r.content).hexdigest() == hashlib.sha256(body).hexdigest()
