@@ -12,6 +12,7 @@
  * only answer after the body has ended, so output made before then waits
  * in a spool (memory, then a temporary file). */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "loop.h"
 #include "marshal.h"
 #include "proc.h"
+#include "spawner.h"
 #include "spool.h"
 #include "wd.h"
 #include "xalloc.h"
@@ -39,6 +41,8 @@ struct call {
     struct wd *wd;
     struct httpd_req *req; /* NULL once the request is over */
     struct proc proc;
+    struct spawn_job job;  /* while starting: owned by the spawner */
+    bool spawning, eof_pending;
     struct proc_exitwatch exitw;
     char method[16];
     double start;
@@ -289,6 +293,8 @@ static void on_request_done(void *arg, bool completed)
         log_info("http", "client left before the answer path=%s", httpd_req_path(c->req));
     wd_request_end(c->wd, c->method, httpd_responded(c->req) ? c->status : 0, c->start);
     c->req = NULL;
+    if (c->spawning)
+        return; /* on_spawned ends it */
     if (process_over(c)) {
         call_free(c);
         return;
@@ -353,6 +359,55 @@ static size_t on_body(void *arg, const char *data, size_t len, bool eof)
 
 /* --- starting ----------------------------------------------------------- */
 
+/* While the process starts: data waits in the connection (0 consumed, so
+ * it comes again after httpd_wake); the end of the body, which comes only
+ * once, is remembered. */
+static size_t hold_body(void *arg, const char *data, size_t len, bool eof)
+{
+    struct call *c = arg;
+    (void)data;
+    (void)len;
+    if (eof)
+        c->eof_pending = true;
+    return 0;
+}
+
+static void watch_process(struct call *c);
+
+/* Locality: loop thread, once the spawner has started (or failed to start)
+ * the process. */
+static void on_spawned(struct spawn_job *job)
+{
+    struct call *c = (struct call *)((char *)job - offsetof(struct call, job));
+    c->spawning = false;
+    c->proc = job->proc;
+    if (job->rc < 0) {
+        log_error("proc", "%s", job->err);
+        c->out_eof = c->err_eof = c->exited = true;
+        if (!c->req) {
+            call_free(c);
+            return;
+        }
+        c->status = 500;
+        httpd_req_on_body(c->req, NULL, NULL); /* the rest of the body is dropped */
+        httpd_respondf(c->req, 500, "%s\n", job->err);
+        return;
+    }
+    watch_process(c);
+    if (!c->req) { /* the client left while it started */
+        close_stdin(c);
+        kill_group(c);
+        return;
+    }
+    if (c->streaming) {
+        httpd_req_on_body(c->req, on_body, c);
+        if (c->eof_pending)
+            on_body(c, NULL, 0, true);
+        else
+            httpd_wake(c->req);
+    }
+}
+
 static void watch_process(struct call *c)
 {
     struct loop *lp = c->wd->lp;
@@ -409,23 +464,15 @@ static void start(struct wd *wd, struct httpd_req *req, int64_t body_len)
         if (wd->cfg.write_debug)
             log_info("http", "request body: %.*s", (int)(len < 4096 ? len : 4096), body);
     }
-    char **env = wd_env_build(wd->base_env, req, body_len);
-    char err[256];
+    c->job = (struct spawn_job){ .path = wd->program, .argv = wd->argv,
+                                 .env = wd_env_build(wd->base_env, req, body_len),
+                                 .how = stderr_handling(wd), .done = on_spawned };
+    c->spawning = true;
     log_info("proc", "Forking fprocess.");
-    int rc = proc_spawn(&c->proc, wd->program, wd->argv, env, stderr_handling(wd), err,
-                           sizeof err);
-    wd_env_free(env);
     httpd_req_on_done(req, on_request_done, c);
-    if (rc < 0) {
-        log_error("proc", "%s", err);
-        c->status = 500;
-        c->out_eof = c->err_eof = c->exited = true;
-        httpd_respondf(req, 500, "%s\n", err);
-        return;
-    }
-    watch_process(c);
-    if (c->streaming)
-        httpd_req_on_body(req, on_body, c);
+    if (c->streaming) /* the body waits in the connection until stdin exists */
+        httpd_req_on_body(req, hold_body, c);
+    spawner_start(wd->spawner, &c->job);
 }
 
 static void on_buffered(struct httpd_req *req, void *arg)
@@ -452,6 +499,7 @@ int wd_fork_init(struct wd *wd, char *err, size_t errlen)
     if (!wd->program)
         log_warn("proc", "fprocess: %s is not an executable on PATH; requests will fail",
                  wd->argv[0]);
+    wd->spawner = spawner_new(wd->lp);
     if (wd->cfg.mode == WD_STREAMING)
         httpd_route(wd->http, "*", HTTPD_BODY_STREAM, on_streamed, wd);
     else

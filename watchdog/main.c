@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "proc.h"
 #include "signals.h"
+#include "spawner.h"
 #include "wd.h"
 
 #ifndef FAASBUS_VERSION
@@ -234,6 +235,7 @@ static void cleanup(struct wd *wd)
     httpd_stop(wd->http);
     httpd_stop(wd->metrics_http);
     wd_http_cleanup(wd);
+    spawner_free(wd->spawner);
     proc_argv_free(wd->argv);
     free(wd->program);
     metrics_free(wd->metrics);

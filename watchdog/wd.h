@@ -16,6 +16,7 @@ struct metric;
 struct proxy;
 struct curlloop;
 struct wd_upstream;
+struct spawner;
 
 struct wd {
     struct wd_config cfg;
@@ -26,6 +27,7 @@ struct wd {
     struct metric *requests_total, *request_seconds, *in_flight;
     char **argv;     /* fprocess, split */
     char *program;   /* argv[0] found on PATH once, not per request */
+    struct spawner *spawner; /* fork modes: starts processes off the loop */
     char **base_env; /* our environment at start, for fork modes */
     unsigned inflight;
     bool draining;             /* SIGTERM seen: health fails, then drain */
