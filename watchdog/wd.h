@@ -38,6 +38,12 @@ struct wd {
     size_t ndead;
 };
 
+/* serve.c: starts the servers and the mode and runs the loop until the
+ * drain after SIGTERM ends; returns the exit code (1: trouble on this
+ * host, 2: a bad setting). wd_shutdown frees everything after it. */
+int wd_serve(struct wd *wd);
+void wd_shutdown(struct wd *wd);
+
 /* Admits a function request or answers it (429 at max_inflight). Returns true if admitted; the caller must then call
  * wd_request_end exactly once. */
 bool wd_request_begin(struct wd *wd, struct httpd_req *req);
