@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "exitwatch.h"
+#include "lines.h"
 #include "proc.h"
 #include "driver.h"
 #include "sandbox.h"
@@ -43,8 +44,7 @@ struct gw_replica {
     int64_t backoff_ms, started_ms;
     struct loop_timer *timer;          /* health check or restart */
     struct hclient_call *probe;
-    char out_line[1024];               /* partial output line */
-    size_t out_len;
+    struct lines out;                  /* its output, cut into log lines */
 };
 
 /* A line a replica wrote, kept for /system/logs. */

@@ -20,6 +20,7 @@
 
 #include "gw.h"
 #include "hclient.h"
+#include "lines.h"
 #include "listenfd.h"
 #include "log.h"
 #include "loop.h"
@@ -96,19 +97,12 @@ static void env_free(char **env)
 
 /* --- output -> log lines ------------------------------------------------ */
 
-static void take_output(struct gw_replica *r, const char *data, size_t n)
+/* A line of the replica's output, for /system/logs. */
+static void take_line(void *arg, const char *line, size_t len)
 {
-    for (size_t i = 0; i < n; i++) {
-        bool full = r->out_len == sizeof r->out_line;
-        if (data[i] == '\n' || full) {
-            if (r->fn)
-                gw_logs_add(r->gw, r->fn, r->id, r->out_line, r->out_len);
-            r->out_len = 0;
-            if (!full)
-                continue;
-        }
-        r->out_line[r->out_len++] = data[i];
-    }
+    struct gw_replica *r = arg;
+    if (r->fn)
+        gw_logs_add(r->gw, r->fn, r->id, line, len);
 }
 
 static void on_output(struct loop *lp, int fd, unsigned events, void *arg)
@@ -120,7 +114,7 @@ static void on_output(struct loop *lp, int fd, unsigned events, void *arg)
     if (n < 0 && errno == EAGAIN)
         return;
     if (n > 0) {
-        take_output(r, chunk, (size_t)n);
+        lines_feed(&r->out, chunk, (size_t)n);
         return;
     }
     loop_unwatch(lp, fd);
@@ -134,10 +128,8 @@ static void drain_output(struct gw_replica *r)
     ssize_t n;
     for (int i = 0; i < 64 && r->proc.out_fd >= 0 &&
                     (n = read(r->proc.out_fd, chunk, sizeof chunk)) > 0; i++)
-        take_output(r, chunk, (size_t)n);
-    if (r->out_len && r->fn)
-        gw_logs_add(r->gw, r->fn, r->id, r->out_line, r->out_len);
-    r->out_len = 0;
+        lines_feed(&r->out, chunk, (size_t)n);
+    lines_flush(&r->out);
 }
 
 /* --- life and death ----------------------------------------------------- */
@@ -158,6 +150,7 @@ static void release(struct gw_replica *r)
 static void replica_free(struct gw_replica *r)
 {
     release(r);
+    lines_cleanup(&r->out);
     if (r->listen_fd >= 0)
         close(r->listen_fd);
     free(r);
@@ -310,6 +303,7 @@ static struct gw_replica *replica_new(struct gw *gw, struct gw_fn *fn)
     r->fn = fn;
     r->id = fn->next_id++;
     r->serial = ++gw->replica_serial;
+    lines_init(&r->out, 1024, take_line, r);
     r->generation = fn->generation;
     r->listen_fd = -1;
     r->backoff_ms = BACKOFF_MIN_MS;

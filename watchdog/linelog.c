@@ -1,60 +1,39 @@
-/* linelog.c -- line splitting for logged function output. */
+/* linelog.c -- a function's output lines into the watchdog's log. */
 #include "linelog.h"
 
 #include <stdio.h>
-#include <string.h>
 
 #include "log.h"
 
 #define LINE_MAX_BYTES (16 * 1024)
 
-void linelog_init(struct linelog *ll, const char *stream, bool prefix)
+static void emit(void *arg, const char *p, size_t len)
 {
-    buf_init(&ll->line, LINE_MAX_BYTES);
-    ll->stream = stream;
-    ll->prefix = prefix;
-}
-
-void linelog_cleanup(struct linelog *ll)
-{
-    buf_cleanup(&ll->line);
-}
-
-static void emit(const struct linelog *ll, const char *p, size_t len)
-{
+    const struct linelog *ll = arg;
     if (ll->prefix)
         log_info("function", "%s: %.*s", ll->stream, (int)len, p);
     else
         dprintf(2, "%.*s\n", (int)len, p);
 }
 
-/* Logs the complete lines held; with `all`, the partial one too. */
-static void drain(struct linelog *ll, bool all)
+void linelog_init(struct linelog *ll, const char *stream, bool prefix)
 {
-    while (ll->line.len) {
-        const char *p = buf_peek(&ll->line);
-        const char *nl = memchr(p, '\n', ll->line.len);
-        if (!nl && !all && buf_space(&ll->line))
-            return;
-        size_t len = nl ? (size_t)(nl - p) : ll->line.len;
-        emit(ll, p, len);
-        buf_consume(&ll->line, nl ? len + 1 : len);
-    }
+    ll->stream = stream;
+    ll->prefix = prefix;
+    lines_init(&ll->lines, LINE_MAX_BYTES, emit, ll);
+}
+
+void linelog_cleanup(struct linelog *ll)
+{
+    lines_cleanup(&ll->lines);
 }
 
 void linelog_feed(struct linelog *ll, const char *data, size_t len)
 {
-    while (len) {
-        size_t room = buf_space(&ll->line);
-        size_t n = len < room ? len : room;
-        buf_append(&ll->line, data, n);
-        data += n;
-        len -= n;
-        drain(ll, false);
-    }
+    lines_feed(&ll->lines, data, len);
 }
 
 void linelog_flush(struct linelog *ll)
 {
-    drain(ll, true);
+    lines_flush(&ll->lines);
 }

@@ -5,10 +5,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "buf.h"
+#include "lines.h"
 
 struct linelog {
-    struct buf line;
+    struct lines lines;
     const char *stream; /* "stdout", "stderr" */
     bool prefix;        /* prefix_logs: our log format, else the raw line */
 };
