@@ -1,0 +1,155 @@
+/* jsq.c -- JetStream connection and stream set-up on cnats. */
+#include "jsq.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "xalloc.h"
+
+static void on_connected(natsConnection *nc, void *arg)
+{
+    (void)nc;
+    const struct jsq *q = arg;
+    log_info("nats", "connected to %s", q->url);
+}
+
+static void on_disconnected(natsConnection *nc, void *arg)
+{
+    (void)nc;
+    const struct jsq *q = arg;
+    log_warn("nats", "lost the connection to %s; reconnecting", q->url);
+}
+
+void jsq_error(char *err, size_t errlen, const char *what, natsStatus s, jsErrCode jerr)
+{
+    natsStatus last;
+    const char *detail = nats_GetLastError(&last);
+    if (jerr)
+        snprintf(err, errlen, "%s: %s (JetStream error %d)", what,
+                 detail && *detail ? detail : natsStatus_GetText(s), (int)jerr);
+    else
+        snprintf(err, errlen, "%s: %s", what,
+                 detail && *detail ? detail : natsStatus_GetText(s));
+}
+
+static natsStatus set_options(natsOptions *o, struct jsq *q, const char *client)
+{
+    natsStatus s = natsOptions_SetURL(o, q->url);
+    if (s == NATS_OK)
+        s = natsOptions_SetName(o, client);
+    if (s == NATS_OK)
+        s = natsOptions_SetMaxReconnect(o, -1); /* never give up */
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectWait(o, 500);
+    if (s == NATS_OK)
+        s = natsOptions_SetTimeout(o, 2000);
+    if (s == NATS_OK)
+        s = natsOptions_SetDisconnectedCB(o, on_disconnected, q);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectedCB(o, on_connected, q);
+    if (s == NATS_OK)
+        s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, q);
+    return s;
+}
+
+int jsq_open(struct jsq *q, const char *url, const char *client, char *err, size_t errlen)
+{
+    memset(q, 0, sizeof *q);
+    q->url = xstrdup(url);
+    natsOptions *o = NULL;
+    natsStatus s = natsOptions_Create(&o);
+    if (s == NATS_OK)
+        s = set_options(o, q, client);
+    if (s == NATS_OK) {
+        s = natsConnection_Connect(&q->nc, o);
+        if (s == NATS_NOT_YET_CONNECTED) {
+            log_warn("nats", "%s is unreachable; retrying in the background", url);
+            s = NATS_OK;
+        } else if (s == NATS_OK) {
+            log_info("nats", "connected to %s", url);
+        }
+    }
+    if (s == NATS_OK)
+        s = natsConnection_JetStream(&q->js, q->nc, NULL);
+    natsOptions_Destroy(o);
+    if (s != NATS_OK) {
+        jsq_error(err, errlen, url, s, 0);
+        jsq_close(q);
+        return -1;
+    }
+    return 0;
+}
+
+bool jsq_connected(const struct jsq *q)
+{
+    return q->nc && natsConnection_Status(q->nc) == NATS_CONN_STATUS_CONNECTED;
+}
+
+int64_t jsq_max_payload(const struct jsq *q)
+{
+    return jsq_connected(q) ? natsConnection_GetMaxPayload(q->nc) : 0;
+}
+
+static bool stream_matches(const jsStreamConfig *have, const struct jsq_stream *want)
+{
+    return (!want->max_msg_size || have->MaxMsgSize == (int32_t)want->max_msg_size) &&
+           (!want->dup_window_ms || have->Duplicates == want->dup_window_ms * 1000000);
+}
+
+int jsq_ensure_stream(struct jsq *q, const struct jsq_stream *want, char *err, size_t errlen)
+{
+    const char *subjects[] = { want->subject };
+    jsStreamConfig sc;
+    jsStreamConfig_Init(&sc);
+    sc.Name = want->name;
+    sc.Subjects = subjects;
+    sc.SubjectsLen = 1;
+    sc.Storage = js_FileStorage;
+    sc.Retention = want->work_queue ? js_WorkQueuePolicy : js_LimitsPolicy;
+    sc.MaxMsgSize = (int32_t)want->max_msg_size;
+    sc.Duplicates = want->dup_window_ms * 1000000;
+
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetStreamInfo(&si, q->js, want->name, NULL, &jerr);
+    if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr) {
+        jerr = 0;
+        s = js_AddStream(&si, q->js, &sc, NULL, &jerr);
+        if (s == NATS_OK)
+            log_info("nats", "created stream %s (subject %s, file storage)", want->name,
+                     want->subject);
+    } else if (s == NATS_OK && !stream_matches(si->Config, want)) {
+        jsStreamInfo_Destroy(si);
+        si = NULL;
+        s = js_UpdateStream(&si, q->js, &sc, NULL, &jerr);
+        if (s == NATS_OK)
+            log_info("nats", "updated stream %s limits", want->name);
+    }
+    jsStreamInfo_Destroy(si);
+    if (s != NATS_OK) {
+        char what[160];
+        snprintf(what, sizeof what, "stream %s", want->name);
+        jsq_error(err, errlen, what, s, jerr);
+        return -1;
+    }
+    return 0;
+}
+
+void jsq_close(struct jsq *q)
+{
+    if (q->js)
+        jsCtx_Destroy(q->js);
+    if (q->nc) {
+        natsConnection_Close(q->nc);
+        natsConnection_Destroy(q->nc);
+    }
+    free(q->url);
+    memset(q, 0, sizeof *q);
+}
+
+void jsq_shutdown(void)
+{
+    nats_CloseAndWait(2000);
+}

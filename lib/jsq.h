@@ -1,0 +1,50 @@
+/* jsq.h -- a NATS JetStream connection shared by the gateway (which stores
+ * async calls), the queue worker (which runs them) and the connector.
+ *
+ * DESIGN: cnats runs its own I/O threads. The connection is opened without
+ * blocking: when the server is unreachable it keeps retrying in the
+ * background (forever), and callers ask jsq_connected() before relying on
+ * it, so a NATS outage turns into clear errors, never a stuck daemon.
+ * The blocking calls below (stream and consumer management) belong on an
+ * offload thread, not on the loop. */
+#ifndef JSQ_H
+#define JSQ_H
+
+#include <nats/nats.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct jsq {
+    natsConnection *nc;
+    jsCtx *js;
+    char *url;
+};
+
+struct jsq_stream {
+    const char *name;
+    const char *subject;
+    int64_t max_msg_size;  /* bytes, headers included; 0: server default */
+    int64_t dup_window_ms; /* de-duplication window on Nats-Msg-Id; 0: default */
+    bool work_queue;       /* a message is removed once acknowledged */
+};
+
+/* Opens a connection named `client` to url (comma-separated servers).
+ * Returns 0 (connected or still trying), or -1 with a message in err
+ * for a bad URL or options. */
+int jsq_open(struct jsq *q, const char *url, const char *client, char *err, size_t errlen);
+bool jsq_connected(const struct jsq *q);
+/* The largest message the server accepts, or 0 when not connected. */
+int64_t jsq_max_payload(const struct jsq *q);
+/* Creates the stream, or updates its size limit and de-duplication window.
+ * Blocking. Returns 0, or -1 with a message in err. */
+int jsq_ensure_stream(struct jsq *q, const struct jsq_stream *s, char *err, size_t errlen);
+/* Formats a cnats failure: status text plus the last error's detail. */
+void jsq_error(char *err, size_t errlen, const char *what, natsStatus s, jsErrCode jerr);
+/* Closes the connection and frees it; safe on a never-opened struct. */
+void jsq_close(struct jsq *q);
+/* Releases cnats' global state at exit (its threads), for clean leak
+ * checks. */
+void jsq_shutdown(void);
+
+#endif
