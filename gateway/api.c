@@ -11,6 +11,7 @@
 #include "httpd.h"
 #include "metrics.h"
 #include "model.h"
+#include "queue.h"
 #include "xalloc.h"
 
 #ifndef FAASBUS_VERSION
@@ -155,5 +156,6 @@ void gw_api_routes(struct gw *gw, struct httpd *h)
     httpd_route(h, "/metrics", HTTPD_BODY_BUFFER, on_metrics, gw);
     httpd_route(h, "/system/*", HTTPD_BODY_BUFFER, on_system, gw);
     httpd_route(h, "/function/*", HTTPD_BODY_STREAM, gw_invoke, gw);
+    httpd_route(h, "/async-function/*", HTTPD_BODY_STREAM, gw_async_invoke, gw);
     httpd_route(h, "*", HTTPD_BODY_BUFFER, on_unknown, gw);
 }

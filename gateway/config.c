@@ -49,6 +49,25 @@ static const struct cfg_option options[] = {
       "longest a /system/logs?follow=true stream stays open (the client follows again)" },
     { "log_level", NULL, CFG_ENUM, OPT(log_level), "info", 0, 0, "error|warn|info|debug",
       "how much the gateway logs" },
+    { "nats_url", NULL, CFG_STRING, OPT(nats_url), "nats://127.0.0.1:4222", 0, 0, NULL,
+      "NATS server(s) of the async queue, comma-separated (\"\": async calls disabled)" },
+    { "faas_nats_address", NULL, CFG_STRING, OPT(nats_address), NULL, 0, 0, NULL,
+      "OpenFaaS's way to name the NATS host (used when nats_url is not set)" },
+    { "faas_nats_port", NULL, CFG_INT, OPT(nats_port), "4222", 1, 65535, NULL,
+      "NATS port with faas_nats_address" },
+    { "nats_stream", NULL, CFG_STRING, OPT(nats_stream), "faas-request", 0, 0, NULL,
+      "JetStream stream that holds async calls (created if missing)" },
+    { "nats_subject", NULL, CFG_STRING, OPT(nats_subject), "faas-request", 0, 0, NULL,
+      "subject async calls are published on" },
+    { "queue_max_message", NULL, CFG_SIZE, OPT(queue_max_message), "8MiB", 1024,
+      INT64_C(64) << 20, NULL,
+      "largest async request body (413 above; nats-server's max_payload must allow it)" },
+    { "queue_dedup_window", NULL, CFG_DURATION, OPT(queue_dedup_window_ms), "2m", 100,
+      DUR_MAX, NULL, "an X-Call-Id seen again within this window is stored once" },
+    { "queue_publish_timeout", NULL, CFG_DURATION, OPT(queue_publish_timeout_ms), "5s", 10,
+      600000, NULL, "how long an async call waits for JetStream to store it (then 503)" },
+    { "queue_publishers", NULL, CFG_INT, OPT(queue_publishers), "4", 1, 64, NULL,
+      "threads that store async calls in JetStream concurrently" },
     { NULL, NULL, 0, 0, NULL, 0, 0, NULL, NULL },
 };
 
@@ -70,6 +89,11 @@ int gw_config_load(struct gw_config *cfg, const char *file, const char *argv0, c
     memset(cfg, 0, sizeof *cfg);
     if (cfg_load(options, cfg, file, err, errlen) < 0)
         return -1;
+    if (!getenv("nats_url") && cfg->nats_address && *cfg->nats_address) {
+        free(cfg->nats_url); /* OpenFaaS names the host and port apart */
+        cfg->nats_url = xasprintf("nats://%s:%lld", cfg->nats_address,
+                                  (long long)cfg->nats_port);
+    }
     if (!cfg->watchdog_path)
         cfg->watchdog_path = default_watchdog(argv0);
     if (access(cfg->watchdog_path, X_OK) != 0) {

@@ -26,6 +26,15 @@ struct gw_config {
     int64_t log_lines;
     int64_t log_follow_max_ms;
     char *log_level;
+    /* The async queue (NATS JetStream). */
+    char *nats_url;            /* "": async calls disabled */
+    char *nats_address;        /* OpenFaaS's faas_nats_address + faas_nats_port */
+    int64_t nats_port;
+    char *nats_stream, *nats_subject;
+    int64_t queue_max_message;
+    int64_t queue_dedup_window_ms;
+    int64_t queue_publish_timeout_ms;
+    int64_t queue_publishers;
 };
 
 /* Loads defaults, `file` (may be NULL), then the environment. Returns 0,

@@ -25,6 +25,7 @@ struct metrics;
 struct metric;
 struct hclient_call;
 struct gw_fn;
+struct gw_queue;
 
 /* One running faasbus-watchdog of a function. */
 struct gw_replica {
@@ -88,6 +89,7 @@ struct gw {
     struct gw_replica **dying; /* replicas asked to stop, not yet gone */
     unsigned ndying;
     char *auth_user, *auth_password;   /* when basic_auth */
+    struct gw_queue *queue;            /* async calls (queue.c) */
     bool stopping;
 };
 
@@ -104,6 +106,8 @@ json_t *gw_fn_status(const struct gw *gw, const struct gw_fn *fn);
 int gw_fn_min_scale(const struct gw_fn *fn);
 
 /* --- invoke.c ----------------------------------------------------------- */
+/* A new version-4 UUID for X-Call-Id (caller frees). */
+char *gw_new_call_id(void);
 /* fn is being removed: calls waiting for one of its replicas get 404. */
 void gw_invoke_forget(struct gw *gw, struct gw_fn *fn);
 

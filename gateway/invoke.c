@@ -45,7 +45,7 @@ struct call {
     struct gw_waiter *waiter;
 };
 
-static char *new_call_id(void)
+char *gw_new_call_id(void)
 {
     char out[40];
     size_t len = sizeof out;
@@ -290,7 +290,7 @@ static struct call *call_new(struct gw *gw, struct httpd_req *req)
     snprintf(c->start_ns, sizeof c->start_ns, "%lld",
              (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
     const char *given = httpd_req_header(req, "X-Call-Id");
-    c->call_id = given && *given ? xstrdup(given) : new_call_id();
+    c->call_id = given && *given ? xstrdup(given) : gw_new_call_id();
     return c;
 }
 

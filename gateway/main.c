@@ -24,6 +24,9 @@
 #include "loop.h"
 #include "metrics.h"
 #include "proxy.h"
+#include "queue.h"
+#include "secretfile.h"
+#include "jsq.h"
 #include "signals.h"
 #include "xalloc.h"
 
@@ -64,31 +67,16 @@ static void setup_metrics(struct gw *gw)
 }
 
 /* Credentials from the config, else from the OpenFaaS secret files. */
-static char *read_secret_file(const char *dir, const char *name)
-{
-    char *path = xasprintf("%s/%s", dir, name);
-    FILE *f = fopen(path, "re");
-    free(path);
-    if (!f)
-        return NULL;
-    char line[512];
-    char *out = fgets(line, sizeof line, f) ? xstrdup(line) : NULL;
-    fclose(f);
-    if (out)
-        out[strcspn(out, "\r\n")] = '\0';
-    return out;
-}
-
 static int load_auth(struct gw *gw, char *err, size_t errlen)
 {
     if (!gw->cfg.basic_auth)
         return 0;
     gw->auth_user = gw->cfg.auth_user ? xstrdup(gw->cfg.auth_user)
-                                      : read_secret_file(gw->cfg.secret_mount_path,
+                                      : secretfile_read(gw->cfg.secret_mount_path,
                                                          "basic-auth-user");
     gw->auth_password = gw->cfg.auth_password
                             ? xstrdup(gw->cfg.auth_password)
-                            : read_secret_file(gw->cfg.secret_mount_path, "basic-auth-password");
+                            : secretfile_read(gw->cfg.secret_mount_path, "basic-auth-password");
     if (gw->auth_user && *gw->auth_user && gw->auth_password && *gw->auth_password)
         return 0;
     snprintf(err, errlen, "basic_auth: no credentials: set auth_user and auth_password, or "
@@ -143,6 +131,8 @@ static int start(struct gw *gw, char *err, size_t errlen)
     if (signals_watch(gw->lp, on_signal, gw) < 0 ||
         !(gw->http = httpd_start(gw->lp, &o, err, errlen)))
         return 1;
+    if (gw_queue_start(gw, err, errlen) < 0)
+        return 2;
     gw_api_routes(gw, gw->http);
     gw_invoke_init(gw);
     gw->driver->start(gw);
@@ -161,6 +151,7 @@ static void cleanup(struct gw *gw)
     /* Connections end first: their done callbacks still look functions up. */
     httpd_stop(gw->http);
     gw->http = NULL;
+    gw_queue_stop(gw); /* stores still in flight finish: their clients left */
     while (gw->fns) {
         struct gw_fn *fn = gw->fns;
         gw->fns = fn->next;
@@ -219,5 +210,6 @@ int main(int argc, char **argv)
         loop_run(gw.lp);
     cleanup(&gw);
     curl_global_cleanup();
+    jsq_shutdown();
     return rc;
 }

@@ -1,0 +1,43 @@
+/* queue_int.h -- shared by queue.c (storing) and async.c (the route). */
+#ifndef GW_QUEUE_INT_H
+#define GW_QUEUE_INT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "buf.h"
+#include "jsq.h"
+#include "offload.h"
+
+struct gw;
+struct metric;
+
+struct gw_queue {
+    struct gw *gw;
+    struct jsq js;
+    struct offload *ol;
+    bool enabled;
+    atomic_bool stream_ready; /* set by offload threads */
+    struct metric *stored;
+};
+
+/* One async call, from its request to its answer. */
+struct gw_enqueue {
+    struct gw *gw;
+    struct httpd_req *req; /* NULL once the client has left */
+    char *name, *ns, *rest, *label, *call_id;
+    struct buf body;
+    natsMsg *msg;
+    bool storing;          /* an offload thread has it */
+    /* Set by the offload thread: */
+    int status;
+    bool duplicate;
+    char error[320];
+};
+
+bool gw_queue_ready(const struct gw_queue *q, char *why, size_t len);
+size_t gw_queue_max_body(const struct gw_queue *q);
+/* Stores e->msg; done(e) runs on the loop with e->status set. */
+void gw_queue_store(struct gw_enqueue *e, offload_fn *done);
+
+#endif
