@@ -25,11 +25,15 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SANFLAGS) -Ilib \
            $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 LDFLAGS += $(SANFLAGS)
 LIBS     = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+NATS_LIBS  = $(shell pkg-config --libs libnats)
+KAFKA_LIBS = $(shell pkg-config --libs rdkafka)
 
 include lib/sources.mk
 include watchdog/sources.mk
 include gateway/sources.mk
 include devkafka/sources.mk
+include gateway/worker/sources.mk
+-include connector/sources.mk
 include tests/sources.mk
 include bench/sources.mk
 
@@ -39,6 +43,10 @@ GW_OBJ  := $(GW_SRC:%.c=$(OBJ)/%.o)
 GW_LIB_OBJ := $(filter-out $(OBJ)/gateway/main.o,$(GW_OBJ))
 # Everything of the watchdog but main(), so unit tests can link it.
 WD_LIB_OBJ := $(filter-out $(OBJ)/watchdog/main.o,$(WD_OBJ))
+QW_OBJ  := $(QW_SRC:%.c=$(OBJ)/%.o)
+QW_LIB_OBJ := $(filter-out $(OBJ)/gateway/worker/main.o,$(QW_OBJ))
+CN_OBJ  := $(CN_SRC:%.c=$(OBJ)/%.o)
+CN_LIB_OBJ := $(filter-out $(OBJ)/connector/main.o,$(CN_OBJ))
 
 # V=1 shows the full commands.
 V ?= 0
@@ -48,7 +56,11 @@ else
   Q := @
 endif
 
-DAEMONS := $(BIN)/faasbus-watchdog $(BIN)/fwatchdog $(BIN)/faasbus-gateway $(BIN)/faasbus-devkafka
+DAEMONS := $(BIN)/faasbus-watchdog $(BIN)/fwatchdog $(BIN)/faasbus-gateway $(BIN)/faasbus-devkafka \
+           $(BIN)/faasbus-queue-worker
+ifneq ($(CN_SRC),)
+DAEMONS += $(BIN)/faasbus-connector
+endif
 FIXTURES := $(FIXTURE_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
@@ -71,6 +83,12 @@ $(BUILD)/libwatchdog.a: $(WD_LIB_OBJ)
 $(BUILD)/libgateway.a: $(GW_LIB_OBJ)
 	$(Q)$(AR) rcs $@ $^
 
+$(BUILD)/libqueueworker.a: $(QW_LIB_OBJ)
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/libconnector.a: $(CN_LIB_OBJ)
+	$(Q)$(AR) rcs $@ $^
+
 define link
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  LINK    $@"
@@ -81,7 +99,13 @@ $(BIN)/faasbus-watchdog: $(OBJ)/watchdog/main.o $(BUILD)/libwatchdog.a $(BUILD)/
 	$(call link)
 
 $(BIN)/faasbus-gateway: $(OBJ)/gateway/main.o $(BUILD)/libgateway.a $(BUILD)/libcommon.a
-	$(call link)
+	$(call link,$(NATS_LIBS))
+
+$(BIN)/faasbus-queue-worker: $(OBJ)/gateway/worker/main.o $(BUILD)/libqueueworker.a $(BUILD)/libcommon.a
+	$(call link,$(NATS_LIBS))
+
+$(BIN)/faasbus-connector: $(OBJ)/connector/main.o $(BUILD)/libconnector.a $(BUILD)/libcommon.a
+	$(call link,$(KAFKA_LIBS) $(NATS_LIBS))
 
 $(BIN)/faasbus-devkafka: $(DK_SRC:%.c=$(OBJ)/%.o) $(BUILD)/libcommon.a
 	$(call link,$(shell pkg-config --libs rdkafka))
@@ -92,8 +116,9 @@ $(BIN)/fwatchdog: $(BIN)/faasbus-watchdog
 $(BUILD)/fixtures/%: $(OBJ)/tests/fixtures/%.o $(BUILD)/libcommon.a
 	$(call link)
 
-$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(BUILD)/libwatchdog.a $(BUILD)/libgateway.a $(BUILD)/libcommon.a
-	$(call link,$(shell pkg-config --libs cmocka))
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(BUILD)/libwatchdog.a $(BUILD)/libgateway.a \
+                  $(BUILD)/libqueueworker.a $(BUILD)/libconnector.a $(BUILD)/libcommon.a
+	$(call link,$(shell pkg-config --libs cmocka) $(KAFKA_LIBS) $(NATS_LIBS))
 
 $(BUILD)/bench/%: $(OBJ)/bench/%.o $(BUILD)/libcommon.a
 	$(call link)
@@ -137,12 +162,15 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/faasbus/config \
 	        $(DESTDIR)$(PREFIX)/share/doc/faasbus
 	install -m 755 $(BIN)/faasbus-watchdog $(BIN)/faasbus-gateway $(BIN)/faasbus-devkafka \
+	        $(BIN)/faasbus-queue-worker $(BIN)/faasbus-connector \
 	        $(DESTDIR)$(PREFIX)/bin/
 	ln -sf faasbus-watchdog $(DESTDIR)$(PREFIX)/bin/fwatchdog
 	install -m 644 config/*.conf $(DESTDIR)$(PREFIX)/share/faasbus/config/
 	$(BIN)/faasbus-watchdog --help > $(DESTDIR)$(PREFIX)/share/doc/faasbus/faasbus-watchdog.txt
 	$(BIN)/faasbus-gateway --help > $(DESTDIR)$(PREFIX)/share/doc/faasbus/faasbus-gateway.txt
 	$(BIN)/faasbus-devkafka --help > $(DESTDIR)$(PREFIX)/share/doc/faasbus/faasbus-devkafka.txt
+	$(BIN)/faasbus-queue-worker --help > $(DESTDIR)$(PREFIX)/share/doc/faasbus/faasbus-queue-worker.txt
+	$(BIN)/faasbus-connector --help > $(DESTDIR)$(PREFIX)/share/doc/faasbus/faasbus-connector.txt
 
 clean:
 	rm -rf build
