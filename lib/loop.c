@@ -261,7 +261,10 @@ void loop_run(struct loop *lp)
     struct epoll_event evs[256];
     lp->stop = false;
     while (!lp->stop) {
-        int n = epoll_wait(lp->epfd, evs, 256, wait_ms(lp));
+        int timeout = wait_ms(lp);
+        if (lp->stop)
+            break; /* a prepare hook asked for it: do not wait first */
+        int n = epoll_wait(lp->epfd, evs, 256, timeout);
         if (n < 0 && errno != EINTR) {
             log_error("loop", "epoll_wait failed: %s", strerror(errno));
             return;

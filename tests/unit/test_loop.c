@@ -633,6 +633,26 @@ static void loop_stop_ends_run(void **state)
     ctx_done(&c);
 }
 
+static int64_t stop_from_prepare(struct loop *lp, void *arg)
+{
+    (void)arg;
+    loop_stop(lp);
+    return -1; /* "no limit": the loop must still not wait */
+}
+
+/* A prepare hook that stops the loop (a drain that just finished) ends
+ * the run at once, not after the next event or the 60 s idle wait. */
+static void stop_from_prepare_does_not_wait(void **state)
+{
+    (void)state;
+    struct loop *lp = loop_new();
+    loop_add_prepare(lp, stop_from_prepare, NULL);
+    int64_t start = loop_now_ms();
+    loop_run(lp);
+    assert_true(loop_now_ms() - start < 5000);
+    loop_free(lp);
+}
+
 static void now_is_monotonic(void **state)
 {
     int64_t a = loop_now_ms();
@@ -671,6 +691,7 @@ int main(void)
         cmocka_unit_test(prepare_called_each_iteration),
         cmocka_unit_test(prepare_limit_wakes_loop),
         cmocka_unit_test(loop_stop_ends_run),
+        cmocka_unit_test(stop_from_prepare_does_not_wait),
         cmocka_unit_test(now_is_monotonic),
     };
 
