@@ -176,8 +176,9 @@ static void *fetch_thread(void *arg)
         }
     }
     set_subscribed(w, false);
-    if (sub)
-        natsSubscription_Destroy(sub); /* the durable consumer stays */
+    /* Messages in progress still point at the subscription (acks go
+     * through it): it is destroyed after them, in qw_fetch_join. */
+    w->sub = sub;
     return NULL;
 }
 
@@ -202,6 +203,13 @@ void qw_fetch_join(struct qw *w)
     if (w->fetcher_started)
         pthread_join(w->fetcher, NULL);
     w->fetcher_started = false;
+}
+
+void qw_fetch_close(struct qw *w)
+{
+    if (w->sub)
+        natsSubscription_Destroy(w->sub); /* the durable consumer stays */
+    w->sub = NULL;
 }
 
 void qw_slot_free(struct qw *w)

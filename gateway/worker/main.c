@@ -94,9 +94,13 @@ static int start(struct qw *w, char *err, size_t errlen)
     if (load_auth(w, err, errlen) < 0)
         return 2;
     w->lp = loop_new();
+    /* Before any thread exists: threads inherit the blocked signals, so
+     * SIGTERM reaches the loop and nobody else. */
+    if (signals_watch(w->lp, on_signal, w) < 0)
+        return 1;
     w->curl = curlloop_new(w->lp);
     w->ol = offload_new(w->lp, 2);
-    if (!w->ol || signals_watch(w->lp, on_signal, w) < 0 || qw_api_start(w, err, errlen) < 0)
+    if (!w->ol || qw_api_start(w, err, errlen) < 0)
         return 1;
     if (jsq_open(&w->js, w->cfg.nats_url, "faasbus-queue-worker", err, errlen) < 0)
         return 2;
@@ -117,6 +121,7 @@ static void cleanup(struct qw *w)
     qw_fetch_join(w);
     offload_free(w->ol); /* dead letters in flight end; late arrivals go back */
     qw_jobs_abandon(w);
+    qw_fetch_close(w);
     httpd_stop(w->http);
     curlloop_free(w->curl);
     jsq_close(&w->js);

@@ -44,6 +44,7 @@ struct qw {
     pthread_mutex_t mu;
     pthread_cond_t room;
     pthread_t fetcher;
+    natsSubscription *sub;         /* set by the fetch thread as it ends */
     bool fetcher_started;
     unsigned slots_used;
     bool stop_fetching;
@@ -97,6 +98,8 @@ int qw_fetch_start(struct qw *w);
 /* Stops fetching (the thread ends within a fetch timeout). */
 void qw_fetch_stop(struct qw *w);
 void qw_fetch_join(struct qw *w);
+/* Drops the subscription, once no message of it is in use. */
+void qw_fetch_close(struct qw *w);
 /* A call finished: its slot can take another message. */
 void qw_slot_free(struct qw *w);
 
