@@ -132,7 +132,7 @@ def daemons():
     """Tracks daemons started by a test; stops them and checks their logs."""
     started = []
     yield started
-    for d in started:
+    for d in reversed(started):  # the last started may depend on the first
         if d.proc and d.proc.poll() is None:
             d.stop()
     for d in started:
@@ -403,8 +403,10 @@ def gateway(tmp_path, daemons):
             made.append(state_dir)
         state_dir = str(state_dir)
         os.makedirs(state_dir, exist_ok=True)
-        full = {"state_dir": state_dir, "log_level": "info", "health_interval": "200ms"}
+        full = {"state_dir": state_dir, "log_level": "info", "health_interval": "200ms",
+                "nats_url": ""}
         full.update(env or {})
+        full = {k: v for k, v in full.items() if v is not None}  # None: leave unset
         gw = Gateway([os.path.join(BIN, "faasbus-gateway")], full,
                      str(tmp_path / f"gateway{count[0]}.log"))
         gw.state_dir = state_dir
@@ -445,3 +447,46 @@ def gateway(tmp_path, daemons):
         _reap(list(_orphans({d.proc.pid for d in daemons if d.proc})))
         for state in made:
             shutil.rmtree(state, ignore_errors=True)
+
+
+# --- NATS ------------------------------------------------------------------
+
+class NatsServer(Daemon):
+    """nats-server with JetStream on a port and store of its own. It can be
+    killed and started again on the same port and store."""
+
+    def __init__(self, tmp_path, name="nats", max_payload="16MB"):
+        port = free_port()
+        store = tmp_path / f"{name}-store"
+        conf = tmp_path / f"{name}.conf"
+        conf.write_text(f"listen: 127.0.0.1:{port}\nmax_payload: {max_payload}\n"
+                        f'jetstream {{ store_dir: "{store}" }}\n')
+        super().__init__(["nats-server", "-c", str(conf)], {}, str(tmp_path / f"{name}.log"),
+                         listen=False)
+        self.port = port
+
+    @property
+    def nats_url(self):
+        return f"nats://127.0.0.1:{self.port}"
+
+    def ready(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                return s.recv(4).startswith(b"INFO")
+        except OSError:
+            return False
+
+    def start(self):
+        super().start()
+        wait_for(self.ready, 10, what="nats-server accepting clients")
+        return self
+
+
+@pytest.fixture
+def nats(tmp_path, daemons):
+    """start(name="nats") -> a running NatsServer (JetStream, 16 MB payloads)."""
+    def start(name="nats", **kw):
+        srv = NatsServer(tmp_path, name, **kw)
+        daemons.append(srv.start())
+        return srv
+    return start
