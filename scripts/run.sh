@@ -1,16 +1,19 @@
 #!/bin/sh
 # make run: starts faasbus on this machine with the embedded defaults and
 # shows it working: the gateway on :8080 with the process driver, the
-# sample functions of config/functions deployed through its REST API, and
-# a few calls. (The queue worker and the connector join as they land.)
-# DEMO=0 only starts the gateway and waits. Ctrl-C stops everything.
+# sample functions of config/functions deployed through its REST API,
+# nats-server with JetStream and a queue worker for async calls, and a few
+# calls. (The connector joins as it lands.)
+# DEMO=0 only starts the stack and waits. Ctrl-C stops everything.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 BIN=$BUILD/bin
 RUN=$PWD/$BUILD/run/$(date +%Y%m%d-%H%M%S)
 GW=http://127.0.0.1:${PORT:-8080}
-mkdir -p "$RUN/state"
+NATS_PORT=${NATS_PORT:-4222}
+QW=http://127.0.0.1:${QUEUE_WORKER_PORT:-8082}
+mkdir -p "$RUN/state" "$RUN/jetstream"
 PIDS=""
 
 stop() {
@@ -34,10 +37,27 @@ wait_for() { # URL WHAT
     done
 }
 
-echo "faasbus: starting the gateway on $GW (logs in $RUN)"
-state_dir="$RUN/state" port="${PORT:-8080}" "$BIN/faasbus-gateway" >"$RUN/gateway.log" 2>&1 &
+echo "faasbus: starting nats-server (JetStream) on :$NATS_PORT (logs in $RUN)"
+nats-server -c config/nats-server.conf -p "$NATS_PORT" -sd "$RUN/jetstream" >"$RUN/nats.log" 2>&1 &
+PIDS="$PIDS $!"
+i=0
+until grep -q 'Server is ready' "$RUN/nats.log" 2>/dev/null; do
+    i=$((i + 1))
+    [ "$i" -le 200 ] || { echo "faasbus: nats-server did not start; see $RUN/nats.log" >&2; exit 1; }
+    sleep 0.05
+done
+
+echo "faasbus: starting the gateway on $GW"
+state_dir="$RUN/state" port="${PORT:-8080}" nats_url="nats://127.0.0.1:$NATS_PORT" \
+    "$BIN/faasbus-gateway" >"$RUN/gateway.log" 2>&1 &
 PIDS="$PIDS $!"
 wait_for "$GW/healthz" "the gateway"
+
+echo "faasbus: starting a queue worker ($QW/metrics)"
+nats_url="nats://127.0.0.1:$NATS_PORT" gateway_url="$GW" port="${QUEUE_WORKER_PORT:-8082}" \
+    "$BIN/faasbus-queue-worker" >"$RUN/queue-worker.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for "$QW/healthz" "the queue worker"
 
 for f in config/functions/*.json; do
     name=$(basename "$f" .json)
@@ -63,6 +83,11 @@ if [ "${DEMO:-1}" != 0 ]; then
     echo
     echo "\$ curl -s -d 'hello' $GW/function/sha512sum"
     curl -s -d 'hello' "$GW/function/sha512sum"
+    echo "\$ curl -si -d 'later' $GW/async-function/rev    # stored in JetStream, run by the queue worker"
+    curl -si -d 'later' "$GW/async-function/rev" | tr -d '\r' | grep -E '^HTTP|^X-Call-Id'
+    sleep 0.5
+    echo "\$ curl -s $QW/metrics | grep queue_processed_total"
+    curl -s "$QW/metrics" | grep '^queue_processed_total'
     echo "\$ curl -s $GW/system/functions    # what is deployed (OpenFaaS REST API)"
     curl -s "$GW/system/functions" | head -c 300
     echo "..."
@@ -74,6 +99,7 @@ if [ "${DEMO:-1}" != 0 ]; then
     echo "  curl -d 'make me loud' $GW/function/upper"
     echo "  curl -X POST $GW/system/scale-function/upper -d '{\"serviceName\":\"upper\",\"replicas\":3}'"
     echo "  curl '$GW/system/logs?name=upper&follow=true'"
+    echo "  curl -d 'text' -H 'X-Callback-Url: http://your-host/cb' $GW/async-function/rev"
     echo "  with faas-cli installed: OPENFAAS_URL=$GW faas-cli list"
 fi
 echo

@@ -419,3 +419,14 @@ def test_bad_worker_settings_are_clear_errors(tmp_path):
     assert out.returncode == 2 and "5xx" in out.stderr
     out = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=10)
     assert out.returncode == 0 and "ack_wait" in out.stdout and "callback_attempts" in out.stdout
+
+
+def test_sample_configs_load(tmp_path):
+    import subprocess
+    from conftest import BIN, ROOT
+    for exe, conf in [("faasbus-queue-worker", "queue-worker.conf"),
+                      ("faasbus-gateway", "gateway.conf")]:
+        out = subprocess.run([os.path.join(BIN, exe), "-c", os.path.join(ROOT, "config", conf),
+                              "--print-config"], capture_output=True, text=True, timeout=10)
+        assert out.returncode == 0, (conf, out.stderr)
+        assert "nats_url" in out.stdout
