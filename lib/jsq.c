@@ -8,18 +8,25 @@
 #include "log.h"
 #include "xalloc.h"
 
+/* The connection callbacks run on cnats' own thread, possibly after
+ * jsq_close() returned: they get their own copy of the URL, freed by the
+ * last one, on_closed. */
 static void on_connected(natsConnection *nc, void *arg)
 {
     (void)nc;
-    const struct jsq *q = arg;
-    log_info("nats", "connected to %s", q->url);
+    log_info("nats", "connected to %s", (const char *)arg);
 }
 
 static void on_disconnected(natsConnection *nc, void *arg)
 {
+    if (!natsConnection_IsClosed(nc))
+        log_warn("nats", "lost the connection to %s; reconnecting", (const char *)arg);
+}
+
+static void on_closed(natsConnection *nc, void *arg)
+{
     (void)nc;
-    const struct jsq *q = arg;
-    log_warn("nats", "lost the connection to %s; reconnecting", q->url);
+    free(arg);
 }
 
 void jsq_error(char *err, size_t errlen, const char *what, natsStatus s, jsErrCode jerr)
@@ -34,9 +41,9 @@ void jsq_error(char *err, size_t errlen, const char *what, natsStatus s, jsErrCo
                  detail && *detail ? detail : natsStatus_GetText(s));
 }
 
-static natsStatus set_options(natsOptions *o, struct jsq *q, const char *client)
+static natsStatus set_options(natsOptions *o, char *url, const char *client)
 {
-    natsStatus s = natsOptions_SetURL(o, q->url);
+    natsStatus s = natsOptions_SetURL(o, url);
     if (s == NATS_OK)
         s = natsOptions_SetName(o, client);
     if (s == NATS_OK)
@@ -46,11 +53,13 @@ static natsStatus set_options(natsOptions *o, struct jsq *q, const char *client)
     if (s == NATS_OK)
         s = natsOptions_SetTimeout(o, 2000);
     if (s == NATS_OK)
-        s = natsOptions_SetDisconnectedCB(o, on_disconnected, q);
+        s = natsOptions_SetDisconnectedCB(o, on_disconnected, url);
     if (s == NATS_OK)
-        s = natsOptions_SetReconnectedCB(o, on_connected, q);
+        s = natsOptions_SetReconnectedCB(o, on_connected, url);
     if (s == NATS_OK)
-        s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, q);
+        s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, url);
+    if (s == NATS_OK)
+        s = natsOptions_SetClosedCB(o, on_closed, url);
     return s;
 }
 
@@ -59,9 +68,10 @@ int jsq_open(struct jsq *q, const char *url, const char *client, char *err, size
     memset(q, 0, sizeof *q);
     q->url = xstrdup(url);
     natsOptions *o = NULL;
+    char *cb_url = xstrdup(url); /* the callbacks' copy, freed by on_closed */
     natsStatus s = natsOptions_Create(&o);
     if (s == NATS_OK)
-        s = set_options(o, q, client);
+        s = set_options(o, cb_url, client);
     if (s == NATS_OK) {
         s = natsConnection_Connect(&q->nc, o);
         if (s == NATS_NOT_YET_CONNECTED) {
@@ -74,6 +84,8 @@ int jsq_open(struct jsq *q, const char *url, const char *client, char *err, size
     if (s == NATS_OK)
         s = natsConnection_JetStream(&q->js, q->nc, NULL);
     natsOptions_Destroy(o);
+    if (!q->nc)
+        free(cb_url); /* no connection: no callback will free it */
     if (s != NATS_OK) {
         jsq_error(err, errlen, url, s, 0);
         jsq_close(q);
