@@ -309,7 +309,7 @@ static struct gw_replica *replica_new(struct gw *gw, struct gw_fn *fn)
     r->backoff_ms = BACKOFF_MIN_MS;
     r->proc.pid = -1;
     r->proc.in_fd = r->proc.out_fd = r->proc.err_fd = r->proc.pidfd = -1;
-    fn->replicas = xrealloc(fn->replicas, (fn->nreplicas + 1) * sizeof *fn->replicas);
+    fn->replicas = xrealloc(fn->replicas, (fn->nreplicas + 1) * sizeof(struct gw_replica *));
     fn->replicas[fn->nreplicas++] = r;
     return r;
 }
@@ -344,7 +344,7 @@ static void stop_replica(struct gw *gw, struct gw_replica *r)
         replica_free(r);
         return;
     }
-    gw->dying = xrealloc(gw->dying, (gw->ndying + 1) * sizeof *gw->dying);
+    gw->dying = xrealloc(gw->dying, (gw->ndying + 1) * sizeof(struct gw_replica *));
     gw->dying[gw->ndying++] = r;
     kill(r->proc.pid, SIGTERM); /* the watchdog alone: it drains its calls */
     r->timer = loop_timer_add(gw->lp, STOP_GRACE_MS, on_stop_deadline, r);
@@ -391,6 +391,8 @@ static void apply(struct gw *gw, struct gw_fn *fn)
             if (fn->replicas[i]->generation == fn->generation &&
                 (pick == fn->nreplicas || fn->replicas[i]->id > fn->replicas[pick]->id))
                 pick = i;
+        if (pick == fn->nreplicas)
+            break; /* nothing current left to stop (count() says otherwise) */
         struct gw_replica *r = fn->replicas[pick];
         detach(fn, pick);
         stop_replica(gw, r);
