@@ -99,7 +99,10 @@ int gw_sandbox_make(struct gw_sandbox *sb, struct gw *gw, const struct gw_fn *fn
                      json_string_value(s), fn->name, fn->ns);
     struct gw_limits l;
     limits_of(fn, &l);
-    char *cgname = xasprintf("%s.%s-%u", fn->name, fn->ns, id);
+    /* The gateway's pid keeps two gateways on one host (each with an
+     * "echo") out of each other's cgroups: ending a replica kills
+     * everything in its cgroup. */
+    char *cgname = xasprintf("%d-%s.%s-%u", (int)getpid(), fn->name, fn->ns, id);
     gw_cgroup_make(&sb->cg, cgname, &l);
     free(cgname);
     return 0;

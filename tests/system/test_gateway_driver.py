@@ -5,6 +5,7 @@ import glob
 import os
 import pwd
 import signal
+import time
 
 import pytest
 
@@ -97,6 +98,20 @@ def test_stopping_the_gateway_stops_every_function_process(gateway):
     gw.wait_log("signal 15 received")
     # Each replica's private directory (its copies of secrets) is gone too.
     assert [d for d in tmpdirs if os.path.exists(d)] == []
+
+
+def test_two_gateways_on_one_host_leave_each_others_replicas_alone(gateway):
+    # Each replica's cgroup is killed when the replica ends: two gateways
+    # with a function of the same name must not share one.
+    a, b = gateway(), gateway()
+    for gw in (a, b):
+        gw.deploy("same", env_process="cat")
+        gw.wait_available("same", 1)
+    survivors = b.descendants()
+    assert a.stop() == 0
+    time.sleep(0.5)  # the stopped gateway's kills would have landed by now
+    assert still_running(survivors) == sorted(survivors)
+    assert b.call("same", data=b"still here").content == b"still here"
 
 
 def test_a_restarted_gateway_brings_every_function_back(gateway):
