@@ -315,9 +315,18 @@ static int apply_setting(const struct cfg_option *o, void *target,
     return set_text(o, target, text, true, why, whylen);
 }
 
+static bool skipped(const char *const *skip, const char *name)
+{
+    for (; skip && *skip; skip++) {
+        if (strcmp(*skip, name) == 0)
+            return true;
+    }
+    return false;
+}
+
 static int apply_file(const struct cfg_option *opts, void *target,
-                      const config_t *cf, const char *file, char *err,
-                      size_t errlen)
+                      const config_t *cf, const char *file,
+                      const char *const *skip, char *err, size_t errlen)
 {
     const config_setting_t *root = config_root_setting(cf);
     int count = config_setting_length(root);
@@ -332,6 +341,8 @@ static int apply_file(const struct cfg_option *opts, void *target,
 
         if (!where)
             where = file;
+        if (!o && skipped(skip, name))
+            continue;
         if (!o) {
             errf(err, errlen, "%s:%u: unknown setting \"%s\"", where, line,
                  name);
@@ -368,7 +379,8 @@ static int read_file(config_t *cf, const char *file, char *err, size_t errlen)
 }
 
 static int load_file(const struct cfg_option *opts, void *target,
-                     const char *file, char *err, size_t errlen)
+                     const char *file, const char *const *skip, char *err,
+                     size_t errlen)
 {
     config_t cf;
     int rc;
@@ -376,7 +388,7 @@ static int load_file(const struct cfg_option *opts, void *target,
     config_init(&cf);
     rc = read_file(&cf, file, err, errlen);
     if (rc == 0)
-        rc = apply_file(opts, target, &cf, file, err, errlen);
+        rc = apply_file(opts, target, &cf, file, skip, err, errlen);
     config_destroy(&cf);
     return rc;
 }
@@ -424,11 +436,18 @@ static int load_env(const struct cfg_option *opts, void *target, char *err,
 int cfg_load(const struct cfg_option *opts, void *target, const char *file,
              char *err, size_t errlen)
 {
+    return cfg_load_skipping(opts, target, file, NULL, err, errlen);
+}
+
+int cfg_load_skipping(const struct cfg_option *opts, void *target,
+                      const char *file, const char *const *skip, char *err,
+                      size_t errlen)
+{
     if (err && errlen > 0)
         err[0] = '\0';
     if (apply_defaults(opts, target, err, errlen) < 0)
         return -1;
-    if (file && load_file(opts, target, file, err, errlen) < 0)
+    if (file && load_file(opts, target, file, skip, err, errlen) < 0)
         goto fail;
     if (load_env(opts, target, err, errlen) < 0)
         goto fail;

@@ -50,6 +50,14 @@ struct cfg_option {
 int cfg_load(const struct cfg_option *opts, void *target, const char *file,
              char *err, size_t errlen);
 
+/* As cfg_load(), but top-level settings whose names are in `skip` (a
+ * NULL-terminated list; NULL for none) are neither applied nor errors:
+ * the daemon reads those itself (lists and groups such as the
+ * connector's `routes` and its librdkafka properties). */
+int cfg_load_skipping(const struct cfg_option *opts, void *target,
+                      const char *file, const char *const *skip, char *err,
+                      size_t errlen);
+
 /* Writes `name = value;  # help` for every option, in libconfig syntax, so
  * the output of --print-config is itself a valid config file. */
 void cfg_print(const struct cfg_option *opts, const void *target, FILE *out);

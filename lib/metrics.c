@@ -415,6 +415,21 @@ void metric_observe(struct metric *mt, const char *const *values, double v)
     pthread_mutex_unlock(&mt->lock);
 }
 
+void metric_clear(struct metric *mt)
+{
+    struct series *s;
+
+    pthread_mutex_lock(&mt->lock);
+    s = mt->head;
+    mt->head = mt->tail = NULL;
+    pthread_mutex_unlock(&mt->lock);
+    while (s) {
+        struct series *next = s->next;
+        series_free(s, mt->nlabels);
+        s = next;
+    }
+}
+
 double metric_value(struct metric *mt, const char *const *values)
 {
     const struct series *s;

@@ -35,6 +35,10 @@ void metric_add(struct metric *mt, const char *const *values, double v);
 void metric_set(struct metric *mt, const char *const *values, double v);
 void metric_observe(struct metric *mt, const char *const *values, double v);
 
+/* Drops every series of a family, so a gauge whose label values come and
+ * go (per-partition lag) shows only the ones set since. */
+void metric_clear(struct metric *mt);
+
 /* Current value of a counter or gauge series (0 if it does not exist);
  * for tests and health decisions. */
 double metric_value(struct metric *mt, const char *const *values);
