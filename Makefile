@@ -2,6 +2,9 @@
 # build/bin/; SANITIZE=1 builds an ASan+UBSan tree in build/san/.
 
 PREFIX  ?= /usr/local
+# /usr installs configure /etc; any other prefix keeps its own etc/.
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 CC      ?= cc
 SANITIZE ?= 0
 
@@ -33,7 +36,7 @@ include watchdog/sources.mk
 include gateway/sources.mk
 include devkafka/sources.mk
 include gateway/worker/sources.mk
--include connector/sources.mk
+include connector/sources.mk
 include tests/sources.mk
 include bench/sources.mk
 
@@ -57,10 +60,7 @@ else
 endif
 
 DAEMONS := $(BIN)/faasbus-watchdog $(BIN)/fwatchdog $(BIN)/faasbus-gateway $(BIN)/faasbus-devkafka \
-           $(BIN)/faasbus-queue-worker
-ifneq ($(CN_SRC),)
-DAEMONS += $(BIN)/faasbus-connector
-endif
+           $(BIN)/faasbus-queue-worker $(BIN)/faasbus-connector
 FIXTURES := $(FIXTURE_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
@@ -158,19 +158,28 @@ run:
 	$(MAKE) all
 	BUILD=$(BUILD) ./scripts/run.sh
 
+# Binaries, --help texts, sample configs (also into SYSCONFDIR/faasbus,
+# never over an existing file) and systemd units with the paths filled in.
+UNITS := faasbus-gateway faasbus-queue-worker faasbus-connector
+DOCDIR = $(PREFIX)/share/doc/faasbus
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/faasbus/config \
-	        $(DESTDIR)$(PREFIX)/share/doc/faasbus
-	install -m 755 $(BIN)/faasbus-watchdog $(BIN)/faasbus-gateway $(BIN)/faasbus-devkafka \
-	        $(BIN)/faasbus-queue-worker $(BIN)/faasbus-connector \
-	        $(DESTDIR)$(PREFIX)/bin/
+	        $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/faasbus $(DESTDIR)$(UNITDIR)
+	install -m 755 $(filter-out $(BIN)/fwatchdog,$(DAEMONS)) $(DESTDIR)$(PREFIX)/bin/
 	ln -sf faasbus-watchdog $(DESTDIR)$(PREFIX)/bin/fwatchdog
 	install -m 644 config/*.conf $(DESTDIR)$(PREFIX)/share/faasbus/config/
-	$(BIN)/faasbus-watchdog --help > $(DESTDIR)$(PREFIX)/share/doc/faasbus/faasbus-watchdog.txt
-	$(BIN)/faasbus-gateway --help > $(DESTDIR)$(PREFIX)/share/doc/faasbus/faasbus-gateway.txt
-	$(BIN)/faasbus-devkafka --help > $(DESTDIR)$(PREFIX)/share/doc/faasbus/faasbus-devkafka.txt
-	$(BIN)/faasbus-queue-worker --help > $(DESTDIR)$(PREFIX)/share/doc/faasbus/faasbus-queue-worker.txt
-	$(BIN)/faasbus-connector --help > $(DESTDIR)$(PREFIX)/share/doc/faasbus/faasbus-connector.txt
+	for f in config/*.conf; do \
+	    [ -e $(DESTDIR)$(SYSCONFDIR)/faasbus/$${f#config/} ] || \
+	        install -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/faasbus/; \
+	done
+	for d in $(filter-out $(BIN)/fwatchdog,$(DAEMONS)); do \
+	    $$d --help > $(DESTDIR)$(DOCDIR)/$${d##*/}.txt; \
+	done
+	for u in $(UNITS); do \
+	    sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	        -e 's|@DOCDIR@|$(DOCDIR)|g' deploy/systemd/$$u.service.in \
+	        > $(DESTDIR)$(UNITDIR)/$$u.service; \
+	done
 
 clean:
 	rm -rf build

@@ -1,0 +1,86 @@
+/* branch.h -- the dispatcher's private state, shared by dispatch.c (who
+ * goes when: lanes and slots) and outcome.c (what a call's result means:
+ * retries, replies, dead letters). */
+#ifndef CN_BRANCH_H
+#define CN_BRANCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dispatch.h"
+#include "invoke.h"
+#include "record.h"
+#include "routes.h"
+
+struct cn;
+struct keymap;
+struct loop_timer;
+struct cn_delivery;
+struct lane;
+struct slot;
+
+enum branch_state {
+    B_LANE,    /* queued for its ordering lane */
+    B_SLOT,    /* holds its lane, queued for a slot of its route */
+    B_CALL,    /* a call is in flight */
+    B_BACKOFF, /* waiting to retry */
+    B_PUBLISH, /* a reply or dead letter is in flight */
+    B_PARKED,  /* may not start: its partition is being handed back */
+    B_FINAL,
+};
+
+struct branch {
+    struct cn_work *w;
+    const struct cn_route *route; /* in w->table */
+    char *target;                 /* "fn" or "fn.ns": the call path and metric label */
+    enum branch_state state;
+    struct lane *lane;            /* held, or queued for (B_LANE) */
+    struct slot *slot;            /* taken (B_CALL), or queued for (B_SLOT) */
+    struct branch *prev, *next;   /* in a lane's or slot's queue */
+    int attempts;                 /* calls that counted */
+    int waits;                    /* gateway unreachable, in a row */
+    struct loop_timer *timer;
+    struct cn_call *call;
+    struct cn_delivery *delivery;
+    bool dead_letter;             /* what delivery carries */
+    long status;                  /* the last HTTP status, 0 if none */
+    char *error;                  /* why it failed, once it has */
+    const char *reason;           /* ...as a metric label */
+};
+
+struct cn_work {
+    struct cn_dispatch *d;
+    struct cn_record *rec;
+    struct cn_table *table;
+    struct branch *branches;
+    size_t n, left;
+};
+
+struct cn_dispatch {
+    struct cn *cn;
+    struct keymap *lanes;
+    struct keymap *slots;
+    unsigned inflight;
+    struct cn_invoke_opts invoke;
+    uint64_t rng;
+    bool gateway_down; /* logged once per outage */
+};
+
+/* dispatch.c: the branch holds its lane (or needs none) and wants to call:
+ * takes a slot of its route and calls, or queues for one, or parks. */
+void cn_branch_ready(struct branch *b);
+/* dispatch.c: the call ended; the slot goes to the next branch queued. */
+void cn_branch_slot_done(struct branch *b);
+/* dispatch.c: the outcome is final (and published): frees the lane and,
+ * with the last branch, finishes the record. Touch nothing after. */
+void cn_branch_final(struct branch *b);
+
+/* outcome.c: the branch has its slot: call the function. */
+void cn_branch_call(struct branch *b);
+/* outcome.c: final failure: a dead letter, or a log line and a count. */
+void cn_branch_fail(struct branch *b, const char *reason, const char *error, long status);
+/* outcome.c: a number in [0, 1) for jitter. */
+double cn_branch_random(struct cn_dispatch *d);
+
+#endif

@@ -1,0 +1,79 @@
+/* cn.h -- the connector daemon's shared state.
+ *
+ * One struct cn per process, owned by main.c and handed to each module:
+ * everything in it lives on the loop thread (lib/loop.h), so nothing here
+ * needs a lock. */
+#ifndef CN_H
+#define CN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "routes.h"
+
+struct loop;
+struct curlloop;
+struct httpd;
+struct metrics;
+struct metric;
+struct cn_dispatch;
+struct cn_consumer;
+struct cn_producer;
+struct cn_refresh;
+
+/* The metric families every module updates. */
+struct cn_metrics {
+    struct metrics *reg;
+    struct metric *messages;      /* topic */
+    struct metric *unrouted;      /* topic */
+    struct metric *invocations;   /* function, code */
+    struct metric *seconds;       /* function */
+    struct metric *retries;       /* function */
+    struct metric *replies;       /* function */
+    struct metric *dead_letters;  /* function, reason */
+    struct metric *unhandled;     /* function, reason: failures with no error topic */
+    struct metric *inflight;      /* calls in flight */
+    struct metric *records;       /* state: in flight (called or awaiting commit), queued */
+    struct metric *paused;        /* 1 while fetching is paused */
+    struct metric *lag;           /* topic, partition */
+    struct metric *oldest;        /* topic, partition */
+    struct metric *commits;       /* result */
+    struct metric *publish_errors;/* kind */
+    struct metric *routes;        /* routes in the table */
+    struct metric *refreshes;     /* result */
+};
+
+struct cn {
+    struct cn_config cfg;
+    struct loop *lp;
+    struct curlloop *curl;
+    struct httpd *http;
+    struct cn_metrics m;
+    struct cn_table *table;  /* the current routing table (never NULL) */
+    bool table_loaded;       /* the gateway answered at least once */
+    bool gateway_ok;         /* ...and its last answer was good */
+    struct cn_dispatch *dispatch;
+    struct cn_consumer *consumer;
+    struct cn_producer *producer;
+    struct cn_refresh *refresh;
+    bool stopping;
+    int exit_code;
+};
+
+/* Sets up the metric families in cn->m. */
+void cn_metrics_init(struct cn *cn);
+
+/* Swaps in a new routing table (takes the reference), logs what changed
+ * and subscribes to the topics it names. Returns false (and drops t) if
+ * it equals the current one and the table was already loaded. */
+bool cn_set_table(struct cn *cn, struct cn_table *t);
+
+/* Gives freed heap back to the system whenever nothing is held. */
+void cn_trim_start(struct cn *cn);
+
+/* Starts a graceful stop (drain, commit, leave); exit_code is what the
+ * process returns. Safe to call more than once. */
+void cn_stop(struct cn *cn, int exit_code);
+
+#endif

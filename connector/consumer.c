@@ -1,0 +1,547 @@
+/* consumer.c -- the Kafka consumer handle on the loop: messages into
+ * records, partitions, readiness and per-partition metrics. Commits and
+ * rebalances are release.c's. */
+#include "consumer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cn.h"
+#include "consumer_int.h"
+#include "dispatch.h"
+#include "kafka_record.h"
+#include "kconf.h"
+#include "keymap.h"
+#include "log.h"
+#include "loop.h"
+#include "metrics.h"
+#include "parse.h"
+#include "xalloc.h"
+
+#define SERVE_BUDGET 1000       /* messages per loop turn before yielding */
+#define ERROR_REPEAT_MS 30000   /* the same broker error is logged this rarely */
+
+/* --- partitions ---------------------------------------------------------- */
+
+static unsigned char *part_key(const char *topic, int32_t partition, size_t *len)
+{
+    size_t n = strlen(topic) + 1;
+    unsigned char *key = xmalloc(n + sizeof partition);
+
+    memcpy(key, topic, n);
+    memcpy(key + n, &partition, sizeof partition);
+    *len = n + sizeof partition;
+    return key;
+}
+
+struct part *cn_part_find(struct cn_consumer *k, const char *topic, int32_t partition)
+{
+    size_t len;
+    unsigned char *key = part_key(topic, partition, &len);
+    struct part *p = keymap_get(k->parts, key, len);
+
+    free(key);
+    return p;
+}
+
+struct part *cn_part_add(struct cn_consumer *k, const char *topic, int32_t partition)
+{
+    size_t len;
+    unsigned char *key;
+    struct part *p = cn_part_find(k, topic, partition);
+
+    if (p)
+        return p;
+    p = xcalloc(1, sizeof *p);
+    p->k = k;
+    p->topic = xstrdup(topic);
+    p->partition = partition;
+    p->commit_sent = p->committed = -1;
+    track_init(&p->track);
+    key = part_key(topic, partition, &len);
+    keymap_put(k->parts, key, len, p);
+    free(key);
+    return p;
+}
+
+static void unlink_record(struct part *p, struct cn_record *rec)
+{
+    if (rec->prev)
+        rec->prev->next = rec->next;
+    else
+        p->head = rec->next;
+    if (rec->next)
+        rec->next->prev = rec->prev;
+    else
+        p->tail = rec->prev;
+}
+
+static size_t record_size(const struct cn_record *rec)
+{
+    size_t n = sizeof *rec + rec->len + rec->key_len;
+
+    for (size_t i = 0; i < rec->nheaders; i++)
+        n += sizeof rec->headers[i] + strlen(rec->headers[i].name) + rec->headers[i].len;
+    return n;
+}
+
+static void enqueue(struct cn_consumer *k, struct cn_record *rec)
+{
+    rec->queued = true;
+    rec->qnext = NULL;
+    rec->qprev = k->qtail;
+    if (k->qtail)
+        k->qtail->qnext = rec;
+    else
+        k->qhead = rec;
+    k->qtail = rec;
+    k->queued++;
+    k->queued_bytes += record_size(rec);
+}
+
+static void unqueue(struct cn_consumer *k, struct cn_record *rec)
+{
+    if (rec->qprev)
+        rec->qprev->qnext = rec->qnext;
+    else
+        k->qhead = rec->qnext;
+    if (rec->qnext)
+        rec->qnext->qprev = rec->qprev;
+    else
+        k->qtail = rec->qprev;
+    rec->queued = false;
+    rec->qprev = rec->qnext = NULL;
+    k->queued--;
+    k->queued_bytes -= record_size(rec);
+}
+
+void cn_count_records(struct cn_consumer *k)
+{
+    metric_set(k->cn->m.records, (const char *[]){ "inflight" }, (double)k->inflight);
+    metric_set(k->cn->m.records, (const char *[]){ "queued" }, (double)k->queued);
+}
+
+void cn_part_drop(struct cn_consumer *k, struct part *p)
+{
+    size_t len, waiting = 0;
+    unsigned char *key = part_key(p->topic, p->partition, &len);
+
+    while (p->head) {
+        struct cn_record *rec = p->head;
+        unlink_record(p, rec);
+        if (rec->queued) {
+            unqueue(k, rec);
+            waiting++;
+        } else {
+            cn_dispatch_abandon(k->cn->dispatch, rec);
+        }
+        cn_record_free(rec);
+    }
+    /* What the track still holds was submitted, except the waiting ones. */
+    k->inflight -= track_count(&p->track) - waiting;
+    cn_count_records(k);
+    keymap_del(k->parts, key, len);
+    free(key);
+    track_cleanup(&p->track);
+    free(p->topic);
+    free(p);
+}
+
+struct each_ctx {
+    struct cn_consumer *k;
+    struct part **list;
+    size_t n;
+};
+
+static void collect(void *arg, const void *key, size_t len, void *value)
+{
+    struct each_ctx *c = arg;
+    (void)key;
+    (void)len;
+    c->list[c->n++] = value;
+}
+
+/* fn may drop the part it is given: the parts are listed first. */
+void cn_parts_each(struct cn_consumer *k,
+                   void (*fn)(struct cn_consumer *k, struct part *p, void *arg), void *arg)
+{
+    struct each_ctx c = { k, xcalloc(keymap_count(k->parts) + 1, sizeof(struct part *)), 0 };
+
+    keymap_each(k->parts, collect, &c);
+    for (size_t i = 0; i < c.n; i++)
+        fn(k, c.list[i], arg);
+    free(c.list);
+}
+
+/* --- records ------------------------------------------------------------- */
+
+static bool may_start(const struct cn_record *rec)
+{
+    const struct part *p = rec->owner;
+
+    return !p->revoking && !p->k->stopping;
+}
+
+static void finished(struct cn_record *rec)
+{
+    struct part *p = rec->owner;
+
+    track_done(&p->track, rec->offset);
+    unlink_record(p, rec);
+    cn_record_free(rec);
+    cn_commit_soon(p->k);
+}
+
+static const struct cn_origin kafka_origin = { may_start, finished };
+
+static void log_repeating(struct cn_consumer *k, const char *what)
+{
+    int64_t now = loop_now_ms();
+
+    if (strcmp(k->logged_error, what) == 0 && now - k->logged_at_ms < ERROR_REPEAT_MS)
+        return;
+    snprintf(k->logged_error, sizeof k->logged_error, "%s", what);
+    k->logged_at_ms = now;
+    log_warn("kafka", "consumer: %s", what);
+}
+
+static void on_message(struct cn_consumer *k, const rd_kafka_message_t *m)
+{
+    struct part *p;
+
+    /* An error may come without a topic (m->rkt is then NULL). */
+    if (m->err) {
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            log_repeating(k, rd_kafka_message_errstr(m));
+        return;
+    }
+    k->kafka_up = true;
+    k->received++;
+    p = cn_part_find(k, rd_kafka_topic_name(m->rkt), m->partition);
+    /* Not ours any more (or not yet): whoever owns it will read it again. */
+    if (!p || p->revoking || k->stopping)
+        return;
+    if (track_add(&p->track, m->offset, loop_now_ms()) < 0)
+        return;
+    struct cn_record *rec = cn_kafka_record(m);
+
+    rec->origin = &kafka_origin;
+    rec->owner = p;
+    rec->prev = p->tail;
+    if (p->tail)
+        p->tail->next = rec;
+    else
+        p->head = rec;
+    p->tail = rec;
+    enqueue(k, rec);
+    cn_submit_queued(k);
+    cn_check_pause(k);
+    cn_count_records(k);
+}
+
+/* Oldest first, across partitions: within a partition that is offset
+ * order, which the ordering lanes rely on. Records whose partition is
+ * being handed back stay where they are until it is dropped. */
+void cn_submit_queued(struct cn_consumer *k)
+{
+    size_t max = (size_t)k->cn->cfg.max_inflight;
+
+    for (struct cn_record *rec = k->qhead, *next; rec && k->inflight < max; rec = next) {
+        next = rec->qnext;
+        if (!may_start(rec))
+            continue;
+        unqueue(k, rec);
+        k->inflight++;
+        /* May finish rec at once (no route): rec is not touched after. */
+        cn_dispatch_submit(k->cn->dispatch, rec);
+    }
+}
+
+/* --- the handle on the loop ---------------------------------------------- */
+
+static void serve(struct loop *lp, void *arg)
+{
+    struct cn_consumer *k = arg;
+    int n = 0;
+
+    k->again = NULL;
+    for (; n < SERVE_BUDGET && !k->closing; n++) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 0);
+        if (!m)
+            break;
+        on_message(k, m);
+        rd_kafka_message_destroy(m);
+    }
+    /* The queue is not empty, so no wake-up will come: go on next turn. */
+    if (n == SERVE_BUDGET)
+        k->again = loop_timer_add(lp, 0, serve, k);
+}
+
+static void on_wake(struct loop *lp, int fd, unsigned events, void *arg)
+{
+    struct cn_consumer *k = arg;
+    char drain[64];
+    (void)events;
+
+    while (read(fd, drain, sizeof drain) > 0)
+        ;
+    if (!k->again)
+        serve(lp, k);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    struct cn_consumer *k = opaque;
+    char fatal[512];
+
+    snprintf(k->last_error, sizeof k->last_error, "%s", reason);
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        rd_kafka_fatal_error(rk, fatal, sizeof fatal);
+        log_error("kafka", "consumer: fatal error: %s; stopping", fatal);
+        cn_stop(k->cn, 1);
+        return;
+    }
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        k->kafka_up = false;
+    log_repeating(k, reason);
+}
+
+/* Statistics only tell us whether any broker connection is up. */
+static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    struct cn_consumer *k = opaque;
+    json_t *root = json_loadb(json, len, 0, NULL);
+    const char *name;
+    json_t *b;
+    bool up = false;
+    (void)rk;
+
+    json_object_foreach(json_object_get(root, "brokers"), name, b) {
+        const char *state = json_string_value(json_object_get(b, "state"));
+        up = up || (state && strcmp(state, "UP") == 0);
+    }
+    if (root)
+        k->kafka_up = up;
+    json_decref(root);
+    return 0;
+}
+
+static int watch_queue(struct cn_consumer *k, char *err, size_t errlen)
+{
+    if (pipe2(k->wake, O_NONBLOCK | O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "consumer: pipe: %s", strerror(errno));
+        return -1;
+    }
+    rd_kafka_poll_set_consumer(k->rk);
+    k->q = rd_kafka_queue_get_consumer(k->rk);
+    rd_kafka_set_log_queue(k->rk, k->q);
+    rd_kafka_queue_io_event_enable(k->q, k->wake[1], "1", 1);
+    return loop_watch(k->cn->lp, k->wake[0], LOOP_READ, on_wake, k);
+}
+
+/* Serves what is queued without dispatching messages (there are none
+ * before a subscription): error callbacks fill last_error. */
+static void serve_events(struct cn_consumer *k)
+{
+    for (int i = 0; i < 100; i++) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 0);
+        if (!m)
+            break;
+        rd_kafka_message_destroy(m);
+    }
+}
+
+/* Asks for metadata until the brokers answer or connect_timeout passes: a
+ * refused connection fails at once, and brokers started together with us
+ * may need a moment. Blocking is fine here: the loop is not running yet. */
+static int check_brokers(struct cn_consumer *k, char *err, size_t errlen)
+{
+    const struct rd_kafka_metadata *md;
+    const struct cn_config *cfg = &k->cn->cfg;
+    int64_t deadline = loop_now_ms() + cfg->connect_timeout_ms;
+    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    char dur[32];
+
+    for (int64_t left = cfg->connect_timeout_ms; left > 0; left = deadline - loop_now_ms()) {
+        e = rd_kafka_metadata(k->rk, 0, NULL, &md, (int)left);
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            rd_kafka_metadata_destroy(md);
+            k->kafka_up = true;
+            return 0;
+        }
+        usleep(200 * 1000);
+    }
+    serve_events(k);
+    snprintf(err, errlen, "cannot reach the Kafka brokers %s within connect_timeout %s: "
+             "%s%s%s", cfg->brokers, format_duration_ms(cfg->connect_timeout_ms, dur, sizeof dur),
+             rd_kafka_err2str(e), k->last_error[0] ? "; last error: " : "", k->last_error);
+    return -1;
+}
+
+struct cn_consumer *cn_consumer_new(struct cn *cn, char *err, size_t errlen)
+{
+    struct cn_consumer *k = xcalloc(1, sizeof *k);
+    rd_kafka_conf_t *conf = cn_kconf_new(&cn->cfg, CN_KAFKA_CONSUMER, err, errlen);
+
+    k->cn = cn;
+    k->wake[0] = k->wake[1] = -1;
+    k->parts = keymap_new();
+    k->subscribed = xstrdup("");
+    if (!conf) {
+        cn_consumer_free(k);
+        return NULL;
+    }
+    rd_kafka_conf_set_opaque(conf, k);
+    rd_kafka_conf_set_rebalance_cb(conf, cn_on_rebalance);
+    rd_kafka_conf_set_offset_commit_cb(conf, cn_on_commit);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_stats_cb(conf, on_stats);
+    k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen);
+    if (!k->rk) {
+        rd_kafka_conf_destroy(conf);
+        cn_consumer_free(k);
+        return NULL;
+    }
+    if (watch_queue(k, err, errlen) < 0 || check_brokers(k, err, errlen) < 0) {
+        cn_consumer_free(k);
+        return NULL;
+    }
+    /* The wake-up comes only when the queue turns non-empty: whatever was
+     * queued before (log lines of the start) is served once by hand. */
+    k->again = loop_timer_add(cn->lp, 0, serve, k);
+    return k;
+}
+
+static void drop_each(struct cn_consumer *k, struct part *p, void *arg)
+{
+    (void)arg;
+    cn_part_drop(k, p);
+}
+
+void cn_consumer_free(struct cn_consumer *k)
+{
+    if (!k)
+        return;
+    k->closing = true;
+    if (k->again)
+        loop_timer_cancel(k->cn->lp, k->again);
+    cn_release_cleanup(k);
+    if (k->rk) {
+        /* Rebalance callbacks during the close hand partitions back at once
+         * (closing is set): the drain, if any, is over. */
+        rd_kafka_consumer_close(k->rk);
+    }
+    cn_parts_each(k, drop_each, NULL);
+    if (k->wake[0] >= 0)
+        loop_unwatch(k->cn->lp, k->wake[0]);
+    if (k->q) {
+        rd_kafka_queue_io_event_enable(k->q, -1, NULL, 0);
+        rd_kafka_queue_destroy(k->q);
+    }
+    if (k->rk)
+        rd_kafka_destroy(k->rk);
+    for (int i = 0; i < 2; i++) {
+        if (k->wake[i] >= 0)
+            close(k->wake[i]);
+    }
+    keymap_free(k->parts);
+    free(k->subscribed);
+    free(k);
+}
+
+/* --- subscription, readiness, metrics ------------------------------------ */
+
+void cn_consumer_subscribe(struct cn_consumer *k, const char *topics)
+{
+    rd_kafka_resp_err_t e;
+
+    if (strcmp(topics, k->subscribed) == 0 || k->stopping)
+        return;
+    free(k->subscribed);
+    k->subscribed = xstrdup(topics);
+    k->joined = false;
+    if (!*topics) {
+        rd_kafka_unsubscribe(k->rk);
+        log_info("kafka", "no topics to consume: unsubscribed");
+        return;
+    }
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(8);
+    for (const char *p = topics; *p;) {
+        size_t n = strcspn(p, ",");
+        char *t = xstrndup(p, n);
+        rd_kafka_topic_partition_list_add(list, t, RD_KAFKA_PARTITION_UA);
+        free(t);
+        p += n + (p[n] == ',');
+    }
+    e = rd_kafka_subscribe(k->rk, list);
+    rd_kafka_topic_partition_list_destroy(list);
+    if (e)
+        log_error("kafka", "cannot subscribe to %s: %s", topics, rd_kafka_err2str(e));
+    else
+        log_info("kafka", "subscribed to %s as group %s", topics, k->cn->cfg.group);
+}
+
+bool cn_consumer_ready(const struct cn_consumer *k, char *why, size_t len)
+{
+    if (!k->kafka_up) {
+        snprintf(why, len, "no Kafka broker connection is up%s%s",
+                 k->last_error[0] ? ": " : "", k->last_error);
+        return false;
+    }
+    if (*k->subscribed && !k->joined) {
+        snprintf(why, len, "waiting for an assignment from consumer group %s",
+                 k->cn->cfg.group);
+        return false;
+    }
+    return true;
+}
+
+uint64_t cn_consumer_received(const struct cn_consumer *k)
+{
+    return k->received;
+}
+
+bool cn_consumer_idle(const struct cn_consumer *k)
+{
+    return k->inflight == 0 && k->queued == 0;
+}
+
+/* The first offset not yet known to be committed. */
+static int64_t consumed_from(const struct part *p, int64_t hi)
+{
+    if (p->committed >= 0)
+        return p->committed;
+    if (track_first(&p->track) >= 0)
+        return track_first(&p->track);
+    return p->track.next_offset >= 0 ? p->track.next_offset : hi;
+}
+
+static void part_metrics(struct cn_consumer *k, struct part *p, void *arg)
+{
+    struct cn_metrics *m = &k->cn->m;
+    char num[16];
+    const char *labels[] = { p->topic, num };
+    int64_t lo, hi, oldest = track_oldest_ms(&p->track);
+
+    (void)arg;
+    snprintf(num, sizeof num, "%d", (int)p->partition);
+    if (rd_kafka_get_watermark_offsets(k->rk, p->topic, p->partition, &lo, &hi) == 0 &&
+        hi >= 0) {
+        int64_t lag = hi - consumed_from(p, hi);
+        metric_set(m->lag, labels, (double)(lag > 0 ? lag : 0));
+    }
+    metric_set(m->oldest, labels,
+               oldest < 0 ? 0.0 : (double)(loop_now_ms() - oldest) / 1000.0);
+}
+
+void cn_consumer_update_metrics(struct cn_consumer *k)
+{
+    metric_clear(k->cn->m.lag);
+    metric_clear(k->cn->m.oldest);
+    cn_parts_each(k, part_metrics, NULL);
+}

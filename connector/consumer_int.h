@@ -1,0 +1,86 @@
+/* consumer_int.h -- the Kafka source's state, shared by consumer.c (the
+ * handle, messages, records) and release.c (commits, pausing, handing
+ * partitions back). */
+#ifndef CN_CONSUMER_INT_H
+#define CN_CONSUMER_INT_H
+
+#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "consumer.h"
+#include "record.h"
+#include "track.h"
+
+struct loop_timer;
+struct keymap;
+
+struct part {
+    struct cn_consumer *k;
+    char *topic;
+    int32_t partition;
+    struct track track;
+    struct cn_record *head, *tail; /* records not yet finished */
+    bool revoking;       /* being handed back (or stopping): no new work */
+    bool lost;           /* taken away without a chance to commit */
+    int64_t commit_sent; /* offset of the last commit sent; -1: none */
+    int64_t committed;   /* ...and of the last one acknowledged */
+};
+
+struct cn_consumer {
+    struct cn *cn;
+    rd_kafka_t *rk;
+    rd_kafka_queue_t *q;
+    int wake[2];
+    struct loop_timer *again;       /* more queued than one turn serves */
+    struct keymap *parts;           /* "topic\0<partition>" -> struct part */
+    uint64_t received;              /* records ever taken in */
+    size_t inflight;                /* records submitted, not yet released by a commit */
+    struct cn_record *qhead, *qtail; /* records waiting to be submitted */
+    size_t queued, queued_bytes;
+    bool paused;
+    bool cooperative;               /* incremental rebalance protocol */
+    char *subscribed;               /* topics asked for ("" none) */
+    bool joined;                    /* an assignment came since */
+    bool kafka_up;
+    char last_error[512];
+    char logged_error[512];         /* repeats of it are not logged again */
+    int64_t logged_at_ms;
+    /* commits */
+    struct loop_timer *commit_timer;
+    bool commit_inflight;
+    /* handing partitions back */
+    struct loop_timer *release_timer;
+    bool releasing, committing;
+    int64_t drain_deadline, commit_deadline, release_start;
+    rd_kafka_topic_partition_list_t *revoked; /* unassign owed to librdkafka */
+    bool stopping, closing;
+    void (*stop_done)(void *arg);
+    void *stop_arg;
+};
+
+/* consumer.c */
+struct part *cn_part_find(struct cn_consumer *k, const char *topic, int32_t partition);
+struct part *cn_part_add(struct cn_consumer *k, const char *topic, int32_t partition);
+/* Abandons the part's records, forgets it and frees it. */
+void cn_part_drop(struct cn_consumer *k, struct part *p);
+void cn_parts_each(struct cn_consumer *k,
+                   void (*fn)(struct cn_consumer *k, struct part *p, void *arg), void *arg);
+
+/* release.c */
+void cn_commit_soon(struct cn_consumer *k);
+void cn_on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                  rd_kafka_topic_partition_list_t *offsets, void *opaque);
+void cn_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                     rd_kafka_topic_partition_list_t *parts, void *opaque);
+/* Submits waiting records while fewer than max_inflight are in flight. */
+void cn_submit_queued(struct cn_consumer *k);
+/* Pauses fetching when too many records wait; resumes when fewer do. */
+void cn_check_pause(struct cn_consumer *k);
+/* The gauges of records in flight and waiting. */
+void cn_count_records(struct cn_consumer *k);
+/* Begins (or widens) a drain of every part marked revoking. */
+void cn_release_start(struct cn_consumer *k);
+void cn_release_cleanup(struct cn_consumer *k);
+
+#endif

@@ -1,0 +1,425 @@
+/* dispatch.c -- records into branches, and who may go when: ordering
+ * lanes (per key or per partition of a route) and route slots
+ * (max-inflight). Outcomes are outcome.c's. */
+#include "dispatch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "branch.h"
+#include "cn.h"
+#include "keymap.h"
+#include "log.h"
+#include "loop.h"
+#include "metrics.h"
+#include "producer.h"
+#include "xalloc.h"
+
+/* A FIFO of branches waiting for a lane or a slot. */
+struct queue {
+    struct branch *head, *tail;
+};
+
+struct lane {
+    struct branch *holder;
+    struct queue q;
+    size_t keylen;
+    unsigned char key[];
+};
+
+struct slot {
+    int inflight;
+    struct queue q;
+    size_t keylen;
+    unsigned char key[];
+};
+
+static void enqueue(struct queue *q, struct branch *b)
+{
+    b->next = NULL;
+    b->prev = q->tail;
+    if (q->tail)
+        q->tail->next = b;
+    else
+        q->head = b;
+    q->tail = b;
+}
+
+static void unqueue(struct queue *q, struct branch *b)
+{
+    if (b->prev)
+        b->prev->next = b->next;
+    else
+        q->head = b->next;
+    if (b->next)
+        b->next->prev = b->prev;
+    else
+        q->tail = b->prev;
+    b->prev = b->next = NULL;
+}
+
+static struct branch *dequeue(struct queue *q)
+{
+    struct branch *b = q->head;
+
+    if (b)
+        unqueue(q, b);
+    return b;
+}
+
+/* --- keys ---------------------------------------------------------------- */
+
+/* Bytes joined with 0x1f; the key part may hold any byte, so it goes last
+ * (its length is what is left). */
+static unsigned char *join(size_t *len, const char *a, const char *b, const char *c,
+                           const unsigned char *tail, size_t tail_len)
+{
+    size_t la = strlen(a), lb = strlen(b), lc = c ? strlen(c) : 0;
+    unsigned char *out = xmalloc(la + lb + lc + tail_len + 4);
+    unsigned char *p = out;
+
+    /* Each string is copied with its NUL, which the separator replaces. */
+    memcpy(p, a, la + 1);
+    p += la;
+    *p++ = 0x1f;
+    memcpy(p, b, lb + 1);
+    p += lb;
+    if (c) {
+        *p++ = 0x1f;
+        memcpy(p, c, lc + 1);
+        p += lc;
+        *p++ = 0x1f;
+    }
+    if (tail_len)
+        memcpy(p, tail, tail_len);
+    p += tail_len;
+    *len = (size_t)(p - out);
+    return out;
+}
+
+/* The lane of a branch, or NULL when its route keeps no order for it. */
+static unsigned char *lane_key(const struct branch *b, size_t *len)
+{
+    const struct cn_record *rec = b->w->rec;
+    char part[24];
+
+    if (b->route->ordering == CN_ORDER_NONE)
+        return NULL;
+    snprintf(part, sizeof part, "%c%d", b->route->ordering == CN_ORDER_KEY ? 'K' : 'P',
+             (int)rec->partition);
+    if (b->route->ordering == CN_ORDER_PARTITION)
+        return join(len, rec->topic, b->target, part, NULL, 0);
+    /* Records without a key have no order among themselves. */
+    if (!rec->key)
+        return NULL;
+    return join(len, rec->topic, b->target, part, rec->key, rec->key_len);
+}
+
+/* --- lanes --------------------------------------------------------------- */
+
+static void take_lane(struct branch *b)
+{
+    struct cn_dispatch *d = b->w->d;
+    size_t len;
+    unsigned char *key = lane_key(b, &len);
+    struct lane *lane;
+
+    if (!key) {
+        cn_branch_ready(b);
+        return;
+    }
+    lane = keymap_get(d->lanes, key, len);
+    if (!lane) {
+        lane = xcalloc(1, sizeof *lane + len);
+        lane->keylen = len;
+        memcpy(lane->key, key, len);
+        keymap_put(d->lanes, key, len, lane);
+    }
+    free(key);
+    b->lane = lane;
+    if (!lane->holder) {
+        lane->holder = b;
+        cn_branch_ready(b);
+        return;
+    }
+    b->state = B_LANE;
+    enqueue(&lane->q, b);
+}
+
+static void drop_lane(struct cn_dispatch *d, struct lane *lane)
+{
+    if (lane->holder || lane->q.head)
+        return;
+    keymap_del(d->lanes, lane->key, lane->keylen);
+    free(lane);
+}
+
+/* The branch lets go of its lane (held or queued for); the next in line
+ * takes it. */
+static void leave_lane(struct branch *b)
+{
+    struct cn_dispatch *d = b->w->d;
+    struct lane *lane = b->lane;
+
+    if (!lane)
+        return;
+    b->lane = NULL;
+    if (lane->holder != b) {
+        unqueue(&lane->q, b);
+        drop_lane(d, lane);
+        return;
+    }
+    lane->holder = dequeue(&lane->q);
+    if (lane->holder)
+        cn_branch_ready(lane->holder);
+    else
+        drop_lane(d, lane);
+}
+
+/* --- slots --------------------------------------------------------------- */
+
+static struct slot *slot_of(struct branch *b)
+{
+    struct cn_dispatch *d = b->w->d;
+    size_t len;
+    unsigned char *key = join(&len, b->w->rec->topic, b->target, NULL, NULL, 0);
+    struct slot *s = keymap_get(d->slots, key, len);
+
+    if (!s) {
+        s = xcalloc(1, sizeof *s + len);
+        s->keylen = len;
+        memcpy(s->key, key, len);
+        keymap_put(d->slots, key, len, s);
+    }
+    free(key);
+    return s;
+}
+
+static bool has_room(const struct slot *s, const struct cn_route *r)
+{
+    return r->max_inflight == 0 || s->inflight < r->max_inflight;
+}
+
+static void drop_slot(struct cn_dispatch *d, struct slot *s)
+{
+    if (s->inflight || s->q.head)
+        return;
+    keymap_del(d->slots, s->key, s->keylen);
+    free(s);
+}
+
+static bool may_start(const struct branch *b)
+{
+    const struct cn_record *rec = b->w->rec;
+
+    return rec->origin->may_start(rec);
+}
+
+void cn_branch_ready(struct branch *b)
+{
+    struct slot *s;
+
+    if (!may_start(b)) {
+        b->state = B_PARKED;
+        return;
+    }
+    s = slot_of(b);
+    b->slot = s;
+    if (!has_room(s, b->route)) {
+        b->state = B_SLOT;
+        enqueue(&s->q, b);
+        return;
+    }
+    s->inflight++;
+    cn_branch_call(b);
+}
+
+/* Starts queued branches while the route has room. */
+static void pump(struct cn_dispatch *d, struct slot *s)
+{
+    while (s->q.head && has_room(s, s->q.head->route)) {
+        struct branch *b = dequeue(&s->q);
+        if (!may_start(b)) {
+            b->slot = NULL;
+            b->state = B_PARKED;
+            continue;
+        }
+        s->inflight++;
+        cn_branch_call(b);
+    }
+    drop_slot(d, s);
+}
+
+void cn_branch_slot_done(struct branch *b)
+{
+    struct slot *s = b->slot;
+
+    b->slot = NULL;
+    s->inflight--;
+    pump(b->w->d, s);
+}
+
+/* --- records ------------------------------------------------------------- */
+
+static void work_free(struct cn_work *w)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        free(w->branches[i].target);
+        free(w->branches[i].error);
+    }
+    free(w->branches);
+    cn_table_unref(w->table);
+    w->rec->work = NULL;
+    free(w);
+}
+
+void cn_branch_final(struct branch *b)
+{
+    struct cn_work *w = b->w;
+    struct cn_record *rec = w->rec;
+
+    b->state = B_FINAL;
+    leave_lane(b);
+    if (--w->left > 0)
+        return;
+    work_free(w);
+    rec->origin->finished(rec);
+}
+
+static struct cn_work *work_new(struct cn_dispatch *d, struct cn_record *rec,
+                                const struct cn_route *first, size_t n)
+{
+    struct cn_work *w = xcalloc(1, sizeof *w);
+
+    w->d = d;
+    w->rec = rec;
+    w->table = cn_table_ref(d->cn->table);
+    w->branches = xcalloc(n, sizeof *w->branches);
+    w->n = w->left = n;
+    for (size_t i = 0; i < n; i++) {
+        struct branch *b = &w->branches[i];
+        b->w = w;
+        b->route = &first[i];
+        b->target = cn_route_target(b->route);
+    }
+    rec->work = w;
+    return w;
+}
+
+void cn_dispatch_submit(struct cn_dispatch *d, struct cn_record *rec)
+{
+    struct cn *cn = d->cn;
+    const struct cn_route *first;
+    size_t n = cn_table_match(cn->table, rec->topic, &first);
+
+    metric_add(cn->m.messages, (const char *[]){ rec->topic }, 1);
+    if (n == 0) {
+        metric_add(cn->m.unrouted, (const char *[]){ rec->topic }, 1);
+        rec->origin->finished(rec);
+        return;
+    }
+    struct cn_work *w = work_new(d, rec, first, n);
+    bool loop_stop = rec->hops >= cn->cfg.max_hops;
+    /* Branches may finish (and free w) inside the loop: count first. */
+    size_t count = w->n;
+    struct branch *branches = w->branches;
+    for (size_t i = 0; i < count; i++) {
+        if (loop_stop) {
+            char why[96];
+            snprintf(why, sizeof why, "hop limit: the record is %d replies down a chain "
+                     "(max_hops %lld)", rec->hops, (long long)cn->cfg.max_hops);
+            cn_branch_fail(&branches[i], "hop_limit", why, 0);
+        } else {
+            take_lane(&branches[i]);
+        }
+    }
+}
+
+bool cn_dispatch_busy(const struct cn_record *rec)
+{
+    const struct cn_work *w = rec->work;
+
+    for (size_t i = 0; w && i < w->n; i++) {
+        enum branch_state s = w->branches[i].state;
+        if (s == B_CALL || s == B_PUBLISH)
+            return true;
+    }
+    return false;
+}
+
+/* Undoes whatever the branch is doing, without an outcome. */
+static void abandon_branch(struct cn_dispatch *d, struct branch *b)
+{
+    if (b->timer)
+        loop_timer_cancel(d->cn->lp, b->timer);
+    b->timer = NULL;
+    if (b->call) {
+        cn_invoke_cancel(b->call);
+        b->call = NULL;
+        d->inflight--;
+        metric_add(d->cn->m.inflight, NULL, -1);
+    }
+    cn_delivery_detach(b->delivery);
+    b->delivery = NULL;
+    if (b->state == B_SLOT) {
+        unqueue(&b->slot->q, b);
+        drop_slot(d, b->slot);
+        b->slot = NULL;
+    }
+    b->state = B_FINAL;
+    leave_lane(b);
+    if (b->slot)
+        cn_branch_slot_done(b);
+}
+
+void cn_dispatch_abandon(struct cn_dispatch *d, struct cn_record *rec)
+{
+    struct cn_work *w = rec->work;
+
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->n; i++) {
+        if (w->branches[i].state != B_FINAL)
+            abandon_branch(d, &w->branches[i]);
+    }
+    work_free(w);
+}
+
+unsigned cn_dispatch_inflight(const struct cn_dispatch *d)
+{
+    return d->inflight;
+}
+
+struct cn_dispatch *cn_dispatch_new(struct cn *cn)
+{
+    struct cn_dispatch *d = xcalloc(1, sizeof *d);
+    const struct cn_config *cfg = &cn->cfg;
+
+    d->cn = cn;
+    d->lanes = keymap_new();
+    d->slots = keymap_new();
+    d->rng = (uint64_t)loop_now_ms() * 6364136223846793005ULL + (uint64_t)getpid();
+    d->invoke = (struct cn_invoke_opts){
+        .lp = cn->lp,
+        .gateway_url = cfg->gateway_url,
+        .auth = cfg->auth,
+        .content_type = cfg->content_type,
+        .timeout_ms = cfg->upstream_timeout_ms,
+        .max_response = (size_t)cfg->max_response_size,
+    };
+    return d;
+}
+
+void cn_dispatch_free(struct cn_dispatch *d)
+{
+    if (!d)
+        return;
+    if (keymap_count(d->lanes) || keymap_count(d->slots))
+        log_warn("dispatch", "freed with %zu lanes and %zu slots still in use",
+                 keymap_count(d->lanes), keymap_count(d->slots));
+    keymap_free(d->lanes);
+    keymap_free(d->slots);
+    free(d);
+}

@@ -1,0 +1,45 @@
+/* dispatch.h -- from a record to final outcomes: routing, ordering,
+ * calls, retries, replies and dead letters.
+ *
+ * DESIGN: each (record, matching route) pair is a branch, with its own
+ * attempts and outcome; a record is finished when all its branches are.
+ * Before a branch calls its function it takes its ordering lane (one
+ * branch per key, or per partition, of a route at a time; none for
+ * ordering=none or a record without a key) and then a slot of its route
+ * (max-inflight). A branch keeps its lane until its outcome is final and
+ * published, so the next record of the same key waits, while other keys
+ * go on; it gives its slot back while it waits to retry. Everything runs
+ * on the loop thread. */
+#ifndef CN_DISPATCH_H
+#define CN_DISPATCH_H
+
+#include <stdbool.h>
+
+#include "record.h"
+
+struct cn;
+struct cn_dispatch;
+
+struct cn_dispatch *cn_dispatch_new(struct cn *cn);
+/* Frees the dispatcher; every record must have been finished or
+ * abandoned. NULL is a no-op. */
+void cn_dispatch_free(struct cn_dispatch *d);
+
+/* Routes rec through the current table and starts its work. The record
+ * stays the source's; rec->origin->finished(rec) runs once every branch
+ * is final, possibly before this returns (no route matched). */
+void cn_dispatch_submit(struct cn_dispatch *d, struct cn_record *rec);
+
+/* True while a call or a publish of rec is in flight: what a drain waits
+ * for. A branch waiting for its turn or for a retry is not busy. */
+bool cn_dispatch_busy(const struct cn_record *rec);
+
+/* Drops rec's work without an outcome (its partition went to another
+ * member, or the drain deadline passed): calls are cancelled, pending
+ * publishes forgotten. finished() is not called. */
+void cn_dispatch_abandon(struct cn_dispatch *d, struct cn_record *rec);
+
+/* Calls in flight. */
+unsigned cn_dispatch_inflight(const struct cn_dispatch *d);
+
+#endif

@@ -1,0 +1,282 @@
+/* invoke.c -- function calls over libcurl multi, with the response
+ * headers the outcome depends on (Content-Type, X-Reply-Topic,
+ * Retry-After). */
+#include "invoke.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base64.h"
+#include "buf.h"
+#include "curlloop.h"
+#include "encode.h"
+#include "loop.h"
+#include "record.h"
+#include "xalloc.h"
+
+#define HEADER_VALUE_MAX 1024 /* longest response header value we keep */
+
+struct cn_call {
+    struct loop *lp;
+    struct curlloop *cl;
+    CURL *easy;
+    struct curlloop_job job;
+    struct curl_slist *hdrs;
+    struct loop_timer *failed; /* a call that could not start reports later */
+    struct buf body;
+    char content_type[HEADER_VALUE_MAX];
+    char reply_topic[HEADER_VALUE_MAX];
+    char retry_after[HEADER_VALUE_MAX];
+    char errbuf[CURL_ERROR_SIZE];
+    double start;
+    cn_invoke_fn *fn;
+    void *arg;
+};
+
+static void call_free(struct cn_call *c)
+{
+    curlloop_release(c->cl, c->easy);
+    curl_slist_free_all(c->hdrs);
+    buf_cleanup(&c->body);
+    free(c);
+}
+
+/* --- request headers ---------------------------------------------------- */
+
+static void add(struct cn_call *c, const char *name, const char *value)
+{
+    /* "Name:" alone would tell libcurl to drop the header; "Name;" sends it
+     * empty. */
+    char *line = *value ? xasprintf("%s: %s", name, value) : xasprintf("%s;", name);
+
+    c->hdrs = curl_slist_append(c->hdrs, line);
+    free(line);
+}
+
+/* Bytes as a header value: as they are when HTTP can carry them, else
+ * base64 with a companion "<name>-Enc: b64" header. */
+static void add_bytes(struct cn_call *c, const char *name, const unsigned char *p, size_t len)
+{
+    if (cn_http_value_ok(p, len)) {
+        char *text = xstrndup((const char *)p, len);
+        add(c, name, text);
+        free(text);
+        return;
+    }
+    char *b64 = base64_encode(p, len);
+    char *enc = xasprintf("%s-Enc", name);
+    add(c, name, b64);
+    add(c, enc, "b64");
+    free(enc);
+    free(b64);
+}
+
+/* Record headers that would pass for the connector's own X-Kafka-*
+ * headers are left out: ours describe the record and must not be faked. */
+static bool ours(const char *name)
+{
+    static const char *const names[] = { "key", "key-enc", "partition", "offset",
+                                         "timestamp", NULL };
+
+    for (const char *const *n = names; *n; n++) {
+        if (strcasecmp(name, *n) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void add_record_headers(struct cn_call *c, const struct cn_record *rec)
+{
+    for (size_t i = 0; i < rec->nheaders; i++) {
+        const struct cn_header *h = &rec->headers[i];
+        /* A name HTTP cannot carry is left out rather than mangled. */
+        if (!cn_http_name_ok(h->name) || ours(h->name))
+            continue;
+        char *name = xasprintf("X-Kafka-%s", h->name);
+        add_bytes(c, name, h->value ? h->value : (const unsigned char *)"", h->len);
+        free(name);
+    }
+}
+
+static void build_headers(struct cn_call *c, const struct cn_invoke_opts *o,
+                          const struct cn_record *rec)
+{
+    char num[32];
+
+    add(c, "X-Topic", rec->topic);
+    add(c, "X-Connector", "faasbus-connector");
+    add(c, "X-Call-Id", rec->call_id);
+    snprintf(num, sizeof num, "%d", (int)rec->partition);
+    add(c, "X-Kafka-Partition", num);
+    snprintf(num, sizeof num, "%lld", (long long)rec->offset);
+    add(c, "X-Kafka-Offset", num);
+    if (rec->key)
+        add_bytes(c, "X-Kafka-Key", rec->key, rec->key_len);
+    if (rec->timestamp_ms >= 0) {
+        snprintf(num, sizeof num, "%lld", (long long)rec->timestamp_ms);
+        add(c, "X-Kafka-Timestamp", num);
+    }
+    add_record_headers(c, rec);
+    add(c, "Content-Type", rec->content_type ? rec->content_type : o->content_type);
+    c->hdrs = curl_slist_append(c->hdrs, "Expect:");
+}
+
+/* --- response ----------------------------------------------------------- */
+
+static void keep(char *slot, const char *value, size_t len)
+{
+    while (len > 0 && (value[len - 1] == '\r' || value[len - 1] == '\n' ||
+                       value[len - 1] == ' ' || value[len - 1] == '\t'))
+        len--;
+    if (len >= HEADER_VALUE_MAX)
+        len = HEADER_VALUE_MAX - 1;
+    memcpy(slot, value, len);
+    slot[len] = '\0';
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *arg)
+{
+    struct cn_call *c = arg;
+    size_t len = size * n;
+    const char *colon = memchr(data, ':', len);
+
+    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+        /* A new response (after a 100 Continue): forget the last one's. */
+        c->content_type[0] = c->reply_topic[0] = c->retry_after[0] = '\0';
+        return len;
+    }
+    if (!colon)
+        return len;
+    size_t nlen = (size_t)(colon - data);
+    const char *v = colon + 1;
+    size_t vlen = len - nlen - 1;
+    while (vlen > 0 && (*v == ' ' || *v == '\t')) {
+        v++;
+        vlen--;
+    }
+    if (nlen == 12 && strncasecmp(data, "Content-Type", nlen) == 0)
+        keep(c->content_type, v, vlen);
+    else if (nlen == 13 && strncasecmp(data, "X-Reply-Topic", nlen) == 0)
+        keep(c->reply_topic, v, vlen);
+    else if (nlen == 11 && strncasecmp(data, "Retry-After", nlen) == 0)
+        keep(c->retry_after, v, vlen);
+    return len;
+}
+
+static size_t on_write(char *data, size_t size, size_t n, void *arg)
+{
+    struct cn_call *c = arg;
+
+    return buf_append(&c->body, data, size * n) < 0 ? 0 : size * n;
+}
+
+static enum cn_invoke_kind kind_of(CURLcode result)
+{
+    switch (result) {
+    case CURLE_OK:
+        return CN_INVOKE_ANSWERED;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return CN_INVOKE_UNREACHABLE;
+    case CURLE_WRITE_ERROR:
+        return CN_INVOKE_TOO_LARGE;
+    default:
+        return CN_INVOKE_BROKEN;
+    }
+}
+
+static const char *nonempty(const char *s)
+{
+    return *s ? s : NULL;
+}
+
+static void on_done(void *arg, CURL *easy, CURLcode result)
+{
+    struct cn_call *c = arg;
+    struct cn_invoke_result r = { .kind = kind_of(result) };
+
+    if (result == CURLE_OK)
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r.status);
+    if (r.kind == CN_INVOKE_TOO_LARGE)
+        r.error = "the response is larger than max_response_size";
+    else if (result != CURLE_OK)
+        r.error = c->errbuf[0] ? c->errbuf : curl_easy_strerror(result);
+    r.body = (const unsigned char *)(c->body.data ? buf_peek(&c->body) : "");
+    r.len = c->body.len;
+    r.content_type = nonempty(c->content_type);
+    r.reply_topic = nonempty(c->reply_topic);
+    r.retry_after = nonempty(c->retry_after);
+    r.seconds = loop_now_s() - c->start;
+    c->fn(c->arg, &r);
+    call_free(c);
+}
+
+static void on_start_failed(struct loop *lp, void *arg)
+{
+    struct cn_call *c = arg;
+    struct cn_invoke_result r = { .kind = CN_INVOKE_BROKEN,
+                                  .error = "libcurl refused to start the call" };
+    (void)lp;
+    c->failed = NULL;
+    c->fn(c->arg, &r);
+    call_free(c);
+}
+
+static void set_options(struct cn_call *c, const struct cn_invoke_opts *o,
+                        const char *target, const struct cn_record *rec)
+{
+    CURL *e = c->easy;
+    char *url = xasprintf("%s/function/%s", o->gateway_url, target);
+
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    free(url);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->hdrs);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rec->len);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, rec->value ? (const char *)rec->value : "");
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+    if (o->auth) {
+        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(e, CURLOPT_USERPWD, o->auth);
+    }
+}
+
+struct cn_call *cn_invoke_start(struct curlloop *cl, const struct cn_invoke_opts *o,
+                                const char *target, const struct cn_record *rec,
+                                cn_invoke_fn *fn, void *arg)
+{
+    struct cn_call *c = xcalloc(1, sizeof *c);
+
+    c->lp = o->lp;
+    c->cl = cl;
+    c->fn = fn;
+    c->arg = arg;
+    c->job = (struct curlloop_job){ on_done, c };
+    c->start = loop_now_s();
+    buf_init(&c->body, o->max_response);
+    build_headers(c, o, rec);
+    c->easy = curlloop_easy(cl);
+    if (c->easy)
+        set_options(c, o, target, rec);
+    if (!c->easy || curlloop_add(cl, c->easy, &c->job) < 0)
+        c->failed = loop_timer_add(c->lp, 0, on_start_failed, c);
+    return c;
+}
+
+void cn_invoke_cancel(struct cn_call *c)
+{
+    if (!c)
+        return;
+    if (c->failed)
+        loop_timer_cancel(c->lp, c->failed);
+    call_free(c);
+}

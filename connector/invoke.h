@@ -1,0 +1,62 @@
+/* invoke.h -- one call of a function through the gateway for a record:
+ * POST <gateway>/function/<name> with the record's value as the body and
+ * its metadata as headers (X-Topic, X-Call-Id, X-Kafka-*), over the
+ * shared libcurl multi handle, so many calls share keep-alive connections
+ * and none blocks the loop.
+ *
+ * Each record header travels as X-Kafka-<name>, base64-encoded with an
+ * X-Kafka-<name>-Enc: b64 companion when HTTP cannot carry its bytes;
+ * headers whose names HTTP cannot carry, or that would pass for ours
+ * (key, key-enc, partition, offset, timestamp), are left out. */
+#ifndef CN_INVOKE_H
+#define CN_INVOKE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct curlloop;
+struct loop;
+struct cn_record;
+struct cn_call;
+
+enum cn_invoke_kind {
+    CN_INVOKE_ANSWERED,    /* an HTTP status came back (any status) */
+    CN_INVOKE_UNREACHABLE, /* no connection to the gateway at all */
+    CN_INVOKE_BROKEN,      /* connected, then a timeout or a cut */
+    CN_INVOKE_TOO_LARGE,   /* the response passed max_response */
+};
+
+/* Valid during the callback only. */
+struct cn_invoke_result {
+    enum cn_invoke_kind kind;
+    long status;                /* 0 unless ANSWERED */
+    const unsigned char *body;
+    size_t len;
+    const char *content_type;   /* response header, or NULL */
+    const char *reply_topic;    /* X-Reply-Topic response header, or NULL */
+    const char *retry_after;    /* Retry-After response header, or NULL */
+    const char *error;          /* what went wrong, for logs and X-Error */
+    double seconds;
+};
+
+typedef void cn_invoke_fn(void *arg, const struct cn_invoke_result *res);
+
+struct cn_invoke_opts {
+    struct loop *lp;
+    const char *gateway_url;  /* without a trailing slash */
+    const char *auth;         /* "user:password", or NULL */
+    const char *content_type; /* when the record has none */
+    int64_t timeout_ms;
+    size_t max_response;
+};
+
+/* Starts the call for `target` ("fn" or "fn.ns"); fn runs exactly once,
+ * later (never inside this call), unless cancelled. The record must live
+ * until then: its value is sent without a copy. */
+struct cn_call *cn_invoke_start(struct curlloop *cl, const struct cn_invoke_opts *o,
+                                const char *target, const struct cn_record *rec,
+                                cn_invoke_fn *fn, void *arg);
+/* Abandons a call: fn will not run. */
+void cn_invoke_cancel(struct cn_call *c);
+
+#endif

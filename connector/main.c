@@ -1,0 +1,187 @@
+/* main.c -- faasbus-connector: Kafka topics to functions, and their
+ * results back to topics.
+ *
+ * DESIGN: one thread runs one event loop (lib/loop.h). librdkafka's own
+ * threads fetch and produce; their queues wake the loop through pipes, so
+ * records, rebalances, commit results and delivery reports are all served
+ * on the loop thread (consumer.c, producer.c). Function calls go through
+ * libcurl multi on the same loop (invoke.c), the routing table is
+ * refreshed from the gateway by timer (refresh.c), and /healthz, /readyz,
+ * /metrics and /routes are served by libmicrohttpd on it too (api.c).
+ * No state is shared between threads, so nothing here takes a lock.
+ *
+ * SIGTERM or SIGINT: stop starting calls, drain those in flight (up to
+ * drain_timeout), commit, leave the group, exit 0. A second one exits at
+ * once (uncommitted records are read again by the next owner). */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "cn.h"
+#include "consumer.h"
+#include "curlloop.h"
+#include "dispatch.h"
+#include "httpd.h"
+#include "kconf.h"
+#include "listenfd.h"
+#include "log.h"
+#include "loop.h"
+#include "metrics.h"
+#include "producer.h"
+#include "refresh.h"
+#include "signals.h"
+
+#ifndef FAASBUS_VERSION
+#define FAASBUS_VERSION "0.1.0"
+#endif
+
+#define FLUSH_AT_EXIT_MS 5000
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: faasbus-connector [-c FILE] [--print-config] [--version] [--help]\n\n"
+            "Consumes Kafka topics and calls the functions whose `topic` annotation\n"
+            "(from the gateway) or config-file route names them; publishes replies to\n"
+            "their reply-topic and exhausted failures to their error-topic, and commits\n"
+            "an offset only once every earlier record of its partition is final.\n"
+            "Settings come from the environment, else from FILE, else the defaults\n"
+            "below; FILE also holds `routes` and librdkafka properties (see\n"
+            "config/connector.conf).\n\n"
+            "Settings (file key / environment variable, default):\n");
+    cn_config_help(out);
+}
+
+static void on_signal(struct loop *lp, int signo, void *arg)
+{
+    struct cn *cn = arg;
+
+    if (cn->stopping) {
+        log_warn("main", "signal %d again: exiting without waiting for the drain", signo);
+        loop_stop(lp);
+        return;
+    }
+    log_info("main", "signal %d received: draining, committing and leaving", signo);
+    cn_stop(cn, 0);
+}
+
+static int start_http(struct cn *cn, char *err, size_t errlen)
+{
+    struct httpd_opts o = {
+        .name = "http",
+        .port = (int)cn->cfg.port,
+        .listen_fd = listenfd_take(),
+        .max_body = 64 * 1024,
+        .idle_timeout_ms = 30000,
+    };
+
+    cn->http = httpd_start(cn->lp, &o, err, errlen);
+    if (!cn->http)
+        return -1;
+    cn_api_routes(cn, cn->http);
+    return 0;
+}
+
+static int start(struct cn *cn, char *err, size_t errlen)
+{
+    cn->lp = loop_new();
+    cn->curl = curlloop_new(cn->lp);
+    cn_metrics_init(cn);
+    cn->table = cn_table_new();
+    cn->dispatch = cn_dispatch_new(cn);
+    /* The consumer first: it checks that the brokers answer. */
+    cn->consumer = cn_consumer_new(cn, err, errlen);
+    if (!cn->consumer)
+        return -1;
+    cn->producer = cn_producer_new(cn->lp, &cn->cfg, err, errlen);
+    if (!cn->producer || start_http(cn, err, errlen) < 0)
+        return -1;
+    if (signals_watch(cn->lp, on_signal, cn) < 0) {
+        snprintf(err, errlen, "cannot watch signals");
+        return -1;
+    }
+    cn->refresh = cn_refresh_start(cn);
+    cn_trim_start(cn);
+    log_info("main", "faasbus-connector %s on port %d: gateway %s, brokers %s, group %s",
+             FAASBUS_VERSION, httpd_port(cn->http), cn->cfg.gateway_url, cn->cfg.brokers,
+             cn->cfg.group);
+    return 0;
+}
+
+static void cleanup(struct cn *cn)
+{
+    cn_refresh_free(cn->refresh);
+    httpd_stop(cn->http);
+    /* The consumer abandons what it still holds through the dispatcher,
+     * which detaches from the producer's pending deliveries. */
+    cn_consumer_free(cn->consumer);
+    cn_producer_free(cn->producer, FLUSH_AT_EXIT_MS);
+    cn_dispatch_free(cn->dispatch);
+    cn_table_unref(cn->table);
+    curlloop_free(cn->curl);
+    metrics_free(cn->m.reg);
+    loop_free(cn->lp);
+    cn_config_free(&cn->cfg);
+}
+
+/* Returns -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, const char **file, bool *print)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            *file = argv[++i];
+        } else if (strcmp(argv[i], "--print-config") == 0) {
+            *print = true;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("faasbus-connector %s\n", FAASBUS_VERSION);
+            return 0;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "faasbus-connector: unknown argument %s (try --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    static struct cn cn;
+    const char *file = NULL;
+    bool print = false;
+    char err[1024];
+    enum log_level level;
+    int rc = parse_args(argc, argv, &file, &print);
+
+    if (rc >= 0)
+        return rc;
+    log_init("connector", LOGL_INFO);
+    if (cn_config_load(&cn.cfg, file, err, sizeof err) < 0 ||
+        cn_kconf_check(&cn.cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "faasbus-connector: %s\n", err);
+        cn_config_free(&cn.cfg);
+        return 2;
+    }
+    if (print) {
+        cn_config_print(&cn.cfg, stdout);
+        cn_config_free(&cn.cfg);
+        return 0;
+    }
+    if (log_level_parse(cn.cfg.log_level, &level) == 0)
+        log_threshold = level;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (start(&cn, err, sizeof err) < 0) {
+        log_error("main", "%s", err);
+        rc = 1;
+    } else {
+        loop_run(cn.lp);
+        rc = cn.exit_code;
+    }
+    cleanup(&cn);
+    curl_global_cleanup();
+    return rc;
+}

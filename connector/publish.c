@@ -1,0 +1,94 @@
+/* publish.c -- reply and dead-letter records: their headers. */
+#include "publish.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+#define OUR_HEADERS_MAX 10
+
+/* Headers we add; names are literals, values are formatted here. */
+struct hlist {
+    struct cn_header h[OUR_HEADERS_MAX];
+    size_t n;
+};
+
+static void put(struct hlist *l, const char *name, const char *value)
+{
+    struct cn_header *h = &l->h[l->n++];
+
+    h->name = (char *)name;
+    h->value = (unsigned char *)xstrdup(value);
+    h->len = strlen(value);
+}
+
+static void putf(struct hlist *l, const char *name, long long v)
+{
+    char num[32];
+
+    snprintf(num, sizeof num, "%lld", v);
+    put(l, name, num);
+}
+
+static void put_source(struct hlist *l, const struct cn_record *rec, const char *function)
+{
+    put(l, "X-Function-Name", function);
+    put(l, "X-Call-Id", rec->call_id);
+    put(l, "X-Source-Topic", rec->topic);
+    putf(l, "X-Source-Partition", rec->partition);
+    putf(l, "X-Source-Offset", rec->offset);
+}
+
+static void clear(struct hlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->h[i].value);
+}
+
+int cn_publish_reply(struct cn_producer *p, const struct cn_record *rec, const char *topic,
+                     const char *function, const struct cn_invoke_result *res,
+                     cn_delivered_fn *fn, void *arg, struct cn_delivery **out, char *err,
+                     size_t errlen)
+{
+    struct hlist l = { .n = 0 };
+    int rc;
+
+    if (res->content_type)
+        put(&l, "Content-Type", res->content_type);
+    put_source(&l, rec, function);
+    putf(&l, "X-Function-Status", res->status);
+    putf(&l, CN_HOP_HEADER, rec->hops + 1);
+    struct cn_outgoing m = { .topic = topic, .key = rec->key, .key_len = rec->key_len,
+                             .value = res->body, .len = res->len,
+                             .headers = l.h, .nheaders = l.n };
+    rc = cn_producer_send(p, &m, fn, arg, out, err, errlen);
+    clear(&l);
+    return rc;
+}
+
+int cn_publish_dead_letter(struct cn_producer *p, const struct cn_record *rec, const char *topic,
+                           const char *function, const struct cn_failure *f,
+                           cn_delivered_fn *fn, void *arg, struct cn_delivery **out, char *err,
+                           size_t errlen)
+{
+    struct hlist l = { .n = 0 };
+    struct cn_header *all = xcalloc(rec->nheaders + OUR_HEADERS_MAX, sizeof *all);
+    int rc;
+
+    put(&l, "X-Error", f->error);
+    putf(&l, "X-Function-Status", f->status);
+    putf(&l, "X-Attempts", f->attempts);
+    put_source(&l, rec, function);
+    if (rec->nheaders)
+        memcpy(all, rec->headers, rec->nheaders * sizeof *all);
+    memcpy(all + rec->nheaders, l.h, l.n * sizeof *all);
+    struct cn_outgoing m = { .topic = topic, .key = rec->key, .key_len = rec->key_len,
+                             .value = rec->value, .len = rec->len,
+                             .headers = all, .nheaders = rec->nheaders + l.n };
+    rc = cn_producer_send(p, &m, fn, arg, out, err, errlen);
+    clear(&l);
+    free(all);
+    return rc;
+}

@@ -1,0 +1,65 @@
+/* record.h -- a message from a source, as the dispatcher sees it.
+ *
+ * DESIGN: the dispatcher (routing, ordering, calls, retries, replies)
+ * knows nothing of Kafka. A source (today Kafka; NATS later) turns each
+ * message into a struct cn_record, hands it to cn_dispatch_submit(), and
+ * learns through its struct cn_origin when the record may start work and
+ * when every function it went to has reached a final outcome. What "done"
+ * means to the source (a commit watermark, an ack) stays in the source. */
+#ifndef CN_RECORD_H
+#define CN_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cn_record;
+struct cn_work; /* the dispatcher's state for a record */
+
+/* Values (and the key and value of a record) are allocated one byte
+ * longer than len, with a NUL there, so text can be used as a string. */
+struct cn_header {
+    char *name;
+    unsigned char *value; /* NULL: a header with a null value */
+    size_t len;
+};
+
+struct cn_origin {
+    /* May this record start (or retry) a call now? False while its
+     * partition is being handed back or the daemon is stopping. */
+    bool (*may_start)(const struct cn_record *rec);
+    /* Every branch reached its final outcome (published and acknowledged
+     * where there was something to publish). The dispatcher has let go of
+     * the record; the source frees it. May run inside cn_dispatch_submit(). */
+    void (*finished)(struct cn_record *rec);
+};
+
+struct cn_record {
+    const struct cn_origin *origin;
+    void *owner; /* the source's own state (a partition) */
+    char *topic;
+    int32_t partition;
+    int64_t offset;
+    int64_t timestamp_ms; /* -1: none */
+    unsigned char *key;   /* NULL: no key */
+    size_t key_len;
+    unsigned char *value; /* NULL: a tombstone (sent as an empty body) */
+    size_t len;
+    struct cn_header *headers;
+    size_t nheaders;
+    int hops;            /* replies this record is already downstream of */
+    char *call_id;       /* stable across redeliveries */
+    const char *content_type; /* the record's content-type header, or NULL */
+    struct cn_work *work; /* the dispatcher's, NULL outside it */
+    struct cn_record *prev, *next;   /* the source's list */
+    struct cn_record *qprev, *qnext; /* the source's waiting queue */
+    bool queued;                     /* ...which it is in */
+};
+
+/* The header named `name` (ASCII case-insensitive), or NULL. */
+const struct cn_header *cn_record_header(const struct cn_record *rec, const char *name);
+
+/* Frees the record's fields and the record. NULL is a no-op. */
+void cn_record_free(struct cn_record *rec);
+
+#endif
