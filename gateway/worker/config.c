@@ -94,8 +94,11 @@ int qw_config_load(struct qw_config *cfg, const char *file, char *err, size_t er
     openfaas_addresses(cfg);
     struct retry_policy p;
     retry_policy_init(&p, 1, 0, 0);
-    if (retry_policy_set(&p, "codes", cfg->retry_codes, err, errlen) < 0)
+    char why[160];
+    if (retry_policy_set(&p, "codes", cfg->retry_codes, why, sizeof why) < 0) {
+        snprintf(err, errlen, "retry_codes: %s", why);
         return -1;
+    }
     if (!*cfg->nats_url || !*cfg->gateway_url) {
         snprintf(err, errlen, "%s must not be empty", *cfg->nats_url ? "gateway_url" : "nats_url");
         return -1;

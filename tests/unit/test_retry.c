@@ -49,7 +49,7 @@ static void test_bad_values_leave_policy(void **state)
     char err[128] = "";
     retry_policy_init(&p, 3, 100, 1000);
     assert_int_equal(retry_policy_set(&p, "attempts", "zero", err, sizeof err), -1);
-    assert_non_null(strstr(err, "attempts"));
+    assert_non_null(strstr(err, "from 1 to 1000"));
     assert_int_equal(retry_policy_set(&p, "attempts", "0", err, sizeof err), -1);
     assert_int_equal(retry_policy_set(&p, "codes", "5xx", err, sizeof err), -1);
     assert_int_equal(retry_policy_set(&p, "min_wait", "soon", err, sizeof err), -1);
@@ -74,14 +74,52 @@ static void test_backoff_grows_jitters_and_caps(void **state)
     }
 }
 
-static void test_retry_after_is_a_floor(void **state)
+static void test_retry_after_raises_the_wait_up_to_the_cap(void **state)
 {
     (void)state;
     struct retry_policy p;
-    retry_policy_init(&p, 10, 100, 1000);
+    retry_policy_init(&p, 10, 100, 10000);
     assert_int_equal(retry_delay_ms(&p, 1, 5000), 5000);
     assert_in_range(retry_delay_ms(&p, 1, 10), 50, 100);
-    assert_int_equal(retry_delay_ms(&p, 1, INT64_C(99999999999)), INT64_C(3600) * 1000);
+    assert_int_equal(retry_delay_ms(&p, 1, INT64_C(99999999999)), 10000);
+}
+
+static void test_backoff_exact_values(void **state)
+{
+    (void)state;
+    struct retry_policy p;
+    retry_policy_init(&p, 5, 100, 1000);
+    /* Half the backoff is fixed, half chosen by unit_random. */
+    assert_int_equal(retry_backoff_ms(&p, 1, -1, 0.0), 50);
+    assert_int_equal(retry_backoff_ms(&p, 1, -1, 0.999), 99);
+    assert_int_equal(retry_backoff_ms(&p, 2, -1, 0.0), 100);
+    assert_int_equal(retry_backoff_ms(&p, 3, -1, 0.0), 200);
+    assert_int_equal(retry_backoff_ms(&p, 4, -1, 0.5), 600);
+    assert_int_equal(retry_backoff_ms(&p, 5, -1, 0.0), 500);
+    assert_true(retry_backoff_ms(&p, 1000000, -1, 0.999) <= 1000); /* no overflow */
+    retry_policy_init(&p, 5, 0, 0);
+    assert_int_equal(retry_backoff_ms(&p, 3, -1, 0.9), 0);
+    retry_policy_init(&p, 5, 800, 200); /* min above max: min is the floor and the cap */
+    assert_int_equal(retry_backoff_ms(&p, 4, -1, 0.9), 800 / 2 + (int64_t)(400 * 0.9));
+}
+
+static void test_code_ranges_and_text(void **state)
+{
+    (void)state;
+    struct retry_policy p;
+    char err[128], text[128];
+    retry_policy_init(&p, 3, 0, 0);
+    assert_int_equal(retry_policy_set(&p, "codes", "429, 408,500-504,599", err, sizeof err), 0);
+    assert_true(retry_status(&p, 502) && retry_status(&p, 599) && retry_status(&p, 408));
+    assert_false(retry_status(&p, 505) || retry_status(&p, 499));
+    retry_codes_format(&p, text, sizeof text);
+    assert_string_equal(text, "408,429,500-504,599");
+    const char *bad[] = { "5xx", "600", "99", "504-500", "500-", "-500", "500--600", NULL };
+    for (const char **b = bad; *b; b++)
+        if (retry_policy_set(&p, "codes", *b, err, sizeof err) != -1)
+            fail_msg("codes \"%s\" accepted", *b);
+    retry_codes_format(&p, text, sizeof text);
+    assert_string_equal(text, "408,429,500-504,599"); /* unchanged by the failures */
 }
 
 static void test_retry_after_parse(void **state)
@@ -106,7 +144,9 @@ int main(void)
         cmocka_unit_test(test_annotations_override),
         cmocka_unit_test(test_bad_values_leave_policy),
         cmocka_unit_test(test_backoff_grows_jitters_and_caps),
-        cmocka_unit_test(test_retry_after_is_a_floor),
+        cmocka_unit_test(test_retry_after_raises_the_wait_up_to_the_cap),
+        cmocka_unit_test(test_backoff_exact_values),
+        cmocka_unit_test(test_code_ranges_and_text),
         cmocka_unit_test(test_retry_after_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
