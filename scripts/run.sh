@@ -1,10 +1,15 @@
 #!/bin/sh
-# make run: starts faasbus on this machine with the embedded defaults and
-# shows it working: the gateway on :8080 with the process driver, the
-# sample functions of config/functions deployed through its REST API,
-# nats-server with JetStream and a queue worker for async calls, and a few
-# calls. (The connector joins as it lands.)
-# DEMO=0 only starts the stack and waits. Ctrl-C stops everything.
+# make run: starts the whole faasbus stack on this machine with the embedded
+# defaults and shows it doing its job:
+#   nats-server (JetStream)  :4222   async calls
+#   faasbus-devkafka         (ephemeral port; a Kafka broker for the demo)
+#   faasbus-gateway          :8080   REST API, functions as processes
+#   faasbus-queue-worker     :8082   runs async calls
+#   faasbus-connector        :8081   topics -> functions -> topics
+# deploys config/functions through the REST API (plain Unix tools, and an
+# orders chain wired by annotations), streams orders through the chain with
+# a live display, and says what to try next. DEMO=0 only starts and waits.
+# Ctrl-C stops everything; the logs stay in build/run/<time>/.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -12,95 +17,122 @@ BIN=$BUILD/bin
 RUN=$PWD/$BUILD/run/$(date +%Y%m%d-%H%M%S)
 GW=http://127.0.0.1:${PORT:-8080}
 NATS_PORT=${NATS_PORT:-4222}
+CN=http://127.0.0.1:${CONNECTOR_PORT:-8081}
 QW=http://127.0.0.1:${QUEUE_WORKER_PORT:-8082}
 mkdir -p "$RUN/state" "$RUN/jetstream"
 PIDS=""
 
 stop() {
     trap - INT TERM EXIT
-    [ -n "$PIDS" ] && kill $PIDS 2>/dev/null
-    for p in $PIDS; do wait "$p" 2>/dev/null || true; done
-    echo "stopped; logs are in $RUN"
+    # Newest first: the connector drains before the gateway goes.
+    for p in $PIDS; do REV="$p ${REV:-}"; done
+    for p in ${REV:-}; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+    echo "faasbus: stopped; logs are in $RUN"
 }
 trap stop EXIT
 trap 'exit 130' INT TERM
 
-wait_for() { # URL WHAT
+fail() {
+    echo "faasbus: $*; see the logs in $RUN" >&2
+    exit 1
+}
+
+wait_for() { # URL WHAT [TRIES of 50 ms]
     i=0
     until curl -fs "$1" >/dev/null 2>&1; do
         i=$((i + 1))
-        if [ "$i" -gt 200 ]; then
-            echo "faasbus: $2 did not come up; see $RUN" >&2
-            exit 1
-        fi
+        [ "$i" -le "${3:-200}" ] || fail "$2 did not come up"
         sleep 0.05
     done
 }
 
-echo "faasbus: starting nats-server (JetStream) on :$NATS_PORT (logs in $RUN)"
-nats-server -c config/nats-server.conf -p "$NATS_PORT" -sd "$RUN/jetstream" >"$RUN/nats.log" 2>&1 &
-PIDS="$PIDS $!"
+start() { # NAME CMD... (environment before it)
+    name=$1
+    shift
+    "$@" >"$RUN/$name.log" 2>&1 &
+    PIDS="$PIDS $!"
+}
+
+echo "faasbus: starting the stack (logs in $RUN)"
+start nats nats-server -c config/nats-server.conf -p "$NATS_PORT" -sd "$RUN/jetstream"
 i=0
 until grep -q 'Server is ready' "$RUN/nats.log" 2>/dev/null; do
     i=$((i + 1))
-    [ "$i" -le 200 ] || { echo "faasbus: nats-server did not start; see $RUN/nats.log" >&2; exit 1; }
+    [ "$i" -le 200 ] || fail "nats-server did not start (is port $NATS_PORT taken?)"
     sleep 0.05
 done
+echo "  nats-server (JetStream)  nats://127.0.0.1:$NATS_PORT"
 
-echo "faasbus: starting the gateway on $GW"
-state_dir="$RUN/state" port="${PORT:-8080}" nats_url="nats://127.0.0.1:$NATS_PORT" \
-    "$BIN/faasbus-gateway" >"$RUN/gateway.log" 2>&1 &
-PIDS="$PIDS $!"
+start devkafka "$BIN/faasbus-devkafka" -o "$RUN/bootstrap" \
+    -t orders:4 -t orders.valid:4 -t orders.enriched:4 -t orders.rejected:4
+i=0
+until [ -s "$RUN/bootstrap" ]; do
+    i=$((i + 1))
+    [ "$i" -le 200 ] || fail "the dev Kafka broker did not start"
+    sleep 0.05
+done
+BOOTSTRAP=$(cat "$RUN/bootstrap")
+echo "  Kafka (faasbus-devkafka) $BOOTSTRAP"
+
+start gateway env state_dir="$RUN/state" port="${PORT:-8080}" \
+    nats_url="nats://127.0.0.1:$NATS_PORT" "$BIN/faasbus-gateway"
 wait_for "$GW/healthz" "the gateway"
+echo "  gateway                  $GW"
 
-echo "faasbus: starting a queue worker ($QW/metrics)"
-nats_url="nats://127.0.0.1:$NATS_PORT" gateway_url="$GW" port="${QUEUE_WORKER_PORT:-8082}" \
-    "$BIN/faasbus-queue-worker" >"$RUN/queue-worker.log" 2>&1 &
-PIDS="$PIDS $!"
+start queue-worker env nats_url="nats://127.0.0.1:$NATS_PORT" gateway_url="$GW" \
+    port="${QUEUE_WORKER_PORT:-8082}" "$BIN/faasbus-queue-worker"
 wait_for "$QW/healthz" "the queue worker"
+echo "  queue worker             $QW/metrics"
 
 for f in config/functions/*.json; do
     name=$(basename "$f" .json)
-    code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @"$f" "$GW/system/functions")
-    echo "  deployed $name ($code)"
+    code=$(curl -s -o "$RUN/deploy-$name.out" -w '%{http_code}' -X POST --data-binary @"$f" \
+        "$GW/system/functions")
+    case "$code" in
+    2??) ;;
+    *) fail "deploying $name answered $code: $(cat "$RUN/deploy-$name.out")" ;;
+    esac
 done
 for f in config/functions/*.json; do
     name=$(basename "$f" .json)
     i=0
     until curl -s "$GW/system/function/$name" | grep -q '"availableReplicas":[1-9]'; do
         i=$((i + 1))
-        [ "$i" -le 200 ] || { echo "faasbus: $name never became ready" >&2; exit 1; }
+        [ "$i" -le 200 ] || fail "function $name never became ready"
         sleep 0.05
     done
 done
+echo "  functions deployed       $(cd config/functions && ls *.json | sed 's/\.json//' | tr '\n' ' ')"
+
+start connector env brokers="$BOOTSTRAP" gateway_url="$GW" port="${CONNECTOR_PORT:-8081}" \
+    rebuild_interval=1s "$BIN/faasbus-connector"
+wait_for "$CN/readyz" "the connector (routes loaded, consumer group joined)" 400
+echo "  connector                $CN/routes"
 
 if [ "${DEMO:-1}" != 0 ]; then
     echo
-    echo "\$ curl -s -d 'any process is a function' $GW/function/wc"
-    curl -s -d 'any process is a function' "$GW/function/wc"
-    echo "\$ curl -s -d 'stressed' $GW/function/rev"
-    curl -s -d 'stressed' "$GW/function/rev"
+    echo "Any process is a function:"
+    echo "  \$ curl -d 'stressed' $GW/function/rev"
+    printf '  '; curl -s -d 'stressed' "$GW/function/rev"; echo
+    echo "  \$ curl -d 'any process is a function' $GW/function/wc"
+    printf '  '; curl -s -d 'any process is a function' "$GW/function/wc"
     echo
-    echo "\$ curl -s -d 'hello' $GW/function/sha512sum"
-    curl -s -d 'hello' "$GW/function/sha512sum"
-    echo "\$ curl -si -d 'later' $GW/async-function/rev    # stored in JetStream, run by the queue worker"
-    curl -si -d 'later' "$GW/async-function/rev" | tr -d '\r' | grep -E '^HTTP|^X-Call-Id'
-    sleep 0.5
-    echo "\$ curl -s $QW/metrics | grep queue_processed_total"
-    curl -s "$QW/metrics" | grep '^queue_processed_total'
-    echo "\$ curl -s $GW/system/functions    # what is deployed (OpenFaaS REST API)"
-    curl -s "$GW/system/functions" | head -c 300
-    echo "..."
+    echo "Topics wire functions into a chain (from their annotations; see $CN/routes):"
+    echo "  orders -> validate-order -> orders.valid -> enrich-order -> orders.enriched"
+    echo "                    \\-> orders.rejected (bad orders, with the reason in X-Error)"
     echo
-    echo "Try it yourself:"
-    echo "  curl -d 'text' $GW/function/rev"
-    echo "  curl -X POST $GW/system/functions \\"
-    echo "       -d '{\"service\":\"upper\",\"image\":\"mine\",\"envProcess\":\"tr a-z A-Z\"}'"
-    echo "  curl -d 'make me loud' $GW/function/upper"
-    echo "  curl -X POST $GW/system/scale-function/upper -d '{\"serviceName\":\"upper\",\"replicas\":3}'"
-    echo "  curl '$GW/system/logs?name=upper&follow=true'"
-    echo "  curl -d 'text' -H 'X-Callback-Url: http://your-host/cb' $GW/async-function/rev"
-    echo "  with faas-cli installed: OPENFAAS_URL=$GW faas-cli list"
+    /usr/bin/python3 scripts/demo.py "$BOOTSTRAP" --count "${DEMO_ORDERS:-200}" ||
+        fail "the demo did not complete"
+    echo
+    echo "Try it yourself (in another terminal):"
+    echo "  curl -d 'hello' $GW/function/sha512sum                 # call a function"
+    echo "  curl -X POST $GW/system/functions -d '{\"service\":\"upper\",\"image\":\"mine\",\"envProcess\":\"tr a-z A-Z\","
+    echo "       \"annotations\":{\"topic\":\"shout\",\"reply-topic\":\"shouted\"}}'   # deploy your own, wired to a topic"
+    echo "  echo 'hi there' | kcat -P -b $BOOTSTRAP -t shout        # an event on the topic..."
+    echo "  kcat -C -b $BOOTSTRAP -t shouted -o beginning -e        # ...and the function's answer"
+    echo "  kcat -C -b $BOOTSTRAP -t orders.rejected -o beginning -e -J   # watch a topic (headers too)"
+    echo "  curl -i -d 'later' $GW/async-function/rev             # async: 202 now, run by the queue worker"
+    echo "  curl $CN/metrics | grep connector_                       # what flowed where"
 fi
 echo
 echo "faasbus is running; Ctrl-C stops it."
