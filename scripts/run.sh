@@ -104,8 +104,11 @@ for f in config/functions/*.json; do
 done
 echo "  functions deployed       $(cd config/functions && ls *.json | sed 's/\.json//' | tr '\n' ' ')"
 
+# The dev broker answers a fetch only when its wait is over, not when a
+# record arrives (Kafka does): a short wait keeps each hop at milliseconds.
+printf 'kafka_consumer = { fetch_wait_max_ms = 10; };\n' >"$RUN/connector.conf"
 start connector env brokers="$BOOTSTRAP" gateway_url="$GW" port="${CONNECTOR_PORT:-8081}" \
-    rebuild_interval=1s "$BIN/faasbus-connector"
+    rebuild_interval=1s "$BIN/faasbus-connector" -c "$RUN/connector.conf"
 wait_for "$CN/readyz" "the connector (routes loaded, consumer group joined)" 400
 echo "  connector                $CN/routes"
 
