@@ -65,7 +65,7 @@ FIXTURES := $(FIXTURE_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test test-unit test-system test-valgrind tests bench lint run install clean
+.PHONY: all deps test test-unit test-system test-valgrind tests bench lint run install clean docs
 all: $(DAEMONS) $(FIXTURES)
 tests: all $(UNIT_BINS)
 
@@ -152,6 +152,10 @@ bench:
 
 lint:
 	./scripts/lint.sh
+
+# docs/settings.md from the daemons' option tables.
+docs: all
+	./scripts/settings-doc.sh $(BIN) > docs/settings.md
 
 run:
 	./scripts/deps.sh
