@@ -1,4 +1,4 @@
-/* api.c -- /healthz, /readyz, /metrics, /routes. */
+/* api.c -- /healthz, /readyz, /metrics, /routes, and /callback (async.h). */
 #include "api.h"
 
 #include <jansson.h>
@@ -6,10 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "async.h"
+#include "bus.h"
 #include "cn.h"
 #include "consumer.h"
 #include "httpd.h"
 #include "metrics.h"
+#include "nats_source.h"
 
 static void on_healthz(struct httpd_req *req, void *arg)
 {
@@ -27,6 +30,8 @@ static const char *not_ready(const struct cn *cn, char *why, size_t len)
     if (!cn->gateway_ok)
         return "the gateway did not answer the last routing table refresh";
     if (!cn_consumer_ready(cn->consumer, why, len))
+        return why;
+    if (cn->nats && !cn_nats_ready(cn->nats, why, len))
         return why;
     return NULL;
 }
@@ -58,7 +63,7 @@ static void on_metrics(struct httpd_req *req, void *arg)
 
 static json_t *topics_json(const struct cn *cn)
 {
-    char *topics = cn_table_topics(cn->table);
+    char *topics = cn_bus_kafka_topics(cn->table);
     const char *list = *cn->cfg.topics ? cn->cfg.topics : topics;
     json_t *a = json_array();
 
@@ -98,5 +103,6 @@ void cn_api_routes(struct cn *cn, struct httpd *h)
     httpd_route(h, "/readyz", HTTPD_BODY_BUFFER, on_readyz, cn);
     httpd_route(h, "/metrics", HTTPD_BODY_BUFFER, on_metrics, cn);
     httpd_route(h, "/routes", HTTPD_BODY_BUFFER, on_routes, cn);
+    httpd_route(h, "/callback", HTTPD_BODY_BUFFER, cn_async_on_callback, cn);
     httpd_route(h, "*", HTTPD_BODY_BUFFER, on_unknown, cn);
 }

@@ -19,6 +19,7 @@ struct loop_timer;
 struct cn_delivery;
 struct lane;
 struct slot;
+struct cn_await;
 
 enum branch_state {
     B_LANE,    /* queued for its ordering lane */
@@ -26,6 +27,7 @@ enum branch_state {
     B_CALL,    /* a call is in flight */
     B_BACKOFF, /* waiting to retry */
     B_PUBLISH, /* a reply or dead letter is in flight */
+    B_AWAIT,   /* an async call was queued; waiting for its callback (async.h) */
     B_PARKED,  /* may not start: its partition is being handed back */
     B_FINAL,
 };
@@ -47,6 +49,7 @@ struct branch {
     long status;                  /* the last HTTP status, 0 if none */
     char *error;                  /* why it failed, once it has */
     const char *reason;           /* ...as a metric label */
+    struct cn_await *await;       /* async.c's, for invoke=async routes */
 };
 
 struct cn_work {
@@ -80,6 +83,10 @@ void cn_branch_final(struct branch *b);
 void cn_branch_call(struct branch *b);
 /* outcome.c: final failure: a dead letter, or a log line and a count. */
 void cn_branch_fail(struct branch *b, const char *reason, const char *error, long status);
+/* outcome.c: what a call's answer (or what stands for one: an async
+ * call's callback or timeout) means: a reply, a retry or a failure. The
+ * slot is given back. `final`: no retry whatever the answer. */
+void cn_branch_result(struct branch *b, const struct cn_invoke_result *res, bool final);
 /* outcome.c: a number in [0, 1) for jitter. */
 double cn_branch_random(struct cn_dispatch *d);
 

@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bus.h"
 #include "consumer.h"
 #include "httpd.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "nats_source.h"
 #include "refresh.h"
 #include "routes.h"
 #include "xalloc.h"
@@ -86,8 +88,8 @@ bool cn_set_table(struct cn *cn, struct cn_table *t)
         return false;
     }
     cn_table_diff(cn->table, t, log_change, NULL);
-    topics = cn_table_topics(t);
-    log_info("routes", "routing table %s: %zu route(s) from topics %s",
+    topics = cn_bus_kafka_topics(t);
+    log_info("routes", "routing table %s: %zu route(s); Kafka topics %s",
              first ? "loaded" : "changed", t->n, *topics ? topics : "(none)");
     cn_table_unref(cn->table);
     cn->table = t;
@@ -118,11 +120,14 @@ void cn_trim_start(struct cn *cn)
     loop_timer_add(cn->lp, TRIM_INTERVAL_MS, trim_when_idle, cn);
 }
 
+/* Each source (Kafka, NATS) drains on its own; the last one stops. */
 static void on_drained(void *arg)
 {
     struct cn *cn = arg;
 
-    log_info("main", "drained and committed: leaving the consumer group");
+    if (--cn->drains_left > 0)
+        return;
+    log_info("main", "drained and committed: leaving");
     loop_stop(cn->lp);
 }
 
@@ -135,5 +140,9 @@ void cn_stop(struct cn *cn, int exit_code)
     cn->exit_code = exit_code;
     cn_refresh_free(cn->refresh);
     cn->refresh = NULL;
-    cn_consumer_drain(cn->consumer, on_drained, cn);
+    cn->drains_left = (cn->consumer != NULL) + (cn->nats != NULL);
+    if (cn->nats)
+        cn_nats_drain(cn->nats, on_drained, cn);
+    if (cn->consumer)
+        cn_consumer_drain(cn->consumer, on_drained, cn);
 }

@@ -21,6 +21,9 @@ struct cn_dispatch;
 struct cn_consumer;
 struct cn_producer;
 struct cn_refresh;
+struct cn_nats;
+struct cn_nats_out;
+struct cn_async;
 
 /* The metric families every module updates. */
 struct cn_metrics {
@@ -57,6 +60,10 @@ struct cn {
     struct cn_consumer *consumer;
     struct cn_producer *producer;
     struct cn_refresh *refresh;
+    struct cn_nats *nats;         /* NULL without nats_url */
+    struct cn_nats_out *nats_out; /* replies and dead letters to nats: subjects */
+    int drains_left;              /* sources still draining at a stop */
+    struct cn_async *async;  /* invoke=async calls awaiting callbacks */
     bool stopping;
     int exit_code;
 };

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "nats_config.h"
+#include "subject.h"
 #include "xalloc.h"
 
 #define OPT(field) offsetof(struct cn_config, field)
@@ -23,7 +25,7 @@ static const struct cfg_option options[] = {
     { "gateway_url", NULL, CFG_STRING, OPT(gateway_url), "http://127.0.0.1:8080", 0, 0, NULL,
       "the gateway: routes from /system/functions, calls to /function/<name>" },
     { "brokers", "brokers,broker_host", CFG_STRING, OPT(brokers), "127.0.0.1:9092", 0, 0, NULL,
-      "Kafka bootstrap brokers, comma-separated host:port" },
+      "Kafka bootstrap brokers, comma-separated host:port (empty: no Kafka)" },
     { "topics", NULL, CFG_STRING, OPT(topics), "", 0, 0, NULL,
       "topics to consume, comma-separated; empty: every topic a route names" },
     { "group", NULL, CFG_STRING, OPT(group), "faasbus-connector", 0, 0, NULL,
@@ -75,6 +77,31 @@ static const struct cfg_option options[] = {
       NULL, "largest function response (a larger one is a failure)" },
     { "log_level", NULL, CFG_ENUM, OPT(log_level), "info", 0, 0, "error|warn|info|debug",
       "how much the connector logs" },
+    { "nats_url", NULL, CFG_STRING, OPT(nats_url), "", 0, 0, NULL,
+      "NATS servers, comma-separated nats://host:port (empty: no NATS)" },
+    { "subjects", NULL, CFG_STRING, OPT(subjects), "", 0, 0, NULL,
+      "core NATS subjects to receive in queue group `group` (at most once), "
+      "comma-separated; wildcards * and > allowed" },
+    { "streams", NULL, CFG_STRING, OPT(streams), "", 0, 0, NULL,
+      "JetStream durable pull consumers (at least once), comma-separated STREAM or "
+      "STREAM:filter.subject" },
+    { "nats_ack_wait", NULL, CFG_DURATION, OPT(nats_ack_wait_ms), "30s", 1000, DUR_MAX, NULL,
+      "JetStream: a message not acknowledged (nor kept alive) this long is redelivered" },
+    { "nats_key_header", NULL, CFG_STRING, OPT(nats_key_header), "X-Key", 0, 0, NULL,
+      "NATS header holding a message's key (ordering=key; the key of Kafka records "
+      "bridged to NATS travels in it too)" },
+    { "callback_url", NULL, CFG_STRING, OPT(callback_url), "", 0, 0, NULL,
+      "X-Callback-Url of invoke=async calls: where the queue worker reaches our POST "
+      "/callback (empty: http://127.0.0.1:<port>/callback)" },
+    { "async_timeout", NULL, CFG_DURATION, OPT(async_timeout_ms), "10m", 1000, DUR_MAX, NULL,
+      "how long an async call waits for its callback before it is submitted again "
+      "(counts as a failed attempt)" },
+    { "async_commit", NULL, CFG_ENUM, OPT(async_commit), "callback", 0, 0, "callback|accepted",
+      "when an async call's record may be committed: once its callback is handled, or as "
+      "soon as the gateway accepted the call (faster; a lost callback loses the reply)" },
+    { "async_accepted_max", NULL, CFG_INT, OPT(async_accepted_max), "10000", 0, 10000000, NULL,
+      "with async_commit=accepted: committed calls whose callback is still awaited (each "
+      "keeps a copy of its record); beyond this their replies are not published" },
     { NULL, NULL, 0, 0, NULL, 0, 0, NULL, NULL },
 };
 
@@ -234,8 +261,9 @@ static int check_topics(const struct cn_config *cfg, const config_setting_t *lis
                         const char *file, char *err, size_t errlen)
 {
     for (size_t i = 0; i < cfg->nroutes; i++) {
-        if (!cn_topic_valid(cfg->routes[i].topic)) {
-            errf(err, errlen, "%s:%u: routes: \"%s\" is not a valid topic name",
+        if (!cn_source_valid(cfg->routes[i].topic)) {
+            errf(err, errlen, "%s:%u: routes: \"%s\" is not a valid topic name "
+                 "(a Kafka topic, or nats: and a subject)",
                  where(list, file), config_setting_source_line(list),
                  cfg->routes[i].topic);
             return -1;
@@ -334,10 +362,9 @@ static int set_defaults(struct cn_config *cfg, char *err, size_t errlen)
     memset(d, 0, sizeof *d);
     cn_ordering_parse(cfg->ordering, &d->ordering);
     d->max_inflight = (int)cfg->route_max_inflight;
-    d->retry.attempts = (int)cfg->retry_attempts;
-    d->retry.min_wait_ms = cfg->retry_min_wait_ms;
-    d->retry.max_wait_ms = cfg->retry_max_wait_ms;
-    if (cn_retry_codes_parse(cfg->retry_codes, d->retry.codes, why, sizeof why) < 0) {
+    retry_policy_init(&d->retry, cfg->retry_attempts, cfg->retry_min_wait_ms,
+                      cfg->retry_max_wait_ms);
+    if (retry_policy_set(&d->retry, "codes", cfg->retry_codes, why, sizeof why) < 0) {
         errf(err, errlen, "retry_codes: %s", why);
         return -1;
     }
@@ -409,6 +436,18 @@ static int check_gateway_url(struct cn_config *cfg, char *err, size_t errlen)
     return -1;
 }
 
+/* Empty means "our own port", filled in once the port is known. */
+static int check_callback_url(const struct cn_config *cfg, char *err, size_t errlen)
+{
+    const char *u = cfg->callback_url;
+
+    if (!*u || strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0)
+        return 0;
+    errf(err, errlen, "callback_url: expected an http:// or https:// URL the queue worker "
+         "can reach, got \"%s\"", u);
+    return -1;
+}
+
 int cn_config_load(struct cn_config *cfg, const char *file, char *err, size_t errlen)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -416,7 +455,11 @@ int cn_config_load(struct cn_config *cfg, const char *file, char *err, size_t er
         return -1;
     if (check_gateway_url(cfg, err, errlen) < 0)
         return -1;
+    if (check_callback_url(cfg, err, errlen) < 0)
+        return -1;
     if (set_defaults(cfg, err, errlen) < 0)
+        return -1;
+    if (cn_nats_config_check(cfg, file, err, errlen) < 0)
         return -1;
     if (file && read_by_hand(cfg, file, err, errlen) < 0)
         return -1;
@@ -474,9 +517,9 @@ static void print_route(FILE *out, const struct cn_route *r, bool last)
         fputs("; error-topic = ", out);
         print_string(out, r->error_topic);
     }
-    fprintf(out, "; ordering = \"%s\"; max-inflight = %d; retry-attempts = %d; }%s\n",
-            cn_ordering_name(r->ordering), r->max_inflight, r->retry.attempts,
-            last ? "" : ",");
+    fprintf(out, "; ordering = \"%s\"; max-inflight = %d; retry-attempts = %d;%s }%s\n",
+            cn_ordering_name(r->ordering), r->max_inflight, (int)r->retry.attempts,
+            r->invoke == CN_INVOKE_ASYNC ? " invoke = \"async\";" : "", last ? "" : ",");
     fprintf(out, "    # %s\n", desc);
     free(desc);
 }

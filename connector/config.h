@@ -55,6 +55,15 @@ struct cn_config {
     int64_t retry_max_wait_ms;
     int64_t max_response_size;
     char *log_level;
+    char *nats_url;
+    char *subjects;
+    char *streams;
+    int64_t nats_ack_wait_ms;
+    char *nats_key_header;
+    char *callback_url;
+    int64_t async_timeout_ms;
+    char *async_commit;
+    int64_t async_accepted_max;
 
     /* Derived from the above, or read from the file by hand. */
     char *auth; /* "user:password" for the gateway, or NULL */

@@ -460,7 +460,7 @@ void cn_consumer_subscribe(struct cn_consumer *k, const char *topics)
 {
     rd_kafka_resp_err_t e;
 
-    if (strcmp(topics, k->subscribed) == 0 || k->stopping)
+    if (!k || strcmp(topics, k->subscribed) == 0 || k->stopping)
         return;
     free(k->subscribed);
     k->subscribed = xstrdup(topics);
@@ -488,6 +488,8 @@ void cn_consumer_subscribe(struct cn_consumer *k, const char *topics)
 
 bool cn_consumer_ready(const struct cn_consumer *k, char *why, size_t len)
 {
+    if (!k)
+        return true;
     if (!k->kafka_up) {
         snprintf(why, len, "no Kafka broker connection is up%s%s",
                  k->last_error[0] ? ": " : "", k->last_error);
@@ -503,12 +505,12 @@ bool cn_consumer_ready(const struct cn_consumer *k, char *why, size_t len)
 
 uint64_t cn_consumer_received(const struct cn_consumer *k)
 {
-    return k->received;
+    return k ? k->received : 0;
 }
 
 bool cn_consumer_idle(const struct cn_consumer *k)
 {
-    return k->inflight == 0 && k->queued == 0;
+    return !k || (k->inflight == 0 && k->queued == 0);
 }
 
 /* The first offset not yet known to be committed. */
@@ -541,6 +543,8 @@ static void part_metrics(struct cn_consumer *k, struct part *p, void *arg)
 
 void cn_consumer_update_metrics(struct cn_consumer *k)
 {
+    if (!k)
+        return;
     metric_clear(k->cn->m.lag);
     metric_clear(k->cn->m.oldest);
     cn_parts_each(k, part_metrics, NULL);

@@ -38,6 +38,9 @@ struct cn_consumer *cn_consumer_new(struct cn *cn, char *err, size_t errlen);
  * Records still held are abandoned, uncommitted. NULL is a no-op. */
 void cn_consumer_free(struct cn_consumer *k);
 
+/* The functions below take NULL (no brokers configured: a NATS-only
+ * connector) as a consumer with nothing to do, ready and idle. */
+
 /* Consumes exactly these topics (comma-separated; "" for none). */
 void cn_consumer_subscribe(struct cn_consumer *k, const char *topics);
 

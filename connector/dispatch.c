@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "async.h"
 #include "branch.h"
+#include "bus.h"
 #include "cn.h"
 #include "keymap.h"
 #include "log.h"
@@ -184,7 +186,9 @@ static struct slot *slot_of(struct branch *b)
 {
     struct cn_dispatch *d = b->w->d;
     size_t len;
-    unsigned char *key = join(&len, b->w->rec->topic, b->target, NULL, NULL, 0);
+    /* The route's own topic: a NATS route with wildcards has one limit
+     * for all the subjects it matches. */
+    unsigned char *key = join(&len, b->route->topic, b->target, NULL, NULL, 0);
     struct slot *s = keymap_get(d->slots, key, len);
 
     if (!s) {
@@ -281,6 +285,7 @@ void cn_branch_final(struct branch *b)
     struct cn_record *rec = w->rec;
 
     b->state = B_FINAL;
+    cn_async_forget(b);
     leave_lane(b);
     if (--w->left > 0)
         return;
@@ -289,7 +294,7 @@ void cn_branch_final(struct branch *b)
 }
 
 static struct cn_work *work_new(struct cn_dispatch *d, struct cn_record *rec,
-                                const struct cn_route *first, size_t n)
+                                const struct cn_route **routes, size_t n)
 {
     struct cn_work *w = xcalloc(1, sizeof *w);
 
@@ -301,7 +306,7 @@ static struct cn_work *work_new(struct cn_dispatch *d, struct cn_record *rec,
     for (size_t i = 0; i < n; i++) {
         struct branch *b = &w->branches[i];
         b->w = w;
-        b->route = &first[i];
+        b->route = routes[i];
         b->target = cn_route_target(b->route);
     }
     rec->work = w;
@@ -311,8 +316,8 @@ static struct cn_work *work_new(struct cn_dispatch *d, struct cn_record *rec,
 void cn_dispatch_submit(struct cn_dispatch *d, struct cn_record *rec)
 {
     struct cn *cn = d->cn;
-    const struct cn_route *first;
-    size_t n = cn_table_match(cn->table, rec->topic, &first);
+    const struct cn_route **routes;
+    size_t n = cn_bus_routes(cn->table, rec, &routes);
 
     metric_add(cn->m.messages, (const char *[]){ rec->topic }, 1);
     if (n == 0) {
@@ -320,7 +325,8 @@ void cn_dispatch_submit(struct cn_dispatch *d, struct cn_record *rec)
         rec->origin->finished(rec);
         return;
     }
-    struct cn_work *w = work_new(d, rec, first, n);
+    struct cn_work *w = work_new(d, rec, routes, n);
+    free(routes);
     bool loop_stop = rec->hops >= cn->cfg.max_hops;
     /* Branches may finish (and free w) inside the loop: count first. */
     size_t count = w->n;
@@ -343,7 +349,8 @@ bool cn_dispatch_busy(const struct cn_record *rec)
 
     for (size_t i = 0; w && i < w->n; i++) {
         enum branch_state s = w->branches[i].state;
-        if (s == B_CALL || s == B_PUBLISH)
+        /* A callback awaited is a call in flight: a drain waits for it. */
+        if (s == B_CALL || s == B_PUBLISH || s == B_AWAIT)
             return true;
     }
     return false;
@@ -363,6 +370,7 @@ static void abandon_branch(struct cn_dispatch *d, struct branch *b)
     }
     cn_delivery_detach(b->delivery);
     b->delivery = NULL;
+    cn_async_forget(b);
     if (b->state == B_SLOT) {
         unqueue(&b->slot->q, b);
         drop_slot(d, b->slot);

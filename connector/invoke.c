@@ -33,6 +33,7 @@ struct cn_call {
     double start;
     cn_invoke_fn *fn;
     void *arg;
+    const struct cn_invoke_async *async; /* while the request is built; NULL: sync */
 };
 
 static void call_free(struct cn_call *c)
@@ -75,12 +76,14 @@ static void add_bytes(struct cn_call *c, const char *name, const unsigned char *
 
 /* Record headers that would pass for the connector's own X-Kafka-*
  * headers are left out: ours describe the record and must not be faked. */
-static bool ours(const char *name)
+static bool ours(const char *name, enum cn_bus bus)
 {
-    static const char *const names[] = { "key", "key-enc", "partition", "offset",
+    static const char *const kafka[] = { "key", "key-enc", "partition", "offset",
                                          "timestamp", NULL };
+    static const char *const nats[] = { "stream", "stream-enc", "sequence", "timestamp",
+                                        NULL };
 
-    for (const char *const *n = names; *n; n++) {
+    for (const char *const *n = bus == CN_BUS_NATS ? nats : kafka; *n; n++) {
         if (strcasecmp(name, *n) == 0)
             return true;
     }
@@ -92,22 +95,35 @@ static void add_record_headers(struct cn_call *c, const struct cn_record *rec)
     for (size_t i = 0; i < rec->nheaders; i++) {
         const struct cn_header *h = &rec->headers[i];
         /* A name HTTP cannot carry is left out rather than mangled. */
-        if (!cn_http_name_ok(h->name) || ours(h->name))
+        if (!cn_http_name_ok(h->name) || ours(h->name, rec->bus))
             continue;
-        char *name = xasprintf("X-Kafka-%s", h->name);
+        char *name = xasprintf("%s%s", rec->bus == CN_BUS_NATS ? "X-Nats-" : "X-Kafka-",
+                               h->name);
         add_bytes(c, name, h->value ? h->value : (const unsigned char *)"", h->len);
         free(name);
     }
 }
 
-static void build_headers(struct cn_call *c, const struct cn_invoke_opts *o,
-                          const struct cn_record *rec)
+/* A NATS message: its stream and sequence (JetStream) and timestamp. */
+static void add_nats_meta(struct cn_call *c, const struct cn_record *rec)
 {
     char num[32];
 
-    add(c, "X-Topic", rec->topic);
-    add(c, "X-Connector", "faasbus-connector");
-    add(c, "X-Call-Id", rec->call_id);
+    if (!rec->stream)
+        return;
+    add(c, "X-Nats-Stream", rec->stream);
+    snprintf(num, sizeof num, "%lld", (long long)rec->offset);
+    add(c, "X-Nats-Sequence", num);
+    if (rec->timestamp_ms >= 0) {
+        snprintf(num, sizeof num, "%lld", (long long)rec->timestamp_ms);
+        add(c, "X-Nats-Timestamp", num);
+    }
+}
+
+static void add_kafka_meta(struct cn_call *c, const struct cn_record *rec)
+{
+    char num[32];
+
     snprintf(num, sizeof num, "%d", (int)rec->partition);
     add(c, "X-Kafka-Partition", num);
     snprintf(num, sizeof num, "%lld", (long long)rec->offset);
@@ -118,6 +134,20 @@ static void build_headers(struct cn_call *c, const struct cn_invoke_opts *o,
         snprintf(num, sizeof num, "%lld", (long long)rec->timestamp_ms);
         add(c, "X-Kafka-Timestamp", num);
     }
+}
+
+static void build_headers(struct cn_call *c, const struct cn_invoke_opts *o,
+                          const struct cn_record *rec)
+{
+    add(c, "X-Topic", rec->topic);
+    add(c, "X-Connector", "faasbus-connector");
+    add(c, "X-Call-Id", c->async ? c->async->call_id : rec->call_id);
+    if (c->async)
+        add(c, "X-Callback-Url", c->async->callback_url);
+    if (rec->bus == CN_BUS_NATS)
+        add_nats_meta(c, rec);
+    else
+        add_kafka_meta(c, rec);
     add_record_headers(c, rec);
     add(c, "Content-Type", rec->content_type ? rec->content_type : o->content_type);
     c->hdrs = curl_slist_append(c->hdrs, "Expect:");
@@ -229,7 +259,8 @@ static void set_options(struct cn_call *c, const struct cn_invoke_opts *o,
                         const char *target, const struct cn_record *rec)
 {
     CURL *e = c->easy;
-    char *url = xasprintf("%s/function/%s", o->gateway_url, target);
+    char *url = xasprintf("%s/%s/%s", o->gateway_url,
+                          c->async ? "async-function" : "function", target);
 
     curl_easy_setopt(e, CURLOPT_URL, url);
     free(url);
@@ -250,12 +281,13 @@ static void set_options(struct cn_call *c, const struct cn_invoke_opts *o,
     }
 }
 
-struct cn_call *cn_invoke_start(struct curlloop *cl, const struct cn_invoke_opts *o,
-                                const char *target, const struct cn_record *rec,
-                                cn_invoke_fn *fn, void *arg)
+static struct cn_call *start(struct curlloop *cl, const struct cn_invoke_opts *o,
+                             const char *target, const struct cn_record *rec,
+                             const struct cn_invoke_async *async, cn_invoke_fn *fn, void *arg)
 {
     struct cn_call *c = xcalloc(1, sizeof *c);
 
+    c->async = async;
     c->lp = o->lp;
     c->cl = cl;
     c->fn = fn;
@@ -269,7 +301,23 @@ struct cn_call *cn_invoke_start(struct curlloop *cl, const struct cn_invoke_opts
         set_options(c, o, target, rec);
     if (!c->easy || curlloop_add(cl, c->easy, &c->job) < 0)
         c->failed = loop_timer_add(c->lp, 0, on_start_failed, c);
+    c->async = NULL; /* the caller's: only the request was built from it */
     return c;
+}
+
+struct cn_call *cn_invoke_start(struct curlloop *cl, const struct cn_invoke_opts *o,
+                                const char *target, const struct cn_record *rec,
+                                cn_invoke_fn *fn, void *arg)
+{
+    return start(cl, o, target, rec, NULL, fn, arg);
+}
+
+struct cn_call *cn_invoke_start_async(struct curlloop *cl, const struct cn_invoke_opts *o,
+                                      const char *target, const struct cn_record *rec,
+                                      const struct cn_invoke_async *async, cn_invoke_fn *fn,
+                                      void *arg)
+{
+    return start(cl, o, target, rec, async, fn, arg);
 }
 
 void cn_invoke_cancel(struct cn_call *c)

@@ -7,7 +7,9 @@
  * Each record header travels as X-Kafka-<name>, base64-encoded with an
  * X-Kafka-<name>-Enc: b64 companion when HTTP cannot carry its bytes;
  * headers whose names HTTP cannot carry, or that would pass for ours
- * (key, key-enc, partition, offset, timestamp), are left out. */
+ * (key, key-enc, partition, offset, timestamp), are left out. A NATS
+ * message has X-Nats-Stream, X-Nats-Sequence and X-Nats-Timestamp
+ * (JetStream only) instead, and its headers travel as X-Nats-<name>. */
 #ifndef CN_INVOKE_H
 #define CN_INVOKE_H
 
@@ -56,6 +58,21 @@ struct cn_invoke_opts {
 struct cn_call *cn_invoke_start(struct curlloop *cl, const struct cn_invoke_opts *o,
                                 const char *target, const struct cn_record *rec,
                                 cn_invoke_fn *fn, void *arg);
+/* What makes a call async: it goes to /async-function/<target>, which
+ * answers 202 once the call is queued; the queue worker posts the result
+ * to callback_url later. Both strings are used while the request is built
+ * (within the call), so they need not outlive it. */
+struct cn_invoke_async {
+    const char *call_id;      /* X-Call-Id: the queue keeps one call per id */
+    const char *callback_url; /* X-Callback-Url */
+};
+
+/* As cn_invoke_start(), for an async call: fn gets the gateway's answer
+ * to the submission (202, or why the call was not queued). */
+struct cn_call *cn_invoke_start_async(struct curlloop *cl, const struct cn_invoke_opts *o,
+                                      const char *target, const struct cn_record *rec,
+                                      const struct cn_invoke_async *async, cn_invoke_fn *fn,
+                                      void *arg);
 /* Abandons a call: fn will not run. */
 void cn_invoke_cancel(struct cn_call *c);
 

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "async.h"
 #include "cn.h"
 #include "consumer.h"
 #include "curlloop.h"
@@ -29,6 +30,7 @@
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "nats_source.h"
 #include "producer.h"
 #include "refresh.h"
 #include "signals.h"
@@ -73,13 +75,15 @@ static int start_http(struct cn *cn, char *err, size_t errlen)
         .name = "http",
         .port = (int)cn->cfg.port,
         .listen_fd = listenfd_take(),
-        .max_body = 64 * 1024,
+        /* A callback carries a function's response (async.h). */
+        .max_body = (size_t)cn->cfg.max_response_size + 64 * 1024,
         .idle_timeout_ms = 30000,
     };
 
     cn->http = httpd_start(cn->lp, &o, err, errlen);
     if (!cn->http)
         return -1;
+    cn->async = cn_async_new(cn, httpd_port(cn->http));
     cn_api_routes(cn, cn->http);
     return 0;
 }
@@ -91,22 +95,31 @@ static int start(struct cn *cn, char *err, size_t errlen)
     cn_metrics_init(cn);
     cn->table = cn_table_new();
     cn->dispatch = cn_dispatch_new(cn);
-    /* The consumer first: it checks that the brokers answer. */
-    cn->consumer = cn_consumer_new(cn, err, errlen);
-    if (!cn->consumer)
-        return -1;
-    cn->producer = cn_producer_new(cn->lp, &cn->cfg, err, errlen);
-    if (!cn->producer || start_http(cn, err, errlen) < 0)
+    /* The consumer first: it checks that the brokers answer. Kafka is
+     * optional (brokers empty: NATS only). */
+    if (*cn->cfg.brokers) {
+        cn->consumer = cn_consumer_new(cn, err, errlen);
+        if (!cn->consumer)
+            return -1;
+        cn->producer = cn_producer_new(cn->lp, &cn->cfg, err, errlen);
+        if (!cn->producer)
+            return -1;
+    }
+    if (start_http(cn, err, errlen) < 0)
         return -1;
     if (signals_watch(cn->lp, on_signal, cn) < 0) {
         snprintf(err, errlen, "cannot watch signals");
         return -1;
     }
+    /* After signals are blocked: cnats' threads must never take SIGTERM. */
+    if (*cn->cfg.nats_url && !(cn->nats = cn_nats_new(cn, err, errlen)))
+        return -1;
     cn->refresh = cn_refresh_start(cn);
     cn_trim_start(cn);
-    log_info("main", "faasbus-connector %s on port %d: gateway %s, brokers %s, group %s",
-             FAASBUS_VERSION, httpd_port(cn->http), cn->cfg.gateway_url, cn->cfg.brokers,
-             cn->cfg.group);
+    log_info("main", "faasbus-connector %s on port %d: gateway %s, brokers %s, nats %s, "
+             "group %s", FAASBUS_VERSION, httpd_port(cn->http), cn->cfg.gateway_url,
+             *cn->cfg.brokers ? cn->cfg.brokers : "(none)",
+             *cn->cfg.nats_url ? cn->cfg.nats_url : "(none)", cn->cfg.group);
     return 0;
 }
 
@@ -117,6 +130,8 @@ static void cleanup(struct cn *cn)
     /* The consumer abandons what it still holds through the dispatcher,
      * which detaches from the producer's pending deliveries. */
     cn_consumer_free(cn->consumer);
+    cn_nats_free(cn->nats); /* also ends NATS publishes in flight, detached by now */
+    cn_async_free(cn->async); /* after the consumer: abandoned branches forget their ids */
     cn_producer_free(cn->producer, FLUSH_AT_EXIT_MS);
     cn_dispatch_free(cn->dispatch);
     cn_table_unref(cn->table);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "async.h"
 #include "branch.h"
 #include "cn.h"
 #include "log.h"
@@ -14,6 +15,8 @@
 #include "producer.h"
 #include "publish.h"
 #include "retry.h"
+#include "subject.h"
+#include "verdict.h"
 #include "xalloc.h"
 
 /* A dead letter the broker refused is tried again after this long: the
@@ -23,7 +26,7 @@
 
 /* While the gateway cannot be reached at all, calls are tried again on
  * this schedule, whatever the route's (its min_wait may be 0). */
-static const struct cn_retry unreachable_schedule = {
+static const struct retry_policy unreachable_schedule = {
     .attempts = 0, .min_wait_ms = 250, .max_wait_ms = 5000,
 };
 
@@ -56,7 +59,10 @@ void cn_branch_call(struct branch *b)
     b->attempts++;
     d->inflight++;
     metric_add(d->cn->m.inflight, NULL, 1);
-    b->call = cn_invoke_start(d->cn->curl, &d->invoke, b->target, b->w->rec, on_called, b);
+    if (b->route->invoke == CN_INVOKE_ASYNC)
+        b->call = cn_async_submit(b, on_called);
+    else
+        b->call = cn_invoke_start(d->cn->curl, &d->invoke, b->target, b->w->rec, on_called, b);
 }
 
 static void on_backoff_end(struct loop *lp, void *arg)
@@ -130,7 +136,7 @@ static void publish_dead_letter(struct branch *b)
     char err[256];
 
     b->dead_letter = true;
-    if (cn_publish_dead_letter(cn->producer, b->w->rec, b->route->error_topic, b->target, &f,
+    if (cn_publish_dead_letter(cn, b->w->rec, b->route->error_topic, b->target, &f,
                                on_published, b, &b->delivery, err, sizeof err) < 0) {
         metric_add(cn->m.publish_errors, (const char *[]){ "dead_letter" }, 1);
         dead_letter_refused(b, err);
@@ -146,7 +152,7 @@ static void publish_reply(struct branch *b, const struct cn_invoke_result *res,
     char err[256], why[400];
 
     b->dead_letter = false;
-    if (cn_publish_reply(cn->producer, b->w->rec, topic, b->target, res, on_published, b,
+    if (cn_publish_reply(cn, b->w->rec, topic, b->target, res, on_published, b,
                          &b->delivery, err, sizeof err) < 0) {
         metric_add(cn->m.publish_errors, (const char *[]){ "reply" }, 1);
         snprintf(why, sizeof why, "the reply could not be published to %s: %s", topic, err);
@@ -242,14 +248,14 @@ static void wait_for_gateway(struct branch *b, const struct cn_invoke_result *re
                  "tried again (records stay uncommitted)", d->invoke.gateway_url,
                  res->error ? res->error : "");
     }
-    backoff(b, cn_retry_delay(&unreachable_schedule, b->waits, -1, cn_branch_random(d)));
+    backoff(b, retry_backoff_ms(&unreachable_schedule, b->waits, -1, cn_branch_random(d)));
 }
 
 static void retry_or_fail(struct branch *b, const struct cn_invoke_result *res,
                           const char *what)
 {
     struct cn_dispatch *d = b->w->d;
-    const struct cn_retry *rt = &b->route->retry;
+    const struct retry_policy *rt = &b->route->retry;
     char where[300];
 
     if (b->attempts >= rt->attempts) {
@@ -257,8 +263,8 @@ static void retry_or_fail(struct branch *b, const struct cn_invoke_result *res,
         return;
     }
     metric_add(d->cn->m.retries, (const char *[]){ b->target }, 1);
-    int64_t after = cn_retry_after_ms(res->retry_after, time(NULL));
-    int64_t ms = cn_retry_delay(rt, b->attempts, after, cn_branch_random(d));
+    int64_t after = retry_after_parse(res->retry_after, time(NULL));
+    int64_t ms = retry_backoff_ms(rt, b->attempts, after, cn_branch_random(d));
     log_debug("dispatch", "%s -> %s: attempt %d failed (%s); retry in %lldms",
               source_of(b, where, sizeof where), b->target, b->attempts, what, (long long)ms);
     backoff(b, ms);
@@ -269,7 +275,10 @@ static void succeeded(struct branch *b, const struct cn_invoke_result *res)
     const char *topic = res->reply_topic ? res->reply_topic : b->route->reply_topic;
     char why[400];
 
-    if (res->reply_topic && !cn_topic_valid(res->reply_topic)) {
+    /* A NATS request with nowhere else to go is answered. */
+    if (!topic)
+        topic = b->w->rec->reply_to;
+    if (res->reply_topic && !cn_dest_valid(res->reply_topic)) {
         snprintf(why, sizeof why, "X-Reply-Topic \"%.200s\" is not a valid topic name",
                  res->reply_topic);
         cn_branch_fail(b, "not_retryable", why, res->status);
@@ -285,11 +294,22 @@ static void on_called(void *arg, const struct cn_invoke_result *res)
 {
     struct branch *b = arg;
     struct cn_dispatch *d = b->w->d;
-    char what[400];
 
     b->call = NULL;
     d->inflight--;
     metric_add(d->cn->m.inflight, NULL, -1);
+    cn_branch_result(b, res, false);
+}
+
+void cn_branch_result(struct branch *b, const struct cn_invoke_result *res, bool final)
+{
+    struct cn_dispatch *d = b->w->d;
+    char what[400];
+    enum cn_verdict v = cn_retry_verdict(&b->route->retry, res);
+
+    /* An async call's callback comes after the queue worker's retries. */
+    if (final && v != CN_VERDICT_OK)
+        v = CN_VERDICT_FAIL;
     count_call(b, res);
     cn_branch_slot_done(b);
     b->status = res->status;
@@ -298,7 +318,7 @@ static void on_called(void *arg, const struct cn_invoke_result *res)
         gateway_answered(d);
     }
     describe(res, what, sizeof what);
-    switch (cn_retry_verdict(&b->route->retry, res)) {
+    switch (v) {
     case CN_VERDICT_OK:
         succeeded(b, res);
         break;
@@ -309,7 +329,8 @@ static void on_called(void *arg, const struct cn_invoke_result *res)
         retry_or_fail(b, res, what);
         break;
     case CN_VERDICT_FAIL:
-        cn_branch_fail(b, res->kind == CN_INVOKE_TOO_LARGE ? "too_large" : "not_retryable",
+        cn_branch_fail(b, final ? "async_failed"
+                          : res->kind == CN_INVOKE_TOO_LARGE ? "too_large" : "not_retryable",
                        what, res->status);
         break;
     }

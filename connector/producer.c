@@ -16,11 +16,6 @@
 
 #define SERVE_BUDGET 10000 /* events served per wake-up before yielding */
 
-struct cn_delivery {
-    cn_delivered_fn *fn; /* NULL once detached */
-    void *arg;
-};
-
 struct cn_producer {
     struct loop *lp;
     rd_kafka_t *rk;

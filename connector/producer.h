@@ -21,6 +21,14 @@ struct cn_delivery;
 /* error is NULL when the broker acknowledged the record. */
 typedef void cn_delivered_fn(void *arg, const char *error);
 
+/* Who waits for a record's acknowledgement. Kafka's producer and the NATS
+ * publisher (nats_publish.h) both hand these out, so whoever waits can
+ * let go of either the same way: cn_delivery_detach(). */
+struct cn_delivery {
+    cn_delivered_fn *fn; /* NULL once detached */
+    void *arg;
+};
+
 struct cn_outgoing {
     const char *topic;
     const unsigned char *key; /* NULL: no key */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus.h"
 #include "xalloc.h"
 
 #define OUR_HEADERS_MAX 10
@@ -37,8 +38,13 @@ static void put_source(struct hlist *l, const struct cn_record *rec, const char 
     put(l, "X-Function-Name", function);
     put(l, "X-Call-Id", rec->call_id);
     put(l, "X-Source-Topic", rec->topic);
-    putf(l, "X-Source-Partition", rec->partition);
-    putf(l, "X-Source-Offset", rec->offset);
+    if (rec->bus == CN_BUS_KAFKA) {
+        putf(l, "X-Source-Partition", rec->partition);
+        putf(l, "X-Source-Offset", rec->offset);
+    } else if (rec->stream) {
+        put(l, "X-Source-Stream", rec->stream);
+        putf(l, "X-Source-Sequence", rec->offset);
+    }
 }
 
 static void clear(struct hlist *l)
@@ -47,7 +53,7 @@ static void clear(struct hlist *l)
         free(l->h[i].value);
 }
 
-int cn_publish_reply(struct cn_producer *p, const struct cn_record *rec, const char *topic,
+int cn_publish_reply(struct cn *cn, const struct cn_record *rec, const char *topic,
                      const char *function, const struct cn_invoke_result *res,
                      cn_delivered_fn *fn, void *arg, struct cn_delivery **out, char *err,
                      size_t errlen)
@@ -63,12 +69,12 @@ int cn_publish_reply(struct cn_producer *p, const struct cn_record *rec, const c
     struct cn_outgoing m = { .topic = topic, .key = rec->key, .key_len = rec->key_len,
                              .value = res->body, .len = res->len,
                              .headers = l.h, .nheaders = l.n };
-    rc = cn_producer_send(p, &m, fn, arg, out, err, errlen);
+    rc = cn_bus_send(cn, rec, &m, fn, arg, out, err, errlen);
     clear(&l);
     return rc;
 }
 
-int cn_publish_dead_letter(struct cn_producer *p, const struct cn_record *rec, const char *topic,
+int cn_publish_dead_letter(struct cn *cn, const struct cn_record *rec, const char *topic,
                            const char *function, const struct cn_failure *f,
                            cn_delivered_fn *fn, void *arg, struct cn_delivery **out, char *err,
                            size_t errlen)
@@ -87,7 +93,7 @@ int cn_publish_dead_letter(struct cn_producer *p, const struct cn_record *rec, c
     struct cn_outgoing m = { .topic = topic, .key = rec->key, .key_len = rec->key_len,
                              .value = rec->value, .len = rec->len,
                              .headers = all, .nheaders = rec->nheaders + l.n };
-    rc = cn_producer_send(p, &m, fn, arg, out, err, errlen);
+    rc = cn_bus_send(cn, rec, &m, fn, arg, out, err, errlen);
     clear(&l);
     free(all);
     return rc;

@@ -1,5 +1,6 @@
 /* publish.h -- the records the connector writes: a function's reply, and
- * a dead letter (the original record, byte for byte, plus why it failed). */
+ * a dead letter (the original record, byte for byte, plus why it failed),
+ * to Kafka or NATS by the topic's prefix (bus.h). */
 #ifndef CN_PUBLISH_H
 #define CN_PUBLISH_H
 
@@ -8,6 +9,8 @@
 #include "invoke.h"
 #include "producer.h"
 #include "record.h"
+
+struct cn;
 
 #define CN_HOP_HEADER "X-Hop-Count"
 
@@ -21,7 +24,7 @@ struct cn_failure {
 /* Publishes res's body to `topic` with the record's key, the response's
  * Content-Type, X-Function-Name/-Status, X-Call-Id, X-Source-* and the
  * hop count one higher. As cn_producer_send(). */
-int cn_publish_reply(struct cn_producer *p, const struct cn_record *rec, const char *topic,
+int cn_publish_reply(struct cn *cn, const struct cn_record *rec, const char *topic,
                      const char *function, const struct cn_invoke_result *res,
                      cn_delivered_fn *fn, void *arg, struct cn_delivery **out, char *err,
                      size_t errlen);
@@ -29,7 +32,7 @@ int cn_publish_reply(struct cn_producer *p, const struct cn_record *rec, const c
 /* Publishes the original record (value, key and headers unchanged) to
  * `topic`, with X-Error, X-Function-Name/-Status, X-Attempts, X-Call-Id
  * and X-Source-* added after its own headers. As cn_producer_send(). */
-int cn_publish_dead_letter(struct cn_producer *p, const struct cn_record *rec, const char *topic,
+int cn_publish_dead_letter(struct cn *cn, const struct cn_record *rec, const char *topic,
                            const char *function, const struct cn_failure *f,
                            cn_delivered_fn *fn, void *arg, struct cn_delivery **out, char *err,
                            size_t errlen);

@@ -26,5 +26,7 @@ void cn_record_free(struct cn_record *rec)
     free(rec->key);
     free(rec->value);
     free(rec->call_id);
+    free(rec->stream);
+    free(rec->reply_to);
     free(rec);
 }

@@ -1,7 +1,7 @@
 /* record.h -- a message from a source, as the dispatcher sees it.
  *
  * DESIGN: the dispatcher (routing, ordering, calls, retries, replies)
- * knows nothing of Kafka. A source (today Kafka; NATS later) turns each
+ * knows nothing of Kafka or NATS. A source (Kafka, NATS) turns each
  * message into a struct cn_record, hands it to cn_dispatch_submit(), and
  * learns through its struct cn_origin when the record may start work and
  * when every function it went to has reached a final outcome. What "done"
@@ -15,6 +15,10 @@
 
 struct cn_record;
 struct cn_work; /* the dispatcher's state for a record */
+
+/* Which bus a record came from: what its topic means (a Kafka topic or a
+ * NATS subject) and which X-Kafka-* or X-Nats-* headers describe it. */
+enum cn_bus { CN_BUS_KAFKA, CN_BUS_NATS };
 
 /* Values (and the key and value of a record) are allocated one byte
  * longer than len, with a NUL there, so text can be used as a string. */
@@ -50,6 +54,11 @@ struct cn_record {
     int hops;            /* replies this record is already downstream of */
     char *call_id;       /* stable across redeliveries */
     const char *content_type; /* the record's content-type header, or NULL */
+    enum cn_bus bus;     /* Kafka unless the source says otherwise */
+    char *stream;        /* NATS: its JetStream stream (offset is the stream
+                            sequence), or NULL for core NATS */
+    char *reply_to;      /* NATS core: "nats:<subject>" a requester waits on
+                            for the answer, or NULL */
     struct cn_work *work; /* the dispatcher's, NULL outside it */
     struct cn_record *prev, *next;   /* the source's list */
     struct cn_record *qprev, *qnext; /* the source's waiting queue */

@@ -7,12 +7,11 @@
 #include <string.h>
 
 #include "parse.h"
+#include "subject.h"
 #include "xalloc.h"
 
 #define NAME_MAX_LEN 64
-#define ATTEMPTS_MAX 1000
 #define INFLIGHT_MAX 100000
-#define WAIT_MAX_MS (INT64_C(24) * 3600 * 1000)
 
 const char *cn_ordering_name(enum cn_ordering o)
 {
@@ -50,67 +49,6 @@ bool cn_topic_valid(const char *s)
                      "0123456789._-") == n;
 }
 
-static void set_code(unsigned char *codes, long c)
-{
-    codes[c / 8] |= (unsigned char)(1u << (c % 8));
-}
-
-bool cn_retry_code(const struct cn_retry *rt, long status)
-{
-    if (status < 0 || status >= CN_STATUS_MAX)
-        return false;
-    return rt->codes[status / 8] & (1u << (status % 8));
-}
-
-/* One "NNN" or "NNN-MMM" item of a code list. */
-static int code_item(const char *item, unsigned char *codes)
-{
-    char lo_text[32], *dash;
-    int64_t lo, hi;
-    size_t n = strlen(item);
-
-    if (n >= sizeof lo_text)
-        return -1;
-    memcpy(lo_text, item, n + 1);
-    dash = strchr(lo_text, '-');
-    if (dash)
-        *dash = '\0';
-    if (parse_int64(lo_text, &lo) < 0)
-        return -1;
-    hi = lo;
-    if (dash && parse_int64(dash + 1, &hi) < 0)
-        return -1;
-    if (lo < 100 || hi >= CN_STATUS_MAX || lo > hi)
-        return -1;
-    for (int64_t c = lo; c <= hi; c++)
-        set_code(codes, (long)c);
-    return 0;
-}
-
-int cn_retry_codes_parse(const char *text, unsigned char *codes, char *err,
-                         size_t errlen)
-{
-    unsigned char out[CN_STATUS_MAX / 8] = { 0 };
-    const char *p = text;
-
-    while (*p) {
-        char item[32];
-        p += strspn(p, ", ");
-        size_t n = strcspn(p, ", ");
-        if (n == 0)
-            break;
-        snprintf(item, sizeof item, "%.*s", (int)n, p);
-        if (n >= sizeof item || code_item(item, out) < 0) {
-            snprintf(err, errlen, "expected status codes such as "
-                     "\"429,500-599\", got \"%s\"", text);
-            return -1;
-        }
-        p += n;
-    }
-    memcpy(codes, out, sizeof out);
-    return 0;
-}
-
 /* "com.openfaas.retry.min_wait", "retry_min_wait" and "retry-min-wait"
  * all become "retry-min-wait". */
 static void canonical(const char *name, char *out, size_t len)
@@ -132,9 +70,10 @@ static void canonical(const char *name, char *out, size_t len)
 
 static int set_topic(char **slot, const char *value, char *err, size_t errlen)
 {
-    if (*value && !cn_topic_valid(value)) {
+    if (*value && !cn_dest_valid(value)) {
         snprintf(err, errlen, "\"%s\" is not a valid topic name (1 to 249 of "
-                 "letters, digits, '.', '_', '-')", value);
+                 "letters, digits, '.', '_', '-'; or nats: and a subject without "
+                 "wildcards)", value);
         return -1;
     }
     free(*slot);
@@ -156,19 +95,6 @@ static int set_int(int *slot, const char *value, int64_t min, int64_t max,
     return 1;
 }
 
-static int set_wait(int64_t *slot, const char *value, char *err, size_t errlen)
-{
-    int64_t ms;
-
-    if (parse_duration_ms(value, &ms) < 0 || ms > WAIT_MAX_MS) {
-        snprintf(err, errlen, "expected a duration such as 500ms or 2s, got "
-                 "\"%s\"", value);
-        return -1;
-    }
-    *slot = ms;
-    return 1;
-}
-
 static int set_ordering(struct cn_route *r, const char *value, char *err,
                         size_t errlen)
 {
@@ -180,14 +106,17 @@ static int set_ordering(struct cn_route *r, const char *value, char *err,
     return 1;
 }
 
-static int set_invoke(const char *value, char *err, size_t errlen)
+static int set_invoke(struct cn_route *r, const char *value, char *err, size_t errlen)
 {
-    if (strcmp(value, "sync") == 0)
+    if (strcmp(value, "sync") == 0) {
+        r->invoke = CN_INVOKE_SYNC;
         return 1;
-    if (strcmp(value, "async") == 0)
-        snprintf(err, errlen, "async invocation is not supported yet: use sync");
-    else
-        snprintf(err, errlen, "expected sync, got \"%s\"", value);
+    }
+    if (strcmp(value, "async") == 0) {
+        r->invoke = CN_INVOKE_ASYNC;
+        return 1;
+    }
+    snprintf(err, errlen, "expected sync or async, got \"%s\"", value);
     return -1;
 }
 
@@ -206,15 +135,14 @@ int cn_route_option(struct cn_route *r, const char *name, const char *value,
     if (strcmp(n, "max-inflight") == 0)
         return set_int(&r->max_inflight, value, 0, INFLIGHT_MAX, err, errlen);
     if (strcmp(n, "invoke") == 0)
-        return set_invoke(value, err, errlen);
-    if (strcmp(n, "retry-attempts") == 0)
-        return set_int(&r->retry.attempts, value, 1, ATTEMPTS_MAX, err, errlen);
-    if (strcmp(n, "retry-codes") == 0)
-        return cn_retry_codes_parse(value, r->retry.codes, err, errlen) < 0 ? -1 : 1;
-    if (strcmp(n, "retry-min-wait") == 0)
-        return set_wait(&r->retry.min_wait_ms, value, err, errlen);
-    if (strcmp(n, "retry-max-wait") == 0)
-        return set_wait(&r->retry.max_wait_ms, value, err, errlen);
+        return set_invoke(r, value, err, errlen);
+    if (strncmp(n, "retry-", 6) == 0) {
+        char part[NAME_MAX_LEN];
+        snprintf(part, sizeof part, "%s", n + 6); /* "min-wait" -> "min_wait" */
+        for (char *c = part; *c; c++)
+            *c = *c == '-' ? '_' : *c;
+        return retry_policy_set(&r->retry, part, value, err, errlen) < 0 ? -1 : 1;
+    }
     return 0;
 }
 
@@ -237,46 +165,24 @@ char *cn_route_target(const struct cn_route *r)
     return xasprintf("%s.%s", r->function, r->ns);
 }
 
-/* The codes as ranges: "408,429,500-599". */
-void cn_retry_codes_text(const struct cn_retry *rt, char *out, size_t len)
-{
-    size_t used = 0;
-
-    out[0] = '\0';
-    for (long c = 0; c < CN_STATUS_MAX; c++) {
-        if (!cn_retry_code(rt, c))
-            continue;
-        long end = c;
-        while (end + 1 < CN_STATUS_MAX && cn_retry_code(rt, end + 1))
-            end++;
-        int n = end > c ? snprintf(out + used, len - used, "%s%ld-%ld",
-                                   used ? "," : "", c, end)
-                        : snprintf(out + used, len - used, "%s%ld",
-                                   used ? "," : "", c);
-        if (n < 0 || (size_t)n >= len - used)
-            return;
-        used += (size_t)n;
-        c = end;
-    }
-}
-
 char *cn_route_describe(const struct cn_route *r)
 {
     char codes[256], minw[32], maxw[32];
     char *target = cn_route_target(r);
     char *out;
 
-    cn_retry_codes_text(&r->retry, codes, sizeof codes);
+    retry_codes_format(&r->retry, codes, sizeof codes);
     out = xasprintf("%s -> %s (%s) reply-topic=%s error-topic=%s ordering=%s "
                     "max-inflight=%d retry attempts=%d codes=%s min_wait=%s "
-                    "max_wait=%s", r->topic, target,
+                    "max_wait=%s%s", r->topic, target,
                     r->origin == CN_ROUTE_CONFIG ? "config" : "annotation",
                     r->reply_topic ? r->reply_topic : "-",
                     r->error_topic ? r->error_topic : "-",
                     cn_ordering_name(r->ordering), r->max_inflight,
-                    r->retry.attempts, codes,
+                    (int)r->retry.attempts, codes,
                     format_duration_ms(r->retry.min_wait_ms, minw, sizeof minw),
-                    format_duration_ms(r->retry.max_wait_ms, maxw, sizeof maxw));
+                    format_duration_ms(r->retry.max_wait_ms, maxw, sizeof maxw),
+                    r->invoke == CN_INVOKE_ASYNC ? " invoke=async" : "");
     free(target);
     return out;
 }
@@ -327,7 +233,7 @@ bool cn_route_equal(const struct cn_route *a, const struct cn_route *b)
            same_str(a->ns, b->ns) && same_str(a->reply_topic, b->reply_topic) &&
            same_str(a->error_topic, b->error_topic) &&
            a->ordering == b->ordering && a->max_inflight == b->max_inflight &&
-           a->origin == b->origin &&
+           a->origin == b->origin && a->invoke == b->invoke &&
            a->retry.attempts == b->retry.attempts &&
            a->retry.min_wait_ms == b->retry.min_wait_ms &&
            a->retry.max_wait_ms == b->retry.max_wait_ms &&

@@ -18,17 +18,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "retry.h"
+
 #define CN_DEFAULT_NAMESPACE "openfaas-fn"
-#define CN_STATUS_MAX 600 /* status codes 0..599 fit the retry bitmap */
 
 enum cn_ordering { CN_ORDER_KEY, CN_ORDER_PARTITION, CN_ORDER_NONE };
 enum cn_route_origin { CN_ROUTE_CONFIG, CN_ROUTE_GATEWAY };
-
-struct cn_retry {
-    int attempts; /* tries in all, the first included */
-    unsigned char codes[CN_STATUS_MAX / 8]; /* statuses worth a retry */
-    int64_t min_wait_ms, max_wait_ms;
-};
+/* sync: POST /function/<fn> and wait. async: POST /async-function/<fn>
+ * and take the result from the queue worker's callback (async.h). */
+enum cn_invoke_mode { CN_INVOKE_SYNC, CN_INVOKE_ASYNC };
 
 struct cn_route {
     char *topic;
@@ -38,15 +36,16 @@ struct cn_route {
     char *error_topic; /* NULL: failures are logged and counted */
     enum cn_ordering ordering;
     int max_inflight;  /* 0: no limit of its own */
-    struct cn_retry retry;
+    struct retry_policy retry;
     enum cn_route_origin origin;
+    enum cn_invoke_mode invoke;
 };
 
 /* Options a route starts with before its own (from the config file). */
 struct cn_route_defaults {
     enum cn_ordering ordering;
     int max_inflight;
-    struct cn_retry retry;
+    struct retry_policy retry;
 };
 
 struct cn_table {
@@ -64,13 +63,6 @@ int cn_route_option(struct cn_route *r, const char *name, const char *value,
 /* Checks what single options cannot: min_wait <= max_wait. Returns 0 or
  * -1 with a message in err. */
 int cn_route_check(const struct cn_route *r, char *err, size_t errlen);
-
-/* Parses "408,429,500-599" into a bitmap. Returns 0 or -1 with err. */
-int cn_retry_codes_parse(const char *text, unsigned char *codes, char *err,
-                         size_t errlen);
-bool cn_retry_code(const struct cn_retry *rt, long status);
-/* The codes back as text, with ranges: "408,429,500-599". */
-void cn_retry_codes_text(const struct cn_retry *rt, char *out, size_t len);
 
 /* A legal Kafka topic name: 1..249 of [A-Za-z0-9._-]. */
 bool cn_topic_valid(const char *s);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "subject.h"
 #include "xalloc.h"
 
 struct cn_table *cn_table_new(void)
@@ -79,7 +80,7 @@ static void add_topics(struct cn_table *t, struct cn_route *tmpl,
             break;
         snprintf(topic, sizeof topic, "%.*s", (int)n, p);
         p += n;
-        if (n >= sizeof topic || !cn_topic_valid(topic)) {
+        if (n >= sizeof topic || !cn_source_valid(topic)) {
             warnf(warn, arg, "function %s: annotation topic: \"%.*s\" is not a "
                   "valid topic name (skipped)", who, (int)n, p - n);
             continue;
@@ -251,17 +252,17 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-static json_t *codes_json(const struct cn_retry *rt)
+static json_t *codes_json(const struct retry_policy *rt)
 {
     char text[512];
 
-    cn_retry_codes_text(rt, text, sizeof text);
+    retry_codes_format(rt, text, sizeof text);
     return json_string(text);
 }
 
 static json_t *route_json(const struct cn_route *r)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:i, s:{s:i, s:o, s:I, s:I}}",
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:i, s:s, s:{s:i, s:o, s:I, s:I}}",
                      "topic", r->topic, "function", r->function,
                      "namespace", ns_of(r),
                      "source", r->origin == CN_ROUTE_CONFIG ? "config" : "annotation",
@@ -269,7 +270,8 @@ static json_t *route_json(const struct cn_route *r)
                      "error_topic", str_or_null(r->error_topic),
                      "ordering", cn_ordering_name(r->ordering),
                      "max_inflight", r->max_inflight,
-                     "retry", "attempts", r->retry.attempts,
+                     "invoke", r->invoke == CN_INVOKE_ASYNC ? "async" : "sync",
+                     "retry", "attempts", (int)r->retry.attempts,
                      "codes", codes_json(&r->retry),
                      "min_wait_ms", (json_int_t)r->retry.min_wait_ms,
                      "max_wait_ms", (json_int_t)r->retry.max_wait_ms);

@@ -91,8 +91,8 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.max_inflight, 256);
     assert_int_equal(cfg.defaults.ordering, CN_ORDER_KEY);
     assert_int_equal(cfg.defaults.retry.attempts, 5);
-    assert_true(cn_retry_code(&cfg.defaults.retry, 429));
-    assert_false(cn_retry_code(&cfg.defaults.retry, 404));
+    assert_true(retry_status(&cfg.defaults.retry, 429));
+    assert_false(retry_status(&cfg.defaults.retry, 404));
     assert_null(cfg.auth);
     assert_int_equal(cfg.nroutes, 0);
     cn_config_free(&cfg);

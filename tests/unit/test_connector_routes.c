@@ -18,11 +18,9 @@ static const struct cn_route_defaults *defaults(void)
 
     if (!ready) {
         d.ordering = CN_ORDER_KEY;
-        d.retry.attempts = 5;
-        d.retry.min_wait_ms = 500;
-        d.retry.max_wait_ms = 30000;
-        assert_int_equal(cn_retry_codes_parse("408,429,500-599", d.retry.codes, err,
-                                              sizeof err), 0);
+        retry_policy_init(&d.retry, 5, 500, 30000);
+        assert_int_equal(retry_policy_set(&d.retry, "codes", "408,429,500-599", err,
+                                          sizeof err), 0);
         ready = true;
     }
     return &d;
@@ -43,7 +41,7 @@ static void test_annotation_and_config_spellings(void **state)
     assert_int_equal(cn_route_option(&r, "retry_codes", "502,503", err, sizeof err), 1);
     assert_int_equal(cn_route_option(&r, "ordering", "partition", err, sizeof err), 1);
     assert_int_equal(cn_route_option(&r, "max_inflight", "7", err, sizeof err), 1);
-    assert_int_equal(cn_route_option(&r, "invoke", "sync", err, sizeof err), 1);
+    assert_int_equal(cn_route_option(&r, "invoke", "async", err, sizeof err), 1);
     /* Other annotations are none of ours. */
     assert_int_equal(cn_route_option(&r, "prometheus.io.scrape", "true", err, sizeof err), 0);
     assert_string_equal(r.reply_topic, "out");
@@ -51,10 +49,11 @@ static void test_annotation_and_config_spellings(void **state)
     assert_int_equal(r.retry.attempts, 3);
     assert_int_equal(r.retry.min_wait_ms, 250);
     assert_int_equal(r.retry.max_wait_ms, 2000);
-    assert_true(cn_retry_code(&r.retry, 502));
-    assert_false(cn_retry_code(&r.retry, 500));
+    assert_true(retry_status(&r.retry, 502));
+    assert_false(retry_status(&r.retry, 500));
     assert_int_equal(r.ordering, CN_ORDER_PARTITION);
     assert_int_equal(r.max_inflight, 7);
+    assert_int_equal(r.invoke, CN_INVOKE_ASYNC);
     cn_route_cleanup(&r);
 }
 
@@ -71,28 +70,18 @@ static void test_bad_values_are_refused_and_leave_the_option(void **state)
     assert_int_equal(cn_route_option(&r, "retry-attempts", "0", err, sizeof err), -1);
     assert_int_equal(r.retry.attempts, 5);
     assert_int_equal(cn_route_option(&r, "retry-codes", "5xx", err, sizeof err), -1);
-    assert_true(cn_retry_code(&r.retry, 503));
+    assert_true(retry_status(&r.retry, 503));
     assert_int_equal(cn_route_option(&r, "retry-codes", "600", err, sizeof err), -1);
     assert_int_equal(cn_route_option(&r, "retry-codes", "503-500", err, sizeof err), -1);
     assert_int_equal(cn_route_option(&r, "reply-topic", "no spaces", err, sizeof err), -1);
     assert_null(r.reply_topic);
-    assert_int_equal(cn_route_option(&r, "invoke", "async", err, sizeof err), -1);
-    assert_non_null(strstr(err, "not supported yet"));
+    assert_int_equal(cn_route_option(&r, "invoke", "later", err, sizeof err), -1);
+    assert_non_null(strstr(err, "expected sync or async"));
+    assert_int_equal(r.invoke, CN_INVOKE_SYNC);
     assert_int_equal(cn_route_option(&r, "retry-min-wait", "1m", err, sizeof err), 1);
     assert_int_equal(cn_route_check(&r, err, sizeof err), -1);
     assert_non_null(strstr(err, "above max_wait"));
     cn_route_cleanup(&r);
-}
-
-static void test_codes_text_round_trips(void **state)
-{
-    struct cn_retry rt = { 0 };
-    char err[128], text[256];
-    (void)state;
-
-    assert_int_equal(cn_retry_codes_parse("429, 408,500-504,599", rt.codes, err, sizeof err), 0);
-    cn_retry_codes_text(&rt, text, sizeof text);
-    assert_string_equal(text, "408,429,500-504,599");
 }
 
 static void test_topic_names(void **state)
@@ -259,7 +248,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_annotation_and_config_spellings),
         cmocka_unit_test(test_bad_values_are_refused_and_leave_the_option),
-        cmocka_unit_test(test_codes_text_round_trips),
         cmocka_unit_test(test_topic_names),
         cmocka_unit_test(test_functions_become_routes),
         cmocka_unit_test(test_config_routes_win_over_annotations),

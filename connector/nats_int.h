@@ -1,0 +1,83 @@
+/* nats_int.h -- the NATS source's state, shared by nats_source.c (the
+ * connection, core subscriptions, held messages, the drain) and
+ * nats_pull.c (JetStream consumers and their fetch threads). */
+#ifndef CN_NATS_INT_H
+#define CN_NATS_INT_H
+
+#include <nats/nats.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "jsq.h"
+#include "nats_config.h"
+#include "nats_source.h"
+#include "record.h"
+
+struct loop_timer;
+struct offload;
+struct cn_nats_out;
+
+/* One JetStream durable pull consumer and its fetch thread. */
+struct pull {
+    struct cn_nats *n;
+    struct cn_stream_spec spec;
+    char *durable;
+    pthread_t thread;
+    bool started;
+    natsSubscription *sub; /* the fetch thread's; destroyed after every message */
+    bool bound;            /* under n->mu */
+    char error[400];       /* under n->mu: why it is not bound */
+};
+
+/* A message the loop holds: its record, and for JetStream the message
+ * itself, since acks go through it. */
+struct nmsg {
+    struct cn_nats *n;
+    struct pull *pull;     /* NULL: core NATS */
+    natsMsg *msg;          /* JetStream only */
+    struct cn_record *rec;
+    struct loop_timer *progress;
+    struct nmsg *prev, *next;
+};
+
+struct cn_nats {
+    struct cn *cn;
+    struct jsq js;
+    struct offload *ol;
+    struct cn_nats_out *out;
+    pthread_mutex_t mu;
+    pthread_cond_t room;
+    unsigned held, max;    /* places taken / max_inflight (under mu) */
+    bool stop;             /* under mu: hand nothing more over */
+    natsSubscription **subs;
+    size_t nsubs;
+    struct pull *pulls;
+    int npulls;
+    /* loop thread only */
+    struct nmsg *head;
+    uint64_t core_seq;
+    char boot_id[40];
+    bool stopping, closing;
+    struct loop_timer *drain_timer;
+    int64_t drain_deadline;
+    void (*done)(void *arg);
+    void *done_arg;
+};
+
+/* nats_source.c */
+/* Waits for at least one free place (or a stop) and takes up to `want`.
+ * Returns how many (0: stopping). Any thread. */
+int cn_nats_take(struct cn_nats *n, int want);
+/* Gives back places that were taken but not used. Any thread. */
+void cn_nats_give(struct cn_nats *n, int count);
+/* Hands a message (its place already taken) to the loop. Any thread. */
+void cn_nats_hand_over(struct cn_nats *n, struct pull *pull, natsMsg *msg);
+
+/* nats_pull.c */
+int cn_pull_start(struct pull *p);
+void cn_pull_join(struct pull *p);
+/* After every message of it is gone: the durable consumer stays. */
+void cn_pull_close(struct pull *p);
+
+#endif
