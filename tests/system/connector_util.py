@@ -66,11 +66,13 @@ class Connector(Daemon):
 
 @pytest.fixture
 def connector(tmp_path, daemons):
-    """start(gw, bootstrap, conf="", env=None, wait=True) -> a running
-    faasbus-connector with a config file of `conf` plus a short session."""
+    """start(gw, bootstrap, conf="", env=None, wait=True, port=None) -> a
+    running faasbus-connector with a config file of `conf` plus a short
+    session; `port` serves on a given port (a restarted connector on its
+    predecessor's port, as its callback URL names it)."""
     count = [0]
 
-    def start(gw, bootstrap, conf="", env=None, wait=True):
+    def start(gw, bootstrap, conf="", env=None, wait=True, port=None):
         count[0] += 1
         path = tmp_path / f"connector{count[0]}.conf"
         path.write_text(SESSION + conf)
@@ -78,13 +80,28 @@ def connector(tmp_path, daemons):
                 "rebuild_interval": "300ms", "log_level": "info"}
         full.update(env or {})
         c = Connector([CONNECTOR, "-c", str(path)], full,
-                      str(tmp_path / f"connector{count[0]}.log"))
+                      str(tmp_path / f"connector{count[0]}.log"), listen=port is None)
+        if port is not None:
+            _hand_port(c, port)
         c.conf_path = path
         daemons.append(c.start())
         if wait:
             c.wait_ready()
         return c
     return start
+
+
+def _hand_port(daemon, port):
+    """Binds `port` here and hands it over as fd 3, as Daemon does with a
+    free one (SO_REUSEADDR: the old owner's connections may linger)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(1024)
+    daemon.sock = sock
+    daemon.port = port
+    daemon.env["LISTEN_FDS"] = "1"
+    daemon.env.pop("LISTEN_PID", None)
 
 
 @pytest.fixture

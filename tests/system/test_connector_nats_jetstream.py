@@ -1,0 +1,168 @@
+"""faasbus-connector on JetStream: at least once under kill -9 (every
+message answered, duplicates bounded), retries and dead letters acked
+only at their final outcome, long calls kept alive, per-key order, and a
+missing stream reported until it exists. Real nats-server with
+JetStream, real gateway and replicas; checked with natsclient.py."""
+import collections
+import signal
+
+from conftest import SLOW, wait_for
+from connector_util import (connector, deploy_recorder, metric_sum, read_records, record_dir,
+                            started_ids)
+from natsclient import NatsClient
+
+__all__ = ["connector", "record_dir"]  # fixtures
+
+
+def publish_all(client, stream, items):
+    """Publishes [(subject, payload, headers)] and waits until the stream
+    holds them all (core publishes, pipelined; the stream stores them)."""
+    before = client.stream_info(stream)["state"]["messages"]
+    for subject, payload, headers in items:
+        client.publish(subject, payload, headers=headers)
+    client.ping()
+    wait_for(lambda: client.stream_info(stream)["state"]["messages"] >= before + len(items),
+             10, what=f"{len(items)} messages stored in {stream}")
+
+
+def consumer_info(client, stream, durable):
+    return client.js_api(f"CONSUMER.INFO.{stream}.{durable}")
+
+
+def all_acked(client, stream, durable):
+    info = consumer_info(client, stream, durable)
+    return info.get("num_ack_pending") == 0 and info.get("num_pending") == 0
+
+
+def test_kill_9_loses_nothing(gateway, nats, connector, record_dir):
+    total, bound = 10000, 100
+    srv = nats()
+    c = NatsClient(srv.nats_url)
+    c.create_stream("JOBS", ["jobs.>"])
+    c.create_stream("DONE", ["done.>"])
+    gw = gateway()
+    path = str(record_dir / "sink")
+    deploy_recorder(gw, "sink", path, {"topic": "nats:jobs.>", "reply-topic": "nats:done.jobs",
+                                       "ordering": "none"})
+    env = {"nats_url": srv.nats_url, "streams": "JOBS", "group": "survivors",
+           "max_inflight": str(bound), "nats_ack_wait": "2s"}
+    publish_all(c, "JOBS", [(f"jobs.k{i % 50}", b"job %d" % i, None) for i in range(total)])
+    conn = connector(gw, "", env=env)
+    for kill_at in (2000, 5000, 8000):
+        wait_for(lambda: len(set(started_ids(path))) >= kill_at, 60, interval=0.05,
+                 what=f"{kill_at} messages called")
+        conn.stop(signal.SIGKILL)
+        conn = connector(gw, "", env=env)
+    wait_for(lambda: c.stream_info("DONE")["state"]["messages"] >= total
+             and all_acked(c, "JOBS", "survivors_JOBS"), 90, interval=0.5,
+             what="a reply to every message, and every message acked")
+
+    replies = c.stream_messages("DONE")
+    ids = collections.Counter(h["X-Call-Id"] for h, _ in replies)
+    assert set(ids) == {f"nats-JOBS-{seq}" for seq in range(1, total + 1)}
+    assert sorted(set(d for _, d in replies)) == sorted(b"job %d" % i for i in range(total))
+    # Repeats come only from the kills: at most what was in flight.
+    calls = started_ids(path)
+    assert len(calls) - total <= 3 * bound, len(calls) - total
+    assert len(replies) - total <= 3 * bound
+
+
+def test_retries_and_dead_letters_are_acked_at_their_outcome(gateway, nats, connector,
+                                                             record_dir):
+    srv = nats()
+    c = NatsClient(srv.nats_url)
+    c.create_stream("FLAKY", ["flaky.>"])
+    c.create_stream("DLQ", ["dlq.>"])
+    c.create_stream("OK", ["ok.>"])
+    gw = gateway()
+    path = str(record_dir / "flaky")
+    deploy_recorder(gw, "flaky", path, {
+        "topic": "nats:flaky.*", "reply-topic": "nats:ok.flaky", "error-topic": "nats:dlq.flaky",
+        "com.openfaas.retry.attempts": "3", "com.openfaas.retry.min_wait": "10ms",
+        "com.openfaas.retry.max_wait": "50ms"})
+    connector(gw, "", env={"nats_url": srv.nats_url, "streams": "FLAKY:flaky.*"})
+    good = [(b"ok %d" % i, {"Trace": f"g{i}"}) for i in range(5)]
+    recovering = [(b"fail-first=2 r%d" % i, None) for i in range(3)]
+    exhausted = [(b"status=503 e%d \x00\xfe" % i, {"Trace": f"e{i}", "Other": "x y"})
+                 for i in range(3)]
+    refused = [(b"status=400 n%d" % i, {"Trace": f"n{i}"}) for i in range(2)]
+    items = good + recovering + exhausted + refused
+    publish_all(c, "FLAKY", [("flaky.in", p, h) for p, h in items])
+
+    wait_for(lambda: c.stream_info("DLQ")["state"]["messages"] >= 5
+             and c.stream_info("OK")["state"]["messages"] >= 8, 30, what="every outcome")
+    ok = c.stream_messages("OK")
+    assert sorted(d for _, d in ok) == sorted(p for p, _ in good + recovering)
+    for h, _ in ok:
+        assert h["X-Source-Stream"] == "FLAKY" and h["X-Source-Topic"] == "flaky.in"
+        assert h["X-Call-Id"] == f"nats-FLAKY-{h['X-Source-Sequence']}"
+    dlq = {d: h for h, d in c.stream_messages("DLQ")}
+    assert sorted(dlq) == sorted(p for p, _ in exhausted + refused)
+    for payload, headers in exhausted + refused:
+        h = dlq[payload]  # the original data, byte for byte
+        for k, v in headers.items():
+            assert h[k] == v  # ...and its headers
+        assert h["X-Function-Name"] == "flaky"
+        assert h["X-Attempts"] == ("3" if b"503" in payload else "1")
+        assert h["X-Function-Status"] == ("503" if b"503" in payload else "400")
+        assert h["X-Error"].startswith("HTTP ")
+    wait_for(lambda: all_acked(c, "FLAKY", "faasbus-connector_FLAKY_flaky_S"), 10,
+             what="every message acked once final")
+    calls = collections.Counter(started_ids(path))
+    assert sorted(calls.values()) == sorted([1] * 5 + [3] * 3 + [3] * 3 + [1] * 2)
+
+
+def test_long_calls_keep_their_lease_and_keys_keep_their_order(gateway, nats, connector,
+                                                               record_dir):
+    srv = nats()
+    c = NatsClient(srv.nats_url)
+    c.create_stream("SLOW", ["slow.>"])
+    gw = gateway()
+    path = str(record_dir / "slow")
+    deploy_recorder(gw, "slow", path, {"topic": "nats:slow.>", "ordering": "key"},)
+    conn = connector(gw, "", env={"nats_url": srv.nats_url, "streams": "SLOW",
+                                  "nats_ack_wait": "1s"})
+    # Calls of 2.5s with a 1s lease: in-progress acks keep each message,
+    # so none is delivered a second time.
+    publish_all(c, "SLOW", [("slow.a", b"sleep=2500 long%d" % i, {"X-Key": f"L{i}"})
+                            for i in range(3)])
+    # Per key: one call at a time, in stream order; keys run in parallel.
+    publish_all(c, "SLOW", [("slow.b", b"sleep=30 k%d-%d" % (i % 3, i), {"X-Key": f"k{i % 3}"})
+                            for i in range(30)])
+    wait_for(lambda: all_acked(c, "SLOW", "faasbus-connector_SLOW"), 30, what="all acked")
+    recs = read_records(path)
+    starts = [r for r in recs if r[0] == "S"]
+    assert len(starts) == 33 and len({r[1] for r in starts}) == 33
+    open_by_key, order = {}, collections.defaultdict(list)
+    seq_of = {r[1]: int(r[1].rsplit("-", 1)[1]) for r in starts}
+    key_of = {}
+    for ev, cid, _, body in recs:
+        if ev == "S" and body.startswith("sleep=30"):
+            key = body.split()[1].split("-")[0]
+            key_of[cid] = key
+            assert key not in open_by_key, f"two calls of key {key} overlap"
+            open_by_key[key] = cid
+            order[key].append(seq_of[cid])
+        elif ev == "E" and cid in key_of:
+            del open_by_key[key_of[cid]]
+    assert set(order) == {"k0", "k1", "k2"}
+    for seqs in order.values():
+        assert seqs == sorted(seqs) and len(seqs) == 10
+    assert metric_sum(conn.metrics(), "connector_invocations_total", function="slow") == 33
+
+
+def test_a_missing_stream_is_reported_until_it_exists(gateway, nats, connector, record_dir):
+    srv = nats()
+    gw = gateway()
+    path = str(record_dir / "late")
+    deploy_recorder(gw, "late", path, {"topic": "nats:late.>"})
+    conn = connector(gw, "", env={"nats_url": srv.nats_url, "streams": "LATE"}, wait=False)
+    wait_for(lambda: "stream LATE does not exist" in conn.get("/readyz").text, 15,
+             what="/readyz naming the missing stream")
+    assert conn.get("/readyz").status_code == 503
+    c = NatsClient(srv.nats_url)
+    c.create_stream("LATE", ["late.>"])
+    conn.wait_ready(timeout=15 * SLOW)
+    c.js_publish("late.x", b"finally")
+    wait_for(lambda: len(started_ids(path)) == 1, 10, what="the call")
+    assert read_records(path)[0][3] == "finally"
