@@ -20,6 +20,7 @@
 
 #include "api.h"
 #include "async.h"
+#include "cli.h"
 #include "cn.h"
 #include "consumer.h"
 #include "curlloop.h"
@@ -34,10 +35,6 @@
 #include "producer.h"
 #include "refresh.h"
 #include "signals.h"
-
-#ifndef FAASBUS_VERSION
-#define FAASBUS_VERSION "0.1.0"
-#endif
 
 #define FLUSH_AT_EXIT_MS 5000
 
@@ -141,47 +138,24 @@ static void cleanup(struct cn *cn)
     cn_config_free(&cn->cfg);
 }
 
-/* Returns -1 to go on, else the exit code. */
-static int parse_args(int argc, char **argv, const char **file, bool *print)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-            *file = argv[++i];
-        } else if (strcmp(argv[i], "--print-config") == 0) {
-            *print = true;
-        } else if (strcmp(argv[i], "--version") == 0) {
-            printf("faasbus-connector %s\n", FAASBUS_VERSION);
-            return 0;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else {
-            fprintf(stderr, "faasbus-connector: unknown argument %s (try --help)\n", argv[i]);
-            return 2;
-        }
-    }
-    return -1;
-}
-
 int main(int argc, char **argv)
 {
     static struct cn cn;
-    const char *file = NULL;
-    bool print = false;
+    struct cli args;
     char err[1024];
     enum log_level level;
-    int rc = parse_args(argc, argv, &file, &print);
+    int rc = cli_parse(argc, argv, "faasbus-connector", usage, &args);
 
     if (rc >= 0)
         return rc;
     log_init("connector", LOGL_INFO);
-    if (cn_config_load(&cn.cfg, file, err, sizeof err) < 0 ||
+    if (cn_config_load(&cn.cfg, args.file, err, sizeof err) < 0 ||
         cn_kconf_check(&cn.cfg, err, sizeof err) < 0) {
         fprintf(stderr, "faasbus-connector: %s\n", err);
         cn_config_free(&cn.cfg);
         return 2;
     }
-    if (print) {
+    if (args.print_config) {
         cn_config_print(&cn.cfg, stdout);
         cn_config_free(&cn.cfg);
         return 0;

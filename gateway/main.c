@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "cli.h"
 #include "curlloop.h"
 #include "gw.h"
 #include "httpd.h"
@@ -29,10 +30,6 @@
 #include "jsq.h"
 #include "signals.h"
 #include "xalloc.h"
-
-#ifndef FAASBUS_VERSION
-#define FAASBUS_VERSION "0.1.0"
-#endif
 
 static void usage(FILE *out)
 {
@@ -168,33 +165,19 @@ static void cleanup(struct gw *gw)
 
 int main(int argc, char **argv)
 {
-    const char *file = NULL;
-    bool print = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-            file = argv[++i];
-        } else if (strcmp(argv[i], "--print-config") == 0) {
-            print = true;
-        } else if (strcmp(argv[i], "--version") == 0) {
-            printf("faasbus-gateway %s\n", FAASBUS_VERSION);
-            return 0;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else {
-            fprintf(stderr, "faasbus-gateway: unknown argument %s (try --help)\n", argv[i]);
-            return 2;
-        }
-    }
+    struct cli args;
+    int done = cli_parse(argc, argv, "faasbus-gateway", usage, &args);
+    if (done >= 0)
+        return done;
     static struct gw gw;
     char err[512];
     log_init("gateway", LOGL_INFO);
-    if (gw_config_load(&gw.cfg, file, argv[0], err, sizeof err) < 0) {
+    if (gw_config_load(&gw.cfg, args.file, argv[0], err, sizeof err) < 0) {
         fprintf(stderr, "faasbus-gateway: %s\n", err);
         gw_config_free(&gw.cfg);
         return 2;
     }
-    if (print) {
+    if (args.print_config) {
         gw_config_print(&gw.cfg, stdout);
         gw_config_free(&gw.cfg);
         return 0;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "curlloop.h"
 #include "httpd.h"
 #include "log.h"
@@ -15,10 +16,6 @@
 #include "secretfile.h"
 #include "signals.h"
 #include "xalloc.h"
-
-#ifndef FAASBUS_VERSION
-#define FAASBUS_VERSION "0.1.0"
-#endif
 
 static void usage(FILE *out)
 {
@@ -135,33 +132,19 @@ static void cleanup(struct qw *w)
 
 int main(int argc, char **argv)
 {
-    const char *file = NULL;
-    bool print = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-            file = argv[++i];
-        } else if (strcmp(argv[i], "--print-config") == 0) {
-            print = true;
-        } else if (strcmp(argv[i], "--version") == 0) {
-            printf("faasbus-queue-worker %s\n", FAASBUS_VERSION);
-            return 0;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else {
-            fprintf(stderr, "faasbus-queue-worker: unknown argument %s (try --help)\n", argv[i]);
-            return 2;
-        }
-    }
+    struct cli args;
+    int done = cli_parse(argc, argv, "faasbus-queue-worker", usage, &args);
+    if (done >= 0)
+        return done;
     static struct qw w;
     char err[512];
     log_init("queue-worker", LOGL_INFO);
-    if (qw_config_load(&w.cfg, file, err, sizeof err) < 0) {
+    if (qw_config_load(&w.cfg, args.file, err, sizeof err) < 0) {
         fprintf(stderr, "faasbus-queue-worker: %s\n", err);
         qw_config_free(&w.cfg);
         return 2;
     }
-    if (print) {
+    if (args.print_config) {
         qw_config_print(&w.cfg, stdout);
         qw_config_free(&w.cfg);
         return 0;
