@@ -184,8 +184,8 @@ def pid_alive(pid):
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
-def metric(text, name, **labels):
-    """The value of one Prometheus sample in text, or None if absent."""
+def samples(text, name):
+    """(labels dict, value) of every Prometheus sample of `name` in text."""
     for line in text.splitlines():
         if line.startswith("#") or not line.startswith(name):
             continue
@@ -194,13 +194,30 @@ def metric(text, name, **labels):
         if rest and not rest.startswith("{"):
             continue
         got = {}
-        if rest:
-            for part in rest.strip("{}").split(","):
-                k, _, v = part.partition("=")
+        for part in rest.strip("{}").split(","):
+            k, _, v = part.partition("=")
+            if k:
                 got[k] = v.strip('"')
-        if got == {k: str(v) for k, v in labels.items()}:
-            return float(value)
+        yield got, float(value)
+
+
+def metric(text, name, **labels):
+    """The value of one Prometheus sample in text, or None if absent."""
+    want = {k: str(v) for k, v in labels.items()}
+    for got, value in samples(text, name):
+        if got == want:
+            return value
     return None
+
+
+def env_of(text):
+    """`env`-style output (NAME=value lines) as a dict."""
+    out = {}
+    for line in text.splitlines():
+        k, sep, v = line.partition("=")
+        if sep:
+            out[k] = v
+    return out
 
 
 # --- the gateway ------------------------------------------------------------

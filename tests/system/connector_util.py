@@ -14,7 +14,8 @@ import pytest
 import requests
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from conftest import BIN, FIXTURES, SLOW, Daemon, Gateway, free_port, gateway_up, wait_for
+from conftest import (BIN, FIXTURES, SLOW, Daemon, Gateway, free_port, gateway_up, samples,
+                      wait_for)
 
 DEVKAFKA = os.path.join(BIN, "faasbus-devkafka")
 CONNECTOR = os.path.join(BIN, "faasbus-connector")
@@ -230,22 +231,8 @@ def restart_gateway_on(tmp_path, daemons, port, state_dir, env=None, n=2):
 
 def metric_sum(text, name, **labels):
     """Sum of every sample of `name` whose labels include `labels`."""
-    total = 0.0
-    for line in text.splitlines():
-        if line.startswith("#") or not line.startswith(name):
-            continue
-        key, _, value = line.rpartition(" ")
-        rest = key[len(name):]
-        if rest and not rest.startswith("{"):
-            continue
-        got = {}
-        for part in rest.strip("{}").split(","):
-            k, _, v = part.partition("=")
-            if k:
-                got[k] = v.strip('"')
-        if all(got.get(k) == str(v) for k, v in labels.items()):
-            total += float(value)
-    return total
+    return sum(value for got, value in samples(text, name)
+               if all(got.get(k) == str(v) for k, v in labels.items()))
 
 
 __all__ = ["broker", "connector", "Connector", "record_dir", "deploy_recorder", "read_records",

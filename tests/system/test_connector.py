@@ -3,7 +3,7 @@ real gateway (real watchdog replicas), and what arrives on reply and
 error topics is read back with an independent client (Python's kafka)."""
 import os
 
-from conftest import SLOW, free_port, wait_for
+from conftest import SLOW, env_of, free_port, wait_for
 from connector_util import (b64, broker, connector, deploy_recorder, headers_of, metric_sum,
                             produce, read_records, read_topic, record_dir, started_ids)
 
@@ -33,15 +33,6 @@ def test_three_functions_chain_through_topics(gateway, broker, connector):
         assert h["X-Hop-Count"] == b"3"
 
 
-def env_lines(text):
-    out = {}
-    for line in text.splitlines():
-        k, sep, v = line.partition("=")
-        if sep:
-            out[k] = v
-    return out
-
-
 def test_binary_keys_values_and_headers_are_byte_exact(gateway, broker, connector, record_dir):
     bs = broker("-t", "bin-in:3")
     gw = gateway()
@@ -66,7 +57,7 @@ def test_binary_keys_values_and_headers_are_byte_exact(gateway, broker, connecto
 
     # What the function saw: the key and binary or blank-edged headers in
     # base64 with an -Enc companion, text headers as they are.
-    env = env_lines(read_topic(bs, "bin-env", 1)[0].value.decode())
+    env = env_of(read_topic(bs, "bin-env", 1)[0].value.decode())
     assert env["Http_X_Topic"] == "bin-in"
     assert env["Http_X_Connector"] == "faasbus-connector"
     assert env["Http_X_Kafka_Key"] == b64(key)

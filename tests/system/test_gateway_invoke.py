@@ -9,18 +9,9 @@ import time
 
 import requests
 
-from conftest import FIXTURES, SLOW, free_port, metric, wait_for
+from conftest import FIXTURES, SLOW, env_of, free_port, metric, wait_for
 
 TESTFN = os.path.join(FIXTURES, "testfn-http")
-
-
-def env_of(text):
-    out = {}
-    for line in text.splitlines():
-        k, sep, v = line.partition("=")
-        if sep:
-            out[k] = v
-    return out
 
 
 def deploy_http(gw, name, **fields):

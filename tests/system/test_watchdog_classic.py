@@ -28,17 +28,7 @@ import json
 import threading
 import time
 
-from conftest import SLOW, pid_alive, wait_for
-
-
-def env_of(text):
-    """The KEY=value lines printed by `env` as a dict."""
-    out = {}
-    for line in text.splitlines():
-        k, sep, v = line.partition("=")
-        if sep:
-            out[k] = v
-    return out
+from conftest import SLOW, env_of, pid_alive, wait_for
 
 
 def test_request_headers_method_path_and_query_reach_the_process_env(watchdog):
