@@ -249,7 +249,7 @@ static void collect(void *arg, const void *key, size_t len, void *value)
 void cn_kept_free_all(struct cn_async *a)
 {
     size_t n = keymap_count(a->kept);
-    struct kept **all = xcalloc(n + 1, sizeof *all), **next = all;
+    struct kept **all = xcalloc(n + 1, sizeof(struct kept *)), **next = all;
 
     if (n)
         log_warn("async", "exiting with %zu accepted call(s) whose reply is not yet published", n);
