@@ -96,6 +96,8 @@ bool cn_set_table(struct cn *cn, struct cn_table *t)
     cn->table_loaded = true;
     metric_set(cn->m.routes, NULL, (double)t->n);
     cn_consumer_subscribe(cn->consumer, *cn->cfg.topics ? cn->cfg.topics : topics);
+    if (first && cn->nats)
+        cn_nats_open(cn->nats);
     free(topics);
     return true;
 }

@@ -50,6 +50,7 @@ struct cn_nats {
     pthread_cond_t room;
     unsigned held, max;    /* places taken / max_inflight (under mu) */
     bool stop;             /* under mu: hand nothing more over */
+    bool open;             /* under mu: the routing table is loaded: take messages */
     natsSubscription **subs;
     size_t nsubs;
     struct pull *pulls;

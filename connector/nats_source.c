@@ -28,7 +28,7 @@ int cn_nats_take(struct cn_nats *n, int want)
     int got;
 
     pthread_mutex_lock(&n->mu);
-    while (!n->stop && n->held >= n->max)
+    while (!n->stop && (!n->open || n->held >= n->max))
         pthread_cond_wait(&n->room, &n->mu);
     got = n->stop ? 0 : (int)(n->max - n->held);
     if (got > want)
@@ -36,6 +36,14 @@ int cn_nats_take(struct cn_nats *n, int want)
     n->held += (unsigned)got;
     pthread_mutex_unlock(&n->mu);
     return got;
+}
+
+void cn_nats_open(struct cn_nats *n)
+{
+    pthread_mutex_lock(&n->mu);
+    n->open = true;
+    pthread_cond_broadcast(&n->room);
+    pthread_mutex_unlock(&n->mu);
 }
 
 void cn_nats_give(struct cn_nats *n, int count)

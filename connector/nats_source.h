@@ -37,6 +37,10 @@ struct cn_nats;
  * Threads start here: signals must already be blocked. Returns NULL with
  * a message in err. */
 struct cn_nats *cn_nats_new(struct cn *cn, char *err, size_t errlen);
+/* The routing table is loaded: messages may come in. Until then none is
+ * taken (JetStream is not fetched from; core messages wait in the
+ * subscription), so none is acked as unrouted before its route is known. */
+void cn_nats_open(struct cn_nats *n);
 /* Stops, naks what is still held, closes and frees. NULL is a no-op. */
 void cn_nats_free(struct cn_nats *n);
 

@@ -166,3 +166,34 @@ def test_a_missing_stream_is_reported_until_it_exists(gateway, nats, connector, 
     c.js_publish("late.x", b"finally")
     wait_for(lambda: len(started_ids(path)) == 1, 10, what="the call")
     assert read_records(path)[0][3] == "finally"
+
+
+def test_messages_wait_for_the_first_routing_table(gateway, nats, connector, record_dir,
+                                                   tmp_path, daemons):
+    # Messages stored while the gateway is down at start must not be taken
+    # (and acked as unrouted) before the routes are known.
+    from connector_util import restart_gateway_on
+    srv = nats()
+    c = NatsClient(srv.nats_url)
+    c.create_stream("EARLY", ["early.>"])
+    c.create_stream("EARLYOUT", ["earlyout.>"])
+    gw = gateway()
+    path = str(record_dir / "early")
+    deploy_recorder(gw, "early", path, {"topic": "nats:early.in", "reply-topic": "nats:earlyout.x"})
+    port, state = gw.port, gw.state_dir
+    assert gw.stop() == 0
+    publish_all(c, "EARLY", [("early.in", b"m%d" % i, None) for i in range(20)])
+    conn = connector(gw, "", env={"nats_url": srv.nats_url, "streams": "EARLY", "group": "g"},
+                     wait=False)
+    conn.wait_log("not consuming until the gateway answers", timeout=10)
+    wait_for(lambda: "g_EARLY" in str(c.js_api("CONSUMER.NAMES.EARLY")), 10,
+             what="the durable consumer")
+    info = consumer_info(c, "EARLY", "g_EARLY")
+    assert info["num_pending"] == 20 and info["num_ack_pending"] == 0, info  # none taken
+    assert metric_sum(conn.get("/metrics").text, "connector_messages_unrouted_total") == 0
+    restart_gateway_on(tmp_path, daemons, port, state)
+    wait_for(lambda: c.stream_info("EARLYOUT")["state"]["messages"] >= 20
+             and all_acked(c, "EARLY", "g_EARLY"), 30, interval=0.2,
+             what="every early message answered")
+    assert sorted(d for _, d in c.stream_messages("EARLYOUT")) == sorted(b"m%d" % i
+                                                                        for i in range(20))
