@@ -23,6 +23,16 @@ static void on_disconnected(natsConnection *nc, void *arg)
         log_warn("nats", "lost the connection to %s; reconnecting", (const char *)arg);
 }
 
+/* cnats drops messages a subscription cannot buffer (its pending limit,
+ * the slow-consumer rule): say so, since nothing else would. */
+static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *arg)
+{
+    (void)nc;
+    (void)sub;
+    log_warn("nats", "%s (%s): messages beyond the subscription's pending limit are dropped",
+             natsStatus_GetText(err), (const char *)arg);
+}
+
 static void on_closed(natsConnection *nc, void *arg)
 {
     (void)nc;
@@ -58,6 +68,8 @@ static natsStatus set_options(natsOptions *o, char *url, const char *client)
         s = natsOptions_SetReconnectedCB(o, on_connected, url);
     if (s == NATS_OK)
         s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, url);
+    if (s == NATS_OK)
+        s = natsOptions_SetErrorHandler(o, on_async_error, url);
     if (s == NATS_OK)
         s = natsOptions_SetClosedCB(o, on_closed, url);
     return s;
