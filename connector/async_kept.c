@@ -34,16 +34,10 @@ struct kept {
     struct cn_delivery *delivery;
 };
 
+/* NULL stays NULL: a null key, value or header value. */
 static unsigned char *dup_bytes(const unsigned char *p, size_t len)
 {
-    unsigned char *out;
-
-    if (!p)
-        return NULL;
-    out = xmalloc(len + 1);
-    memcpy(out, p, len);
-    out[len] = '\0';
-    return out;
+    return p ? cn_bytes_dup(p, len) : NULL;
 }
 
 static char *dup_str(const char *s)

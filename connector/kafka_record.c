@@ -11,16 +11,6 @@
 #include "publish.h"
 #include "xalloc.h"
 
-static unsigned char *dup_bytes(const void *p, size_t len)
-{
-    unsigned char *out = xmalloc(len + 1);
-
-    if (len)
-        memcpy(out, p, len);
-    out[len] = '\0';
-    return out;
-}
-
 static void copy_headers(struct cn_record *rec, const rd_kafka_message_t *m)
 {
     rd_kafka_headers_t *hdrs;
@@ -34,7 +24,7 @@ static void copy_headers(struct cn_record *rec, const rd_kafka_message_t *m)
     for (size_t i = 0; !rd_kafka_header_get_all(hdrs, i, &name, &value, &size); i++) {
         struct cn_header *h = &rec->headers[rec->nheaders++];
         h->name = xstrdup(name);
-        h->value = value ? dup_bytes(value, size) : NULL;
+        h->value = value ? cn_bytes_dup(value, size) : NULL;
         h->len = value ? size : 0;
     }
 }
@@ -65,10 +55,10 @@ struct cn_record *cn_kafka_record(const rd_kafka_message_t *m)
     rec->offset = m->offset;
     rec->timestamp_ms = rd_kafka_message_timestamp(m, &tstype);
     if (m->key)
-        rec->key = dup_bytes(m->key, m->key_len);
+        rec->key = cn_bytes_dup(m->key, m->key_len);
     rec->key_len = m->key ? m->key_len : 0;
     if (m->payload)
-        rec->value = dup_bytes(m->payload, m->len);
+        rec->value = cn_bytes_dup(m->payload, m->len);
     rec->len = m->payload ? m->len : 0;
     copy_headers(rec, m);
     read_meta(rec);

@@ -11,16 +11,6 @@
 #include "subject.h"
 #include "xalloc.h"
 
-static unsigned char *dup_bytes(const void *p, size_t len)
-{
-    unsigned char *out = xmalloc(len + 1);
-
-    if (len)
-        memcpy(out, p, len);
-    out[len] = '\0';
-    return out;
-}
-
 static void add(struct cn_record *rec, const char *name, const char *value)
 {
     struct cn_header *h;
@@ -29,7 +19,7 @@ static void add(struct cn_record *rec, const char *name, const char *value)
     h = &rec->headers[rec->nheaders++];
     h->name = xstrdup(name);
     h->len = strlen(value);
-    h->value = dup_bytes(value, h->len);
+    h->value = cn_bytes_dup(value, h->len);
 }
 
 /* Every value of every header, each key's values in their order. */
@@ -81,19 +71,19 @@ static void set_key(struct cn_record *rec, const char *key_header)
     if (h && says_b64(rec, key_header)) {
         unsigned char *raw = base64_decode((const char *)h->value, h->len, &len, &bad);
         if (raw) {
-            rec->key = dup_bytes(raw, len);
+            rec->key = cn_bytes_dup(raw, len);
             rec->key_len = len;
             free(raw);
             return;
         }
     }
     if (h) {
-        rec->key = dup_bytes(h->value, h->len);
+        rec->key = cn_bytes_dup(h->value, h->len);
         rec->key_len = h->len;
         return;
     }
     rec->key_len = strlen(rec->topic);
-    rec->key = dup_bytes(rec->topic, rec->key_len);
+    rec->key = cn_bytes_dup(rec->topic, rec->key_len);
 }
 
 static void jetstream_meta(struct cn_record *rec, natsMsg *m, const char *stream)
@@ -120,7 +110,7 @@ struct cn_record *cn_nats_record(natsMsg *m, const char *stream, const char *key
     rec->topic = xstrdup(natsMsg_GetSubject(m));
     rec->timestamp_ms = -1;
     rec->len = (size_t)natsMsg_GetDataLength(m);
-    rec->value = dup_bytes(natsMsg_GetData(m), rec->len);
+    rec->value = cn_bytes_dup(natsMsg_GetData(m), rec->len);
     copy_headers(rec, m);
     read_meta(rec);
     set_key(rec, key_header);

@@ -2,7 +2,10 @@
 #include "record.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
+
+#include "xalloc.h"
 
 const struct cn_header *cn_record_header(const struct cn_record *rec, const char *name)
 {
@@ -29,4 +32,14 @@ void cn_record_free(struct cn_record *rec)
     free(rec->stream);
     free(rec->reply_to);
     free(rec);
+}
+
+unsigned char *cn_bytes_dup(const void *p, size_t len)
+{
+    unsigned char *out = xmalloc(len + 1);
+
+    if (len)
+        memcpy(out, p, len);
+    out[len] = '\0';
+    return out;
 }

@@ -68,6 +68,9 @@ struct cn_record {
 /* The header named `name` (ASCII case-insensitive), or NULL. */
 const struct cn_header *cn_record_header(const struct cn_record *rec, const char *name);
 
+/* A copy of len bytes with a NUL after them (see struct cn_header). */
+unsigned char *cn_bytes_dup(const void *p, size_t len);
+
 /* Frees the record's fields and the record. NULL is a no-op. */
 void cn_record_free(struct cn_record *rec);
 
