@@ -197,7 +197,7 @@ static void finished(struct cn_record *rec)
     cn_commit_soon(p->k);
 }
 
-static const struct cn_origin kafka_origin = { may_start, finished };
+static const struct cn_origin kafka_origin = { may_start, finished, NULL }; /* no delayed redelivery: retries wait here */
 
 static void log_repeating(struct cn_consumer *k, const char *what)
 {

@@ -308,6 +308,8 @@ static struct cn_work *work_new(struct cn_dispatch *d, struct cn_record *rec,
         b->w = w;
         b->route = routes[i];
         b->target = cn_route_target(b->route);
+        if (n == 1) /* a redelivered record's earlier calls were this route's */
+            b->attempts = rec->prior_attempts;
     }
     rec->work = w;
     return w;

@@ -95,6 +95,8 @@ static void jetstream_meta(struct cn_record *rec, natsMsg *m, const char *stream
     if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
         rec->offset = (int64_t)meta->Sequence.Stream;
         rec->timestamp_ms = meta->Timestamp / 1000000;
+        if (meta->NumDelivered > 1) /* a redelivery: its earlier calls count */
+            rec->prior_attempts = (int)meta->NumDelivered - 1;
     }
     jsMsgMetaData_Destroy(meta);
     rec->call_id = xasprintf("nats-%s-%lld", stream, (long long)rec->offset);

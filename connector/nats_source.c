@@ -104,7 +104,19 @@ static void finished(struct cn_record *rec)
     release(nm);
 }
 
-static const struct cn_origin nats_origin = { may_start, finished };
+/* A retry of a JetStream message waits in the stream: nak with delay. */
+static void redeliver(struct cn_record *rec, int64_t delay_ms)
+{
+    struct nmsg *nm = rec->owner;
+    natsStatus s = natsMsg_NakWithDelay(nm->msg, delay_ms, NULL);
+
+    if (s != NATS_OK) /* then ack_wait brings it back: at least once all the same */
+        log_warn("nats", "%s: nak failed: %s", rec->call_id, natsStatus_GetText(s));
+    release(nm);
+}
+
+static const struct cn_origin core_origin = { may_start, finished, NULL };
+static const struct cn_origin jetstream_origin = { may_start, finished, redeliver };
 
 /* Calls and retry waits may outlast ack_wait: tell JetStream the message
  * is being worked on, well before the lease runs out. */
@@ -150,7 +162,7 @@ static void arrive(void *arg)
         natsMsg_Destroy(a->msg); /* a core message is all in the record */
     }
     free(a);
-    nm->rec->origin = &nats_origin;
+    nm->rec->origin = nm->msg ? &jetstream_origin : &core_origin;
     nm->rec->owner = nm;
     nm->next = n->head;
     if (n->head)

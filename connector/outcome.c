@@ -251,6 +251,23 @@ static void wait_for_gateway(struct branch *b, const struct cn_invoke_result *re
     backoff(b, retry_backoff_ms(&unreachable_schedule, b->waits, -1, cn_branch_random(d)));
 }
 
+/* A record with one function on an unordered route whose source can
+ * redeliver (JetStream) waits for its retry there, as a nak with delay:
+ * it holds no place here meanwhile and the wait survives a restart. With
+ * fan-out the other functions' outcomes would be redone, and on an
+ * ordered route the next record of the key would overtake it: those wait
+ * here. */
+static bool hand_back(struct branch *b, int64_t ms)
+{
+    struct cn_record *rec = b->w->rec;
+
+    if (!rec->origin->redeliver || b->w->n != 1 || b->route->ordering != CN_ORDER_NONE)
+        return false;
+    cn_dispatch_abandon(b->w->d, rec); /* frees b and its work */
+    rec->origin->redeliver(rec, ms);
+    return true;
+}
+
 static void retry_or_fail(struct branch *b, const struct cn_invoke_result *res,
                           const char *what)
 {
@@ -267,7 +284,8 @@ static void retry_or_fail(struct branch *b, const struct cn_invoke_result *res,
     int64_t ms = retry_backoff_ms(rt, b->attempts, after, cn_branch_random(d));
     log_debug("dispatch", "%s -> %s: attempt %d failed (%s); retry in %lldms",
               source_of(b, where, sizeof where), b->target, b->attempts, what, (long long)ms);
-    backoff(b, ms);
+    if (!hand_back(b, ms))
+        backoff(b, ms);
 }
 
 static void succeeded(struct branch *b, const struct cn_invoke_result *res)

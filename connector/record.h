@@ -36,6 +36,10 @@ struct cn_origin {
      * where there was something to publish). The dispatcher has let go of
      * the record; the source frees it. May run inside cn_dispatch_submit(). */
     void (*finished)(struct cn_record *rec);
+    /* Optional: takes the record back to deliver it again after delay_ms
+     * (JetStream: a nak with delay), so a retry waits in the broker, not
+     * here. The dispatcher has let go of the record; the source frees it. */
+    void (*redeliver)(struct cn_record *rec, int64_t delay_ms);
 };
 
 struct cn_record {
@@ -53,6 +57,7 @@ struct cn_record {
     size_t nheaders;
     int hops;            /* replies this record is already downstream of */
     char *call_id;       /* stable across redeliveries */
+    int prior_attempts;  /* calls made for it in earlier deliveries */
     const char *content_type; /* the record's content-type header, or NULL */
     enum cn_bus bus;     /* Kafka unless the source says otherwise */
     char *stream;        /* NATS: its JetStream stream (offset is the stream

@@ -197,3 +197,34 @@ def test_messages_wait_for_the_first_routing_table(gateway, nats, connector, rec
              what="every early message answered")
     assert sorted(d for _, d in c.stream_messages("EARLYOUT")) == sorted(b"m%d" % i
                                                                         for i in range(20))
+
+
+def test_unordered_retries_wait_in_the_stream_as_delayed_naks(gateway, nats, connector,
+                                                              record_dir):
+    # One function, ordering none: a retry is a nak with a delay, so the
+    # message holds no place meanwhile; attempts carry over redeliveries.
+    srv = nats()
+    c = NatsClient(srv.nats_url)
+    c.create_stream("NAK", ["nak.>"])
+    c.create_stream("NAKDLQ", ["nakdlq.>"])
+    c.create_stream("NAKOK", ["nakok.>"])
+    gw = gateway()
+    path = str(record_dir / "nak")
+    deploy_recorder(gw, "nak", path, {
+        "topic": "nats:nak.*", "reply-topic": "nats:nakok.x", "error-topic": "nats:nakdlq.x",
+        "ordering": "none", "com.openfaas.retry.attempts": "3",
+        "com.openfaas.retry.min_wait": "100ms", "com.openfaas.retry.max_wait": "200ms"})
+    conn = connector(gw, "", env={"nats_url": srv.nats_url, "streams": "NAK", "group": "n"})
+    publish_all(c, "NAK", [("nak.in", b"fail-first=2 r", None), ("nak.in", b"status=503 e", None)])
+    wait_for(lambda: c.stream_info("NAKOK")["state"]["messages"] >= 1
+             and c.stream_info("NAKDLQ")["state"]["messages"] >= 1
+             and all_acked(c, "NAK", "n_NAK"), 30, what="both outcomes, acked")
+    assert [d for _, d in c.stream_messages("NAKOK")] == [b"fail-first=2 r"]
+    (h, d), = c.stream_messages("NAKDLQ")
+    assert d == b"status=503 e" and h["X-Attempts"] == "3"  # counted across deliveries
+    # Each failed call was handed back to JetStream and delivered again:
+    # two messages, three deliveries each.
+    assert consumer_info(c, "NAK", "n_NAK")["delivered"]["consumer_seq"] == 6
+    assert ": nak failed:" not in conn.text()
+    calls = collections.Counter(started_ids(path))
+    assert sorted(calls.values()) == [3, 3]
