@@ -1,8 +1,10 @@
 /* encode.c -- HTTP-safe checks and derived identifiers. */
 #include "encode.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "parse.h"
 #include "xalloc.h"
 
@@ -83,4 +85,21 @@ int cn_hops_parse(const unsigned char *value, size_t len)
     if (parse_int64(text, &v) < 0 || v < 0 || v > 1000000)
         return 0;
     return (int)v;
+}
+
+void cn_header_emit(const char *name, const unsigned char *p, size_t len,
+                    void (*emit)(void *arg, const char *name, const char *value), void *arg)
+{
+    if (cn_http_value_ok(p, len)) {
+        char *text = xstrndup((const char *)p, len);
+        emit(arg, name, text);
+        free(text);
+        return;
+    }
+    char *b64 = base64_encode(p, len);
+    char *enc = xasprintf("%s-Enc", name);
+    emit(arg, name, b64);
+    emit(arg, enc, "b64");
+    free(enc);
+    free(b64);
 }

@@ -12,6 +12,12 @@
  * Anything else travels base64-encoded with an `...-Enc: b64` header. */
 bool cn_http_value_ok(const unsigned char *p, size_t len);
 
+/* Emits bytes as header `name`: as they are when HTTP can carry them,
+ * else base64 with a companion "<name>-Enc: b64" header (the rule every
+ * header the connector writes follows, to functions and to NATS). */
+void cn_header_emit(const char *name, const unsigned char *p, size_t len,
+                    void (*emit)(void *arg, const char *name, const char *value), void *arg);
+
 /* True if name is an HTTP token (RFC 9110 tchar), so it can follow
  * "X-Kafka-" as a header name. */
 bool cn_http_name_ok(const char *name);

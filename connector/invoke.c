@@ -8,7 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "base64.h"
 #include "buf.h"
 #include "curlloop.h"
 #include "encode.h"
@@ -58,20 +57,14 @@ static void add(struct cn_call *c, const char *name, const char *value)
 
 /* Bytes as a header value: as they are when HTTP can carry them, else
  * base64 with a companion "<name>-Enc: b64" header. */
+static void emit(void *arg, const char *name, const char *value)
+{
+    add(arg, name, value);
+}
+
 static void add_bytes(struct cn_call *c, const char *name, const unsigned char *p, size_t len)
 {
-    if (cn_http_value_ok(p, len)) {
-        char *text = xstrndup((const char *)p, len);
-        add(c, name, text);
-        free(text);
-        return;
-    }
-    char *b64 = base64_encode(p, len);
-    char *enc = xasprintf("%s-Enc", name);
-    add(c, name, b64);
-    add(c, enc, "b64");
-    free(enc);
-    free(b64);
+    cn_header_emit(name, p, len, emit, c);
 }
 
 /* Record headers that would pass for the connector's own X-Kafka-*

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "base64.h"
 #include "encode.h"
 #include "jsq.h"
 #include "log.h"
@@ -76,6 +75,11 @@ void cn_nats_out_free(struct cn_nats_out *p)
 /* Adds one header; bytes NATS headers cannot carry as they are (binary,
  * line breaks, edge blanks) go base64 with a "<name>-Enc: b64" companion,
  * as in the calls' X-Kafka-* headers. */
+static void emit(void *arg, const char *name, const char *value)
+{
+    natsMsgHeader_Add(arg, name, value);
+}
+
 static void add_header(natsMsg *msg, const char *name, const unsigned char *v, size_t len)
 {
     static const unsigned char empty[1] = "";
@@ -84,18 +88,7 @@ static void add_header(natsMsg *msg, const char *name, const unsigned char *v, s
         return; /* a name NATS cannot carry is left out, not mangled */
     if (!v)
         v = empty;
-    if (cn_http_value_ok(v, len)) {
-        char *text = xstrndup((const char *)v, len);
-        natsMsgHeader_Add(msg, name, text);
-        free(text);
-        return;
-    }
-    char *b64 = base64_encode(v, len);
-    char *enc = xasprintf("%s-Enc", name);
-    natsMsgHeader_Add(msg, name, b64);
-    natsMsgHeader_Add(msg, enc, "b64");
-    free(enc);
-    free(b64);
+    cn_header_emit(name, v, len, emit, msg);
 }
 
 static bool has_header(const struct cn_outgoing *m, const char *name)
