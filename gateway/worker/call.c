@@ -14,12 +14,6 @@
 #include "retry.h"
 #include "xalloc.h"
 
-static const char *header(natsMsg *m, const char *name)
-{
-    const char *v = NULL;
-    return natsMsgHeader_Get(m, name, &v) == NATS_OK ? v : NULL;
-}
-
 /* Our bookkeeping headers stay with us; the function sees the caller's. */
 static bool passed_on(const char *name)
 {
@@ -109,15 +103,15 @@ static void on_transfer_done(void *arg, CURL *easy, CURLcode result)
 
 static char *target_url(const struct qw_job *j)
 {
-    const char *path = header(j->msg, QH_PATH);
-    const char *query = header(j->msg, QH_QUERY);
+    const char *path = qw_msg_header(j->msg, QH_PATH);
+    const char *query = qw_msg_header(j->msg, QH_QUERY);
     return xasprintf("%s/function/%s%s%s%s", j->w->cfg.gateway_url, j->function,
                      path ? path : "", query && *query ? "?" : "", query ? query : "");
 }
 
 static void set_method(CURL *e, natsMsg *m)
 {
-    const char *method = header(m, QH_METHOD);
+    const char *method = qw_msg_header(m, QH_METHOD);
     int len = natsMsg_GetDataLength(m);
     method = method && *method ? method : "POST";
     if (len == 0 && strcmp(method, "GET") == 0) {
@@ -140,7 +134,7 @@ void qw_call_start(struct qw_job *j, void (*done)(struct qw_job *j))
     j->resp_headers = NULL;
     j->req_headers = request_headers(j->msg);
     char *url = target_url(j);
-    log_debug("call", "call %s: %s %s", j->call_id, header(j->msg, QH_METHOD), url);
+    log_debug("call", "call %s: %s %s", j->call_id, qw_msg_header(j->msg, QH_METHOD), url);
     CURL *e = j->easy = curlloop_easy(w->curl);
     curl_easy_setopt(e, CURLOPT_URL, url);
     set_method(e, j->msg);

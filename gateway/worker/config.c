@@ -92,10 +92,10 @@ int qw_config_load(struct qw_config *cfg, const char *file, char *err, size_t er
     if (cfg_load(options, cfg, file, err, errlen) < 0)
         return -1;
     openfaas_addresses(cfg);
-    struct retry_policy p;
-    retry_policy_init(&p, 1, 0, 0);
+    retry_policy_init(&cfg->retry, cfg->retry_attempts, cfg->retry_min_wait_ms,
+                      cfg->retry_max_wait_ms);
     char why[160];
-    if (retry_policy_set(&p, "codes", cfg->retry_codes, why, sizeof why) < 0) {
+    if (retry_policy_set(&cfg->retry, "codes", cfg->retry_codes, why, sizeof why) < 0) {
         snprintf(err, errlen, "retry_codes: %s", why);
         return -1;
     }

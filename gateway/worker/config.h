@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "retry.h"
+
 struct qw_config {
     char *nats_url;
     char *nats_address;          /* faas_nats_address + faas_nats_port */
@@ -26,6 +28,7 @@ struct qw_config {
     int64_t max_response;
     int64_t retry_attempts, retry_min_wait_ms, retry_max_wait_ms;
     char *retry_codes;
+    struct retry_policy retry; /* the four above, parsed once at start */
     int64_t callback_attempts, callback_timeout_ms;
     int64_t drain_timeout_ms;
     char *log_level;

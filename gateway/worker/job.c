@@ -19,7 +19,7 @@
 #include "qw.h"
 #include "xalloc.h"
 
-static const char *header(natsMsg *m, const char *name)
+const char *qw_msg_header(natsMsg *m, const char *name)
 {
     const char *v = NULL;
     return natsMsgHeader_Get(m, name, &v) == NATS_OK ? v : NULL;
@@ -150,11 +150,9 @@ static void load_policy(struct qw_job *j)
         { "min_wait", QH_RETRY_MIN_WAIT }, { "max_wait", QH_RETRY_MAX_WAIT },
     };
     char err[200];
-    retry_policy_init(&j->policy, cfg->retry_attempts, cfg->retry_min_wait_ms,
-                      cfg->retry_max_wait_ms);
-    retry_policy_set(&j->policy, "codes", cfg->retry_codes, err, sizeof err);
+    j->policy = cfg->retry;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        const char *v = header(j->msg, parts[i][1]);
+        const char *v = qw_msg_header(j->msg, parts[i][1]);
         if (v && retry_policy_set(&j->policy, parts[i][0], v, err, sizeof err) < 0)
             log_warn("job", "call %s to %s: annotation com.openfaas.retry.%s ignored: %s",
                      j->call_id, j->function, parts[i][0], err);
@@ -176,10 +174,10 @@ static struct qw_job *job_new(struct qw *w, natsMsg *m)
     struct qw_job *j = xcalloc(1, sizeof *j);
     j->w = w;
     j->msg = m;
-    j->call_id = header(m, "X-Call-Id");
+    j->call_id = qw_msg_header(m, "X-Call-Id");
     j->call_id = j->call_id ? j->call_id : "-";
-    j->function = header(m, QH_FUNCTION);
-    j->callback_url = header(m, "X-Callback-Url");
+    j->function = qw_msg_header(m, QH_FUNCTION);
+    j->callback_url = qw_msg_header(m, "X-Callback-Url");
     j->attempt = delivery_count(m);
     j->retry_after_ms = -1;
     j->next = w->jobs;

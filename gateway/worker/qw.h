@@ -113,6 +113,9 @@ void qw_job_start(void *arrival);      /* offload_post target; frees the arrival
 /* Ends every call still in progress; their messages go back (nak). */
 void qw_jobs_abandon(struct qw *w);
 
+/* A header of a stored call, or NULL. */
+const char *qw_msg_header(natsMsg *m, const char *name);
+
 /* call.c */
 void qw_call_start(struct qw_job *j, void (*done)(struct qw_job *j));
 void qw_call_cancel(struct qw_job *j);
