@@ -1,7 +1,7 @@
 /* driver.h -- the orchestrator driver: how a function's replicas come to
  * run. The rest of the gateway reaches replicas only through this table,
  * so another engine (Docker, Swarm, Kubernetes) is one more file that
- * fills it. The process driver (replicas.c) runs them on this host.
+ * fills it. The process driver (drivers/process.c) runs them on this host.
  *
  * Locality: loop thread. A driver tells the gateway that a replica turned
  * ready by calling gw->on_replica_ready. */

@@ -13,7 +13,7 @@
 #include "lines.h"
 #include "proc.h"
 #include "driver.h"
-#include "sandbox.h"
+#include "drivers/process_sandbox.h"
 
 struct loop;
 struct loop_timer;

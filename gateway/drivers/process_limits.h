@@ -1,4 +1,4 @@
-/* limits.h -- a replica's memory and CPU limits, enforced by a cgroup of
+/* process_limits.h -- a replica's memory and CPU limits, enforced by a cgroup of
  * its own (v1 or v2, whichever controller this host gives us) made under
  * the gateway's own cgroup, else by an address-space rlimit (memory). */
 #ifndef GW_LIMITS_H

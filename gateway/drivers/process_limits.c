@@ -1,10 +1,10 @@
-/* limits.c -- cgroup v1 and v2 for replica limits.
+/* process_limits.c -- cgroup v1 and v2 for replica limits.
  *
  * Where a controller lives is read at run time: /proc/self/cgroup names
  * our cgroup per hierarchy, /proc/self/mountinfo where each hierarchy is
  * mounted. A replica's cgroup is made under ours (never at the root), so
  * the gateway itself can run inside a container or a systemd slice. */
-#include "limits.h"
+#include "process_limits.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* replicas.c -- the process driver: each replica of a function is a
+/* process.c -- the process driver: each replica of a function is a
  * faasbus-watchdog process on this host.
  *
  * DESIGN: the gateway binds each replica's listening socket on
@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "gw.h"
+#include "../gw.h"
 #include "hclient.h"
 #include "lines.h"
 #include "listenfd.h"

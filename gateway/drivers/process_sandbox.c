@@ -1,5 +1,5 @@
-/* sandbox.c -- user, temporary directory, secrets and limits of a replica. */
-#include "sandbox.h"
+/* process_sandbox.c -- user, temporary directory, secrets and limits of a replica. */
+#include "process_sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,9 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gw.h"
+#include "../gw.h"
 #include "log.h"
-#include "model.h"
+#include "../model.h"
 #include "xalloc.h"
 
 static int copy_secret(struct gw *gw, const struct gw_sandbox *sb, const char *name,

@@ -1,4 +1,4 @@
-/* sandbox.h -- what a replica runs in: an unprivileged user (when the
+/* process_sandbox.h -- what a replica runs in: an unprivileged user (when the
  * gateway is root), a private temporary directory for its lock file and
  * its secrets, and a cgroup with its limits. Made at each start of a
  * replica, removed when it has exited. */
@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "limits.h"
+#include "process_limits.h"
 
 struct gw;
 struct gw_fn;
