@@ -3,6 +3,10 @@
  * so another engine (Docker, Swarm, Kubernetes) is one more file that
  * fills it. The process driver (drivers/process.c) runs them on this host.
  *
+ * A driver whose replicas are not processes of this host keeps its own
+ * state of a function in fn->drv (and leaves fn->replicas empty); it feeds
+ * replica output to gw_logs_add() so /system/logs works the same.
+ *
  * Locality: loop thread. A driver tells the gateway that a replica turned
  * ready by calling gw->on_replica_ready. */
 #ifndef GW_DRIVER_H

@@ -71,6 +71,8 @@ struct gw_fn {
     uint64_t logseq;           /* lines ever written: follow readers use it */
     struct gw_waiter *waiting; /* calls waiting for a ready replica */
     struct gw_logfollow *followers;
+    void *drv;                 /* the driver's own state of fn, when it keeps
+                                * replicas elsewhere than in `replicas` */
     struct gw_fn *next;
 };
 
