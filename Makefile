@@ -30,6 +30,7 @@ LDFLAGS += $(SANFLAGS)
 LIBS     = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 NATS_LIBS  = $(shell pkg-config --libs libnats)
 KAFKA_LIBS = $(shell pkg-config --libs rdkafka)
+YAML_LIBS  = $(shell pkg-config --libs yaml-0.1)
 
 include lib/sources.mk
 include watchdog/sources.mk
@@ -37,6 +38,7 @@ include gateway/sources.mk
 include devkafka/sources.mk
 include gateway/worker/sources.mk
 include connector/sources.mk
+include cli/sources.mk
 include tests/sources.mk
 include bench/sources.mk
 
@@ -50,6 +52,8 @@ QW_OBJ  := $(QW_SRC:%.c=$(OBJ)/%.o)
 QW_LIB_OBJ := $(filter-out $(OBJ)/gateway/worker/main.o,$(QW_OBJ))
 CN_OBJ  := $(CN_SRC:%.c=$(OBJ)/%.o)
 CN_LIB_OBJ := $(filter-out $(OBJ)/connector/main.o,$(CN_OBJ))
+CLI_OBJ := $(CLI_SRC:%.c=$(OBJ)/%.o)
+CLI_LIB_OBJ := $(filter-out $(OBJ)/cli/main.o,$(CLI_OBJ))
 
 # V=1 shows the full commands.
 V ?= 0
@@ -60,7 +64,7 @@ else
 endif
 
 DAEMONS := $(BIN)/faasbus-watchdog $(BIN)/fwatchdog $(BIN)/faasbus-gateway $(BIN)/faasbus-devkafka \
-           $(BIN)/faasbus-queue-worker $(BIN)/faasbus-connector
+           $(BIN)/faasbus-queue-worker $(BIN)/faasbus-connector $(BIN)/faasbus
 FIXTURES := $(FIXTURE_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
@@ -89,6 +93,9 @@ $(BUILD)/libqueueworker.a: $(QW_LIB_OBJ)
 $(BUILD)/libconnector.a: $(CN_LIB_OBJ)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
+$(BUILD)/libcli.a: $(CLI_LIB_OBJ)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
 define link
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  LINK    $@"
@@ -107,6 +114,9 @@ $(BIN)/faasbus-queue-worker: $(OBJ)/gateway/worker/main.o $(BUILD)/libqueueworke
 $(BIN)/faasbus-connector: $(OBJ)/connector/main.o $(BUILD)/libconnector.a $(BUILD)/libcommon.a
 	$(call link,$(KAFKA_LIBS) $(NATS_LIBS))
 
+$(BIN)/faasbus: $(OBJ)/cli/main.o $(BUILD)/libcli.a $(BUILD)/libcommon.a
+	$(call link,$(YAML_LIBS) $(KAFKA_LIBS) $(NATS_LIBS))
+
 $(BIN)/faasbus-devkafka: $(DK_SRC:%.c=$(OBJ)/%.o) $(BUILD)/libcommon.a
 	$(call link,$(shell pkg-config --libs rdkafka))
 
@@ -117,8 +127,9 @@ $(BUILD)/fixtures/%: $(OBJ)/tests/fixtures/%.o $(BUILD)/libcommon.a
 	$(call link)
 
 $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(BUILD)/libwatchdog.a $(BUILD)/libgateway.a \
-                  $(BUILD)/libqueueworker.a $(BUILD)/libconnector.a $(BUILD)/libcommon.a
-	$(call link,$(shell pkg-config --libs cmocka) $(KAFKA_LIBS) $(NATS_LIBS))
+                  $(BUILD)/libqueueworker.a $(BUILD)/libconnector.a $(BUILD)/libcli.a \
+                  $(BUILD)/libcommon.a
+	$(call link,$(shell pkg-config --libs cmocka) $(KAFKA_LIBS) $(NATS_LIBS) $(YAML_LIBS))
 
 $(BUILD)/bench/%: $(OBJ)/bench/%.o $(BUILD)/libcommon.a
 	$(call link)
