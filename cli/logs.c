@@ -1,0 +1,120 @@
+/* logs.c -- /system/logs, NDJSON lines printed as they arrive. */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fb.h"
+#include "xalloc.h"
+
+struct printer {
+    const struct ctx *c;
+    struct buf partial; /* a line not yet ended by '\n' */
+};
+
+static void print_line(const struct printer *p, const char *line, size_t len)
+{
+    if (p->c->json) {
+        fwrite(line, 1, len, stdout);
+        fputc('\n', stdout);
+        return;
+    }
+    json_t *j = json_loadb(line, len, 0, NULL);
+    if (!j) {
+        fwrite(line, 1, len, stdout);
+        fputc('\n', stdout);
+        return;
+    }
+    const char *ts = json_string_value(json_object_get(j, "timestamp"));
+    const char *inst = json_string_value(json_object_get(j, "instance"));
+    const char *text = json_string_value(json_object_get(j, "text"));
+    printf("%s %s (%s) %s\n", ts ? ts : "", json_string_value(json_object_get(j, "name")),
+           inst ? inst : "", text ? text : "");
+    json_decref(j);
+}
+
+static bool on_chunk(const char *data, size_t len, void *arg)
+{
+    struct printer *p = arg;
+    if (buf_append(&p->partial, data, len) != 0)
+        return false;
+    const char *start = buf_peek(&p->partial);
+    const char *nl;
+    while ((nl = memchr(start, '\n', p->partial.len)) != NULL) {
+        size_t n = (size_t)(nl - start);
+        if (n)
+            print_line(p, start, n);
+        buf_consume(&p->partial, n + 1);
+        start = buf_peek(&p->partial);
+    }
+    fflush(stdout);
+    return true;
+}
+
+static void add_param(struct buf *b, const char *key, const char *value)
+{
+    char *ev = curl_easy_escape(NULL, value, 0);
+    buf_append(b, "&", 1);
+    buf_append(b, key, strlen(key));
+    buf_append(b, "=", 1);
+    buf_append(b, ev, strlen(ev));
+    curl_free(ev);
+}
+
+/* --since 5m as an RFC 3339 time, which the gateway takes. */
+static int since_time(const char *dur, char *out, size_t len)
+{
+    char *end;
+    double n = strtod(dur, &end);
+    double unit = strcmp(end, "s") == 0 || !*end ? 1 : strcmp(end, "m") == 0 ? 60
+                  : strcmp(end, "h") == 0 ? 3600 : -1;
+    if (end == dur || unit < 0 || n < 0)
+        return -1;
+    time_t t = time(NULL) - (time_t)(n * unit);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return 0;
+}
+
+int cmd_logs(struct ctx *c)
+{
+    fb_resolve(c);
+    char *name = fb_qualified(c, c->a.pos[0]);
+    struct buf path;
+    buf_init(&path, 1 << 16);
+    buf_append(&path, "/system/logs?name=", 18);
+    buf_append(&path, name, strlen(name));
+    const char *tail = args_get(&c->a, "tail"), *since = args_get(&c->a, "since");
+    const char *since_t = args_get(&c->a, "since-time");
+    char stamp[64];
+    int rc = 0;
+    if (tail)
+        add_param(&path, "tail", tail);
+    if (since && since_time(since, stamp, sizeof stamp) != 0)
+        rc = fb_error("--since: a duration such as 30s, 5m or 2h, not \"%s\"", since);
+    else if (since || since_t)
+        add_param(&path, "since", since ? stamp : since_t);
+    add_param(&path, "follow", args_has(&c->a, "follow") ? "true" : "false");
+    if (rc == 0) {
+        struct printer p = { c, { 0 } };
+        buf_init(&p.partial, 1 << 20);
+        struct fb_req req = { .method = "GET", .path = buf_cstr(&path), .auth = true,
+                              .stream = on_chunk, .stream_arg = &p };
+        struct fb_resp resp;
+        /* An error's body streams too: collect it instead. */
+        if (fb_http(c, &req, &resp) != 0)
+            rc = fb_http_error(c, &resp, "logs");
+        else if (resp.status == 404)
+            rc = fb_error("function %s not found", name);
+        else if (resp.status != 200)
+            rc = fb_error("logs: the gateway answered %ld", resp.status);
+        else if (p.partial.len)
+            print_line(&p, buf_peek(&p.partial), p.partial.len);
+        fb_resp_free(&resp);
+        buf_cleanup(&p.partial);
+    }
+    buf_cleanup(&path);
+    free(name);
+    return rc;
+}
