@@ -54,6 +54,8 @@ int fb_load_stack(struct ctx *c, bool required)
     static const char *const defaults[] = { "stack.yml", "stack.yaml" };
     struct stack_opts o = { NULL, stack_warning, NULL };
     char err[512];
+    if (c->have_stack)
+        return 0;
     if (files->n == 0) {
         for (size_t i = 0; i < 2; i++)
             if (access(defaults[i], F_OK) == 0) {

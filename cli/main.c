@@ -31,6 +31,9 @@ static int run_verb(const struct verb *v, int argc, char **argv)
     }
     c.json = output && strcmp(output, "json") == 0;
     c.tty = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+    /* -f for a verb that reads only the gateway from it (list, invoke...). */
+    if (args_has(&c.a, "yaml") && fb_load_stack(&c, true) != 0)
+        goto out;
     rc = v->run(&c);
 out:
     args_free(&c.a);

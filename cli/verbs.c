@@ -28,6 +28,7 @@ static const struct opt DEPLOY_OPTS[] = {
 static const struct opt REMOVE_OPTS[] = { STACK_OPT, FILTER_OPTS, OPT_END };
 
 static const struct opt LIST_OPTS[] = {
+    STACK_OPT,
     { "verbose", 'v', OPT_FLAG, NULL, "also show image and available replicas" },
     { "quiet", 'q', OPT_FLAG, NULL, "names only" },
     { "sort", 0, OPT_VALUE, "KEY", "name (default) or invocations" },
@@ -35,6 +36,7 @@ static const struct opt LIST_OPTS[] = {
 };
 
 static const struct opt INVOKE_OPTS[] = {
+    STACK_OPT,
     { "async", 'a', OPT_FLAG, NULL, "queue the call (202 and an X-Call-Id) instead of waiting" },
     { "header", 'H', OPT_LIST, "K=V", "a request header (K=V or \"K: V\")" },
     { "query", 0, OPT_LIST, "K=V", "a query-string parameter" },
@@ -45,6 +47,7 @@ static const struct opt INVOKE_OPTS[] = {
 };
 
 static const struct opt LOGS_OPTS[] = {
+    STACK_OPT,
     { "follow", 0, OPT_FLAG, NULL, "keep printing new lines until interrupted" },
     { "tail", 0, OPT_VALUE, "N", "only the last N lines" },
     { "since", 0, OPT_VALUE, "DURATION", "only lines newer than this (30s, 5m, 2h)" },
@@ -53,6 +56,7 @@ static const struct opt LOGS_OPTS[] = {
 };
 
 static const struct opt SCALE_OPTS[] = {
+    STACK_OPT,
     { "replicas", 'r', OPT_VALUE, "N", "the number of replicas (0 scales to zero)" },
     OPT_END,
 };
@@ -110,6 +114,7 @@ static const struct opt NEW_OPTS[] = {
 };
 
 static const struct opt NO_OPTS[] = { OPT_END };
+static const struct opt STACK_ONLY_OPTS[] = { STACK_OPT, OPT_END };
 
 const struct verb VERBS[] = {
     { "deploy", NULL, "[-f stack.yml] [--filter NAME] [--env K=V]...",
@@ -120,7 +125,7 @@ const struct verb VERBS[] = {
     { "remove", "rm", "[NAME...] [-f stack.yml]", "remove functions", REMOVE_OPTS, cmd_remove,
       0, -1 },
     { "list", "ls", "[-v]", "list the deployed functions", LIST_OPTS, cmd_list, 0, 0 },
-    { "describe", NULL, "NAME", "show one function's settings and status", NO_OPTS,
+    { "describe", NULL, "NAME", "show one function's settings and status", STACK_ONLY_OPTS,
       cmd_describe, 1, 1 },
     { "invoke", NULL, "NAME [--async] [--header K=V]... < body",
       "call a function with stdin as the body; its answer goes to stdout", INVOKE_OPTS,

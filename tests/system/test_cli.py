@@ -1,0 +1,276 @@
+"""faasbus, the command-line client, against the real gateway: deploy
+from stack files, list, describe, invoke, logs, scale, remove, and the
+errors a user meets (unknown function, gateway down, bad stack file)."""
+import json
+
+from cli_util import cli  # noqa: F401 (fixture)
+from conftest import wait_for
+
+# A stack file in the form of OpenFaaS's documentation (its YAML
+# reference): build-time keys and all, taken as it is.
+DOCS_STACK = """\
+version: 1.0
+provider:
+  name: openfaas
+  gateway: http://127.0.0.1:8080
+
+functions:
+  url-ping:
+    lang: python3
+    handler: ./url-ping
+    image: ${DOCKER_USER:-alexellis2}/faas-urlping:0.1
+    fprocess: cat
+    skip_build: true
+    build_args:
+      ADDITIONAL_PACKAGE: curl
+    environment:
+      write_timeout: 10s
+      read_timeout: 10s
+      write_debug: true
+    environment_file:
+      - env.yml
+    labels:
+      com.openfaas.scale.min: "1"
+      com.openfaas.scale.max: "5"
+    annotations:
+      topic: payments-received
+    limits:
+      memory: 128Mi
+      cpu: 500m
+    requests:
+      memory: 64Mi
+      cpu: 100m
+    readonly_root_filesystem: true
+    constraints:
+      - "node.platform.os == linux"
+  shrink:
+    lang: dockerfile
+    handler: ./shrink
+    image: functions/shrink:latest
+    fprocess: tr A-Z a-z
+"""
+
+
+def deploy_docs_stack(cli, gw):
+    cli.write("stack.yml", DOCS_STACK)
+    cli.write("env.yml", "environment:\n  db_host: db.local\n  read_timeout: 20s\n")
+    return cli("deploy", "--wait", env={"OPENFAAS_URL": gw.url}, check=0)
+
+
+def test_a_stack_file_from_the_openfaas_docs_deploys_unchanged(gateway, cli):
+    gw = gateway()
+    r = deploy_docs_stack(cli, gw)
+    assert "Deploying: url-ping." in r.out and "Deploying: shrink." in r.out
+    assert f"URL: {gw.url}/function/shrink" in r.out
+    assert r.err == ""  # build-time keys are known, not warned about
+    st = gw.status("url-ping")
+    assert st["image"] == "alexellis2/faas-urlping:0.1"
+    assert st["envProcess"] == "cat"
+    # The environment file overrides the inline environment.
+    assert st["envVars"] == {"write_timeout": "10s", "read_timeout": "20s",
+                             "write_debug": "true", "db_host": "db.local"}
+    assert st["labels"]["com.openfaas.scale.max"] == "5"
+    assert st["annotations"]["topic"] == "payments-received"
+    assert st["limits"] == {"memory": "128Mi", "cpu": "500m"}
+    assert st["requests"] == {"memory": "64Mi", "cpu": "100m"}
+    assert st["readOnlyRootFilesystem"] is True
+    assert st["constraints"] == ["node.platform.os == linux"]
+    r = cli("invoke", "shrink", input=b"QUIET", env={"OPENFAAS_URL": gw.url}, check=0)
+    assert r.out == "quiet"
+
+
+def test_redeploy_updates_and_flags_override_the_stack(gateway, cli):
+    gw = gateway()
+    deploy_docs_stack(cli, gw)
+    cli("deploy", "--filter", "shr*", "-g", gw.url, "--env", "extra=1", "--label", "l=v",
+        "--annotation", "topic=other", check=0)
+    st = gw.status("shrink")
+    assert st["envVars"] == {"extra": "1"}
+    assert st["labels"] == {"l": "v"}
+    assert st["annotations"] == {"topic": "other"}
+    assert gw.status("url-ping")["annotations"]["topic"] == "payments-received"
+    r = cli("deploy", "--filter", "nothing", "-g", gw.url, check=1)
+    assert "no functions matching" in r.err
+    r = cli("deploy", "-g", gw.url, "--env", "novalue", check=1)
+    assert "--env: expected KEY=VALUE" in r.err
+
+
+def test_gateway_order_flag_then_env_then_stack(gateway, cli):
+    gw = gateway()
+    cli.write("stack.yml", f"provider:\n  name: openfaas\n  gateway: {gw.url}\n"
+                           "functions:\n  fromstack:\n    image: x\n    fprocess: cat\n")
+    cli("deploy", check=0)  # the stack's gateway
+    assert gw.status("fromstack") is not None
+    r = cli("list", "-f", "stack.yml", env={"OPENFAAS_URL": "http://127.0.0.1:1"}, check=1)
+    assert "cannot reach the gateway at http://127.0.0.1:1" in r.err
+    r = cli("list", "-g", gw.url, env={"OPENFAAS_URL": "http://127.0.0.1:1"}, check=0)
+    assert "fromstack" in r.out
+
+
+def test_list_describe_and_json(gateway, cli):
+    gw = gateway()
+    deploy_docs_stack(cli, gw)
+    env = {"OPENFAAS_URL": gw.url}
+    r = cli("list", env=env, check=0)
+    lines = r.out.splitlines()
+    assert lines[0].split() == ["Function", "Invocations", "Replicas"]
+    assert [l.split()[0] for l in lines[1:]] == ["shrink", "url-ping"]
+    # Columns are aligned: every row's second column starts where the header's does.
+    col = lines[0].index("Invocations")
+    assert all(l[col - 2:col] == "  " and l[col] != " " for l in lines[1:])
+    assert "\033[" not in r.out  # no colours when stdout is not a terminal
+    r = cli("list", "-v", env=env, check=0)
+    assert "functions/shrink:latest" in r.out and "Available" in r.out
+    assert cli("ls", "-q", env=env, check=0).out.split() == ["shrink", "url-ping"]
+    listed = json.loads(cli("list", "-o", "json", env=env, check=0).out)
+    assert sorted(f["name"] for f in listed) == ["shrink", "url-ping"]
+    r = cli("describe", "url-ping", env=env, check=0)
+    assert "Image:" in r.out and "alexellis2/faas-urlping:0.1" in r.out
+    assert "topic: payments-received" in r.out
+    d = json.loads(cli("describe", "url-ping", "-o", "json", env=env, check=0).out)
+    assert d["name"] == "url-ping" and d["availableReplicas"] >= 1
+    r = cli("describe", "nope", env=env, check=1)
+    assert "function nope not found" in r.err
+    r = cli("list", "-o", "yaml", env=env, check=1)
+    assert "--output" in r.err
+
+
+def test_invoke_headers_query_method_and_errors(gateway, cli):
+    gw = gateway()
+    env = {"OPENFAAS_URL": gw.url}
+    cli("deploy", "--image", "x", "--name", "echo", "--fprocess", "env", "--wait", env=env,
+        check=0)
+    r = cli("invoke", "echo", "-H", "X-Mark=one", "--header", "X-Other: two", "--query",
+            "q=a b", "-m", "PUT", input=b"", env=env, check=0)
+    got = dict(l.split("=", 1) for l in r.out.splitlines() if "=" in l)
+    assert got["Http_X_Mark"] == "one"
+    assert got["Http_X_Other"] == "two"
+    assert got["Http_Method"] == "PUT"
+    assert got["Http_Query"] == "q=a%20b"
+    r = cli("invoke", "missing", input=b"x", env=env, check=1)
+    assert "function missing not found" in r.err
+    r = cli("invoke", "echo", "--callback-url", "http://127.0.0.1:1/", env=env, check=1)
+    assert "--callback-url needs --async" in r.err
+    r = cli("invoke", "echo", input=b"x", env={"OPENFAAS_URL": "http://127.0.0.1:1"}, check=1)
+    assert "cannot reach the gateway" in r.err
+
+
+def test_scale_and_remove(gateway, cli):
+    gw = gateway()
+    env = {"OPENFAAS_URL": gw.url}
+    deploy_docs_stack(cli, gw)
+    r = cli("scale", "shrink", "--replicas", "2", env=env, check=0)
+    assert "Scaled shrink to 2" in r.out
+    gw.wait_available("shrink", 2)
+    assert cli("scale", "nope", "--replicas", "1", env=env, check=1).err.strip() == \
+        "faasbus: no such function: nope"
+    assert "--replicas N is required" in cli("scale", "shrink", env=env, check=1).err
+    cli("remove", "shrink", env=env, check=0)
+    assert gw.status("shrink") is None
+    assert "no such function: shrink" in cli("rm", "shrink", env=env, check=1).err
+    # The rest of the stack goes; the function already gone is an error.
+    r = cli("remove", "-f", "stack.yml", env=env, check=1)
+    assert "no such function: shrink" in r.err
+    assert gw.status("url-ping") is None
+
+
+def test_logs_tail_and_follow(gateway, cli):
+    gw = gateway()
+    env = {"OPENFAAS_URL": gw.url}
+    cli("deploy", "--image", "x", "--name", "talk", "--env", "combine_output=false",
+        "--fprocess", "sh -c 'echo said-$Http_X_N >&2; echo ok'", "--wait", env=env, check=0)
+    for n in ("1", "2", "3"):
+        cli("invoke", "talk", "-H", f"X-N={n}", env=env, check=0)
+    wait_for(lambda: "said-3" in cli("logs", "talk", env=env).out, 10, what="the log line")
+    r = cli("logs", "talk", "--tail", "1", env=env, check=0)
+    assert len(r.out.splitlines()) == 1
+    lines = [json.loads(l) for l in cli("logs", "talk", "-o", "json", env=env,
+                                        check=0).out.splitlines()]
+    assert any("said-2" in l["text"] for l in lines)
+    assert cli("logs", "talk", "--since", "1h", env=env, check=0).out.count("said-") == 3
+    assert cli("logs", "talk", "--since", "soon", env=env, check=1).err
+    assert "function nope not found" in cli("logs", "nope", env=env, check=1).err
+
+
+def test_malformed_stack_files_name_their_line(gateway, cli):
+    gw = gateway()
+    env = {"OPENFAAS_URL": gw.url}
+    cli.write("bad.yml", "provider:\n  name: openfaas\nfunctions:\n  f:\n    image: x\n"
+                         "    environment:\n      - not\n      - a map\n")
+    r = cli("deploy", "-f", "bad.yml", env=env, check=1)
+    assert "bad.yml:7: functions.f.environment: expected a mapping" in r.err
+    cli.write("syntax.yml", "functions:\n  f:\n    image: \"open\n")
+    assert "syntax.yml:" in cli("deploy", "-f", "syntax.yml", env=env, check=1).err
+    cli.write("typo.yml", "functions:\n  f:\n    image: x\n    fprocess: cat\n    lables: {}\n")
+    r = cli("deploy", "-f", "typo.yml", env=env, check=0)
+    assert "typo.yml:5: unknown key \"lables\"" in r.err
+    r = cli("deploy", "-f", "missing.yml", env=env, check=1)
+    assert "missing.yml" in r.err
+    assert gw.status("f") is not None  # only the good file deployed
+
+
+def test_several_stack_files_merge(gateway, cli):
+    gw = gateway()
+    cli.write("a.yml", f"provider:\n  name: openfaas\n  gateway: {gw.url}\n"
+                       "functions:\n  one:\n    image: a\n    fprocess: cat\n")
+    cli.write("b.yml", "functions:\n  one:\n    image: b\n    fprocess: cat\n"
+                       "  two:\n    image: c\n    fprocess: cat\n")
+    cli("deploy", "-f", "a.yml", "-f", "b.yml", check=0)
+    assert gw.status("one")["image"] == "b"
+    assert gw.status("two")["image"] == "c"
+
+
+def test_secrets(gateway, cli):
+    gw = gateway()
+    env = {"OPENFAAS_URL": gw.url}
+    cli("secret", "create", "api-key", "--from-literal", "s3cret", env=env, check=0)
+    cli.write("value.bin", "from a file\n")
+    cli("secret", "create", "filed", "--from-file", "value.bin", env=env, check=0)
+    cli("secret", "create", "piped", input=b"stdin value", env=env, check=0)
+    r = cli("secret", "list", env=env, check=0)
+    assert r.out.split() == ["NAME", "api-key", "filed", "piped"]
+    names = [s["name"] for s in json.loads(cli("secret", "list", "-o", "json", env=env,
+                                               check=0).out)]
+    assert sorted(names) == ["api-key", "filed", "piped"]
+    assert "exists" in cli("secret", "create", "api-key", "--from-literal", "x", env=env,
+                           check=1).err
+    cli("secret", "update", "api-key", input=b"new\n", env=env, check=0)
+    cli("secret", "remove", "filed", env=env, check=0)
+    assert "no such secret" in cli("secret", "remove", "filed", env=env, check=1).err
+    assert "empty" in cli("secret", "create", "e", "--from-literal", "", env=env, check=1).err
+    # A function with the secret reads the updated value.
+    cli("deploy", "--image", "x", "--name", "reader", "--secret", "api-key", "--fprocess",
+        "sh -c 'cat /var/openfaas/secrets/api-key 2>/dev/null || cat \"$secret_mount_path/api-key\"'",
+        "--wait", env=env, check=0)
+    assert cli("invoke", "reader", env=env, check=0).out == "new\n"
+
+
+def test_namespaces_and_version(gateway, cli):
+    gw = gateway()
+    env = {"OPENFAAS_URL": gw.url}
+    cli("deploy", "--image", "x", "--name", "inner", "--fprocess", "cat", "-n", "team",
+        env=env, check=0)
+    r = cli("namespace", "list", env=env, check=0)
+    assert r.out.split() == ["NAMESPACE", "openfaas-fn", "team"]
+    assert json.loads(cli("namespaces", "-o", "json", env=env, check=0).out) == \
+        ["openfaas-fn", "team"]
+    assert "inner" in cli("list", "-n", "team", env=env, check=0).out
+    r = cli("version", env=env, check=0)
+    assert "orchestration: process" in r.out
+    v = json.loads(cli("version", "-o", "json", env=env, check=0).out)
+    assert v["client"]["version"] and v["gateway"]["provider"]["orchestration"] == "process"
+    assert cli("version", "--short-version", check=0).out.strip() == v["client"]["version"]
+
+
+def test_help_on_every_verb_and_unknown_input(cli):
+    r = cli("--help", check=0)
+    verbs = [l.split()[0] for l in r.out.split("Verbs:\n")[1].split("\n\n")[0].splitlines()]
+    assert "deploy" in verbs and "subscribe" in verbs
+    for verb in verbs:
+        h = cli(verb, "--help", check=0)
+        assert h.out.startswith(f"Usage: faasbus {verb}"), verb
+        assert "--gateway" in h.out
+    assert "unknown verb" in cli("frobnicate", check=1).err
+    assert "unknown option --nope" in cli("list", "--nope", check=1).err
+    assert "needs a value" in cli("list", "--gateway", check=1).err
+    assert "Usage: faasbus describe" in cli("describe", check=1).err
