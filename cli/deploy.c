@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -234,6 +235,27 @@ static char *process_image(const struct stack_fn *fn)
     return abs;
 }
 
+/* A handler with a Makefile (the C template) is built before it runs. */
+static int build_handler(const char *dir)
+{
+    char *makefile = xasprintf("%s/Makefile", dir);
+    bool has = access(makefile, F_OK) == 0;
+    free(makefile);
+    if (!has)
+        return 0;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(STDERR_FILENO, STDOUT_FILENO); /* keep stdout for -o json */
+        execlp("make", "make", "-s", "-C", dir, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0)
+        return fb_error("up: make in %s failed", dir);
+    return 0;
+}
+
 static const char *driver_of(const struct ctx *c, int *rc)
 {
     static char name[64];
@@ -270,6 +292,8 @@ static int deploy_all(struct ctx *c, bool up)
         if (up && !image)
             rc = fb_error("%s:%d: up: function \"%s\" needs a handler folder", fn->file,
                           fn->line, fn->name);
+        else if (up && build_handler(image) != 0)
+            rc = 1;
         else
             rc = deploy_one(c, fn, image ? image : fn->image, done);
         free(image);

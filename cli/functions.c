@@ -123,8 +123,13 @@ static void print_resources(const char *title, json_t *r)
 static void describe(const struct ctx *c, json_t *st)
 {
     long long avail = json_integer_value(json_object_get(st, "availableReplicas"));
+    /* The default namespace needs no suffix, as faas-cli prints it. */
+    const char *ns = str(st, "namespace");
+    bool other_ns = *ns && strcmp(ns, "openfaas-fn") != 0;
     char *url = xasprintf("%s/function/%s%s%s", c->gateway, str(st, "name"),
-                          str(st, "namespace")[0] ? "." : "", str(st, "namespace"));
+                          other_ns ? "." : "", other_ns ? ns : "");
+    char *async_url = xasprintf("%s/async-function/%s%s%s", c->gateway, str(st, "name"),
+                                other_ns ? "." : "", other_ns ? ns : "");
     printf("%-20s %s\n", "Name:", str(st, "name"));
     printf("%-20s %s\n", "Namespace:", str(st, "namespace"));
     printf("%-20s %s\n", "Status:", avail > 0 ? fb_colour(c, "32", "Ready")
@@ -136,8 +141,9 @@ static void describe(const struct ctx *c, json_t *st)
     printf("%-20s %s\n", "Image:", str(st, "image"));
     printf("%-20s %s\n", "Function Process:", str(st, "envProcess"));
     printf("%-20s %s\n", "URL:", url);
-    printf("%-20s %s\n", "Async URL:", url);
+    printf("%-20s %s\n", "Async URL:", async_url);
     free(url);
+    free(async_url);
     print_resources("Limits:", json_object_get(st, "limits"));
     print_resources("Requests:", json_object_get(st, "requests"));
     print_map("Environment", json_object_get(st, "envVars"));

@@ -75,9 +75,12 @@ static int report(const struct ctx *c, const struct fb_resp *resp, const char *n
     if (resp->status < 200 || resp->status > 299) {
         if (resp->status == 404)
             return fb_error("function %s not found (404)", name);
+        int len = (int)(resp->body.len > 500 ? 500 : resp->body.len);
+        while (len > 0 && (buf_peek(&resp->body)[len - 1] == '\n' ||
+                           buf_peek(&resp->body)[len - 1] == '\r'))
+            len--;
         return fb_error("Server returned unexpected status code: %ld - %.*s", resp->status,
-                        (int)(resp->body.len > 500 ? 500 : resp->body.len),
-                        buf_peek(&resp->body));
+                        len, buf_peek(&resp->body));
     }
     if (args_has(&c->a, "async")) {
         if (c->json) {
