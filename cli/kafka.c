@@ -163,6 +163,8 @@ int kafka_subscribe(const struct ctx *c, const struct bus_target *t)
     if (!rk)
         return 1;
     int rc = assign_all(rk, t, args_has(&c->a, "from-beginning"));
+    if (rc == 0)
+        fprintf(stderr, "Listening on %s\n", t->name);
     long want = bus_count(c), got = 0;
     double timeout = bus_timeout(c), idle = 0;
     signal(SIGINT, on_signal);
