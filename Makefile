@@ -64,13 +64,16 @@ else
 endif
 
 DAEMONS := $(BIN)/faasbus-watchdog $(BIN)/fwatchdog $(BIN)/faasbus-gateway $(BIN)/faasbus-devkafka \
-           $(BIN)/faasbus-queue-worker $(BIN)/faasbus-connector $(BIN)/faasbus
+           $(BIN)/faasbus-queue-worker $(BIN)/faasbus-connector
+# The command-line client, and what it writes from its option tables.
+CLI_BIN := $(BIN)/faasbus
+CLI_DOCS := $(BUILD)/share/faasbus.1 $(BUILD)/share/faasbus.bash $(BUILD)/share/_faasbus
 FIXTURES := $(FIXTURE_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all deps test test-unit test-system test-valgrind tests bench lint run install clean docs
-all: $(DAEMONS) $(FIXTURES)
+all: $(DAEMONS) $(CLI_BIN) $(CLI_DOCS) $(FIXTURES)
 tests: all $(UNIT_BINS)
 
 $(OBJ)/%.o: %.c
@@ -116,6 +119,18 @@ $(BIN)/faasbus-connector: $(OBJ)/connector/main.o $(BUILD)/libconnector.a $(BUIL
 
 $(BIN)/faasbus: $(OBJ)/cli/main.o $(BUILD)/libcli.a $(BUILD)/libcommon.a
 	$(call link,$(YAML_LIBS) $(KAFKA_LIBS) $(NATS_LIBS))
+
+$(BUILD)/share/faasbus.1: $(CLI_BIN)
+	@mkdir -p $(dir $@)
+	$(Q)$< man > $@
+
+$(BUILD)/share/faasbus.bash: $(CLI_BIN)
+	@mkdir -p $(dir $@)
+	$(Q)$< completion bash > $@
+
+$(BUILD)/share/_faasbus: $(CLI_BIN)
+	@mkdir -p $(dir $@)
+	$(Q)$< completion zsh > $@
 
 $(BIN)/faasbus-devkafka: $(DK_SRC:%.c=$(OBJ)/%.o) $(BUILD)/libcommon.a
 	$(call link,$(shell pkg-config --libs rdkafka))
@@ -174,7 +189,8 @@ run:
 	BUILD=$(BUILD) ./scripts/run.sh
 
 # Binaries, --help texts, sample configs (also into SYSCONFDIR/faasbus,
-# never over an existing file) and systemd units with the paths filled in.
+# never over an existing file), systemd units with the paths filled in,
+# and the CLI with its man page and bash and zsh completions.
 UNITS := faasbus-gateway faasbus-queue-worker faasbus-connector
 DOCDIR = $(PREFIX)/share/doc/faasbus
 install: all
@@ -190,6 +206,14 @@ install: all
 	for d in $(filter-out $(BIN)/fwatchdog,$(DAEMONS)); do \
 	    $$d --help > $(DESTDIR)$(DOCDIR)/$${d##*/}.txt; \
 	done
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 \
+	        $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	        $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 755 $(CLI_BIN) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(BUILD)/share/faasbus.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(BUILD)/share/faasbus.bash \
+	        $(DESTDIR)$(PREFIX)/share/bash-completion/completions/faasbus
+	install -m 644 $(BUILD)/share/_faasbus $(DESTDIR)$(PREFIX)/share/zsh/site-functions/
 	for u in $(UNITS); do \
 	    sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	        -e 's|@DOCDIR@|$(DOCDIR)|g' deploy/systemd/$$u.service.in \

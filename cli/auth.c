@@ -257,23 +257,16 @@ int auth_save(const char *gateway, const char *user, const char *password, char 
 int auth_remove(const char *gateway, char *err, size_t errlen)
 {
     char *path = auth_path();
-    struct entries es = { 0 };
+    struct entries es = { 0 }, kept = { 0 };
     read_entries(path, &es);
-    size_t kept = 0;
-    for (size_t i = 0; i < es.n; i++) {
-        if (same_gateway(es.e[i].gateway, gateway)) {
-            free(es.e[i].gateway);
-            free(es.e[i].auth);
-            free(es.e[i].token);
-        } else {
-            es.e[kept++] = es.e[i];
-        }
-    }
-    int rc = 1;
-    if (kept != es.n) {
-        es.n = kept;
-        rc = write_entries(path, &es, err, errlen);
-    }
+    kept.e = xcalloc(es.n + 1, sizeof *kept.e);
+    for (size_t i = 0; i < es.n; i++)
+        if (!same_gateway(es.e[i].gateway, gateway))
+            kept.e[kept.n++] = (struct entry){ xstrdup(es.e[i].gateway),
+                                               es.e[i].auth ? xstrdup(es.e[i].auth) : NULL,
+                                               es.e[i].token ? xstrdup(es.e[i].token) : NULL };
+    int rc = kept.n == es.n ? 1 : write_entries(path, &kept, err, errlen);
+    free_entries(&kept);
     free_entries(&es);
     free(path);
     return rc;

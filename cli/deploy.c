@@ -209,9 +209,9 @@ static int deploy_one(const struct ctx *c, struct stack_fn *fn, const char *imag
 static int single_function(struct ctx *c, struct stack_fn *fn)
 {
     const char *name = args_get(&c->a, "name"), *image = args_get(&c->a, "image");
+    memset(fn, 0, sizeof *fn);
     if (!name || !image)
         return fb_error("deploy: give -f stack.yml, or --image and --name");
-    memset(fn, 0, sizeof *fn);
     fn->name = xstrdup(name);
     fn->image = xstrdup(image);
     const char *fp = args_get(&c->a, "fprocess");
@@ -315,7 +315,7 @@ int cmd_deploy(struct ctx *c)
     fb_resolve(c);
     if (c->have_stack)
         return deploy_all(c, false);
-    struct stack_fn fn;
+    struct stack_fn fn = { 0 };
     if (single_function(c, &fn) != 0)
         return 1;
     json_t *done = json_array();

@@ -35,11 +35,11 @@ static int by_name(const void *a, const void *b)
 static void print_list(const struct ctx *c, json_t *list)
 {
     size_t n = json_array_size(list);
-    json_t **items = xcalloc(n + 1, sizeof *items);
+    json_t **items = xcalloc(n + 1, sizeof(json_t *));
     for (size_t i = 0; i < n; i++)
         items[i] = json_array_get(list, i);
     const char *sort = args_get(&c->a, "sort");
-    qsort(items, n, sizeof *items, sort && strcmp(sort, "invocations") == 0 ? by_invocations
+    qsort(items, n, sizeof(json_t *), sort && strcmp(sort, "invocations") == 0 ? by_invocations
                                                                              : by_name);
     if (args_has(&c->a, "quiet")) {
         for (size_t i = 0; i < n; i++)

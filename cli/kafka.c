@@ -17,6 +17,18 @@ static void on_signal(int sig)
     stop = 1;
 }
 
+/* librdkafka's own log lines would bury our one-line error: the outcome
+ * arrives in the delivery report or the poll instead. */
+static void quiet_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk, (void)level, (void)fac, (void)buf;
+}
+
+static void quiet_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    (void)rk, (void)err, (void)reason, (void)opaque;
+}
+
 static rd_kafka_t *client(rd_kafka_type_t type, const char *brokers, void *opaque,
                           void (*dr)(rd_kafka_t *, const rd_kafka_message_t *, void *))
 {
@@ -28,7 +40,10 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *brokers, void *opaqu
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
-    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
+    rd_kafka_conf_set_log_cb(conf, quiet_log);
+    rd_kafka_conf_set_error_cb(conf, quiet_error);
+    if (type == RD_KAFKA_PRODUCER)
+        rd_kafka_conf_set(conf, "message.timeout.ms", "15000", err, sizeof err);
     if (type == RD_KAFKA_CONSUMER) {
         rd_kafka_conf_set(conf, "group.id", "faasbus-cli", err, sizeof err);
         rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
@@ -93,7 +108,8 @@ int kafka_publish(const struct ctx *c, const struct bus_target *t, const struct 
         if (result == RD_KAFKA_RESP_ERR__IN_PROGRESS)
             rc = fb_error("publish %s: no answer from the brokers at %s", t->name, t->brokers);
         else if (result)
-            rc = fb_error("publish %s: %s", t->name, rd_kafka_err2str(result));
+            rc = fb_error("publish %s: %s (brokers %s)", t->name, rd_kafka_err2str(result),
+                          t->brokers);
         else if (!c->json)
             fprintf(stderr, "Published to %s.\n", t->name);
     }
@@ -110,8 +126,8 @@ static int assign_all(rd_kafka_t *rk, const struct bus_target *t, bool from_star
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_UNKNOWN;
     /* A topic that does not exist yet is created on the first metadata
      * request here; ask again until its partitions show. */
-    for (int tries = 0; tries < 20; tries++) {
-        err = rd_kafka_metadata(rk, 0, topic, &md, 5000);
+    for (int tries = 0; tries < 10; tries++) {
+        err = rd_kafka_metadata(rk, 0, topic, &md, 1500);
         if (!err && md->topic_cnt == 1 && md->topics[0].partition_cnt > 0 &&
             !md->topics[0].err)
             break;

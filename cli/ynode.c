@@ -89,7 +89,7 @@ int ybool(struct yctx *c, const yaml_node_t *n, const char *what, bool *out)
     static const char *const yes[] = { "true", "yes", "on" };
     static const char *const no[] = { "false", "no", "off" };
     char *v = NULL;
-    if (yscalar(c, n, what, &v) != 0)
+    if (yscalar(c, n, what, &v) != 0 || !v)
         return -1;
     for (size_t i = 0; i < 3; i++) {
         if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {

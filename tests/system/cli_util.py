@@ -8,7 +8,7 @@ import tempfile
 
 import pytest
 
-from conftest import BIN, SLOW
+from conftest import BIN, SANITIZER_MARKS, SLOW
 
 FAASBUS = os.path.join(BIN, "faasbus")
 
@@ -31,6 +31,8 @@ class Cli:
                            capture_output=True, timeout=timeout * SLOW)
         r.out = r.stdout.decode("utf-8", "replace")
         r.err = r.stderr.decode("utf-8", "replace")
+        for mark in SANITIZER_MARKS:  # under make test SANITIZE=1
+            assert mark not in r.err, f"faasbus {' '.join(args)}:\n{r.err}"
         if check is not None:
             assert r.returncode == check, (f"faasbus {' '.join(args)}: exit {r.returncode}\n"
                                            f"stdout: {r.out}\nstderr: {r.err}")
