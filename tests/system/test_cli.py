@@ -274,3 +274,73 @@ def test_help_on_every_verb_and_unknown_input(cli):
     assert "unknown option --nope" in cli("list", "--nope", check=1).err
     assert "needs a value" in cli("list", "--gateway", check=1).err
     assert "Usage: faasbus describe" in cli("describe", check=1).err
+
+
+def test_deploy_json_and_async_invoke(gateway, nats, cli):
+    srv = nats()
+    gw = gateway({"nats_url": srv.nats_url})
+    env = {"OPENFAAS_URL": gw.url}
+    out = json.loads(cli("deploy", "--image", "x", "--name", "later", "--fprocess", "cat",
+                         "--wait", "-o", "json", env=env, check=0).out)
+    assert out == [{"name": "later", "qualified": "later", "status": 202,
+                    "url": f"{gw.url}/function/later", "ready": True}]
+    r = cli("invoke", "later", "--async", "--callback-url", "http://127.0.0.1:9/done",
+            input=b"x", env=env, check=0)
+    assert "submitted asynchronously" in r.err
+    call_id = r.out.strip()
+    assert call_id
+    j = json.loads(cli("invoke", "later", "--async", "-o", "json", input=b"y", env=env,
+                       check=0).out)
+    assert j["status"] == 202 and j["callId"] and j["callId"] != call_id
+
+
+def test_logs_follow_prints_new_lines_as_they_come(gateway, cli):
+    import subprocess
+    from cli_util import FAASBUS
+    gw = gateway()
+    env = {"OPENFAAS_URL": gw.url}
+    cli("deploy", "--image", "x", "--name", "chatty", "--env", "combine_output=false",
+        "--fprocess", "sh -c 'echo live-$Http_X_N >&2'", "--wait", env=env, check=0)
+    follow = subprocess.Popen([FAASBUS, "logs", "chatty", "--follow", "--tail", "0"],
+                              env=dict(cli.env, **env), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    try:
+        cli("invoke", "chatty", "-H", "X-N=7", env=env, check=0)
+        while True:
+            line = follow.stdout.readline().decode()
+            assert line, follow.stderr.read().decode()
+            if "live-7" in line:
+                break
+        assert line.split()[1] == "chatty"
+    finally:
+        follow.terminate()
+        follow.wait(30)
+
+
+def test_colours_only_on_a_terminal(gateway, cli):
+    import os
+    import pty
+    import subprocess
+    from cli_util import FAASBUS
+    gw = gateway()
+    env = dict(cli.env, OPENFAAS_URL=gw.url)
+    cli("deploy", "--image", "x", "--name", "tinted", "--fprocess", "cat", env=env, check=0)
+    main, child = pty.openpty()
+    p = subprocess.Popen([FAASBUS, "list"], env=env, stdout=child, stderr=subprocess.PIPE)
+    os.close(child)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    p.wait(30)
+    os.close(main)
+    assert p.returncode == 0
+    assert b"\x1b[1mFunction" in out and b"tinted" in out
+    assert "\x1b[" not in cli("list", env=env, check=0).out
+    p = subprocess.run([FAASBUS, "list"], env=dict(env, NO_COLOR="1"), capture_output=True)
+    assert b"\x1b[" not in p.stdout

@@ -84,3 +84,19 @@ def test_zsh_completion_and_man_page(cli):
         r = subprocess.run(["man", "-l", path], capture_output=True, text=True,
                            env={"MANPAGER": "cat", "PATH": os.environ["PATH"]})
         assert "subscribe" in r.stdout
+
+
+def test_make_install_places_the_cli_its_man_page_and_completions(tmp_path):
+    from conftest import ROOT, SANITIZED
+    args = ["make", "-s", "install", f"PREFIX={tmp_path}"]
+    if SANITIZED:
+        args.append("SANITIZE=1")
+    out = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout + out.stderr
+    binary = tmp_path / "bin" / "faasbus"
+    assert os.access(binary, os.X_OK)
+    man = (tmp_path / "share/man/man1/faasbus.1").read_text()
+    assert man == subprocess.run([str(binary), "man"], capture_output=True, text=True).stdout
+    bash = (tmp_path / "share/bash-completion/completions/faasbus").read_text()
+    assert "complete -o default -F _faasbus faasbus" in bash
+    assert (tmp_path / "share/zsh/site-functions/_faasbus").read_text().startswith("#compdef")
