@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fb.h"
 #include "xalloc.h"
@@ -61,19 +62,63 @@ static void add_param(struct buf *b, const char *key, const char *value)
     curl_free(ev);
 }
 
+/* A Go-style duration ("90s", "5m", "1h30m") in seconds, or -1. */
+static double duration_s(const char *s)
+{
+    static const struct { const char *unit; double secs; } units[] = {
+        { "ms", 0.001 }, { "s", 1 }, { "m", 60 }, { "h", 3600 },
+    };
+    double total = 0;
+    if (!*s)
+        return -1;
+    while (*s) {
+        char *end;
+        double n = strtod(s, &end);
+        if (end == s || n < 0)
+            return -1;
+        size_t i = 0;
+        while (i < 4 && strncmp(end, units[i].unit, strlen(units[i].unit)) != 0)
+            i++;
+        /* A bare number is seconds, as the gateway takes it. */
+        if (i == 4 && *end)
+            return -1;
+        total += n * (i == 4 ? 1 : units[i].secs);
+        s = i == 4 ? end : end + strlen(units[i].unit);
+    }
+    return total;
+}
+
 /* --since 5m as an RFC 3339 time, which the gateway takes. */
 static int since_time(const char *dur, char *out, size_t len)
 {
-    char *end;
-    double n = strtod(dur, &end);
-    double unit = strcmp(end, "s") == 0 || !*end ? 1 : strcmp(end, "m") == 0 ? 60
-                  : strcmp(end, "h") == 0 ? 3600 : -1;
-    if (end == dur || unit < 0 || n < 0)
+    double secs = duration_s(dur);
+    if (secs < 0)
         return -1;
-    time_t t = time(NULL) - (time_t)(n * unit);
+    time_t t = time(NULL) - (time_t)secs;
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return 0;
+}
+
+/* faas-cli spells follow as --tail=true|false and the count as --lines;
+ * --tail N is a count here too. Returns -1 for a bad value. */
+static int tail_flags(const struct ctx *c, const char **lines, bool *follow)
+{
+    const char *tail = args_get(&c->a, "tail");
+    *lines = args_get(&c->a, "lines");
+    *follow = args_has(&c->a, "follow");
+    if (!tail)
+        return 0;
+    if (strcmp(tail, "true") == 0 || strcmp(tail, "false") == 0) {
+        *follow = *follow || strcmp(tail, "true") == 0;
+        return 0;
+    }
+    char *end;
+    long n = strtol(tail, &end, 10);
+    if (*end || n < 0)
+        return -1;
+    *lines = tail;
     return 0;
 }
 
@@ -85,17 +130,21 @@ int cmd_logs(struct ctx *c)
     buf_init(&path, 1 << 16);
     buf_append(&path, "/system/logs?name=", 18);
     buf_append(&path, name, strlen(name));
-    const char *tail = args_get(&c->a, "tail"), *since = args_get(&c->a, "since");
-    const char *since_t = args_get(&c->a, "since-time");
+    const char *since = args_get(&c->a, "since"), *since_t = args_get(&c->a, "since-time");
+    const char *lines = NULL;
+    bool follow = false;
     char stamp[64];
     int rc = 0;
-    if (tail)
-        add_param(&path, "tail", tail);
-    if (since && since_time(since, stamp, sizeof stamp) != 0)
+    if (tail_flags(c, &lines, &follow) != 0)
+        rc = fb_error("--tail: a number of lines, or true/false (follow), not \"%s\"",
+                      args_get(&c->a, "tail"));
+    else if (lines)
+        add_param(&path, "tail", lines);
+    if (rc == 0 && since && since_time(since, stamp, sizeof stamp) != 0)
         rc = fb_error("--since: a duration such as 30s, 5m or 2h, not \"%s\"", since);
-    else if (since || since_t)
+    else if (rc == 0 && (since || since_t))
         add_param(&path, "since", since ? stamp : since_t);
-    add_param(&path, "follow", args_has(&c->a, "follow") ? "true" : "false");
+    add_param(&path, "follow", follow ? "true" : "false");
     if (rc == 0) {
         struct printer p = { c, { 0 } };
         buf_init(&p.partial, 1 << 20);

@@ -49,8 +49,9 @@ static const struct opt INVOKE_OPTS[] = {
 static const struct opt LOGS_OPTS[] = {
     STACK_OPT,
     { "follow", 0, OPT_FLAG, NULL, "keep printing new lines until interrupted" },
-    { "tail", 0, OPT_VALUE, "N", "only the last N lines" },
-    { "since", 0, OPT_VALUE, "DURATION", "only lines newer than this (30s, 5m, 2h)" },
+    { "tail", 't', OPT_VALUE, "N", "only the last N lines (faas-cli's --tail=true|false: follow)" },
+    { "lines", 0, OPT_VALUE, "N", "only the last N lines (faas-cli's name)" },
+    { "since", 0, OPT_VALUE, "DURATION", "only lines newer than this (30s, 5m, 1h30m)" },
     { "since-time", 0, OPT_VALUE, "RFC3339", "only lines newer than this time" },
     OPT_END,
 };

@@ -187,7 +187,11 @@ def test_logs_tail_and_follow(gateway, cli):
     lines = [json.loads(l) for l in cli("logs", "talk", "-o", "json", env=env,
                                         check=0).out.splitlines()]
     assert any("said-2" in l["text"] for l in lines)
+    assert len(cli("logs", "talk", "--lines", "2", "--tail=false", env=env,
+                   check=0).out.splitlines()) == 2  # faas-cli's spelling
     assert cli("logs", "talk", "--since", "1h", env=env, check=0).out.count("said-") == 3
+    assert cli("logs", "talk", "--since", "1h30m", env=env, check=0).out.count("said-") == 3
+    assert "--tail" in cli("logs", "talk", "--tail", "many", env=env, check=1).err
     assert cli("logs", "talk", "--since", "soon", env=env, check=1).err
     assert "function nope not found" in cli("logs", "nope", env=env, check=1).err
 
