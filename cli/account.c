@@ -55,7 +55,9 @@ int cmd_login(struct ctx *c)
         char err[512];
         if (auth_save(c->gateway, c->user, c->password, err, sizeof err) != 0) {
             rc = fb_error("login: %s", err);
-        } else if (!c->json) {
+        } else if (c->json) {
+            fb_json_result(c, c->gateway, "saved");
+        } else {
             char *path = auth_path();
             printf("credentials saved for %s %s in %s\n", c->user, c->gateway, path);
             free(path);
@@ -76,6 +78,7 @@ int cmd_logout(struct ctx *c)
         return fb_error("logout: no saved credentials for %s", c->gateway);
     if (!c->json)
         printf("credentials removed for %s\n", c->gateway);
+    fb_json_result(c, c->gateway, "removed");
     return 0;
 }
 

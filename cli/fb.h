@@ -86,6 +86,9 @@ int fb_http_error(const struct ctx *c, const struct fb_resp *r, const char *doin
 
 /* Prints JSON (-o json), pretty, and returns 0. */
 int fb_print_json(json_t *v);
+/* With -o json, prints {"name": name, "result": result} for a verb that
+ * changes one thing (secret create, login, publish...). */
+void fb_json_result(const struct ctx *c, const char *name, const char *result);
 
 /* --- verbs ------------------------------------------------------------- */
 

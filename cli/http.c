@@ -164,6 +164,15 @@ json_t *fb_get_json(const struct ctx *c, const char *path, const char *what, int
     return out;
 }
 
+void fb_json_result(const struct ctx *c, const char *name, const char *result)
+{
+    if (!c->json)
+        return;
+    json_t *j = json_pack("{s:s, s:s}", "name", name, "result", result);
+    fb_print_json(j);
+    json_decref(j);
+}
+
 int fb_print_json(json_t *v)
 {
     char *s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

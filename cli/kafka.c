@@ -112,6 +112,8 @@ int kafka_publish(const struct ctx *c, const struct bus_target *t, const struct 
                           t->brokers);
         else if (!c->json)
             fprintf(stderr, "Published to %s.\n", t->name);
+        else
+            fb_json_result(c, t->name, "published");
     }
     rd_kafka_destroy(rk);
     return rc;

@@ -56,6 +56,8 @@ int nats_publish(const struct ctx *c, const struct bus_target *t, const struct b
         rc = fb_error("publish %s: %s", t->name, natsStatus_GetText(s));
     else if (rc == 0 && !c->json)
         fprintf(stderr, "Published to nats:%s.\n", t->name);
+    else if (rc == 0)
+        fb_json_result(c, t->name, "published");
     natsMsg_Destroy(m);
     natsConnection_Destroy(nc);
     return rc;

@@ -130,5 +130,6 @@ int cmd_new(struct ctx *c)
     if (!c->json)
         printf("Function created in folder: %s\nStack file written: %s\n", name,
                stack ? stack : "stack.yml");
+    fb_json_result(c, name, "created");
     return 0;
 }

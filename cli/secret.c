@@ -99,6 +99,8 @@ static int create_or_update(const struct ctx *c, const char *name, bool update)
     rc = send_secret(c, update ? "PUT" : "POST", j, doing);
     if (rc == 0 && !c->json)
         printf("%s secret: %s\n", update ? "Updated" : "Created", name);
+    if (rc == 0)
+        fb_json_result(c, name, update ? "updated" : "created");
     free(doing);
     json_decref(j);
     buf_cleanup(&value);
@@ -152,6 +154,8 @@ int cmd_secret(struct ctx *c)
         int rc = send_secret(c, "DELETE", j, doing);
         if (rc == 0 && !c->json)
             printf("Removed secret: %s\n", name);
+        if (rc == 0)
+            fb_json_result(c, name, "removed");
         free(doing);
         json_decref(j);
         return rc;

@@ -165,7 +165,9 @@ def test_scale_and_remove(gateway, cli):
     assert cli("scale", "nope", "--replicas", "1", env=env, check=1).err.strip() == \
         "faasbus: no such function: nope"
     assert "--replicas N is required" in cli("scale", "shrink", env=env, check=1).err
-    cli("remove", "shrink", env=env, check=0)
+    assert json.loads(cli("scale", "shrink", "-r", "1", "-o", "json", env=env, check=0).out) == \
+        {"name": "shrink", "replicas": 1}
+    assert json.loads(cli("remove", "shrink", "-o", "json", env=env, check=0).out) == ["shrink"]
     assert gw.status("shrink") is None
     assert "no such function: shrink" in cli("rm", "shrink", env=env, check=1).err
     # The rest of the stack goes; the function already gone is an error.
@@ -238,7 +240,9 @@ def test_secrets(gateway, cli):
     assert sorted(names) == ["api-key", "filed", "piped"]
     assert "exists" in cli("secret", "create", "api-key", "--from-literal", "x", env=env,
                            check=1).err
-    cli("secret", "update", "api-key", input=b"new\n", env=env, check=0)
+    j = json.loads(cli("secret", "update", "api-key", "-o", "json", input=b"new\n", env=env,
+                       check=0).out)
+    assert j == {"name": "api-key", "result": "updated"}
     cli("secret", "remove", "filed", env=env, check=0)
     assert "no such secret" in cli("secret", "remove", "filed", env=env, check=1).err
     assert "empty" in cli("secret", "create", "e", "--from-literal", "", env=env, check=1).err
@@ -296,6 +300,13 @@ def test_deploy_json_and_async_invoke(gateway, nats, cli):
     j = json.loads(cli("invoke", "later", "--async", "-o", "json", input=b"y", env=env,
                        check=0).out)
     assert j["status"] == 202 and j["callId"] and j["callId"] != call_id
+
+
+def test_deploy_wait_gives_up_on_a_function_that_never_gets_ready(gateway, cli):
+    gw = gateway()
+    r = cli("deploy", "--image", "x", "--name", "broken", "--fprocess", "cat",
+            "--env", "mode=no-such-mode", "--wait", "--timeout", "2", "-g", gw.url, check=1)
+    assert "broken: no ready replica after 2s" in r.err
 
 
 def test_logs_follow_prints_new_lines_as_they_come(gateway, cli):
