@@ -110,3 +110,34 @@ def test_bus_errors(cli):
     r = cli("topics", env={"FAASBUS_CONNECTOR": "http://127.0.0.1:1"}, check=1)
     assert "cannot reach the connector at http://127.0.0.1:1" in r.err
     assert "--bus: kafka or nats" in cli("publish", "t", "--bus", "mqtt", check=1).err
+
+
+def test_nats_publish_through_a_route_then_subscribe_to_the_reply(gateway, nats, connector,
+                                                                   cli):
+    srv = nats()
+    gw = gateway()
+    env = {"OPENFAAS_URL": gw.url, "FAASBUS_NATS_URL": srv.nats_url}
+    cli("deploy", "--image", "x", "--name", "rev", "--fprocess", "rev",
+        "--annotation", "topic=nats:cli.req", "--annotation", "reply-topic=nats:cli.rep",
+        "--wait", env=env, check=0)
+    cn = connector(gw, "", env={"nats_url": srv.nats_url, "subjects": "cli.req"})
+    wait_for(lambda: any(r["function"] == "rev" for r in cn.routes()["routes"]), 20,
+             what="the route")
+    sub = subprocess.Popen([FAASBUS, "subscribe", "nats:cli.rep", "--count", "1",
+                            "--timeout", str(60 * SLOW), "-o", "json"],
+                           env=dict(cli.env, **env), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+    try:
+        assert sub.stderr.readline().decode().startswith("Listening on nats:cli.rep")
+        cli("publish", "nats:cli.req", input=b"stressed", env=env, check=0)
+        out, err = sub.communicate(timeout=60 * SLOW)
+    finally:
+        if sub.poll() is None:
+            sub.kill()
+            sub.wait()
+    assert sub.returncode == 0, err
+    rec = json.loads(out)
+    assert rec["value"] == "desserts"
+    assert rec["headers"]["X-Function-Name"] == "rev"
+    routes = cli("topics", env=dict(env, FAASBUS_CONNECTOR=cn.url), check=0).out
+    assert "nats:cli.req" in routes and "nats:cli.rep" in routes
