@@ -26,7 +26,7 @@ static char *read_password(const struct ctx *c)
     }
     while (b.len && (buf_peek(&b)[b.len - 1] == '\n' || buf_peek(&b)[b.len - 1] == '\r'))
         b.len--;
-    char *s = xstrndup(buf_peek(&b), b.len);
+    char *s = b.len ? xstrndup(buf_peek(&b), b.len) : xstrdup("");
     buf_cleanup(&b);
     return s;
 }

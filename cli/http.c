@@ -156,7 +156,7 @@ json_t *fb_get_json(const struct ctx *c, const char *path, const char *what, int
             *rc = fb_http_error(c, &resp, what ? what : path);
     } else {
         json_error_t jerr;
-        out = json_loadb(buf_peek(&resp.body), resp.body.len, 0, &jerr);
+        out = json_loadb(resp.body.len ? buf_peek(&resp.body) : "", resp.body.len, 0, &jerr);
         if (!out)
             *rc = fb_error("%s: the gateway's answer is not JSON: %s", path, jerr.text);
     }

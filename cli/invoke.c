@@ -95,7 +95,8 @@ static int report(const struct ctx *c, const struct fb_resp *resp, const char *n
         }
         return 0;
     }
-    fwrite(buf_peek(&resp->body), 1, resp->body.len, stdout);
+    if (resp->body.len)
+        fwrite(buf_peek(&resp->body), 1, resp->body.len, stdout);
     return fflush(stdout) == 0 ? 0 : fb_error("stdout: write error");
 }
 

@@ -7,7 +7,7 @@ import subprocess
 import time
 
 from cli_util import FAASBUS, cli  # noqa: F401 (fixture)
-from conftest import SLOW, wait_for
+from conftest import SANITIZER_MARKS, SLOW, wait_for
 from connector_util import broker, connector, produce, read_topic  # noqa: F401
 from natsclient import NatsClient
 
@@ -87,6 +87,7 @@ def test_nats_publish_and_subscribe(nats, cli):
             sub.kill()
             sub.wait()
     assert sub.returncode == 0, err
+    assert not any(m in err.decode() for m in SANITIZER_MARKS), err
     one, two = [json.loads(l) for l in out.decode().splitlines()]
     assert one["value"] == "one" and one["key"] == "k" and one["headers"]["X-Trace"] == "t1"
     assert one["source"] == "nats:cli.events"
@@ -136,6 +137,7 @@ def test_nats_publish_through_a_route_then_subscribe_to_the_reply(gateway, nats,
             sub.kill()
             sub.wait()
     assert sub.returncode == 0, err
+    assert not any(m in err.decode() for m in SANITIZER_MARKS), err
     rec = json.loads(out)
     assert rec["value"] == "desserts"
     assert rec["headers"]["X-Function-Name"] == "rev"
