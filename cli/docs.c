@@ -101,6 +101,8 @@ int cmd_completion(struct ctx *c)
  * request. */
 static void roff(const char *s, FILE *out)
 {
+    if (*s == '.' || *s == '\'')
+        fputs("\\&", out); /* a line must not start a request */
     for (; *s; s++) {
         if (*s == '-' || *s == '\\')
             fputc('\\', out);

@@ -84,6 +84,7 @@ def test_zsh_completion_and_man_page(cli):
         r = subprocess.run(["man", "-l", path], capture_output=True, text=True,
                            env={"MANPAGER": "cat", "PATH": os.environ["PATH"]})
         assert "subscribe" in r.stdout
+        assert "... its name" in r.stdout  # a help text starting with '.' is not a request
 
 
 def test_make_install_places_the_cli_its_man_page_and_completions(tmp_path):
