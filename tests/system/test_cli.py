@@ -359,3 +359,24 @@ def test_colours_only_on_a_terminal(gateway, cli):
     assert "\x1b[" not in cli("list", env=env, check=0).out
     p = subprocess.run([FAASBUS, "list"], env=dict(env, NO_COLOR="1"), capture_output=True)
     assert b"\x1b[" not in p.stdout
+
+
+def test_the_sample_stack_matches_the_demo_functions(gateway, cli):
+    """config/stack.yml deploys exactly what config/functions/*.json do."""
+    import os
+    from conftest import ROOT
+    gw = gateway()
+    cli("deploy", "-f", os.path.join(ROOT, "config/stack.yml"), env={"OPENFAAS_URL": gw.url},
+        check=0)
+    folder = os.path.join(ROOT, "config/functions")
+    names = sorted(f[:-5] for f in os.listdir(folder) if f.endswith(".json"))
+    assert sorted(f["name"] for f in gw.api("GET", "/system/functions").json()) == names
+    for name in names:
+        with open(os.path.join(folder, name + ".json")) as f:
+            want = json.load(f)
+        st = gw.status(name)
+        assert st["envProcess"] == want["envProcess"], name
+        assert st["image"] == want["image"]
+        for field in ("labels", "annotations", "envVars"):
+            assert (st.get(field) or {}) == want.get(field, {}), (name, field)
+        assert st.get("limits") == want.get("limits"), name
