@@ -269,6 +269,38 @@ static const char *driver_of(const struct ctx *c, int *rc)
     return name;
 }
 
+/* Every picked function must be deployable before the first is sent, so
+ * a stack file with one bad entry changes nothing. Returns how many were
+ * picked, or -1 after printing the problem. */
+static int check_picked(const struct ctx *c, bool up)
+{
+    int picked = 0;
+    for (size_t i = 0; i < c->stack.nfns; i++) {
+        const struct stack_fn *fn = &c->stack.fns[i];
+        int m = fb_matches(c, fn->name);
+        if (m < 0)
+            return -1;
+        if (m == 0)
+            continue;
+        picked++;
+        if (!up && (!fn->image || !*fn->image)) {
+            fb_error("%s:%d: function \"%s\" has no image", fn->file, fn->line, fn->name);
+            return -1;
+        }
+        char *dir = up ? process_image(fn) : NULL;
+        bool lost = up && !dir;
+        free(dir);
+        if (lost) {
+            fb_error("%s:%d: up: function \"%s\" needs a handler folder", fn->file, fn->line,
+                     fn->name);
+            return -1;
+        }
+    }
+    if (picked == 0)
+        fb_error("no functions matching --filter/--regex were found in the stack file");
+    return picked ? picked : -1;
+}
+
 static int deploy_all(struct ctx *c, bool up)
 {
     const char *driver = NULL;
@@ -278,28 +310,20 @@ static int deploy_all(struct ctx *c, bool up)
     if (up && strcmp(driver, "process") != 0)
         return fb_error("up: building images for the \"%s\" driver is not done by this client "
                         "yet: build the image (docker build), then `faasbus deploy`", driver);
+    if (check_picked(c, up) < 0)
+        return 1;
     json_t *done = json_array();
-    size_t picked = 0;
     for (size_t i = 0; rc == 0 && i < c->stack.nfns; i++) {
         struct stack_fn *fn = &c->stack.fns[i];
-        int m = fb_matches(c, fn->name);
-        if (m < 0)
-            rc = 1;
-        if (m <= 0)
+        if (fb_matches(c, fn->name) != 1)
             continue;
-        picked++;
         char *image = up ? process_image(fn) : NULL;
-        if (up && !image)
-            rc = fb_error("%s:%d: up: function \"%s\" needs a handler folder", fn->file,
-                          fn->line, fn->name);
-        else if (up && build_handler(image) != 0)
+        if (up && build_handler(image) != 0)
             rc = 1;
         else
             rc = deploy_one(c, fn, image ? image : fn->image, done);
         free(image);
     }
-    if (rc == 0 && picked == 0)
-        rc = fb_error("no functions matching --filter/--regex were found in the stack file");
     if (rc == 0 && args_has(&c->a, "wait"))
         rc = wait_ready(c, done);
     if (rc == 0 && c->json)

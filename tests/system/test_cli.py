@@ -212,6 +212,15 @@ def test_malformed_stack_files_name_their_line(gateway, cli):
     assert "typo.yml:5: unknown key \"lables\"" in r.err
     r = cli("deploy", "-f", "missing.yml", env=env, check=1)
     assert "missing.yml" in r.err
+    cli.write("noimage.yml", "functions:\n  first:\n    image: x\n    fprocess: cat\n"
+                             "  second:\n    lang: dockerfile\n")
+    r = cli("deploy", "-f", "noimage.yml", env=env, check=1)
+    assert "noimage.yml:5: function \"second\" has no image" in r.err
+    assert gw.status("first") is None  # nothing of a bad stack is deployed
+    # What the gateway refuses comes back with its reason.
+    cli.write("limits.yml", "functions:\n  g:\n    image: x\n    limits:\n      memory: lots\n")
+    r = cli("deploy", "-f", "limits.yml", env=env, check=1)
+    assert "deploy g: the gateway answered 400" in r.err and "limits.memory" in r.err
     assert gw.status("f") is not None  # only the good file deployed
 
 
