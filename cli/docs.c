@@ -26,7 +26,18 @@ static void bash(FILE *out)
     for (const struct verb *v = VERBS; v->name; v++)
         fprintf(out, "%s%s%s%s", v == VERBS ? "" : " ", v->name, v->alias ? " " : "",
                 v->alias ? v->alias : "");
-    fputs("\" -- \"$cur\"))\n        return\n    fi\n    case \"$verb\" in\n", out);
+    fputs("\" -- \"$cur\"))\n        return\n    fi\n", out);
+    /* A verb whose argument is a deployed function completes its name
+     * from the gateway (quietly: no gateway, no names). */
+    fputs("    case \"$verb\" in\n"
+          "    describe|invoke|logs|scale|remove|rm)\n"
+          "        if [ \"${cur#-}\" = \"$cur\" ]; then\n"
+          "            COMPREPLY=($(compgen -W \"$(faasbus list -q 2>/dev/null)\" -- \"$cur\"))\n"
+          "            return\n"
+          "        fi\n"
+          "        ;;\n"
+          "    esac\n"
+          "    case \"$verb\" in\n", out);
     for (const struct verb *v = VERBS; v->name; v++) {
         fprintf(out, "    %s%s%s)\n        COMPREPLY=($(compgen -W \"", v->name,
                 v->alias ? "|" : "", v->alias ? v->alias : "");

@@ -46,18 +46,26 @@ def test_new_appends_and_refuses_clashes(gateway, cli):
     assert "needs a handler folder" in cli("up", "-f", "nohandler.yml", env=env, check=1).err
 
 
-def test_bash_completion_knows_every_verb_and_option(cli):
+def test_bash_completion_knows_every_verb_option_and_function(gateway, cli):
+    from conftest import BIN
+    gw = gateway()
+    cli("deploy", "--image", "x", "--name", "alpha", "--fprocess", "cat", "-g", gw.url, check=0)
     script = cli("completion", "bash", check=0).out
     path = cli.write("faasbus.bash", script)
     if not shutil.which("bash"):
         pytest.skip("no bash")
+    env = dict(cli.env, OPENFAAS_URL=gw.url, PATH=f"{BIN}:{os.environ['PATH']}")
 
     def complete(line):
         words = line.split(" ")
         prog = (f"source {path}; COMP_WORDS=({' '.join(repr(w) for w in words)}); "
                 f"COMP_CWORD={len(words) - 1}; _faasbus; printf '%s\\n' \"${{COMPREPLY[@]}}\"")
         return subprocess.run(["bash", "-c", prog], capture_output=True, text=True,
-                              check=True).stdout.split()
+                              check=True, env=env).stdout.split()
+
+    assert complete("faasbus describe ") == ["alpha"]
+    assert complete("faasbus logs al") == ["alpha"]
+    assert "--tail" in complete("faasbus logs --ta")
 
     assert "deploy" in complete("faasbus de") and "describe" in complete("faasbus de")
     assert "--replicas" in complete("faasbus scale --re")
