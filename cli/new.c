@@ -93,6 +93,19 @@ static int add_to_stack(const char *path, const char *name, const struct templat
     return 0;
 }
 
+/* Whether the stack file names lang under configuration.templates. */
+static bool listed_in_stack(const char *path, const char *lang)
+{
+    struct stack s = { 0 };
+    char err[256];
+    bool found = false;
+    if (stack_load(&s, path ? path : "stack.yml", NULL, err, sizeof err) == 0)
+        for (size_t i = 0; i < s.templates.n; i++)
+            found = found || strcmp(s.templates.items[i], lang) == 0;
+    stack_free(&s);
+    return found;
+}
+
 int cmd_new(struct ctx *c)
 {
     if (args_has(&c->a, "list"))
@@ -103,6 +116,10 @@ int cmd_new(struct ctx *c)
     if (!lang)
         return fb_error("new: --lang is required (see faasbus new --list)");
     const struct template *t = template_find(lang);
+    if (!t && listed_in_stack(args_get(&c->a, "append"), lang))
+        return fb_error("new: \"%s\" is one of the stack's configuration.templates, which "
+                        "come from a source this client does not fetch; the built-in "
+                        "templates are shell, python, node and c", lang);
     if (!t)
         return fb_error("new: no template \"%s\" (see faasbus new --list)", lang);
     struct stack probe = { 0 };

@@ -36,6 +36,11 @@ def test_new_appends_and_refuses_clashes(gateway, cli):
         text = f.read()
     assert text.count("provider:") == 1 and "  one:" in text and "  two:" in text
     assert "no template" in cli("new", "x", "--lang", "cobol", check=1).err
+    cli.write("tpl.yml", "configuration:\n  templates:\n    - name: golang-middleware\n"
+                         "      source: https://example.invalid/t\n"
+                         "functions:\n  z:\n    image: z\n")
+    r = cli("new", "x", "--lang", "golang-middleware", "--append", "tpl.yml", check=1)
+    assert "configuration.templates" in r.err
     assert "--lang is required" in cli("new", "y", check=1).err
     assert "lowercase" in cli("new", "Bad_Name", "--lang", "shell", check=1).err
     langs = [t["lang"] for t in json.loads(cli("new", "--list", "-o", "json", check=0).out)]
