@@ -296,7 +296,9 @@ static int check_picked(const struct ctx *c, bool up)
             return -1;
         }
     }
-    if (picked == 0)
+    if (picked == 0 && c->stack.nfns == 0)
+        fb_error("the stack file has no functions (under \"functions:\")");
+    else if (picked == 0)
         fb_error("no functions matching --filter/--regex were found in the stack file");
     return picked ? picked : -1;
 }

@@ -210,6 +210,8 @@ def test_malformed_stack_files_name_their_line(gateway, cli):
     cli.write("typo.yml", "functions:\n  f:\n    image: x\n    fprocess: cat\n    lables: {}\n")
     r = cli("deploy", "-f", "typo.yml", env=env, check=0)
     assert "typo.yml:5: unknown key \"lables\"" in r.err
+    cli.write("empty.yml", "provider:\n  name: openfaas\nfunctions:\n")
+    assert "has no functions" in cli("deploy", "-f", "empty.yml", env=env, check=1).err
     r = cli("deploy", "-f", "missing.yml", env=env, check=1)
     assert "missing.yml" in r.err
     cli.write("noimage.yml", "functions:\n  first:\n    image: x\n    fprocess: cat\n"
