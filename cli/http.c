@@ -18,6 +18,7 @@ struct sink {
     CURL *h;
     const struct fb_req *req;
     struct fb_resp *resp;
+    bool too_big; /* the body passed RESP_MAX: an error, never cut short */
 };
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
@@ -29,7 +30,10 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     /* Only a success streams; an error's body is kept for its message. */
     if (s->req->stream && status >= 200 && status <= 299)
         return s->req->stream(data, len, s->req->stream_arg) ? len : 0;
-    return buf_append(&s->resp->body, data, len) == 0 ? len : 0;
+    if (buf_append(&s->resp->body, data, len) == 0)
+        return len;
+    s->too_big = true;
+    return 0;
 }
 
 static size_t on_header(char *data, size_t size, size_t n, void *arg)
@@ -67,26 +71,16 @@ static struct curl_slist *header_list(const struct fb_req *r)
     return h;
 }
 
-int fb_http(const struct ctx *c, const struct fb_req *r, struct fb_resp *resp)
+static void set_request(CURL *h, const struct ctx *c, const struct fb_req *r,
+                        struct curl_slist *headers, struct sink *sink)
 {
-    memset(resp, 0, sizeof *resp);
-    buf_init(&resp->body, RESP_MAX);
-    CURL *h = curl_easy_init();
-    if (!h) {
-        snprintf(resp->error, sizeof resp->error, "libcurl could not start");
-        return -1;
-    }
-    char *url = full_url(c, r->path);
-    struct curl_slist *headers = header_list(r);
-    struct sink sink = { h, r, resp };
-    curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &sink);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, resp->error);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, sink);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, sink->resp->error);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "faasbus/" FAASBUS_VERSION);
@@ -105,12 +99,31 @@ int fb_http(const struct ctx *c, const struct fb_req *r, struct fb_resp *resp)
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+}
+
+int fb_http(const struct ctx *c, const struct fb_req *r, struct fb_resp *resp)
+{
+    memset(resp, 0, sizeof *resp);
+    buf_init(&resp->body, RESP_MAX);
+    CURL *h = curl_easy_init();
+    if (!h) {
+        snprintf(resp->error, sizeof resp->error, "libcurl could not start");
+        return -1;
+    }
+    char *url = full_url(c, r->path);
+    struct curl_slist *headers = header_list(r);
+    struct sink sink = { h, r, resp, false };
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    set_request(h, c, r, headers, &sink);
     CURLcode rc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
-    if (rc != CURLE_OK && !resp->error[0])
+    if (sink.too_big)
+        snprintf(resp->error, sizeof resp->error, "the answer is larger than 64 MiB");
+    else if (rc != CURLE_OK && !resp->error[0])
         snprintf(resp->error, sizeof resp->error, "%s", curl_easy_strerror(rc));
-    /* A stream stopped on purpose still had its answer. */
-    int out = resp->status > 0 && (rc == CURLE_OK || rc == CURLE_WRITE_ERROR) ? 0 : -1;
+    /* A stream the caller stopped still had its answer. */
+    bool stopped = rc == CURLE_WRITE_ERROR && r->stream && !sink.too_big;
+    int out = resp->status > 0 && (rc == CURLE_OK || stopped) ? 0 : -1;
     if (out != 0)
         resp->status = 0;
     curl_slist_free_all(headers);
