@@ -157,7 +157,7 @@ int cmd_logs(struct ctx *c)
         else if (resp.status == 404)
             rc = fb_error("function %s not found", name);
         else if (resp.status != 200)
-            rc = fb_error("logs: the gateway answered %ld", resp.status);
+            rc = fb_http_error(c, &resp, "logs");
         else if (p.partial.len)
             print_line(&p, buf_peek(&p.partial), p.partial.len);
         fb_resp_free(&resp);

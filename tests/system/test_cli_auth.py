@@ -47,3 +47,32 @@ def test_faas_cli_config_and_environment_credentials(gateway, cli):
     cli("list", env=dict(env, OPENFAAS_PASSWORD="p4ss:word"), check=0)
     r = cli("list", env=dict(env, FAASBUS_USER="admin", FAASBUS_PASSWORD="bad"), check=1)
     assert "unauthorized" in r.err
+
+
+# Every verb that talks to the gateway, with the arguments it needs.
+GATEWAY_VERBS = [
+    ("list",), ("describe", "fn"), ("invoke", "fn"), ("logs", "fn"),
+    ("scale", "fn", "--replicas", "1"), ("remove", "fn"), ("secret", "list"),
+    ("secret", "create", "s", "--from-literal", "v"), ("secret", "update", "s",
+                                                      "--from-literal", "v"),
+    ("secret", "remove", "s"), ("namespace", "list"), ("version",),
+    ("deploy", "--image", "x", "--name", "fn"),
+]
+
+
+def test_every_verb_reports_a_gateway_that_is_down(cli):
+    for verb in GATEWAY_VERBS:
+        r = cli(*verb, "-g", "http://127.0.0.1:1", check=1)
+        assert "cannot reach the gateway at http://127.0.0.1:1" in r.err, verb
+    r = cli("login", "--password-stdin", "-g", "http://127.0.0.1:1", input=b"pw", check=1)
+    assert "cannot reach the gateway" in r.err
+
+
+def test_every_verb_reports_bad_credentials(gateway, cli):
+    gw = gateway(CREDS)
+    env = {"OPENFAAS_URL": gw.url, "FAASBUS_PASSWORD": "wrong"}
+    for verb in GATEWAY_VERBS:
+        if verb[0] in ("invoke", "version"):
+            continue  # function calls and /system/info are open (auth_functions=false)
+        r = cli(*verb, env=env, check=1)
+        assert "unauthorized (401)" in r.err, (verb, r.err)
