@@ -187,7 +187,7 @@ static int remove_one(const struct ctx *c, const char *qualified)
         printf("Deleting: %s.\n", qualified);
     if (fb_http(c, &req, &resp) != 0 || resp.status < 200 || resp.status > 299) {
         char *doing = xasprintf("remove %s", qualified);
-        rc = resp.status == 404 ? fb_error("no such function: %s", qualified)
+        rc = resp.status == 404 ? fb_error("function %s not found", qualified)
                                 : fb_http_error(c, &resp, doing);
         free(doing);
     } else if (!c->json) {
@@ -252,7 +252,7 @@ int cmd_scale(struct ctx *c)
     struct fb_resp resp;
     int rc = 0;
     if (fb_http(c, &req, &resp) != 0 || resp.status < 200 || resp.status > 299)
-        rc = resp.status == 404 ? fb_error("no such function: %s", name)
+        rc = resp.status == 404 ? fb_error("function %s not found", name)
                                 : fb_http_error(c, &resp, "scale");
     else if (c->json) {
         j = json_pack("{s:s, s:i}", "name", name, "replicas", (int)n);

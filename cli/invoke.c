@@ -74,7 +74,7 @@ static int report(const struct ctx *c, const struct fb_resp *resp, const char *n
 {
     if (resp->status < 200 || resp->status > 299) {
         if (resp->status == 404)
-            return fb_error("function %s not found (404)", name);
+            return fb_error("function %s not found", name);
         int len = (int)(resp->body.len > 500 ? 500 : resp->body.len);
         while (len > 0 && (buf_peek(&resp->body)[len - 1] == '\n' ||
                            buf_peek(&resp->body)[len - 1] == '\r'))

@@ -163,16 +163,16 @@ def test_scale_and_remove(gateway, cli):
     assert "Scaled shrink to 2" in r.out
     gw.wait_available("shrink", 2)
     assert cli("scale", "nope", "--replicas", "1", env=env, check=1).err.strip() == \
-        "faasbus: no such function: nope"
+        "faasbus: function nope not found"
     assert "--replicas N is required" in cli("scale", "shrink", env=env, check=1).err
     assert json.loads(cli("scale", "shrink", "-r", "1", "-o", "json", env=env, check=0).out) == \
         {"name": "shrink", "replicas": 1}
     assert json.loads(cli("remove", "shrink", "-o", "json", env=env, check=0).out) == ["shrink"]
     assert gw.status("shrink") is None
-    assert "no such function: shrink" in cli("rm", "shrink", env=env, check=1).err
+    assert "function shrink not found" in cli("rm", "shrink", env=env, check=1).err
     # The rest of the stack goes; the function already gone is an error.
     r = cli("remove", "-f", "stack.yml", env=env, check=1)
-    assert "no such function: shrink" in r.err
+    assert "function shrink not found" in r.err
     assert gw.status("url-ping") is None
 
 
@@ -391,3 +391,11 @@ def test_the_sample_stack_matches_the_demo_functions(gateway, cli):
         for field in ("labels", "annotations", "envVars"):
             assert (st.get(field) or {}) == want.get(field, {}), (name, field)
         assert st.get("limits") == want.get("limits"), name
+
+
+def test_every_verb_names_an_unknown_function(gateway, cli):
+    gw = gateway()
+    for verb in [("describe", "nope"), ("invoke", "nope"), ("logs", "nope"),
+                 ("scale", "nope", "-r", "1"), ("remove", "nope")]:
+        r = cli(*verb, "-g", gw.url, check=1)
+        assert r.err == "faasbus: function nope not found\n", (verb, r.err)
