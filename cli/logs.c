@@ -151,12 +151,11 @@ int cmd_logs(struct ctx *c)
         struct fb_req req = { .method = "GET", .path = buf_cstr(&path), .auth = true,
                               .stream = on_chunk, .stream_arg = &p };
         struct fb_resp resp;
-        /* An error's body streams too: collect it instead. */
-        if (fb_http(c, &req, &resp) != 0)
-            rc = fb_http_error(c, &resp, "logs");
-        else if (resp.status == 404)
+        /* Only a 200 streams; an error's body is kept for its message. */
+        bool answered = fb_http(c, &req, &resp) == 0;
+        if (answered && resp.status == 404)
             rc = fb_error("function %s not found", name);
-        else if (resp.status != 200)
+        else if (!answered || resp.status != 200)
             rc = fb_http_error(c, &resp, "logs");
         else if (p.partial.len)
             print_line(&p, buf_peek(&p.partial), p.partial.len);

@@ -19,8 +19,8 @@ static char warnings[4096];
 static void collect(const char *msg, void *arg)
 {
     (void)arg;
-    strncat(warnings, msg, sizeof warnings - strlen(warnings) - 2);
-    strcat(warnings, "\n");
+    size_t used = strlen(warnings);
+    snprintf(warnings + used, sizeof warnings - used, "%s\n", msg);
 }
 
 static const char *fake_env(const char *name)
