@@ -53,44 +53,58 @@ static char *stack_entry(const char *name, const struct template *t, const char 
     return s;
 }
 
-/* Appends the entry, then reads the file back: if the function is not
- * where it should be (the file did not end in its functions section),
- * the file is restored and the user told. */
-static int add_to_stack(const char *path, const char *name, const struct template *t,
-                        const char *gateway)
+/* The stack file's text after the entry is added, in *out (caller
+ * frees): the old text (with a final newline) and the entry, or a whole
+ * new file. Parsed before anything is written, so an entry that would not
+ * land among the functions (a file that does not end with them), a
+ * duplicate or a broken file changes nothing. */
+static int stack_with_entry(const char *path, const char *name, const struct template *t,
+                            const char *gateway, char **out)
 {
-    bool exists = access(path, F_OK) == 0;
-    struct stat st;
-    off_t old_size = exists && stat(path, &st) == 0 ? st.st_size : 0;
-    if (exists) {
-        struct stack s = { 0 };
-        char err[512];
-        int rc = stack_load(&s, path, NULL, err, sizeof err);
-        bool dup = rc == 0 && stack_find(&s, name);
-        stack_free(&s);
-        if (rc != 0)
-            return fb_error("%s", err);
-        if (dup)
-            return fb_error("%s already has a function \"%s\"", path, name);
-    }
-    char *entry = stack_entry(name, t, gateway, !exists);
-    FILE *f = fopen(path, "a");
-    int rc = 0;
-    if (!f || fputs(entry, f) < 0 || fclose(f) != 0)
-        rc = fb_error("%s: %s", path, strerror(errno));
+    FILE *f = fopen(path, "rb");
+    struct buf old;
+    buf_init(&old, 4 << 20);
+    char chunk[8192];
+    size_t n;
+    while (f && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (buf_append(&old, chunk, n) != 0)
+            break;
+    if (f)
+        fclose(f);
+    if (old.len && buf_peek(&old)[old.len - 1] != '\n')
+        buf_append(&old, "\n", 1);
+    char *entry = stack_entry(name, t, gateway, !f);
+    buf_append(&old, entry, strlen(entry));
     free(entry);
-    if (rc != 0 || !exists)
-        return rc;
+    *out = xstrdup(buf_cstr(&old) ? buf_cstr(&old) : "");
+    buf_cleanup(&old);
     struct stack s = { 0 };
     char err[512];
-    bool ok = stack_load(&s, path, NULL, err, sizeof err) == 0 && stack_find(&s, name);
+    struct stack probe = { 0 };
+    int rc = 0;
+    if (f && stack_load(&probe, path, NULL, err, sizeof err) != 0)
+        rc = fb_error("%s", err);
+    else if (stack_find(&probe, name))
+        rc = fb_error("%s already has a function \"%s\"", path, name);
+    else if (stack_load_text(&s, *out, strlen(*out), path, ".", NULL, err, sizeof err) != 0 ||
+             !stack_find(&s, name))
+        rc = fb_error("%s does not end with its functions: add the function by hand", path);
+    stack_free(&probe);
     stack_free(&s);
-    if (!ok) {
-        if (truncate(path, old_size) != 0)
-            return fb_error("%s: could not restore it: %s", path, strerror(errno));
-        return fb_error("%s does not end with its functions: add the function by hand", path);
+    return rc;
+}
+
+static int write_stack(const char *path, const char *text)
+{
+    char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+    FILE *f = fopen(tmp, "w");
+    int rc = 0;
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+        rc = fb_error("%s: %s", path, strerror(errno));
+        unlink(tmp);
     }
-    return 0;
+    free(tmp);
+    return rc;
 }
 
 /* Whether the stack file names lang under configuration.templates. */
@@ -106,30 +120,32 @@ static bool listed_in_stack(const char *path, const char *lang)
     return found;
 }
 
-int cmd_new(struct ctx *c)
+/* The stack parser's own rule for a function name. */
+static bool valid_name(const char *name)
 {
-    if (args_has(&c->a, "list"))
-        return list_templates(c);
-    if (c->a.npos != 1)
-        return fb_error("new: NAME is required (or --list)");
-    const char *name = c->a.pos[0], *lang = args_get(&c->a, "lang");
-    if (!lang)
-        return fb_error("new: --lang is required (see faasbus new --list)");
-    const struct template *t = template_find(lang);
-    if (!t && listed_in_stack(args_get(&c->a, "append"), lang))
-        return fb_error("new: \"%s\" is one of the stack's configuration.templates, which "
-                        "come from a source this client does not fetch; the built-in "
-                        "templates are shell, python, node and c", lang);
-    if (!t)
-        return fb_error("new: no template \"%s\" (see faasbus new --list)", lang);
     struct stack probe = { 0 };
     char err[256];
     char *text = xasprintf("functions:\n  %s:\n    image: x\n", name);
     int bad = stack_load_text(&probe, text, strlen(text), "NAME", ".", NULL, err, sizeof err);
     free(text);
     stack_free(&probe);
-    if (bad)
-        return fb_error("new: \"%s\": use lowercase letters, digits and '-'", name);
+    return !bad;
+}
+
+static const struct template *pick_template(const struct ctx *c, const char *lang)
+{
+    const struct template *t = template_find(lang);
+    if (!t && listed_in_stack(args_get(&c->a, "append"), lang))
+        fb_error("new: \"%s\" is one of the stack's configuration.templates, which come "
+                 "from a source this client does not fetch; the built-in templates are "
+                 "shell, python, node and c", lang);
+    else if (!t)
+        fb_error("new: no template \"%s\" (see faasbus new --list)", lang);
+    return t;
+}
+
+static int write_handler(const char *name, const struct template *t)
+{
     if (mkdir(name, 0755) != 0)
         return fb_error("new: %s: %s", name, strerror(errno));
     chmod(name, 0755);
@@ -140,13 +156,36 @@ int cmd_new(struct ctx *c)
         if (rc != 0)
             return rc;
     }
-    fb_resolve(c);
-    const char *stack = args_get(&c->a, "append");
-    if (add_to_stack(stack ? stack : "stack.yml", name, t, c->gateway) != 0)
-        return 1;
-    if (!c->json)
-        printf("Function created in folder: %s\nStack file written: %s\n", name,
-               stack ? stack : "stack.yml");
-    fb_json_result(c, name, "created");
     return 0;
+}
+
+int cmd_new(struct ctx *c)
+{
+    if (args_has(&c->a, "list"))
+        return list_templates(c);
+    if (c->a.npos != 1)
+        return fb_error("new: NAME is required (or --list)");
+    const char *name = c->a.pos[0], *lang = args_get(&c->a, "lang");
+    if (!lang)
+        return fb_error("new: --lang is required (see faasbus new --list)");
+    const struct template *t = pick_template(c, lang);
+    if (!t)
+        return 1;
+    if (!valid_name(name))
+        return fb_error("new: \"%s\": use lowercase letters, digits and '-'", name);
+    fb_resolve(c);
+    const char *append = args_get(&c->a, "append");
+    const char *stack = append ? append : "stack.yml";
+    char *text = NULL;
+    int rc = stack_with_entry(stack, name, t, c->gateway, &text);
+    if (rc == 0)
+        rc = write_handler(name, t);
+    if (rc == 0)
+        rc = write_stack(stack, text);
+    free(text);
+    if (rc == 0 && !c->json)
+        printf("Function created in folder: %s\nStack file written: %s\n", name, stack);
+    if (rc == 0)
+        fb_json_result(c, name, "created");
+    return rc;
 }

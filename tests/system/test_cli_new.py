@@ -36,6 +36,16 @@ def test_new_appends_and_refuses_clashes(gateway, cli):
         text = f.read()
     assert text.count("provider:") == 1 and "  one:" in text and "  two:" in text
     assert "no template" in cli("new", "x", "--lang", "cobol", check=1).err
+    # A stack file whose last line has no newline, and one whose functions
+    # are not its last section.
+    cli.write("bare.yml", "functions:\n  a:\n    image: a")
+    cli("new", "three", "--lang", "shell", "--append", "bare.yml", check=0)
+    cli.write("later.yml", "functions:\n  a:\n    image: a\nconfiguration:\n  copy: []\n")
+    before = open(os.path.join(cli.cwd, "later.yml")).read()
+    r = cli("new", "four", "--lang", "shell", "--append", "later.yml", check=1)
+    assert "does not end with its functions" in r.err
+    assert open(os.path.join(cli.cwd, "later.yml")).read() == before
+    assert not os.path.exists(os.path.join(cli.cwd, "four"))  # nothing written
     cli.write("tpl.yml", "configuration:\n  templates:\n    - name: golang-middleware\n"
                          "      source: https://example.invalid/t\n"
                          "functions:\n  z:\n    image: z\n")
