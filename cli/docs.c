@@ -14,6 +14,16 @@ static void opt_words(const struct opt *t, FILE *out)
     }
 }
 
+/* Verbs whose first argument is a deployed function. */
+static bool takes_function(const char *verb)
+{
+    static const char *const verbs[] = { "describe", "invoke", "logs", "scale", "remove", NULL };
+    for (const char *const *v = verbs; *v; v++)
+        if (strcmp(*v, verb) == 0)
+            return true;
+    return false;
+}
+
 static void bash(FILE *out)
 {
     fputs("# bash completion for faasbus (faasbus completion bash)\n"
@@ -29,8 +39,14 @@ static void bash(FILE *out)
     fputs("\" -- \"$cur\"))\n        return\n    fi\n", out);
     /* A verb whose argument is a deployed function completes its name
      * from the gateway (quietly: no gateway, no names). */
-    fputs("    case \"$verb\" in\n"
-          "    describe|invoke|logs|scale|remove|rm)\n"
+    fputs("    case \"$verb\" in\n    ", out);
+    const char *sep = "";
+    for (const struct verb *v = VERBS; v->name; v++)
+        if (takes_function(v->name)) {
+            fprintf(out, "%s%s%s%s", sep, v->name, v->alias ? "|" : "", v->alias ? v->alias : "");
+            sep = "|";
+        }
+    fputs(")\n"
           "        if [ \"${cur#-}\" = \"$cur\" ]; then\n"
           "            COMPREPLY=($(compgen -W \"$(faasbus list -q 2>/dev/null)\" -- \"$cur\"))\n"
           "            return\n"
@@ -91,7 +107,9 @@ static void zsh(FILE *out)
                 v->alias ? v->alias : "");
         zsh_opts(v->opts, out);
         zsh_opts(COMMON_OPTS, out);
-        fputs("        '*:argument:_files'\n        ;;\n", out);
+        fputs(takes_function(v->name)
+                  ? "        '1:function:{compadd -- $(faasbus list -q 2>/dev/null)}'\n        ;;\n"
+                  : "        '*:argument:_files'\n        ;;\n", out);
     }
     fputs("    esac\n}\n_faasbus \"$@\"\n", out);
 }
