@@ -122,15 +122,15 @@ $(BIN)/faasbus: $(OBJ)/cli/main.o $(BUILD)/libcli.a $(BUILD)/libcommon.a
 
 $(BUILD)/share/faasbus.1: $(CLI_BIN)
 	@mkdir -p $(dir $@)
-	$(Q)$< man > $@
+	$(Q)$< man > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/share/faasbus.bash: $(CLI_BIN)
 	@mkdir -p $(dir $@)
-	$(Q)$< completion bash > $@
+	$(Q)$< completion bash > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/share/_faasbus: $(CLI_BIN)
 	@mkdir -p $(dir $@)
-	$(Q)$< completion zsh > $@
+	$(Q)$< completion zsh > $@.tmp && mv $@.tmp $@
 
 $(BIN)/faasbus-devkafka: $(DK_SRC:%.c=$(OBJ)/%.o) $(BUILD)/libcommon.a
 	$(call link,$(shell pkg-config --libs rdkafka))
