@@ -53,11 +53,14 @@ static int take_value(struct args *a, int idx, const char *inline_value, int *i,
 {
     const struct opt *o = a->opts[idx];
     if (o->kind == OPT_FLAG) {
-        if (inline_value && *inline_value && strcmp(inline_value, "true") != 0) {
-            fprintf(stderr, "faasbus: %s takes no value\n", spelled);
+        /* --flag, --flag=true or --flag=false, as faas-cli's flags take. */
+        bool no = inline_value && strcmp(inline_value, "false") == 0;
+        if (inline_value && !no && strcmp(inline_value, "true") != 0) {
+            fprintf(stderr, "faasbus: %s is true or false, not \"%s\"\n", spelled,
+                    inline_value);
             return -1;
         }
-        strlist_add(&a->values[idx], "");
+        strlist_add(&a->values[idx], no ? "false" : "true");
         return 0;
     }
     if (!inline_value) {
@@ -129,7 +132,16 @@ static int index_of(const struct args *a, const char *name)
 bool args_has(const struct args *a, const char *name)
 {
     int i = index_of(a, name);
-    return i >= 0 && a->values[i].n > 0;
+    return i >= 0 && a->values[i].n > 0 &&
+           strcmp(a->values[i].items[a->values[i].n - 1], "false") != 0;
+}
+
+bool args_flag(const struct args *a, const char *name, bool def)
+{
+    int i = index_of(a, name);
+    if (i < 0 || a->values[i].n == 0)
+        return def;
+    return strcmp(a->values[i].items[a->values[i].n - 1], "false") != 0;
 }
 
 const char *args_get(const struct args *a, const char *name)

@@ -26,9 +26,10 @@ struct opt {
 #define OPT_END { NULL, 0, OPT_FLAG, NULL, NULL }
 #define ARGS_MAX_OPTS 48
 
+/* A flag's values are "true" or "false"; a value option's what was given. */
 struct args {
     const struct opt *opts[ARGS_MAX_OPTS]; /* the verb's, then the common ones */
-    struct strlist values[ARGS_MAX_OPTS];  /* per option; a flag stores "" */
+    struct strlist values[ARGS_MAX_OPTS];  /* per option */
     int nopts;
     char **pos; /* positional arguments, borrowed from argv */
     int npos;
@@ -58,7 +59,10 @@ const struct verb *verb_find(const char *name);
 int args_parse(struct args *a, const struct verb *v, int argc, char **argv);
 void args_free(struct args *a);
 
+/* Whether the option was given; a flag given as --flag=false was not. */
 bool args_has(const struct args *a, const char *name);
+/* A flag's value, `def` when it was not given (--update defaults true). */
+bool args_flag(const struct args *a, const char *name, bool def);
 /* The last value given, or NULL. */
 const char *args_get(const struct args *a, const char *name);
 const struct strlist *args_list(const struct args *a, const char *name);

@@ -103,14 +103,39 @@ static json_t *deployment(const struct stack_fn *fn, const char *image)
     return d;
 }
 
-/* PUT first (an update keeps the replicas); POST when it is new. */
-static int send_deployment(const struct ctx *c, json_t *dep, struct fb_resp *resp)
+/* --replace: the old function goes first; a missing one is no error. */
+static int remove_first(const struct ctx *c, json_t *dep, struct fb_resp *resp)
 {
-    char *body = json_dumps(dep, JSON_COMPACT);
-    struct fb_req req = { .method = "PUT", .path = "/system/functions", .body = body,
+    const char *ns = json_string_value(json_object_get(dep, "namespace"));
+    json_t *j = json_pack("{s:s, s:s?}", "functionName",
+                          json_string_value(json_object_get(dep, "service")), "namespace", ns);
+    char *body = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    struct fb_req req = { .method = "DELETE", .path = "/system/functions", .body = body,
                           .body_len = strlen(body), .headers = &FB_JSON_HEADERS, .auth = true };
     int rc = fb_http(c, &req, resp);
-    if (rc == 0 && resp->status == 404) {
+    free(body);
+    if (rc == 0 && (resp->status == 404 || (resp->status >= 200 && resp->status < 300))) {
+        fb_resp_free(resp);
+        return 0;
+    }
+    return -1;
+}
+
+/* PUT first (an update keeps the replicas); POST when it is new. With
+ * --update=false only POST, with --replace DELETE then POST. */
+static int send_deployment(const struct ctx *c, json_t *dep, struct fb_resp *resp)
+{
+    bool replace = args_has(&c->a, "replace");
+    if (replace && remove_first(c, dep, resp) != 0)
+        return resp->status ? 0 : -1; /* the DELETE's answer is the error shown */
+    char *body = json_dumps(dep, JSON_COMPACT);
+    bool update = !replace && args_flag(&c->a, "update", true);
+    struct fb_req req = { .method = update ? "PUT" : "POST", .path = "/system/functions",
+                          .body = body, .body_len = strlen(body),
+                          .headers = &FB_JSON_HEADERS, .auth = true };
+    int rc = fb_http(c, &req, resp);
+    if (rc == 0 && update && resp->status == 404) {
         fb_resp_free(resp);
         req.method = "POST";
         rc = fb_http(c, &req, resp);

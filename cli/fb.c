@@ -52,7 +52,7 @@ int fb_load_stack(struct ctx *c, bool required)
 {
     const struct strlist *files = args_list(&c->a, "yaml");
     static const char *const defaults[] = { "stack.yml", "stack.yaml" };
-    struct stack_opts o = { NULL, stack_warning, NULL };
+    struct stack_opts o = { .warn = stack_warning, .raw = !args_flag(&c->a, "env-subst", true) };
     char err[512];
     if (c->have_stack)
         return 0;

@@ -60,6 +60,7 @@ typedef void (*stack_warn_fn)(const char *msg, void *arg);
 
 struct stack_opts {
     subst_lookup lookup;    /* NULL: getenv */
+    bool raw;               /* no ${VAR} expansion (faas-cli's --env-subst=false) */
     stack_warn_fn warn;     /* NULL: warnings are dropped */
     void *warn_arg;
 };

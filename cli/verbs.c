@@ -21,6 +21,9 @@ static const struct opt DEPLOY_OPTS[] = {
     { "fprocess", 0, OPT_VALUE, "CMD", "... the process the watchdog runs" },
     { "readonly", 0, OPT_FLAG, NULL, "a read-only root filesystem" },
     { "wait", 0, OPT_FLAG, NULL, "wait until every function has a ready replica" },
+    { "update", 0, OPT_FLAG, NULL, "update a deployed function in place (default; =false: create only)" },
+    { "replace", 0, OPT_FLAG, NULL, "remove each function first, then create it" },
+    { "env-subst", 0, OPT_FLAG, NULL, "expand ${VAR} in the stack file (default; =false: as written)" },
     { "timeout", 0, OPT_VALUE, "SECONDS", "how long --wait waits (default 60)" },
     OPT_END,
 };

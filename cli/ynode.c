@@ -74,6 +74,11 @@ int yscalar(struct yctx *c, const yaml_node_t *n, const char *what, char **out)
 {
     if (n->type != YAML_SCALAR_NODE)
         return yfail(c, n, "%s: expected a string, got %s", what, kind(n));
+    if (c->opts && c->opts->raw) {
+        free(*out);
+        *out = xstrdup(ynode_text(n));
+        return 0;
+    }
     char msg[256];
     subst_lookup lookup = c->opts && c->opts->lookup ? c->opts->lookup : env_lookup;
     char *v = subst_expand(ynode_text(n), lookup, msg, sizeof msg);

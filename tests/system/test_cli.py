@@ -95,6 +95,25 @@ def test_redeploy_updates_and_flags_override_the_stack(gateway, cli):
     assert "--env: expected KEY=VALUE" in r.err
 
 
+def test_update_replace_and_env_subst_flags(gateway, cli):
+    gw = gateway()
+    env = {"OPENFAAS_URL": gw.url, "TAG": "v2"}
+    cli.write("stack.yml", "functions:\n  tagged:\n    image: img:${TAG}\n    fprocess: cat\n")
+    cli("deploy", env=env, check=0)
+    assert gw.status("tagged")["image"] == "img:v2"
+    cli("deploy", "--env-subst=false", env=env, check=0)
+    assert gw.status("tagged")["image"] == "img:${TAG}"
+    # --update=false only creates: an existing function is the gateway's error.
+    r = cli("deploy", "--update=false", env=env, check=1)
+    assert "deploy tagged: the gateway answered" in r.err
+    gw.scale("tagged", 2)
+    gw.wait_available("tagged", 2)
+    cli("deploy", "--replace", "--wait", env=env, check=0)  # removed, then created anew
+    st = gw.status("tagged")
+    assert st["image"] == "img:v2" and st["replicas"] == 1
+    assert "true or false" in cli("deploy", "--replace=maybe", env=env, check=1).err
+
+
 def test_gateway_order_flag_then_env_then_stack(gateway, cli):
     gw = gateway()
     cli.write("stack.yml", f"provider:\n  name: openfaas\n  gateway: {gw.url}\n"

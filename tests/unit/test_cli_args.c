@@ -45,6 +45,19 @@ static void test_spellings_and_lists(void **state)
     args_free(&a);
 }
 
+static void test_flags_take_true_and_false(void **state)
+{
+    (void)state;
+    const char *const argv[] = { "--wait", "--wait=false", "--update=false", "--replace=true" };
+    struct args a;
+    assert_int_equal(parse(&a, "deploy", argv, 4), 0);
+    assert_false(args_has(&a, "wait")); /* the last one given wins */
+    assert_false(args_flag(&a, "update", true));
+    assert_true(args_flag(&a, "replace", false));
+    assert_true(args_flag(&a, "env-subst", true)); /* not given: the default */
+    args_free(&a);
+}
+
 static void test_positionals_and_double_dash(void **state)
 {
     (void)state;
@@ -103,6 +116,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spellings_and_lists),
+        cmocka_unit_test(test_flags_take_true_and_false),
         cmocka_unit_test(test_positionals_and_double_dash),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_every_verb_has_help_and_unique_options),

@@ -34,7 +34,7 @@ static const char *fake_env(const char *name)
     return NULL;
 }
 
-static const struct stack_opts OPTS = { fake_env, collect, NULL };
+static const struct stack_opts OPTS = { .lookup = fake_env, .warn = collect };
 
 static int load(struct stack *s, const char *text, char *err, size_t errlen)
 {
@@ -245,6 +245,20 @@ static void test_environment_file_overrides_inline(void **state)
     rmdir(dir);
 }
 
+static void test_raw_values_without_substitution(void **state)
+{
+    (void)state;
+    struct stack s = { 0 };
+    char err[256] = "";
+    const struct stack_opts raw = { .lookup = fake_env, .raw = true };
+    const char *text = "functions:\n  f:\n    image: ${REGISTRY}/f\n    fprocess: ${UNCLOSED\n";
+    assert_int_equal(stack_load_text(&s, text, strlen(text), "s.yml", ".", &raw, err,
+                                     sizeof err), 0);
+    assert_string_equal(stack_find(&s, "f")->image, "${REGISTRY}/f");
+    assert_string_equal(stack_find(&s, "f")->fprocess, "${UNCLOSED");
+    stack_free(&s);
+}
+
 static void test_substitution(void **state)
 {
     (void)state;
@@ -282,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_later_files_override),
         cmocka_unit_test(test_anchors_and_merge_keys),
         cmocka_unit_test(test_environment_file_overrides_inline),
+        cmocka_unit_test(test_raw_values_without_substitution),
         cmocka_unit_test(test_substitution),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
