@@ -95,13 +95,18 @@ static int env_file_pair(struct yctx *c, const char *key, yaml_node_t *k, yaml_n
     return 0;
 }
 
-static int load_env_file(struct yctx *parent, const char *rel, struct kvlist *env)
+/* `at` is the environment_file key, named when the file cannot be read. */
+static int load_env_file(struct yctx *parent, const yaml_node_t *at, const char *rel,
+                         struct kvlist *env)
 {
     char *path = path_in(parent->dir, rel);
     char *text = NULL;
     size_t len = 0;
     yaml_document_t doc;
-    int rc = read_all(path, &text, &len, parent->err, parent->errlen);
+    char why[256];
+    int rc = read_all(path, &text, &len, why, sizeof why);
+    if (rc != 0)
+        yfail(parent, at, "environment_file: %s", why);
     if (rc == 0 && (rc = load_doc(&doc, text, len, path, parent->err, parent->errlen)) == 0) {
         struct yctx c = *parent;
         c.doc = &doc;
@@ -123,6 +128,7 @@ static int load_env_file(struct yctx *parent, const char *rel, struct kvlist *en
 struct fn_parse {
     struct stack_fn *fn;
     struct strlist env_files;
+    const yaml_node_t *env_files_at;
     char what[128];
 };
 
@@ -179,8 +185,10 @@ static int fn_pair(struct yctx *c, const char *key, yaml_node_t *k, yaml_node_t 
         return ystrlist(c, v, what, &fn->secrets);
     if (strcmp(key, "constraints") == 0)
         return ystrlist(c, v, what, &fn->constraints);
-    if (strcmp(key, "environment_file") == 0)
+    if (strcmp(key, "environment_file") == 0) {
+        p->env_files_at = k;
         return ystrlist(c, v, what, &p->env_files);
+    }
     if (strcmp(key, "limits") == 0)
         return resources(c, v, what, &fn->limits);
     if (strcmp(key, "requests") == 0)
@@ -210,7 +218,7 @@ static int parse_fn(struct yctx *c, const char *name, yaml_node_t *k, yaml_node_
     int rc = ymap_each(c, v, p.what, fn_pair, &p);
     /* Files override the inline environment, later files earlier ones. */
     for (size_t i = 0; rc == 0 && i < p.env_files.n; i++)
-        rc = load_env_file(c, p.env_files.items[i], &fn->environment);
+        rc = load_env_file(c, p.env_files_at, p.env_files.items[i], &fn->environment);
     strlist_free(&p.env_files);
     return rc;
 }

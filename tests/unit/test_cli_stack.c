@@ -239,7 +239,8 @@ static void test_environment_file_overrides_inline(void **state)
     /* A missing environment file is an error naming it. */
     unlink(env_path);
     assert_int_equal(stack_load(&s, stack_path, &OPTS, err, sizeof err), -1);
-    assert_non_null(strstr(err, "env.yml"));
+    assert_non_null(strstr(err, "stack.yml:9: environment_file: "));
+    assert_non_null(strstr(err, "env.yml: No such file or directory"));
     stack_free(&s);
     unlink(stack_path);
     rmdir(dir);
