@@ -206,6 +206,8 @@ static void print_routes(const struct ctx *c, json_t *routes, const char *metric
 
 int cmd_topics(struct ctx *c)
 {
+    /* topics talks to the connector, not the gateway: it stands in as the
+     * base URL, so a bare host:port is completed the same way. */
     c->tls_no_verify = args_has(&c->a, "tls-no-verify");
     c->gateway = xstrdup(connector_url(c));
     char *routes_url = xasprintf("%s/routes", c->gateway);
