@@ -164,11 +164,11 @@ static const char *connector_url(const struct ctx *c)
     return u && *u ? u : "http://127.0.0.1:8081";
 }
 
-static int fetch(const struct ctx *c, const char *url, struct fb_resp *resp)
+static int fetch(const struct ctx *c, const char *path, struct fb_resp *resp)
 {
-    struct fb_req req = { .method = "GET", .path = url };
+    struct fb_req req = { .method = "GET", .path = path };
     if (fb_http(c, &req, resp) != 0 || resp->status != 200) {
-        int rc = resp->status ? fb_error("%s: the connector answered %ld", url, resp->status)
+        int rc = resp->status ? fb_error("%s: the connector answered %ld", path, resp->status)
                               : fb_error("cannot reach the connector at %s: %s",
                                          connector_url(c), resp->error);
         fb_resp_free(resp);
@@ -206,18 +206,16 @@ static void print_routes(const struct ctx *c, json_t *routes, const char *metric
 
 int cmd_topics(struct ctx *c)
 {
-    /* topics talks to the connector, not the gateway: it stands in as the
-     * base URL, so a bare host:port is completed the same way. */
+    /* topics talks to the connector, not the gateway: its URL is the base
+     * the paths are joined to. */
     c->tls_no_verify = args_has(&c->a, "tls-no-verify");
     c->gateway = xstrdup(connector_url(c));
-    char *routes_url = xasprintf("%s/routes", c->gateway);
-    char *metrics_url = xasprintf("%s/metrics", c->gateway);
+    for (size_t n = strlen(c->gateway); n > 0 && c->gateway[n - 1] == '/'; n--)
+        c->gateway[n - 1] = '\0';
     struct fb_resp routes, metrics;
-    int rc = fetch(c, routes_url, &routes);
-    if (rc == 0 && (rc = fetch(c, metrics_url, &metrics)) != 0)
+    int rc = fetch(c, "/routes", &routes);
+    if (rc == 0 && (rc = fetch(c, "/metrics", &metrics)) != 0)
         fb_resp_free(&routes);
-    free(routes_url);
-    free(metrics_url);
     if (rc != 0)
         return rc;
     json_t *j = json_loadb(buf_peek(&routes.body), routes.body.len, 0, NULL);

@@ -42,6 +42,9 @@ def test_publish_through_a_route_then_subscribe_to_the_reply(gateway, broker, co
         routes = json.loads(cli("topics", "-o", "json", env=env, check=0).out)
         return routes[0]["counts"] == {"messages": 1, "replies": 1, "dead_letters": 0}
     wait_for(counted, 20, what="the counts in topics")
+    # A bare host:port, or a trailing '/', names the connector as well.
+    bare = cn.url.replace("http://", "") + "/"
+    assert "cli-in" in cli("topics", "--connector", bare, env=env, check=0).out
     human = cli("subscribe", "cli-out", "--from-beginning", "--count", "1", env=env, check=0)
     first, value = human.out.splitlines()[:2]
     assert "key=order-7" in first and "X-Function-Status=200" in first
