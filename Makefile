@@ -30,6 +30,7 @@ LDFLAGS += $(SANFLAGS)
 LIBS     = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 NATS_LIBS  = $(shell pkg-config --libs libnats)
 KAFKA_LIBS = $(shell pkg-config --libs rdkafka)
+YAML_LIBS  = $(shell pkg-config --libs yaml-0.1)
 
 include lib/sources.mk
 include watchdog/sources.mk
@@ -37,6 +38,7 @@ include gateway/sources.mk
 include devkafka/sources.mk
 include gateway/worker/sources.mk
 include connector/sources.mk
+include cli/sources.mk
 include tests/sources.mk
 include bench/sources.mk
 
@@ -50,6 +52,8 @@ QW_OBJ  := $(QW_SRC:%.c=$(OBJ)/%.o)
 QW_LIB_OBJ := $(filter-out $(OBJ)/gateway/worker/main.o,$(QW_OBJ))
 CN_OBJ  := $(CN_SRC:%.c=$(OBJ)/%.o)
 CN_LIB_OBJ := $(filter-out $(OBJ)/connector/main.o,$(CN_OBJ))
+CLI_OBJ := $(CLI_SRC:%.c=$(OBJ)/%.o)
+CLI_LIB_OBJ := $(filter-out $(OBJ)/cli/main.o,$(CLI_OBJ))
 
 # V=1 shows the full commands.
 V ?= 0
@@ -61,12 +65,15 @@ endif
 
 DAEMONS := $(BIN)/faasbus-watchdog $(BIN)/fwatchdog $(BIN)/faasbus-gateway $(BIN)/faasbus-devkafka \
            $(BIN)/faasbus-queue-worker $(BIN)/faasbus-connector
+# The command-line client, and what it writes from its option tables.
+CLI_BIN := $(BIN)/faasbus
+CLI_DOCS := $(BUILD)/share/faasbus.1 $(BUILD)/share/faasbus.bash $(BUILD)/share/_faasbus
 FIXTURES := $(FIXTURE_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all deps test test-unit test-system test-valgrind tests bench lint run install clean docs
-all: $(DAEMONS) $(FIXTURES)
+all: $(DAEMONS) $(CLI_BIN) $(CLI_DOCS) $(FIXTURES)
 tests: all $(UNIT_BINS)
 
 $(OBJ)/%.o: %.c
@@ -89,6 +96,9 @@ $(BUILD)/libqueueworker.a: $(QW_LIB_OBJ)
 $(BUILD)/libconnector.a: $(CN_LIB_OBJ)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
+$(BUILD)/libcli.a: $(CLI_LIB_OBJ)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
 define link
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  LINK    $@"
@@ -107,6 +117,21 @@ $(BIN)/faasbus-queue-worker: $(OBJ)/gateway/worker/main.o $(BUILD)/libqueueworke
 $(BIN)/faasbus-connector: $(OBJ)/connector/main.o $(BUILD)/libconnector.a $(BUILD)/libcommon.a
 	$(call link,$(KAFKA_LIBS) $(NATS_LIBS))
 
+$(BIN)/faasbus: $(OBJ)/cli/main.o $(BUILD)/libcli.a $(BUILD)/libcommon.a
+	$(call link,$(YAML_LIBS) $(KAFKA_LIBS) $(NATS_LIBS))
+
+$(BUILD)/share/faasbus.1: $(CLI_BIN)
+	@mkdir -p $(dir $@)
+	$(Q)$< man > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/share/faasbus.bash: $(CLI_BIN)
+	@mkdir -p $(dir $@)
+	$(Q)$< completion bash > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/share/_faasbus: $(CLI_BIN)
+	@mkdir -p $(dir $@)
+	$(Q)$< completion zsh > $@.tmp && mv $@.tmp $@
+
 $(BIN)/faasbus-devkafka: $(DK_SRC:%.c=$(OBJ)/%.o) $(BUILD)/libcommon.a
 	$(call link,$(shell pkg-config --libs rdkafka))
 
@@ -117,8 +142,9 @@ $(BUILD)/fixtures/%: $(OBJ)/tests/fixtures/%.o $(BUILD)/libcommon.a
 	$(call link)
 
 $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(BUILD)/libwatchdog.a $(BUILD)/libgateway.a \
-                  $(BUILD)/libqueueworker.a $(BUILD)/libconnector.a $(BUILD)/libcommon.a
-	$(call link,$(shell pkg-config --libs cmocka) $(KAFKA_LIBS) $(NATS_LIBS))
+                  $(BUILD)/libqueueworker.a $(BUILD)/libconnector.a $(BUILD)/libcli.a \
+                  $(BUILD)/libcommon.a
+	$(call link,$(shell pkg-config --libs cmocka) $(KAFKA_LIBS) $(NATS_LIBS) $(YAML_LIBS))
 
 $(BUILD)/bench/%: $(OBJ)/bench/%.o $(BUILD)/libcommon.a
 	$(call link)
@@ -163,7 +189,8 @@ run:
 	BUILD=$(BUILD) ./scripts/run.sh
 
 # Binaries, --help texts, sample configs (also into SYSCONFDIR/faasbus,
-# never over an existing file) and systemd units with the paths filled in.
+# never over an existing file), systemd units with the paths filled in,
+# and the CLI with its man page and bash and zsh completions.
 UNITS := faasbus-gateway faasbus-queue-worker faasbus-connector
 DOCDIR = $(PREFIX)/share/doc/faasbus
 install: all
@@ -179,6 +206,14 @@ install: all
 	for d in $(filter-out $(BIN)/fwatchdog,$(DAEMONS)); do \
 	    $$d --help > $(DESTDIR)$(DOCDIR)/$${d##*/}.txt; \
 	done
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 \
+	        $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	        $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 755 $(CLI_BIN) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(BUILD)/share/faasbus.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(BUILD)/share/faasbus.bash \
+	        $(DESTDIR)$(PREFIX)/share/bash-completion/completions/faasbus
+	install -m 644 $(BUILD)/share/_faasbus $(DESTDIR)$(PREFIX)/share/zsh/site-functions/
 	for u in $(UNITS); do \
 	    sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	        -e 's|@DOCDIR@|$(DOCDIR)|g' deploy/systemd/$$u.service.in \

@@ -4,7 +4,7 @@
 set -u
 cd "$(dirname "$0")/.."
 CFLAGS="-std=c11 -D_GNU_SOURCE -Ilib -Iwatchdog $(pkg-config --cflags libmicrohttpd libcurl jansson libconfig cmocka)"
-SOURCES=$(find lib watchdog gateway devkafka connector tests/fixtures bench -name '*.c' 2>/dev/null | sort)
+SOURCES=$(find lib watchdog gateway devkafka connector cli tests/fixtures bench -name '*.c' 2>/dev/null | sort)
 # cppcheck does not read system headers: jansson's iteration macros are
 # spelled out for it as the loops they are.
 JANSSON_MACROS="-Djson_object_foreach(o,k,v)=for(k=0,v=0;k;) -Djson_array_foreach(a,i,v)=for(i=0,v=0;v;)"

@@ -128,14 +128,15 @@ if [ "${DEMO:-1}" != 0 ]; then
         fail "the demo did not complete"
     echo
     echo "Try it yourself (in another terminal):"
-    echo "  curl -d 'hello' $GW/function/sha512sum                 # call a function"
-    echo "  curl -X POST $GW/system/functions -d '{\"service\":\"upper\",\"image\":\"mine\",\"envProcess\":\"tr a-z A-Z\","
-    echo "       \"annotations\":{\"topic\":\"shout\",\"reply-topic\":\"shouted\"}}'   # deploy your own, wired to a topic"
-    echo "  echo 'hi there' | kcat -P -b $BOOTSTRAP -t shout        # an event on the topic..."
-    echo "  kcat -C -b $BOOTSTRAP -t shouted -o beginning -e        # ...and the function's answer"
-    echo "  kcat -C -b $BOOTSTRAP -t orders.rejected -o beginning -e -J   # watch a topic (headers too)"
-    echo "  curl -i -d 'later' $GW/async-function/rev             # async: 202 now, run by the queue worker"
-    echo "  curl $CN/metrics | grep connector_                       # what flowed where"
+    echo "  export PATH=$(cd "$BIN" && pwd):\$PATH OPENFAAS_URL=$GW FAASBUS_BROKERS=$BOOTSTRAP FAASBUS_CONNECTOR=$CN"
+    echo "  curl -d 'hello' $GW/function/sha512sum                 # call a function (or: faasbus invoke)"
+    echo "  faasbus deploy --name upper --image mine --fprocess 'tr a-z A-Z' \\"
+    echo "      --annotation topic=shout --annotation reply-topic=shouted   # your own, wired to a topic"
+    echo "  echo 'hi there' | faasbus publish shout                # an event on the topic..."
+    echo "  faasbus subscribe shouted --from-beginning --count 1   # ...and the function's answer"
+    echo "  faasbus subscribe orders.rejected --from-beginning     # watch a topic (headers too)"
+    echo "  echo later | faasbus invoke rev --async                # async-function: 202 now, run by the queue worker"
+    echo "  faasbus topics                                         # what flowed where"
 fi
 echo
 echo "faasbus is running; Ctrl-C stops it."

@@ -53,7 +53,7 @@ def test_make_run_streams_orders_through_the_chain_and_ctrl_c_stops_everything()
         assert int(counts["enriched"]) + int(counts["rejected"]) == 40
         assert int(counts["rejected"]) >= 5  # every seventh order is broken on purpose
         assert '"total":' in out and "invalid order" in out  # an enriched and a rejected record
-        for needle in ["desserts", "curl -d 'hello'", "kcat -P -b", "async-function"]:
+        for needle in ["desserts", "curl -d 'hello'", "faasbus publish", "async-function"]:
             assert needle in out, needle
     finally:
         try:
