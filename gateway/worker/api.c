@@ -55,7 +55,7 @@ static void setup_metrics(struct qw *w)
     w->m_dead = metrics_counter(m, "queue_dead_letters_total",
         "Calls stored on the dead-letter subject.", "function_name");
     w->m_callbacks = metrics_counter(m, "queue_callbacks_total",
-        "Callback deliveries, by result.", "result");
+        "Callback deliveries, by result (delivered, failed, refused by the destination policy).", "result");
     w->m_seconds = metrics_histogram(m, "queue_function_seconds",
         "Time a function call took, in seconds.", "function_name", metrics_default_buckets,
         metrics_default_nbuckets);

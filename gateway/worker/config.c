@@ -61,6 +61,16 @@ static const struct cfg_option options[] = {
       "tries to deliver a callback before the call is dead-lettered" },
     { "callback_timeout", NULL, CFG_DURATION, OPT(callback_timeout_ms), "10s", 100, DUR_MAX,
       NULL, "longest one callback delivery may take" },
+    { "callback_deadline", NULL, CFG_DURATION, OPT(callback_deadline_ms), "2m", 100, DUR_MAX,
+      NULL, "longest all the tries of one callback may take before the call is dead-lettered" },
+    { "callback_max_inflight", NULL, CFG_INT, OPT(callback_max_inflight), "64", 1, 10000, NULL,
+      "callbacks delivered at once; they hold no function-call slot, so a receiver that hangs "
+      "does not delay other calls" },
+    { "callback_allow", NULL, CFG_STRING, OPT(callback_allow), "", 0, 0, NULL,
+      "callback destinations allowed although private: ADDR[/PREFIX][:PORT], comma-separated "
+      "(loopback, link-local, multicast and the gateway's own address are refused otherwise)" },
+    { "callback_schemes", NULL, CFG_STRING, OPT(callback_schemes), "http,https", 0, 0, NULL,
+      "URL schemes a callback may use" },
     { "drain_timeout", NULL, CFG_DURATION, OPT(drain_timeout_ms), "30s", 0, DUR_MAX, NULL,
       "on SIGTERM, how long calls in progress may finish (the rest go to other workers)" },
     { "log_level", NULL, CFG_ENUM, OPT(log_level), "info", 0, 0, "error|warn|info|debug",

@@ -30,6 +30,9 @@ struct qw_config {
     char *retry_codes;
     struct retry_policy retry; /* the four above, parsed once at start */
     int64_t callback_attempts, callback_timeout_ms;
+    int64_t callback_deadline_ms;  /* all tries of one callback together */
+    int64_t callback_max_inflight; /* deliveries at once, apart from calls */
+    char *callback_allow, *callback_schemes;
     int64_t drain_timeout_ms;
     char *log_level;
 };
