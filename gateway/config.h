@@ -20,6 +20,7 @@ struct gw_config {
     char *state_dir;
     char *watchdog_path;       /* faasbus-watchdog used for replicas */
     char *function_user;
+    int64_t function_uid_base;   /* 0: every function as function_user */
     int64_t max_body_size;
     int64_t health_interval_ms;
     int64_t scale_from_zero_timeout_ms;

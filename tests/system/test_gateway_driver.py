@@ -188,8 +188,17 @@ def test_an_image_that_names_a_local_directory_is_the_working_directory(gateway,
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the gateway drops privileges only as root")
-def test_functions_run_as_the_unprivileged_function_user(gateway):
+def test_functions_run_unprivileged_under_a_uid_of_their_own(gateway):
     gw = gateway()
+    gw.deploy("who", env_process="id -u")
+    gw.wait_available("who", 1)
+    r = gw.call("who", data=b"")
+    assert r.status_code == 200
+    assert int(r.text) >= 900000000, "function ran as uid " + r.text
+
+
+def test_functions_run_as_the_function_user_without_uids_of_their_own(gateway):
+    gw = gateway(env={"function_uid_base": "0"})
     gw.deploy("who", env_process="id -u")
     gw.wait_available("who", 1)
     r = gw.call("who", data=b"")
