@@ -13,6 +13,8 @@
 #define DUR_MAX (INT64_C(24) * 3600 * 1000)
 
 static const struct cfg_option options[] = {
+    { "bind_address", NULL, CFG_STRING, OPT(bind_address), "", 0, 0, NULL,
+      "address to listen on (\"\": every interface; the API is meant to be reached)" },
     { "port", NULL, CFG_INT, OPT(port), "8080", 0, 65535, NULL,
       "TCP port of the API and of /function/ (0: any free port)" },
     { "read_timeout", NULL, CFG_DURATION, OPT(read_timeout_ms), "10s", 0, DUR_MAX, NULL,

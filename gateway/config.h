@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 struct gw_config {
+    char *bind_address;    /* "": every interface */
     int64_t port;
     int64_t read_timeout_ms;
     int64_t write_timeout_ms;

@@ -66,6 +66,7 @@ int qw_api_start(struct qw *w, char *err, size_t errlen)
     setup_metrics(w);
     struct httpd_opts o = {
         .name = "http",
+        .addr = w->cfg.bind_address,
         .port = (int)w->cfg.port,
         .listen_fd = listenfd_take(),
         .max_body = 4096,

@@ -39,6 +39,8 @@ static const struct cfg_option options[] = {
       "call the gateway with basic auth (for auth_functions)" },
     { "secret_mount_path", NULL, CFG_STRING, OPT(secret_mount_path), "/var/openfaas/secrets",
       0, 0, NULL, "directory holding basic-auth-user and basic-auth-password" },
+    { "bind_address", NULL, CFG_STRING, OPT(bind_address), "", 0, 0, NULL,
+      "address of /healthz and /metrics (\"\": every interface)" },
     { "port", NULL, CFG_INT, OPT(port), "8082", 0, 65535, NULL,
       "TCP port of /healthz and /metrics (0: any free port)" },
     { "max_inflight", NULL, CFG_INT, OPT(max_inflight), "16", 1, 10000, NULL,

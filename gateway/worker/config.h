@@ -21,6 +21,7 @@ struct qw_config {
     int64_t gateway_port;
     bool basic_auth;
     char *secret_mount_path;
+    char *bind_address;    /* "": every interface */
     int64_t port;
     int64_t max_inflight;
     int64_t ack_wait_ms;
