@@ -234,11 +234,13 @@ def find_processes(cmdline):
 
 def test_a_process_the_function_detached_is_stopped_with_it(gateway):
     """A function may leave a process of its own behind (here one that
-    leaves its process group with setsid); removing the function must
-    still leave nothing running."""
+    leaves its process group with setsid, out of reach of the watchdog's
+    clean-up of the call's group); removing the function must still leave
+    nothing running. The function gives it a moment to detach first."""
     gw = gateway()
     gw.deploy("detach",
-              env_process="sh -c 'setsid sleep 31.25 </dev/null >/dev/null 2>&1 & echo started'")
+              env_process="sh -c 'setsid sleep 31.25 </dev/null >/dev/null 2>&1 & sleep 0.5; "
+                          "echo started'")
     gw.wait_available("detach", 1)
     assert gw.call("detach", data=b"").text == "started\n"
     wait_for(lambda: find_processes("sleep 31.25"), 5, what="the detached process")
