@@ -76,7 +76,7 @@ json_t *gw_fn_status(const struct gw *gw, const struct gw_fn *fn)
     json_object_set_new(st, "availableReplicas", json_integer(gw->driver->available(fn)));
     json_object_set_new(st, "invocationCount", json_integer(fn->invocations));
     json_object_set_new(st, "createdAt", json_string(fn->created_at));
-    if (!json_object_get(st, "envVars"))
-        json_object_set_new(st, "envVars", json_object());
+    /* Fields that were not deployed stay absent, as OpenFaaS encodes
+     * them (omitempty): no "envVars":{} for a function without any. */
     return st;
 }

@@ -303,8 +303,18 @@ void gw_invoke(struct httpd_req *req, void *arg)
     httpd_req_on_done(req, on_unforwarded_done, c);
     char err[256];
     if (parse_target(c, httpd_req_path(req), err, sizeof err) < 0) {
+        /* No function can have that name, so none is found (OpenFaaS
+         * answers 404 too); the body says why. */
+        char msg[400];
+        const char *p = httpd_req_path(req) + strlen("/function/");
+        int n = (int)strcspn(p, "/");
+        if (n == 0)
+            snprintf(msg, sizeof msg, "function not found: no function name in the path "
+                                      "(expected /function/<name>[.<namespace>])");
+        else
+            snprintf(msg, sizeof msg, "function %.*s not found: %s", n > 128 ? 128 : n, p, err);
         c->name = c->name ? c->name : xstrdup("-");
-        fail(c, 400, err);
+        fail(c, 404, msg);
         return;
     }
     struct gw_fn *fn = gw_fn_find(gw, c->name, c->ns);
