@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "autoscale.h"
 #include "gw.h"
 #include "httpd.h"
 #include "log.h"
@@ -40,6 +41,7 @@ struct call {
     uint64_t replica_serial;
     int replica_port;
     bool waiting, forwarded;
+    bool counted; /* the autoscaler counts it as load until it ends */
     int status; /* our own answer, when there is one */
     struct loop_timer *wait_timer;
     struct gw_waiter *waiter;
@@ -63,6 +65,9 @@ char *gw_new_call_id(void)
 
 static void call_free(struct call *c)
 {
+    struct gw_fn *fn = c->counted ? gw_fn_find(c->gw, c->name, c->ns) : NULL;
+    if (fn)
+        gw_autoscale_call_ended(c->gw, fn);
     free(c->call_id);
     free(c->label);
     free(c->name);
@@ -324,6 +329,8 @@ void gw_invoke(struct httpd_req *req, void *arg)
         fail(c, 404, msg);
         return;
     }
+    gw_autoscale_call_began(gw, fn);
+    c->counted = true;
     struct gw_endpoint ep;
     if (gw->driver->pick(gw, fn, &ep))
         forward(c, &ep);
