@@ -46,7 +46,7 @@ struct gw_scaler {
 };
 
 struct autoscaler {
-    struct metric *desired, *available, *decisions;
+    struct metric *desired, *available, *decisions, *load;
 };
 
 static struct autoscaler scaler_metrics; /* one gateway per process */
@@ -205,7 +205,9 @@ static void check_fn(struct gw *gw, struct gw_fn *fn, double now)
     }
     if (p.zero && idle)
         return;
-    int stable = window_max(gw, s, now, reco);
+    /* Only the idle rule above takes a function to zero (min 0 without
+     * .zero means "start on the first call", not "stop when quiet"). */
+    int stable = window_max(gw, s, now, reco > 0 ? reco : 1);
     const char *unit = p.type == GW_SCALE_RPS ? "calls/s" : "calls in flight";
     if (reco > fn->desired) {
         snprintf(why, sizeof why, "load %.1f %s over target %.1f per replica", s->load, unit,
@@ -229,6 +231,8 @@ static void on_check(struct loop *lp, void *arg)
         metric_set(scaler_metrics.desired, (const char *[]){ label }, fn->desired);
         metric_set(scaler_metrics.available, (const char *[]){ label },
                    gw->driver->available(fn));
+        metric_set(scaler_metrics.load, (const char *[]){ label },
+                   fn->scaler ? fn->scaler->load : 0);
     }
     loop_timer_add(lp, gw->cfg.autoscale_interval_ms, on_check, gw);
 }
@@ -243,6 +247,9 @@ void gw_autoscale_start(struct gw *gw)
     scaler_metrics.decisions = metrics_counter(gw->metrics, "gateway_autoscaler_decisions_total",
                                                "Scaling decisions, by direction.",
                                                "function_name,direction");
+    scaler_metrics.load = metrics_gauge(gw->metrics, "gateway_autoscaler_load",
+                                        "Load at the last check: calls in flight (capacity) "
+                                        "or calls per second (rps).", "function_name");
     if (!gw->cfg.autoscale) {
         log_info("autoscale", "off (autoscale=false): replicas change only by hand");
         return;

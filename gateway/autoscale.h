@@ -22,7 +22,7 @@ enum gw_scale_type { GW_SCALE_CAPACITY, GW_SCALE_RPS };
 struct gw_scale_policy {
     int min, max;           /* .min (1), .max (20); min == max: no autoscaling */
     int factor;             /* .factor (20): percent of max an alert adds */
-    double target;          /* .target (50): load per replica */
+    double target;          /* .target: load per replica (capacity 5, rps 50) */
     enum gw_scale_type type; /* .type (capacity) */
     double proportion;      /* .target-proportion (0.90): of target, to aim at */
     bool zero;              /* .zero (false): scale to zero when idle */

@@ -89,7 +89,7 @@ static int read_zero(const json_t *dep, struct gw_scale_policy *p, char *err, si
 int gw_scale_policy_read(const json_t *dep, int64_t default_zero_ms, struct gw_scale_policy *p,
                          char *err, size_t errlen)
 {
-    *p = (struct gw_scale_policy){ .min = 1, .max = 20, .factor = 20, .target = 50,
+    *p = (struct gw_scale_policy){ .min = 1, .max = 20, .factor = 20, .target = 0,
                                    .type = GW_SCALE_CAPACITY, .proportion = 0.90,
                                    .zero_ms = default_zero_ms };
     if (read_int(dep, "min", 0, 1000, &p->min, err, errlen) < 0 ||
@@ -99,6 +99,11 @@ int gw_scale_policy_read(const json_t *dep, int64_t default_zero_ms, struct gw_s
         read_number(dep, "target-proportion", 0, 1, &p->proportion, err, errlen) < 0 ||
         read_type(dep, &p->type, err, errlen) < 0 || read_zero(dep, p, err, errlen) < 0)
         return -1;
+    /* Short calls keep few in flight at a time even under a heavy load
+     * (50 callers of sha512sum hold about 5 to 12 here), so a capacity
+     * target near the callers' count would never act. */
+    if (p->target == 0)
+        p->target = p->type == GW_SCALE_RPS ? 50 : 5;
     if (p->min > p->max) {
         snprintf(err, errlen, "labels." LABEL "min: %d is above " LABEL "max (%d)", p->min,
                  p->max);

@@ -1,9 +1,11 @@
-"""The OpenFaaS conformance suite (conformance.py) on the process driver."""
+"""The OpenFaaS conformance suite (conformance.py, conformance_autoscale.py)
+on the process driver."""
 import os
 
 import pytest
 
 from conformance import *  # noqa: F401,F403 (the suite's tests)
+from conformance_autoscale import *  # noqa: F401,F403
 from conftest import free_port
 from test_gateway_invoke import TESTFN
 
@@ -28,3 +30,12 @@ def conformance_gw(gateway):
     gw = gateway()
     gw.kit = ProcessKit()
     return gw
+
+
+@pytest.fixture
+def conformance_start(gateway):
+    def start(env=None, state_dir=None):
+        gw = gateway(env, state_dir=state_dir)
+        gw.kit = ProcessKit()
+        return gw
+    return start
