@@ -13,7 +13,7 @@ import requests
 
 from conftest import SLOW, metric, wait_for
 
-FAST = {"autoscale": "false", "autoscale_interval": "100ms", "scale_down_window": "1s"}
+FAST = {"autoscale_interval": "100ms", "scale_down_window": "1s"}
 SCALE = "com.openfaas.scale."
 
 
