@@ -221,3 +221,27 @@ def test_secrets_are_read_at_the_openfaas_path_and_only_by_their_function(confor
     r = gw.call("no-secrets")
     assert "tester-value" not in r.text
     assert "secret-string" not in r.text.replace(f"{where}/secret-string", "")
+
+
+# --- errors -------------------------------------------------------------
+
+
+def test_every_error_body_says_what_was_wrong(conformance_gw):
+    gw = conformance_gw
+    cases = [
+        ("GET", "/system/function/nope", None, 404, "nope"),
+        ("DELETE", "/system/functions", {"functionName": "nope"}, 404, "nope"),
+        ("POST", "/system/scale-function/nope", {"serviceName": "nope", "replicas": 1}, 404,
+         "nope"),
+        ("POST", "/system/functions", {"service": "x"}, 400, "image"),
+        ("POST", "/system/functions", b"{", 400, "JSON"),
+        ("PATCH", "/system/functions", None, 405, ""),
+        ("GET", "/system/logs?name=nope", None, 404, "nope"),
+        ("GET", "/system/nope", None, 404, "/system/nope"),
+    ]
+    for method, path, body, code, says in cases:
+        kw = {"json": body} if isinstance(body, dict) else {"data": body}
+        r = gw.api(method, path, **kw)
+        assert r.status_code == code, (method, path, r.status_code, r.text)
+        assert r.text.strip(), (method, path, "empty body")
+        assert says.lower() in r.text.lower(), (method, path, r.text)
