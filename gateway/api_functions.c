@@ -34,6 +34,11 @@ static bool runnable(struct httpd_req *req, struct gw *gw, const json_t *dep, co
         gw_reply_error(req, 400, "%s", err);
         return false;
     }
+    if (policy.type == GW_SCALE_CPU && !gw->driver->cpu_seconds) {
+        gw_reply_error(req, 400, "labels.com.openfaas.scale.type: \"cpu\" is not measured by "
+                                 "the %s driver (use capacity or rps)", gw->driver->name);
+        return false;
+    }
     const char *fprocess = gw_dep_str(dep, "envProcess");
     if ((!fprocess || !*fprocess) && !gw_dep_map_get(dep, "envVars", "fprocess")) {
         gw_reply_error(req, 400, "envProcess: required by the process driver "

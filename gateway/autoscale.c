@@ -40,6 +40,8 @@ struct gw_scaler {
     int manual_reco;          /* the recommendation when set by hand */
     int reco;
     double load;
+    double cpu_last;          /* the driver's cpu_seconds at the last check */
+    bool cpu_seen;
     /* The last decision, for the status. */
     int from, to;
     char direction[8], reason[160], at[32];
@@ -161,6 +163,19 @@ static int window_max(struct gw *gw, struct gw_scaler *s, double now, int reco)
     return max;
 }
 
+/* Millicores used since the last check. A replica that ended took its
+ * CPU time with it: a fall is no use, so it only moves the baseline. */
+static double cpu_millis(struct gw *gw, const struct gw_fn *fn, struct gw_scaler *s, double dt)
+{
+    if (!gw->driver->cpu_seconds)
+        return 0;
+    double used = gw->driver->cpu_seconds(fn);
+    double delta = s->cpu_seen && used > s->cpu_last ? used - s->cpu_last : 0;
+    s->cpu_last = used;
+    s->cpu_seen = true;
+    return delta / dt * 1000.0;
+}
+
 static int recommend(const struct gw_scale_policy *p, double load)
 {
     double per = p->target * p->proportion;
@@ -181,7 +196,8 @@ static void check_fn(struct gw *gw, struct gw_fn *fn, double now)
     char err[256];
     bool ok = gw_scale_policy_read(fn->dep, gw->cfg.scale_zero_duration_ms, &p, err,
                                    sizeof err) == 0;
-    s->load = p.type == GW_SCALE_RPS ? (double)s->began / dt : s->area / dt;
+    s->load = p.type == GW_SCALE_RPS ? (double)s->began / dt
+            : p.type == GW_SCALE_CPU ? cpu_millis(gw, fn, s, dt) : s->area / dt;
     s->area = 0;
     s->began = 0;
     s->last_check = now;
@@ -208,7 +224,9 @@ static void check_fn(struct gw *gw, struct gw_fn *fn, double now)
     /* Only the idle rule above takes a function to zero (min 0 without
      * .zero means "start on the first call", not "stop when quiet"). */
     int stable = window_max(gw, s, now, reco > 0 ? reco : 1);
-    const char *unit = p.type == GW_SCALE_RPS ? "calls/s" : "calls in flight";
+    const char *unit = p.type == GW_SCALE_RPS   ? "calls/s"
+                       : p.type == GW_SCALE_CPU ? "millicores"
+                                                : "calls in flight";
     if (reco > fn->desired) {
         snprintf(why, sizeof why, "load %.1f %s over target %.1f per replica", s->load, unit,
                  p.target * p.proportion);

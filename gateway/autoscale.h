@@ -16,13 +16,14 @@ struct gw;
 struct gw_fn;
 struct httpd_req;
 
-enum gw_scale_type { GW_SCALE_CAPACITY, GW_SCALE_RPS };
+enum gw_scale_type { GW_SCALE_CAPACITY, GW_SCALE_RPS, GW_SCALE_CPU };
 
 /* A function's scaling labels, read and checked. */
 struct gw_scale_policy {
     int min, max;           /* .min (1), .max (20); min == max: no autoscaling */
     int factor;             /* .factor (20): percent of max an alert adds */
-    double target;          /* .target: load per replica (capacity 5, rps 50) */
+    double target;          /* .target: load per replica (capacity 5, rps 50,
+                             * cpu 500 millicores) */
     enum gw_scale_type type; /* .type (capacity) */
     double proportion;      /* .target-proportion (0.90): of target, to aim at */
     bool zero;              /* .zero (false): scale to zero when idle */

@@ -60,12 +60,11 @@ static int read_type(const json_t *dep, enum gw_scale_type *out, char *err, size
         *out = GW_SCALE_CAPACITY;
     else if (strcmp(v, "rps") == 0)
         *out = GW_SCALE_RPS;
-    else if (strcmp(v, "cpu") == 0) {
-        snprintf(err, errlen, "labels." LABEL "type: \"cpu\" is not measured by this gateway "
-                              "(use capacity or rps)");
-        return -1;
-    } else {
-        snprintf(err, errlen, "labels." LABEL "type: \"%s\" is not one of capacity, rps", v);
+    else if (strcmp(v, "cpu") == 0)
+        *out = GW_SCALE_CPU; /* whether the driver measures it: api_functions.c */
+    else {
+        snprintf(err, errlen, "labels." LABEL "type: \"%s\" is not one of capacity, rps, cpu",
+                 v);
         return -1;
     }
     return 0;
@@ -103,7 +102,7 @@ int gw_scale_policy_read(const json_t *dep, int64_t default_zero_ms, struct gw_s
      * (50 callers of sha512sum hold about 5 to 12 here), so a capacity
      * target near the callers' count would never act. */
     if (p->target == 0)
-        p->target = p->type == GW_SCALE_RPS ? 50 : 5;
+        p->target = p->type == GW_SCALE_RPS ? 50 : p->type == GW_SCALE_CPU ? 500 : 5;
     if (p->min > p->max) {
         snprintf(err, errlen, "labels." LABEL "min: %d is above " LABEL "max (%d)", p->min,
                  p->max);

@@ -5,4 +5,5 @@ GW_SRC := gateway/main.c gateway/config.c gateway/model.c gateway/functions.c \
           gateway/autoscale.c gateway/autoscale_policy.c gateway/autoscale_alert.c \
           gateway/queue.c gateway/async.c \
           gateway/drivers/process.c gateway/drivers/process_limits.c \
-          gateway/drivers/process_sandbox.c
+          gateway/drivers/process_sandbox.c \
+          gateway/drivers/process_cpu.c

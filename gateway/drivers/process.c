@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../gw.h"
+#include "process_cpu.h"
 #include "hclient.h"
 #include "lines.h"
 #include "listenfd.h"
@@ -488,5 +489,6 @@ const struct gw_driver gw_process_driver = {
     .available = available,
     .pick = pick,
     .release = release_call,
+    .cpu_seconds = gw_process_cpu_seconds,
     .shutdown = shutdown_all,
 };

@@ -71,7 +71,7 @@ BAD_LABELS = [
     ({"min": "-1"}, "scale.min"), ({"min": "x"}, "scale.min"), ({"max": "0"}, "scale.max"),
     ({"min": "5", "max": "2"}, "above"), ({"factor": "101"}, "scale.factor"),
     ({"target": "abc"}, "scale.target"), ({"target": "0"}, "scale.target"),
-    ({"type": "bogus"}, "scale.type"), ({"type": "cpu"}, "cpu"),
+    ({"type": "bogus"}, "scale.type"),
     ({"target_proportion": "1.5"}, "target-proportion"), ({"zero": "maybe"}, "scale.zero"),
     ({"zero_duration": "forever"}, "zero-duration"),
 ]

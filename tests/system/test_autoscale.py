@@ -76,8 +76,7 @@ def decisions(gw, name, direction):
     ("factor", "150", "from 0 to 100"),
     ("target", "0", "is not a number above 0"),
     ("target-proportion", "1.5", "at most 1"),
-    ("type", "memory", "is not one of capacity, rps"),
-    ("type", "cpu", "not measured"),
+    ("type", "memory", "is not one of capacity, rps, cpu"),
     ("zero", "sometimes", "is not true or false"),
     ("zero-duration", "soon", "is not a duration"),
 ])
@@ -299,3 +298,39 @@ def test_a_bad_alert_says_what_was_wrong(gateway):
     r = alert(gw, "firing", "ghost")
     assert r.status_code == 404 and "ghost" in r.text, r.text
     assert gw.api("GET", "/system/alert").status_code == 405
+
+
+# About a third of a second of CPU per call, in the shell alone.
+BURNER = "sh -c 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; echo burnt'"
+
+
+def test_cpu_type_scales_on_the_cpu_the_replicas_use(gateway):
+    gw = gateway(FAST)
+    gw.deploy("burner", env_process=BURNER,
+              labels=labels(type="cpu", target=300, min=1, max=3))
+    gw.deploy("sleeper", env_process="sh -c 'sleep 0.3; echo slept'",
+              labels=labels(type="cpu", target=300, min=1, max=3))
+    gw.wait_available("burner", 1, timeout=30 * SLOW)
+    gw.wait_available("sleeper", 1, timeout=30 * SLOW)
+    # The same number of calls in flight: only the one that burns CPU grows.
+    Load(gw, "sleeper", total=40, concurrency=4).run()
+    assert gw.status("sleeper")["replicas"] == 1
+    assert decisions(gw, "sleeper", "up") == 0
+    stop = threading.Event()
+
+    def caller():
+        while not stop.is_set():
+            gw.call("burner", data=b"")
+
+    threads = [threading.Thread(target=caller) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        wait_for(lambda: gw.status("burner")["replicas"] >= 2, 60 * SLOW, interval=0.1,
+                 what="burner to scale up on CPU")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30 * SLOW)
+    last = gw.status("burner")["autoscaler"]["lastDecision"]
+    assert last["direction"] == "up" and "millicores" in last["reason"], last

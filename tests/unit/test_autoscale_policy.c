@@ -53,6 +53,11 @@ static void test_defaults(void **state)
     assert_int_equal(read_labels("{\"com.openfaas.scale.type\": \"rps\"}", &p, err,
                                  sizeof err), 0);
     assert_true(p.target == 50);
+    /* cpu is read here; whether the driver measures it is the deploy's check. */
+    assert_int_equal(read_labels("{\"com.openfaas.scale.type\": \"cpu\"}", &p, err,
+                                 sizeof err), 0);
+    assert_int_equal(p.type, GW_SCALE_CPU);
+    assert_true(p.target == 500);
 }
 
 static void test_every_label_is_read(void **state)
@@ -93,7 +98,6 @@ static void test_bad_values_are_refused_by_name(void **state)
     refused("{\"com.openfaas.scale.target-proportion\": \"0\"}", "target-proportion");
     refused("{\"com.openfaas.scale.target-proportion\": \"1.01\"}", "target-proportion");
     refused("{\"com.openfaas.scale.type\": \"memory\"}", "capacity, rps");
-    refused("{\"com.openfaas.scale.type\": \"cpu\"}", "not measured");
     refused("{\"com.openfaas.scale.zero\": \"sometimes\"}", "com.openfaas.scale.zero");
     refused("{\"com.openfaas.scale.zero-duration\": \"0s\"}", "zero-duration");
     refused("{\"com.openfaas.scale.zero-duration\": \"soon\"}", "zero-duration");
