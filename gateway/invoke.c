@@ -4,7 +4,8 @@
  * DESIGN: a call is forwarded by lib/proxy on the loop, so no thread
  * waits for a function. A call that finds no ready replica parks with its
  * body pushed back (the client connection suspended) until a replica
- * turns ready or scale_from_zero_timeout passes. A call holds no pointer
+ * turns ready or scale_from_zero_timeout (at most upstream_timeout, the
+ * longest any call may take) passes. A call holds no pointer
  * to its replica, which may be gone when the call ends; it finds it again
  * by function and instance id to give back its in-flight slot. */
 #include <stdio.h>
@@ -234,8 +235,10 @@ static void park(struct gw *gw, struct gw_fn *fn, struct call *c)
     w->next = fn->waiting;
     fn->waiting = w;
     c->waiting = true;
-    c->wait_timer = loop_timer_add(gw->lp, gw->cfg.scale_from_zero_timeout_ms,
-                                   on_wait_timeout, c);
+    int64_t wait_ms = gw->cfg.scale_from_zero_timeout_ms;
+    if (wait_ms > gw->cfg.upstream_timeout_ms)
+        wait_ms = gw->cfg.upstream_timeout_ms;
+    c->wait_timer = loop_timer_add(gw->lp, wait_ms, on_wait_timeout, c);
     httpd_req_on_body(c->req, hold_body, c);
     if (fn->desired == 0) {
         log_info("invoke", "scaling from zero function=%s.%s", fn->name, fn->ns);

@@ -334,3 +334,13 @@ def test_cpu_type_scales_on_the_cpu_the_replicas_use(gateway):
             t.join(30 * SLOW)
     last = gw.status("burner")["autoscaler"]["lastDecision"]
     assert last["direction"] == "up" and "millicores" in last["reason"], last
+
+
+def test_a_call_waiting_for_a_first_replica_is_bounded_by_upstream_timeout(gateway):
+    # scale_from_zero_timeout is longer: upstream_timeout bounds the wait.
+    gw = gateway({"scale_from_zero_timeout": "10m", "upstream_timeout": "1s"})
+    # An unknown watchdog mode: the replica never turns ready.
+    gw.deploy("never", envVars={"mode": "bogus"}, labels=labels(min=0))
+    r = gw.call("never", method="GET", timeout=120 * SLOW)
+    assert r.status_code == 503 and "ready" in r.text, r.text
+    assert r.headers["X-OpenFaaS-Internal"] == "gateway"
