@@ -32,7 +32,7 @@ static int apply_alert(struct gw *gw, const json_t *alert, const char *group_sta
                                                          "function_name"));
     const char *status = json_string_value(json_object_get(alert, "status"));
     status = status ? status : group_status;
-    if (!full || !status || (strcmp(status, "firing") && strcmp(status, "resolved"))) {
+    if (!full || !status || (strcmp(status, "firing") != 0 && strcmp(status, "resolved") != 0)) {
         snprintf(err, errlen, "alerts[]: each needs labels.function_name and a status of "
                               "firing or resolved");
         return -1;
