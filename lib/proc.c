@@ -188,7 +188,8 @@ static bool bind_private(const char *src, const char *dst)
     return unshare(CLONE_NEWNS) == 0 &&
            mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
            mount(src, dst, NULL, MS_BIND, NULL) == 0 &&
-           mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) == 0;
+           mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+                 NULL) == 0;
 }
 
 /* In the child of fork_exec: ends with the errno of what failed, written
