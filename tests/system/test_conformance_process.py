@@ -39,3 +39,23 @@ def conformance_start(gateway):
         gw.kit = ProcessKit()
         return gw
     return start
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mount namespaces need root")
+def test_secret_mounts_stay_in_the_replicas_namespace(gateway):
+    """The bind mount of a replica's secrets is private to it: the host's
+    /var/openfaas/secrets never shows them, and the replica cannot write
+    there."""
+    gw = gateway()
+    r = gw.api("POST", "/system/secrets", json={"name": "private-one", "value": "v"})
+    assert r.status_code in (200, 201, 202)
+    gw.deploy("peek", env_process="sh -c 'cat /var/openfaas/secrets/private-one; "
+              "echo x > /var/openfaas/secrets/new && echo WROTE; echo $secret_mount_path'",
+              secrets=["private-one"])
+    gw.wait_available("peek", 1)
+    r = gw.call("peek")
+    assert r.text.startswith("v")
+    assert "WROTE" not in r.text
+    assert r.text.rstrip().endswith("/var/openfaas/secrets")
+    assert not os.path.exists("/var/openfaas/secrets/private-one")
+    assert not os.path.exists("/var/openfaas/secrets/new")
