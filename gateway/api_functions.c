@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "autoscale.h"
 #include "gw.h"
 #include "httpd.h"
 #include "log.h"
@@ -27,6 +28,17 @@ static void list(struct httpd_req *req, struct gw *gw)
  * exist. Answers 400 and returns false otherwise. */
 static bool runnable(struct httpd_req *req, struct gw *gw, const json_t *dep, const char *ns)
 {
+    struct gw_scale_policy policy;
+    char err[256];
+    if (gw_scale_policy_read(dep, gw->cfg.scale_zero_duration_ms, &policy, err, sizeof err) < 0) {
+        gw_reply_error(req, 400, "%s", err);
+        return false;
+    }
+    if (policy.type == GW_SCALE_CPU && !gw->driver->cpu_seconds) {
+        gw_reply_error(req, 400, "labels.com.openfaas.scale.type: \"cpu\" is not measured by "
+                                 "the %s driver (use capacity or rps)", gw->driver->name);
+        return false;
+    }
     const char *fprocess = gw_dep_str(dep, "envProcess");
     if ((!fprocess || !*fprocess) && !gw_dep_map_get(dep, "envVars", "fprocess")) {
         gw_reply_error(req, 400, "envProcess: required by the process driver "
@@ -194,6 +206,7 @@ void gw_api_scale(struct httpd_req *req, void *arg)
     }
     if (fn) {
         gw->driver->apply(gw, fn);
+        gw_autoscale_manual(gw, fn, before, "set by /system/scale-function");
         log_info("api", "scaled function=%s.%s replicas=%d", fn->name, fn->ns, fn->desired);
         httpd_respond(req, 202, "", 0);
     }

@@ -25,6 +25,10 @@ struct gw_config {
     int64_t max_body_size;
     int64_t health_interval_ms;
     int64_t scale_from_zero_timeout_ms;
+    bool autoscale;
+    int64_t autoscale_interval_ms;
+    int64_t scale_zero_duration_ms;
+    int64_t scale_down_window_ms;
     int64_t log_lines;
     int64_t log_follow_max_ms;
     char *log_level;

@@ -41,6 +41,10 @@ struct gw_driver {
      * Counts the call as in flight there until release(). */
     bool (*pick)(struct gw *gw, struct gw_fn *fn, struct gw_endpoint *ep);
     void (*release)(struct gw *gw, const char *name, const char *ns, uint64_t serial);
+    /* CPU seconds fn's replicas have used so far (a replica that ends may
+     * take its share away). NULL when the driver cannot measure it: the
+     * autoscaler's cpu type is then refused at deploy. */
+    double (*cpu_seconds)(const struct gw_fn *fn);
     /* At exit: every replica ended and reaped. */
     void (*shutdown)(struct gw *gw);
 };

@@ -26,6 +26,7 @@ struct metric;
 struct hclient_call;
 struct gw_fn;
 struct gw_queue;
+struct gw_scaler;
 
 /* One running faasbus-watchdog of a function. */
 struct gw_replica {
@@ -71,6 +72,7 @@ struct gw_fn {
     uint64_t logseq;           /* lines ever written: follow readers use it */
     struct gw_waiter *waiting; /* calls waiting for a ready replica */
     struct gw_logfollow *followers;
+    struct gw_scaler *scaler;  /* the autoscaler's view of fn (autoscale.c) */
     void *drv;                 /* the driver's own state of fn, when it keeps
                                 * replicas elsewhere than in `replicas` */
     struct gw_fn *next;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "autoscale.h"
 #include "cli.h"
 #include "curlloop.h"
 #include "gw.h"
@@ -136,6 +137,7 @@ static int start(struct gw *gw, char *err, size_t errlen)
     gw->driver->start(gw);
     for (struct gw_fn *fn = gw->fns; fn; fn = fn->next)
         gw->driver->apply(gw, fn);
+    gw_autoscale_start(gw);
     loop_timer_add(gw->lp, 2000, trim_when_idle, gw);
     log_info("main", "faasbus-gateway %s listening on port %d provider=process state_dir=%s",
              FAASBUS_VERSION, httpd_port(gw->http), gw->cfg.state_dir);
