@@ -112,7 +112,8 @@ static int start(struct gw *gw, char *err, size_t errlen)
 {
     if (load_auth(gw, err, errlen) < 0 || gw_store_load(gw, err, errlen) < 0)
         return 2;
-    gw->driver = &gw_process_driver;
+    gw->driver = strcmp(gw->cfg.driver, "docker") == 0 ? &gw_docker_driver
+                                                       : &gw_process_driver;
     gw->lp = loop_new();
     gw->curl = curlloop_new(gw->lp);
     gw->proxy = proxy_new(gw->curl);
@@ -136,8 +137,8 @@ static int start(struct gw *gw, char *err, size_t errlen)
     for (struct gw_fn *fn = gw->fns; fn; fn = fn->next)
         gw->driver->apply(gw, fn);
     loop_timer_add(gw->lp, 2000, trim_when_idle, gw);
-    log_info("main", "faasbus-gateway %s listening on port %d provider=process state_dir=%s",
-             FAASBUS_VERSION, httpd_port(gw->http), gw->cfg.state_dir);
+    log_info("main", "faasbus-gateway %s listening on port %d provider=%s state_dir=%s",
+             FAASBUS_VERSION, httpd_port(gw->http), gw->driver->name, gw->cfg.state_dir);
     return 0;
 }
 

@@ -63,6 +63,8 @@ static void set_options(struct hclient_call *c, const struct hclient_request *r)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
     if (r->timeout_ms > 0)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)r->timeout_ms);
+    if (r->unix_socket)
+        curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, r->unix_socket);
     for (const char *const *h = r->headers; h && *h; h++)
         c->hdrs = curl_slist_append(c->hdrs, *h);
     c->hdrs = curl_slist_append(c->hdrs, "Expect:");

@@ -27,6 +27,8 @@ struct hclient_request {
     size_t len;
     int64_t timeout_ms;          /* whole exchange; 0: none */
     size_t max_response;         /* larger answers fail; 0: 1 MiB */
+    const char *unix_socket;     /* connect here instead of the URL's host;
+                                  * NULL: as the URL says */
 };
 
 /* Starts a request; fn is called exactly once, unless the call is
