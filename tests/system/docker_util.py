@@ -61,16 +61,32 @@ class Engine:
         self.host = "unix://" + self.sock
         self.log_path = os.path.join(self.dir, "dockerd.log")
         self.proc = None
+        self.holder = None
 
     def start(self):
-        d = self.dir
-        script = (f"ip link set lo up && exec dockerd --host {self.host} --data-root {d}/data "
-                  f"--exec-root {d}/exec --pidfile {d}/docker.pid")
+        """Makes the namespaces (held by a sleeping shell) and starts dockerd
+        in them. Returns False if it does not come up."""
+        self.holder = subprocess.Popen(
+            ["unshare", "--net", "--mount", "--fork", "--propagation", "private",
+             "sh", "-c", "ip link set lo up && echo $$ && exec sleep 1000000"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+        line = self.holder.stdout.readline().strip()
+        if not line.isdigit():
+            return False
+        self.ns_pid = int(line)
+        return self.start_daemon()
+
+    def start_daemon(self):
+        """Starts dockerd in the namespaces; True once it answers."""
+        d, ns = self.dir, self.ns_pid
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            ["unshare", "--net", "--mount", "--fork", "--propagation", "private",
-             "sh", "-c", script], stdout=self.log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True)
+            ["nsenter", f"--net=/proc/{ns}/ns/net", f"--mount=/proc/{ns}/ns/mnt",
+             "dockerd", "--host", self.host, "--data-root", f"{d}/data",
+             "--exec-root", f"{d}/exec", "--pidfile", f"{d}/docker.pid"],
+            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
         deadline = time.monotonic() + 60 * SLOW
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -88,9 +104,9 @@ class Engine:
 
     @property
     def pid(self):
-        """dockerd's pid, whose network namespace the gateway joins."""
-        with open(os.path.join(self.dir, "docker.pid")) as f:
-            return int(f.read().strip())
+        """The pid holding the engine's namespaces (the gateway joins its
+        network namespace); it outlives a dockerd restart."""
+        return self.ns_pid
 
     def api(self, method, path, body=None, timeout=30):
         conn = _UnixHTTP(self.sock, timeout * SLOW)
@@ -123,7 +139,8 @@ class Engine:
             self.api("DELETE", f"/containers/{c['Id']}?force=1&v=1")
 
     def stop_daemon(self):
-        """Stops dockerd (its containers die with it); start() again later."""
+        """Stops dockerd (its containers stop with it); start_daemon() again
+        later, in the same namespaces."""
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
@@ -131,7 +148,8 @@ class Engine:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
-        self.log.close()
+        if self.proc:
+            self.log.close()
 
     def close(self):
         if self.proc and self.proc.poll() is None:
@@ -140,6 +158,9 @@ class Engine:
             except OSError:
                 pass
         self.stop_daemon()
+        if self.holder and self.holder.poll() is None:
+            os.killpg(self.holder.pid, signal.SIGKILL)
+            self.holder.wait()
         # The mounts lived in the engine's own mount namespace: gone now.
         shutil.rmtree(self.dir, ignore_errors=True)
 
