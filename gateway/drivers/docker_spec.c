@@ -79,8 +79,12 @@ static void add_resources(json_t *host, const json_t *dep)
         json_object_set_new(host, "NanoCpus", json_integer(n * 1000000));
     if (gw_parse_memory(json_string_value(json_object_get(requests, "memory")), &n) == 0)
         json_object_set_new(host, "MemoryReservation", json_integer(n));
-    if (gw_parse_cpu(json_string_value(json_object_get(requests, "cpu")), &n) == 0)
-        json_object_set_new(host, "CpuShares", json_integer(n * 1024 / 1000 > 2 ? n * 1024 / 1000 : 2));
+    /* A CPU request is a relative weight: 1024 shares per core (the
+     * engine's minimum is 2). */
+    if (gw_parse_cpu(json_string_value(json_object_get(requests, "cpu")), &n) == 0) {
+        int64_t shares = n * 1024 / 1000;
+        json_object_set_new(host, "CpuShares", json_integer(shares > 2 ? shares : 2));
+    }
 }
 
 static json_t *binds_of(const struct dk_spec_in *in)

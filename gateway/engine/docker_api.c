@@ -268,10 +268,14 @@ const char *dkr_escape(const char *s, const char *keep, char *out, size_t outlen
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t o = 0;
-    for (; *s && o + 4 < outlen; s++) {
+    for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~' || (c && strchr(keep, c))) {
+        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                     (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~' ||
+                     strchr(keep, c);
+        if (o + (plain ? 1 : 3) + 1 > outlen)
+            break;
+        if (plain) {
             out[o++] = (char)c;
         } else {
             out[o++] = '%';
