@@ -7,6 +7,7 @@
 #define GW_DOCKER_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../driver.h"
@@ -72,6 +73,11 @@ void dk_kick(void);
  * lines, from unix time `since` (0: all it ever wrote). */
 void dk_logs_start(struct dk_replica *r, int64_t since);
 void dk_logs_stop(struct dk_replica *r);
+/* "2026-12-03T20:11:24.027123456Z " (RFC 3339, UTC, as the engine
+ * writes with timestamps=1) -> unix ms in *unix_ms. Returns: the length
+ * of that prefix, or 0 if the line does not start with one (a long
+ * line's continuation), leaving *unix_ms alone. */
+size_t dk_logs_stamp(const char *line, size_t len, int64_t *unix_ms);
 
 /* docker_image.c: the driver's prepare hook and its shutdown. */
 void dk_image_prepare(struct gw *gw, struct json_t *dep, gw_prepare_done_fn *done, void *arg);

@@ -2,6 +2,7 @@
 image; deploy, invoke (classic and http mode), a non-faasbus image, what
 the container sees (env, labels, secrets, limits), scaling, logs."""
 import json
+import re
 
 import pytest
 
@@ -123,6 +124,13 @@ def test_logs_carry_the_containers_output(docker_gateway):
         lines = [json.loads(line) for line in r.text.splitlines() if line]
         return any("said-on-stderr" in line["text"] for line in lines)
     wait_for(logged, 30, interval=0.2, what="the container's stderr in /system/logs")
+    # The engine's timestamp moved into "timestamp": the text keeps only
+    # what the container wrote (the watchdog stamps its own lines).
+    r = gw.api("GET", "/system/logs", params={"name": "talker"})
+    twice = re.compile(r"^\d{4}-\d\d-\d\dT\S+Z \d{4}-\d\d-\d\dT")
+    for line in (json.loads(x) for x in r.text.splitlines() if x):
+        assert line["timestamp"].endswith("Z"), line
+        assert not twice.match(line["text"]), line
 
 
 def test_removing_a_function_removes_its_containers(docker_gateway):

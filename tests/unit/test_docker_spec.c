@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../gateway/drivers/docker_int.h"
 #include "../../gateway/drivers/docker_spec.h"
 #include "../../gateway/engine/docker_api.h"
 #include "../../gateway/model.h"
@@ -159,6 +160,20 @@ static void escaping_keeps_what_it_is_told(void **state)
     assert_string_equal(dkr_escape("a b", "", out, 4), "a");
 }
 
+static void engine_timestamps_lead_log_lines(void **state)
+{
+    (void)state;
+    int64_t ms = -1;
+    const char *line = "2026-12-03T20:11:24.027123456Z hello";
+    size_t skip = dk_logs_stamp(line, strlen(line), &ms);
+    assert_string_equal(line + skip, "hello");
+    assert_int_equal(ms, INT64_C(1796328684027));
+    ms = -1;
+    assert_int_equal(dk_logs_stamp("no stamp here", 13, &ms), 0);
+    assert_int_equal(ms, -1);
+    assert_int_equal(dk_logs_stamp("2026-12-03T20:11:24", 19, &ms), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -168,6 +183,7 @@ int main(void)
         cmocka_unit_test(image_references_split_for_a_pull),
         cmocka_unit_test(frames_are_demultiplexed_across_any_split),
         cmocka_unit_test(escaping_keeps_what_it_is_told),
+        cmocka_unit_test(engine_timestamps_lead_log_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
