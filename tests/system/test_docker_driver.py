@@ -3,6 +3,7 @@ image; deploy, invoke (classic and http mode), a non-faasbus image, what
 the container sees (env, labels, secrets, limits), scaling, logs."""
 import json
 import re
+import uuid
 
 import pytest
 
@@ -142,3 +143,17 @@ def test_removing_a_function_removes_its_containers(docker_gateway):
     assert r.status_code == 202, r.text
     wait_for(lambda: not gw.containers("brief"), 60, interval=0.2, what="containers removed")
     assert gw.status("brief") is None
+
+
+def test_replicas_on_a_user_network_are_reached_at_their_address(docker_gateway):
+    # As a gateway running in a container would: no published port.
+    net = "fbnet-" + uuid.uuid4().hex[:8]
+    gw = docker_gateway(env={"docker_network": net, "docker_publish": "false"})
+    gw.deploy("inside", image=TEST_IMAGE, env_process="cat")
+    gw.wait_available("inside", 1, timeout=60)
+    assert gw.call("inside", data=b"over the network").text == "over the network"
+    [c] = gw.running("inside")
+    assert list(c["NetworkSettings"]["Networks"]) == [net]
+    assert not [p for p in c["Ports"] if p.get("PublicPort")]
+    status, info = gw.engine.api("GET", f"/networks/{net}")
+    assert status == 200 and info["Name"] == net
