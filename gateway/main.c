@@ -1,5 +1,6 @@
 /* main.c -- faasbus-gateway: the OpenFaaS REST API, function invocation,
- * and the process driver that runs each function's replicas.
+ * and the orchestrator driver (process or docker) that runs each
+ * function's replicas.
  *
  * DESIGN: one thread runs one event loop (lib/loop.h). The HTTP server
  * (libmicrohttpd, external epoll), every upstream call (libcurl multi:
@@ -37,7 +38,8 @@ static void usage(FILE *out)
             "Usage: faasbus-gateway [-c FILE] [--print-config] [--version] [--help]\n\n"
             "Serves the OpenFaaS REST API (/system/...) and invokes functions\n"
             "(/function/<name>), running each function's replicas as faasbus-watchdog\n"
-            "processes on this host. Settings come from the environment (OpenFaaS's\n"
+            "processes on this host (driver=process), or as containers on a Docker\n"
+            "engine (driver=docker). Settings come from the environment (OpenFaaS's\n"
             "names), else from FILE, else the defaults below.\n\n"
             "Settings (file key / environment variable, default):\n");
     gw_config_help(out);
