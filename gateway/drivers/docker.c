@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "../gw.h"
@@ -256,12 +257,35 @@ static void create_replica(struct dk_fn *f)
 
 /* --- reconciliation ----------------------------------------------------- */
 
+/* What makes a replica: the deployment, and the version of each secret
+ * file it mounts (a secret is replaced by a rename, which a running
+ * container's bind mount does not see). A new secret value is a new
+ * spec, so the replicas roll onto it. */
+static void compute_spec(struct gw_fn *fn, char out[17])
+{
+    json_t *what = json_pack("{s:O,s:[]}", "dep", fn->dep, "secrets");
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(fn->dep, "secrets"), i, s) {
+        char *path = gw_secret_path(D.gw, json_string_value(s), fn->ns);
+        struct stat st;
+        if (stat(path, &st) == 0)
+            json_array_append_new(json_object_get(what, "secrets"),
+                                  json_sprintf("%llu.%lld.%ld", (unsigned long long)st.st_ino,
+                                               (long long)st.st_mtim.tv_sec,
+                                               st.st_mtim.tv_nsec));
+        free(path);
+    }
+    dk_spec_hash(json_array_size(json_object_get(fn->dep, "secrets")) ? what : fn->dep, out);
+    json_decref(what);
+}
+
 static struct dk_fn *dk_fn_of(struct gw_fn *fn)
 {
     if (!fn->drv) {
         struct dk_fn *f = xcalloc(1, sizeof *f);
         f->fn = fn;
-        dk_spec_hash(fn->dep, f->spec);
+        compute_spec(fn, f->spec);
         fn->drv = f;
     }
     return fn->drv;
@@ -415,6 +439,8 @@ static void on_list(void *arg, const struct dkr_result *res)
     json_decref(all);
     for (struct gw_fn *fn = D.gw->fns; fn; fn = fn->next) {
         struct dk_fn *f = dk_fn_of(fn);
+        if (json_array_size(json_object_get(fn->dep, "secrets")))
+            compute_spec(fn, f->spec); /* a secret may have changed */
         for (unsigned k = f->n; k-- > 0;)
             if (!f->r[k]->seen && !f->r[k]->starting) {
                 log_warn("replica", "container %.12s of function=%s.%s is gone: replacing it",
@@ -551,7 +577,7 @@ static void apply(struct gw *gw, struct gw_fn *fn)
 static void update(struct gw *gw, struct gw_fn *fn)
 {
     struct dk_fn *f = dk_fn_of(fn);
-    dk_spec_hash(fn->dep, f->spec);
+    compute_spec(fn, f->spec);
     f->retry_at_ms = 0;
     apply(gw, fn);
 }

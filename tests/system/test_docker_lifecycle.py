@@ -163,3 +163,25 @@ def test_the_engine_stopping_gives_503s_then_the_function_recovers(docker_gatewa
     wait_for(lambda: gw.call("sturdy", data=b"back").text == "back", 90, interval=0.3,
              what="the function answering after the engine's return")
     gw.wait_available("sturdy", 1, timeout=60)
+
+
+def test_an_updated_secret_reaches_the_replicas_with_no_failed_call(docker_gateway):
+    gw = docker_gateway()
+    r = gw.api("POST", "/system/secrets", json={"name": "token", "value": "first"})
+    assert r.status_code in (200, 201), r.text
+    gw.deploy("holder", image=TEST_IMAGE, env_process="cat /var/openfaas/secrets/token",
+              secrets=["token"])
+    gw.wait_available("holder", 1, timeout=60)
+    assert gw.call("holder").text == "first"
+    r = gw.api("PUT", "/system/secrets", json={"name": "token", "value": "second"})
+    assert r.status_code in (200, 202), r.text
+    seen = []
+
+    def second():
+        r = gw.call("holder")
+        seen.append((r.status_code, r.text))
+        return r.text == "second"
+    wait_for(second, 60, interval=0.1, what="the new secret value inside the container")
+    assert all(code == 200 for code, _ in seen), seen
+    wait_for(lambda: len(gw.containers("holder")) == 1, 60, interval=0.2,
+             what="the old replica gone")
