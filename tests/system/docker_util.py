@@ -169,6 +169,36 @@ class Engine:
             return f.read().decode("utf-8", "replace")
 
 
+CLONE_NEWNET = 0x40000000
+
+
+def in_netns(pid, fn):
+    """Runs fn() on a thread that joined pid's network namespace (sockets
+    it makes live there) and returns what it returns."""
+    import ctypes
+    import threading
+    result = {}
+
+    def body():
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY)
+        try:
+            if libc.setns(fd, CLONE_NEWNET) != 0:
+                result["error"] = OSError(ctypes.get_errno(), "setns")
+            else:
+                result["value"] = fn()
+        except Exception as e:  # re-raised on the caller's thread
+            result["error"] = e
+        finally:
+            os.close(fd)
+    t = threading.Thread(target=body)
+    t.start()
+    t.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
 def _libraries(binary):
     out = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout
     libs = []
