@@ -10,7 +10,8 @@
  * older ones go once enough new ones are ready (a rolling update), and
  * containers of removed functions are removed. A replica is ready while
  * its /_/health answers (200; 404 from an image that has no watchdog but
- * serves HTTP). The gateway reaches it on the port the engine published
+ * serves HTTP) and, for an image with its own HEALTHCHECK, while the
+ * engine calls it healthy. The gateway reaches it on the port the engine published
  * on 127.0.0.1, or on docker_network at its address when not publishing.
  * Containers outlive the gateway: at exit it lets go of them. */
 #include <stdio.h>
@@ -151,7 +152,7 @@ static void on_probe(void *arg, const struct hclient_response *resp)
     struct dk_replica *r = arg;
     r->probe = NULL;
     bool was = r->ready;
-    r->ready = r->running && (resp->status == 200 || resp->status == 404);
+    r->ready = r->running && !r->unhealthy && (resp->status == 200 || resp->status == 404);
     if (was && !r->ready)
         log_info("replica", "replica unready function=%s.%s instance=%u", r->f->fn->name,
                  r->f->fn->ns, r->instance);
@@ -323,7 +324,11 @@ static void observe(struct dk_replica *r, const json_t *c)
         json_object_get(json_object_get(json_object_get(c, "NetworkSettings"), "Networks"), net),
         "IPAddress"));
     snprintf(r->ip, sizeof r->ip, "%s", ip ? ip : "");
-    if (!r->running)
+    /* An image with its own HEALTHCHECK: the engine's verdict counts too. */
+    const char *status = json_string_value(json_object_get(c, "Status"));
+    r->unhealthy = status && (strstr(status, "(health: starting)") ||
+                              strstr(status, "(unhealthy)"));
+    if (!r->running || r->unhealthy)
         r->ready = false;
     if (r->running && !r->logs && r->logs_ended)
         dk_logs_start(r, r->logs_ended); /* the engine restarted it */

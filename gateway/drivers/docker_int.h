@@ -32,6 +32,7 @@ struct dk_replica {
     int port;               /* published on 127.0.0.1, 0 if not (yet) */
     char ip[48];            /* on docker_network, when not published */
     bool running, ready, starting, seen;
+    bool unhealthy;         /* the image's own HEALTHCHECK says so */
     unsigned inflight;
     struct loop_timer *timer;  /* next health check */
     struct hclient_call *probe;

@@ -57,6 +57,12 @@ static json_t *labels_of(const struct dk_spec_in *in)
     json_t *value;
     json_object_foreach(json_object_get(in->dep, "labels"), key, value)
         json_object_set(labels, key, value);
+    /* Where faas-swarm keeps them, so tools that read those find them. */
+    json_object_foreach(json_object_get(in->dep, "annotations"), key, value) {
+        char *name = xasprintf(DK_ANNOTATION_PREFIX "%s", key);
+        json_object_set(labels, name, value);
+        free(name);
+    }
     char replica[16];
     snprintf(replica, sizeof replica, "%u", in->replica);
     json_object_set_new(labels, DK_LABEL_INSTANCE, json_string(in->instance));

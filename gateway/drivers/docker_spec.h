@@ -13,6 +13,8 @@
 #define DK_LABEL_NAMESPACE "com.faasbus.namespace"
 #define DK_LABEL_SPEC "com.faasbus.spec"           /* deployment hash */
 #define DK_LABEL_REPLICA "com.faasbus.replica"     /* instance number */
+/* A deployment's annotations become labels under this prefix. */
+#define DK_ANNOTATION_PREFIX "com.openfaas.annotations."
 
 /* The port every OpenFaaS function image listens on. */
 #define DK_FUNCTION_PORT 8080

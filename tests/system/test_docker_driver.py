@@ -2,13 +2,15 @@
 image; deploy, invoke (classic and http mode), a non-faasbus image, what
 the container sees (env, labels, secrets, limits), scaling, logs."""
 import json
+import os
+import subprocess
 import re
 import uuid
 
 import pytest
 
 from conftest import wait_for
-from docker_util import PLAIN_IMAGE, TEST_IMAGE
+from docker_util import DOCKER, PLAIN_IMAGE, TEST_IMAGE
 
 pytestmark = pytest.mark.xdist_group("docker")
 
@@ -50,7 +52,8 @@ def test_env_vars_labels_and_secrets_reach_the_container(docker_gateway):
     r = gw.api("POST", "/system/secrets", json={"name": "api-key", "value": "s3cret"})
     assert r.status_code in (200, 201), r.text
     gw.deploy("seer", image=TEST_IMAGE, env_process="env",
-              envVars={"GREETING": "hi there"}, labels={"team": "blue"}, secrets=["api-key"])
+              envVars={"GREETING": "hi there"}, labels={"team": "blue"}, secrets=["api-key"],
+              annotations={"topic": "t1"})
     gw.deploy("keyreader", image=TEST_IMAGE,
               env_process="cat /var/openfaas/secrets/api-key", secrets=["api-key"])
     gw.wait_available("seer", 1, timeout=60)
@@ -60,6 +63,7 @@ def test_env_vars_labels_and_secrets_reach_the_container(docker_gateway):
     assert gw.call("keyreader").text == "s3cret"
     [c] = gw.running("seer")
     assert c["Labels"]["team"] == "blue"
+    assert c["Labels"]["com.openfaas.annotations.topic"] == "t1"
     assert c["Labels"]["com.faasbus.function"] == "seer"
     assert c["Labels"]["com.faasbus.namespace"] == "openfaas-fn"
     # Read-only: the function cannot change its secret.
@@ -157,3 +161,25 @@ def test_replicas_on_a_user_network_are_reached_at_their_address(docker_gateway)
     assert not [p for p in c["Ports"] if p.get("PublicPort")]
     status, info = gw.engine.api("GET", f"/networks/{net}")
     assert status == 200 and info["Name"] == net
+
+
+def test_an_images_own_healthcheck_decides_readiness(docker_gateway):
+    # Healthy only once the function has made /tmp/ok: the engine's check
+    # holds the replica back even though /_/health answers.
+    gw = docker_gateway()
+    ctx = gw.engine.dir + "/hc-build"
+    os.makedirs(ctx, exist_ok=True)
+    with open(ctx + "/Dockerfile", "w") as f:
+        f.write(f"FROM {TEST_IMAGE}\n"
+                "HEALTHCHECK --interval=1s CMD test -f /tmp/ok\n")
+    env = dict(os.environ, DOCKER_BUILDKIT="0")
+    subprocess.run([DOCKER, "-H", gw.engine.host, "build", "-q", "-t", "faasbus/healthcheck:1",
+                    ctx], env=env, check=True, capture_output=True, timeout=300)
+    gw.deploy("checked", image="faasbus/healthcheck:1", env_process="cat")
+    wait_for(lambda: len(gw.running("checked")) == 1, 60, interval=0.2, what="the container")
+    [c] = gw.running("checked")
+    assert "health" in c["Status"], c["Status"]
+    assert gw.available("checked") == 0
+    gw.engine.cli("exec", c["Id"], "touch", "/tmp/ok")
+    gw.wait_available("checked", 1, timeout=60)
+    assert gw.call("checked", data=b"ok").text == "ok"
