@@ -38,6 +38,8 @@ struct gw_config {
     /* The orchestrator driver. */
     char *driver;              /* process | docker */
     char *docker_host;         /* unix:///PATH or tcp://HOST:PORT */
+    char *docker_cert_path;    /* TLS files for tcp (cert.pem key.pem ca.pem) */
+    bool docker_tls_verify;    /* check the engine against ca.pem */
     char *docker_network;      /* "": the engine's default bridge */
     char *docker_instance;     /* labels our containers; "": from state_dir */
     bool docker_publish;       /* reach replicas on published 127.0.0.1 ports */

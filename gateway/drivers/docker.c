@@ -558,7 +558,8 @@ static void start(struct gw *gw)
 {
     char err[256];
     D.gw = gw;
-    D.e = dkr_engine_new(gw->curl, gw->cfg.docker_host, err, sizeof err);
+    D.e = dkr_engine_new(gw->curl, gw->cfg.docker_host, gw->cfg.docker_cert_path,
+                         gw->cfg.docker_tls_verify, err, sizeof err);
     if (!D.e) {
         log_error("docker", "%s", err);
         return;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "curlloop.h"
 #include "hclient.h"
@@ -16,7 +17,9 @@
 struct dkr_engine {
     struct curlloop *cl;
     char *socket;   /* unix socket path, or NULL for TCP */
-    char *base;     /* "http://docker" or "http://HOST:PORT" */
+    char *base;     /* "http://docker", "http(s)://HOST:PORT" */
+    char *cert, *key, *ca;  /* TLS files, or NULL */
+    bool insecure;
     char version[16];
 };
 
@@ -37,16 +40,33 @@ struct dkr_stream {
     void *arg;
 };
 
-struct dkr_engine *dkr_engine_new(struct curlloop *cl, const char *host, char *err,
-                                  size_t errlen)
+static bool readable(const char *dir, const char *file, char **out, char *err, size_t errlen)
+{
+    *out = xasprintf("%s/%s", dir, file);
+    if (access(*out, R_OK) == 0)
+        return true;
+    snprintf(err, errlen, "docker_cert_path: cannot read %s", *out);
+    return false;
+}
+
+struct dkr_engine *dkr_engine_new(struct curlloop *cl, const char *host, const char *cert_path,
+                                  bool verify, char *err, size_t errlen)
 {
     struct dkr_engine *e = xcalloc(1, sizeof *e);
     e->cl = cl;
+    bool tls = cert_path && *cert_path;
     if (strncmp(host, "unix://", 7) == 0 && host[7] == '/') {
         e->socket = xstrdup(host + 7);
         e->base = xstrdup("http://docker");
     } else if (strncmp(host, "tcp://", 6) == 0 && host[6]) {
-        e->base = xasprintf("http://%s", host + 6);
+        e->base = xasprintf("%s://%s", tls ? "https" : "http", host + 6);
+        if (tls && (!readable(cert_path, "cert.pem", &e->cert, err, errlen) ||
+                    !readable(cert_path, "key.pem", &e->key, err, errlen) ||
+                    (verify && !readable(cert_path, "ca.pem", &e->ca, err, errlen)))) {
+            dkr_engine_free(e);
+            return NULL;
+        }
+        e->insecure = tls && !verify;
     } else {
         snprintf(err, errlen, "docker_host: \"%s\" is neither unix:///PATH nor tcp://HOST:PORT",
                  host);
@@ -62,6 +82,9 @@ void dkr_engine_free(struct dkr_engine *e)
         return;
     free(e->socket);
     free(e->base);
+    free(e->cert);
+    free(e->key);
+    free(e->ca);
     free(e);
 }
 
@@ -128,6 +151,7 @@ static struct dkr_call *start(struct dkr_engine *e, const char *method, const ch
         .body = text, .len = text ? strlen(text) : 0,
         .timeout_ms = timeout_ms, .max_response = max_response,
         .unix_socket = e->socket,
+        .cert_file = e->cert, .key_file = e->key, .ca_file = e->ca, .insecure = e->insecure,
     };
     /* hclient may call back at once (a refused start): c must be set up. */
     struct hclient_call *hc = hclient_start(e->cl, &req, on_answer, c);
@@ -216,6 +240,7 @@ struct dkr_stream *dkr_stream_start(struct dkr_engine *e, const char *path, dkr_
         curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
         if (e->socket)
             curl_easy_setopt(s->easy, CURLOPT_UNIX_SOCKET_PATH, e->socket);
+        hclient_set_tls(s->easy, e->cert, e->key, e->ca, e->insecure);
     }
     free(url);
     if (!s->easy || curlloop_add(e->cl, s->easy, &s->job) < 0) {

@@ -31,10 +31,13 @@ struct dkr_result {
 };
 typedef void dkr_done_fn(void *arg, const struct dkr_result *r);
 
-/* host: "unix:///var/run/docker.sock" or "tcp://HOST:PORT".
+/* host: "unix:///var/run/docker.sock" or "tcp://HOST:PORT". With
+ * cert_path (may be NULL or ""), TCP is TLS with the files the Docker CLI
+ * names there: cert.pem and key.pem presented, and with verify the
+ * server checked against ca.pem (without, not checked, as the CLI does).
  * Returns: the engine, or NULL with a message in err. */
-struct dkr_engine *dkr_engine_new(struct curlloop *cl, const char *host, char *err,
-                                  size_t errlen);
+struct dkr_engine *dkr_engine_new(struct curlloop *cl, const char *host, const char *cert_path,
+                                  bool verify, char *err, size_t errlen);
 void dkr_engine_free(struct dkr_engine *e);
 /* The negotiated API version ("1.41"), or NULL before negotiation. */
 const char *dkr_engine_version(const struct dkr_engine *e);

@@ -42,7 +42,7 @@ PLAIN_IMAGE = "faasbus/plain:latest"
 
 
 class _UnixHTTP(http.client.HTTPConnection):
-    def __init__(self, path, timeout):
+    def __init__(self, path, timeout):  # noqa: D107
         super().__init__("docker", timeout=timeout)
         self.path = path
 
@@ -55,7 +55,8 @@ class _UnixHTTP(http.client.HTTPConnection):
 class Engine:
     """A running dockerd; api() talks to it, cli() runs the docker client."""
 
-    def __init__(self):
+    def __init__(self, extra_args=()):
+        self.extra_args = list(extra_args)
         self.dir = tempfile.mkdtemp(prefix="fbdk-")
         self.sock = os.path.join(self.dir, "docker.sock")
         self.host = "unix://" + self.sock
@@ -84,7 +85,7 @@ class Engine:
         self.proc = subprocess.Popen(
             ["nsenter", f"--net=/proc/{ns}/ns/net", f"--mount=/proc/{ns}/ns/mnt",
              "dockerd", "--host", self.host, "--data-root", f"{d}/data",
-             "--exec-root", f"{d}/exec", "--pidfile", f"{d}/docker.pid"],
+             "--exec-root", f"{d}/exec", "--pidfile", f"{d}/docker.pid", *self.extra_args],
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
         deadline = time.monotonic() + 60 * SLOW
