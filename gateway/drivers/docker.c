@@ -79,6 +79,8 @@ static void on_gone_step(void *arg, const struct dkr_result *r)
         g->deleting = true;
         g->call = dkr_request(D.e, "DELETE", path, NULL, NULL, CALL_TIMEOUT_MS, 0,
                               on_gone_step, g);
+        if (!g->call)
+            gone_free(g);
         return;
     }
     if (r->status >= 300 && r->status != 404) {
@@ -102,6 +104,8 @@ static void remove_container(const char *id)
     snprintf(path, sizeof path, "/containers/%s/stop?t=%d", id, STOP_GRACE_S);
     g->call = dkr_request(D.e, "POST", path, NULL, NULL, (STOP_GRACE_S + 20) * 1000, 0,
                           on_gone_step, g);
+    if (!g->call)
+        gone_free(g); /* the next listing tries again */
 }
 
 /* --- replicas ----------------------------------------------------------- */
@@ -230,6 +234,10 @@ static void on_created(void *arg, const struct dkr_result *res)
     char path[128];
     snprintf(path, sizeof path, "/containers/%s/start", r->id);
     r->call = dkr_request(D.e, "POST", path, NULL, NULL, CALL_TIMEOUT_MS, 0, on_started, r);
+    if (!r->call) {
+        r->f->retry_at_ms = loop_now_ms() + CREATE_RETRY_MS;
+        replica_drop(r, true);
+    }
 }
 
 static void create_replica(struct dk_fn *f)
@@ -254,6 +262,12 @@ static void create_replica(struct dk_fn *f)
     r->call = dkr_request(D.e, "POST", "/containers/create", body, NULL, CALL_TIMEOUT_MS, 0,
                           on_created, r);
     json_decref(body);
+    if (!r->call) {
+        log_error("replica", "cannot send a create to the engine function=%s.%s", fn->name,
+                  fn->ns);
+        f->retry_at_ms = loop_now_ms() + CREATE_RETRY_MS;
+        replica_drop(r, false);
+    }
 }
 
 /* --- reconciliation ----------------------------------------------------- */
@@ -465,6 +479,8 @@ static void list_containers(void)
     snprintf(path, sizeof path, "/containers/json?all=1&filters=%s",
              dkr_escape(filter, "", esc, sizeof esc));
     D.list = dkr_request(D.e, "GET", path, NULL, NULL, 10000, 16 << 20, on_list, NULL);
+    if (!D.list)
+        schedule(TICK_MS);
 }
 
 static void on_network(void *arg, const struct dkr_result *res)
@@ -502,6 +518,8 @@ static void on_version(void *arg, const struct dkr_result *res)
         D.list = dkr_request(D.e, "POST", "/networks/create", body, NULL, 10000, 0,
                              on_network, NULL);
         json_decref(body);
+        if (!D.list)
+            schedule(TICK_MS);
         return;
     }
     list_containers();
@@ -512,10 +530,13 @@ static void on_tick(struct loop *lp, void *arg)
     (void)lp;
     (void)arg;
     D.tick = NULL;
-    if (!dkr_engine_version(D.e) || !D.network_ready)
-        D.list = dkr_negotiate(D.e, on_version, NULL);
-    else
+    if (dkr_engine_version(D.e) && D.network_ready) {
         list_containers();
+        return;
+    }
+    D.list = dkr_negotiate(D.e, on_version, NULL);
+    if (!D.list)
+        schedule(TICK_MS);
 }
 
 static void schedule(int64_t ms)

@@ -91,6 +91,8 @@ static void pull(struct dk_prepare *p)
              dkr_escape(tag, "", etag, sizeof etag));
     p->call = dkr_request(dk_state.e, "POST", path, NULL, p->auth_header, PULL_TIMEOUT_MS,
                           PULL_MAX_OUTPUT, on_pulled, p);
+    if (!p->call)
+        finish(p, 503, "docker driver: cannot send the pull to the engine");
 }
 
 static void on_inspected(void *arg, const struct dkr_result *r)
@@ -170,6 +172,8 @@ void dk_image_prepare(struct gw *gw, struct json_t *dep, gw_prepare_done_fn *don
     snprintf(path, sizeof path, "/images/%s/json", dkr_escape(p->image, "/:@", esc, sizeof esc));
     p->call = dkr_request(dk_state.e, "GET", path, NULL, NULL, INSPECT_TIMEOUT_MS, 0,
                           on_inspected, p);
+    if (!p->call)
+        finish(p, 503, "docker driver: cannot send the image check to the engine");
 }
 
 void dk_image_cancel_all(void)

@@ -29,6 +29,7 @@ struct dkr_call {
     dkr_done_fn *fn;
     void *arg;
     bool negotiating;
+    bool starting; /* inside hclient_start: a failure there is returned */
 };
 
 struct dkr_stream {
@@ -117,6 +118,8 @@ static void take_version(struct dkr_engine *e, const char *body)
 static void on_answer(void *arg, const struct hclient_response *hr)
 {
     struct dkr_call *c = arg;
+    if (c->starting)
+        return; /* start() sees the NULL and tells its caller */
     struct dkr_result r = { hr->status, hr->body, hr->len, hr->error };
     if (c->negotiating && hr->status == 200)
         take_version(c->e, hr->body);
@@ -153,12 +156,17 @@ static struct dkr_call *start(struct dkr_engine *e, const char *method, const ch
         .unix_socket = e->socket,
         .cert_file = e->cert, .key_file = e->key, .ca_file = e->ca, .insecure = e->insecure,
     };
-    /* hclient may call back at once (a refused start): c must be set up. */
+    /* hclient calls back at once when it cannot start: that is
+     * returned as NULL instead, so callers never see fn run inside. */
+    c->starting = true;
     struct hclient_call *hc = hclient_start(e->cl, &req, on_answer, c);
+    c->starting = false;
     free(url);
     free(text);
-    if (!hc)
-        return NULL; /* on_answer ran and freed c */
+    if (!hc) {
+        free(c);
+        return NULL;
+    }
     c->hc = hc;
     return c;
 }

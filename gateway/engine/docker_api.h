@@ -42,13 +42,15 @@ void dkr_engine_free(struct dkr_engine *e);
 /* The negotiated API version ("1.41"), or NULL before negotiation. */
 const char *dkr_engine_version(const struct dkr_engine *e);
 
-/* GET /version: negotiates the API version. fn sees the raw answer. */
+/* GET /version: negotiates the API version. fn sees the raw answer.
+ * Like dkr_request, NULL if it cannot start. */
 struct dkr_call *dkr_negotiate(struct dkr_engine *e, dkr_done_fn *fn, void *arg);
 
 /* One request; path starts with '/' and is relative to the API version
  * ("/containers/json?all=1"); body (may be NULL) is sent as JSON (not
  * stolen); extra_header one "Name: value" or NULL; timeout_ms 0: none.
- * fn runs exactly once unless cancelled. Returns: the call. */
+ * Returns: the call, and fn runs exactly once later unless cancelled; or
+ * NULL if the request could not even start (fn never runs). */
 struct dkr_call *dkr_request(struct dkr_engine *e, const char *method, const char *path,
                              const json_t *body, const char *extra_header, int64_t timeout_ms,
                              size_t max_response, dkr_done_fn *fn, void *arg);
