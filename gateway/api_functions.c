@@ -59,15 +59,18 @@ static bool fits(struct httpd_req *req, struct gw *gw, const json_t *dep, bool u
     return false;
 }
 
-static void commit(struct httpd_req *req, struct gw *gw, json_t *dep, bool update)
+/* An update when the function exists (fits() said it should), else a
+ * new function. Takes dep. */
+static void commit(struct httpd_req *req, struct gw *gw, json_t *dep)
 {
     const char *name = gw_dep_str(dep, "service"), *ns = gw_dep_str(dep, "namespace");
     struct gw_fn *fn = gw_fn_find(gw, name, ns);
+    bool update = fn != NULL;
     /* Saved first: what the client is told was done must survive a
      * restart, so a failed save changes nothing. */
     json_t *old_dep = fn ? fn->dep : NULL;
     int old_desired = fn ? fn->desired : 0;
-    if (update) {
+    if (fn) {
         fn->dep = dep;
         fn->desired = fn->desired ? fn->desired : gw_fn_min_scale(fn);
     } else {
@@ -124,7 +127,7 @@ static void on_prepared(void *arg, int status, const char *message)
         httpd_req_on_done(p->req, NULL, NULL);
         /* Checked again: another deploy may have come first meanwhile. */
         if (fits(p->req, p->gw, p->dep, p->update))
-            commit(p->req, p->gw, p->dep, p->update);
+            commit(p->req, p->gw, p->dep);
         else
             json_decref(p->dep);
     }
@@ -146,7 +149,7 @@ static void deploy(struct httpd_req *req, struct gw *gw, bool update)
         return;
     }
     if (!gw->driver->prepare) {
-        commit(req, gw, dep, update);
+        commit(req, gw, dep);
         return;
     }
     struct pending_deploy *p = xcalloc(1, sizeof *p);

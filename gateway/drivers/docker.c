@@ -117,7 +117,7 @@ static struct dk_replica *replica_add(struct dk_fn *f, unsigned instance, const 
     r->instance = instance;
     r->serial = ++D.gw->replica_serial;
     snprintf(r->spec, sizeof r->spec, "%s", spec);
-    f->r = xrealloc(f->r, (f->n + 1) * sizeof *f->r);
+    f->r = xrealloc(f->r, (f->n + 1) * sizeof(struct dk_replica *));
     f->r[f->n++] = r;
     if (instance >= f->fn->next_id)
         f->fn->next_id = instance + 1;
