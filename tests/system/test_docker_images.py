@@ -41,3 +41,24 @@ def test_a_function_on_the_watchdog_base_image_runs_on_the_docker_driver(images,
     gw.deploy("based", image="faasbus/watchdog:t1", env_process="tr a-z A-Z")
     gw.wait_available("based", 1, timeout=60)
     assert gw.call("based", data=b"from the base image").text == "FROM THE BASE IMAGE"
+
+
+@pytest.mark.parametrize("template,path,method,body,answer", [
+    ("classic", "", "POST", b"hi there", "POST: HI THERE"),
+    ("http", "/cgi-bin/hello?x=1", "GET", None, "hello from http mode, query=x=1\n"),
+])
+def test_the_templates_build_into_functions(images, docker_gateway, template, path, method,
+                                            body, answer):
+    tag = f"faasbus/template-{template}:t1"
+    env = dict(os.environ, DOCKER_BUILDKIT="0")
+    out = subprocess.run([DOCKER, "-H", images.host, "build", "-q", "--build-arg",
+                          "BASE=faasbus/watchdog:t1", "-t", tag,
+                          os.path.join(ROOT, "templates", template)],
+                         env=env, capture_output=True, text=True, timeout=300 * SLOW)
+    assert out.returncode == 0, out.stderr
+    gw = docker_gateway()
+    gw.deploy(template, image=tag, env_process=None)
+    gw.wait_available(template, 1, timeout=60)
+    r = gw.call(template, path, method=method, data=body)
+    assert r.status_code == 200, r.text
+    assert r.text == answer
