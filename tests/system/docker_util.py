@@ -33,7 +33,7 @@ import uuid
 
 import pytest
 
-from conftest import BIN, FIXTURES, SLOW, Gateway, gateway_up, wait_for
+from conftest import BIN, FIXTURES, SLOW, Gateway, gateway_up, pid_alive, wait_for
 
 BUSYBOX = "/bin/busybox"
 DOCKER = "/usr/bin/docker"  # the 20.10 client that matches the engine
@@ -61,18 +61,22 @@ class Engine:
         self.sock = os.path.join(self.dir, "docker.sock")
         self.host = "unix://" + self.sock
         self.log_path = os.path.join(self.dir, "dockerd.log")
-        self.proc = None
-        self.holder = None
+        self.ns_pid = None
+        self.daemon_pid = None
 
+    # The engine's processes are not our children (setsid --fork makes
+    # them orphans at once): a gateway test sharing this pytest worker
+    # checks that nothing it did not start is left among our children.
     def start(self):
         """Makes the namespaces (held by a sleeping shell) and starts dockerd
         in them. Returns False if it does not come up."""
-        self.holder = subprocess.Popen(
-            ["unshare", "--net", "--mount", "--fork", "--propagation", "private",
-             "sh", "-c", "ip link set lo up && echo $$ && exec sleep 1000000"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-            start_new_session=True)
-        line = self.holder.stdout.readline().strip()
+        launcher = subprocess.Popen(
+            ["setsid", "--fork", "unshare", "--net", "--mount", "--fork", "--propagation",
+             "private", "sh", "-c", "ip link set lo up && echo $$ && exec sleep 1000000"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        line = launcher.stdout.readline().strip()
+        launcher.stdout.close()
+        launcher.wait()
         if not line.isdigit():
             return False
         self.ns_pid = int(line)
@@ -81,18 +85,21 @@ class Engine:
     def start_daemon(self):
         """Starts dockerd in the namespaces; True once it answers."""
         d, ns = self.dir, self.ns_pid
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            ["nsenter", f"--net=/proc/{ns}/ns/net", f"--mount=/proc/{ns}/ns/mnt",
-             "dockerd", "--host", self.host, "--data-root", f"{d}/data",
-             "--exec-root", f"{d}/exec", "--pidfile", f"{d}/docker.pid", *self.extra_args],
-            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
+        pidfile = os.path.join(d, "docker.pid")
+        if os.path.exists(pidfile):
+            os.unlink(pidfile)
+        with open(self.log_path, "ab") as log:
+            subprocess.run(
+                ["setsid", "--fork", "nsenter", f"--net=/proc/{ns}/ns/net",
+                 f"--mount=/proc/{ns}/ns/mnt", "dockerd", "--host", self.host,
+                 "--data-root", f"{d}/data", "--exec-root", f"{d}/exec",
+                 "--pidfile", pidfile, *self.extra_args],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=True)
         deadline = time.monotonic() + 60 * SLOW
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                return False
             if self.ping():
+                with open(pidfile) as f:
+                    self.daemon_pid = int(f.read().strip())
                 return True
             time.sleep(0.1)
         return False
@@ -142,26 +149,26 @@ class Engine:
     def stop_daemon(self):
         """Stops dockerd (its containers stop with it); start_daemon() again
         later, in the same namespaces."""
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(60 * SLOW)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        if self.proc:
-            self.log.close()
+        pid = self.daemon_pid
+        self.daemon_pid = None
+        if pid and pid_alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 60 * SLOW
+            while pid_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if pid_alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
     def close(self):
-        if self.proc and self.proc.poll() is None:
+        if self.daemon_pid:
             try:
                 self.remove_containers()
             except OSError:
                 pass
         self.stop_daemon()
-        if self.holder and self.holder.poll() is None:
-            os.killpg(self.holder.pid, signal.SIGKILL)
-            self.holder.wait()
+        if self.ns_pid and pid_alive(self.ns_pid):
+            os.kill(self.ns_pid, signal.SIGKILL)  # the namespaces go with it
+            wait_for(lambda: not pid_alive(self.ns_pid), 10, what="the namespaces' holder")
         # The mounts lived in the engine's own mount namespace: gone now.
         shutil.rmtree(self.dir, ignore_errors=True)
 
