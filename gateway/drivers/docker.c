@@ -33,7 +33,6 @@
 #define TICK_MS 1000
 #define FIRST_PROBE_MS 50
 #define CREATE_RETRY_MS 2000
-#define STOP_GRACE_S 5
 #define CALL_TIMEOUT_MS 30000
 
 struct dk dk_state;
@@ -91,8 +90,9 @@ static void on_gone_step(void *arg, const struct dkr_result *r)
     gone_free(g);
 }
 
-/* Stops a container (the watchdog drains on SIGTERM), then removes it. */
-static void remove_container(const char *id)
+/* Stops a container (the watchdog drains on SIGTERM; SIGKILL after
+ * grace_s), then removes it. */
+static void remove_container(const char *id, int grace_s)
 {
     if (is_gone(id))
         return;
@@ -101,8 +101,8 @@ static void remove_container(const char *id)
     g->next = D.gone;
     D.gone = g;
     char path[128];
-    snprintf(path, sizeof path, "/containers/%s/stop?t=%d", id, STOP_GRACE_S);
-    g->call = dkr_request(D.e, "POST", path, NULL, NULL, (STOP_GRACE_S + 20) * 1000, 0,
+    snprintf(path, sizeof path, "/containers/%s/stop?t=%d", id, grace_s);
+    g->call = dkr_request(D.e, "POST", path, NULL, NULL, (grace_s + 20) * 1000, 0,
                           on_gone_step, g);
     if (!g->call)
         gone_free(g); /* the next listing tries again */
@@ -138,7 +138,7 @@ static void replica_drop(struct dk_replica *r, bool remove)
     dkr_cancel(r->call);
     dk_logs_stop(r);
     if (remove && r->id[0])
-        remove_container(r->id);
+        remove_container(r->id, dk_spec_stop_grace_s(f->fn->dep));
     free(r);
 }
 
@@ -368,7 +368,7 @@ static void take_container(const json_t *c)
     if (!fn) {
         log_info("docker", "removing container %.12s of a function that is gone (%s.%s)", id,
                  name ? name : "?", ns ? ns : "?");
-        remove_container(id);
+        remove_container(id, DK_STOP_GRACE_MIN_S);
         return;
     }
     struct dk_fn *f = dk_fn_of(fn);
@@ -381,7 +381,7 @@ static void take_container(const json_t *c)
         if (r)
             replica_drop(r, true);
         else
-            remove_container(id);
+            remove_container(id, DK_STOP_GRACE_MIN_S);
         return;
     }
     if (!r) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../model.h"
+#include "parse.h"
 #include "xalloc.h"
 
 void dk_spec_hash(const json_t *dep, char out[17])
@@ -40,6 +41,9 @@ void dk_spec_image_ref(const char *image, char *from, size_t fromlen, char *tag,
 static json_t *env_of(const json_t *dep)
 {
     json_t *env = json_array();
+    /* The gateway stops routing to a replica before stopping it: its
+     * watchdog may drain at once (the function's envVars may say else). */
+    json_array_append_new(env, json_string("healthcheck_interval=0s"));
     const char *fprocess = gw_dep_str(dep, "envProcess");
     if (fprocess && *fprocess)
         json_array_append_new(env, json_sprintf("fprocess=%s", fprocess));
@@ -127,6 +131,19 @@ static json_t *host_config(const struct dk_spec_in *in)
                                       "HostPort", ""));
     }
     return host;
+}
+
+int dk_spec_stop_grace_s(const json_t *dep)
+{
+    int64_t ms = 0, most = 0;
+    static const char *const keys[] = { "write_timeout", "exec_timeout" };
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        const char *v = gw_dep_map_get(dep, "envVars", keys[i]);
+        if (v && parse_duration_ms(v, &ms) == 0 && ms > most)
+            most = ms;
+    }
+    int64_t s = most / 1000 + 2;
+    return s < DK_STOP_GRACE_MIN_S ? DK_STOP_GRACE_MIN_S : s > 3600 ? 3600 : (int)s;
 }
 
 json_t *dk_spec_container(const struct dk_spec_in *in)

@@ -32,6 +32,13 @@ struct dk_spec_in {
     const char *const *secret_paths;
 };
 
+#define DK_STOP_GRACE_MIN_S 5
+
+/* Seconds a replica's container gets between SIGTERM and SIGKILL: long
+ * enough for its watchdog to finish a call (the function's write_timeout
+ * or exec_timeout, plus 2 s), at least DK_STOP_GRACE_MIN_S. */
+int dk_spec_stop_grace_s(const json_t *dep);
+
 /* The POST /containers/create body. Returns: a new object. */
 json_t *dk_spec_container(const struct dk_spec_in *in);
 

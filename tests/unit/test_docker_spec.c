@@ -45,8 +45,9 @@ static void container_carries_the_deployment(void **state)
     char *text = json_dumps(c, JSON_SORT_KEYS);
     json_t *env = json_object_get(c, "Env");
     assert_string_equal(json_string_value(json_object_get(c, "Image")), "img:1");
-    assert_string_equal(json_string_value(json_array_get(env, 0)), "fprocess=cat");
-    assert_string_equal(json_string_value(json_array_get(env, 1)), "A=b c");
+    assert_string_equal(json_string_value(json_array_get(env, 0)), "healthcheck_interval=0s");
+    assert_string_equal(json_string_value(json_array_get(env, 1)), "fprocess=cat");
+    assert_string_equal(json_string_value(json_array_get(env, 2)), "A=b c");
     json_t *labels = json_object_get(c, "Labels");
     assert_string_equal(json_string_value(json_object_get(labels, "team")), "x");
     assert_string_equal(json_string_value(json_object_get(labels, DK_LABEL_INSTANCE)), "gw1");
@@ -74,7 +75,7 @@ static void a_minimal_deployment_adds_nothing_it_was_not_asked_for(void **state)
     const char *paths[] = { NULL };
     json_t *c = container_of(dep, paths);
     json_t *host = json_object_get(c, "HostConfig");
-    assert_int_equal(json_array_size(json_object_get(c, "Env")), 0);
+    assert_int_equal(json_array_size(json_object_get(c, "Env")), 1);
     assert_null(json_object_get(host, "Memory"));
     assert_null(json_object_get(host, "ReadonlyRootfs"));
     assert_int_equal(json_array_size(json_object_get(host, "Binds")), 0);
@@ -98,6 +99,18 @@ static void equal_deployments_hash_equal(void **state)
     json_decref(a);
     json_decref(b);
     json_decref(c);
+}
+
+static void the_stop_grace_covers_the_functions_timeouts(void **state)
+{
+    (void)state;
+    json_t *plain = dep_of("{\"service\":\"fn\",\"image\":\"img\"}");
+    json_t *slow = dep_of("{\"service\":\"fn\",\"image\":\"img\","
+                          "\"envVars\":{\"write_timeout\":\"30s\",\"exec_timeout\":\"1m\"}}");
+    assert_int_equal(dk_spec_stop_grace_s(plain), DK_STOP_GRACE_MIN_S);
+    assert_int_equal(dk_spec_stop_grace_s(slow), 62);
+    json_decref(plain);
+    json_decref(slow);
 }
 
 static void image_references_split_for_a_pull(void **state)
@@ -181,6 +194,7 @@ int main(void)
         cmocka_unit_test(a_minimal_deployment_adds_nothing_it_was_not_asked_for),
         cmocka_unit_test(equal_deployments_hash_equal),
         cmocka_unit_test(image_references_split_for_a_pull),
+        cmocka_unit_test(the_stop_grace_covers_the_functions_timeouts),
         cmocka_unit_test(frames_are_demultiplexed_across_any_split),
         cmocka_unit_test(escaping_keeps_what_it_is_told),
         cmocka_unit_test(engine_timestamps_lead_log_lines),
