@@ -207,6 +207,9 @@ static void on_started(void *arg, const struct dkr_result *res)
         replica_drop(r, true);
         return;
     }
+    /* A listing already under way was taken before it started: it must
+     * not call it stopped or gone. */
+    r->judged_from = D.lists_sent + 1;
     log_info("replica", "replica started function=%s.%s instance=%u container=%.12s",
              r->f->fn->name, r->f->fn->ns, r->instance, r->id);
     dk_logs_start(r, 0);
@@ -373,8 +376,8 @@ static void take_container(const json_t *c)
     }
     struct dk_fn *f = dk_fn_of(fn);
     struct dk_replica *r = find_replica(f, id);
-    if (r && r->starting)
-        return; /* ours, still being started */
+    if (r && (r->starting || D.lists_sent < r->judged_from))
+        return; /* ours, being started, or younger than this listing */
     if (finished(c)) {
         log_warn("replica", "container %.12s of function=%s.%s stopped: replacing it", id,
                  fn->name, fn->ns);
@@ -460,12 +463,14 @@ static void on_list(void *arg, const struct dkr_result *res)
         struct dk_fn *f = dk_fn_of(fn);
         if (json_array_size(json_object_get(fn->dep, "secrets")))
             compute_spec(fn, f->spec); /* a secret may have changed */
-        for (unsigned k = f->n; k-- > 0;)
-            if (!f->r[k]->seen && !f->r[k]->starting) {
-                log_warn("replica", "container %.12s of function=%s.%s is gone: replacing it",
-                         f->r[k]->id, fn->name, fn->ns);
-                replica_drop(f->r[k], false);
-            }
+        for (unsigned k = f->n; k-- > 0;) {
+            struct dk_replica *r = f->r[k];
+            if (r->seen || r->starting || D.lists_sent < r->judged_from)
+                continue;
+            log_warn("replica", "container %.12s of function=%s.%s is gone: replacing it",
+                     r->id, fn->name, fn->ns);
+            replica_drop(r, false);
+        }
         converge(f);
     }
     schedule(D.again ? 0 : TICK_MS);
@@ -478,6 +483,7 @@ static void list_containers(void)
     snprintf(filter, sizeof filter, "{\"label\":[\"%s=%s\"]}", DK_LABEL_INSTANCE, D.instance);
     snprintf(path, sizeof path, "/containers/json?all=1&filters=%s",
              dkr_escape(filter, "", esc, sizeof esc));
+    D.lists_sent++;
     D.list = dkr_request(D.e, "GET", path, NULL, NULL, 10000, 16 << 20, on_list, NULL);
     if (!D.list)
         schedule(TICK_MS);

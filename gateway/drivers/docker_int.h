@@ -33,6 +33,7 @@ struct dk_replica {
     char ip[48];            /* on docker_network, when not published */
     bool running, ready, starting, seen;
     bool unhealthy;         /* the image's own HEALTHCHECK says so */
+    uint64_t judged_from;   /* listings sent before this one predate it */
     unsigned inflight;
     struct loop_timer *timer;  /* next health check */
     struct hclient_call *probe;
@@ -61,6 +62,7 @@ struct dk {
     bool again;               /* reconcile once more when it ends */
     bool up;                  /* the last listing succeeded */
     bool network_ready;
+    uint64_t lists_sent;      /* listings asked for, the one in flight too */
     struct dk_gone *gone;     /* containers being stopped and removed */
     struct dk_prepare *prepares;  /* deploys waiting for an image */
 };
