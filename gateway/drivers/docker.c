@@ -27,6 +27,7 @@
 #include "hclient.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "parse.h"
 #include "xalloc.h"
 
@@ -353,6 +354,16 @@ static void observe(struct dk_replica *r, const json_t *c)
         r->timer = loop_timer_add(D.gw->lp, 0, probe, r);
 }
 
+/* A replica that died or vanished counts as a restart, as on the
+ * process driver (gateway_replica_restarts_total). */
+static void count_restart(struct gw_fn *fn)
+{
+    char label[256];
+    snprintf(label, sizeof label, "%s.%s", fn->name, fn->ns);
+    fn->restarts++;
+    metric_add(D.gw->restarts, (const char *[]){ label }, 1);
+}
+
 /* A container the engine says is done: gone for good, so replaced. */
 static bool finished(const json_t *c)
 {
@@ -381,6 +392,7 @@ static void take_container(const json_t *c)
     if (finished(c)) {
         log_warn("replica", "container %.12s of function=%s.%s stopped: replacing it", id,
                  fn->name, fn->ns);
+        count_restart(fn);
         if (r)
             replica_drop(r, true);
         else
@@ -469,6 +481,7 @@ static void on_list(void *arg, const struct dkr_result *res)
                 continue;
             log_warn("replica", "container %.12s of function=%s.%s is gone: replacing it",
                      r->id, fn->name, fn->ns);
+            count_restart(fn);
             replica_drop(r, false);
         }
         converge(f);

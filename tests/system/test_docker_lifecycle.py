@@ -7,7 +7,7 @@ import threading
 import pytest
 import requests
 
-from conftest import env_of, wait_for
+from conftest import env_of, metric, wait_for
 from docker_util import TEST_IMAGE
 
 pytestmark = pytest.mark.xdist_group("docker")
@@ -66,6 +66,20 @@ def test_a_killed_container_comes_back(docker_gateway):
     wait_for(lambda: gw.call("phoenix", data=b"again").text == "again", 60, interval=0.2,
              what="the function answering again")
     assert len(gw.running("phoenix")) == 1
+
+
+def test_a_replaced_container_counts_as_a_restart(docker_gateway):
+    gw = docker_gateway()
+    gw.deploy("counted", image=TEST_IMAGE, env_process="cat")
+    gw.wait_available("counted", 1, timeout=60)
+    [c] = gw.containers("counted")
+    gw.engine.cli("rm", "-f", c["Id"])
+
+    def restarts():
+        return metric(gw.metrics(), "gateway_replica_restarts_total",
+                      function_name="counted.openfaas-fn") or 0
+    wait_for(lambda: restarts() == 1, 60, interval=0.2, what="the restart to be counted")
+    gw.wait_available("counted", 1, timeout=60)
 
 
 def test_a_container_removed_by_hand_is_recreated(docker_gateway):
