@@ -117,6 +117,9 @@ void gw_invoke_forget(struct gw *gw, struct gw_fn *fn);
 
 /* --- logs.c -------------------------------------------------------------- */
 void gw_logs_add(struct gw *gw, struct gw_fn *fn, unsigned instance, const char *text, size_t len);
+/* The same with the time the line was written (an engine's timestamp). */
+void gw_logs_add_at(struct gw *gw, struct gw_fn *fn, unsigned instance, int64_t unix_ms,
+                    const char *text, size_t len);
 void gw_logs_free(struct gw_fn *fn);
 /* New lines for fn: followers of its logs get them (api_logs.c). */
 void gw_logs_notify(struct gw *gw, struct gw_fn *fn);

@@ -6,4 +6,7 @@ GW_SRC := gateway/main.c gateway/config.c gateway/model.c gateway/functions.c \
           gateway/queue.c gateway/async.c \
           gateway/drivers/process.c gateway/drivers/process_limits.c \
           gateway/drivers/process_sandbox.c \
-          gateway/drivers/process_cpu.c
+          gateway/drivers/process_cpu.c \
+          gateway/drivers/docker.c gateway/drivers/docker_spec.c \
+          gateway/drivers/docker_image.c gateway/drivers/docker_logs.c \
+          gateway/engine/docker_api.c
