@@ -248,6 +248,7 @@ static void create_replica(struct dk_fn *f)
 {
     struct gw_fn *fn = f->fn;
     struct dk_replica *r = replica_add(f, fn->next_id, f->spec);
+    snprintf(r->image_id, sizeof r->image_id, "%s", f->image_id);
     r->starting = true;
     const json_t *secrets = json_object_get(fn->dep, "secrets");
     size_t nsec = json_array_size(secrets);
@@ -327,8 +328,11 @@ static const char *label(const json_t *c, const char *key)
 static void observe(struct dk_replica *r, const json_t *c)
 {
     const char *state = json_string_value(json_object_get(c, "State"));
+    const char *image_id = json_string_value(json_object_get(c, "ImageID"));
     r->seen = true;
     r->running = state && strcmp(state, "running") == 0;
+    if (image_id)
+        snprintf(r->image_id, sizeof r->image_id, "%s", image_id);
     r->port = 0;
     size_t i;
     json_t *p;
@@ -413,11 +417,19 @@ static void take_container(const json_t *c)
     observe(r, c);
 }
 
+/* Made from the function's deployment and, where both are known, from the
+ * image the last deploy found under its name. */
+static bool is_current(const struct dk_fn *f, const struct dk_replica *r)
+{
+    return strcmp(r->spec, f->spec) == 0 &&
+           (!*f->image_id || !*r->image_id || strcmp(r->image_id, f->image_id) == 0);
+}
+
 static unsigned count(const struct dk_fn *f, bool current, bool ready)
 {
     unsigned n = 0;
     for (unsigned i = 0; i < f->n; i++)
-        if ((!current || strcmp(f->r[i]->spec, f->spec) == 0) && (!ready || f->r[i]->ready))
+        if ((!current || is_current(f, f->r[i])) && (!ready || f->r[i]->ready))
             n++;
     return n;
 }
@@ -431,15 +443,14 @@ static void converge(struct dk_fn *f)
     while (count(f, true, false) > want) {
         struct dk_replica *newest = NULL;
         for (unsigned i = 0; i < f->n; i++)
-            if (strcmp(f->r[i]->spec, f->spec) == 0 &&
-                (!newest || f->r[i]->instance > newest->instance))
+            if (is_current(f, f->r[i]) && (!newest || f->r[i]->instance > newest->instance))
                 newest = f->r[i];
         replica_drop(newest, true);
     }
     if (count(f, true, true) < want)
         return;
     for (unsigned i = f->n; i-- > 0;)
-        if (strcmp(f->r[i]->spec, f->spec) != 0)
+        if (!is_current(f, f->r[i]))
             replica_drop(f->r[i], true);
 }
 
@@ -624,6 +635,7 @@ static void update(struct gw *gw, struct gw_fn *fn)
 {
     struct dk_fn *f = dk_fn_of(fn);
     compute_spec(fn, f->spec);
+    snprintf(f->image_id, sizeof f->image_id, "%s", dk_image_id(gw_dep_str(fn->dep, "image")));
     f->retry_at_ms = 0;
     apply(gw, fn);
 }
@@ -661,8 +673,8 @@ static bool pick(struct gw *gw, struct gw_fn *fn, struct gw_endpoint *ep)
         if (!r->ready)
             continue;
         /* An update's new replicas take every call they can. */
-        bool cur = strcmp(r->spec, f->spec) == 0;
-        bool best_cur = best && strcmp(best->spec, f->spec) == 0;
+        bool cur = is_current(f, r);
+        bool best_cur = best && is_current(f, best);
         if (!best || (cur && !best_cur) || (cur == best_cur && r->inflight < best->inflight))
             best = r;
     }

@@ -26,8 +26,39 @@ struct dk_prepare {
     gw_prepare_done_fn *done;
     void *arg;
     struct dkr_call *call;
+    bool pulled;         /* inspected again after a pull */
     struct dk_prepare *next;
 };
+
+/* Image name -> the id the engine gave it at the last check. */
+struct known_image {
+    char name[512];
+    char id[80];
+    struct known_image *next;
+};
+static struct known_image *known;
+
+static void remember_id(const char *image, const char *id)
+{
+    struct known_image *k = known;
+    while (k && strcmp(k->name, image) != 0)
+        k = k->next;
+    if (!k) {
+        k = xcalloc(1, sizeof *k);
+        snprintf(k->name, sizeof k->name, "%s", image);
+        k->next = known;
+        known = k;
+    }
+    snprintf(k->id, sizeof k->id, "%s", id);
+}
+
+const char *dk_image_id(const char *image)
+{
+    for (const struct known_image *k = known; k && image; k = k->next)
+        if (strcmp(k->name, image) == 0)
+            return k->id;
+    return "";
+}
 
 static void finish(struct dk_prepare *p, int status, const char *msg)
 {
@@ -65,6 +96,8 @@ static bool pull_error(const char *body, char *msg, size_t len)
     return false;
 }
 
+static void inspect(struct dk_prepare *p);
+
 static void on_pulled(void *arg, const struct dkr_result *r)
 {
     struct dk_prepare *p = arg;
@@ -72,7 +105,8 @@ static void on_pulled(void *arg, const struct dkr_result *r)
     char why[512], msg[1200];
     if (r->status == 200 && !pull_error(r->body, why, sizeof why)) {
         log_info("docker", "pulled image %s", p->image);
-        finish(p, 0, NULL);
+        p->pulled = true;
+        inspect(p); /* for its id */
         return;
     }
     if (r->status != 200)
@@ -101,7 +135,15 @@ static void on_inspected(void *arg, const struct dkr_result *r)
     p->call = NULL;
     char why[512], msg[1200];
     if (r->status == 200) {
+        json_t *v = json_loads(r->body ? r->body : "", 0, NULL);
+        const char *id = json_string_value(json_object_get(v, "Id"));
+        remember_id(p->image, id ? id : "");
+        json_decref(v);
         finish(p, 0, NULL);
+        return;
+    }
+    if (r->status == 404 && p->pulled) {
+        finish(p, 400, "the engine pulled the image but does not list it");
         return;
     }
     if (r->status == 404 && strcmp(dk_state.gw->cfg.image_pull_policy, "Never") != 0) {
@@ -168,6 +210,11 @@ void dk_image_prepare(struct gw *gw, struct json_t *dep, gw_prepare_done_fn *don
         pull(p);
         return;
     }
+    inspect(p);
+}
+
+static void inspect(struct dk_prepare *p)
+{
     char esc[1536], path[1600];
     snprintf(path, sizeof path, "/images/%s/json", dkr_escape(p->image, "/:@", esc, sizeof esc));
     p->call = dkr_request(dk_state.e, "GET", path, NULL, NULL, INSPECT_TIMEOUT_MS, 0,
@@ -183,5 +230,10 @@ void dk_image_cancel_all(void)
         dkr_cancel(p->call);
         p->call = NULL;
         finish(p, 503, "the gateway is stopping");
+    }
+    while (known) {
+        struct known_image *k = known;
+        known = k->next;
+        free(k);
     }
 }

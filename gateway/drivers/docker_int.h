@@ -28,6 +28,7 @@ struct dk_replica {
     char id[80];            /* the engine's container id */
     unsigned instance;      /* our replica number (label) */
     char spec[17];          /* deployment hash it was made from */
+    char image_id[80];      /* the image it runs, as the engine lists it */
     uint64_t serial;        /* the release token of its calls */
     int port;               /* published on 127.0.0.1, 0 if not (yet) */
     char ip[48];            /* on docker_network, when not published */
@@ -46,6 +47,9 @@ struct dk_replica {
 struct dk_fn {
     struct gw_fn *fn;
     char spec[17];          /* hash of fn->dep: replicas of another roll */
+    char image_id[80];      /* the image's id when the last deploy checked it
+                             * ("" until one has): replicas of another roll,
+                             * so an image rebuilt under the same tag does */
     struct dk_replica **r;
     unsigned n;
     int64_t retry_at_ms;    /* after a failed create, wait until then */
@@ -85,5 +89,7 @@ size_t dk_logs_stamp(const char *line, size_t len, int64_t *unix_ms);
 /* docker_image.c: the driver's prepare hook and its shutdown. */
 void dk_image_prepare(struct gw *gw, struct json_t *dep, gw_prepare_done_fn *done, void *arg);
 void dk_image_cancel_all(void);
+/* The id the engine last gave for image at a deploy's check, or "". */
+const char *dk_image_id(const char *image);
 
 #endif
