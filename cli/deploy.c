@@ -260,27 +260,6 @@ static char *process_image(const struct stack_fn *fn)
     return abs;
 }
 
-/* A handler with a Makefile (the C template) is built before it runs. */
-static int build_handler(const char *dir)
-{
-    char *makefile = xasprintf("%s/Makefile", dir);
-    bool has = access(makefile, F_OK) == 0;
-    free(makefile);
-    if (!has)
-        return 0;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(STDERR_FILENO, STDOUT_FILENO); /* keep stdout for -o json */
-        execlp("make", "make", "-s", "-C", dir, (char *)NULL);
-        _exit(127);
-    }
-    int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-        WEXITSTATUS(status) != 0)
-        return fb_error("up: make in %s failed", dir);
-    return 0;
-}
-
 static const char *driver_of(const struct ctx *c, int *rc)
 {
     static char name[64];
@@ -328,28 +307,39 @@ static int check_picked(const struct ctx *c, bool up)
     return picked ? picked : -1;
 }
 
+/* up: the handler is built; on a driver that runs images, into its image
+ * (pushed unless the driver is one engine's, or --skip-push). */
+static int build_one(const struct ctx *c, const struct stack_fn *fn, const char *driver,
+                     const char *dir)
+{
+    if (fb_build_handler(dir) != 0)
+        return 1;
+    if (strcmp(driver, "process") == 0)
+        return 0;
+    bool push = strcmp(driver, "docker") != 0 && !args_has(&c->a, "skip-push");
+    return fb_build_image(fn, dir, push);
+}
+
 static int deploy_all(struct ctx *c, bool up)
 {
     const char *driver = NULL;
     int rc = 0;
     if (up && !(driver = driver_of(c, &rc)))
         return rc;
-    if (up && strcmp(driver, "process") != 0)
-        return fb_error("up: building images for the \"%s\" driver is not done by this client "
-                        "yet: build the image (docker build), then `faasbus deploy`", driver);
-    if (check_picked(c, up) < 0)
+    bool images = up && strcmp(driver, "process") != 0;
+    if (check_picked(c, up && !images) < 0)
         return 1;
     json_t *done = json_array();
     for (size_t i = 0; rc == 0 && i < c->stack.nfns; i++) {
         struct stack_fn *fn = &c->stack.fns[i];
         if (fb_matches(c, fn->name) != 1)
             continue;
-        char *image = up ? process_image(fn) : NULL;
-        if (up && build_handler(image) != 0)
+        char *dir = up ? process_image(fn) : NULL;
+        if (dir && build_one(c, fn, driver, dir) != 0)
             rc = 1;
         else
-            rc = deploy_one(c, fn, image ? image : fn->image, done);
-        free(image);
+            rc = deploy_one(c, fn, dir && !images ? dir : fn->image, done);
+        free(dir);
     }
     if (rc == 0 && args_has(&c->a, "wait"))
         rc = wait_ready(c, done);

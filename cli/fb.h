@@ -92,6 +92,13 @@ void fb_json_result(const struct ctx *c, const char *name, const char *result);
 
 /* --- verbs ------------------------------------------------------------- */
 
+/* up's builds (build.c): a handler's Makefile, then (image drivers) its
+ * image with the docker CLI, pushed when push is set. 0, or 1 after the
+ * error was printed. */
+struct stack_fn;
+int fb_build_handler(const char *dir);
+int fb_build_image(const struct stack_fn *fn, const char *dir, bool push);
+
 int cmd_deploy(struct ctx *c);
 int cmd_up(struct ctx *c);
 int cmd_remove(struct ctx *c);

@@ -25,6 +25,7 @@ static const struct opt DEPLOY_OPTS[] = {
     { "replace", 0, OPT_FLAG, NULL, "remove each function first, then create it" },
     { "env-subst", 0, OPT_FLAG, NULL, "expand ${VAR} in the stack file (default; =false: as written)" },
     { "timeout", 0, OPT_VALUE, "SECONDS", "how long --wait waits (default 60)" },
+    { "skip-push", 0, OPT_FLAG, NULL, "up: build images but do not push them" },
     OPT_END,
 };
 
