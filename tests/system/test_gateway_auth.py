@@ -111,3 +111,18 @@ def test_without_basic_auth_system_routes_are_open(gateway):
     r = requests.get(gw.url + "/system/functions", timeout=10 * SLOW)
     assert r.status_code == 200
     assert "WWW-Authenticate" not in r.headers
+
+
+def basic(raw):
+    import base64
+    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+def test_credentials_with_nul_or_control_bytes_are_401(gateway):
+    gw = gateway(CREDS)
+    good = b"admin:p4ss:word"
+    assert requests.get(gw.url + "/system/functions", headers=basic(good),
+                        timeout=10).status_code == 200
+    for raw in (good + b"\0", good + b"\0anything", b"admin\0junk:p4ss:word",
+                good + b"\n", good + b"\x7f", b"admin:\0p4ss:word", b"\0" + good):
+        assert_401(requests.get(gw.url + "/system/functions", headers=basic(raw), timeout=10))
