@@ -35,6 +35,7 @@ struct route {
     bool prefix;
     enum httpd_body body;
     httpd_handler_fn *fn;
+    httpd_guard_fn *guard;
     void *arg;
 };
 
@@ -234,6 +235,8 @@ static void begin(struct httpd_req *req)
         httpd_respondf(req, 404, "no route for %s\n", req->path);
         return;
     }
+    if (req->route->guard && !req->route->guard(req, req->route->arg))
+        return;
     if (req->route->body == HTTPD_BODY_STREAM) {
         req->route->fn(req, req->route->arg);
         return;
@@ -689,5 +692,12 @@ void httpd_route(struct httpd *h, const char *path, enum httpd_body body,
     r->len = strlen(r->path);
     r->body = body;
     r->fn = fn;
+    r->guard = NULL;
     r->arg = arg;
+}
+
+void httpd_route_guard(struct httpd *h, httpd_guard_fn *guard)
+{
+    if (h->nroutes)
+        h->routes[h->nroutes - 1].guard = guard;
 }
