@@ -205,7 +205,7 @@ static int publish(struct kept *k, const struct cn_callback *cb,
         metric_add(k->a->cn->m.unhandled, (const char *[]){ k->target, "async_failed" }, 1);
         return 1;
     }
-    struct cn_failure f = { what, res->status, cb->tries > 0 ? (int)cb->tries : 1 };
+    struct cn_failure f = { what, res->status, cb->tries > 0 ? (int)cb->tries : 1, 0 };
     k->dead_letter = true;
     return cn_publish_dead_letter(p, k->rec, k->error_topic, k->target, &f, on_published, k,
                                   &k->delivery, err, errlen);

@@ -46,6 +46,7 @@ struct branch {
     struct cn_call *call;
     struct cn_delivery *delivery;
     bool dead_letter;             /* what delivery carries */
+    int dead_letter_cut;          /* 0: whole; more: cut to fit (publish.h) */
     long status;                  /* the last HTTP status, 0 if none */
     char *error;                  /* why it failed, once it has */
     const char *reason;           /* ...as a metric label */

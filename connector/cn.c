@@ -42,6 +42,9 @@ void cn_metrics_init(struct cn *cn)
     m->dead_letters = metrics_counter(r, "connector_dead_letters_total",
                                       "Dead letters published and acknowledged, by reason.",
                                       "function,reason");
+    m->dead_letters_cut = metrics_counter(r, "connector_dead_letters_cut_total",
+                                          "Dead letters too large for their topic, published "
+                                          "cut down (X-Dead-Letter-Cut).", "function");
     m->unhandled = metrics_counter(r, "connector_failures_unhandled_total",
                                    "Final failures of routes without an error-topic "
                                    "(logged only).", "function,reason");

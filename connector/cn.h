@@ -35,6 +35,7 @@ struct cn_metrics {
     struct metric *retries;       /* function */
     struct metric *replies;       /* function */
     struct metric *dead_letters;  /* function, reason */
+    struct metric *dead_letters_cut; /* function: too large whole, published cut */
     struct metric *unhandled;     /* function, reason: failures with no error topic */
     struct metric *inflight;      /* calls in flight */
     struct metric *records;       /* state: in flight (called or awaiting commit), queued */

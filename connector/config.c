@@ -49,6 +49,8 @@ static const struct cfg_option options[] = {
       "records fetched and waiting for a place among max_inflight; fetching pauses here" },
     { "max_queued_bytes", NULL, CFG_SIZE, OPT(max_queued_bytes), "32MiB", 1024,
       INT64_C(1) << 40, NULL, "...and at this many bytes of them" },
+    { "bind_address", NULL, CFG_STRING, OPT(bind_address), "127.0.0.1", 0, 0, NULL,
+      "address to listen on: loopback unless set, since /callback and /routes are for this host's queue worker and operators (\"\": every interface)" },
     { "port", NULL, CFG_INT, OPT(port), "8081", 0, 65535, NULL,
       "TCP port of /healthz, /readyz, /metrics and /routes (0: any free port)" },
     { "basic_auth", NULL, CFG_BOOL, OPT(basic_auth), "false", 0, 0, NULL,

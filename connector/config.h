@@ -41,6 +41,7 @@ struct cn_config {
     int64_t max_inflight;
     int64_t max_queued;
     int64_t max_queued_bytes;
+    char *bind_address;    /* "": every interface */
     int64_t port;
     bool basic_auth;
     char *secret_mount_path;

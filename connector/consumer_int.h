@@ -23,6 +23,7 @@ struct part {
     struct cn_record *head, *tail; /* records not yet finished */
     bool revoking;       /* being handed back (or stopping): no new work */
     bool lost;           /* taken away without a chance to commit */
+    bool commit_refused; /* revoking, and the group refuses commits until we rejoin */
     int64_t commit_sent; /* offset of the last commit sent; -1: none */
     int64_t committed;   /* ...and of the last one acknowledged */
 };

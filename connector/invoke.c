@@ -285,7 +285,7 @@ static struct cn_call *start(struct curlloop *cl, const struct cn_invoke_opts *o
     c->cl = cl;
     c->fn = fn;
     c->arg = arg;
-    c->job = (struct curlloop_job){ on_done, c };
+    c->job = (struct curlloop_job){ .done = on_done, .arg = c };
     c->start = loop_now_s();
     buf_init(&c->body, o->max_response);
     build_headers(c, o, rec);

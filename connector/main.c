@@ -70,6 +70,7 @@ static int start_http(struct cn *cn, char *err, size_t errlen)
 {
     struct httpd_opts o = {
         .name = "http",
+        .addr = cn->cfg.bind_address,
         .port = (int)cn->cfg.port,
         .listen_fd = listenfd_take(),
         /* A callback carries a function's response (async.h). */

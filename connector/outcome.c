@@ -96,6 +96,18 @@ static void dead_letter_refused(struct branch *b, const char *error)
     struct cn *cn = b->w->d->cn;
     char where[300];
 
+    /* Too large for the error topic: retrying the same record would wedge
+     * its partition for ever. A smaller one with the reason and the source
+     * coordinates goes instead (X-Dead-Letter-Cut says what was left out). */
+    if (cn_publish_too_large(error) && b->dead_letter_cut < 2) {
+        b->dead_letter_cut++;
+        log_warn("dispatch", "%s -> %s: the dead letter is too large for %s (%s); "
+                 "publishing it cut down", source_of(b, where, sizeof where), b->target,
+                 b->route->error_topic, error);
+        metric_add(cn->m.dead_letters_cut, (const char *[]){ b->target }, 1);
+        publish_dead_letter(b);
+        return;
+    }
     log_error("dispatch", "%s -> %s: the dead letter could not be published to %s: %s "
               "(trying again in %ds; the record stays uncommitted)",
               source_of(b, where, sizeof where), b->target, b->route->error_topic, error,
@@ -132,7 +144,7 @@ static void on_published(void *arg, const char *error)
 static void publish_dead_letter(struct branch *b)
 {
     struct cn *cn = b->w->d->cn;
-    struct cn_failure f = { b->error, b->status, b->attempts };
+    struct cn_failure f = { b->error, b->status, b->attempts, b->dead_letter_cut };
     char err[256];
 
     b->dead_letter = true;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bus.h"
 #include "xalloc.h"
@@ -74,6 +75,33 @@ int cn_publish_reply(struct cn *cn, const struct cn_record *rec, const char *top
     return rc;
 }
 
+bool cn_publish_too_large(const char *error)
+{
+    return error && (strcasestr(error, "too large") || strcasestr(error, "payload exceeded"));
+}
+
+static bool ours(const struct hlist *l, const char *name)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcasecmp(l->h[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* The record's own headers, then ours. A record that was itself a reply
+ * (a chain) carries X-Call-Id, X-Function-Status, X-Source-*...: ours,
+ * which describe this failure, take their place rather than doubling. */
+static size_t merge_headers(struct cn_header *all, const struct cn_record *rec,
+                            const struct hlist *l, bool own_headers)
+{
+    size_t n = 0;
+    for (size_t i = 0; own_headers && i < rec->nheaders; i++)
+        if (!ours(l, rec->headers[i].name))
+            all[n++] = rec->headers[i];
+    memcpy(all + n, l->h, l->n * sizeof *all);
+    return n + l->n;
+}
+
 int cn_publish_dead_letter(struct cn *cn, const struct cn_record *rec, const char *topic,
                            const char *function, const struct cn_failure *f,
                            cn_delivered_fn *fn, void *arg, struct cn_delivery **out, char *err,
@@ -81,18 +109,23 @@ int cn_publish_dead_letter(struct cn *cn, const struct cn_record *rec, const cha
 {
     struct hlist l = { .n = 0 };
     struct cn_header *all = xcalloc(rec->nheaders + OUR_HEADERS_MAX, sizeof *all);
+    size_t len = rec->len;
     int rc;
 
     put(&l, "X-Error", f->error);
     putf(&l, "X-Function-Status", f->status);
     putf(&l, "X-Attempts", f->attempts);
     put_source(&l, rec, function);
-    if (rec->nheaders)
-        memcpy(all, rec->headers, rec->nheaders * sizeof *all);
-    memcpy(all + rec->nheaders, l.h, l.n * sizeof *all);
+    if (f->cut) {
+        len = f->cut == 1 && len > DEAD_LETTER_KEPT ? DEAD_LETTER_KEPT : f->cut == 1 ? len : 0;
+        char what[160];
+        snprintf(what, sizeof what, "value of %zu bytes, first %zu kept; its %zu header(s) "
+                 "left out", rec->len, len, rec->nheaders);
+        put(&l, "X-Dead-Letter-Cut", what);
+    }
     struct cn_outgoing m = { .topic = topic, .key = rec->key, .key_len = rec->key_len,
-                             .value = rec->value, .len = rec->len,
-                             .headers = all, .nheaders = rec->nheaders + l.n };
+                             .value = rec->value, .len = len, .headers = all,
+                             .nheaders = merge_headers(all, rec, &l, !f->cut) };
     rc = cn_bus_send(cn, rec, &m, fn, arg, out, err, errlen);
     clear(&l);
     free(all);

@@ -4,6 +4,7 @@
 #ifndef CN_PUBLISH_H
 #define CN_PUBLISH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "invoke.h"
@@ -19,7 +20,16 @@ struct cn_failure {
     const char *error;  /* X-Error */
     long status;        /* X-Function-Status: the last HTTP status, 0 if none */
     int attempts;       /* X-Attempts */
+    int cut;            /* 0: the whole record; 1: its first DEAD_LETTER_KEPT bytes and
+                         * no headers of its own; 2: no value either */
 };
+
+/* What a cut dead letter keeps of the value. */
+#define DEAD_LETTER_KEPT (64 * 1024)
+
+/* Whether a publish error says the record was too large for the topic or
+ * subject (librdkafka's and NATS's wording; they give no code here). */
+bool cn_publish_too_large(const char *error);
 
 /* Publishes res's body to `topic` with the record's key, the response's
  * Content-Type, X-Function-Name/-Status, X-Call-Id, X-Source-* and the

@@ -96,6 +96,17 @@ void cn_commit_soon(struct cn_consumer *k)
     commit_later(k, COMMIT_DELAY_MS);
 }
 
+/* Errors after which a commit cannot succeed before this member has let
+ * its partitions go and rejoined: a broker may refuse commits while the
+ * group rebalances (librdkafka's mock cluster does, Kafka itself accepts
+ * them until the new generation starts). */
+static bool refused_until_rejoined(rd_kafka_resp_err_t err)
+{
+    return err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+           err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+           err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID;
+}
+
 /* Applies one partition's commit result; returns false if it failed. */
 static bool committed(struct cn_consumer *k, const rd_kafka_topic_partition_t *tp,
                       rd_kafka_resp_err_t err)
@@ -104,10 +115,22 @@ static bool committed(struct cn_consumer *k, const rd_kafka_topic_partition_t *t
 
     if (!p)
         return true;
-    if (err || tp->err) {
+    if (!err)
+        err = tp->err;
+    if (err && p->revoking && refused_until_rejoined(err)) {
+        /* Waiting would hold up the rebalance that refuses us: the next
+         * owner starts from the last commit and calls again what came after. */
+        log_warn("kafka", "commit of %s[%d]@%lld refused while the group rebalances: "
+                 "letting go from offset %lld", tp->topic, (int)tp->partition,
+                 (long long)tp->offset, (long long)p->committed);
+        p->commit_refused = true;
+        p->commit_sent = p->committed;
+        return false;
+    }
+    if (err) {
         log_warn("kafka", "commit of %s[%d]@%lld failed: %s (trying again)", tp->topic,
                  (int)tp->partition, (long long)tp->offset,
-                 rd_kafka_err2str(err ? err : tp->err));
+                 rd_kafka_err2str(err));
         p->commit_sent = p->committed;
         return false;
     }
@@ -297,7 +320,7 @@ static void count_part(struct cn_consumer *k, struct part *p, void *arg)
         c->busy += cn_dispatch_busy(r);
     }
     int64_t wm = track_watermark(&p->track);
-    c->uncommitted += !p->lost && wm >= 0 && p->committed < wm;
+    c->uncommitted += !p->lost && !p->commit_refused && wm >= 0 && p->committed < wm;
 }
 
 static void drop_revoking(struct cn_consumer *k, struct part *p, void *arg)

@@ -192,17 +192,20 @@ static void on_done(void *arg, bool completed)
 
 /* --- the route ---------------------------------------------------------- */
 
-/* A callback URL must be an absolute http(s) URL with a host. */
+/* A callback URL must be an absolute http(s) URL with a host, and no
+ * user info: credentials would be stored with the call and logged. */
 static bool valid_callback(const char *url)
 {
     CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL;
+    char *scheme = NULL, *host = NULL, *user = NULL;
     bool ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
               curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
               curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER &&
               (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) && *host;
     curl_free(scheme);
     curl_free(host);
+    curl_free(user);
     curl_url_cleanup(u);
     return ok;
 }
@@ -229,8 +232,8 @@ static bool check(struct gw_enqueue *e)
     }
     const char *cb = httpd_req_header(e->req, "X-Callback-Url");
     if (cb && !valid_callback(cb)) {
-        snprintf(msg, sizeof msg, "X-Callback-Url: \"%.200s\" is not an absolute http(s) URL",
-                 cb);
+        snprintf(msg, sizeof msg, "X-Callback-Url: not an absolute http(s) URL without user "
+                 "info");
         fail(e, 400, msg);
         return false;
     }

@@ -13,6 +13,8 @@
 #define DUR_MAX (INT64_C(24) * 3600 * 1000)
 
 static const struct cfg_option options[] = {
+    { "bind_address", NULL, CFG_STRING, OPT(bind_address), "", 0, 0, NULL,
+      "address to listen on (\"\": every interface; the API is meant to be reached)" },
     { "port", NULL, CFG_INT, OPT(port), "8080", 0, 65535, NULL,
       "TCP port of the API and of /function/ (0: any free port)" },
     { "read_timeout", NULL, CFG_DURATION, OPT(read_timeout_ms), "10s", 0, DUR_MAX, NULL,
@@ -37,6 +39,10 @@ static const struct cfg_option options[] = {
       "the faasbus-watchdog binary for replicas (default: beside the gateway)" },
     { "function_user", NULL, CFG_STRING, OPT(function_user), "nobody", 0, 0, NULL,
       "when run as root, functions run as this user" },
+    { "function_uid_base", NULL, CFG_INT, OPT(function_uid_base), "900000000", 0, INT64_C(4000000000),
+      NULL, "when root: each function's replicas run under a uid (and gid) of their own from "
+      "this base up, so one function cannot read another's processes or files (0: all run as "
+      "function_user)" },
     { "max_body_size", NULL, CFG_SIZE, OPT(max_body_size), "8MiB", 1, INT64_C(1) << 30, NULL,
       "largest API request body (function calls stream and have no limit)" },
     { "health_interval", NULL, CFG_DURATION, OPT(health_interval_ms), "1s", 10, 3600000, NULL,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 struct gw_config {
+    char *bind_address;    /* "": every interface */
     int64_t port;
     int64_t read_timeout_ms;
     int64_t write_timeout_ms;
@@ -20,6 +21,7 @@ struct gw_config {
     char *state_dir;
     char *watchdog_path;       /* faasbus-watchdog used for replicas */
     char *function_user;
+    int64_t function_uid_base;   /* 0: every function as function_user */
     int64_t max_body_size;
     int64_t health_interval_ms;
     int64_t scale_from_zero_timeout_ms;

@@ -119,6 +119,7 @@ static int start(struct gw *gw, char *err, size_t errlen)
     setup_metrics(gw);
     struct httpd_opts o = {
         .name = "http",
+        .addr = gw->cfg.bind_address,
         .port = (int)gw->cfg.port,
         .listen_fd = listenfd_take(),
         .max_body = (size_t)gw->cfg.max_body_size,

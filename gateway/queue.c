@@ -38,13 +38,18 @@ static natsStatus publish(struct gw_queue *q, struct gw_enqueue *e, jsErrCode *j
 {
     jsPubOptions po;
     jsPubOptions_Init(&po);
-    po.MsgId = e->call_id;
+    /* De-duplication is per function: a caller who knows (or guesses) the
+     * call id of someone else's call to another function cannot make it a
+     * silent duplicate. */
+    char *msg_id = xasprintf("%s/%s", e->label, e->call_id);
+    po.MsgId = msg_id;
     po.MaxWait = q->gw->cfg.queue_publish_timeout_ms;
     jsPubAck *ack = NULL;
     natsStatus s = js_PublishMsg(&ack, q->js.js, e->msg, &po, jerr);
     if (s == NATS_OK)
         e->duplicate = ack->Duplicate;
     jsPubAck_Destroy(ack);
+    free(msg_id);
     return s;
 }
 

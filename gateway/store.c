@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +92,9 @@ int gw_store_save(struct gw *gw, const struct gw_fn *fn)
     json_t *doc = json_pack("{s:O, s:i, s:s}", "deployment", fn->dep, "replicas",
                             (json_int_t)fn->desired, "createdAt", fn->created_at);
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
-    int rc = gw_mkdirs(dir, 0755) == 0 && text ? gw_write_file(path, text, strlen(text), 0644)
+    /* Only the gateway's user reads deployments: envVars hold API keys, and
+     * replicas run as other users on this host. */
+    int rc = gw_mkdirs(dir, 0700) == 0 && text ? gw_write_file(path, text, strlen(text), 0600)
                                                : -1;
     if (rc < 0)
         log_error("store", "cannot save function %s.%s to %s: %s", fn->name, fn->ns, path,
@@ -139,15 +142,37 @@ static void load_one(struct gw *gw, const char *path, const char *ns)
     json_decref(doc);
 }
 
+/* A temporary file of gw_write_file whose writer died before its rename:
+ * "<name>.tmp.<pid>" with that pid gone. */
+static bool stale_temp(const char *name)
+{
+    const char *t = strstr(name, ".tmp.");
+    if (!t)
+        return false;
+    char *end;
+    long pid = strtol(t + 5, &end, 10);
+    return end != t + 5 && !*end && pid > 0 && pid != (long)getpid() &&
+           kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
 static void load_namespace(struct gw *gw, const char *dir, const char *ns)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
+    chmod(dir, 0700); /* state written by older versions was 0755 */
     while (d && (e = readdir(d))) {
+        if (stale_temp(e->d_name)) {
+            char *tmp = xasprintf("%s/%s", dir, e->d_name);
+            log_info("store", "removing %s, left by a gateway that died while writing it", tmp);
+            unlink(tmp);
+            free(tmp);
+            continue;
+        }
         size_t len = strlen(e->d_name);
         if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
             continue;
         char *path = xasprintf("%s/%s", dir, e->d_name);
+        chmod(path, 0600);
         load_one(gw, path, ns);
         free(path);
     }
@@ -158,7 +183,7 @@ static void load_namespace(struct gw *gw, const char *dir, const char *ns)
 int gw_store_load(struct gw *gw, char *err, size_t errlen)
 {
     char *root = xasprintf("%s/functions", gw->cfg.state_dir);
-    if (gw_mkdirs(root, 0755) < 0) {
+    if (gw_mkdirs(root, 0700) < 0 || chmod(root, 0700) < 0) {
         snprintf(err, errlen, "state_dir: cannot create %s: %s", root, strerror(errno));
         free(root);
         return -1;

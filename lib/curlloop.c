@@ -111,8 +111,10 @@ CURL *curlloop_easy(struct curlloop *cl)
  * replica we start later would inherit every upstream connection. */
 static curl_socket_t open_cloexec(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 {
-    (void)arg;
+    const struct curlloop_job *job = arg;
     (void)purpose;
+    if (job->guard && !job->guard(job->guard_arg, &a->addr, a->addrlen))
+        return CURL_SOCKET_BAD; /* the transfer fails with COULDNT_CONNECT */
     return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
@@ -120,6 +122,7 @@ int curlloop_add(struct curlloop *cl, CURL *easy, struct curlloop_job *job)
 {
     curl_easy_setopt(easy, CURLOPT_PRIVATE, job);
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_cloexec);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, job);
     return curl_multi_add_handle(cl->multi, easy) == CURLM_OK ? 0 : -1;
 }
 

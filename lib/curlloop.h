@@ -7,6 +7,8 @@
 #define CURLLOOP_H
 
 #include <curl/curl.h>
+#include <stdbool.h>
+#include <sys/socket.h>
 
 struct loop;
 struct curlloop;
@@ -14,9 +16,18 @@ struct curlloop;
 /* Called once when a transfer ends, well or not. The job is the caller's
  * (embedded in its own state) and must live until then. */
 typedef void curlloop_done_fn(void *arg, CURL *easy, CURLcode result);
+
+/* Says whether a transfer may open a connection to an address. It runs
+ * after name resolution and before connect, for every address tried, so a
+ * name that resolves somewhere it should not (DNS rebinding included)
+ * never gets a packet. */
+typedef bool curlloop_guard_fn(void *arg, const struct sockaddr *addr, socklen_t len);
+
 struct curlloop_job {
     curlloop_done_fn *done;
     void *arg;
+    curlloop_guard_fn *guard;   /* NULL: any address */
+    void *guard_arg;
 };
 
 struct curlloop *curlloop_new(struct loop *lp);

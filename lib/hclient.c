@@ -18,6 +18,7 @@ struct hclient_call {
     char errbuf[CURL_ERROR_SIZE];
     hclient_fn *fn;
     void *arg;
+    bool discard_body;
 };
 
 static void call_free(struct hclient_call *c)
@@ -32,6 +33,8 @@ static void call_free(struct hclient_call *c)
 static size_t on_write(char *data, size_t size, size_t n, void *arg)
 {
     struct hclient_call *c = arg;
+    if (c->discard_body)
+        return size * n;
     return buf_append(&c->resp, data, size * n) < 0 ? 0 : size * n;
 }
 
@@ -88,7 +91,8 @@ struct hclient_call *hclient_start(struct curlloop *cl, const struct hclient_req
     c->cl = cl;
     c->fn = fn;
     c->arg = arg;
-    c->job = (struct curlloop_job){ on_done, c };
+    c->job = (struct curlloop_job){ on_done, c, r->guard, r->guard_arg };
+    c->discard_body = r->discard_body;
     buf_init(&c->resp, r->max_response ? r->max_response : 1024 * 1024);
     c->easy = curlloop_easy(cl);
     set_options(c, r);

@@ -4,8 +4,11 @@
 #ifndef HCLIENT_H
 #define HCLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "curlloop.h"
 
 struct curlloop;
 struct hclient_call;
@@ -27,6 +30,10 @@ struct hclient_request {
     size_t len;
     int64_t timeout_ms;          /* whole exchange; 0: none */
     size_t max_response;         /* larger answers fail; 0: 1 MiB */
+    bool discard_body;           /* only the status matters: the body is read
+                                  * and dropped, whatever its size */
+    curlloop_guard_fn *guard;    /* addresses it may connect to; NULL: any */
+    void *guard_arg;
 };
 
 /* Starts a request; fn is called exactly once, unless the call is

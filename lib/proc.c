@@ -191,11 +191,6 @@ __attribute__((noreturn)) static void child(const struct proc_opts *o, pid_t par
     for (int sig = 1; sig < NSIG; sig++)
         signal(sig, SIG_DFL);
     setpgid(0, 0);
-    if (o->death_signal > 0) {
-        prctl(PR_SET_PDEATHSIG, o->death_signal);
-        if (getppid() != parent) /* we died before the line above */
-            _exit(127);
-    }
     int ok = dup2(in[0], 0) >= 0 && dup2(out[1], 1) >= 0 &&
              dup2(o->how == PROC_STDERR_COMBINE ? out[1] : errp[1] >= 0 ? errp[1] : 2, 2) >= 0;
     if (ok && o->pass_fd >= 0)
@@ -211,6 +206,14 @@ __attribute__((noreturn)) static void child(const struct proc_opts *o, pid_t par
     ok = ok && (!o->cwd || chdir(o->cwd) == 0);
     ok = ok && (!o->drop_user ||
                 (setgroups(0, NULL) == 0 && setgid(o->gid) == 0 && setuid(o->uid) == 0));
+    /* After the user changes: a change of credentials clears the parent-
+     * death signal, which left replicas run as nobody alive (under init)
+     * when the gateway was killed. */
+    if (ok && o->death_signal > 0) {
+        prctl(PR_SET_PDEATHSIG, o->death_signal);
+        if (getppid() != parent) /* the parent died before the line above */
+            _exit(127);
+    }
     if (ok)
         o->path ? execve(o->path, argv, envp) : execvpe(argv[0], argv, envp);
     int e = errno;

@@ -474,7 +474,7 @@ int proxy_forward(struct proxy *px, struct httpd_req *req, const struct proxy_ca
     c->req = req;
     c->call = *call;
     c->url = xstrdup(call->url);
-    c->job = (struct curlloop_job){ on_transfer_done, c };
+    c->job = (struct curlloop_job){ .done = on_transfer_done, .arg = c };
     buf_init(&c->up, UP_MAX);
     spool_init(&c->down, DOWN_MEM, DOWN_EARLY_MAX);
     c->easy = curlloop_easy(px->cl);

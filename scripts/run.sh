@@ -79,8 +79,10 @@ start gateway env state_dir="$RUN/state" port="${PORT:-8080}" \
 wait_for "$GW/healthz" "the gateway"
 echo "  gateway                  $GW"
 
+# Callbacks to loopback are refused unless allowed: only the connector's.
 start queue-worker env nats_url="nats://127.0.0.1:$NATS_PORT" gateway_url="$GW" \
-    port="${QUEUE_WORKER_PORT:-8082}" "$BIN/faasbus-queue-worker"
+    port="${QUEUE_WORKER_PORT:-8082}" callback_allow="127.0.0.1:${CONNECTOR_PORT:-8081}" \
+    "$BIN/faasbus-queue-worker"
 wait_for "$QW/healthz" "the queue worker"
 echo "  queue worker             $QW/metrics"
 

@@ -15,6 +15,8 @@ static const struct cfg_option options[] = {
       "the function's command, split into words as a shell would (no shell runs: use sh -c for one)" },
     { "mode", NULL, CFG_ENUM, OPT(mode_name), "classic", 0, 0,
       "classic|serializing|streaming|http|static", "how requests reach the function" },
+    { "bind_address", NULL, CFG_STRING, OPT(bind_address), "", 0, 0, NULL,
+      "address to listen on (\"\": every interface, as in a container)" },
     { "port", NULL, CFG_INT, OPT(port), "8080", 0, 65535, NULL,
       "TCP port to serve on (0: any free port)" },
     { "metrics_port", NULL, CFG_INT, OPT(metrics_port), "8081", 0, 65535, NULL,

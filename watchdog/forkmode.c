@@ -36,6 +36,9 @@
 #define OUT_MAX (INT64_C(4) << 30) /* output held for one response */
 #define STREAM_AHEAD (1024 * 1024) /* streamed output read ahead of the client */
 #define KILL_GRACE_MS 1000
+/* After the function exits, how long a process it left in the background
+ * may keep its output open before the call ends without it. */
+#define ORPHAN_GRACE_MS 100
 
 struct call {
     struct wd *wd;
@@ -97,6 +100,22 @@ static void on_kill_timer(struct loop *lp, void *arg)
         loop_unwatch(lp, c->proc.err_fd);
     c->out_eof = c->err_eof = true;
     maybe_finish(c);
+}
+
+/* The function exited but something it started still holds its output
+ * (`sleep 15 &`): the call is over, and so is that something. */
+static void on_orphan_grace(struct loop *lp, void *arg)
+{
+    struct call *c = arg;
+    c->kill_timer = NULL;
+    if (process_over(c)) { /* its output ended in time: only clean up */
+        proc_signal(&c->proc, SIGKILL);
+        return;
+    }
+    log_warn("proc", "function exited but a process it left behind holds its output open: "
+             "ending the call and its process group pid=%d", (int)c->proc.pid);
+    c->killed = true;
+    on_kill_timer(lp, c);
 }
 
 static void kill_group(struct call *c)
@@ -206,7 +225,9 @@ static void on_exit_seen(void *arg)
         return;
     proc_exitwatch_stop(&c->exitw);
     c->exited = true;
-    if (c->killed) /* whatever it started goes too, and is reaped */
+    if (!c->killed && (!c->out_eof || !c->err_eof))
+        c->kill_timer = loop_timer_add(c->wd->lp, ORPHAN_GRACE_MS, on_orphan_grace, c);
+    else /* whatever it started goes too, and is reaped: no call leaves any */
         proc_signal(&c->proc, SIGKILL);
     wd_reap_group_later(c->wd, c->proc.pid);
     maybe_finish(c);
@@ -268,6 +289,11 @@ static void maybe_finish(struct call *c)
 {
     if (!process_over(c))
         return;
+    if (c->kill_timer && !c->killed) { /* output ended within the orphan grace */
+        loop_timer_cancel(c->wd->lp, c->kill_timer);
+        c->kill_timer = NULL;
+        proc_signal(&c->proc, SIGKILL); /* what it left behind goes */
+    }
     if (c->exec_timer) {
         loop_timer_cancel(c->wd->lp, c->exec_timer);
         c->exec_timer = NULL;

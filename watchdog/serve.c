@@ -56,6 +56,7 @@ static int start_servers(struct wd *wd, char *err, size_t errlen)
     int64_t idle = wd->cfg.read_timeout_ms;
     struct httpd_opts o = {
         .name = "http",
+        .addr = wd->cfg.bind_address,
         .port = (int)wd->cfg.port,
         .listen_fd = listenfd_take(),
         .max_body = (size_t)wd->cfg.max_body_size,
@@ -70,7 +71,8 @@ static int start_servers(struct wd *wd, char *err, size_t errlen)
         httpd_route(wd->http, "/metrics", HTTPD_BODY_BUFFER, on_metrics, wd);
         return 0;
     }
-    struct httpd_opts m = { .name = "metrics", .port = (int)wd->cfg.metrics_port,
+    struct httpd_opts m = { .name = "metrics", .addr = wd->cfg.bind_address,
+                            .port = (int)wd->cfg.metrics_port,
                             .listen_fd = -1, .max_body = 4096, .idle_timeout_ms = idle };
     wd->metrics_http = httpd_start(wd->lp, &m, err, errlen);
     if (!wd->metrics_http)

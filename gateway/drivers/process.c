@@ -56,24 +56,33 @@ static void env_push(struct envb *e, char *var)
     e->v[e->n] = NULL;
 }
 
-/* Only the host's basics pass through: the gateway's own settings (port,
- * mode...) must not leak into a watchdog that reads the same names. */
-static void env_base(struct envb *e)
+/* Only the host's basics pass through, and only those the function does
+ * not set itself: the gateway's own settings (port, mode...) must not
+ * leak into a watchdog that reads the same names, nor its HOME (root's)
+ * into a function. */
+static void env_base(struct envb *e, const json_t *own)
 {
-    static const char *const keep[] = { "PATH=", "LANG=", "LC_ALL=", "TZ=", "HOME=",
-                                        "ASAN_OPTIONS=", "UBSAN_OPTIONS=", NULL };
+    static const char *const keep[] = { "PATH", "LANG", "LC_ALL", "TZ", "ASAN_OPTIONS",
+                                        "UBSAN_OPTIONS", NULL };
     for (char **v = environ; *v; v++)
-        for (const char *const *k = keep; *k; k++)
-            if (strncmp(*v, *k, strlen(*k)) == 0)
+        for (const char *const *k = keep; *k; k++) {
+            size_t n = strlen(*k);
+            if (strncmp(*v, *k, n) == 0 && (*v)[n] == '=' && !json_object_get(own, *k))
                 env_push(e, xstrdup(*v));
+        }
+    if (!json_object_get(own, "PATH") && !getenv("PATH"))
+        env_push(e, xstrdup("PATH=/usr/local/bin:/usr/bin:/bin"));
 }
 
 static char **replica_env(const struct gw *gw, const struct gw_replica *r)
 {
     struct envb e = { 0 };
-    env_base(&e);
+    const json_t *own = json_object_get(r->fn->dep, "envVars");
+    env_base(&e, own);
     env_push(&e, xstrdup("LISTEN_FDS=1"));
     env_push(&e, xasprintf("TMPDIR=%s", r->sandbox.tmpdir));
+    if (!json_object_get(own, "HOME")) /* its own, writable by its user */
+        env_push(&e, xasprintf("HOME=%s", r->sandbox.tmpdir));
     env_push(&e, xasprintf("secret_mount_path=%s", r->sandbox.secrets_dir));
     env_push(&e, xstrdup("metrics_port=0"));
     env_push(&e, xstrdup("healthcheck_interval=0s")); /* we stop routing first */
@@ -464,6 +473,7 @@ static void shutdown_all(struct gw *gw)
         gw->ndying--;
         replica_free(r);
     }
+    gw_sandbox_forget_uids();
     free(gw->dying);
     gw->dying = NULL;
 }
@@ -471,6 +481,7 @@ static void shutdown_all(struct gw *gw)
 static void start(struct gw *gw)
 {
     (void)gw;
+    gw_cgroup_sweep();
 }
 
 const struct gw_driver gw_process_driver = {

@@ -6,6 +6,7 @@
  * the gateway itself can run inside a container or a systemd slice. */
 #include "process_limits.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -238,4 +239,48 @@ void gw_cgroup_remove(struct gw_cgroup *cg)
         XFREE(cg->dirs[i]);
         XFREE(cg->procs[i]);
     }
+}
+
+/* "faasbus-<pid>-...": a replica cgroup of a gateway that no longer runs.
+ * A live pid (ours, another gateway's, or a reused one) is left alone. */
+static bool orphaned(const char *name)
+{
+    if (strncmp(name, "faasbus-", 8) != 0)
+        return false;
+    char *end;
+    long pid = strtol(name + 8, &end, 10);
+    if (end == name + 8 || *end != '-' || pid <= 1 || pid == (long)getpid())
+        return false;
+    return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+static void sweep_in(const char *controller)
+{
+    char *mnt = mount_of(controller), *self = self_path(controller);
+    char *parent = mnt && self ? xasprintf("%s%s", mnt, strcmp(self, "/") == 0 ? "" : self)
+                               : NULL;
+    DIR *d = parent ? opendir(parent) : NULL;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_type != DT_DIR || !orphaned(e->d_name))
+            continue;
+        struct gw_cgroup cg = { 0 };
+        add_dir(&cg, xasprintf("%s/%s", parent, e->d_name));
+        log_warn("limits", "removing %s, left by a gateway that is gone, and what still runs "
+                 "in it", cg.dirs[0]);
+        gw_cgroup_remove(&cg);
+    }
+    if (d)
+        closedir(d);
+    free(parent);
+    free(mnt);
+    free(self);
+}
+
+void gw_cgroup_sweep(void)
+{
+    static const char *const controllers[] = { "memory", "cpu", "pids" };
+    for (size_t i = 0; i < sizeof controllers / sizeof controllers[0]; i++)
+        sweep_in(controllers[i]);
+    sweep_in(NULL); /* v2 */
 }

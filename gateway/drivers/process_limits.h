@@ -26,5 +26,8 @@ void gw_cgroup_make(struct gw_cgroup *cg, const char *name, const struct gw_limi
 void gw_cgroup_kill(const struct gw_cgroup *cg);
 /* Kills what is left and removes the cgroups. */
 void gw_cgroup_remove(struct gw_cgroup *cg);
+/* Kills and removes the replica cgroups of gateways that died without
+ * cleaning up (kill -9), so their leftovers neither run nor pile up. */
+void gw_cgroup_sweep(void);
 
 #endif

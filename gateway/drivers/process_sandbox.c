@@ -40,9 +40,40 @@ static int copy_secret(struct gw *gw, const struct gw_sandbox *sb, const char *n
     return rc;
 }
 
-static int find_user(struct gw_sandbox *sb, const char *user, char *err, size_t errlen)
+/* The functions given a uid of their own, in order: the n-th is
+ * function_uid_base + n for the gateway's life, so every replica of a
+ * function shares its uid and no two functions do. */
+static char **uid_owners;
+static size_t nuid_owners;
+
+static uid_t function_uid(const struct gw *gw, const struct gw_fn *fn)
 {
-    if (geteuid() != 0 || !user || !*user)
+    char *label = xasprintf("%s.%s", fn->name, fn->ns);
+    size_t i = 0;
+    while (i < nuid_owners && strcmp(uid_owners[i], label) != 0)
+        i++;
+    if (i == nuid_owners) {
+        uid_owners = xrealloc(uid_owners, (nuid_owners + 1) * sizeof *uid_owners);
+        uid_owners[nuid_owners++] = label;
+    } else {
+        free(label);
+    }
+    return (uid_t)(gw->cfg.function_uid_base + (int64_t)i);
+}
+
+static int find_user(struct gw_sandbox *sb, const struct gw *gw, const struct gw_fn *fn,
+                     char *err, size_t errlen)
+{
+    const char *user = gw->cfg.function_user;
+    if (geteuid() != 0)
+        return 0;
+    if (gw->cfg.function_uid_base > 0) {
+        sb->drop_user = true;
+        sb->uid = function_uid(gw, fn);
+        sb->gid = (gid_t)sb->uid;
+        return 0;
+    }
+    if (!user || !*user)
         return 0;
     struct passwd *pw = getpwnam(user);
     if (!pw) {
@@ -53,6 +84,15 @@ static int find_user(struct gw_sandbox *sb, const char *user, char *err, size_t 
     sb->uid = pw->pw_uid;
     sb->gid = pw->pw_gid;
     return 0;
+}
+
+void gw_sandbox_forget_uids(void)
+{
+    for (size_t i = 0; i < nuid_owners; i++)
+        free(uid_owners[i]);
+    free(uid_owners);
+    uid_owners = NULL;
+    nuid_owners = 0;
 }
 
 static void limits_of(const struct gw_fn *fn, struct gw_limits *l)
@@ -71,7 +111,7 @@ int gw_sandbox_make(struct gw_sandbox *sb, struct gw *gw, const struct gw_fn *fn
                     char *err, size_t errlen)
 {
     memset(sb, 0, sizeof *sb);
-    if (find_user(sb, gw->cfg.function_user, err, errlen) < 0)
+    if (find_user(sb, gw, fn, err, errlen) < 0)
         return -1;
     const char *base = getenv("TMPDIR");
     char *tmpl = xasprintf("%s/faasbus-%s.%s-%u-XXXXXX", base && *base ? base : "/tmp",

@@ -27,5 +27,7 @@ struct gw_sandbox {
 int gw_sandbox_make(struct gw_sandbox *sb, struct gw *gw, const struct gw_fn *fn, unsigned id,
                     char *err, size_t errlen);
 void gw_sandbox_remove(struct gw_sandbox *sb);
+/* At exit: frees the table of functions' uids. */
+void gw_sandbox_forget_uids(void);
 
 #endif

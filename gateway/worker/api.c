@@ -55,7 +55,7 @@ static void setup_metrics(struct qw *w)
     w->m_dead = metrics_counter(m, "queue_dead_letters_total",
         "Calls stored on the dead-letter subject.", "function_name");
     w->m_callbacks = metrics_counter(m, "queue_callbacks_total",
-        "Callback deliveries, by result.", "result");
+        "Callback deliveries, by result (delivered, failed, refused by the destination policy).", "result");
     w->m_seconds = metrics_histogram(m, "queue_function_seconds",
         "Time a function call took, in seconds.", "function_name", metrics_default_buckets,
         metrics_default_nbuckets);
@@ -66,6 +66,7 @@ int qw_api_start(struct qw *w, char *err, size_t errlen)
     setup_metrics(w);
     struct httpd_opts o = {
         .name = "http",
+        .addr = w->cfg.bind_address,
         .port = (int)w->cfg.port,
         .listen_fd = listenfd_take(),
         .max_body = 4096,

@@ -21,6 +21,7 @@ struct qw_config {
     int64_t gateway_port;
     bool basic_auth;
     char *secret_mount_path;
+    char *bind_address;    /* "": every interface */
     int64_t port;
     int64_t max_inflight;
     int64_t ack_wait_ms;
@@ -30,6 +31,9 @@ struct qw_config {
     char *retry_codes;
     struct retry_policy retry; /* the four above, parsed once at start */
     int64_t callback_attempts, callback_timeout_ms;
+    int64_t callback_deadline_ms;  /* all tries of one callback together */
+    int64_t callback_max_inflight; /* deliveries at once, apart from calls */
+    char *callback_allow, *callback_schemes;
     int64_t drain_timeout_ms;
     char *log_level;
 };

@@ -42,8 +42,10 @@ static void job_free(struct qw_job *j)
     qw_callback_cancel(j);
     natsMsg_Destroy(j->msg);
     free(j->dead_reason);
+    bool slot = j->slot_held;
     free(j);
-    qw_slot_free(w);
+    if (slot)
+        qw_slot_free(w);
 }
 
 /* The final word on the message: done, or back to the queue. */
@@ -102,8 +104,11 @@ static bool retryable(const struct qw_job *j)
 static void on_callback(struct qw_job *j, bool delivered)
 {
     if (!delivered) {
-        dead_letter(j, xasprintf("callback to %s failed %lld times: %s", j->callback_url,
-                                 (long long)j->cb_attempt, j->cb_error));
+        if (j->cb_refused) /* the URL is left out: it may be what was refused */
+            dead_letter(j, xasprintf("callback refused: %s", j->cb_error));
+        else
+            dead_letter(j, xasprintf("callback to %s failed %lld times: %s", j->callback_url,
+                                     (long long)j->cb_attempt, j->cb_error));
         return;
     }
     if (retryable(j)) /* the caller knows; the call is still kept */
@@ -180,6 +185,7 @@ static struct qw_job *job_new(struct qw *w, natsMsg *m)
     j->callback_url = qw_msg_header(m, "X-Callback-Url");
     j->attempt = delivery_count(m);
     j->retry_after_ms = -1;
+    j->slot_held = true;
     j->next = w->jobs;
     if (w->jobs)
         w->jobs->prev = j;

@@ -90,6 +90,9 @@ static int start(struct qw *w, char *err, size_t errlen)
     w->pending = -1;
     if (load_auth(w, err, errlen) < 0)
         return 2;
+    if (qw_dest_init(&w->dest, w->cfg.callback_allow, w->cfg.callback_schemes,
+                     w->cfg.gateway_url, err, errlen) < 0)
+        return 2;
     w->lp = loop_new();
     /* Before any thread exists: threads inherit the blocked signals, so
      * SIGTERM reaches the loop and nobody else. */
@@ -125,6 +128,7 @@ static void cleanup(struct qw *w)
     metrics_free(w->metrics);
     loop_free(w->lp);
     free(w->auth);
+    qw_dest_free(&w->dest);
     pthread_cond_destroy(&w->room);
     pthread_mutex_destroy(&w->mu);
     qw_config_free(&w->cfg);

@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "config.h"
 #include "curlloop.h"
+#include "dest.h"
 #include "jsq.h"
 #include "retry.h"
 
@@ -40,6 +41,7 @@ struct qw {
     struct offload *ol;
     struct jsq js;
     char *auth;                    /* "user:password" for the gateway, or NULL */
+    struct qw_dest dest;           /* where callbacks may go */
     /* Shared with the fetch thread, under mu. */
     pthread_mutex_t mu;
     pthread_cond_t room;
@@ -54,6 +56,10 @@ struct qw {
     struct qw_job *jobs;           /* in progress */
     unsigned njobs;
     bool draining;
+    /* Callbacks: at most callback_max_inflight delivering; the rest wait
+     * in order, each still holding its call slot. */
+    unsigned cb_active;
+    struct qw_job *cb_head, *cb_tail;
     struct loop_timer *drain_timer;
     struct metrics *metrics;
     struct metric *m_pending, *m_inflight, *m_processed, *m_retries, *m_dead, *m_callbacks,
@@ -86,7 +92,12 @@ struct qw_job {
     /* The callback. */
     struct hclient_call *cb_call;
     int64_t cb_attempt;
+    int64_t cb_deadline_ms;          /* loop time after which no try starts */
     char cb_error[256];
+    bool cb_refused;                 /* the policy refused the destination */
+    bool cb_queued, cb_delivering;   /* waiting for, or holding, a delivery place */
+    bool slot_held;                  /* counts against max_inflight */
+    struct qw_job *cb_next;
     struct loop_timer *timer;       /* in-progress acks, or the next callback try */
     struct loop_timer *retry_timer;
     char *dead_reason;
@@ -124,6 +135,7 @@ const char *qw_resp_header(const struct qw_job *j, const char *name);
 
 /* callback.c */
 void qw_callback_start(struct qw_job *j, void (*done)(struct qw_job *j, bool delivered));
+/* Stops a delivery or its wait; gives its place to the next. */
 void qw_callback_cancel(struct qw_job *j);
 
 /* deadletter.c */

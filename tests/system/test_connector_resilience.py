@@ -135,7 +135,10 @@ def test_a_second_member_shares_the_partitions_without_loss(gateway, broker, con
     stream = Stream(bs, "shared", total, pace=0.004)
     stream.start()
     wait_for(lambda: len(started_ids(path)) >= 200, 30, what="the stream to flow")
-    c2 = connector(gw, bs, conf, env=env)
+    # Joining takes the mock cluster's group two or three rounds of its
+    # rebalance timer (about 10 s here, more on a loaded machine).
+    c2 = connector(gw, bs, conf, env=env, wait=False)
+    c2.wait_ready(60)
     stream.finish()
     wait_for(lambda: len(set(started_ids(path))) == total, 60, interval=0.2,
              what="every record answered")

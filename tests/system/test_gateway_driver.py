@@ -188,8 +188,17 @@ def test_an_image_that_names_a_local_directory_is_the_working_directory(gateway,
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the gateway drops privileges only as root")
-def test_functions_run_as_the_unprivileged_function_user(gateway):
+def test_functions_run_unprivileged_under_a_uid_of_their_own(gateway):
     gw = gateway()
+    gw.deploy("who", env_process="id -u")
+    gw.wait_available("who", 1)
+    r = gw.call("who", data=b"")
+    assert r.status_code == 200
+    assert int(r.text) >= 900000000, "function ran as uid " + r.text
+
+
+def test_functions_run_as_the_function_user_without_uids_of_their_own(gateway):
+    gw = gateway(env={"function_uid_base": "0"})
     gw.deploy("who", env_process="id -u")
     gw.wait_available("who", 1)
     r = gw.call("who", data=b"")
@@ -225,11 +234,13 @@ def find_processes(cmdline):
 
 def test_a_process_the_function_detached_is_stopped_with_it(gateway):
     """A function may leave a process of its own behind (here one that
-    leaves its process group with setsid); removing the function must
-    still leave nothing running."""
+    leaves its process group with setsid, out of reach of the watchdog's
+    clean-up of the call's group); removing the function must still leave
+    nothing running. The function gives it a moment to detach first."""
     gw = gateway()
     gw.deploy("detach",
-              env_process="sh -c 'setsid sleep 31.25 </dev/null >/dev/null 2>&1 & echo started'")
+              env_process="sh -c 'setsid sleep 31.25 </dev/null >/dev/null 2>&1 & sleep 0.5; "
+                          "echo started'")
     gw.wait_available("detach", 1)
     assert gw.call("detach", data=b"").text == "started\n"
     wait_for(lambda: find_processes("sleep 31.25"), 5, what="the detached process")
