@@ -72,7 +72,7 @@ FIXTURES := $(FIXTURE_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test test-unit test-system test-valgrind tests bench lint run install clean docs
+.PHONY: all deps test test-unit test-system test-valgrind tests bench lint run install clean docs images
 all: $(DAEMONS) $(CLI_BIN) $(CLI_DOCS) $(FIXTURES)
 tests: all $(UNIT_BINS)
 
@@ -178,6 +178,11 @@ bench:
 
 lint:
 	./scripts/lint.sh
+
+# faasbus's container images, built locally (no registry): see
+# scripts/images.sh. DOCKER_HOST picks the engine.
+images: all
+	BUILD=$(BUILD) ./scripts/images.sh
 
 # docs/settings.md from the daemons' option tables.
 docs: all

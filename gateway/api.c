@@ -1,6 +1,7 @@
 /* api.c -- routing, /system/info, /system/namespaces, /healthz, /metrics,
  * and the helpers every API handler shares. */
 #include "api.h"
+#include "autoscale.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -122,6 +123,8 @@ static void on_system(struct httpd_req *req, void *arg)
         gw_api_secrets(req, gw);
     else if (strcmp(path, "/system/logs") == 0)
         gw_api_logs(req, gw);
+    else if (strcmp(path, "/system/alert") == 0)
+        gw_api_alert(req, gw);
     else if (strcmp(path, "/system/info") == 0)
         on_info(req, gw);
     else if (strcmp(path, "/system/namespaces") == 0)

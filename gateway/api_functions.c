@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "autoscale.h"
 #include "gw.h"
 #include "httpd.h"
 #include "log.h"
@@ -23,12 +24,25 @@ static void list(struct httpd_req *req, struct gw *gw)
     gw_reply_json(req, 200, out);
 }
 
-/* The process driver runs a command: it must have one. Secrets named must
- * exist. Answers 400 and returns false otherwise. */
+/* The process driver runs a command: it must have one (an image brings
+ * its own on other drivers). Secrets named must exist. Answers 400 and
+ * returns false otherwise. */
 static bool runnable(struct httpd_req *req, struct gw *gw, const json_t *dep, const char *ns)
 {
+    struct gw_scale_policy policy;
+    char err[256];
+    if (gw_scale_policy_read(dep, gw->cfg.scale_zero_duration_ms, &policy, err, sizeof err) < 0) {
+        gw_reply_error(req, 400, "%s", err);
+        return false;
+    }
+    if (policy.type == GW_SCALE_CPU && !gw->driver->cpu_seconds) {
+        gw_reply_error(req, 400, "labels.com.openfaas.scale.type: \"cpu\" is not measured by "
+                                 "the %s driver (use capacity or rps)", gw->driver->name);
+        return false;
+    }
     const char *fprocess = gw_dep_str(dep, "envProcess");
-    if ((!fprocess || !*fprocess) && !gw_dep_map_get(dep, "envVars", "fprocess")) {
+    if (!gw->driver->command_optional && (!fprocess || !*fprocess) &&
+        !gw_dep_map_get(dep, "envVars", "fprocess")) {
         gw_reply_error(req, 400, "envProcess: required by the process driver "
                                  "(the command that runs the function, e.g. \"cat\")");
         return false;
@@ -45,30 +59,30 @@ static bool runnable(struct httpd_req *req, struct gw *gw, const json_t *dep, co
     return true;
 }
 
-static void deploy(struct httpd_req *req, struct gw *gw, bool update)
+/* False (409/404 answered) if the function's existence does not fit. */
+static bool fits(struct httpd_req *req, struct gw *gw, const json_t *dep, bool update)
 {
-    size_t len;
-    const char *body = httpd_req_body(req, &len);
-    char err[512];
-    json_t *dep = gw_deployment_parse(body, len, err, sizeof err);
-    if (!dep) {
-        gw_reply_error(req, 400, "%s", err);
-        return;
-    }
+    const char *name = gw_dep_str(dep, "service"), *ns = gw_dep_str(dep, "namespace");
+    bool exists = gw_fn_find(gw, name, ns) != NULL;
+    if (update == exists)
+        return true;
+    gw_reply_error(req, update ? 404 : 409, "function %s.%s %s", name, ns,
+                   update ? "not found" : "already exists (use PUT to update it)");
+    return false;
+}
+
+/* An update when the function exists (fits() said it should), else a
+ * new function. Takes dep. */
+static void commit(struct httpd_req *req, struct gw *gw, json_t *dep)
+{
     const char *name = gw_dep_str(dep, "service"), *ns = gw_dep_str(dep, "namespace");
     struct gw_fn *fn = gw_fn_find(gw, name, ns);
-    if (update != (fn != NULL) || !runnable(req, gw, dep, ns)) {
-        if (update != (fn != NULL))
-            gw_reply_error(req, update ? 404 : 409, "function %s.%s %s", name, ns,
-                           update ? "not found" : "already exists (use PUT to update it)");
-        json_decref(dep);
-        return;
-    }
+    bool update = fn != NULL;
     /* Saved first: what the client is told was done must survive a
      * restart, so a failed save changes nothing. */
     json_t *old_dep = fn ? fn->dep : NULL;
     int old_desired = fn ? fn->desired : 0;
-    if (update) {
+    if (fn) {
         fn->dep = dep;
         fn->desired = fn->desired ? fn->desired : gw_fn_min_scale(fn);
     } else {
@@ -95,6 +109,65 @@ static void deploy(struct httpd_req *req, struct gw *gw, bool update)
     log_info("api", "%s function=%s.%s replicas=%d", update ? "updated" : "deployed", fn->name,
              fn->ns, fn->desired);
     httpd_respond(req, 202, "", 0);
+}
+
+/* A deploy waiting for the driver's prepare (an image pull). */
+struct pending_deploy {
+    struct gw *gw;
+    struct httpd_req *req; /* NULL once the client has left */
+    json_t *dep;
+    bool update;
+};
+
+static void on_deploy_client_done(void *arg, bool completed)
+{
+    (void)completed;
+    struct pending_deploy *p = arg;
+    p->req = NULL;
+}
+
+static void on_prepared(void *arg, int status, const char *message)
+{
+    struct pending_deploy *p = arg;
+    if (!p->req) {
+        json_decref(p->dep); /* nobody to tell: nothing is kept */
+    } else if (status) {
+        httpd_req_on_done(p->req, NULL, NULL);
+        gw_reply_error(p->req, status, "%s", message);
+        json_decref(p->dep);
+    } else {
+        httpd_req_on_done(p->req, NULL, NULL);
+        /* Checked again: another deploy may have come first meanwhile. */
+        if (fits(p->req, p->gw, p->dep, p->update))
+            commit(p->req, p->gw, p->dep);
+        else
+            json_decref(p->dep);
+    }
+    free(p);
+}
+
+static void deploy(struct httpd_req *req, struct gw *gw, bool update)
+{
+    size_t len;
+    const char *body = httpd_req_body(req, &len);
+    char err[512];
+    json_t *dep = gw_deployment_parse(body, len, err, sizeof err);
+    if (!dep) {
+        gw_reply_error(req, 400, "%s", err);
+        return;
+    }
+    if (!fits(req, gw, dep, update) || !runnable(req, gw, dep, gw_dep_str(dep, "namespace"))) {
+        json_decref(dep);
+        return;
+    }
+    if (!gw->driver->prepare) {
+        commit(req, gw, dep);
+        return;
+    }
+    struct pending_deploy *p = xcalloc(1, sizeof *p);
+    *p = (struct pending_deploy){ gw, req, dep, update };
+    httpd_req_on_done(req, on_deploy_client_done, p);
+    gw->driver->prepare(gw, dep, on_prepared, p);
 }
 
 static void remove_fn(struct httpd_req *req, struct gw *gw)
@@ -194,6 +267,7 @@ void gw_api_scale(struct httpd_req *req, void *arg)
     }
     if (fn) {
         gw->driver->apply(gw, fn);
+        gw_autoscale_manual(gw, fn, before, "set by /system/scale-function");
         log_info("api", "scaled function=%s.%s replicas=%d", fn->name, fn->ns, fn->desired);
         httpd_respond(req, 202, "", 0);
     }

@@ -49,6 +49,15 @@ static const struct cfg_option options[] = {
       "how often each replica's /_/health is checked" },
     { "scale_from_zero_timeout", NULL, CFG_DURATION, OPT(scale_from_zero_timeout_ms), "30s", 1,
       DUR_MAX, NULL, "how long a call to a function at zero replicas waits for one" },
+    { "autoscale", NULL, CFG_BOOL, OPT(autoscale), "true", 0, 0, NULL,
+      "replicas follow load within each function's com.openfaas.scale.* labels" },
+    { "autoscale_interval", NULL, CFG_DURATION, OPT(autoscale_interval_ms), "1s", 10, 600000,
+      NULL, "how often the autoscaler checks each function's load" },
+    { "scale_zero_duration", NULL, CFG_DURATION, OPT(scale_zero_duration_ms), "15m", 1, DUR_MAX,
+      NULL, "with com.openfaas.scale.zero=true, no call for this long scales to zero "
+      "(com.openfaas.scale.zero-duration overrides it)" },
+    { "scale_down_window", NULL, CFG_DURATION, OPT(scale_down_window_ms), "30s", 0, DUR_MAX, NULL,
+      "the autoscaler removes replicas only when the load has not needed them for this long" },
     { "log_lines", NULL, CFG_INT, OPT(log_lines), "1000", 10, 1000000, NULL,
       "function log lines kept per function for /system/logs" },
     { "log_follow_max", NULL, CFG_DURATION, OPT(log_follow_max_ms), "10m", 1000, DUR_MAX, NULL,
@@ -74,6 +83,25 @@ static const struct cfg_option options[] = {
       600000, NULL, "how long an async call waits for JetStream to store it (then 503)" },
     { "queue_publishers", NULL, CFG_INT, OPT(queue_publishers), "4", 1, 64, NULL,
       "threads that store async calls in JetStream concurrently" },
+    { "driver", NULL, CFG_ENUM, OPT(driver), "process", 0, 0, "process|docker",
+      "what runs replicas: processes on this host, or containers on a Docker engine" },
+    { "docker_host", "docker_host,DOCKER_HOST", CFG_STRING, OPT(docker_host),
+      "unix:///var/run/docker.sock", 0, 0, NULL,
+      "the Docker engine's API (unix:///PATH or tcp://HOST:PORT)" },
+    { "docker_cert_path", "docker_cert_path,DOCKER_CERT_PATH", CFG_STRING,
+      OPT(docker_cert_path), "", 0, 0, NULL,
+      "with a tcp docker_host: TLS, presenting cert.pem and key.pem from this directory" },
+    { "docker_tls_verify", "docker_tls_verify,DOCKER_TLS_VERIFY", CFG_BOOL,
+      OPT(docker_tls_verify), "false", 0, 0, NULL,
+      "with docker_cert_path: check the engine's certificate against ca.pem there" },
+    { "docker_network", NULL, CFG_STRING, OPT(docker_network), "", 0, 0, NULL,
+      "network replicas join, created when missing (\"\": the default bridge)" },
+    { "docker_instance", NULL, CFG_STRING, OPT(docker_instance), "", 0, 0, NULL,
+      "name on this gateway's containers (\"\": derived from state_dir)" },
+    { "docker_publish", NULL, CFG_BOOL, OPT(docker_publish), "true", 0, 0, NULL,
+      "reach replicas on ports published on 127.0.0.1 (false: at their docker_network address)" },
+    { "image_pull_policy", NULL, CFG_ENUM, OPT(image_pull_policy), "IfNotPresent", 0, 0,
+      "Always|IfNotPresent|Never", "when the docker driver pulls a function's image" },
     { NULL, NULL, 0, 0, NULL, 0, 0, NULL, NULL },
 };
 
@@ -102,7 +130,8 @@ int gw_config_load(struct gw_config *cfg, const char *file, const char *argv0, c
     }
     if (!cfg->watchdog_path)
         cfg->watchdog_path = default_watchdog(argv0);
-    if (access(cfg->watchdog_path, X_OK) != 0) {
+    /* Only the process driver runs it (a docker gateway's image has none). */
+    if (strcmp(cfg->driver, "process") == 0 && access(cfg->watchdog_path, X_OK) != 0) {
         snprintf(err, errlen, "watchdog_path: %s is not an executable", cfg->watchdog_path);
         return -1;
     }

@@ -25,6 +25,10 @@ struct gw_config {
     int64_t max_body_size;
     int64_t health_interval_ms;
     int64_t scale_from_zero_timeout_ms;
+    bool autoscale;
+    int64_t autoscale_interval_ms;
+    int64_t scale_zero_duration_ms;
+    int64_t scale_down_window_ms;
     int64_t log_lines;
     int64_t log_follow_max_ms;
     char *log_level;
@@ -37,6 +41,15 @@ struct gw_config {
     int64_t queue_dedup_window_ms;
     int64_t queue_publish_timeout_ms;
     int64_t queue_publishers;
+    /* The orchestrator driver. */
+    char *driver;              /* process | docker */
+    char *docker_host;         /* unix:///PATH or tcp://HOST:PORT */
+    char *docker_cert_path;    /* TLS files for tcp (cert.pem key.pem ca.pem) */
+    bool docker_tls_verify;    /* check the engine against ca.pem */
+    char *docker_network;      /* "": the engine's default bridge */
+    char *docker_instance;     /* labels our containers; "": from state_dir */
+    bool docker_publish;       /* reach replicas on published 127.0.0.1 ports */
+    char *image_pull_policy;   /* Always | IfNotPresent | Never */
 };
 
 /* Loads defaults, `file` (may be NULL), then the environment. Returns 0,

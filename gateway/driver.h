@@ -17,6 +17,11 @@
 
 struct gw;
 struct gw_fn;
+struct json_t;
+
+/* The end of a driver's prepare: status 0 when the deploy may go on,
+ * else the HTTP status to answer with and a message for the client. */
+typedef void gw_prepare_done_fn(void *arg, int status, const char *message);
 
 /* Where a call goes, and the token to give back when it ends. */
 struct gw_endpoint {
@@ -41,10 +46,24 @@ struct gw_driver {
      * Counts the call as in flight there until release(). */
     bool (*pick)(struct gw *gw, struct gw_fn *fn, struct gw_endpoint *ep);
     void (*release)(struct gw *gw, const char *name, const char *ns, uint64_t serial);
-    /* At exit: every replica ended and reaped. */
+    /* CPU seconds fn's replicas have used so far (a replica that ends may
+     * take its share away). NULL when the driver cannot measure it: the
+     * autoscaler's cpu type is then refused at deploy. */
+    double (*cpu_seconds)(const struct gw_fn *fn);
+    /* At exit: every replica ended and reaped (a driver whose replicas
+     * outlive the gateway, to be adopted again, just lets go of them). */
     void (*shutdown)(struct gw *gw);
+    /* Optional (NULL: nothing to do). Runs before a deploy or update is
+     * committed and may take time (an image pull); calls done exactly
+     * once, later or at once, also at shutdown. A status: the deploy
+     * fails with that message and nothing is kept. It may remove fields
+     * from dep that must not be stored (registry credentials). */
+    void (*prepare)(struct gw *gw, struct json_t *dep, gw_prepare_done_fn *done, void *arg);
+    /* An image brings its own command: envProcess is optional. */
+    bool command_optional;
 };
 
 extern const struct gw_driver gw_process_driver;
+extern const struct gw_driver gw_docker_driver;
 
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "autoscale.h"
 #include "gw.h"
 #include "model.h"
 #include "parse.h"
@@ -51,6 +52,7 @@ void gw_fn_free(struct gw *gw, struct gw_fn *fn)
 {
     (void)gw;
     gw_logs_free(fn);
+    gw_autoscale_forget(fn);
     json_decref(fn->dep);
     free(fn->replicas);
     free(fn->name);
@@ -76,7 +78,8 @@ json_t *gw_fn_status(const struct gw *gw, const struct gw_fn *fn)
     json_object_set_new(st, "availableReplicas", json_integer(gw->driver->available(fn)));
     json_object_set_new(st, "invocationCount", json_integer(fn->invocations));
     json_object_set_new(st, "createdAt", json_string(fn->created_at));
-    if (!json_object_get(st, "envVars"))
-        json_object_set_new(st, "envVars", json_object());
+    gw_autoscale_status(gw, fn, st);
+    /* Fields that were not deployed stay absent, as OpenFaaS encodes
+     * them (omitempty): no "envVars":{} for a function without any. */
     return st;
 }

@@ -26,6 +26,7 @@ struct metric;
 struct hclient_call;
 struct gw_fn;
 struct gw_queue;
+struct gw_scaler;
 
 /* One running faasbus-watchdog of a function. */
 struct gw_replica {
@@ -71,6 +72,7 @@ struct gw_fn {
     uint64_t logseq;           /* lines ever written: follow readers use it */
     struct gw_waiter *waiting; /* calls waiting for a ready replica */
     struct gw_logfollow *followers;
+    struct gw_scaler *scaler;  /* the autoscaler's view of fn (autoscale.c) */
     void *drv;                 /* the driver's own state of fn, when it keeps
                                 * replicas elsewhere than in `replicas` */
     struct gw_fn *next;
@@ -115,6 +117,9 @@ void gw_invoke_forget(struct gw *gw, struct gw_fn *fn);
 
 /* --- logs.c -------------------------------------------------------------- */
 void gw_logs_add(struct gw *gw, struct gw_fn *fn, unsigned instance, const char *text, size_t len);
+/* The same with the time the line was written (an engine's timestamp). */
+void gw_logs_add_at(struct gw *gw, struct gw_fn *fn, unsigned instance, int64_t unix_ms,
+                    const char *text, size_t len);
 void gw_logs_free(struct gw_fn *fn);
 /* New lines for fn: followers of its logs get them (api_logs.c). */
 void gw_logs_notify(struct gw *gw, struct gw_fn *fn);

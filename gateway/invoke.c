@@ -4,7 +4,8 @@
  * DESIGN: a call is forwarded by lib/proxy on the loop, so no thread
  * waits for a function. A call that finds no ready replica parks with its
  * body pushed back (the client connection suspended) until a replica
- * turns ready or scale_from_zero_timeout passes. A call holds no pointer
+ * turns ready or scale_from_zero_timeout (at most upstream_timeout, the
+ * longest any call may take) passes. A call holds no pointer
  * to its replica, which may be gone when the call ends; it finds it again
  * by function and instance id to give back its in-flight slot. */
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "autoscale.h"
 #include "gw.h"
 #include "httpd.h"
 #include "log.h"
@@ -40,6 +42,7 @@ struct call {
     uint64_t replica_serial;
     int replica_port;
     bool waiting, forwarded;
+    bool counted; /* the autoscaler counts it as load until it ends */
     int status; /* our own answer, when there is one */
     struct loop_timer *wait_timer;
     struct gw_waiter *waiter;
@@ -63,6 +66,9 @@ char *gw_new_call_id(void)
 
 static void call_free(struct call *c)
 {
+    struct gw_fn *fn = c->counted ? gw_fn_find(c->gw, c->name, c->ns) : NULL;
+    if (fn)
+        gw_autoscale_call_ended(c->gw, fn);
     free(c->call_id);
     free(c->label);
     free(c->name);
@@ -229,8 +235,10 @@ static void park(struct gw *gw, struct gw_fn *fn, struct call *c)
     w->next = fn->waiting;
     fn->waiting = w;
     c->waiting = true;
-    c->wait_timer = loop_timer_add(gw->lp, gw->cfg.scale_from_zero_timeout_ms,
-                                   on_wait_timeout, c);
+    int64_t wait_ms = gw->cfg.scale_from_zero_timeout_ms;
+    if (wait_ms > gw->cfg.upstream_timeout_ms)
+        wait_ms = gw->cfg.upstream_timeout_ms;
+    c->wait_timer = loop_timer_add(gw->lp, wait_ms, on_wait_timeout, c);
     httpd_req_on_body(c->req, hold_body, c);
     if (fn->desired == 0) {
         log_info("invoke", "scaling from zero function=%s.%s", fn->name, fn->ns);
@@ -303,8 +311,18 @@ void gw_invoke(struct httpd_req *req, void *arg)
     httpd_req_on_done(req, on_unforwarded_done, c);
     char err[256];
     if (parse_target(c, httpd_req_path(req), err, sizeof err) < 0) {
+        /* No function can have that name, so none is found (OpenFaaS
+         * answers 404 too); the body says why. */
+        char msg[400];
+        const char *p = httpd_req_path(req) + strlen("/function/");
+        int n = (int)strcspn(p, "/");
+        if (n == 0)
+            snprintf(msg, sizeof msg, "function not found: no function name in the path "
+                                      "(expected /function/<name>[.<namespace>])");
+        else
+            snprintf(msg, sizeof msg, "function %.*s not found: %s", n > 128 ? 128 : n, p, err);
         c->name = c->name ? c->name : xstrdup("-");
-        fail(c, 400, err);
+        fail(c, 404, msg);
         return;
     }
     struct gw_fn *fn = gw_fn_find(gw, c->name, c->ns);
@@ -314,6 +332,8 @@ void gw_invoke(struct httpd_req *req, void *arg)
         fail(c, 404, msg);
         return;
     }
+    gw_autoscale_call_began(gw, fn);
+    c->counted = true;
     struct gw_endpoint ep;
     if (gw->driver->pick(gw, fn, &ep))
         forward(c, &ep);

@@ -15,6 +15,12 @@ static int64_t now_unix_ms(void)
 
 void gw_logs_add(struct gw *gw, struct gw_fn *fn, unsigned instance, const char *text, size_t len)
 {
+    gw_logs_add_at(gw, fn, instance, now_unix_ms(), text, len);
+}
+
+void gw_logs_add_at(struct gw *gw, struct gw_fn *fn, unsigned instance, int64_t unix_ms,
+                    const char *text, size_t len)
+{
     size_t cap = (size_t)gw->cfg.log_lines;
     if (!fn->logs)
         fn->logs = xcalloc(cap, sizeof *fn->logs);
@@ -26,7 +32,7 @@ void gw_logs_add(struct gw *gw, struct gw_fn *fn, unsigned instance, const char 
         free(line->text);
         fn->logstart = (fn->logstart + 1) % cap;
     }
-    line->unix_ms = now_unix_ms();
+    line->unix_ms = unix_ms;
     line->instance = instance;
     line->text = xstrndup(text, len);
     fn->logseq++;

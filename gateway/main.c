@@ -1,5 +1,6 @@
 /* main.c -- faasbus-gateway: the OpenFaaS REST API, function invocation,
- * and the process driver that runs each function's replicas.
+ * and the orchestrator driver (process or docker) that runs each
+ * function's replicas.
  *
  * DESIGN: one thread runs one event loop (lib/loop.h). The HTTP server
  * (libmicrohttpd, external epoll), every upstream call (libcurl multi:
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "autoscale.h"
 #include "cli.h"
 #include "curlloop.h"
 #include "gw.h"
@@ -37,7 +39,8 @@ static void usage(FILE *out)
             "Usage: faasbus-gateway [-c FILE] [--print-config] [--version] [--help]\n\n"
             "Serves the OpenFaaS REST API (/system/...) and invokes functions\n"
             "(/function/<name>), running each function's replicas as faasbus-watchdog\n"
-            "processes on this host. Settings come from the environment (OpenFaaS's\n"
+            "processes on this host (driver=process), or as containers on a Docker\n"
+            "engine (driver=docker). Settings come from the environment (OpenFaaS's\n"
             "names), else from FILE, else the defaults below.\n\n"
             "Settings (file key / environment variable, default):\n");
     gw_config_help(out);
@@ -112,7 +115,8 @@ static int start(struct gw *gw, char *err, size_t errlen)
 {
     if (load_auth(gw, err, errlen) < 0 || gw_store_load(gw, err, errlen) < 0)
         return 2;
-    gw->driver = &gw_process_driver;
+    gw->driver = strcmp(gw->cfg.driver, "docker") == 0 ? &gw_docker_driver
+                                                       : &gw_process_driver;
     gw->lp = loop_new();
     gw->curl = curlloop_new(gw->lp);
     gw->proxy = proxy_new(gw->curl);
@@ -136,9 +140,10 @@ static int start(struct gw *gw, char *err, size_t errlen)
     gw->driver->start(gw);
     for (struct gw_fn *fn = gw->fns; fn; fn = fn->next)
         gw->driver->apply(gw, fn);
+    gw_autoscale_start(gw);
     loop_timer_add(gw->lp, 2000, trim_when_idle, gw);
-    log_info("main", "faasbus-gateway %s listening on port %d provider=process state_dir=%s",
-             FAASBUS_VERSION, httpd_port(gw->http), gw->cfg.state_dir);
+    log_info("main", "faasbus-gateway %s listening on port %d provider=%s state_dir=%s",
+             FAASBUS_VERSION, httpd_port(gw->http), gw->driver->name, gw->cfg.state_dir);
     return 0;
 }
 

@@ -2,6 +2,11 @@ GW_SRC := gateway/main.c gateway/config.c gateway/model.c gateway/functions.c \
           gateway/logs.c gateway/store.c gateway/api.c \
           gateway/api_functions.c gateway/api_secrets.c gateway/api_logs.c \
           gateway/auth.c gateway/invoke.c \
+          gateway/autoscale.c gateway/autoscale_policy.c gateway/autoscale_alert.c \
           gateway/queue.c gateway/async.c \
           gateway/drivers/process.c gateway/drivers/process_limits.c \
-          gateway/drivers/process_sandbox.c
+          gateway/drivers/process_sandbox.c \
+          gateway/drivers/process_cpu.c \
+          gateway/drivers/docker.c gateway/drivers/docker_spec.c \
+          gateway/drivers/docker_image.c gateway/drivers/docker_logs.c \
+          gateway/engine/docker_api.c

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "autoscale.h"
 #include "gw.h"
 #include "log.h"
 #include "model.h"
@@ -89,8 +90,9 @@ int gw_store_save(struct gw *gw, const struct gw_fn *fn)
 {
     char *dir = xasprintf("%s/functions/%s", gw->cfg.state_dir, fn->ns);
     char *path = fn_path(gw, fn->name, fn->ns);
-    json_t *doc = json_pack("{s:O, s:i, s:s}", "deployment", fn->dep, "replicas",
-                            (json_int_t)fn->desired, "createdAt", fn->created_at);
+    json_t *doc = json_pack("{s:O, s:i, s:s, s:o}", "deployment", fn->dep, "replicas",
+                            (json_int_t)fn->desired, "createdAt", fn->created_at,
+                            "autoscaler", gw_autoscale_save(fn));
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
     /* Only the gateway's user reads deployments: envVars hold API keys, and
      * replicas run as other users on this host. */
@@ -136,6 +138,7 @@ static void load_one(struct gw *gw, const char *path, const char *ns)
         const char *created = json_string_value(json_object_get(doc, "createdAt"));
         if (created)
             snprintf(fn->created_at, sizeof fn->created_at, "%s", created);
+        gw_autoscale_restore(fn, json_object_get(doc, "autoscaler"));
         log_info("store", "restored function %s.%s replicas=%d", name, ns, fn->desired);
     }
     free(text);

@@ -56,6 +56,21 @@ static void on_done(void *arg, CURL *easy, CURLcode result)
     call_free(c);
 }
 
+void hclient_set_tls(CURL *e, const char *cert_file, const char *key_file, const char *ca_file,
+                     int insecure)
+{
+    if (cert_file)
+        curl_easy_setopt(e, CURLOPT_SSLCERT, cert_file);
+    if (key_file)
+        curl_easy_setopt(e, CURLOPT_SSLKEY, key_file);
+    if (ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, ca_file);
+    if (insecure) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+}
+
 static void set_options(struct hclient_call *c, const struct hclient_request *r)
 {
     CURL *e = c->easy;
@@ -66,6 +81,9 @@ static void set_options(struct hclient_call *c, const struct hclient_request *r)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
     if (r->timeout_ms > 0)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)r->timeout_ms);
+    if (r->unix_socket)
+        curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, r->unix_socket);
+    hclient_set_tls(e, r->cert_file, r->key_file, r->ca_file, r->insecure);
     for (const char *const *h = r->headers; h && *h; h++)
         c->hdrs = curl_slist_append(c->hdrs, *h);
     c->hdrs = curl_slist_append(c->hdrs, "Expect:");

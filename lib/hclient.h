@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "curlloop.h"
+#include <curl/curl.h>
 
 struct curlloop;
 struct hclient_call;
@@ -34,6 +35,13 @@ struct hclient_request {
                                   * and dropped, whatever its size */
     curlloop_guard_fn *guard;    /* addresses it may connect to; NULL: any */
     void *guard_arg;
+    const char *unix_socket;     /* connect here instead of the URL's host;
+                                  * NULL: as the URL says */
+    /* https: client certificate and key (PEM) to present, the CA (PEM)
+     * to check the server against; all may be NULL. insecure: do not
+     * check the server at all. */
+    const char *cert_file, *key_file, *ca_file;
+    int insecure;
 };
 
 /* Starts a request; fn is called exactly once, unless the call is
@@ -42,5 +50,10 @@ struct hclient_call *hclient_start(struct curlloop *cl, const struct hclient_req
                                    hclient_fn *fn, void *arg);
 /* Abandons a call: fn will not be called. */
 void hclient_cancel(struct hclient_call *call);
+
+/* The TLS options of struct hclient_request on any easy handle (for
+ * callers that drive their own transfer, e.g. a stream). */
+void hclient_set_tls(CURL *easy, const char *cert_file, const char *key_file,
+                     const char *ca_file, int insecure);
 
 #endif

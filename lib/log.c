@@ -156,6 +156,49 @@ void log_write(enum log_level level, const char *component, const char *fmt, ...
     errno = saved;
 }
 
+/* Writes "2026/11/27 10:00:00" (19 chars) at p, returns the end. */
+static char *put_classic_time(char *p)
+{
+    struct timespec ts;
+    long y, mo, d;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    long secs = (long)(ts.tv_sec % 86400);
+    civil((long)(ts.tv_sec / 86400), &y, &mo, &d);
+    p = put_num(p, y, 4);
+    *p++ = '/';
+    p = put_num(p, mo, 2);
+    *p++ = '/';
+    p = put_num(p, d, 2);
+    *p++ = ' ';
+    p = put_num(p, secs / 3600, 2);
+    *p++ = ':';
+    p = put_num(p, secs / 60 % 60, 2);
+    *p++ = ':';
+    p = put_num(p, secs % 60, 2);
+    return p;
+}
+
+void log_classic_write(const char *fmt, ...)
+{
+    char line[LINE_MAX_BYTES];
+    char *p = put_classic_time(line);
+    *p++ = ' ';
+    size_t len = (size_t)(p - line), room = sizeof line - 1;
+    int saved = errno;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line + len, room - len, fmt, ap);
+    va_end(ap);
+    len += n > 0 ? (size_t)n : 0;
+    if (len >= room)
+        len = room - 1; /* cut: vsnprintf kept room - len - 1 chars */
+    flatten(line, len);
+    line[len++] = '\n';
+    emit(line, len);
+    errno = saved;
+}
+
 /* Copies s to p without passing end. Async-signal-safe. */
 static char *put_str(char *p, const char *end, const char *s)
 {

@@ -22,6 +22,16 @@ const char *log_level_name(enum log_level level);
 void log_write(enum log_level level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A line in the classic OpenFaaS watchdog's format, which tools read:
+ * "2026/11/27 10:00:00 Forking fprocess." (UTC, no level, no daemon
+ * name). Written at level info, in one write(2) like log_write. */
+void log_classic_write(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define log_classic(...)                                                      \
+    do {                                                                      \
+        if (LOGL_INFO <= log_threshold)                                       \
+            log_classic_write(__VA_ARGS__);                                   \
+    } while (0)
+
 /* Async-signal-safe: write(2) of a fixed message, no formatting. */
 void log_from_signal(const char *msg);
 

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -178,6 +180,18 @@ int proc_spawn(struct proc *p, const char *path, char *const argv[],
     return proc_spawn_opts(p, &o, argv, envp, err, errlen);
 }
 
+/* In the child: its own mount namespace, where src shows at dst. The
+ * namespace's mounts are made private first, so the bind mount does not
+ * propagate back to the host's. */
+static bool bind_private(const char *src, const char *dst)
+{
+    return unshare(CLONE_NEWNS) == 0 &&
+           mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+           mount(src, dst, NULL, MS_BIND, NULL) == 0 &&
+           mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+                 NULL) == 0;
+}
+
 /* In the child of fork_exec: ends with the errno of what failed, written
  * to `report` (close-on-exec, so a successful exec closes it unwritten). */
 __attribute__((noreturn)) static void child(const struct proc_opts *o, pid_t parent,
@@ -203,6 +217,7 @@ __attribute__((noreturn)) static void child(const struct proc_opts *o, pid_t par
     }
     struct rlimit rl = { (rlim_t)o->rlimit_as, (rlim_t)o->rlimit_as };
     ok = ok && (o->rlimit_as <= 0 || setrlimit(RLIMIT_AS, &rl) == 0);
+    ok = ok && (!o->bind_src || bind_private(o->bind_src, o->bind_dst));
     ok = ok && (!o->cwd || chdir(o->cwd) == 0);
     ok = ok && (!o->drop_user ||
                 (setgroups(0, NULL) == 0 && setgid(o->gid) == 0 && setuid(o->uid) == 0));
@@ -259,7 +274,8 @@ int proc_spawn_opts(struct proc *p, const struct proc_opts *o, char *const argv[
         goto fail;
     }
     int rc;
-    if (o->drop_user || (o->join && *o->join) || o->rlimit_as > 0 || o->death_signal > 0) {
+    if (o->drop_user || (o->join && *o->join) || o->rlimit_as > 0 || o->death_signal > 0 ||
+        o->bind_src) {
         rc = fork_exec(p, o, in, out, errp, argv, envp);
     } else {
         posix_spawnattr_t attr;

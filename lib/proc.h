@@ -48,6 +48,10 @@ struct proc_opts {
     const char *const *join; /* cgroup.procs files the child enters */
     int64_t rlimit_as;       /* > 0: the child's address-space limit */
     int death_signal;        /* > 0: sent to the child if we die first */
+    /* Non-NULL (root only): the child gets a private mount namespace in
+     * which bind_src is mounted read-only on bind_dst, which must exist;
+     * nobody else sees that mount. */
+    const char *bind_src, *bind_dst;
 };
 int proc_spawn_opts(struct proc *p, const struct proc_opts *o, char *const argv[],
                     char *const envp[], char *err, size_t errlen);

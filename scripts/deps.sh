@@ -10,6 +10,7 @@ libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libconfig-dev
 libnats-dev librdkafka-dev libcmocka-dev libyaml-dev
 nats-server kcat curl wrk procps psmisc iproute2 jq
 python3 python3-requests python3-kafka python3-pytest python3-pytest-xdist
+docker.io busybox-static
 clang-tidy cppcheck valgrind
 "
 

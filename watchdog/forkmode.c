@@ -279,7 +279,8 @@ static void respond_buffered(struct call *c)
         wd_add_duration(c->req);
         httpd_respond(c->req, c->status, body, len);
     }
-    log_info("proc", "Wrote %zu Bytes - Duration: %.6f seconds status=%d", len, secs, c->status);
+    /* The classic watchdog's words and format: tools and tests read them. */
+    log_classic("Wrote %zu Bytes - Duration: %.6f seconds", len, secs);
     if (c->wd->cfg.write_debug)
         log_info("proc", "output: %.*s", (int)(len < 4096 ? len : 4096), body);
     free(body);
@@ -494,7 +495,7 @@ static void start(struct wd *wd, struct httpd_req *req, int64_t body_len)
                                  .env = wd_env_build(wd->base_env, req, body_len),
                                  .how = stderr_handling(wd), .done = on_spawned };
     c->spawning = true;
-    log_info("proc", "Forking fprocess.");
+    log_classic("Forking fprocess.");
     httpd_req_on_done(req, on_request_done, c);
     if (c->streaming) /* the body waits in the connection until stdin exists */
         httpd_req_on_body(req, hold_body, c);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../gw.h"
+#include "process_cpu.h"
 #include "hclient.h"
 #include "lines.h"
 #include "listenfd.h"
@@ -83,7 +84,9 @@ static char **replica_env(const struct gw *gw, const struct gw_replica *r)
     env_push(&e, xasprintf("TMPDIR=%s", r->sandbox.tmpdir));
     if (!json_object_get(own, "HOME")) /* its own, writable by its user */
         env_push(&e, xasprintf("HOME=%s", r->sandbox.tmpdir));
-    env_push(&e, xasprintf("secret_mount_path=%s", r->sandbox.secrets_dir));
+    env_push(&e, xasprintf("secret_mount_path=%s", r->sandbox.secrets_mount
+                                                        ? r->sandbox.secrets_mount
+                                                        : r->sandbox.secrets_dir));
     env_push(&e, xstrdup("metrics_port=0"));
     env_push(&e, xstrdup("healthcheck_interval=0s")); /* we stop routing first */
     const char *fprocess = json_string_value(json_object_get(r->fn->dep, "envProcess"));
@@ -237,7 +240,9 @@ static int spawn(struct gw *gw, struct gw_replica *r, char *err, size_t errlen)
                            .drop_user = sb->drop_user, .uid = sb->uid, .gid = sb->gid,
                            .join = (const char *const *)sb->cg.procs,
                            .rlimit_as = sb->cg.rlimit_as,
-                           .death_signal = SIGTERM /* no replica outlives us */ };
+                           .death_signal = SIGTERM, /* no replica outlives us */
+                           .bind_src = sb->secrets_mount ? sb->secrets_dir : NULL,
+                           .bind_dst = sb->secrets_mount };
     int rc = proc_spawn_opts(&r->proc, &o, argv, env, err, errlen);
     env_free(env);
     if (rc < 0)
@@ -312,7 +317,9 @@ static struct gw_replica *replica_new(struct gw *gw, struct gw_fn *fn)
     r->fn = fn;
     r->id = fn->next_id++;
     r->serial = ++gw->replica_serial;
-    lines_init(&r->out, 1024, take_line, r);
+    /* Room for the longest line the watchdog writes (PIPE_BUF, one
+     * write(2)), so no line reaches /system/logs in pieces. */
+    lines_init(&r->out, 16384, take_line, r);
     r->generation = fn->generation;
     r->listen_fd = -1;
     r->backoff_ms = BACKOFF_MIN_MS;
@@ -493,5 +500,6 @@ const struct gw_driver gw_process_driver = {
     .available = available,
     .pick = pick,
     .release = release_call,
+    .cpu_seconds = gw_process_cpu_seconds,
     .shutdown = shutdown_all,
 };

@@ -4,11 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <sched.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../gw.h"
@@ -38,6 +41,36 @@ static int copy_secret(struct gw *gw, const struct gw_sandbox *sb, const char *n
     free(from);
     free(to);
     return rc;
+}
+
+/* Whether replicas can have GW_SECRETS_MOUNT: only root may make mount
+ * namespaces, and a container may forbid it even to root. Tried once, in
+ * a child, so a refusal costs nothing later. */
+static bool secrets_mount_usable(void)
+{
+    static int usable = -1;
+    if (usable >= 0)
+        return usable;
+    usable = 0;
+    const char *why = "the gateway does not run as root";
+    if (geteuid() == 0 && gw_mkdirs(GW_SECRETS_MOUNT, 0755) < 0) {
+        why = "cannot make " GW_SECRETS_MOUNT;
+    } else if (geteuid() == 0) {
+        pid_t pid = fork();
+        if (pid == 0)
+            _exit(unshare(CLONE_NEWNS) == 0 &&
+                  mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 ? 0 : 1);
+        int st = 0;
+        usable = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+        why = "no mount namespace allowed here";
+    }
+    if (usable)
+        log_info("replica", "functions read their secrets at " GW_SECRETS_MOUNT
+                            " (a private mount per replica)");
+    else
+        log_warn("replica", "functions read their secrets only at $secret_mount_path, not at "
+                            GW_SECRETS_MOUNT ": %s", why);
+    return usable;
 }
 
 /* The functions given a uid of their own, in order: the n-th is
@@ -137,6 +170,7 @@ int gw_sandbox_make(struct gw_sandbox *sb, struct gw *gw, const struct gw_fn *fn
         if (copy_secret(gw, sb, json_string_value(s), fn->ns) < 0)
             log_warn("replica", "cannot give secret %s to function %s.%s",
                      json_string_value(s), fn->name, fn->ns);
+    sb->secrets_mount = secrets_mount_usable() ? GW_SECRETS_MOUNT : NULL;
     struct gw_limits l;
     limits_of(fn, &l);
     /* The gateway's pid keeps two gateways on one host (each with an

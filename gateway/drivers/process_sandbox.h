@@ -11,12 +11,18 @@
 
 #include "process_limits.h"
 
+/* Where OpenFaaS functions read their secrets (OpenFaaS's path). */
+#define GW_SECRETS_MOUNT "/var/openfaas/secrets"
+
 struct gw;
 struct gw_fn;
 
 struct gw_sandbox {
     char *tmpdir;      /* TMPDIR of the replica: its watchdog's lock file */
     char *secrets_dir; /* tmpdir/secrets: one file per secret the function lists */
+    /* GW_SECRETS_MOUNT when secrets_dir is bind-mounted there in the
+     * replica's own mount namespace (root only), else NULL. */
+    const char *secrets_mount;
     struct gw_cgroup cg;
     bool drop_user;
     uid_t uid;

@@ -507,3 +507,7 @@ def nats(tmp_path, daemons):
         daemons.append(srv.start())
         return srv
     return start
+
+
+# --- Docker (a real engine of its own, see docker_util.py) -------------------
+from docker_util import docker_engine, docker_gateway  # noqa: E402,F401

@@ -1,0 +1,81 @@
+#!/bin/sh
+# Builds faasbus's container images with no registry: each is FROM scratch
+# plus a root filesystem assembled here from build/bin (the binary and the
+# shared libraries ldd lists, nothing else), built with the legacy builder.
+#   faasbus/watchdog    /usr/bin/fwatchdog plus busybox (a shell and the
+#                       usual tools for classic-mode functions): function
+#                       images start FROM it or COPY the watchdog out of it
+#   faasbus/gateway, faasbus/queue-worker, faasbus/connector,
+#   faasbus/devkafka    one daemon each
+#   faasbus/nats        Debian's nats-server (static), for the compose file
+# Usage: scripts/images.sh [TAG]   (default latest; DOCKER_HOST picks the
+# engine; BUILD the build tree)
+set -eu
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+TAG=${1:-latest}
+DOCKER=${DOCKER:-docker}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# copy_bin ROOT SRC DEST: the binary and every library it loads.
+copy_bin() {
+    root=$1 src=$2 dest=$3
+    mkdir -p "$root$(dirname "$dest")"
+    cp -L "$src" "$root$dest"
+    ldd "$src" 2>/dev/null | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }' |
+        while read -r lib; do
+            mkdir -p "$root$(dirname "$lib")"
+            cp -L "$lib" "$root$lib"
+        done
+}
+
+base_root() {
+    root=$1
+    mkdir -p "$root/etc" "$root/tmp" "$root/var/openfaas/secrets" "$root/var/lib/faasbus"
+    chmod 1777 "$root/tmp"
+    printf 'root:x:0:0:root:/:/sbin/nologin\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n' \
+        > "$root/etc/passwd"
+    printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
+    if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+        mkdir -p "$root/etc/ssl/certs"
+        cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
+    fi
+}
+
+# build NAME ENTRYPOINT-JSON EXPOSE
+build() {
+    name=$1 entry=$2 port=$3
+    {
+        echo "FROM scratch"
+        echo "COPY rootfs/ /"
+        echo "EXPOSE $port"
+        echo "ENTRYPOINT $entry"
+    } > "$work/$name/Dockerfile"
+    DOCKER_BUILDKIT=0 $DOCKER build -q -t "faasbus/$name:$TAG" "$work/$name" >/dev/null
+    echo "images: faasbus/$name:$TAG"
+}
+
+root="$work/watchdog/rootfs"
+base_root "$root"
+copy_bin "$root" "$BUILD/bin/faasbus-watchdog" /usr/bin/fwatchdog
+copy_bin "$root" /bin/busybox /bin/busybox
+for a in $(/bin/busybox --list); do
+    [ -e "$root/bin/$a" ] || ln -s busybox "$root/bin/$a"
+done
+build watchdog '["/usr/bin/fwatchdog"]' 8080
+
+for d in gateway:8080 queue-worker:8082 connector:8081 devkafka:9092; do
+    name=${d%%:*} port=${d#*:}
+    root="$work/$name/rootfs"
+    base_root "$root"
+    copy_bin "$root" "$BUILD/bin/faasbus-$name" "/usr/bin/faasbus-$name"
+    build "$name" "[\"/usr/bin/faasbus-$name\"]" "$port"
+done
+
+if command -v nats-server >/dev/null; then
+    root="$work/nats/rootfs"
+    base_root "$root"
+    copy_bin "$root" "$(command -v nats-server)" /usr/bin/nats-server
+    build nats '["/usr/bin/nats-server"]' 4222
+fi
