@@ -1,6 +1,7 @@
 /* parse.c -- fuzzes the setting parsers (durations, sizes, integers,
- * booleans) with any string. What they accept is never negative, and a
- * duration formatted back reads as the same duration. */
+ * booleans) with any string. What they accept is never negative, a
+ * duration with a non-zero digit is never 0 ("never"), and a duration
+ * formatted back reads as the same duration. */
 #include "parse.h"
 #include "harness.h"
 
@@ -13,7 +14,7 @@ static void check_duration(const char *s)
     int64_t ms;
     if (parse_duration_ms(s, &ms) != 0)
         return;
-    if (ms < 0)
+    if (ms < 0 || (ms == 0 && strpbrk(s, "123456789")))
         abort();
     char text[96];
     int64_t again;
