@@ -184,10 +184,11 @@ FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_DIR)/%)
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(WARN) -Ilib \
               -Ifuzz -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
-$(FUZZ_DIR)/%: fuzz/%.c fuzz/harness.h $(FUZZ_LIB) lib/*.h
+$(FUZZ_DIR)/%: fuzz/%.c fuzz/harness.h $(FUZZ_LIB) lib/*.h gateway/model.h
 	@mkdir -p $(@D)
 	@echo "  FUZZCC  $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(FUZZ_PKGS)) -o $@ $< $(FUZZ_LIB) \
+	    $(shell pkg-config --libs $(FUZZ_PKGS))
 
 fuzz: $(FUZZ_BINS)
 	@for n in $(FUZZ_NAMES); do \
