@@ -41,6 +41,7 @@ include connector/sources.mk
 include cli/sources.mk
 include tests/sources.mk
 include bench/sources.mk
+include fuzz/sources.mk
 
 LIB_OBJ := $(LIB_SRC:%.c=$(OBJ)/%.o)
 WD_OBJ  := $(WD_SRC:%.c=$(OBJ)/%.o)
@@ -72,7 +73,7 @@ FIXTURES := $(FIXTURE_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test test-unit test-system test-valgrind tests bench lint run install clean docs images
+.PHONY: all deps test test-unit fuzz test-system test-valgrind tests bench lint run install clean docs images
 all: $(DAEMONS) $(CLI_BIN) $(CLI_DOCS) $(FIXTURES)
 tests: all $(UNIT_BINS)
 
@@ -157,6 +158,7 @@ deps:
 test:
 	./scripts/deps.sh
 	$(MAKE) tests
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) ./tests/run
 
 test-unit: tests
@@ -170,6 +172,34 @@ test-system: all
 test-valgrind: all
 	FAASBUS_WRAP="valgrind -q --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --trace-children=no" \
 	BUILD=$(BUILD) ./tests/run system
+
+# The fuzz harnesses are built with clang's libFuzzer whatever CC is; the
+# seed corpora in fuzz/corpus/ are read, never written. make test runs each
+# for FUZZ_SMOKE_SECONDS; a longer search is make fuzz FUZZ_SECONDS=3600.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_DIR := build/fuzz
+FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_DIR)/%)
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(WARN) -Ilib \
+              -Ifuzz -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+
+$(FUZZ_DIR)/%: fuzz/%.c fuzz/harness.h $(FUZZ_LIB) lib/*.h gateway/model.h
+	@mkdir -p $(@D)
+	@echo "  FUZZCC  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(FUZZ_PKGS)) -o $@ $< $(FUZZ_LIB) \
+	    $(shell pkg-config --libs $(FUZZ_PKGS))
+
+fuzz: $(FUZZ_BINS)
+	@for n in $(FUZZ_NAMES); do \
+	    mkdir -p $(FUZZ_DIR)/corpus/$$n $(FUZZ_DIR)/crashes; \
+	    echo "  FUZZ    $$n for $(FUZZ_SECONDS)s"; \
+	    $(FUZZ_DIR)/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_DIR)/crashes/$$n- \
+	        $(FUZZ_DIR)/corpus/$$n fuzz/corpus/$$n > $(FUZZ_DIR)/$$n.log 2>&1 \
+	        || { tail -40 $(FUZZ_DIR)/$$n.log; exit 1; }; \
+	    sed -n 's/^stat::number_of_executed_units: */    runs: /p' $(FUZZ_DIR)/$$n.log; \
+	done
 
 bench:
 	./scripts/deps.sh

@@ -102,11 +102,16 @@ static void on_namespaces(struct httpd_req *req, struct gw *gw)
     gw_reply_json(req, 200, list);
 }
 
+/* Credentials are checked on the head: an unauthenticated client must not
+ * make the gateway hold a body of up to max_body_size for it. */
+static bool system_guard(struct httpd_req *req, void *arg)
+{
+    return gw_auth_check(arg, req) != 0;
+}
+
 static void on_system(struct httpd_req *req, void *arg)
 {
     struct gw *gw = arg;
-    if (!gw_auth_check(gw, req))
-        return;
     const char *path = httpd_req_path(req);
     if (strcmp(path, "/system/functions") == 0)
         gw_api_functions(req, gw);
@@ -158,6 +163,7 @@ void gw_api_routes(struct gw *gw, struct httpd *h)
     httpd_route(h, "/healthz", HTTPD_BODY_BUFFER, on_healthz, gw);
     httpd_route(h, "/metrics", HTTPD_BODY_BUFFER, on_metrics, gw);
     httpd_route(h, "/system/*", HTTPD_BODY_BUFFER, on_system, gw);
+    httpd_route_guard(h, system_guard);
     httpd_route(h, "/function/*", HTTPD_BODY_STREAM, gw_invoke, gw);
     httpd_route(h, "/async-function/*", HTTPD_BODY_STREAM, gw_async_invoke, gw);
     httpd_route(h, "*", HTTPD_BODY_BUFFER, on_unknown, gw);

@@ -20,6 +20,13 @@
 #define REPLICAS_MAX 1000
 /* How much of a client's value a message quotes. */
 #define QUOTE_MAX 80
+/* A replica's environment must fit exec(): Linux takes no single
+ * "name=value" string past 128 KiB (MAX_ARG_STRLEN) and all of them
+ * together within a quarter of the stack limit, 2 MiB by default. Beyond
+ * these the function would be accepted and never start. */
+#define ENV_ENTRY_MAX (128 * 1024 - 1)
+#define ENV_TOTAL_MAX (1024 * 1024)
+#define ENV_COUNT_MAX 1024
 
 __attribute__((format(printf, 3, 4)))
 static void fail(char *err, size_t errlen, const char *fmt, ...)
@@ -328,6 +335,60 @@ static int req_string(json_t *obj, const char *field, bool nonempty, const char 
     return 0;
 }
 
+/* A variable name exec() and a shell can carry: not empty, no '=', no
+ * control byte (a newline would start another variable in an env file). */
+static bool env_name_ok(const char *key)
+{
+    if (!*key)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        if (*p == '=' || *p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/* Bytes one "name=value" string takes in a replica's environment. */
+static size_t env_entry_size(const char *key, const char *value)
+{
+    return strlen(key) + 1 + strlen(value) + 1;
+}
+
+/* envProcess and envVars together must fit a replica's exec(). */
+static int check_env_size(json_t *dep, char *err, size_t errlen)
+{
+    json_t *vars = json_object_get(dep, "envVars");
+    const char *proc = json_string_value(json_object_get(dep, "envProcess"));
+    size_t total = proc ? env_entry_size("fprocess", proc) : 0;
+    const char *key;
+    json_t *v;
+
+    if (total > ENV_ENTRY_MAX) {
+        fail(err, errlen, "envProcess: %zu bytes, more than a process environment takes "
+             "(at most %d)", total, ENV_ENTRY_MAX);
+        return -1;
+    }
+    if (json_object_size(vars) > ENV_COUNT_MAX) {
+        fail(err, errlen, "envVars: %zu variables, at most %d", json_object_size(vars),
+             ENV_COUNT_MAX);
+        return -1;
+    }
+    json_object_foreach(vars, key, v) {
+        size_t n = env_entry_size(key, json_string_value(v));
+        if (n > ENV_ENTRY_MAX) {
+            fail(err, errlen, "envVars.%.*s%s: %zu bytes, more than one variable may hold "
+                 "(at most %d)", qlen(key), key, qmore(key), n, ENV_ENTRY_MAX);
+            return -1;
+        }
+        total += n;
+    }
+    if (total > ENV_TOTAL_MAX) {
+        fail(err, errlen, "envVars and envProcess: %zu bytes together, at most %d",
+             total, ENV_TOTAL_MAX);
+        return -1;
+    }
+    return 0;
+}
+
 /* A map of strings (envVars, labels, annotations). */
 static int check_string_map(json_t *map, const char *field, bool env, char *err,
                             size_t errlen)
@@ -338,9 +399,10 @@ static int check_string_map(json_t *map, const char *field, bool env, char *err,
     if (want(map, json_is_object(map), field, "an object of strings", err, errlen) != 0)
         return -1;
     json_object_foreach(map, key, v) {
-        if (env && (!*key || strchr(key, '='))) {
+        if (env && !env_name_ok(key)) {
             fail(err, errlen, "%s: \"%.*s%s\" is not a valid variable name (expected "
-                 "a non-empty name without '=')", field, qlen(key), key, qmore(key));
+                 "a non-empty name without '=' or control bytes)", field, qlen(key), key,
+                 qmore(key));
             return -1;
         }
         if (!json_is_string(v)) {
@@ -456,6 +518,8 @@ static int check_deployment_fields(json_t *dep, char *err, size_t errlen)
         if (v && check_resources(v, resources[i], err, errlen) != 0)
             return -1;
     }
+    if (check_env_size(dep, err, errlen) != 0)
+        return -1;
     v = opt(dep, "readOnlyRootFilesystem");
     if (v && want(v, json_is_boolean(v), "readOnlyRootFilesystem", "a boolean", err,
                   errlen) != 0)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "framing.h"
 #include "listenfd.h"
 #include "log.h"
 #include "loop.h"
@@ -34,6 +35,7 @@ struct route {
     bool prefix;
     enum httpd_body body;
     httpd_handler_fn *fn;
+    httpd_guard_fn *guard;
     void *arg;
 };
 
@@ -196,14 +198,45 @@ static void note_client(struct httpd_req *req)
                   req->client, sizeof req->client);
 }
 
+static enum MHD_Result add_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    (void)kind;
+    framing_add(cls, key, value ? value : "");
+    return MHD_YES;
+}
+
+/* Refuses, from the head alone, a request whose body two parsers could
+ * frame differently; the connection closes after the answer, so no byte
+ * of its body is read as the next request. */
+static bool refuse_ambiguous(struct httpd_req *req)
+{
+    struct framing f;
+    framing_init(&f);
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, add_field, &f);
+    const char *why;
+    int status = framing_verdict(&f, &why);
+    if (!status)
+        return false;
+    log_info(req->h->name, "refused %s %s from %s: %s", req->method, req->path, req->client,
+             why);
+    httpd_add_header(req, "Connection", "close");
+    httpd_respondf(req, status, "malformed request: %s\n", why);
+    return true;
+}
+
 static void begin(struct httpd_req *req)
 {
     note_client(req);
+    if (refuse_ambiguous(req))
+        return;
     req->route = find_route(req->h, req->path);
     if (!req->route) {
         httpd_respondf(req, 404, "no route for %s\n", req->path);
         return;
     }
+    if (req->route->guard && !req->route->guard(req, req->route->arg))
+        return;
     if (req->route->body == HTTPD_BODY_STREAM) {
         req->route->fn(req, req->route->arg);
         return;
@@ -659,5 +692,12 @@ void httpd_route(struct httpd *h, const char *path, enum httpd_body body,
     r->len = strlen(r->path);
     r->body = body;
     r->fn = fn;
+    r->guard = NULL;
     r->arg = arg;
+}
+
+void httpd_route_guard(struct httpd *h, httpd_guard_fn *guard)
+{
+    if (h->nroutes)
+        h->routes[h->nroutes - 1].guard = guard;
 }

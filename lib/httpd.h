@@ -38,6 +38,9 @@ struct httpd_opts {
 };
 
 typedef void httpd_handler_fn(struct httpd_req *req, void *arg);
+/* Decides from the head alone (before any body byte is read) whether the
+ * request may go on; returns false after answering it. */
+typedef bool httpd_guard_fn(struct httpd_req *req, void *arg);
 /* Takes a chunk of a streamed body and returns how much it consumed; less
  * than len means "full": the connection pauses until httpd_wake(). Called
  * once more with eof set (and len 0) when the body has ended. */
@@ -68,6 +71,10 @@ uint64_t httpd_served(const struct httpd *h);
  * it ends in '*'; "*" alone matches everything. First match wins. */
 void httpd_route(struct httpd *h, const char *path, enum httpd_body body,
                  httpd_handler_fn *fn, void *arg);
+/* Sets the guard of the route added last: it runs on the head, so a
+ * request it refuses (say, without credentials) costs no body memory; the
+ * connection then closes instead of reading a body nobody wants. */
+void httpd_route_guard(struct httpd *h, httpd_guard_fn *guard);
 
 /* Request accessors; strings are borrowed until the done callback. */
 const char *httpd_req_method(const struct httpd_req *req);

@@ -76,7 +76,8 @@ static const struct unit *find_unit(const char *s, size_t len)
     return NULL;
 }
 
-/* v units (v >= 0) as whole nanoseconds; -1 if that overflows int64_t.
+/* v units (v >= 0) as whole nanoseconds; -1 if that overflows int64_t
+ * or rounds a non-zero v to nothing.
  * Adding 0.5 before truncating rounds to nearest without needing libm. */
 static int to_ns(double v, double unit, int64_t *out)
 {
@@ -86,6 +87,10 @@ static int to_ns(double v, double unit, int64_t *out)
     if (ns >= 9223372036854775808.0)
         return -1;
     *out = (int64_t)ns;
+    /* A non-zero amount below half a nanosecond would read as 0, which
+     * settings take as "never": refuse it rather than turn it around. */
+    if (v > 0 && *out == 0)
+        return -1;
     return 0;
 }
 

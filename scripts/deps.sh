@@ -11,7 +11,7 @@ libnats-dev librdkafka-dev libcmocka-dev libyaml-dev
 nats-server kcat curl wrk procps psmisc iproute2 jq
 python3 python3-requests python3-kafka python3-pytest python3-pytest-xdist
 docker.io busybox-static docker-compose
-clang-tidy cppcheck valgrind
+clang-tidy cppcheck valgrind clang libclang-rt-14-dev
 "
 
 missing=""

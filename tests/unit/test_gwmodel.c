@@ -318,6 +318,66 @@ static void deployment_field_types(void **state)
 #undef DEP
 }
 
+/* A body built around one value of n copies of c, freed by the caller. */
+static char *dep_with(const char *before, size_t n, char c, const char *after)
+{
+    size_t len = strlen(before) + n + strlen(after) + 1;
+    char *body = malloc(len);
+    assert_non_null(body);
+    strcpy(body, before);
+    memset(body + strlen(before), c, n);
+    strcpy(body + strlen(before) + n, after);
+    return body;
+}
+
+/* What a replica could never exec is refused at deploy, not left to fail
+ * with E2BIG in the log after a 202. */
+static void deployment_env_must_fit_exec(void **state)
+{
+    (void)state;
+    char err[256];
+    const char *head = "{\"service\":\"fn\",\"image\":\"img\",";
+    char *body = dep_with("{\"service\":\"fn\",\"image\":\"img\",\"envProcess\":\"",
+                          1024 * 1024, 'a', "\"}");
+    assert_rejected(body, "envProcess: ", "more than a process environment takes");
+    free(body);
+    body = dep_with("{\"service\":\"fn\",\"image\":\"img\",\"envVars\":{\"K\":\"",
+                    200 * 1024, 'b', "\"}}");
+    assert_rejected(body, "envVars.K: ", "more than one variable may hold");
+    free(body);
+
+    /* Ten variables of 120 KiB each: every one fits, together they do not. */
+    char *vars = malloc(10 * (120 * 1024 + 16) + 64);
+    assert_non_null(vars);
+    strcpy(vars, head);
+    strcat(vars, "\"envVars\":{");
+    for (int i = 0; i < 10; i++) {
+        size_t at = strlen(vars);
+        at += (size_t)sprintf(vars + at, "%s\"K%d\":\"", i ? "," : "", i);
+        memset(vars + at, 'c', 120 * 1024);
+        strcpy(vars + at + 120 * 1024, "\"");
+    }
+    strcat(vars, "}}");
+    assert_rejected(vars, "envVars and envProcess: ", "bytes together");
+    free(vars);
+
+    body = dep_with("{\"service\":\"fn\",\"image\":\"img\",\"envProcess\":\"",
+                    100 * 1024, 'd', "\"}");
+    json_t *dep = parse(body, err, sizeof err);
+    assert_non_null(dep);
+    json_decref(dep);
+    free(body);
+}
+
+static void deployment_env_names_hold_no_control_bytes(void **state)
+{
+    (void)state;
+    assert_rejected("{\"service\":\"fn\",\"image\":\"img\",\"envVars\":{\"A\\nB\":\"x\"}}",
+                    "is not a valid variable name", "control bytes");
+    assert_rejected("{\"service\":\"fn\",\"image\":\"img\",\"envVars\":{\"A\\tB\":\"x\"}}",
+                    "is not a valid variable name", NULL);
+}
+
 static void deployment_bad_json(void **state)
 {
     char err[256];
@@ -681,6 +741,8 @@ int main(void)
         cmocka_unit_test(secret_errors),
         cmocka_unit_test(memory_quantities),
         cmocka_unit_test(cpu_quantities),
+        cmocka_unit_test(deployment_env_must_fit_exec),
+        cmocka_unit_test(deployment_env_names_hold_no_control_bytes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

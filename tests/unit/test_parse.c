@@ -92,6 +92,18 @@ static void test_duration_overflow(void **state)
     assert_int_equal(dur("2000000h"), 7200000000000LL);
 }
 
+/* A non-zero duration must not shrink to 0, which means "never". */
+static void test_duration_below_the_unit(void **state)
+{
+    (void)state;
+    duration_rejects("0.0000001ns");
+    duration_rejects("0.4ns");
+    duration_rejects("0.0000000001");
+    assert_int_equal(dur("0.6ns"), 1);
+    assert_int_equal(dur("0ns"), 0);
+    assert_int_equal(dur("0"), 0);
+}
+
 static int64_t size(const char *s)
 {
     int64_t v = -42;
@@ -223,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_duration_sub_ms_rounds_up),
         cmocka_unit_test(test_duration_rejects),
         cmocka_unit_test(test_duration_overflow),
+        cmocka_unit_test(test_duration_below_the_unit),
         cmocka_unit_test(test_size),
         cmocka_unit_test(test_size_rejects),
         cmocka_unit_test(test_bool),

@@ -1,0 +1,9 @@
+# Fuzz harnesses (libFuzzer, always under ASan+UBSan) for the parsers that
+# take outside bytes. `make fuzz` builds them into build/fuzz/ and runs each
+# for FUZZ_SECONDS over its seed corpus in fuzz/corpus/<name>/; what the
+# fuzzer learns goes to build/fuzz/corpus/, crashes to build/fuzz/crashes/.
+# Every harness links the same small set of parsers.
+FUZZ_NAMES := framing parse lines deploy
+FUZZ_LIB   := lib/framing.c lib/parse.c lib/lines.c lib/buf.c lib/xalloc.c lib/log.c \
+              lib/base64.c gateway/model.c
+FUZZ_PKGS  := jansson
