@@ -95,6 +95,11 @@ static const struct cfg_option options[] = {
     { "callback_url", NULL, CFG_STRING, OPT(callback_url), "", 0, 0, NULL,
       "X-Callback-Url of invoke=async calls: where the queue worker reaches our POST "
       "/callback (empty: http://127.0.0.1:<port>/callback)" },
+    { "callback_secret", NULL, CFG_STRING, OPT(callback_secret), NULL, 0, 0, NULL,
+      "key of the signature each X-Callback-Url carries (a callback without it gets 401); "
+      "the same for every instance of a group (unset: random, this process only)" },
+    { "callback_secret_file", NULL, CFG_STRING, OPT(callback_secret_file), NULL, 0, 0, NULL,
+      "file whose first line is callback_secret (a mounted secret)" },
     { "async_timeout", NULL, CFG_DURATION, OPT(async_timeout_ms), "10m", 1000, DUR_MAX, NULL,
       "how long an async call waits for its callback before it is submitted again "
       "(counts as a failed attempt)" },
@@ -423,6 +428,21 @@ static int load_auth(struct cn_config *cfg, char *err, size_t errlen)
     return cfg->auth ? 0 : -1;
 }
 
+/* The file, when given, wins over the value, which it replaces. */
+static int load_callback_secret(struct cn_config *cfg, char *err, size_t errlen)
+{
+    char *secret;
+
+    if (!cfg->callback_secret_file)
+        return 0;
+    secret = read_secret(cfg->callback_secret_file, err, errlen);
+    if (!secret)
+        return -1;
+    free(cfg->callback_secret);
+    cfg->callback_secret = secret;
+    return 0;
+}
+
 /* Paths are appended to the URL: "http://gw:8080/" must not give "//". */
 static int check_gateway_url(struct cn_config *cfg, char *err, size_t errlen)
 {
@@ -464,6 +484,8 @@ int cn_config_load(struct cn_config *cfg, const char *file, char *err, size_t er
     if (cn_nats_config_check(cfg, file, err, errlen) < 0)
         return -1;
     if (file && read_by_hand(cfg, file, err, errlen) < 0)
+        return -1;
+    if (load_callback_secret(cfg, err, errlen) < 0)
         return -1;
     return load_auth(cfg, err, errlen);
 }
