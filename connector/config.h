@@ -30,6 +30,7 @@ struct cn_kprops {
 struct cn_config {
     char *gateway_url;
     char *brokers;
+    char *default_bus;
     char *topics;
     char *group;
     char *initial_offset;
