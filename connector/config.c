@@ -6,6 +6,7 @@
  * only [A-Za-z0-9_-*], which is why librdkafka's dotted property names are
  * written with underscores in the file. */
 #include "config.h"
+#include "kafka_env.h"
 
 #include <errno.h>
 #include <libconfig.h>
@@ -543,6 +544,8 @@ int cn_config_load(struct cn_config *cfg, const char *file, char *err, size_t er
         return -1;
     if (file && read_by_hand(cfg, file, err, errlen) < 0)
         return -1;
+    if (cn_kafka_env(&cfg->kafka[CN_KAFKA_BOTH], err, errlen) < 0)
+        return -1;
     if (load_callback_secret(cfg, err, errlen) < 0)
         return -1;
     if (load_auth(cfg, err, errlen) < 0)
@@ -610,7 +613,13 @@ static void print_route(FILE *out, const struct cn_route *r, bool last)
 
 void cn_config_print(const struct cn_config *cfg, FILE *out)
 {
-    cfg_print(options, cfg, out);
+    static char hidden[] = "(hidden)";
+    struct cn_config shown = *cfg; /* shallow: only for printing */
+
+    /* Output that is pasted into bug reports keeps no secrets. */
+    if (shown.callback_secret)
+        shown.callback_secret = hidden;
+    cfg_print(options, &shown, out);
     fputs("routes = (\n", out);
     for (size_t i = 0; i < cfg->nroutes; i++)
         print_route(out, &cfg->routes[i], i + 1 == cfg->nroutes);
