@@ -31,6 +31,7 @@ LIBS     = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 NATS_LIBS  = $(shell pkg-config --libs libnats)
 KAFKA_LIBS = $(shell pkg-config --libs rdkafka)
 YAML_LIBS  = $(shell pkg-config --libs yaml-0.1)
+CRYPTO_LIBS = $(shell pkg-config --libs libcrypto)
 
 include lib/sources.mk
 include watchdog/sources.mk
@@ -116,7 +117,7 @@ $(BIN)/faasbus-queue-worker: $(OBJ)/gateway/worker/main.o $(BUILD)/libqueueworke
 	$(call link,$(NATS_LIBS))
 
 $(BIN)/faasbus-connector: $(OBJ)/connector/main.o $(BUILD)/libconnector.a $(BUILD)/libcommon.a
-	$(call link,$(KAFKA_LIBS) $(NATS_LIBS))
+	$(call link,$(KAFKA_LIBS) $(NATS_LIBS) $(CRYPTO_LIBS))
 
 $(BIN)/faasbus: $(OBJ)/cli/main.o $(BUILD)/libcli.a $(BUILD)/libcommon.a
 	$(call link,$(YAML_LIBS) $(KAFKA_LIBS) $(NATS_LIBS))
@@ -145,7 +146,7 @@ $(BUILD)/fixtures/%: $(OBJ)/tests/fixtures/%.o $(BUILD)/libcommon.a
 $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(BUILD)/libwatchdog.a $(BUILD)/libgateway.a \
                   $(BUILD)/libqueueworker.a $(BUILD)/libconnector.a $(BUILD)/libcli.a \
                   $(BUILD)/libcommon.a
-	$(call link,$(shell pkg-config --libs cmocka) $(KAFKA_LIBS) $(NATS_LIBS) $(YAML_LIBS))
+	$(call link,$(shell pkg-config --libs cmocka) $(KAFKA_LIBS) $(NATS_LIBS) $(YAML_LIBS) $(CRYPTO_LIBS))
 
 $(BUILD)/bench/%: $(OBJ)/bench/%.o $(BUILD)/libcommon.a
 	$(call link)

@@ -181,10 +181,16 @@ struct cn_call *cn_async_submit(struct branch *b, cn_invoke_fn *answered)
         b->await = xcalloc(1, sizeof *b->await);
         b->await->answered = answered;
     }
+    struct cn_call *call;
+    char *url;
+
     how.call_id = next_id(a, b, b->await);
-    how.callback_url = a->callback_url;
-    return cn_invoke_start_async(a->cn->curl, &d->invoke, b->target, b->w->rec, &how,
+    url = cn_callsign_url(&a->sign, a->callback_url, how.call_id);
+    how.callback_url = url;
+    call = cn_invoke_start_async(a->cn->curl, &d->invoke, b->target, b->w->rec, &how,
                                  on_submitted, b);
+    free(url);
+    return call;
 }
 
 /* --- callbacks ----------------------------------------------------------- */
@@ -241,9 +247,13 @@ struct cn_async *cn_async_new(struct cn *cn, int port)
 {
     struct cn_async *a = xcalloc(1, sizeof *a);
     const struct cn_config *cfg = &cn->cfg;
-    char dur[32];
+    char dur[32], err[256];
 
     a->cn = cn;
+    if (cn_callsign_init(&a->sign, cfg->callback_secret, err, sizeof err) < 0) {
+        log_error("async", "%s", err);
+        abort(); /* no random bytes: nothing else would work either */
+    }
     a->callback_url = *cfg->callback_url
                           ? xstrdup(cfg->callback_url)
                           : xasprintf("http://127.0.0.1:%d/callback", port);
@@ -256,6 +266,9 @@ struct cn_async *cn_async_new(struct cn *cn, int port)
              format_duration_ms(cfg->async_timeout_ms, dur, sizeof dur),
              a->commit_accepted ? "once the gateway queued the call (async_commit=accepted)"
                                 : "once the callback is handled");
+    if (a->sign.generated)
+        log_info("async", "no callback_secret: callbacks are signed with a key of this "
+                 "process, so those of calls submitted before a restart get 401");
     return a;
 }
 
@@ -269,5 +282,6 @@ void cn_async_free(struct cn_async *a)
     keymap_free(a->waiting);
     keymap_free(a->kept);
     free(a->callback_url);
+    cn_callsign_wipe(&a->sign);
     free(a);
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "async.h"
+#include "callsign.h"
 #include "invoke.h"
 
 struct keymap;
@@ -16,7 +17,8 @@ struct metric;
 
 struct cn_async {
     struct cn *cn;
-    char *callback_url;
+    char *callback_url;     /* each call's gets its signature (callsign.h) */
+    struct cn_callsign sign;
     bool commit_accepted;   /* async_commit=accepted */
     struct keymap *waiting; /* call id -> struct branch (each of its ids) */
     struct keymap *kept;    /* call id -> struct kept (accepted calls) */

@@ -21,12 +21,13 @@ static void append(const struct cn_route ***out, size_t *n, const struct cn_rout
 }
 
 /* Kafka routes are found by the table's sorted search; "kafka:x" sorts
- * apart from "x", so it is a second search. */
+ * apart from "x", so it is a second search. A bare "x" is a Kafka route
+ * only when bare names are Kafka's. */
 static size_t kafka_routes(const struct cn_table *t, const char *topic,
                            const struct cn_route ***out)
 {
-    const struct cn_route *first;
-    size_t n = 0, count = cn_table_match(t, topic, &first);
+    const struct cn_route *first = NULL;
+    size_t n = 0, count = cn_bare_is_kafka() ? cn_table_match(t, topic, &first) : 0;
     char *spelled = xasprintf("%s%s", CN_KAFKA_PREFIX, topic);
 
     append(out, &n, first, count);
@@ -94,6 +95,7 @@ int cn_bus_send(struct cn *cn, const struct cn_record *rec, const struct cn_outg
 {
     const char *subject = cn_nats_name(m->topic);
     struct cn_outgoing kafka;
+    char why[512];
 
     if (subject) {
         if (!cn->nats_out) {
@@ -101,6 +103,10 @@ int cn_bus_send(struct cn *cn, const struct cn_record *rec, const struct cn_outg
             return -1;
         }
         return cn_nats_send(cn->nats_out, rec, subject, m, fn, arg, out, err, errlen);
+    }
+    if (cn_bus_unresolved(m->topic, why, sizeof why)) {
+        snprintf(err, errlen, "%s", why);
+        return -1;
     }
     if (!cn->producer) {
         snprintf(err, errlen, "%s names Kafka, but brokers is empty", m->topic);

@@ -5,7 +5,9 @@
  *
  * Whatever we make of it, a well-formed callback gets 200: a late or
  * repeated one is counted and dropped here, since an error would only
- * make the worker try again and then dead-letter the call. */
+ * make the worker try again and then dead-letter the call. Only one
+ * without the signature of its call id is refused (401): anyone who can
+ * reach us could otherwise hand us the result of any call. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +55,16 @@ static void read_result(struct httpd_req *req, struct cn_invoke_result *res)
     }
 }
 
+/* The sig of the URL we gave for this call id (callsign.h). */
+static bool signed_by_us(const struct cn_async *a, const struct httpd_req *req,
+                         const char *id)
+{
+    char sig[128];
+
+    return cn_callsign_check(&a->sign, id,
+                             cn_query_param(httpd_req_query(req), "sig", sig, sizeof sig));
+}
+
 void cn_async_on_callback(struct httpd_req *req, void *arg)
 {
     struct cn *cn = arg;
@@ -69,6 +81,11 @@ void cn_async_on_callback(struct httpd_req *req, void *arg)
     cb.id = httpd_req_header(req, "X-Call-Id");
     if (!cb.id || !*cb.id) {
         refuse(a, req, 400, "X-Call-Id is missing");
+        return;
+    }
+    if (!signed_by_us(a, req, cb.id)) {
+        refuse(a, req, 401, "the callback URL's signature is missing or does not fit "
+               "X-Call-Id (or was made before a restart without callback_secret)");
         return;
     }
     res.status = (long)header_int(req, "X-Function-Status", -1);

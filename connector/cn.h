@@ -50,6 +50,7 @@ struct cn_metrics {
 
 struct cn {
     struct cn_config cfg;
+    const char *conf_file;   /* -c FILE (argv), or NULL: read again on SIGHUP */
     struct loop *lp;
     struct curlloop *curl;
     struct httpd *http;

@@ -6,6 +6,7 @@
  * only [A-Za-z0-9_-*], which is why librdkafka's dotted property names are
  * written with underscores in the file. */
 #include "config.h"
+#include "kafka_env.h"
 
 #include <errno.h>
 #include <libconfig.h>
@@ -24,8 +25,11 @@
 static const struct cfg_option options[] = {
     { "gateway_url", NULL, CFG_STRING, OPT(gateway_url), "http://127.0.0.1:8080", 0, 0, NULL,
       "the gateway: routes from /system/functions, calls to /function/<name>" },
-    { "brokers", "brokers,broker_host", CFG_STRING, OPT(brokers), "127.0.0.1:9092", 0, 0, NULL,
+    { "brokers", "brokers,broker_host", CFG_STRING, OPT(brokers), "", 0, 0, NULL,
       "Kafka bootstrap brokers, comma-separated host:port (empty: no Kafka)" },
+    { "default_bus", NULL, CFG_ENUM, OPT(default_bus), "auto", 0, 0, "auto|kafka|nats",
+      "bus of a bare topic name (no kafka: or nats:); auto: the only one configured "
+      "(with both, a bare name is an error)" },
     { "topics", NULL, CFG_STRING, OPT(topics), "", 0, 0, NULL,
       "topics to consume, comma-separated; empty: every topic a route names" },
     { "group", NULL, CFG_STRING, OPT(group), "faasbus-connector", 0, 0, NULL,
@@ -95,6 +99,11 @@ static const struct cfg_option options[] = {
     { "callback_url", NULL, CFG_STRING, OPT(callback_url), "", 0, 0, NULL,
       "X-Callback-Url of invoke=async calls: where the queue worker reaches our POST "
       "/callback (empty: http://127.0.0.1:<port>/callback)" },
+    { "callback_secret", NULL, CFG_STRING, OPT(callback_secret), NULL, 0, 0, NULL,
+      "key of the signature each X-Callback-Url carries (a callback without it gets 401); "
+      "the same for every instance of a group (unset: random, this process only)" },
+    { "callback_secret_file", NULL, CFG_STRING, OPT(callback_secret_file), NULL, 0, 0, NULL,
+      "file whose first line is callback_secret (a mounted secret)" },
     { "async_timeout", NULL, CFG_DURATION, OPT(async_timeout_ms), "10m", 1000, DUR_MAX, NULL,
       "how long an async call waits for its callback before it is submitted again "
       "(counts as a failed attempt)" },
@@ -259,15 +268,40 @@ static void add_per_topic(struct cn_config *cfg, struct cn_route *r)
     cn_route_cleanup(r);
 }
 
-static int check_topics(const struct cn_config *cfg, const config_setting_t *list,
+/* Each name of a route must be on a configured bus. */
+static const char *route_unresolved(const struct cn_route *r, char *why, size_t len)
+{
+    const char *names[3] = { r->topic, r->reply_topic, r->error_topic };
+    static const char *const keys[3] = { "topic", "reply-topic", "error-topic" };
+    char what[600];
+
+    for (int i = 0; i < 3; i++) {
+        if (names[i] && cn_bus_unresolved(names[i], what, sizeof what)) {
+            snprintf(why, len, "route %s -> %s: %s %s", r->topic, r->function, keys[i],
+                     what);
+            return why;
+        }
+    }
+    return NULL;
+}
+
+/* The routes from `from` on came from the group g (one per topic). */
+static int check_topics(const struct cn_config *cfg, size_t from, const config_setting_t *list,
                         const char *file, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < cfg->nroutes; i++) {
+    char why[800];
+
+    for (size_t i = from; i < cfg->nroutes; i++) {
         if (!cn_source_valid(cfg->routes[i].topic)) {
             errf(err, errlen, "%s:%u: routes: \"%s\" is not a valid topic name "
                  "(a Kafka topic, or nats: and a subject)",
                  where(list, file), config_setting_source_line(list),
                  cfg->routes[i].topic);
+            return -1;
+        }
+        if (route_unresolved(&cfg->routes[i], why, sizeof why)) {
+            errf(err, errlen, "%s:%u: routes: %s", where(list, file),
+                 config_setting_source_line(list), why);
             return -1;
         }
     }
@@ -294,9 +328,12 @@ static int read_routes(struct cn_config *cfg, const config_t *cf, const char *fi
             cn_route_cleanup(&r);
             return -1;
         }
+        size_t from = cfg->nroutes;
         add_per_topic(cfg, &r);
+        if (check_topics(cfg, from, config_setting_get_elem(list, i), file, err, errlen) < 0)
+            return -1;
     }
-    return check_topics(cfg, list, file, err, errlen);
+    return 0;
 }
 
 /* --- librdkafka properties ---------------------------------------------- */
@@ -423,6 +460,21 @@ static int load_auth(struct cn_config *cfg, char *err, size_t errlen)
     return cfg->auth ? 0 : -1;
 }
 
+/* The file, when given, wins over the value, which it replaces. */
+static int load_callback_secret(struct cn_config *cfg, char *err, size_t errlen)
+{
+    char *secret;
+
+    if (!cfg->callback_secret_file)
+        return 0;
+    secret = read_secret(cfg->callback_secret_file, err, errlen);
+    if (!secret)
+        return -1;
+    free(cfg->callback_secret);
+    cfg->callback_secret = secret;
+    return 0;
+}
+
 /* Paths are appended to the URL: "http://gw:8080/" must not give "//". */
 static int check_gateway_url(struct cn_config *cfg, char *err, size_t errlen)
 {
@@ -435,6 +487,31 @@ static int check_gateway_url(struct cn_config *cfg, char *err, size_t errlen)
         return 0;
     errf(err, errlen, "gateway_url: expected an http:// or https:// URL, got \"%s\"",
          cfg->gateway_url);
+    return -1;
+}
+
+/* A default bus must be one that is there. */
+static int set_buses(const struct cn_config *cfg, char *err, size_t errlen)
+{
+    bool kafka = *cfg->brokers, nats = *cfg->nats_url;
+
+    if ((strcmp(cfg->default_bus, "kafka") == 0 && !kafka) ||
+        (strcmp(cfg->default_bus, "nats") == 0 && !nats)) {
+        errf(err, errlen, "default_bus: %s, but %s is not set", cfg->default_bus,
+             kafka ? "nats_url" : "brokers");
+        return -1;
+    }
+    cn_buses_set(kafka, nats, cfg->default_bus);
+    return 0;
+}
+
+/* Last, so that the file's own mistakes are reported first. */
+static int check_some_bus(const struct cn_config *cfg, char *err, size_t errlen)
+{
+    if (*cfg->brokers || *cfg->nats_url)
+        return 0;
+    errf(err, errlen, "brokers: not set, and neither is nats_url: configure a bus "
+         "(brokers for Kafka, nats_url for NATS)");
     return -1;
 }
 
@@ -463,9 +540,17 @@ int cn_config_load(struct cn_config *cfg, const char *file, char *err, size_t er
         return -1;
     if (cn_nats_config_check(cfg, file, err, errlen) < 0)
         return -1;
+    if (set_buses(cfg, err, errlen) < 0)
+        return -1;
     if (file && read_by_hand(cfg, file, err, errlen) < 0)
         return -1;
-    return load_auth(cfg, err, errlen);
+    if (cn_kafka_env(&cfg->kafka[CN_KAFKA_BOTH], err, errlen) < 0)
+        return -1;
+    if (load_callback_secret(cfg, err, errlen) < 0)
+        return -1;
+    if (load_auth(cfg, err, errlen) < 0)
+        return -1;
+    return check_some_bus(cfg, err, errlen);
 }
 
 void cn_config_free(struct cn_config *cfg)
@@ -528,7 +613,13 @@ static void print_route(FILE *out, const struct cn_route *r, bool last)
 
 void cn_config_print(const struct cn_config *cfg, FILE *out)
 {
-    cfg_print(options, cfg, out);
+    static char hidden[] = "(hidden)";
+    struct cn_config shown = *cfg; /* shallow: only for printing */
+
+    /* Output that is pasted into bug reports keeps no secrets. */
+    if (shown.callback_secret)
+        shown.callback_secret = hidden;
+    cfg_print(options, &shown, out);
     fputs("routes = (\n", out);
     for (size_t i = 0; i < cfg->nroutes; i++)
         print_route(out, &cfg->routes[i], i + 1 == cfg->nroutes);

@@ -30,6 +30,7 @@ struct cn_kprops {
 struct cn_config {
     char *gateway_url;
     char *brokers;
+    char *default_bus;
     char *topics;
     char *group;
     char *initial_offset;
@@ -62,6 +63,8 @@ struct cn_config {
     int64_t nats_ack_wait_ms;
     char *nats_key_header;
     char *callback_url;
+    char *callback_secret;      /* or NULL: one is drawn at start */
+    char *callback_secret_file;
     int64_t async_timeout_ms;
     char *async_commit;
     int64_t async_accepted_max;

@@ -367,13 +367,16 @@ static int check_brokers(struct cn_consumer *k, char *err, size_t errlen)
     rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
     char dur[32];
 
+    /* Short tries, so that the error callback logs a failure (with
+     * librdkafka's reason) as it happens, not only at the end. */
     for (int64_t left = cfg->connect_timeout_ms; left > 0; left = deadline - loop_now_ms()) {
-        e = rd_kafka_metadata(k->rk, 0, NULL, &md, (int)left);
+        e = rd_kafka_metadata(k->rk, 0, NULL, &md, (int)(left < 1000 ? left : 1000));
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
             rd_kafka_metadata_destroy(md);
             k->kafka_up = true;
             return 0;
         }
+        serve_events(k);
         usleep(200 * 1000);
     }
     serve_events(k);
@@ -491,8 +494,9 @@ bool cn_consumer_ready(const struct cn_consumer *k, char *why, size_t len)
     if (!k)
         return true;
     if (!k->kafka_up) {
-        snprintf(why, len, "no Kafka broker connection is up%s%s",
-                 k->last_error[0] ? ": " : "", k->last_error);
+        snprintf(why, len, "Kafka (brokers %s) is not reachable: no broker connection "
+                 "is up%s%s", k->cn->cfg.brokers, k->last_error[0] ? ": " : "",
+                 k->last_error);
         return false;
     }
     if (*k->subscribed && !k->joined) {

@@ -75,7 +75,10 @@ static int set_prop(rd_kafka_conf_t *conf, const struct cn_kprop *p, const char 
     }
     if (res == RD_KAFKA_CONF_OK)
         return 0;
-    snprintf(err, errlen, "%s:%d: %s: %s: %s", p->file, p->line, group, p->name, why);
+    if (p->line > 0)
+        snprintf(err, errlen, "%s:%d: %s: %s: %s", p->file, p->line, group, p->name, why);
+    else /* from the environment: the file names the variable */
+        snprintf(err, errlen, "%s: %s", p->file, why);
     return -1;
 }
 

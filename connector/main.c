@@ -12,8 +12,10 @@
  *
  * SIGTERM or SIGINT: stop starting calls, drain those in flight (up to
  * drain_timeout), commit, leave the group, exit 0. A second one exits at
- * once (uncommitted records are read again by the next owner). */
+ * once (uncommitted records are read again by the next owner).
+ * SIGHUP: the config file is read again on the loop thread (reload.c). */
 #include <curl/curl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,7 @@
 #include "nats_source.h"
 #include "producer.h"
 #include "refresh.h"
+#include "reload.h"
 #include "signals.h"
 
 #define FLUSH_AT_EXIT_MS 5000
@@ -57,6 +60,11 @@ static void on_signal(struct loop *lp, int signo, void *arg)
 {
     struct cn *cn = arg;
 
+    if (signo == SIGHUP) {
+        if (!cn->stopping)
+            cn_reload(cn);
+        return;
+    }
     if (cn->stopping) {
         log_warn("main", "signal %d again: exiting without waiting for the drain", signo);
         loop_stop(lp);
@@ -105,7 +113,7 @@ static int start(struct cn *cn, char *err, size_t errlen)
     }
     if (start_http(cn, err, errlen) < 0)
         return -1;
-    if (signals_watch(cn->lp, on_signal, cn) < 0) {
+    if (signals_watch_hup(cn->lp, on_signal, cn) < 0) {
         snprintf(err, errlen, "cannot watch signals");
         return -1;
     }
@@ -150,6 +158,7 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
     log_init("connector", LOGL_INFO);
+    cn.conf_file = args.file;
     if (cn_config_load(&cn.cfg, args.file, err, sizeof err) < 0 ||
         cn_kconf_check(&cn.cfg, err, sizeof err) < 0) {
         fprintf(stderr, "faasbus-connector: %s\n", err);

@@ -66,9 +66,6 @@ int cn_nats_config_check(const struct cn_config *cfg, const char *file, char *er
     struct cn_stream_spec *v = NULL;
     int n;
 
-    if (!*cfg->brokers && !*cfg->nats_url)
-        return fail("brokers", file, err, errlen,
-                    "empty, and so is nats_url: there is nothing to consume");
     if (!*cfg->nats_url && (*cfg->subjects || *cfg->streams))
         return fail(*cfg->subjects ? "subjects" : "streams", file, err, errlen,
                     "set, but nats_url is empty");

@@ -200,6 +200,14 @@ static void tick(struct loop *lp, void *arg)
     get(r, "/system/namespaces", on_namespaces);
 }
 
+void cn_refresh_now(struct cn_refresh *r)
+{
+    if (!r || !r->timer)
+        return;
+    loop_timer_cancel(r->cn->lp, r->timer);
+    r->timer = loop_timer_add(r->cn->lp, 0, tick, r);
+}
+
 struct cn_refresh *cn_refresh_start(struct cn *cn)
 {
     struct cn_refresh *r = xcalloc(1, sizeof *r);

@@ -10,6 +10,9 @@ struct cn_refresh;
 
 /* Starts refreshing (the first one at once). */
 struct cn_refresh *cn_refresh_start(struct cn *cn);
+/* Rebuilds at once if waiting for the next rebuild (a rebuild under way
+ * finishes first; the next one follows rebuild_interval later). */
+void cn_refresh_now(struct cn_refresh *r);
 /* Stops refreshing and frees. NULL is a no-op. */
 void cn_refresh_free(struct cn_refresh *r);
 

@@ -1,6 +1,7 @@
 /* subject.c -- NATS subject syntax and matching, bus prefixes. */
 #include "subject.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "routes.h"
@@ -59,29 +60,105 @@ bool cn_subject_match(const char *pattern, const char *subject)
     }
 }
 
+/* Process-wide: the buses are fixed for the life of the process (a
+ * change of brokers or nats_url needs a restart), and names are read in
+ * every module, so passing this down would touch each of them. */
+enum bare { BARE_KAFKA, BARE_NATS, BARE_NONE };
+static struct {
+    bool kafka, nats;
+    enum bare bare;
+} buses = { true, true, BARE_KAFKA };
+
+void cn_buses_set(bool kafka, bool nats, const char *dflt)
+{
+    buses.kafka = kafka;
+    buses.nats = nats;
+    if (strcmp(dflt, "kafka") == 0 || (kafka && !nats && strcmp(dflt, "nats") != 0))
+        buses.bare = BARE_KAFKA;
+    else if (strcmp(dflt, "nats") == 0 || (nats && !kafka))
+        buses.bare = BARE_NATS;
+    else if (!kafka && !nats)
+        buses.bare = BARE_KAFKA; /* no bus: refused at load, after the file's errors */
+    else
+        buses.bare = BARE_NONE;
+}
+
+bool cn_bus_kafka_on(void)
+{
+    return buses.kafka;
+}
+
+bool cn_bus_nats_on(void)
+{
+    return buses.nats;
+}
+
+bool cn_bare_is_kafka(void)
+{
+    return buses.bare == BARE_KAFKA;
+}
+
+static const char *prefixed(const char *name, const char *prefix)
+{
+    size_t n = strlen(prefix);
+
+    return strncmp(name, prefix, n) == 0 ? name + n : NULL;
+}
+
+const char *cn_bus_unresolved(const char *name, char *why, size_t len)
+{
+    if (prefixed(name, CN_NATS_PREFIX)) {
+        if (buses.nats)
+            return NULL;
+        snprintf(why, len, "\"%s\" is on NATS, but nats_url is not set", name);
+        return why;
+    }
+    if (prefixed(name, CN_KAFKA_PREFIX)) {
+        if (buses.kafka)
+            return NULL;
+        snprintf(why, len, "\"%s\" is on Kafka, but brokers is not set", name);
+        return why;
+    }
+    if (buses.bare != BARE_NONE)
+        return NULL;
+    snprintf(why, len, "\"%s\" is a bare name, and both Kafka (brokers) and NATS "
+             "(nats_url) are configured: write kafka:%s or nats:%s, or set default_bus",
+             name, name, name);
+    return why;
+}
+
 const char *cn_nats_name(const char *name)
 {
-    size_t n = strlen(CN_NATS_PREFIX);
-
-    return strncmp(name, CN_NATS_PREFIX, n) == 0 ? name + n : NULL;
+    if (prefixed(name, CN_KAFKA_PREFIX))
+        return NULL;
+    const char *subject = prefixed(name, CN_NATS_PREFIX);
+    return subject ? subject : buses.bare == BARE_NATS ? name : NULL;
 }
 
 const char *cn_kafka_name(const char *name)
 {
-    size_t n = strlen(CN_KAFKA_PREFIX);
-
-    if (cn_nats_name(name))
+    if (prefixed(name, CN_NATS_PREFIX))
         return NULL;
-    return strncmp(name, CN_KAFKA_PREFIX, n) == 0 ? name + n : name;
+    const char *topic = prefixed(name, CN_KAFKA_PREFIX);
+    return topic ? topic : buses.bare == BARE_KAFKA ? name : NULL;
 }
 
+/* Syntax only: a bare name that is on no bus is valid if either bus
+ * could take it (cn_bus_unresolved() tells the rest). */
 static bool valid(const char *name, bool wildcards)
 {
-    const char *subject = cn_nats_name(name);
+    const char *subject = prefixed(name, CN_NATS_PREFIX);
+    const char *topic = prefixed(name, CN_KAFKA_PREFIX);
 
     if (subject)
         return cn_subject_valid(subject, wildcards);
-    return cn_topic_valid(cn_kafka_name(name));
+    if (topic)
+        return cn_topic_valid(topic);
+    if (buses.bare == BARE_NATS)
+        return cn_subject_valid(name, wildcards);
+    if (buses.bare == BARE_KAFKA)
+        return cn_topic_valid(name);
+    return cn_topic_valid(name) || cn_subject_valid(name, wildcards);
 }
 
 bool cn_source_valid(const char *name)

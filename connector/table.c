@@ -65,6 +65,25 @@ static void apply_annotations(struct cn_route *tmpl, const json_t *ann,
     }
 }
 
+/* A reply or error topic on no configured bus would fail every result:
+ * the function's routes are skipped instead. */
+static bool outputs_resolved(const struct cn_route *tmpl, const char *who,
+                             void (*warn)(void *, const char *), void *arg)
+{
+    const char *names[2] = { tmpl->reply_topic, tmpl->error_topic };
+    static const char *const keys[2] = { "reply-topic", "error-topic" };
+    char why[768];
+
+    for (int i = 0; i < 2; i++) {
+        if (names[i] && cn_bus_unresolved(names[i], why, sizeof why)) {
+            warnf(warn, arg, "function %s: annotation %s: %s (its routes skipped)", who,
+                  keys[i], why);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Adds one route per topic of a comma-separated list. */
 static void add_topics(struct cn_table *t, struct cn_route *tmpl,
                        const char *topics, const char *who,
@@ -73,7 +92,7 @@ static void add_topics(struct cn_table *t, struct cn_route *tmpl,
     const char *p = topics;
 
     while (*p) {
-        char topic[256];
+        char topic[256], why[768];
         p += strspn(p, ", \t");
         size_t n = strcspn(p, ", \t");
         if (n == 0)
@@ -83,6 +102,10 @@ static void add_topics(struct cn_table *t, struct cn_route *tmpl,
         if (n >= sizeof topic || !cn_source_valid(topic)) {
             warnf(warn, arg, "function %s: annotation topic: \"%.*s\" is not a "
                   "valid topic name (skipped)", who, (int)n, p - n);
+            continue;
+        }
+        if (cn_bus_unresolved(topic, why, sizeof why)) {
+            warnf(warn, arg, "function %s: annotation topic: %s (skipped)", who, why);
             continue;
         }
         tmpl->topic = topic;
@@ -110,7 +133,8 @@ void cn_table_add_function(struct cn_table *t, const json_t *fn,
     tmpl.function = xstrdup(name);
     tmpl.ns = ns && *ns ? xstrdup(ns) : NULL;
     apply_annotations(&tmpl, ann, who, warn, arg);
-    add_topics(t, &tmpl, topics, who, warn, arg);
+    if (outputs_resolved(&tmpl, who, warn, arg))
+        add_topics(t, &tmpl, topics, who, warn, arg);
     cn_route_cleanup(&tmpl);
 }
 

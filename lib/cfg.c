@@ -18,12 +18,14 @@
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define WHY_MAX 512      /* what went wrong with one value */
 #define ENV_NAME_MAX 128 /* longest environment variable name we look up */
+#define ENV_FILE_MAX (64 * 1024) /* a <name>_FILE value: a secret, not a dump */
 
 static void *field(const struct cfg_option *o, void *target)
 {
@@ -415,6 +417,76 @@ static const char *find_env(const struct cfg_option *o, char *var,
     return NULL;
 }
 
+/* The content of a <name>_FILE variable's file without its final line
+ * end (a mounted secret), or NULL with why. New string. */
+static char *read_value_file(const char *path, char *why, size_t whylen)
+{
+    FILE *f = fopen(path, "re");
+    char *buf;
+    size_t n;
+
+    if (!f) {
+        snprintf(why, whylen, "cannot read it: %s", strerror(errno));
+        return NULL;
+    }
+    buf = xmalloc(ENV_FILE_MAX + 1);
+    n = fread(buf, 1, ENV_FILE_MAX + 1, f);
+    fclose(f);
+    if (n > ENV_FILE_MAX) {
+        snprintf(why, whylen, "larger than %d bytes", ENV_FILE_MAX);
+        free(buf);
+        return NULL;
+    }
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    buf[n] = '\0';
+    return buf;
+}
+
+/* Like find_env(), for <name>_FILE: the value read from that file, with
+ * the variable's name in var and the path in *path. New string, or NULL
+ * (unset, or unreadable: then why is filled). */
+static char *find_env_file(const struct cfg_option *o, char *var, size_t varlen,
+                           const char **path, char *why, size_t whylen)
+{
+    const char *p = o->env ? o->env : o->name;
+
+    why[0] = '\0';
+    while (*p != '\0') {
+        p += strspn(p, ", ");
+        size_t n = strcspn(p, ", ");
+        if (n > 0 && n + sizeof "_FILE" <= varlen) {
+            snprintf(var, varlen, "%.*s_FILE", (int)n, p);
+            *path = getenv(var);
+            if (*path)
+                return read_value_file(*path, why, whylen);
+        }
+        p += n;
+    }
+    return NULL;
+}
+
+static int load_env_file(const struct cfg_option *o, void *target, char *err,
+                         size_t errlen)
+{
+    char why[WHY_MAX];
+    char var[ENV_NAME_MAX];
+    const char *path = NULL;
+    char *val = find_env_file(o, var, sizeof var, &path, why, sizeof why);
+    int rc = 0;
+
+    if (!val && why[0]) {
+        errf(err, errlen, "%s=%s (environment): %s", var, path, why);
+        return -1;
+    }
+    if (val && set_text(o, target, val, false, why, sizeof why) < 0) {
+        errf(err, errlen, "%s=%s (environment): %s", var, path, why);
+        rc = -1;
+    }
+    free(val);
+    return rc;
+}
+
 static int load_env(const struct cfg_option *opts, void *target, char *err,
                     size_t errlen)
 {
@@ -423,8 +495,11 @@ static int load_env(const struct cfg_option *opts, void *target, char *err,
 
     for (const struct cfg_option *o = opts; o->name; o++) {
         const char *val = find_env(o, var, sizeof var);
-        if (!val)
+        if (!val) {
+            if (load_env_file(o, target, err, errlen) < 0)
+                return -1;
             continue;
+        }
         if (set_text(o, target, val, false, why, sizeof why) < 0) {
             errf(err, errlen, "%s=%s (environment): %s", var, val, why);
             return -1;

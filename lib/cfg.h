@@ -7,7 +7,10 @@
  * same table, so docs and code cannot drift.
  *
  * Precedence, lowest first: the option's default, the file (-c FILE), the
- * environment. A setting in the file is `name = value;` at the top level;
+ * environment. Each environment name NAME may instead be given as
+ * NAME_FILE, the path of a file holding the value (its final line end
+ * dropped), so secrets mount in as files; NAME itself wins when both are
+ * set. A setting in the file is `name = value;` at the top level;
  * a duration or size may be given as a number or a string ("1m30s",
  * "32M"). Strings in the target struct are owned by it: cfg_free(). */
 #ifndef CFG_H

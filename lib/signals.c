@@ -2,6 +2,7 @@
 #include "signals.h"
 
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -24,12 +25,14 @@ static void on_signal(struct loop *lp, int fd, unsigned events, void *arg)
     }
 }
 
-int signals_watch(struct loop *lp, signals_fn *fn, void *arg)
+static int watch(struct loop *lp, signals_fn *fn, void *arg, bool hup)
 {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    if (hup)
+        sigaddset(&set, SIGHUP);
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -40,4 +43,14 @@ int signals_watch(struct loop *lp, signals_fn *fn, void *arg)
     w.fn = fn;
     w.arg = arg;
     return loop_watch(lp, fd, LOOP_READ, on_signal, &w);
+}
+
+int signals_watch(struct loop *lp, signals_fn *fn, void *arg)
+{
+    return watch(lp, fn, arg, false);
+}
+
+int signals_watch_hup(struct loop *lp, signals_fn *fn, void *arg)
+{
+    return watch(lp, fn, arg, true);
 }

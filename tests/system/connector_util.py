@@ -77,8 +77,10 @@ def connector(tmp_path, daemons):
         count[0] += 1
         path = tmp_path / f"connector{count[0]}.conf"
         path.write_text(SESSION + conf)
-        full = {"gateway_url": gw.url if gw else "http://127.0.0.1:1", "brokers": bootstrap,
+        full = {"gateway_url": gw.url if gw else "http://127.0.0.1:1",
                 "rebuild_interval": "300ms", "log_level": "info"}
+        if bootstrap is not None:  # None: no brokers setting at all
+            full["brokers"] = bootstrap
         full.update(env or {})
         c = Connector([CONNECTOR, "-c", str(path)], full,
                       str(tmp_path / f"connector{count[0]}.log"), listen=port is None)

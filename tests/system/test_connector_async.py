@@ -3,6 +3,8 @@ gateway's /async-function/ into NATS JetStream (a real nats-server), the
 real queue worker runs them on real replicas and posts each result to the
 connector's POST /callback, and what the connector makes of it arrives on
 the reply or error topic, read back with Python's kafka client."""
+import hashlib
+import hmac
 import signal
 import subprocess
 import time
@@ -18,6 +20,13 @@ from queue_util import queue_worker
 
 __all__ = ["broker", "connector", "record_dir", "queue_worker"]  # fixtures
 
+SECRET = "callbacks-of-this-test"
+
+
+def signed(call_id, secret=SECRET):
+    """The sig a callback URL of ours carries for call_id."""
+    return hmac.new(secret.encode(), call_id.encode(), hashlib.sha256).hexdigest()
+
 
 def test_an_async_route_replies_through_the_queue_and_the_callback(
         nats, gateway, broker, connector, queue_worker, record_dir):
@@ -26,7 +35,7 @@ def test_an_async_route_replies_through_the_queue_and_the_callback(
     deploy_recorder(gw, "arec", path, {"topic": "aq-in", "reply-topic": "aq-out",
                                        "invoke": "async"})
     queue_worker(srv, gw)
-    c = connector(gw, bs)
+    c = connector(gw, bs, env={"callback_secret": SECRET})
     route = c.routes()["routes"][0]
     assert route["invoke"] == "async"
     sent = [(b"k%d" % i, b"sleep=200 m%d" % i, [("trace", b"t%d" % i)]) for i in range(12)]
@@ -56,14 +65,42 @@ def test_an_async_route_replies_through_the_queue_and_the_callback(
     assert count_topic(bs, "aq-out") == 12  # each record answered once
     # A callback nobody awaits (late, repeated) is taken and dropped: an
     # error would make the worker retry it and then dead-letter the call.
-    r = requests.post(c.url + "/callback", data=b"x", timeout=5 * SLOW,
-                      headers={"X-Call-Id": "kafka-aq-in-0-999", "X-Function-Status": "200"})
+    stray = {"X-Call-Id": "kafka-aq-in-0-999", "X-Function-Status": "200"}
+    r = requests.post(c.url + "/callback?sig=" + signed("kafka-aq-in-0-999"), data=b"x",
+                      timeout=5 * SLOW, headers=stray)
     assert r.status_code == 200 and r.text == "unknown\n"
     assert metric(c, "connector_async_callbacks_total", result="unknown") == 1
+    assert metric(c, "connector_async_callbacks_total", result="invalid") == 0
+    assert count_topic(bs, "aq-out") == 12
+
+
+def test_a_callback_without_its_calls_signature_is_refused(
+        nats, gateway, broker, connector, queue_worker, record_dir):
+    srv, gw, bs = async_stack(nats, gateway, broker, "as-in:1", "as-out:1")
+    path = str(record_dir / "rec")
+    deploy_recorder(gw, "asig", path, {"topic": "as-in", "reply-topic": "as-out",
+                                       "invoke": "async"})
+    c = connector(gw, bs, env={"callback_secret": SECRET})
+    # No queue worker yet: the call waits, and a forger tries to answer it.
+    call_id = produced_ids(bs, "as-in", [(b"k", b"the real value", None)])[0]
+    wait_for(lambda: metric(c, "connector_async_awaiting") == 1, 30, what="the call queued")
+    forged = {"X-Call-Id": call_id, "X-Function-Status": "200"}
+    for query in ["", "?sig=", "?sig=" + "0" * 64, "?sig=" + signed(call_id + "x"),
+                  "?sig=" + signed(call_id, "another secret"), "?sig=" + signed(call_id)[:-1]]:
+        r = requests.post(c.url + "/callback" + query, data=b"forged", timeout=5 * SLOW,
+                          headers=forged)
+        assert r.status_code == 401, query
+        assert "signature" in r.text
+    assert metric(c, "connector_async_callbacks_total", result="invalid") == 6
+    assert metric(c, "connector_async_awaiting") == 1  # still the real call's
+    # The worker posts to the URL it was given, signature and all.
+    queue_worker(srv, gw)
+    out = wait_call_ids(bs, "as-out", [call_id], 60)
+    assert [m.value for m in out] == [b"the real value"]
+    assert metric(c, "connector_async_callbacks_total", result="taken") == 1
     r = requests.post(c.url + "/callback", data=b"x", timeout=5 * SLOW,
                       headers={"X-Function-Status": "200"})
     assert r.status_code == 400 and "X-Call-Id" in r.text
-    assert count_topic(bs, "aq-out") == 12
 
 
 def test_failures_end_on_the_error_topic_with_the_original_bytes(
@@ -116,7 +153,8 @@ def test_async_commit_accepted_commits_at_202_and_still_publishes_the_reply(
     deploy_recorder(gw, "aacc", path, {"topic": "aa-in", "reply-topic": "aa-out",
                                        "invoke": "async"})
     queue_worker(srv, gw)
-    env = {"async_commit": "accepted"}
+    # The same secret on both: the second takes the first one's callbacks.
+    env = {"async_commit": "accepted", "callback_secret": SECRET}
     c = connector(gw, bs, env=env)
     fast = produced_ids(bs, "aa-in", [(b"f%d" % i, b"fast %d" % i, None) for i in range(5)])
     wait_call_ids(bs, "aa-out", fast, 60)

@@ -14,6 +14,7 @@ from queue_util import queue_worker
 __all__ = ["broker", "connector", "record_dir", "queue_worker"]  # fixtures
 
 N = 12
+SECRET = "the group's callback secret"
 
 
 def start_pending(nats, gateway, broker, connector, queue_worker, record_dir, sleep_ms, env=None):
@@ -34,7 +35,7 @@ def test_kill_9_while_callbacks_are_pending_loses_nothing(
         nats, gateway, broker, connector, queue_worker, record_dir):
     # The callbacks come while the new connector has not read the records
     # again: they find nobody, and async_timeout has the calls made again.
-    env = {"async_timeout": "8s"}
+    env = {"async_timeout": "8s", "callback_secret": SECRET}
     gw, bs, c, ids, path = start_pending(nats, gateway, broker, connector, queue_worker, record_dir,
                                  2500, env)
     port = c.port
@@ -54,11 +55,13 @@ def test_kill_9_with_a_slow_function_takes_the_first_calls_callbacks(
     # The function outlasts the restart: the records read again are
     # submitted under the same ids, which the queue already holds, and the
     # first calls' callbacks reach the new connector (same callback URL).
+    # The same callback_secret too, or the new one would refuse them (401).
+    env = {"callback_secret": SECRET}
     gw, bs, c, ids, path = start_pending(nats, gateway, broker, connector, queue_worker, record_dir,
-                                 12000)
+                                 12000, env)
     port = c.port
     c.stop(signal.SIGKILL)
-    c2 = connector(gw, bs, port=port)
+    c2 = connector(gw, bs, env=env, port=port)
     out = wait_call_ids(bs, "ar-out", ids, 60)
     assert sorted(call_ids(out)) == sorted(ids)  # each answered exactly once
     assert sorted(started_ids(path)) == sorted(ids)  # the function ran once per record

@@ -46,7 +46,7 @@ def run(*args, env=None, timeout=20):
 def test_bad_config_file_ends_with_an_error_at_its_line(tmp_path, text, needle):
     path = tmp_path / "connector.conf"
     path.write_text(text)
-    out = run("-c", str(path))
+    out = run("-c", str(path), env={"brokers": "127.0.0.1:9092"})  # unreached
     assert out.returncode == 2, out.stderr
     assert f"{path}{needle}" in out.stderr, out.stderr
 

@@ -127,7 +127,7 @@ def test_bad_nats_settings_name_their_line(tmp_path):
     r = run_config(tmp_path, 'nats_url = "nats://127.0.0.1:4222";\nstreams = "OR.DERS";\n')
     assert r.returncode == 2 and "bad.conf:2: streams" in r.stderr
     r = run_config(tmp_path, 'brokers = "";\n')
-    assert r.returncode == 2 and "nothing to consume" in r.stderr
+    assert r.returncode == 2 and "configure a bus" in r.stderr
     r = run_config(tmp_path, 'subjects = "a.b";\n')
     assert r.returncode == 2 and "nats_url is empty" in r.stderr
     r = run_config(tmp_path, 'routes = ( { topic = "nats:a..b"; function = "f"; } );\n')

@@ -15,7 +15,7 @@ def test_kafka_to_nats_to_kafka(gateway, broker, nats, connector):
     c.create_stream("CHECKED", ["checked.>"])
     gw = gateway()
     gw.deploy("check", env_process="sed s/^/CHECKED:/",
-              annotations={"topic": "orders", "reply-topic": "nats:checked.orders"})
+              annotations={"topic": "kafka:orders", "reply-topic": "nats:checked.orders"})
     gw.deploy("price", env_process="sed s/^/PRICED:/",
               annotations={"topic": "nats:checked.*", "reply-topic": "kafka:orders-valid"})
     for name in ("check", "price"):

@@ -47,6 +47,7 @@ static const struct cfg_option opts[] = {
 static const char *const env_vars[] = {
     "TCFG_NAME", "tcfg_inflight", "TCFG_COMBINE", "TCFG_EXEC_TIMEOUT",
     "TCFG_TIMEOUT", "TCFG_MAX_BODY", "TCFG_MODE", "TCFG_UPSTREAM",
+    "TCFG_NAME_FILE", "TCFG_TIMEOUT_FILE", "tcfg_inflight_FILE",
 };
 
 static int clear_env(void **state)
@@ -477,6 +478,47 @@ static void test_repeated_load_no_leaks(void **state)
     assert_null(c.name);
 }
 
+static void overwrite(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    fclose(f);
+}
+
+static void test_env_values_from_files(void **state)
+{
+    struct tcfg c = {0};
+    char err[512], name[64], timeout[64];
+
+    (void)state;
+    write_file(name, "from-secret\r\n");
+    write_file(timeout, "4s\n");
+    setenv("TCFG_NAME_FILE", name, 1);
+    setenv("TCFG_TIMEOUT_FILE", timeout, 1); /* the second name, _FILE */
+    assert_int_equal(load_text(&c, "name = \"from-file\";\n", err, sizeof err), 0);
+    assert_string_equal(c.name, "from-secret");
+    assert_int_equal(c.timeout, 4000);
+    /* The variable itself wins over its _FILE. */
+    setenv("TCFG_NAME", "from-env", 1);
+    assert_int_equal(cfg_load(opts, &c, NULL, err, sizeof err), 0);
+    assert_string_equal(c.name, "from-env");
+    /* A bad value is reported with the variable and its file. */
+    overwrite(timeout, "soon\n");
+    assert_int_equal(cfg_load(opts, &c, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "TCFG_TIMEOUT_FILE="));
+    assert_non_null(strstr(err, timeout));
+    unlink(name);
+    unlink(timeout);
+    /* A file that cannot be read stops the load. */
+    setenv("tcfg_inflight_FILE", "/nonexistent/inflight", 1);
+    assert_int_equal(cfg_load(opts, &c, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "tcfg_inflight_FILE=/nonexistent/inflight (environment): "
+                                "cannot read it"));
+    cfg_free(opts, &c);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, clear_env, clear_env)
 
 int main(void)
@@ -486,6 +528,7 @@ int main(void)
         T(test_file_values),
         T(test_file_numbers_and_strings),
         T(test_env_overrides_file),
+        T(test_env_values_from_files),
         T(test_unknown_key),
         T(test_bad_duration_names_line),
         T(test_wrong_type_in_file),

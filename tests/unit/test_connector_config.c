@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../../connector/config.h"
+#include "../../connector/subject.h"
 #include "cfg.h"
 
 static char path[64];
@@ -208,6 +209,126 @@ static void test_credentials_from_files(void **state)
     unlink(user);
 }
 
+/* --- buses ------------------------------------------------------------------ */
+
+static void with_buses(const char *brokers, const char *nats_url)
+{
+    if (brokers)
+        setenv("brokers", brokers, 1);
+    else
+        unsetenv("brokers");
+    if (nats_url)
+        setenv("nats_url", nats_url, 1);
+    else
+        unsetenv("nats_url");
+}
+
+static void test_no_bus_at_all_is_refused(void **state)
+{
+    struct cn_config cfg;
+    char err[512];
+    (void)state;
+
+    with_buses(NULL, NULL);
+    assert_int_equal(cn_config_load(&cfg, NULL, err, sizeof err), -1);
+    assert_contains(err, "configure a bus (brokers for Kafka, nats_url for NATS)");
+    cn_config_free(&cfg);
+    with_buses("127.0.0.1:9092", NULL);
+}
+
+static void test_nats_only_takes_bare_names_and_no_kafka(void **state)
+{
+    struct cn_config cfg;
+    char err[512];
+    (void)state;
+
+    with_buses(NULL, "nats://127.0.0.1:4222");
+    write_conf("routes = ( { topic = \"jobs.count\"; function = \"f\"; } );\n");
+    assert_int_equal(cn_config_load(&cfg, path, err, sizeof err), 0);
+    assert_string_equal(cfg.brokers, "");
+    assert_string_equal(cn_nats_name("jobs.count"), "jobs.count");
+    assert_null(cn_kafka_name("jobs.count"));
+    assert_null(cn_bus_unresolved("jobs.count", err, sizeof err));
+    cn_config_free(&cfg);
+    /* A kafka: name has no bus to go to: the route says so, and the fix. */
+    write_conf("routes = ( { topic = \"a\"; function = \"f\";\n"
+               "  reply_topic = \"kafka:out\"; } );\n");
+    assert_int_equal(cn_config_load(&cfg, path, err, sizeof err), -1);
+    assert_contains(err, ":1: routes: route a -> f: reply-topic \"kafka:out\" is on Kafka, "
+                         "but brokers is not set");
+    cn_config_free(&cfg);
+    with_buses("127.0.0.1:9092", NULL);
+}
+
+static void test_kafka_only_takes_bare_names(void **state)
+{
+    struct cn_config cfg;
+    char err[512];
+    (void)state;
+
+    assert_int_equal(cn_config_load(&cfg, NULL, err, sizeof err), 0);
+    assert_string_equal(cn_kafka_name("orders"), "orders");
+    assert_null(cn_nats_name("orders"));
+    assert_non_null(cn_bus_unresolved("nats:orders", err, sizeof err));
+    assert_contains(err, "nats_url is not set");
+    cn_config_free(&cfg);
+}
+
+static void test_both_buses_need_a_default_for_bare_names(void **state)
+{
+    struct cn_config cfg;
+    char err[512];
+    (void)state;
+
+    with_buses("127.0.0.1:9092", "nats://127.0.0.1:4222");
+    write_conf("routes = ( { topic = \"nats:a.b\"; function = \"f\"; },\n"
+               "  { topic = \"jobs\"; function = \"g\"; } );\n");
+    assert_int_equal(cn_config_load(&cfg, path, err, sizeof err), -1);
+    assert_contains(err, ":2: routes: route jobs -> g: topic \"jobs\" is a bare name, and "
+                         "both Kafka (brokers) and NATS (nats_url) are configured: write "
+                         "kafka:jobs or nats:jobs, or set default_bus");
+    cn_config_free(&cfg);
+    setenv("default_bus", "kafka", 1);
+    assert_int_equal(cn_config_load(&cfg, path, err, sizeof err), 0);
+    assert_string_equal(cn_kafka_name("jobs"), "jobs");
+    assert_string_equal(cn_nats_name("nats:a.b"), "a.b");
+    cn_config_free(&cfg);
+    setenv("default_bus", "nats", 1);
+    assert_int_equal(cn_config_load(&cfg, path, err, sizeof err), 0);
+    assert_string_equal(cn_nats_name("jobs"), "jobs");
+    assert_string_equal(cn_kafka_name("kafka:jobs"), "jobs");
+    cn_config_free(&cfg);
+    /* A default bus must be configured. */
+    with_buses("127.0.0.1:9092", NULL);
+    assert_int_equal(cn_config_load(&cfg, NULL, err, sizeof err), -1);
+    assert_contains(err, "default_bus: nats, but nats_url is not set");
+    cn_config_free(&cfg);
+    unsetenv("default_bus");
+}
+
+static void test_callback_secret_from_a_file(void **state)
+{
+    struct cn_config cfg;
+    char err[512];
+    (void)state;
+
+    setenv("callback_secret", "from the value", 1);
+    assert_int_equal(cn_config_load(&cfg, NULL, err, sizeof err), 0);
+    assert_string_equal(cfg.callback_secret, "from the value");
+    cn_config_free(&cfg);
+    write_conf("mounted secret\nsecond line\n");
+    setenv("callback_secret_file", path, 1);
+    assert_int_equal(cn_config_load(&cfg, NULL, err, sizeof err), 0);
+    assert_string_equal(cfg.callback_secret, "mounted secret"); /* the file wins */
+    cn_config_free(&cfg);
+    setenv("callback_secret_file", "/nonexistent/secret", 1);
+    assert_int_equal(cn_config_load(&cfg, NULL, err, sizeof err), -1);
+    assert_contains(err, "cannot read /nonexistent/secret");
+    cn_config_free(&cfg);
+    unsetenv("callback_secret_file");
+    unsetenv("callback_secret");
+}
+
 #define T(fn) cmocka_unit_test_teardown(fn, cleanup)
 
 int main(void)
@@ -219,6 +340,13 @@ int main(void)
         T(test_errors_name_the_line),
         T(test_gateway_url),
         T(test_credentials_from_files),
+        T(test_no_bus_at_all_is_refused),
+        T(test_nats_only_takes_bare_names_and_no_kafka),
+        T(test_kafka_only_takes_bare_names),
+        T(test_both_buses_need_a_default_for_bare_names),
+        T(test_callback_secret_from_a_file),
     };
+    /* Most tests need a bus: Kafka, as the environment says. */
+    with_buses("127.0.0.1:9092", NULL);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
