@@ -1,7 +1,8 @@
 """deploy/docker/docker-compose.yml on a real engine: the gateway itself
 in a container with the docker driver and the engine's socket, NATS with
-JetStream, the queue worker; a function deployed through it runs as a
-sibling container on the `faasbus` network, sync and async."""
+JetStream, the queue worker, the dev broker and the connector; a function
+deployed through it runs as a sibling container on the `faasbus` network,
+sync and async, and its topic annotation becomes the connector's route."""
 import os
 import shutil
 import subprocess
@@ -33,7 +34,7 @@ def stack(docker_engine):
     env.update(DOCKER_SOCKET=docker_engine.sock, FAASBUS_STATE=state,
                FAASBUS_INSTANCE=instance, GATEWAY_PORT=str(PORT))
     project = ["docker-compose", "-p", instance, "-f", COMPOSE]
-    up = subprocess.run(project + ["up", "-d", "nats", "gateway", "queue-worker"], env=env,
+    up = subprocess.run(project + ["up", "-d"], env=env,
                         capture_output=True, text=True, timeout=300 * SLOW)
     try:
         assert up.returncode == 0, up.stdout + up.stderr
@@ -88,3 +89,33 @@ def test_the_compose_stack_runs_functions_as_sibling_containers(stack):
             break
         time.sleep(0.3)
     assert st["invocationCount"] >= 2, st
+
+
+def connector_get(engine, instance, path):
+    """The connector listens in the dev broker's container (it shares its
+    network namespace), reached at that container's address."""
+    [c] = [c for c in engine.containers(f"com.docker.compose.project={instance}")
+           if c["Labels"].get("com.docker.compose.service") == "devkafka"]
+    ip = c["NetworkSettings"]["Networks"]["faasbus"]["IPAddress"]
+    return in_netns(engine.pid, lambda: requests.get(f"http://{ip}:8081{path}",
+                                                     timeout=5 * SLOW))
+
+
+def test_the_compose_connector_reads_the_dev_broker_and_routes_topics(stack):
+    engine, instance = stack
+
+    def ready():
+        try:
+            return connector_get(engine, instance, "/readyz").status_code == 200
+        except requests.RequestException:
+            return False
+    wait_for(ready, 90, interval=0.5, what="the connector ready on the dev broker")
+    r = http(engine, "POST", "/system/functions",
+             json={"service": "shout", "image": "faasbus/watchdog:latest",
+                   "envProcess": "tr a-z A-Z", "annotations": {"topic": "words"}})
+    assert r.status_code == 202, r.text
+
+    def routed():
+        routes = connector_get(engine, instance, "/routes").json()["routes"]
+        return any(r["function"] == "shout" for r in routes)
+    wait_for(routed, 60, interval=0.5, what="the annotation as a connector route")
