@@ -87,9 +87,13 @@ static json_t *task_template(const struct sw_spec_in *in)
     json_object_set_new(c, "Image", json_string(gw_dep_str(in->dep, "image")));
     json_object_set_new(c, "Env", env_of(in->dep));
     json_object_set_new(c, "Labels", labels_of(in));
-    json_object_set_new(c, "ReadOnly",
-                        json_boolean(json_is_true(json_object_get(in->dep,
-                                                                  "readOnlyRootFilesystem"))));
+    if (json_is_true(json_object_get(in->dep, "readOnlyRootFilesystem"))) {
+        /* The watchdog and most functions still need a scratch /tmp. */
+        json_object_set_new(c, "ReadOnly", json_true());
+        json_object_set_new(c, "Mounts", json_pack("[{s:s,s:s,s:{s:I}}]", "Type", "tmpfs",
+                                                   "Target", "/tmp", "TmpfsOptions",
+                                                   "SizeBytes", (json_int_t)64 << 20));
+    }
     json_t *constraints = json_array();
     size_t i;
     json_t *v;
