@@ -62,17 +62,17 @@ static void on_written(void *arg, const struct dkr_result *r)
     sw_kick(); /* the listing tells what the swarm made of it */
 }
 
-static json_t *service_body(struct sw_fn *f)
+static json_t *service_body(struct sw_fn *f, const json_t *secrets)
 {
     struct sw_spec_in in = {
         .dep = f->fn->dep, .name = f->fn->name, .ns = f->fn->ns, .instance = D.instance,
         .spec = f->spec, .replicas = f->fn->desired > 0 ? (unsigned)f->fn->desired : 0,
-        .network = D.gw->cfg.swarm_network,
+        .network = D.gw->cfg.swarm_network, .secrets = secrets,
     };
     return sw_spec_service(&in);
 }
 
-static void write_service(struct sw_fn *f)
+static void write_service(struct sw_fn *f, json_t *secrets)
 {
     char path[192];
     if (f->service[0])
@@ -80,7 +80,7 @@ static void write_service(struct sw_fn *f)
                  (unsigned long long)f->version);
     else
         snprintf(path, sizeof path, "/services/create");
-    json_t *body = service_body(f);
+    json_t *body = service_body(f, secrets);
     f->call = dkr_request(D.e, "POST", path, body, NULL, CALL_TIMEOUT_MS, 0, on_written, f);
     json_decref(body);
     if (f->call)
@@ -137,15 +137,50 @@ static void take_service(const json_t *s)
     f->listed = true;
 }
 
+static void on_secrets(struct sw_fn *f, json_t *refs)
+{
+    if (refs)
+        write_service(f, refs); /* else the next listing tries again */
+}
+
+/* What makes a task: the deployment and the Swarm secrets (by value
+ * hash) it mounts, so a rotated secret rolls the service. */
+static void compute_spec(struct sw_fn *f, const json_t *secrets)
+{
+    json_t *names = json_array();
+    size_t i;
+    json_t *s;
+    json_array_foreach(secrets, i, s)
+        json_array_append(names, json_object_get(s, "Name"));
+    json_t *what = json_pack("{s:O,s:o}", "dep", f->fn->dep, "secrets", names);
+    sw_spec_hash(json_array_size(secrets) ? what : f->fn->dep, f->spec);
+    json_decref(what);
+}
+
 static void converge(struct sw_fn *f)
 {
-    if (f->call)
+    if (f->call || f->secret_job)
         return;
     if (!f->listed)
         f->service[0] = '\0'; /* gone (or never made): make it */
+    json_t *secrets = sw_secrets_wanted(f);
+    if (!secrets) {
+        if (!f->secret_missing)
+            log_error("swarm", "a secret of function=%s.%s cannot be read: its service waits",
+                      f->fn->name, f->fn->ns);
+        f->secret_missing = true;
+        return;
+    }
+    f->secret_missing = false;
+    compute_spec(f, secrets);
     unsigned want = f->fn->desired > 0 ? (unsigned)f->fn->desired : 0;
-    if (!f->service[0] || strcmp(f->service_spec, f->spec) != 0 || f->service_replicas != want)
-        write_service(f);
+    if (!f->service[0] || strcmp(f->service_spec, f->spec) != 0 || f->service_replicas != want) {
+        if (json_array_size(secrets))
+            sw_secrets_ensure(f, secrets, on_secrets);
+        else
+            write_service(f, NULL);
+    }
+    json_decref(secrets);
 }
 
 static void on_tasks(void *arg, const struct dkr_result *res)
@@ -303,8 +338,7 @@ static void apply(struct gw *gw, struct gw_fn *fn)
 
 static void update(struct gw *gw, struct gw_fn *fn)
 {
-    sw_spec_hash(fn->dep, sw_fn_of(fn)->spec);
-    apply(gw, fn);
+    apply(gw, fn); /* the listing sees the new hash */
 }
 
 static void forget_fn(struct gw_fn *fn)
@@ -313,6 +347,7 @@ static void forget_fn(struct gw_fn *fn)
     if (!f)
         return;
     dkr_cancel(f->call);
+    sw_secrets_cancel(f);
     sw_tasks_forget(f);
     free(f);
     fn->drv = NULL;

@@ -42,7 +42,9 @@ struct sw_fn {
     char service_spec[17];  /* the hash the service was made from */
     unsigned service_replicas;
     bool listed;            /* seen in the last listing */
+    bool secret_missing;    /* said once */
     struct dkr_call *call;  /* create, update or delete in flight */
+    struct sw_secret_job *secret_job; /* secrets being made */
     struct sw_task **t;
     unsigned n;
 };
@@ -70,5 +72,15 @@ unsigned sw_tasks_ready(const struct sw_fn *f);
 /* The ready task for a call (counted in flight until released). */
 bool sw_tasks_pick(struct sw_fn *f, struct gw_endpoint *ep);
 void sw_tasks_release(struct sw_fn *f, uint64_t serial);
+
+/* swarm_secrets.c: fn's secrets as [{target, Name, Data}] (Name: the
+ * Swarm secret's, with a hash of the value), or NULL when one cannot be
+ * read. New array. */
+json_t *sw_secrets_wanted(struct sw_fn *f);
+/* Makes the wanted Swarm secrets (those that exist are kept) and calls
+ * done with the service's secret references, or NULL on failure. */
+typedef void sw_secrets_done_fn(struct sw_fn *f, json_t *refs);
+void sw_secrets_ensure(struct sw_fn *f, json_t *want, sw_secrets_done_fn *done);
+void sw_secrets_cancel(struct sw_fn *f);
 
 #endif

@@ -94,6 +94,8 @@ static json_t *task_template(const struct sw_spec_in *in)
                                                    "Target", "/tmp", "TmpfsOptions",
                                                    "SizeBytes", (json_int_t)64 << 20));
     }
+    if (in->secrets)
+        json_object_set(c, "Secrets", (json_t *)in->secrets);
     json_t *constraints = json_array();
     size_t i;
     json_t *v;

@@ -14,6 +14,7 @@
 #define SW_ANNOTATION_PREFIX "com.openfaas.annotations."
 
 #define SW_FUNCTION_PORT 8080
+#define SW_SECRETS_DIR "/var/openfaas/secrets"
 
 struct sw_spec_in {
     const json_t *dep;       /* the validated deployment */
@@ -22,6 +23,7 @@ struct sw_spec_in {
     const char *spec;        /* sw_spec_hash(dep) */
     unsigned replicas;
     const char *network;     /* NULL or "": none beyond the default */
+    const json_t *secrets;   /* ContainerSpec.Secrets, may be NULL */
 };
 
 /* The service's name on the swarm: unique per gateway instance, since

@@ -148,3 +148,28 @@ def test_removing_a_function_removes_its_service(swarm_gateway):
     r = gw.api("DELETE", "/system/functions", json={"functionName": "gone"})
     assert r.status_code in (200, 202), r.text
     wait_for(lambda: gw.service("gone") is None, 60, what="the service removed")
+
+
+def test_secrets_are_swarm_secrets_seen_by_the_task_and_rotated(swarm_gateway):
+    gw = swarm_gateway()
+    r = gw.api("POST", "/system/secrets", json={"name": "api-key", "value": "s3cret"})
+    assert r.status_code in (200, 201), r.text
+    gw.deploy("keyreader", image=TEST_IMAGE,
+              env_process="cat /var/openfaas/secrets/api-key", secrets=["api-key"])
+    gw.wait_available("keyreader", 1, timeout=120)
+    assert gw.call("keyreader").text == "s3cret"
+    [ref] = gw.service("keyreader")["Spec"]["TaskTemplate"]["ContainerSpec"]["Secrets"]
+    assert ref["File"]["Name"] == "/var/openfaas/secrets/api-key"
+    status, secret = gw.engine.api("GET", f"/secrets/{ref['SecretID']}")
+    assert status == 200 and secret["Spec"]["Labels"]["com.faasbus.instance"] == gw.instance
+    r = gw.api("PUT", "/system/secrets", json={"name": "api-key", "value": "rotated"})
+    assert r.status_code in (200, 202), r.text
+    failures = []
+
+    def rotated():
+        r = gw.call("keyreader")
+        if r.status_code != 200:
+            failures.append(r.status_code)
+        return r.text == "rotated"
+    wait_for(rotated, 180, interval=0.1, what="the rotated secret in the task")
+    assert failures == []
