@@ -48,6 +48,7 @@ struct gw_config {
     bool docker_tls_verify;    /* check the engine against ca.pem */
     char *docker_network;      /* "": the engine's default bridge */
     char *swarm_network;       /* driver=swarm: the functions' network */
+    bool swarm_publish;        /* reach tasks on published ports */
     char *docker_instance;     /* labels our containers; "": from state_dir */
     bool docker_publish;       /* reach replicas on published 127.0.0.1 ports */
     char *image_pull_policy;   /* Always | IfNotPresent | Never */

@@ -245,6 +245,33 @@ static void list_services(void)
         schedule(TICK_MS);
 }
 
+static void on_network(void *arg, const struct dkr_result *res)
+{
+    (void)arg;
+    D.list = NULL;
+    char msg[256];
+    if (res->status == 201 || res->status == 409 ||
+        strstr(dkr_error_text(res, msg, sizeof msg), "already exists")) {
+        D.network_ready = true;
+        list_services();
+        return;
+    }
+    log_error("swarm", "cannot create network %s: %s", D.gw->cfg.swarm_network, msg);
+    schedule(TICK_MS);
+}
+
+/* An attachable overlay: the gateway's own container can join it too. */
+static void create_network(void)
+{
+    json_t *body = json_pack("{s:s,s:s,s:b,s:b}", "Name", D.gw->cfg.swarm_network, "Driver",
+                             "overlay", "Attachable", 1, "CheckDuplicate", 1);
+    D.list = dkr_request(D.e, "POST", "/networks/create", body, NULL, 10000, 0, on_network,
+                         NULL);
+    json_decref(body);
+    if (!D.list)
+        schedule(TICK_MS);
+}
+
 static void on_version(void *arg, const struct dkr_result *res)
 {
     (void)arg;
@@ -258,7 +285,10 @@ static void on_version(void *arg, const struct dkr_result *res)
         schedule(TICK_MS);
         return;
     }
-    list_services();
+    if (!D.network_ready)
+        create_network();
+    else
+        list_services();
 }
 
 static void on_tick(struct loop *lp, void *arg)
@@ -266,8 +296,12 @@ static void on_tick(struct loop *lp, void *arg)
     (void)lp;
     (void)arg;
     D.tick = NULL;
-    if (dkr_engine_version(D.e)) {
+    if (dkr_engine_version(D.e) && D.network_ready) {
         list_services();
+        return;
+    }
+    if (dkr_engine_version(D.e)) {
+        create_network();
         return;
     }
     D.list = dkr_negotiate(D.e, on_version, NULL);
@@ -324,6 +358,7 @@ static void start(struct gw *gw)
         return;
     }
     D.up = true;
+    D.network_ready = !gw->cfg.swarm_network || !*gw->cfg.swarm_network;
     name_instance(gw);
     log_info("swarm", "swarm driver: engine %s, instance %s", gw->cfg.docker_host, D.instance);
     schedule(0);

@@ -27,6 +27,7 @@ struct sw_task {
     char spec[17];          /* deployment hash it was made from */
     uint64_t serial;        /* the release token of its calls */
     int port;               /* published on its node, 0 if not (yet) */
+    char ip[48];            /* on swarm_network, "" if not on it */
     bool running, ready, seen;
     unsigned inflight;
     struct loop_timer *timer;  /* next health check */
@@ -57,6 +58,7 @@ struct sw {
     struct dkr_call *list;  /* a listing in flight */
     bool again;             /* reconcile once more when it ends */
     bool up;                /* the last listing succeeded */
+    bool network_ready;     /* swarm_network exists (or none is set) */
 };
 
 extern struct sw sw_state;

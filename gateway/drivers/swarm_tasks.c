@@ -24,6 +24,19 @@
 
 static void probe(struct loop *lp, void *arg);
 
+/* On a manager host the task's published port; as a service on the
+ * functions network, its address there. */
+static bool endpoint_url(const struct sw_task *t, char *out, size_t len)
+{
+    if (D.gw->cfg.swarm_publish && t->port > 0)
+        snprintf(out, len, "http://127.0.0.1:%d", t->port);
+    else if (!D.gw->cfg.swarm_publish && t->ip[0])
+        snprintf(out, len, "http://%s:%d", t->ip, SW_FUNCTION_PORT);
+    else
+        return false;
+    return true;
+}
+
 static struct sw_task *task_add(struct sw_fn *f, const char *id)
 {
     struct sw_task *t = xcalloc(1, sizeof *t);
@@ -83,13 +96,13 @@ static void probe(struct loop *lp, void *arg)
     (void)lp;
     struct sw_task *t = arg;
     t->timer = NULL;
-    if (!t->running || t->port <= 0) {
+    char base[128], url[160];
+    if (!t->running || !endpoint_url(t, base, sizeof base)) {
         t->ready = false;
         t->timer = loop_timer_add(D.gw->lp, FIRST_PROBE_MS * 4, probe, t);
         return;
     }
-    char url[96];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/_/health", t->port);
+    snprintf(url, sizeof url, "%s/_/health", base);
     struct hclient_request req = { .url = url, .timeout_ms = 2000, .max_response = 4096 };
     t->probe = hclient_start(D.gw->curl, &req, on_probe, t);
 }
@@ -129,6 +142,14 @@ static void observe(struct sw_task *t, const json_t *task)
         if (json_integer_value(json_object_get(p, "TargetPort")) == SW_FUNCTION_PORT &&
             json_integer_value(json_object_get(p, "PublishedPort")) > 0)
             t->port = (int)json_integer_value(json_object_get(p, "PublishedPort"));
+    t->ip[0] = '\0';
+    json_array_foreach(json_object_get(task, "NetworksAttachments"), i, p) {
+        const char *net = json_string_value(json_object_get(
+            json_object_get(json_object_get(p, "Network"), "Spec"), "Name"));
+        const char *addr = json_string_value(json_array_get(json_object_get(p, "Addresses"), 0));
+        if (net && addr && D.gw->cfg.swarm_network && strcmp(net, D.gw->cfg.swarm_network) == 0)
+            snprintf(t->ip, sizeof t->ip, "%.*s", (int)strcspn(addr, "/"), addr);
+    }
     if (!t->running)
         t->ready = false;
     if (t->running && !t->timer && !t->probe)
@@ -184,9 +205,8 @@ bool sw_tasks_pick(struct sw_fn *f, struct gw_endpoint *ep)
         if (!best || (cur && !best_cur) || (cur == best_cur && t->inflight < best->inflight))
             best = t;
     }
-    if (!best)
+    if (!best || !endpoint_url(best, ep->base_url, sizeof ep->base_url))
         return false;
-    snprintf(ep->base_url, sizeof ep->base_url, "http://127.0.0.1:%d", best->port);
     best->inflight++;
     ep->id = best->slot;
     ep->serial = best->serial;
