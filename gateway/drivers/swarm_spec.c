@@ -114,13 +114,14 @@ json_t *sw_spec_service(const struct sw_spec_in *in)
     char name[256];
     sw_spec_service_name(in->instance, in->name, in->ns, name, sizeof name);
     /* Each task publishes 8080 on a free port of its node (host mode):
-     * the gateway reaches the very task it picked, not the routing mesh. */
+     * the gateway reaches the very task it picked, not the routing mesh,
+     * and no virtual IP is needed (dnsrr). */
     json_t *ports = json_pack("[{s:s,s:i,s:s}]", "Protocol", "tcp", "TargetPort",
                               SW_FUNCTION_PORT, "PublishMode", "host");
     json_t *labels = labels_of(in);
     return json_pack("{s:s,s:o,s:o,s:{s:{s:i}},s:{s:i,s:s,s:s},s:{s:s,s:o}}", "Name", name,
                      "Labels", labels, "TaskTemplate", task_template(in), "Mode", "Replicated",
                      "Replicas", (int)in->replicas, "UpdateConfig", "Parallelism", 1, "Order",
-                     "start-first", "FailureAction", "continue", "EndpointSpec", "Mode", "vip",
+                     "start-first", "FailureAction", "continue", "EndpointSpec", "Mode", "dnsrr",
                      "Ports", ports);
 }
