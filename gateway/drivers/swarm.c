@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../gw.h"
 #include "../engine/docker_api.h"
@@ -35,6 +36,7 @@ struct sw_fn *sw_fn_of(struct gw_fn *fn)
     if (!fn->drv) {
         struct sw_fn *f = xcalloc(1, sizeof *f);
         f->fn = fn;
+        f->logs_since = D.started; /* an adopted service's older lines were seen */
         sw_spec_hash(fn->dep, f->spec);
         fn->drv = f;
     }
@@ -127,7 +129,10 @@ static void take_service(const json_t *s)
     struct sw_fn *f = sw_fn_of(fn);
     if (!f->service[0])
         log_info("swarm", "adopted service %.12s function=%s.%s", id, fn->name, fn->ns);
+    if (f->service[0] && strcmp(f->service, id) != 0)
+        sw_logs_stop(f); /* a new service of the function */
     snprintf(f->service, sizeof f->service, "%s", id);
+    sw_logs_start(f);
     f->version = (uint64_t)json_integer_value(
         json_object_get(json_object_get(s, "Version"), "Index"));
     const char *spec = label(s, SW_LABEL_SPEC);
@@ -358,6 +363,7 @@ static void start(struct gw *gw)
         return;
     }
     D.up = true;
+    D.started = (int64_t)time(NULL);
     D.network_ready = !gw->cfg.swarm_network || !*gw->cfg.swarm_network;
     name_instance(gw);
     log_info("swarm", "swarm driver: engine %s, instance %s", gw->cfg.docker_host, D.instance);
@@ -383,6 +389,7 @@ static void forget_fn(struct gw_fn *fn)
         return;
     dkr_cancel(f->call);
     sw_secrets_cancel(f);
+    sw_logs_stop(f);
     sw_tasks_forget(f);
     free(f);
     fn->drv = NULL;

@@ -46,6 +46,8 @@ struct sw_fn {
     bool secret_missing;    /* said once */
     struct dkr_call *call;  /* create, update or delete in flight */
     struct sw_secret_job *secret_job; /* secrets being made */
+    struct sw_logs *logs;   /* the service's output, followed */
+    int64_t logs_since;     /* unix s: where a new stream starts */
     struct sw_task **t;
     unsigned n;
 };
@@ -59,6 +61,7 @@ struct sw {
     bool again;             /* reconcile once more when it ends */
     bool up;                /* the last listing succeeded */
     bool network_ready;     /* swarm_network exists (or none is set) */
+    int64_t started;        /* unix s the driver started */
 };
 
 extern struct sw sw_state;
@@ -84,5 +87,10 @@ json_t *sw_secrets_wanted(struct sw_fn *f);
 typedef void sw_secrets_done_fn(struct sw_fn *f, json_t *refs);
 void sw_secrets_ensure(struct sw_fn *f, json_t *want, sw_secrets_done_fn *done);
 void sw_secrets_cancel(struct sw_fn *f);
+
+/* swarm_logs.c: follows the service's output into fn's log lines (a
+ * no-op while it is followed or before the service is known). */
+void sw_logs_start(struct sw_fn *f);
+void sw_logs_stop(struct sw_fn *f);
 
 #endif

@@ -173,3 +173,30 @@ def test_secrets_are_swarm_secrets_seen_by_the_task_and_rotated(swarm_gateway):
         return r.text == "rotated"
     wait_for(rotated, 180, interval=0.1, what="the rotated secret in the task")
     assert failures == []
+
+
+def test_logs_come_from_the_service_with_each_tasks_instance(swarm_gateway):
+    import json
+    import re
+    gw = swarm_gateway()
+    gw.deploy("talker", image=TEST_IMAGE, env_process="ls /said-on-stderr",
+              envVars={"combine_output": "false"})
+    gw.scale("talker", 2)
+    gw.wait_available("talker", 2, timeout=120)
+    slots = {str(t["Slot"]) for t in gw.running_tasks("talker")}
+    gw.call("talker", data=b"x")  # ls fails: its complaint goes to stderr
+
+    def lines():
+        r = gw.api("GET", "/system/logs", params={"name": "talker"})
+        return [json.loads(x) for x in r.text.splitlines() if x]
+    wait_for(lambda: any("said-on-stderr" in x["text"] for x in lines()), 60, interval=0.2,
+             what="the task's stderr in /system/logs")
+    # (the watchdog stamps its own lines: the engine's must not precede)
+    twice = re.compile(r"^\d{4}-\d\d-\d\dT\S+Z \d{4}-\d\d-\d\dT")
+    got = lines()
+    for line in got:
+        assert line["timestamp"].endswith("Z"), line
+        assert not twice.match(line["text"]), line  # the engine's stamp moved out
+        assert "com.docker.swarm" not in line["text"], line  # so did the details
+    # Both tasks' watchdogs logged their start, each under its slot.
+    assert slots <= {x["instance"].rsplit("-", 1)[-1] for x in got}, (slots, got[:4])
