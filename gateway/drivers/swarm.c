@@ -128,7 +128,7 @@ static void take_service(const json_t *s)
     }
     struct sw_fn *f = sw_fn_of(fn);
     if (!f->service[0])
-        log_info("swarm", "adopted service %.12s function=%s.%s", id, fn->name, fn->ns);
+        log_info("swarm", "found service %.12s function=%s.%s", id, fn->name, fn->ns);
     if (f->service[0] && strcmp(f->service, id) != 0)
         sw_logs_stop(f); /* a new service of the function */
     snprintf(f->service, sizeof f->service, "%s", id);
