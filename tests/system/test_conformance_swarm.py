@@ -35,8 +35,11 @@ def conformance_gw(swarm_gateway):
 
 @pytest.fixture
 def conformance_start(swarm_gateway):
+    instances = {}  # a restart on the same state adopts the same services
+
     def start(env=None, state_dir=None):
-        gw = swarm_gateway(env, state_dir=state_dir)
+        gw = swarm_gateway(env, state_dir=state_dir, instance=instances.get(state_dir))
+        instances[gw.state_dir] = gw.instance
         gw.kit = SwarmKit()
         return gw
     return start
