@@ -42,11 +42,13 @@ struct gw_config {
     int64_t queue_publish_timeout_ms;
     int64_t queue_publishers;
     /* The orchestrator driver. */
-    char *driver;              /* process | docker */
+    char *driver;              /* process | docker | swarm */
     char *docker_host;         /* unix:///PATH or tcp://HOST:PORT */
     char *docker_cert_path;    /* TLS files for tcp (cert.pem key.pem ca.pem) */
     bool docker_tls_verify;    /* check the engine against ca.pem */
     char *docker_network;      /* "": the engine's default bridge */
+    char *swarm_network;       /* driver=swarm: the functions' network */
+    bool swarm_publish;        /* reach tasks on published ports */
     char *docker_instance;     /* labels our containers; "": from state_dir */
     bool docker_publish;       /* reach replicas on published 127.0.0.1 ports */
     char *image_pull_policy;   /* Always | IfNotPresent | Never */

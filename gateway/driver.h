@@ -65,5 +65,6 @@ struct gw_driver {
 
 extern const struct gw_driver gw_process_driver;
 extern const struct gw_driver gw_docker_driver;
+extern const struct gw_driver gw_swarm_driver;
 
 #endif

@@ -115,8 +115,9 @@ static int start(struct gw *gw, char *err, size_t errlen)
 {
     if (load_auth(gw, err, errlen) < 0 || gw_store_load(gw, err, errlen) < 0)
         return 2;
-    gw->driver = strcmp(gw->cfg.driver, "docker") == 0 ? &gw_docker_driver
-                                                       : &gw_process_driver;
+    gw->driver = strcmp(gw->cfg.driver, "docker") == 0  ? &gw_docker_driver
+                 : strcmp(gw->cfg.driver, "swarm") == 0 ? &gw_swarm_driver
+                                                        : &gw_process_driver;
     gw->lp = loop_new();
     gw->curl = curlloop_new(gw->lp);
     gw->proxy = proxy_new(gw->curl);

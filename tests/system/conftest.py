@@ -511,3 +511,4 @@ def nats(tmp_path, daemons):
 
 # --- Docker (a real engine of its own, see docker_util.py) -------------------
 from docker_util import docker_engine, docker_gateway  # noqa: E402,F401
+from swarm_util import swarm_engine, swarm_gateway  # noqa: E402,F401

@@ -1,0 +1,206 @@
+"""The swarm driver on a real single-node Docker Swarm: a function is a
+replicated service; deploy, invoke, scale, what the service carries
+(labels, limits, constraints), a rolling update under calls, a task
+Swarm replaces, and a restarted gateway adopting its services."""
+import threading
+
+import pytest
+
+from conftest import wait_for
+from docker_util import PLAIN_IMAGE, TEST_IMAGE
+
+pytestmark = pytest.mark.xdist_group("swarm")
+
+
+def test_a_function_is_a_service_and_answers(swarm_gateway):
+    gw = swarm_gateway()
+    gw.deploy("echo", image=TEST_IMAGE, env_process="cat", labels={"team": "blue"},
+              annotations={"topic": "t1"})
+    gw.wait_available("echo", 1, timeout=120)
+    r = gw.call("echo", data=b"hello swarm")
+    assert r.status_code == 200, r.text
+    assert r.text == "hello swarm"
+    s = gw.service("echo")
+    assert s["Spec"]["Mode"]["Replicated"]["Replicas"] == 1
+    labels = s["Spec"]["TaskTemplate"]["ContainerSpec"]["Labels"]
+    assert labels["team"] == "blue"
+    assert labels["com.openfaas.annotations.topic"] == "t1"
+    assert gw.api("GET", "/system/info").json()["provider"]["orchestration"] == "swarm"
+
+
+def test_an_image_without_the_watchdog_is_a_function_too(swarm_gateway):
+    gw = swarm_gateway()
+    gw.deploy("plain", image=PLAIN_IMAGE, env_process=None)
+    gw.wait_available("plain", 1, timeout=120)
+    r = gw.call("plain", "/", method="GET")
+    assert r.status_code == 200, r.text
+    assert r.text == "plain http server\n"
+
+
+def test_scale_zero_three_one_follows_the_service(swarm_gateway):
+    gw = swarm_gateway()
+    gw.deploy("sc", image=TEST_IMAGE, env_process="cat")
+    gw.wait_available("sc", 1, timeout=120)
+    gw.scale("sc", 0)
+    wait_for(lambda: gw.available("sc") == 0 and not gw.running_tasks("sc"), 120,
+             what="scaled to zero")
+    assert gw.service("sc")["Spec"]["Mode"]["Replicated"]["Replicas"] == 0
+    gw.scale("sc", 3)
+    gw.wait_available("sc", 3, timeout=120)
+    assert len(gw.running_tasks("sc")) == 3
+    # Each task publishes its own port: the gateway can reach every one.
+    ports = {p["PublishedPort"] for t in gw.running_tasks("sc")
+             for p in t["Status"]["PortStatus"]["Ports"]}
+    assert len(ports) == 3, ports
+    gw.scale("sc", 1)
+    wait_for(lambda: len(gw.running_tasks("sc")) == 1 and gw.available("sc") == 1, 120,
+             what="scaled to one")
+    assert gw.call("sc", data=b"still").text == "still"
+
+
+def test_limits_requests_and_constraints_reach_the_service(swarm_gateway):
+    gw = swarm_gateway()
+    gw.deploy("lim", image=TEST_IMAGE, env_process="cat",
+              limits={"memory": "64Mi", "cpu": "500m"}, requests={"memory": "16Mi"},
+              constraints=["node.role==manager"], readOnlyRootFilesystem=True)
+    gw.wait_available("lim", 1, timeout=120)
+    t = gw.service("lim")["Spec"]["TaskTemplate"]
+    assert t["Resources"]["Limits"] == {"MemoryBytes": 64 << 20, "NanoCPUs": 500000000}
+    assert t["Resources"]["Reservations"] == {"MemoryBytes": 16 << 20}
+    assert t["Placement"]["Constraints"] == ["node.role==manager"]
+    assert t["ContainerSpec"]["ReadOnly"] is True
+
+
+def test_constraints_no_node_meets_leave_the_task_pending(swarm_gateway):
+    gw = swarm_gateway()
+    gw.deploy("nowhere", image=TEST_IMAGE, env_process="cat",
+              constraints=["node.labels.zone==mars"])
+    wait_for(lambda: gw.service("nowhere") and gw.engine.tasks(gw.service("nowhere")["ID"],
+                                                               "pending"),
+             120, what="a pending task")
+    assert gw.available("nowhere") == 0
+    assert gw.status("nowhere")["availableReplicas"] == 0
+
+
+def test_a_rolling_update_under_calls_fails_none(swarm_gateway):
+    gw = swarm_gateway()
+    gw.deploy("roll", image=TEST_IMAGE, env_process="cat", envVars={"v": "1"})
+    gw.scale("roll", 2)
+    gw.wait_available("roll", 2, timeout=120)
+    failures, stop = [], threading.Event()
+
+    def caller():
+        while not stop.is_set():
+            r = gw.call("roll", data=b"ping")
+            if r.status_code != 200 or r.text != "ping":
+                failures.append((r.status_code, r.text))
+
+    th = threading.Thread(target=caller)
+    th.start()
+    try:
+        gw.deploy("roll", method="PUT", image=TEST_IMAGE, env_process="cat",
+                  envVars={"v": "2"})
+
+        def rolled():
+            s = gw.service("roll")
+            env = s["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"]
+            tasks = gw.running_tasks("roll")
+            return "v=2" in env and len(tasks) == 2 and all(
+                "v=2" in t["Spec"]["ContainerSpec"]["Env"] for t in tasks)
+        wait_for(rolled, 180, what="the roll to v=2")
+    finally:
+        stop.set()
+        th.join()
+    assert failures == []
+
+
+def test_a_killed_task_is_replaced_by_swarm_and_status_follows(swarm_gateway):
+    gw = swarm_gateway()
+    gw.deploy("kill", image=TEST_IMAGE, env_process="cat")
+    gw.wait_available("kill", 1, timeout=120)
+    [t] = gw.running_tasks("kill")
+    cid = t["Status"]["ContainerStatus"]["ContainerID"]
+    gw.engine.api("POST", f"/containers/{cid}/kill")
+    wait_for(lambda: [x for x in gw.running_tasks("kill") if x["ID"] != t["ID"]], 120,
+             what="swarm's replacement task")
+    gw.wait_available("kill", 1, timeout=120)
+    assert gw.call("kill", data=b"back").text == "back"
+
+
+def test_a_restarted_gateway_adopts_its_services(swarm_gateway):
+    gw = swarm_gateway()
+    gw.deploy("keep", image=TEST_IMAGE, env_process="cat")
+    gw.wait_available("keep", 1, timeout=120)
+    service_id = gw.service("keep")["ID"]
+    [task] = gw.running_tasks("keep")
+    gw.stop()
+    gw2 = swarm_gateway(state_dir=gw.state_dir, instance=gw.instance)
+    gw2.wait_available("keep", 1, timeout=120)
+    assert gw2.call("keep", data=b"adopted").text == "adopted"
+    assert gw2.service("keep")["ID"] == service_id
+    assert [t["ID"] for t in gw2.running_tasks("keep")] == [task["ID"]]
+
+
+def test_removing_a_function_removes_its_service(swarm_gateway):
+    gw = swarm_gateway()
+    gw.deploy("gone", image=TEST_IMAGE, env_process="cat")
+    gw.wait_available("gone", 1, timeout=120)
+    r = gw.api("DELETE", "/system/functions", json={"functionName": "gone"})
+    assert r.status_code in (200, 202), r.text
+    wait_for(lambda: gw.service("gone") is None, 60, what="the service removed")
+
+
+def test_secrets_are_swarm_secrets_seen_by_the_task_and_rotated(swarm_gateway):
+    gw = swarm_gateway()
+    r = gw.api("POST", "/system/secrets", json={"name": "api-key", "value": "s3cret"})
+    assert r.status_code in (200, 201), r.text
+    gw.deploy("keyreader", image=TEST_IMAGE,
+              env_process="cat /var/openfaas/secrets/api-key", secrets=["api-key"])
+    gw.wait_available("keyreader", 1, timeout=120)
+    assert gw.call("keyreader").text == "s3cret"
+    [ref] = gw.service("keyreader")["Spec"]["TaskTemplate"]["ContainerSpec"]["Secrets"]
+    assert ref["File"]["Name"] == "/var/openfaas/secrets/api-key"
+    status, secret = gw.engine.api("GET", f"/secrets/{ref['SecretID']}")
+    assert status == 200 and secret["Spec"]["Labels"]["com.faasbus.instance"] == gw.instance
+    r = gw.api("PUT", "/system/secrets", json={"name": "api-key", "value": "rotated"})
+    assert r.status_code in (200, 202), r.text
+    failures = []
+
+    def rotated():
+        r = gw.call("keyreader")
+        if r.status_code != 200:
+            failures.append(r.status_code)
+        return r.text == "rotated"
+    wait_for(rotated, 180, interval=0.1, what="the rotated secret in the task")
+    assert failures == []
+
+
+def test_logs_come_from_the_service_with_each_tasks_instance(swarm_gateway):
+    import json
+    import re
+    gw = swarm_gateway()
+    gw.deploy("talker", image=TEST_IMAGE, env_process="ls /said-on-stderr",
+              envVars={"combine_output": "false"})
+    gw.scale("talker", 2)
+    gw.wait_available("talker", 2, timeout=120)
+    slots = {str(t["Slot"]) for t in gw.running_tasks("talker")}
+    gw.call("talker", data=b"x")  # ls fails: its complaint goes to stderr
+
+    def lines():
+        r = gw.api("GET", "/system/logs", params={"name": "talker"})
+        return [json.loads(x) for x in r.text.splitlines() if x]
+    wait_for(lambda: any("said-on-stderr" in x["text"] for x in lines()), 60, interval=0.2,
+             what="the task's stderr in /system/logs")
+    # (the watchdog stamps its own lines: the engine's must not precede)
+    twice = re.compile(r"^\d{4}-\d\d-\d\dT\S+Z \d{4}-\d\d-\d\dT")
+    got = lines()
+    for line in got:
+        assert line["timestamp"].endswith("Z"), line
+        assert not twice.match(line["text"]), line  # the engine's stamp moved out
+        assert "com.docker.swarm" not in line["text"], line  # so did the details
+    # Calls spread over both tasks; each one's lines come under its slot
+    # (a line written before the gateway listed its task has none).
+    def both():
+        gw.call("talker", data=b"x")
+        return slots <= {x["instance"].rsplit("-", 1)[-1] for x in lines()}
+    wait_for(both, 60, interval=0.2, what=f"lines of the tasks in slots {slots}")
