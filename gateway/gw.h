@@ -66,6 +66,8 @@ struct gw_fn {
     struct gw_replica **replicas;
     unsigned nreplicas;
     unsigned next_id;
+    unsigned pick_from;        /* where a driver's pick starts: equals take
+                                * turns, so one caller's calls spread */
     unsigned restarts;         /* all replicas, since deploy */
     struct gw_logline *logs;   /* ring */
     size_t nlogs, logstart;

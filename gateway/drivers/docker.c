@@ -668,18 +668,23 @@ static bool pick(struct gw *gw, struct gw_fn *fn, struct gw_endpoint *ep)
     (void)gw;
     struct dk_fn *f = fn->drv;
     struct dk_replica *best = NULL;
-    for (unsigned i = 0; f && i < f->n; i++) {
+    unsigned at = 0;
+    for (unsigned k = 0; f && k < f->n; k++) {
+        unsigned i = (fn->pick_from + k) % f->n;
         struct dk_replica *r = f->r[i];
         if (!r->ready)
             continue;
         /* An update's new replicas take every call they can. */
         bool cur = is_current(f, r);
         bool best_cur = best && is_current(f, best);
-        if (!best || (cur && !best_cur) || (cur == best_cur && r->inflight < best->inflight))
+        if (!best || (cur && !best_cur) || (cur == best_cur && r->inflight < best->inflight)) {
             best = r;
+            at = i;
+        }
     }
     if (!best || !endpoint_url(best, ep->base_url, sizeof ep->base_url))
         return false;
+    fn->pick_from = at + 1;
     best->inflight++;
     ep->id = best->instance;
     ep->serial = best->serial;

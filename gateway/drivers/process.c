@@ -437,15 +437,20 @@ static bool pick(struct gw *gw, struct gw_fn *fn, struct gw_endpoint *ep)
     /* During an update the new generation takes every call it can: once
      * a caller has seen the new version, it does not see the old again. */
     struct gw_replica *best = NULL;
-    for (unsigned i = 0; i < fn->nreplicas; i++) {
+    unsigned at = 0;
+    for (unsigned k = 0; k < fn->nreplicas; k++) {
+        unsigned i = (fn->pick_from + k) % fn->nreplicas;
         struct gw_replica *r = fn->replicas[i];
         bool newer = best && r->generation > best->generation;
         bool same = best && r->generation == best->generation;
-        if (r->ready && (!best || newer || (same && r->inflight < best->inflight)))
+        if (r->ready && (!best || newer || (same && r->inflight < best->inflight))) {
             best = r;
+            at = i;
+        }
     }
     if (!best)
         return false;
+    fn->pick_from = at + 1;
     best->inflight++;
     ep->id = best->id;
     ep->serial = best->serial;

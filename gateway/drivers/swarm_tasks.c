@@ -192,21 +192,26 @@ unsigned sw_tasks_ready(const struct sw_fn *f)
 }
 
 /* A roll's new tasks take every call they can; else the fewest calls in
- * flight. */
+ * flight, equals in turn. */
 bool sw_tasks_pick(struct sw_fn *f, struct gw_endpoint *ep)
 {
     struct sw_task *best = NULL;
-    for (unsigned i = 0; f && i < f->n; i++) {
+    unsigned at = 0;
+    for (unsigned k = 0; f && k < f->n; k++) {
+        unsigned i = (f->fn->pick_from + k) % f->n;
         struct sw_task *t = f->t[i];
         if (!t->ready)
             continue;
         bool cur = strcmp(t->spec, f->spec) == 0;
         bool best_cur = best && strcmp(best->spec, f->spec) == 0;
-        if (!best || (cur && !best_cur) || (cur == best_cur && t->inflight < best->inflight))
+        if (!best || (cur && !best_cur) || (cur == best_cur && t->inflight < best->inflight)) {
             best = t;
+            at = i;
+        }
     }
     if (!best || !endpoint_url(best, ep->base_url, sizeof ep->base_url))
         return false;
+    f->fn->pick_from = at + 1;
     best->inflight++;
     ep->id = best->slot;
     ep->serial = best->serial;

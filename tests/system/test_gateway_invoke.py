@@ -301,6 +301,16 @@ def test_calls_spread_over_replicas(gateway):
     assert len({r.headers["X-Served-By"] for r in results}) == 3
 
 
+def test_one_callers_calls_take_turns_over_replicas(gateway):
+    gw = gateway()
+    gw.deploy("turns", env_process="cat")
+    gw.scale("turns", 3)
+    gw.wait_available("turns", 3)
+    served = [gw.call("turns", data=b"x").headers["X-Served-By"] for _ in range(6)]
+    assert len(set(served[:3])) == 3, served
+    assert served[3:] == served[:3], served
+
+
 def test_invocation_metrics(gateway):
     gw = gateway()
     gw.deploy("counted", env_process="cat")
