@@ -10,5 +10,5 @@ GW_SRC := gateway/main.c gateway/config.c gateway/model.c gateway/functions.c \
           gateway/drivers/docker.c gateway/drivers/docker_spec.c \
           gateway/drivers/docker_image.c gateway/drivers/docker_logs.c \
           gateway/drivers/swarm.c gateway/drivers/swarm_tasks.c gateway/drivers/swarm_spec.c \
-          gateway/drivers/swarm_secrets.c gateway/drivers/swarm_logs.c \
+          gateway/drivers/swarm_secrets.c gateway/drivers/swarm_sweep.c gateway/drivers/swarm_logs.c \
           gateway/engine/docker_api.c

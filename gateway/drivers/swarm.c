@@ -60,6 +60,8 @@ static void on_written(void *arg, const struct dkr_result *r)
         log_error("swarm", "cannot %s the service of function=%s.%s: %s",
                   f->service[0] ? "update" : "create", f->fn->name, f->fn->ns,
                   dkr_error_text(r, msg, sizeof msg));
+    } else {
+        sw_sweep_wanted(); /* it may have let go of an older secret */
     }
     sw_kick(); /* the listing tells what the swarm made of it */
 }
@@ -98,6 +100,8 @@ static void on_deleted(void *arg, const struct dkr_result *r)
         char msg[256];
         log_warn("swarm", "cannot remove service %.12s: %s", id,
                  dkr_error_text(r, msg, sizeof msg));
+    } else {
+        sw_sweep_wanted();
     }
     free(id);
 }
@@ -196,6 +200,7 @@ static void on_tasks(void *arg, const struct dkr_result *res)
     if (json_is_array(all))
         sw_tasks_take(all);
     json_decref(all);
+    sw_sweep_run();
     schedule(D.again ? 0 : TICK_MS);
     D.again = false;
 }
@@ -366,6 +371,7 @@ static void start(struct gw *gw)
     D.started = (int64_t)time(NULL);
     D.network_ready = !gw->cfg.swarm_network || !*gw->cfg.swarm_network;
     name_instance(gw);
+    sw_sweep_wanted(); /* what a stopped gateway left behind */
     log_info("swarm", "swarm driver: engine %s, instance %s", gw->cfg.docker_host, D.instance);
     schedule(0);
 }
@@ -426,6 +432,7 @@ static void shutdown_all(struct gw *gw)
 {
     for (struct gw_fn *fn = gw->fns; fn; fn = fn->next)
         forget_fn(fn);
+    sw_sweep_cancel();
     dkr_cancel(D.list);
     D.list = NULL;
     loop_timer_cancel(gw->lp, D.tick);

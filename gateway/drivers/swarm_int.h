@@ -27,6 +27,9 @@ struct sw_task {
     char spec[17];          /* deployment hash it was made from */
     uint64_t serial;        /* the release token of its calls */
     int port;               /* published on its node, 0 if not (yet) */
+    int ports[4];           /* all of them: an engine may publish the
+                             * IPv4 and IPv6 sides on different ports */
+    unsigned nports;
     char ip[48];            /* on swarm_network, "" if not on it */
     bool running, ready, seen;
     unsigned inflight;
@@ -87,6 +90,13 @@ json_t *sw_secrets_wanted(struct sw_fn *f);
 typedef void sw_secrets_done_fn(struct sw_fn *f, json_t *refs);
 void sw_secrets_ensure(struct sw_fn *f, json_t *want, sw_secrets_done_fn *done);
 void sw_secrets_cancel(struct sw_fn *f);
+
+/* swarm_sweep.c: Swarm secrets of this instance that no service mounts
+ * are removed by the next sweep_run after a sweep was wanted (a service
+ * was written or removed, or the driver started). */
+void sw_sweep_wanted(void);
+void sw_sweep_run(void);
+void sw_sweep_cancel(void);
 
 /* swarm_logs.c: follows the service's output into fn's log lines (a
  * no-op while it is followed or before the service is known). */

@@ -72,12 +72,46 @@ void sw_tasks_forget(struct sw_fn *f)
     f->t = NULL;
 }
 
+/* The ports the task's 8080 is published on; the one in use stays while
+ * it is still listed. */
+static void take_ports(struct sw_task *t, const json_t *ports)
+{
+    bool kept = false;
+    size_t i;
+    json_t *p;
+    t->nports = 0;
+    json_array_foreach(ports, i, p) {
+        int port = (int)json_integer_value(json_object_get(p, "PublishedPort"));
+        if (json_integer_value(json_object_get(p, "TargetPort")) != SW_FUNCTION_PORT ||
+            port <= 0 || t->nports == sizeof t->ports / sizeof t->ports[0])
+            continue;
+        t->ports[t->nports++] = port;
+        kept = kept || port == t->port;
+    }
+    if (!kept)
+        t->port = t->nports ? t->ports[0] : 0;
+}
+
+/* A probe that failed tries the next published port: only one of them
+ * may reach the task over 127.0.0.1. */
+static void next_port(struct sw_task *t)
+{
+    for (unsigned i = 0; i + 1 < t->nports; i++)
+        if (t->ports[i] == t->port) {
+            t->port = t->ports[i + 1];
+            return;
+        }
+    t->port = t->nports ? t->ports[0] : 0;
+}
+
 static void on_probe(void *arg, const struct hclient_response *resp)
 {
     struct sw_task *t = arg;
     t->probe = NULL;
     bool was = t->ready;
     t->ready = t->running && (resp->status == 200 || resp->status == 404);
+    if (resp->status == 0 && D.gw->cfg.swarm_publish)
+        next_port(t);
     if (was && !t->ready)
         log_info("replica", "task unready function=%s.%s instance=%u", t->f->fn->name,
                  t->f->fn->ns, t->slot);
@@ -135,13 +169,9 @@ static void observe(struct sw_task *t, const json_t *task)
     const char *spec = json_string_value(json_object_get(json_object_get(json_object_get(
         json_object_get(task, "Spec"), "ContainerSpec"), "Labels"), SW_LABEL_SPEC));
     snprintf(t->spec, sizeof t->spec, "%s", spec ? spec : "");
-    t->port = 0;
+    take_ports(t, json_object_get(json_object_get(status, "PortStatus"), "Ports"));
     size_t i;
     json_t *p;
-    json_array_foreach(json_object_get(json_object_get(status, "PortStatus"), "Ports"), i, p)
-        if (json_integer_value(json_object_get(p, "TargetPort")) == SW_FUNCTION_PORT &&
-            json_integer_value(json_object_get(p, "PublishedPort")) > 0)
-            t->port = (int)json_integer_value(json_object_get(p, "PublishedPort"));
     t->ip[0] = '\0';
     json_array_foreach(json_object_get(task, "NetworksAttachments"), i, p) {
         const char *net = json_string_value(json_object_get(

@@ -8,11 +8,6 @@ from docker_util import TEST_IMAGE
 
 pytestmark = pytest.mark.xdist_group("swarm")
 
-# Not on this driver yet: a cold start here takes over a second (Swarm
-# schedules a task), and the autoscaler counts the ten calls waiting for
-# the first replica as load and scales to 3 before it is ready.
-del test_scale_to_zero_and_concurrent_first_calls_share_one_replica  # noqa: F821
-
 
 class SwarmKit:
     """How the swarm driver runs the suite's functions: the test image

@@ -174,6 +174,20 @@ def test_secrets_are_swarm_secrets_seen_by_the_task_and_rotated(swarm_gateway):
     wait_for(rotated, 180, interval=0.1, what="the rotated secret in the task")
     assert failures == []
 
+    # The old value's Swarm secret goes once no service mounts it; the
+    # mounted one stays until its function is gone.
+    def ours():
+        status, all_ = gw.engine.api("GET", "/secrets")
+        assert status == 200
+        return {s["ID"] for s in all_
+                if s["Spec"].get("Labels", {}).get("com.faasbus.instance") == gw.instance}
+    wait_for(lambda: ref["SecretID"] not in ours(), 60, what="the old Swarm secret removed")
+    [now] = gw.service("keyreader")["Spec"]["TaskTemplate"]["ContainerSpec"]["Secrets"]
+    assert ours() == {now["SecretID"]}
+    r = gw.api("DELETE", "/system/functions", json={"functionName": "keyreader"})
+    assert r.status_code in (200, 202), r.text
+    wait_for(lambda: not ours(), 60, what="the last Swarm secret removed with its function")
+
 
 def test_logs_come_from_the_service_with_each_tasks_instance(swarm_gateway):
     import json
