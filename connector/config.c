@@ -85,6 +85,7 @@ static const struct cfg_option options[] = {
       "how much the connector logs" },
     { "nats_url", NULL, CFG_STRING, OPT(nats_url), "", 0, 0, NULL,
       "NATS servers, comma-separated nats://host:port (empty: no NATS)" },
+    NATSAUTH_OPTIONS(struct cn_config, nats_auth),
     { "subjects", NULL, CFG_STRING, OPT(subjects), "", 0, 0, NULL,
       "core NATS subjects to receive in queue group `group` (at most once), "
       "comma-separated; wildcards * and > allowed" },
@@ -540,6 +541,8 @@ int cn_config_load(struct cn_config *cfg, const char *file, char *err, size_t er
         return -1;
     if (cn_nats_config_check(cfg, file, err, errlen) < 0)
         return -1;
+    if (natsauth_check(&cfg->nats_auth, err, errlen) < 0)
+        return -1;
     if (set_buses(cfg, err, errlen) < 0)
         return -1;
     if (file && read_by_hand(cfg, file, err, errlen) < 0)
@@ -613,13 +616,7 @@ static void print_route(FILE *out, const struct cn_route *r, bool last)
 
 void cn_config_print(const struct cn_config *cfg, FILE *out)
 {
-    static char hidden[] = "(hidden)";
-    struct cn_config shown = *cfg; /* shallow: only for printing */
-
-    /* Output that is pasted into bug reports keeps no secrets. */
-    if (shown.callback_secret)
-        shown.callback_secret = hidden;
-    cfg_print(options, &shown, out);
+    cfg_print(options, cfg, out); /* it hides the secrets */
     fputs("routes = (\n", out);
     for (size_t i = 0; i < cfg->nroutes; i++)
         print_route(out, &cfg->routes[i], i + 1 == cfg->nroutes);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "natsauth.h"
 #include "routes.h"
 
 /* One librdkafka property as written in the file, with where, so a value
@@ -58,6 +59,7 @@ struct cn_config {
     int64_t max_response_size;
     char *log_level;
     char *nats_url;
+    struct natsauth nats_auth;
     char *subjects;
     char *streams;
     int64_t nats_ack_wait_ms;

@@ -288,7 +288,8 @@ struct cn_nats *cn_nats_new(struct cn *cn, char *err, size_t errlen)
         free(n);
         return NULL;
     }
-    if (jsq_open(&n->js, cn->cfg.nats_url, "faasbus-connector", err, errlen) < 0) {
+    if (jsq_open(&n->js, cn->cfg.nats_url, &cn->cfg.nats_auth, "faasbus-connector", err,
+                 errlen) < 0) {
         cn_nats_free(n);
         return NULL;
     }

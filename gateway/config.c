@@ -70,6 +70,7 @@ static const struct cfg_option options[] = {
       "OpenFaaS's way to name the NATS host (used when nats_url is not set)" },
     { "faas_nats_port", NULL, CFG_INT, OPT(nats_port), "4222", 1, 65535, NULL,
       "NATS port with faas_nats_address" },
+    NATSAUTH_OPTIONS(struct gw_config, nats_auth),
     { "nats_stream", NULL, CFG_STRING, OPT(nats_stream), "faas-request", 0, 0, NULL,
       "JetStream stream that holds async calls (created if missing)" },
     { "nats_subject", NULL, CFG_STRING, OPT(nats_subject), "faas-request", 0, 0, NULL,
@@ -126,6 +127,8 @@ int gw_config_load(struct gw_config *cfg, const char *file, const char *argv0, c
 {
     memset(cfg, 0, sizeof *cfg);
     if (cfg_load(options, cfg, file, err, errlen) < 0)
+        return -1;
+    if (natsauth_check(&cfg->nats_auth, err, errlen) < 0)
         return -1;
     if (!getenv("nats_url") && cfg->nats_address && *cfg->nats_address) {
         free(cfg->nats_url); /* OpenFaaS names the host and port apart */

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "natsauth.h"
+
 struct gw_config {
     char *bind_address;    /* "": every interface */
     int64_t port;
@@ -35,6 +37,7 @@ struct gw_config {
     /* The async queue (NATS JetStream). */
     char *nats_url;            /* "": async calls disabled */
     char *nats_address;        /* OpenFaaS's faas_nats_address + faas_nats_port */
+    struct natsauth nats_auth;
     int64_t nats_port;
     char *nats_stream, *nats_subject;
     int64_t queue_max_message;

@@ -91,8 +91,9 @@ bool gw_queue_ready(const struct gw_queue *q, char *why, size_t len)
         return false;
     }
     if (!jsq_connected(&q->js)) {
-        snprintf(why, len, "the async queue is unavailable: NATS at %s is unreachable",
-                 q->gw->cfg.nats_url);
+        char nats[512];
+        snprintf(why, len, "the async queue is unavailable: %s",
+                 jsq_why(&q->js, nats, sizeof nats));
         return false;
     }
     return true;
@@ -131,7 +132,8 @@ int gw_queue_start(struct gw *gw, char *err, size_t errlen)
         return 0;
     }
     q->ol = offload_new(gw->lp, (unsigned)gw->cfg.queue_publishers);
-    if (!q->ol || jsq_open(&q->js, gw->cfg.nats_url, "faasbus-gateway", err, errlen) < 0)
+    if (!q->ol ||
+        jsq_open(&q->js, gw->cfg.nats_url, &gw->cfg.nats_auth, "faasbus-gateway", err, errlen) < 0)
         return -1;
     q->enabled = true;
     if (jsq_connected(&q->js))

@@ -593,6 +593,18 @@ static bool is_unset(const struct cfg_option *o, const void *target)
            *(char *const *)cfield(o, target) == NULL;
 }
 
+/* Output that is pasted into bug reports keeps no secrets. */
+static bool is_secret(const struct cfg_option *o)
+{
+    static const char *const words[] = { "password", "token", "secret" };
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
+        size_t n = strlen(o->name), w = strlen(words[i]);
+        if (o->type == CFG_STRING && n >= w && strcmp(o->name + n - w, words[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
 void cfg_print(const struct cfg_option *opts, const void *target, FILE *out)
 {
     for (const struct cfg_option *o = opts; o->name; o++) {
@@ -602,7 +614,10 @@ void cfg_print(const struct cfg_option *opts, const void *target, FILE *out)
             fprintf(out, "# %s = \"\";", o->name);
         } else {
             fprintf(out, "%s = ", o->name);
-            print_value(o, target, out);
+            if (is_secret(o))
+                fputs("\"(hidden)\"", out);
+            else
+                print_value(o, target, out);
             fputc(';', out);
         }
         if (o->help || unset)

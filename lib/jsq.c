@@ -75,7 +75,8 @@ static natsStatus set_options(natsOptions *o, char *url, const char *client)
     return s;
 }
 
-int jsq_open(struct jsq *q, const char *url, const char *client, char *err, size_t errlen)
+int jsq_open(struct jsq *q, const char *url, const struct natsauth *auth, const char *client,
+             char *err, size_t errlen)
 {
     memset(q, 0, sizeof *q);
     q->url = xstrdup(url);
@@ -84,10 +85,16 @@ int jsq_open(struct jsq *q, const char *url, const char *client, char *err, size
     natsStatus s = natsOptions_Create(&o);
     if (s == NATS_OK)
         s = set_options(o, cb_url, client);
+    if (s == NATS_OK)
+        s = natsauth_apply(auth, o);
     if (s == NATS_OK) {
         s = natsConnection_Connect(&q->nc, o);
         if (s == NATS_NOT_YET_CONNECTED) {
-            log_warn("nats", "%s is unreachable; retrying in the background", url);
+            const char *first = NULL;
+            natsConnection_GetLastError(q->nc, &first);
+            snprintf(q->open_error, sizeof q->open_error, "%s", first ? first : "");
+            char why[512];
+            log_warn("nats", "%s; retrying in the background", jsq_why(q, why, sizeof why));
             s = NATS_OK;
         } else if (s == NATS_OK) {
             log_info("nats", "connected to %s", url);
@@ -109,6 +116,22 @@ int jsq_open(struct jsq *q, const char *url, const char *client, char *err, size
 bool jsq_connected(const struct jsq *q)
 {
     return q->nc && natsConnection_Status(q->nc) == NATS_CONN_STATUS_CONNECTED;
+}
+
+const char *jsq_why(const struct jsq *q, char *out, size_t outlen)
+{
+    const char *last = NULL;
+    if (q->nc)
+        natsConnection_GetLastError(q->nc, &last); /* text in the connection's own buffer */
+    if (!last || !*last)
+        last = "unreachable";
+    /* Retries overwrite the server's reason ("Authorization Violation")
+     * with "No server available": keep the first one in view. */
+    if (q->open_error[0] && strcmp(q->open_error, last) != 0)
+        snprintf(out, outlen, "NATS at %s: %s (at start: %s)", q->url, last, q->open_error);
+    else
+        snprintf(out, outlen, "NATS at %s: %s", q->url, last);
+    return out;
 }
 
 int64_t jsq_max_payload(const struct jsq *q)

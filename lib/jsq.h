@@ -15,10 +15,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "natsauth.h"
+
 struct jsq {
     natsConnection *nc;
     jsCtx *js;
     char *url;
+    char open_error[256]; /* why the first connect failed ("": it did not) */
 };
 
 struct jsq_stream {
@@ -29,11 +32,17 @@ struct jsq_stream {
     bool work_queue;       /* a message is removed once acknowledged */
 };
 
-/* Opens a connection named `client` to url (comma-separated servers).
- * Returns 0 (connected or still trying), or -1 with a message in err
- * for a bad URL or options. */
-int jsq_open(struct jsq *q, const char *url, const char *client, char *err, size_t errlen);
+/* Opens a connection named `client` to url (comma-separated servers),
+ * authenticated by auth (NULL: none). Returns 0 (connected or still
+ * trying), or -1 with a message in err for a bad URL or options (an
+ * unreadable certificate, say). */
+int jsq_open(struct jsq *q, const char *url, const struct natsauth *auth, const char *client,
+             char *err, size_t errlen);
 bool jsq_connected(const struct jsq *q);
+/* Why it is not connected, for errors and logs: "NATS at URL is
+ * unreachable", or with the server's refusal ("... : Authorization
+ * Violation"). Returns out. */
+const char *jsq_why(const struct jsq *q, char *out, size_t outlen);
 /* The largest message the server accepts, or 0 when not connected. */
 int64_t jsq_max_payload(const struct jsq *q);
 /* Creates the stream, or updates its size limit and de-duplication window.

@@ -13,8 +13,9 @@ static void on_healthz(struct httpd_req *req, void *arg)
     pthread_mutex_lock(&w->mu);
     bool subscribed = w->subscribed;
     pthread_mutex_unlock(&w->mu);
+    char why[512];
     if (!jsq_connected(&w->js))
-        httpd_respondf(req, 503, "NATS at %s is unreachable\n", w->cfg.nats_url);
+        httpd_respondf(req, 503, "%s\n", jsq_why(&w->js, why, sizeof why));
     else if (!subscribed)
         httpd_respondf(req, 503, "not pulling from %s yet\n", w->cfg.nats_stream);
     else

@@ -18,6 +18,7 @@ static const struct cfg_option options[] = {
       "OpenFaaS's way to name the NATS host (overrides nats_url from the file)" },
     { "faas_nats_port", NULL, CFG_INT, OPT(nats_port), "4222", 1, 65535, NULL,
       "NATS port with faas_nats_address" },
+    NATSAUTH_OPTIONS(struct qw_config, nats_auth),
     { "nats_stream", NULL, CFG_STRING, OPT(nats_stream), "faas-request", 0, 0, NULL,
       "JetStream stream of async calls (as the gateway's)" },
     { "nats_subject", "nats_subject,faas_nats_channel", CFG_STRING, OPT(nats_subject),
@@ -102,6 +103,8 @@ int qw_config_load(struct qw_config *cfg, const char *file, char *err, size_t er
 {
     memset(cfg, 0, sizeof *cfg);
     if (cfg_load(options, cfg, file, err, errlen) < 0)
+        return -1;
+    if (natsauth_check(&cfg->nats_auth, err, errlen) < 0)
         return -1;
     openfaas_addresses(cfg);
     retry_policy_init(&cfg->retry, cfg->retry_attempts, cfg->retry_min_wait_ms,

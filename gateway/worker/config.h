@@ -8,11 +8,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "natsauth.h"
 #include "retry.h"
 
 struct qw_config {
     char *nats_url;
     char *nats_address;          /* faas_nats_address + faas_nats_port */
+    struct natsauth nats_auth;
     int64_t nats_port;
     char *nats_stream, *nats_subject, *nats_durable;
     char *dead_letter_stream, *dead_letter_subject;

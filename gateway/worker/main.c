@@ -102,7 +102,8 @@ static int start(struct qw *w, char *err, size_t errlen)
     w->ol = offload_new(w->lp, 2);
     if (!w->ol || qw_api_start(w, err, errlen) < 0)
         return 1;
-    if (jsq_open(&w->js, w->cfg.nats_url, "faasbus-queue-worker", err, errlen) < 0)
+    if (jsq_open(&w->js, w->cfg.nats_url, &w->cfg.nats_auth, "faasbus-queue-worker", err,
+                 errlen) < 0)
         return 2;
     if (qw_fetch_start(w) < 0) {
         snprintf(err, errlen, "cannot start the fetch thread");

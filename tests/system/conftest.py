@@ -472,12 +472,12 @@ class NatsServer(Daemon):
     """nats-server with JetStream on a port and store of its own. It can be
     killed and started again on the same port and store."""
 
-    def __init__(self, tmp_path, name="nats", max_payload="16MB"):
+    def __init__(self, tmp_path, name="nats", max_payload="16MB", extra=""):
         port = free_port()
         store = tmp_path / f"{name}-store"
         conf = tmp_path / f"{name}.conf"
         conf.write_text(f"listen: 127.0.0.1:{port}\nmax_payload: {max_payload}\n"
-                        f'jetstream {{ store_dir: "{store}" }}\n')
+                        f'jetstream {{ store_dir: "{store}" }}\n{extra}')
         super().__init__(["nats-server", "-c", str(conf)], {}, str(tmp_path / f"{name}.log"),
                          listen=False)
         self.port = port

@@ -8,7 +8,7 @@ import time
 
 
 class NatsClient:
-    def __init__(self, url, timeout=5):
+    def __init__(self, url, timeout=5, **connect):
         host, port = url.replace("nats://", "").split(":")
         self.sock = socket.create_connection((host, int(port)), timeout=timeout)
         # Requests are small writes answered at once: without this, delayed
@@ -18,7 +18,10 @@ class NatsClient:
         self.sid = 0
         info = self._line()
         assert info.startswith(b"INFO "), info
-        self._send(b'CONNECT {"verbose":false,"pedantic":false,"headers":true,"no_responders":true}\r\n')
+        # connect: more CONNECT fields, e.g. auth_token="..." or user=, pass=
+        fields = {"verbose": False, "pedantic": False, "headers": True, "no_responders": True}
+        fields.update(connect)
+        self._send(b"CONNECT " + json.dumps(fields).encode() + b"\r\n")
         self.ping()
 
     def close(self):
