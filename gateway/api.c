@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "model.h"
 #include "queue.h"
+#include "ui.h"
 #include "xalloc.h"
 
 #ifndef FAASBUS_VERSION
@@ -166,5 +167,6 @@ void gw_api_routes(struct gw *gw, struct httpd *h)
     httpd_route_guard(h, system_guard);
     httpd_route(h, "/function/*", HTTPD_BODY_STREAM, gw_invoke, gw);
     httpd_route(h, "/async-function/*", HTTPD_BODY_STREAM, gw_async_invoke, gw);
+    gw_ui_routes(gw, h);
     httpd_route(h, "*", HTTPD_BODY_BUFFER, on_unknown, gw);
 }

@@ -1,0 +1,35 @@
+// prom.js -- the counters the topology needs, read from a connector's
+// Prometheus text (/metrics). Only plain `name{labels} value` lines.
+
+const LINE = /^([a-z_:]+)(?:\{(.*)\})?\s+(\S+)$/;
+const LABEL = /(\w+)="((?:[^"\\]|\\.)*)"/g;
+
+function parse(text) {
+  const out = [];
+  for (const line of text.split('\n')) {
+    const m = LINE.exec(line.trim());
+    if (!m)
+      continue;
+    const labels = {};
+    for (const [, k, v] of (m[2] || '').matchAll(LABEL))
+      labels[k] = v.replace(/\\(.)/g, '$1');
+    out.push({ name: m[1], labels, value: Number(m[3]) || 0 });
+  }
+  return out;
+}
+
+// Sums of the connector's counters by function (bare, or name.namespace)
+// and by topic.
+export function counters(text) {
+  const samples = parse(text);
+  const sum = (name, key, ...values) => samples
+    .filter(s => s.name === name && values.includes(s.labels[key]))
+    .reduce((a, s) => a + s.value, 0);
+  const byFn = name => (fn, full) => sum(name, 'function', ...new Set([fn, full]));
+  return {
+    messages: topic => sum('connector_messages_total', 'topic', topic),
+    calls: byFn('connector_invocations_total'),
+    replies: byFn('connector_replies_total'),
+    deadLetters: byFn('connector_dead_letters_total'),
+  };
+}
