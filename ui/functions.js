@@ -27,7 +27,7 @@ function row(fn) {
   return el('tr', { 'data-name': fn.name },
     el('td', {}, el('a', { href }, fn.name)),
     el('td', {}, fn.namespace || ''),
-    el('td', {}, fn.image || ''),
+    el('td', { class: 'hide-narrow' }, fn.image || ''),
     el('td', { class: 'num' }, `${fn.replicas ?? 0} / ${fn.availableReplicas ?? 0}`),
     el('td', { class: 'num' }, fn.invocationCount ?? 0));
 }

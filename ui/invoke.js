@@ -83,6 +83,8 @@ async function send(ev) {
 }
 
 export function showInvoke(name, ns) {
+  if (!target || target.name !== name || target.ns !== ns)
+    $('invoke-form').reset();   // another function's headers and body do not carry over
   target = { name, ns };
   $('inv-result').hidden = true;
 }

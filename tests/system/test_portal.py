@@ -2,12 +2,17 @@
 way out of ui_dir, basic auth as on /system/*), and the page, driven in a
 real headless Chromium, lists, deploys, invokes, tails logs and draws the
 connector's routes. Screenshots land in each test's tmp_path."""
+import base64
 import http.client
 import os
 
+import pytest
 import requests
 
-from conftest import ROOT
+from conftest import ROOT, SLOW, wait_for
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
 
 CREDS = {"basic_auth": "true", "auth_user": "admin", "auth_password": "s3cret"}
 
@@ -78,3 +83,192 @@ def test_files_need_the_credentials_when_basic_auth_is_on(gateway):
     assert r.status_code == 401
     r = requests.get(gw.url + "/ui/", auth=("admin", "s3cret"), timeout=10)
     assert r.status_code == 200 and "<html" in r.text
+
+
+# --- in the browser -----------------------------------------------------------
+
+class Page:
+    """A headless Chromium on the portal, with waits that fail the test
+    with what the page showed instead."""
+
+    def __init__(self, driver, shots):
+        self.d = driver
+        self.shots = shots
+
+    def open(self, gw, fragment="functions"):
+        self.d.get(f"{gw.url}/ui/#{fragment}")
+
+    def el(self, id_):
+        return self.d.find_element("id", id_)
+
+    def text(self, id_):
+        return self.el(id_).text
+
+    def fill(self, id_, value):
+        e = self.el(id_)
+        e.clear()
+        e.send_keys(value)
+
+    def wait_text(self, id_, needle, timeout=10):
+        try:
+            wait_for(lambda: needle in self.text(id_), timeout, interval=0.1,
+                     what=f"{needle!r} in #{id_}")
+        except AssertionError:
+            self.shot(f"failed-{id_}")
+            raise AssertionError(f"#{id_} shows {self.text(id_)!r}, not {needle!r}") from None
+
+    def shot(self, name):
+        self.d.save_screenshot(str(self.shots / f"{name}.png"))
+
+    def errors(self):
+        """The page's script errors (refusals the page shows are not)."""
+        return [l for l in self.d.get_log("browser")
+                if l["level"] == "SEVERE" and l["source"] != "network"]
+
+
+@pytest.fixture
+def page(tmp_path, gateway):
+    """A headless Chromium (Debian's) driven through chromedriver; the
+    gateway fixture comes first so the browser is gone before its check
+    for leftover processes."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip("chromium is not installed")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1200,1000", f"--user-data-dir={tmp_path / 'chromium'}"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    p = Page(driver, shots)
+    try:
+        yield p
+        errors = p.errors()
+        assert not errors, errors
+    finally:
+        driver.quit()
+
+
+def row_texts(page):
+    return [r.text for r in page.el("fn-table").find_elements("css selector", "tbody tr")]
+
+
+def test_list_shows_deployed_functions_live_and_filters(gateway, page):
+    gw = gateway()
+    gw.deploy("alpha", image="img/alpha:1")
+    gw.deploy("beta", namespace="team", image="img/beta:2")
+    gw.wait_available("alpha", 1)
+    page.open(gw)
+    page.wait_text("fn-table", "alpha openfaas-fn img/alpha:1 1 / 1 0")
+    page.wait_text("fn-table", "beta team img/beta:2")
+    # Live: a function deployed now and calls made now show without a reload.
+    gw.deploy("gamma")
+    for _ in range(3):
+        assert gw.call("alpha", data=b"x").status_code == 200
+    page.wait_text("fn-table", "gamma", timeout=6)
+    page.wait_text("fn-table", "alpha openfaas-fn img/alpha:1 1 / 1 3", timeout=6)
+    page.shot("functions")
+    page.fill("filter-name", "bet")
+    wait_for(lambda: [t.split()[0] for t in row_texts(page)] == ["beta"], 5, what="the filter")
+    page.fill("filter-name", "")
+    from selenium.webdriver.support.ui import Select
+    Select(page.el("filter-ns")).select_by_value("openfaas-fn")
+    wait_for(lambda: sorted(t.split()[0] for t in row_texts(page)) == ["alpha", "gamma"], 5,
+             what="the namespace filter")
+    # At phone width the list still reads.
+    page.d.set_window_size(390, 800)
+    page.shot("functions-phone")
+
+
+def test_deploy_from_the_form_then_invoke_from_the_page(gateway, page):
+    gw = gateway()
+    page.open(gw, "deploy")
+    page.fill("dep-name", "shout")
+    page.fill("dep-image", "local/shout")
+    page.fill("dep-process", "tr a-z A-Z")
+    page.fill("dep-env", "MY_VAR=1")
+    page.fill("dep-labels", "team=web")
+    page.fill("dep-topic", "words")
+    page.fill("dep-reply", "words.loud")
+    page.shot("deploy")
+    page.el("dep-submit").click()
+    # The page moves to the new function, which the gateway now has.
+    page.wait_text("fn-title", "shout (openfaas-fn)")
+    st = gw.status("shout")
+    assert st["envProcess"] == "tr a-z A-Z" and st["envVars"] == {"MY_VAR": "1"}
+    assert st["labels"] == {"team": "web"}
+    assert st["annotations"] == {"topic": "words", "reply-topic": "words.loud"}
+    page.wait_text("fn-fields", "topic=words")
+    gw.wait_available("shout", 1)
+    page.fill("inv-body", "hello portal")
+    page.fill("inv-headers", "X-Test: 1")
+    page.el("inv-send").click()
+    page.wait_text("inv-status", "200")
+    page.wait_text("inv-resp-body", "HELLO PORTAL")
+    assert page.text("inv-duration").endswith(" ms")
+    # JSON answers are pretty-printed.
+    gw.deploy("js", env_process="echo '{\"a\":[1,2]}'")
+    gw.wait_available("js", 1)
+    page.open(gw, "function/openfaas-fn/js")
+    page.wait_text("fn-title", "js")
+    page.el("inv-send").click()
+    page.wait_text("inv-resp-body", '"a": [\n    1,')
+    page.shot("invoke")
+
+
+def test_log_tail_shows_a_new_line_after_a_call(gateway, page):
+    gw = gateway()
+    gw.deploy("lg", env_process="sh -c 'echo \"portal-mark-$Http_X_Mark\" >&2; cat'",
+              envVars={"combine_output": "false"})
+    gw.wait_available("lg", 1)
+    page.open(gw, "function/openfaas-fn/lg")
+    page.wait_text("fn-title", "lg")
+    assert page.el("logs-toggle").get_attribute("aria-pressed") == "true"
+    assert "portal-mark-41" not in page.text("log-lines")
+    assert gw.call("lg", data=b"", headers={"X-Mark": "41"}).status_code == 200
+    page.wait_text("log-lines", "portal-mark-41", timeout=5)
+    page.shot("logs")
+
+
+def test_a_refused_deploy_shows_the_gateways_message(gateway, page):
+    gw = gateway()
+    page.open(gw, "deploy")
+    # The page stops what it can tell is wrong...
+    page.fill("dep-name", "Bad_Name")
+    page.fill("dep-image", "x")
+    page.el("dep-submit").click()
+    page.wait_text("deploy-error", "Name:")
+    # ...and shows the gateway's own words for the rest.
+    page.fill("dep-name", "okname")
+    page.fill("dep-labels", "com.openfaas.scale.min=lots")
+    page.el("dep-submit").click()
+    refusal = requests.post(gw.url + "/system/functions", timeout=10, json={
+        "service": "okname", "image": "x", "labels": {"com.openfaas.scale.min": "lots"}})
+    assert refusal.status_code == 400, refusal.text
+    page.wait_text("deploy-error", "400 " + refusal.text.strip())
+    page.shot("refused")
+    assert gw.status("okname") is None
+
+
+def test_the_page_works_with_basic_auth_on(gateway, page):
+    gw = gateway(CREDS)
+    r = requests.post(gw.url + "/system/functions", auth=("admin", "s3cret"), timeout=10,
+                      json={"service": "guarded", "image": "x", "envProcess": "cat"})
+    assert r.status_code == 202
+    # The browser sends the credentials a user would type at its prompt.
+    token = base64.b64encode(b"admin:s3cret").decode()
+    page.d.execute_cdp_cmd("Network.enable", {})
+    page.d.execute_cdp_cmd("Network.setExtraHTTPHeaders",
+                           {"headers": {"Authorization": f"Basic {token}"}})
+    page.open(gw)
+    page.wait_text("fn-table", "guarded")
+    page.el("fn-table").find_element("link text", "guarded").click()
+    page.wait_text("fn-title", "guarded")
+    page.el("inv-body").send_keys("through auth")
+    page.el("inv-send").click()
+    page.wait_text("inv-resp-body", "through auth")
+    page.shot("auth")
