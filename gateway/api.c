@@ -124,6 +124,8 @@ static void on_system(struct httpd_req *req, void *arg)
         gw_api_secrets(req, gw);
     else if (strcmp(path, "/system/logs") == 0)
         gw_api_logs(req, gw);
+    else if (strcmp(path, "/system/connectors") == 0)
+        gw_api_connectors(req, gw);
     else if (strcmp(path, "/system/alert") == 0)
         gw_api_alert(req, gw);
     else if (strcmp(path, "/system/info") == 0)

@@ -7,7 +7,7 @@ import { $, el, svg } from './dom.js';
 import { counters } from './prom.js';
 
 const REFRESH_MS = 2000;
-const W = 180, H = 40, COL = 250, ROW = 60, PAD = 10;
+const W = 160, H = 40, COL = 270, ROW = 60, PAD = 10;
 let timer = null;
 
 function fnLabel(r) {
@@ -34,7 +34,8 @@ function build(connectors) {
       const name = fnLabel(r);
       const f = node(`f:${name}`, 'function', name);
       const t = node(`t:${r.topic}`, 'topic', r.topic);
-      t.count = Math.max(t.count, m.messages(r.topic));
+      t.input = true;
+      t.count = Math.max(t.count, m.messages(r.topic.replace(/^nats:/, '')));
       edge(t.id, f.id, 'in').count += m.calls(r.function, name);
       if (r.reply_topic)
         edge(f.id, node(`t:${r.reply_topic}`, 'topic', r.reply_topic).id, 'reply').count +=
@@ -79,7 +80,7 @@ function drawNode(g, n) {
     svg('rect', { x, y, width: W, height: H, rx: n.kind === 'topic' ? 18 : 4 }),
     svg('text', { x: x + 10, y: y + 17 }, short(n.label)),
     svg('text', { x: x + 10, y: y + 33, class: 'count' },
-      n.kind === 'topic' ? `${n.count} received` : 'function'));
+      n.kind === 'function' ? 'function' : n.input ? `${n.count} received` : 'topic'));
   g.append(group);
 }
 
@@ -91,7 +92,8 @@ function drawEdge(g, nodes, e) {
   const d = `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`;
   const what = { in: 'calls', reply: 'replies', error: 'dead letters' }[e.kind];
   g.append(svg('path', { d, class: `edge ${e.kind}`, 'marker-end': 'url(#arrow)' }),
-    svg('text', { x: mx - 20, y: (y1 + y2) / 2 - 4, class: 'count', 'data-edge': `${e.from}>${e.to}` },
+    svg('text', { x: mx, y: (y1 + y2) / 2 - 5, 'text-anchor': 'middle', class: 'count',
+      'data-edge': `${e.from}>${e.to}` },
       `${e.count} ${what}`));
 }
 

@@ -9,7 +9,11 @@ import os
 import pytest
 import requests
 
-from conftest import ROOT, SLOW, wait_for
+from conftest import ROOT, SLOW, free_port, wait_for
+from connector_util import connector
+from natsclient import NatsClient
+
+__all__ = ["connector"]  # fixtures
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -272,3 +276,83 @@ def test_the_page_works_with_basic_auth_on(gateway, page):
     page.el("inv-send").click()
     page.wait_text("inv-resp-body", "through auth")
     page.shot("auth")
+
+
+# --- the topology -------------------------------------------------------------
+
+def bus(gateway, nats, connector):
+    """A gateway that knows two connectors: a real one on core NATS, and
+    one that is down (nothing listens on its port). Two functions chain
+    through subjects: svc.in -> up -> svc.mid -> rev -> svc.out."""
+    srv = nats()
+    port, dead = free_port(), free_port()
+    urls = f"http://127.0.0.1:{port}, http://127.0.0.1:{dead}/"
+    gw = gateway({"connector_urls": urls})
+    for name, proc, ann in (
+            ("up", "tr a-z A-Z", {"topic": "nats:svc.in", "reply-topic": "nats:svc.mid",
+                                  "error-topic": "nats:svc.dead"}),
+            ("rev", "rev", {"topic": "nats:svc.mid", "reply-topic": "nats:svc.out"})):
+        gw.deploy(name, env_process=proc, image="x", annotations=ann)
+    c = connector(gw, "", env={"nats_url": srv.nats_url, "subjects": "svc.in,svc.mid"},
+                  port=port)
+    wait_for(lambda: len(c.routes()["routes"]) == 2, 10, what="the connector's routes")
+    return srv, gw, c, dead
+
+
+def test_connectors_endpoint_reports_routes_and_down_connectors(gateway, nats, connector):
+    srv, gw, c, dead = bus(gateway, nats, connector)
+    r = gw.api("GET", "/system/connectors")
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/json"
+    up, down = r.json()
+    assert up["url"] == f"http://127.0.0.1:{c.port}" and up["up"] is True
+    assert up["error"] is None
+    assert {(x["topic"], x["function"], x["reply_topic"]) for x in up["routes"]} == {
+        ("nats:svc.in", "up", "nats:svc.mid"), ("nats:svc.mid", "rev", "nats:svc.out")}
+    assert "connector_invocations_total" in up["metrics"]
+    assert down["url"] == f"http://127.0.0.1:{dead}" and down["up"] is False
+    assert down["error"] and down["routes"] == [] and down["metrics"] == ""
+    assert gw.api("POST", "/system/connectors").status_code == 405
+
+
+def test_connectors_endpoint_without_connectors_and_behind_auth(gateway):
+    gw = gateway()
+    assert gw.api("GET", "/system/connectors").json() == []
+    gw2 = gateway(dict(CREDS, connector_urls="http://127.0.0.1:1"))
+    assert gw2.api("GET", "/system/connectors").status_code == 401
+    r = gw2.api("GET", "/system/connectors", auth=("admin", "s3cret"))
+    assert r.status_code == 200 and r.json()[0]["up"] is False
+
+
+def edge_label(page, src, dst):
+    found = page.d.find_elements("css selector", f'[data-edge="{src}>{dst}"]')
+    return found[0].text if found else ""
+
+
+def test_topology_draws_the_chain_with_counts_that_rise(gateway, nats, connector, page):
+    srv, gw, c, dead = bus(gateway, nats, connector)
+    page.open(gw, "topology")
+    page.wait_text("connector-list", f"up http://127.0.0.1:{c.port} — 2 route(s)")
+    page.wait_text("connector-list", f"down http://127.0.0.1:{dead}")
+    svg = page.el("topo-svg")
+    wait_for(lambda: len(svg.find_elements("css selector", "g.function")) == 2, 5,
+             what="two function nodes")
+    labels = {g.get_attribute("data-id") for g in svg.find_elements("css selector", "g")}
+    assert {"t:nats:svc.in", "f:up", "t:nats:svc.mid", "f:rev", "t:nats:svc.out",
+            "t:nats:svc.dead"} <= labels, labels
+    # Columns follow the chain: each hop sits right of the one before.
+    x = {i: float(page.d.find_element("css selector", f'g[data-id="{i}"] rect')
+                  .get_attribute("x")) for i in ("t:nats:svc.in", "f:up", "f:rev", "t:nats:svc.out")}
+    assert x["t:nats:svc.in"] < x["f:up"] < x["f:rev"] < x["t:nats:svc.out"], x
+    assert edge_label(page, "f:up", "t:nats:svc.mid") == "0 replies"
+    gw.wait_available("up", 1)
+    gw.wait_available("rev", 1)
+    pub = NatsClient(srv.nats_url)
+    for i in range(3):
+        pub.publish("svc.in", f"event {i}".encode())
+    pub.close()
+    wait_for(lambda: edge_label(page, "t:nats:svc.in", "f:up") == "3 calls", 10 * SLOW,
+             interval=0.2, what="3 calls on svc.in -> up")
+    wait_for(lambda: edge_label(page, "f:rev", "t:nats:svc.out") == "3 replies", 10 * SLOW,
+             interval=0.2, what="3 replies of rev")
+    assert edge_label(page, "f:up", "t:nats:svc.dead") == "0 dead letters"
+    page.shot("topology")
