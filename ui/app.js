@@ -10,6 +10,7 @@ import { hideDetail, initDetail, showDetail } from './detail.js';
 import { initDeploy, showDeploy } from './deploy.js';
 import { hideList, initList, showList } from './functions.js';
 import { initInvoke } from './invoke.js';
+import { startStats } from './stats.js';
 import { hideTopology, showTopology } from './topology.js';
 
 const VIEWS = ['functions', 'function', 'deploy', 'topology'];
@@ -45,6 +46,7 @@ function init() {
   initDetail();
   initDeploy();
   initInvoke();
+  startStats();
   window.addEventListener('hashchange', () => {
     route();
     $('main').focus();   // keyboard and screen-reader users land on the new view

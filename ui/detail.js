@@ -1,6 +1,7 @@
 // detail.js -- one function's page: its deployment, scale, edit, delete.
 // The invoke panel and the log tail (invoke.js, logs.js) sit below it.
 import { call, nsQuery } from './api.js';
+import { hideCharts, showCharts } from './charts.js';
 import { $, el, formatLines } from './dom.js';
 import { editInForm } from './deploy.js';
 import { showInvoke } from './invoke.js';
@@ -73,6 +74,7 @@ export function showDetail(ns, name) {
   tick();
   showInvoke(name, ns);
   startLogs(name, ns);
+  showCharts(name, ns);
 }
 
 export function hideDetail() {
@@ -80,6 +82,7 @@ export function hideDetail() {
   timer = null;
   current = null;
   stopLogs();
+  hideCharts();
 }
 
 async function scale(ev) {

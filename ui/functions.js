@@ -2,6 +2,7 @@
 // every 2 s with one request per namespace (never one per function).
 import { call, nsQuery } from './api.js';
 import { $, el, setStatus } from './dom.js';
+import { formatSeconds, onSample, recent } from './stats.js';
 
 const REFRESH_MS = 2000;
 let timer = null;
@@ -22,14 +23,28 @@ function fillNamespaces(namespaces) {
       select.append(el('option', { value: ns }, ns));
 }
 
+// Error rate and latency of the last minute, from the gateway's metrics.
+function health(fn) {
+  const r = recent(`${fn.name}.${fn.namespace}`);
+  if (!r || !r.calls)
+    return ['—', '—', r && r.last ? new Date(r.last).toLocaleTimeString() : '—'];
+  const rate = `${Math.round((100 * r.errors) / r.calls)}%`;
+  const last = r.last ? new Date(r.last).toLocaleTimeString() : '—';
+  return [rate, `${formatSeconds(r.p50)} / ${formatSeconds(r.p99)}`, last];
+}
+
 function row(fn) {
+  const [errors, latency, last] = health(fn);
   const href = `#function/${encodeURIComponent(fn.namespace)}/${encodeURIComponent(fn.name)}`;
   return el('tr', { 'data-name': fn.name },
     el('td', {}, el('a', { href }, fn.name)),
     el('td', {}, fn.namespace || ''),
     el('td', { class: 'hide-narrow' }, fn.image || ''),
     el('td', { class: 'num' }, `${fn.replicas ?? 0} / ${fn.availableReplicas ?? 0}`),
-    el('td', { class: 'num' }, fn.invocationCount ?? 0));
+    el('td', { class: 'num' }, fn.invocationCount ?? 0),
+    el('td', { class: 'num' }, errors),
+    el('td', { class: 'num hide-narrow' }, latency),
+    el('td', { class: 'hide-narrow' }, last));
 }
 
 function render() {
@@ -75,4 +90,5 @@ export function hideList() {
 export function initList() {
   $('filter-name').addEventListener('input', render);
   $('filter-ns').addEventListener('change', render);
+  onSample(() => timer !== null && render());
 }

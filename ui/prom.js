@@ -1,10 +1,11 @@
-// prom.js -- the counters the topology needs, read from a connector's
-// Prometheus text (/metrics). Only plain `name{labels} value` lines.
+// prom.js -- Prometheus text (/metrics of the gateway and the connectors)
+// read into samples, and the connector counters the topology needs. Only
+// plain `name{labels} value` lines; comments and anything else are skipped.
 
-const LINE = /^([a-z_:]+)(?:\{(.*)\})?\s+(\S+)$/;
+const LINE = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)$/;
 const LABEL = /(\w+)="((?:[^"\\]|\\.)*)"/g;
 
-function parse(text) {
+export function parse(text) {
   const out = [];
   for (const line of text.split('\n')) {
     const m = LINE.exec(line.trim());
@@ -13,7 +14,8 @@ function parse(text) {
     const labels = {};
     for (const [, k, v] of (m[2] || '').matchAll(LABEL))
       labels[k] = v.replace(/\\(.)/g, '$1');
-    out.push({ name: m[1], labels, value: Number(m[3]) || 0 });
+    const value = m[3] === '+Inf' ? Infinity : Number(m[3]);
+    out.push({ name: m[1], labels, value: Number.isNaN(value) ? 0 : value });
   }
   return out;
 }

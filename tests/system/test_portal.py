@@ -187,6 +187,31 @@ def test_list_shows_deployed_functions_live_and_filters(gateway, page):
     page.shot("functions-phone")
 
 
+def test_list_and_charts_show_errors_and_latency_from_the_metrics(gateway, page):
+    gw = gateway()
+    gw.deploy("ok")
+    gw.deploy("bad", env_process="false")
+    gw.wait_available("ok", 1)
+    gw.wait_available("bad", 1)
+    page.open(gw)
+    page.wait_text("fn-table", "bad")
+    for _ in range(4):
+        assert gw.call("ok", data=b"x").status_code == 200
+        assert gw.call("bad", data=b"x").status_code == 500
+    wait_for(lambda: any(t.startswith("bad ") and " 4 100% " in t for t in row_texts(page)),
+             6, interval=0.2, what="bad's error rate")
+    ok_row = next(t for t in row_texts(page) if t.startswith("ok "))
+    assert " 4 0% " in ok_row and " ms / " in ok_row, ok_row
+    page.open(gw, "function/openfaas-fn/ok")
+    page.wait_text("fn-title", "ok")
+    for _ in range(3):
+        assert gw.call("ok", data=b"x").status_code == 200
+    rate = lambda: page.d.find_element("css selector", "#chart-rate text").get_attribute(
+        "data-max")
+    wait_for(lambda: float(rate() or 0) > 0, 8, interval=0.2, what="calls in the rate chart")
+    page.shot("charts")
+
+
 def test_deploy_from_the_form_then_invoke_from_the_page(gateway, page):
     gw = gateway()
     page.open(gw, "deploy")
