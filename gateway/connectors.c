@@ -43,9 +43,11 @@ static json_t *probe_json(const struct probe *p)
 {
     json_t *routes = p->table ? json_object_get(p->table, "routes") : NULL;
     json_t *topics = p->table ? json_object_get(p->table, "topics") : NULL;
-    return json_pack("{s:s, s:b, s:s?, s:O, s:O, s:s}", "url", p->url, "up", p->table != NULL,
-                     "error", p->error, "routes", routes ? routes : json_array(),
-                     "topics", topics ? topics : json_array(),
+    /* New references either way: json_pack's "o" steals them. */
+    routes = routes ? json_incref(routes) : json_array();
+    topics = topics ? json_incref(topics) : json_array();
+    return json_pack("{s:s, s:b, s:s?, s:o, s:o, s:s}", "url", p->url, "up", p->table != NULL,
+                     "error", p->error, "routes", routes, "topics", topics,
                      "metrics", p->metrics ? p->metrics : "");
 }
 
