@@ -134,10 +134,11 @@ def page(tmp_path, gateway):
     """A headless Chromium (Debian's) driven through chromedriver; the
     gateway fixture comes first so the browser is gone before its check
     for leftover processes."""
-    webdriver = pytest.importorskip("selenium.webdriver")
+    # No skip when they are missing: make deps installs them, and a portal
+    # test that never runs must not pass.
+    from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip("chromium is not installed")
+    assert os.access(CHROMIUM, os.X_OK), "chromium is missing: run make deps"
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
