@@ -224,7 +224,8 @@ run:
 	$(MAKE) all
 	BUILD=$(BUILD) ./scripts/run.sh
 
-# Binaries, --help texts, sample configs (also into SYSCONFDIR/faasbus,
+# Binaries, --help texts, the portal's files (ui/, where the gateway's
+# default ui_dir finds them), sample configs (also into SYSCONFDIR/faasbus,
 # never over an existing file), systemd units with the paths filled in,
 # and the CLI with its man page and bash and zsh completions.
 UNITS := faasbus-gateway faasbus-queue-worker faasbus-connector
@@ -235,6 +236,8 @@ install: all
 	install -m 755 $(filter-out $(BIN)/fwatchdog,$(DAEMONS)) $(DESTDIR)$(PREFIX)/bin/
 	ln -sf faasbus-watchdog $(DESTDIR)$(PREFIX)/bin/fwatchdog
 	install -m 644 config/*.conf $(DESTDIR)$(PREFIX)/share/faasbus/config/
+	install -d $(DESTDIR)$(PREFIX)/share/faasbus/ui
+	install -m 644 ui/*.html ui/*.js ui/*.css $(DESTDIR)$(PREFIX)/share/faasbus/ui/
 	for f in config/*.conf; do \
 	    [ -e $(DESTDIR)$(SYSCONFDIR)/faasbus/$${f#config/} ] || \
 	        install -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/faasbus/; \

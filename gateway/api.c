@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "model.h"
 #include "queue.h"
+#include "ui.h"
 #include "xalloc.h"
 
 #ifndef FAASBUS_VERSION
@@ -123,6 +124,8 @@ static void on_system(struct httpd_req *req, void *arg)
         gw_api_secrets(req, gw);
     else if (strcmp(path, "/system/logs") == 0)
         gw_api_logs(req, gw);
+    else if (strcmp(path, "/system/connectors") == 0)
+        gw_api_connectors(req, gw);
     else if (strcmp(path, "/system/alert") == 0)
         gw_api_alert(req, gw);
     else if (strcmp(path, "/system/info") == 0)
@@ -166,5 +169,6 @@ void gw_api_routes(struct gw *gw, struct httpd *h)
     httpd_route_guard(h, system_guard);
     httpd_route(h, "/function/*", HTTPD_BODY_STREAM, gw_invoke, gw);
     httpd_route(h, "/async-function/*", HTTPD_BODY_STREAM, gw_async_invoke, gw);
+    gw_ui_routes(gw, h);
     httpd_route(h, "*", HTTPD_BODY_BUFFER, on_unknown, gw);
 }

@@ -28,6 +28,8 @@ void gw_api_function(struct httpd_req *req, void *arg);
 void gw_api_scale(struct httpd_req *req, void *arg);
 void gw_api_secrets(struct httpd_req *req, void *arg);
 void gw_api_logs(struct httpd_req *req, void *arg);
+/* GET /system/connectors (connectors.c). */
+void gw_api_connectors(struct httpd_req *req, void *arg);
 void gw_invoke(struct httpd_req *req, void *arg);
 void gw_invoke_init(struct gw *gw);
 /* Basic auth: true if allowed, else 401 answered. */

@@ -107,8 +107,50 @@ static const struct cfg_option options[] = {
       "reach replicas on ports published on 127.0.0.1 (false: at their docker_network address)" },
     { "image_pull_policy", NULL, CFG_ENUM, OPT(image_pull_policy), "IfNotPresent", 0, 0,
       "Always|IfNotPresent|Never", "when the docker driver pulls a function's image" },
+    { "ui_dir", NULL, CFG_STRING, OPT(ui_dir), NULL, 0, 0, NULL,
+      "the web portal's files, served under /ui/ (default: share/faasbus/ui beside the "
+      "binary once installed, else the source tree's ui/; \"\": no portal)" },
+    { "connector_urls", NULL, CFG_STRING, OPT(connector_urls), "", 0, 0, NULL,
+      "connectors whose routes /system/connectors and the portal show, comma-separated "
+      "(e.g. http://127.0.0.1:8081)" },
     { NULL, NULL, 0, 0, NULL, 0, 0, NULL, NULL },
 };
+
+/* The directory of the running binary (caller frees), or NULL. */
+static char *exe_dir(void)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return NULL;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    return xasprintf("%.*s", (int)(slash - self), self);
+}
+
+/* The portal installed with us (PREFIX/bin -> PREFIX/share/faasbus/ui),
+ * else the source tree's ui/ when run from build/bin or build/san/bin,
+ * so `make run` needs no setting. "" when none is found. */
+static char *default_ui_dir(void)
+{
+    static const char *const rel[] = { "../share/faasbus/ui", "../../ui", "../../../ui" };
+    char *dir = exe_dir();
+    for (size_t i = 0; dir && i < sizeof rel / sizeof rel[0]; i++) {
+        char *cand = xasprintf("%s/%s", dir, rel[i]);
+        char *index = xasprintf("%s/index.html", cand);
+        bool found = access(index, R_OK) == 0;
+        free(index);
+        if (found) {
+            char *real = realpath(cand, NULL);
+            free(cand);
+            free(dir);
+            return real ? real : xstrdup("");
+        }
+        free(cand);
+    }
+    free(dir);
+    return xstrdup("");
+}
 
 /* The watchdog installed beside us is the one that matches our version. */
 static char *default_watchdog(const char *argv0)
@@ -137,6 +179,8 @@ int gw_config_load(struct gw_config *cfg, const char *file, const char *argv0, c
     }
     if (!cfg->watchdog_path)
         cfg->watchdog_path = default_watchdog(argv0);
+    if (!cfg->ui_dir)
+        cfg->ui_dir = default_ui_dir();
     /* Only the process driver runs it (a docker gateway's image has none). */
     if (strcmp(cfg->driver, "process") == 0 && access(cfg->watchdog_path, X_OK) != 0) {
         snprintf(err, errlen, "watchdog_path: %s is not an executable", cfg->watchdog_path);

@@ -55,6 +55,9 @@ struct gw_config {
     char *docker_instance;     /* labels our containers; "": from state_dir */
     bool docker_publish;       /* reach replicas on published 127.0.0.1 ports */
     char *image_pull_policy;   /* Always | IfNotPresent | Never */
+    /* The web portal (ui.c) and the connectors it shows (connectors.c). */
+    char *ui_dir;              /* "": no portal */
+    char *connector_urls;      /* comma-separated base URLs */
 };
 
 /* Loads defaults, `file` (may be NULL), then the environment. Returns 0,

@@ -3,7 +3,7 @@
 # defaults and shows it doing its job:
 #   nats-server (JetStream)  :4222   async calls
 #   faasbus-devkafka         (ephemeral port; a Kafka broker for the demo)
-#   faasbus-gateway          :8080   REST API, functions as processes
+#   faasbus-gateway          :8080   REST API, functions as processes, the portal at /ui/
 #   faasbus-queue-worker     :8082   runs async calls
 #   faasbus-connector        :8081   topics -> functions -> topics
 # deploys config/functions through the REST API (plain Unix tools, and an
@@ -74,10 +74,12 @@ done
 BOOTSTRAP=$(cat "$RUN/bootstrap")
 echo "  Kafka (faasbus-devkafka) $BOOTSTRAP"
 
+# connector_urls: the portal's topology draws the connector's routes.
 start gateway env state_dir="$RUN/state" port="${PORT:-8080}" \
-    nats_url="nats://127.0.0.1:$NATS_PORT" "$BIN/faasbus-gateway"
+    nats_url="nats://127.0.0.1:$NATS_PORT" connector_urls="$CN" "$BIN/faasbus-gateway"
 wait_for "$GW/healthz" "the gateway"
 echo "  gateway                  $GW"
+echo "  portal                   $GW/ui/"
 
 # Callbacks to loopback are refused unless allowed: only the connector's.
 start queue-worker env nats_url="nats://127.0.0.1:$NATS_PORT" gateway_url="$GW" \
@@ -141,5 +143,6 @@ if [ "${DEMO:-1}" != 0 ]; then
     echo "  faasbus topics                                         # what flowed where"
 fi
 echo
+echo "The portal (functions, invoke, logs, the topics' graph): $GW/ui/"
 echo "faasbus is running; Ctrl-C stops it."
 while :; do sleep 3600; done

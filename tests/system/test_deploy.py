@@ -75,3 +75,13 @@ def test_install_keeps_an_edited_config(tmp_path):
     assert conf.read_text() == "port = 9999;\n"
     fresh = (tmp_path / "share/faasbus/config/gateway.conf").read_text()
     assert "port = 8080;" in fresh  # the sample itself is refreshed
+
+
+def test_installed_gateway_serves_the_installed_portal(installed):
+    ui = installed / "share/faasbus/ui"
+    for name in ("index.html", "app.js", "style.css", "topology.js"):
+        assert (ui / name).is_file(), name
+    out = subprocess.run([str(installed / "bin/faasbus-gateway"), "--print-config"],
+                         capture_output=True, text=True, timeout=10)
+    assert out.returncode == 0, out.stderr
+    assert f'ui_dir = "{ui}";' in out.stdout, out.stdout

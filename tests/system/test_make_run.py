@@ -7,6 +7,8 @@ import subprocess
 import threading
 import time
 
+import requests
+
 from conftest import ROOT, SANITIZED, SLOW, free_port
 
 
@@ -55,6 +57,13 @@ def test_make_run_streams_orders_through_the_chain_and_ctrl_c_stops_everything()
         assert '"total":' in out and "invalid order" in out  # an enriched and a rejected record
         for needle in ["desserts", "curl -d 'hello'", "faasbus publish", "async-function"]:
             assert needle in out, needle
+        # The portal's address, and it draws the demo's chain.
+        portal = f"http://127.0.0.1:{env['PORT']}/ui/"
+        assert portal in out, out
+        assert requests.get(portal, timeout=10).status_code == 200
+        routes = requests.get(f"http://127.0.0.1:{env['PORT']}/system/connectors",
+                              timeout=10).json()[0]["routes"]
+        assert {"orders", "orders.valid"} <= {r["topic"] for r in routes}, routes
     finally:
         try:
             os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group

@@ -1,0 +1,381 @@
+"""The web portal at /ui/: the gateway serves its files (content types, no
+way out of ui_dir, basic auth as on /system/*), and the page, driven in a
+real headless Chromium, lists, deploys, invokes, tails logs and draws the
+connector's routes. Screenshots land in each test's tmp_path."""
+import http.client
+import os
+
+import pytest
+import requests
+
+from conftest import ROOT, SLOW, free_port, wait_for
+from connector_util import connector
+from natsclient import NatsClient
+
+__all__ = ["connector"]  # fixtures
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+CREDS = {"basic_auth": "true", "auth_user": "admin", "auth_password": "s3cret"}
+
+
+def raw_get(gw, path, headers=None):
+    """GET with the path sent byte for byte (no client-side cleaning)."""
+    conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=10)
+    try:
+        conn.putrequest("GET", path, skip_accept_encoding=True)
+        for k, v in (headers or {}).items():
+            conn.putheader(k, v)
+        conn.endheaders()
+        r = conn.getresponse()
+        return r.status, dict(r.getheaders()), r.read()
+    finally:
+        conn.close()
+
+
+def test_files_are_served_with_their_types(gateway):
+    gw = gateway()
+    status, headers, body = raw_get(gw, "/ui/")
+    with open(os.path.join(ROOT, "ui/index.html"), "rb") as f:
+        assert status == 200 and body == f.read()
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    for name, ctype in (("app.js", "text/javascript"), ("style.css", "text/css")):
+        r = requests.get(f"{gw.url}/ui/{name}", timeout=10)
+        assert r.status_code == 200 and r.headers["Content-Type"].startswith(ctype), name
+    r = requests.get(gw.url + "/ui", allow_redirects=False, timeout=10)
+    assert r.status_code == 301 and r.headers["Location"] == "/ui/"
+    assert requests.get(gw.url + "/ui/missing.js", timeout=10).status_code == 404
+    assert requests.post(gw.url + "/ui/", timeout=10).status_code == 405
+
+
+def test_no_path_leaves_ui_dir(gateway, tmp_path):
+    ui = tmp_path / "ui"
+    ui.mkdir()
+    (ui / "index.html").write_text("<p>home</p>")
+    (ui / "sub").mkdir()
+    (ui / "sub" / "a.txt").write_text("inside")
+    (ui / ".hidden").write_text("hidden")
+    (tmp_path / "secret.txt").write_text("outside")
+    os.symlink("/etc/passwd", ui / "passwd.txt")
+    gw = gateway({"ui_dir": str(ui)})
+    assert raw_get(gw, "/ui/sub/a.txt")[2] == b"inside"
+    for path in ("/ui/../secret.txt", "/ui/sub/../../secret.txt", "/ui/%2e%2e/secret.txt",
+                 "/ui/%2E%2E%2Fsecret.txt", "/ui/..%2fsecret.txt", "/ui//etc/passwd",
+                 "/ui/sub/", "/ui/sub", "/ui/.hidden", "/ui/passwd.txt", "/ui/sub//a.txt",
+                 "/ui/..\\secret.txt", "/ui/sub/./a.txt", "/ui/" + "a/" * 150 + "x"):
+        status, _, body = raw_get(gw, path)
+        assert status == 404, (path, status, body)
+        assert b"outside" not in body and b"root:" not in body, path
+
+
+def test_portal_can_be_off_and_missing_files_are_404(gateway):
+    gw = gateway({"ui_dir": ""})
+    r = requests.get(gw.url + "/ui/", timeout=10)
+    assert r.status_code == 404 and "ui_dir" in r.text
+
+
+def test_files_need_the_credentials_when_basic_auth_is_on(gateway):
+    gw = gateway(CREDS)
+    for path in ("/ui/", "/ui/app.js", "/ui/missing"):
+        r = requests.get(gw.url + path, timeout=10)
+        assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Basic"), path
+    r = requests.get(gw.url + "/ui/", auth=("admin", "wrong"), timeout=10)
+    assert r.status_code == 401
+    r = requests.get(gw.url + "/ui/", auth=("admin", "s3cret"), timeout=10)
+    assert r.status_code == 200 and "<html" in r.text
+
+
+# --- in the browser -----------------------------------------------------------
+
+class Page:
+    """A headless Chromium on the portal, with waits that fail the test
+    with what the page showed instead."""
+
+    def __init__(self, driver, shots):
+        self.d = driver
+        self.shots = shots
+
+    def open(self, gw, fragment="functions"):
+        self.d.get(f"{gw.url}/ui/#{fragment}")
+
+    def el(self, id_):
+        return self.d.find_element("id", id_)
+
+    def text(self, id_):
+        return self.el(id_).text
+
+    def fill(self, id_, value):
+        e = self.el(id_)
+        e.clear()
+        e.send_keys(value)
+
+    def wait_text(self, id_, needle, timeout=10):
+        try:
+            wait_for(lambda: needle in self.text(id_), timeout, interval=0.1,
+                     what=f"{needle!r} in #{id_}")
+        except AssertionError:
+            self.shot(f"failed-{id_}")
+            raise AssertionError(f"#{id_} shows {self.text(id_)!r}, not {needle!r}") from None
+
+    def shot(self, name):
+        self.d.save_screenshot(str(self.shots / f"{name}.png"))
+
+    def errors(self):
+        """The page's script errors (refusals the page shows are not)."""
+        return [l for l in self.d.get_log("browser")
+                if l["level"] == "SEVERE" and l["source"] != "network"]
+
+
+@pytest.fixture
+def page(tmp_path, gateway):
+    """A headless Chromium (Debian's) driven through chromedriver; the
+    gateway fixture comes first so the browser is gone before its check
+    for leftover processes."""
+    # No skip when they are missing: make deps installs them, and a portal
+    # test that never runs must not pass.
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    assert os.access(CHROMIUM, os.X_OK), "chromium is missing: run make deps"
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1200,1000", f"--user-data-dir={tmp_path / 'chromium'}"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    p = Page(driver, shots)
+    try:
+        yield p
+        errors = p.errors()
+        assert not errors, errors
+    finally:
+        driver.quit()
+
+
+def row_texts(page):
+    return [r.text for r in page.el("fn-table").find_elements("css selector", "tbody tr")]
+
+
+def test_list_shows_deployed_functions_live_and_filters(gateway, page):
+    gw = gateway()
+    gw.deploy("alpha", image="img/alpha:1")
+    gw.deploy("beta", namespace="team", image="img/beta:2")
+    gw.wait_available("alpha", 1)
+    page.open(gw)
+    page.wait_text("fn-table", "alpha openfaas-fn img/alpha:1 1 / 1 0")
+    page.wait_text("fn-table", "beta team img/beta:2")
+    # Live: a function deployed now and calls made now show without a reload.
+    gw.deploy("gamma")
+    for _ in range(3):
+        assert gw.call("alpha", data=b"x").status_code == 200
+    page.wait_text("fn-table", "gamma", timeout=6)
+    page.wait_text("fn-table", "alpha openfaas-fn img/alpha:1 1 / 1 3", timeout=6)
+    page.shot("functions")
+    page.fill("filter-name", "bet")
+    wait_for(lambda: [t.split()[0] for t in row_texts(page)] == ["beta"], 5, what="the filter")
+    page.fill("filter-name", "")
+    from selenium.webdriver.support.ui import Select
+    Select(page.el("filter-ns")).select_by_value("openfaas-fn")
+    wait_for(lambda: sorted(t.split()[0] for t in row_texts(page)) == ["alpha", "gamma"], 5,
+             what="the namespace filter")
+    # At phone width the list still reads.
+    page.d.set_window_size(390, 800)
+    page.shot("functions-phone")
+
+
+def test_list_and_charts_show_errors_and_latency_from_the_metrics(gateway, page):
+    gw = gateway()
+    gw.deploy("ok")
+    gw.deploy("bad", env_process="false")
+    gw.wait_available("ok", 1)
+    gw.wait_available("bad", 1)
+    page.open(gw)
+    page.wait_text("fn-table", "bad")
+    for _ in range(4):
+        assert gw.call("ok", data=b"x").status_code == 200
+        assert gw.call("bad", data=b"x").status_code == 500
+    wait_for(lambda: any(t.startswith("bad ") and " 4 100% " in t for t in row_texts(page)),
+             6, interval=0.2, what="bad's error rate")
+    ok_row = next(t for t in row_texts(page) if t.startswith("ok "))
+    assert " 4 0% " in ok_row and " ms / " in ok_row, ok_row
+    page.open(gw, "function/openfaas-fn/ok")
+    page.wait_text("fn-title", "ok")
+    for _ in range(3):
+        assert gw.call("ok", data=b"x").status_code == 200
+    rate = lambda: page.d.find_element("css selector", "#chart-rate text").get_attribute(
+        "data-max")
+    wait_for(lambda: float(rate() or 0) > 0, 8, interval=0.2, what="calls in the rate chart")
+    page.shot("charts")
+
+
+def test_deploy_from_the_form_then_invoke_from_the_page(gateway, page):
+    gw = gateway()
+    page.open(gw, "deploy")
+    page.fill("dep-name", "shout")
+    page.fill("dep-image", "local/shout")
+    page.fill("dep-process", "tr a-z A-Z")
+    page.fill("dep-env", "MY_VAR=1")
+    page.fill("dep-labels", "team=web")
+    page.fill("dep-topic", "words")
+    page.fill("dep-reply", "words.loud")
+    page.shot("deploy")
+    page.el("dep-submit").click()
+    # The page moves to the new function, which the gateway now has.
+    page.wait_text("fn-title", "shout (openfaas-fn)")
+    st = gw.status("shout")
+    assert st["envProcess"] == "tr a-z A-Z" and st["envVars"] == {"MY_VAR": "1"}
+    assert st["labels"] == {"team": "web"}
+    assert st["annotations"] == {"topic": "words", "reply-topic": "words.loud"}
+    page.wait_text("fn-fields", "topic=words")
+    gw.wait_available("shout", 1)
+    page.fill("inv-body", "hello portal")
+    page.fill("inv-headers", "X-Test: 1")
+    page.el("inv-send").click()
+    page.wait_text("inv-status", "200")
+    page.wait_text("inv-resp-body", "HELLO PORTAL")
+    assert page.text("inv-duration").endswith(" ms")
+    # JSON answers are pretty-printed.
+    gw.deploy("js", env_process="echo '{\"a\":[1,2]}'")
+    gw.wait_available("js", 1)
+    page.open(gw, "function/openfaas-fn/js")
+    page.wait_text("fn-title", "js")
+    page.el("inv-send").click()
+    page.wait_text("inv-resp-body", '"a": [\n    1,')
+    page.shot("invoke")
+
+
+def test_log_tail_shows_a_new_line_after_a_call(gateway, page):
+    gw = gateway()
+    gw.deploy("lg", env_process="sh -c 'echo \"portal-mark-$Http_X_Mark\" >&2; cat'",
+              envVars={"combine_output": "false"})
+    gw.wait_available("lg", 1)
+    page.open(gw, "function/openfaas-fn/lg")
+    page.wait_text("fn-title", "lg")
+    assert page.el("logs-toggle").get_attribute("aria-pressed") == "true"
+    assert "portal-mark-41" not in page.text("log-lines")
+    assert gw.call("lg", data=b"", headers={"X-Mark": "41"}).status_code == 200
+    page.wait_text("log-lines", "portal-mark-41", timeout=5)
+    page.shot("logs")
+
+
+def test_a_refused_deploy_shows_the_gateways_message(gateway, page):
+    gw = gateway()
+    page.open(gw, "deploy")
+    # The page stops what it can tell is wrong...
+    page.fill("dep-name", "Bad_Name")
+    page.fill("dep-image", "x")
+    page.el("dep-submit").click()
+    page.wait_text("deploy-error", "Name:")
+    # ...and shows the gateway's own words for the rest.
+    page.fill("dep-name", "okname")
+    page.fill("dep-labels", "com.openfaas.scale.min=lots")
+    page.el("dep-submit").click()
+    refusal = requests.post(gw.url + "/system/functions", timeout=10, json={
+        "service": "okname", "image": "x", "labels": {"com.openfaas.scale.min": "lots"}})
+    assert refusal.status_code == 400, refusal.text
+    page.wait_text("deploy-error", "400 " + refusal.text.strip())
+    page.shot("refused")
+    assert gw.status("okname") is None
+
+
+def test_the_page_works_with_basic_auth_on(gateway, page):
+    gw = gateway(CREDS)
+    r = requests.post(gw.url + "/system/functions", auth=("admin", "s3cret"), timeout=10,
+                      json={"service": "guarded", "image": "x", "envProcess": "cat"})
+    assert r.status_code == 202
+    # Credentials in the address are what a user types at the browser's
+    # prompt: the browser keeps them for the realm and answers the API's
+    # challenges with them (the page's own calls carry none).
+    page.d.get(gw.url.replace("http://", "http://admin:s3cret@") + "/ui/#functions")
+    page.wait_text("fn-table", "guarded")
+    page.el("fn-table").find_element("link text", "guarded").click()
+    page.wait_text("fn-title", "guarded")
+    page.el("inv-body").send_keys("through auth")
+    page.el("inv-send").click()
+    page.wait_text("inv-resp-body", "through auth")
+    page.shot("auth")
+
+
+# --- the topology -------------------------------------------------------------
+
+def bus(gateway, nats, connector):
+    """A gateway that knows two connectors: a real one on core NATS, and
+    one that is down (nothing listens on its port). Two functions chain
+    through subjects: svc.in -> up -> svc.mid -> rev -> svc.out."""
+    srv = nats()
+    port, dead = free_port(), free_port()
+    urls = f"http://127.0.0.1:{port}, http://127.0.0.1:{dead}/"
+    gw = gateway({"connector_urls": urls})
+    for name, proc, ann in (
+            ("up", "tr a-z A-Z", {"topic": "nats:svc.in", "reply-topic": "nats:svc.mid",
+                                  "error-topic": "nats:svc.dead"}),
+            ("rev", "rev", {"topic": "nats:svc.mid", "reply-topic": "nats:svc.out"})):
+        gw.deploy(name, env_process=proc, image="x", annotations=ann)
+    c = connector(gw, "", env={"nats_url": srv.nats_url, "subjects": "svc.in,svc.mid"},
+                  port=port)
+    wait_for(lambda: len(c.routes()["routes"]) == 2, 10, what="the connector's routes")
+    return srv, gw, c, dead
+
+
+def test_connectors_endpoint_reports_routes_and_down_connectors(gateway, nats, connector):
+    srv, gw, c, dead = bus(gateway, nats, connector)
+    r = gw.api("GET", "/system/connectors")
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/json"
+    up, down = r.json()
+    assert up["url"] == f"http://127.0.0.1:{c.port}" and up["up"] is True
+    assert up["error"] is None
+    assert {(x["topic"], x["function"], x["reply_topic"]) for x in up["routes"]} == {
+        ("nats:svc.in", "up", "nats:svc.mid"), ("nats:svc.mid", "rev", "nats:svc.out")}
+    assert "connector_invocations_total" in up["metrics"]
+    assert down["url"] == f"http://127.0.0.1:{dead}" and down["up"] is False
+    assert down["error"] and down["routes"] == [] and down["metrics"] == ""
+    assert gw.api("POST", "/system/connectors").status_code == 405
+
+
+def test_connectors_endpoint_without_connectors_and_behind_auth(gateway):
+    gw = gateway()
+    assert gw.api("GET", "/system/connectors").json() == []
+    gw2 = gateway(dict(CREDS, connector_urls="http://127.0.0.1:1"))
+    assert gw2.api("GET", "/system/connectors").status_code == 401
+    r = gw2.api("GET", "/system/connectors", auth=("admin", "s3cret"))
+    assert r.status_code == 200 and r.json()[0]["up"] is False
+
+
+def edge_label(page, src, dst):
+    found = page.d.find_elements("css selector", f'[data-edge="{src}>{dst}"]')
+    return found[0].text if found else ""
+
+
+def test_topology_draws_the_chain_with_counts_that_rise(gateway, nats, connector, page):
+    srv, gw, c, dead = bus(gateway, nats, connector)
+    page.open(gw, "topology")
+    page.wait_text("connector-list", f"up http://127.0.0.1:{c.port} — 2 route(s)")
+    page.wait_text("connector-list", f"down http://127.0.0.1:{dead}")
+    svg = page.el("topo-svg")
+    wait_for(lambda: len(svg.find_elements("css selector", "g.function")) == 2, 5,
+             what="two function nodes")
+    labels = {g.get_attribute("data-id") for g in svg.find_elements("css selector", "g")}
+    assert {"t:nats:svc.in", "f:up", "t:nats:svc.mid", "f:rev", "t:nats:svc.out",
+            "t:nats:svc.dead"} <= labels, labels
+    # Columns follow the chain: each hop sits right of the one before.
+    x = {i: float(page.d.find_element("css selector", f'g[data-id="{i}"] rect')
+                  .get_attribute("x")) for i in ("t:nats:svc.in", "f:up", "f:rev", "t:nats:svc.out")}
+    assert x["t:nats:svc.in"] < x["f:up"] < x["f:rev"] < x["t:nats:svc.out"], x
+    assert edge_label(page, "f:up", "t:nats:svc.mid") == "0 replies"
+    gw.wait_available("up", 1)
+    gw.wait_available("rev", 1)
+    pub = NatsClient(srv.nats_url)
+    for i in range(3):
+        pub.publish("svc.in", f"event {i}".encode())
+    pub.close()
+    wait_for(lambda: edge_label(page, "t:nats:svc.in", "f:up") == "3 calls", 10 * SLOW,
+             interval=0.2, what="3 calls on svc.in -> up")
+    wait_for(lambda: edge_label(page, "f:rev", "t:nats:svc.out") == "3 replies", 10 * SLOW,
+             interval=0.2, what="3 replies of rev")
+    assert edge_label(page, "f:up", "t:nats:svc.dead") == "0 dead letters"
+    page.shot("topology")
