@@ -31,6 +31,7 @@ struct wd_config {
     bool prefix_logs;
     char *static_path;
     int64_t max_body_size;
+    int64_t max_output_size;
     char *log_level;
 
     /* Derived by wd_config_load(). */

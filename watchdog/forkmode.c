@@ -10,7 +10,9 @@
  * process and answer with its output and status. Streaming passes the
  * body to stdin as it arrives and streams stdout back; libmicrohttpd can
  * only answer after the body has ended, so output made before then waits
- * in a spool (memory, then a temporary file). */
+ * in a spool (memory, then a temporary file). Buffered modes answer from
+ * the same spool, so a call's output costs a bounded amount of memory
+ * whatever its size. */
 #include <errno.h>
 #include <stddef.h>
 #include <signal.h>
@@ -32,8 +34,7 @@
 #include "wd.h"
 #include "xalloc.h"
 
-#define OUT_MEM (256 * 1024)
-#define OUT_MAX (INT64_C(4) << 30) /* output held for one response */
+#define OUT_MEM (256 * 1024) /* output held in memory; the rest waits on disk */
 #define STREAM_AHEAD (1024 * 1024) /* streamed output read ahead of the client */
 #define KILL_GRACE_MS 1000
 /* After the function exits, how long a process it left in the background
@@ -56,7 +57,7 @@ struct call {
     struct spool out;
     struct linelog errlog;
     bool out_eof, err_eof, exited, reaped_group, out_paused, body_eof;
-    bool timed_out, killed, too_big;
+    bool timed_out, killed, too_big, debug_logged;
     int wstatus;
     int status; /* sent to the client */
     struct loop_timer *exec_timer, *kill_timer;
@@ -251,15 +252,28 @@ static void set_content_type(struct call *c)
         httpd_add_header(c->req, "Content-Type", ct);
 }
 
+/* Buffered modes' body, pulled from the spool; the process is over, so
+ * an empty spool is the end. */
+static ssize_t read_buffered(void *arg, char *out, size_t max)
+{
+    struct call *c = arg;
+    ssize_t n = spool_read(&c->out, out, max);
+    if (n < 0)
+        return HTTPD_READ_ERROR;
+    if (n == 0)
+        return HTTPD_READ_EOF;
+    if (c->wd->cfg.write_debug && !c->debug_logged) {
+        c->debug_logged = true;
+        log_info("proc", "output: %.*s", (int)(n < 4096 ? n : 4096), out);
+    }
+    return n;
+}
+
 /* Buffered modes: status by exit code, body is the output. */
 static void respond_buffered(struct call *c)
 {
     int code = exit_code(c);
-    size_t len = 0, want = (size_t)spool_len(&c->out);
-    char *body = xmalloc(want + 1);
-    ssize_t got;
-    while (len < want && (got = spool_read(&c->out, body + len, want - len)) > 0)
-        len += (size_t)got;
+    int64_t len = spool_len(&c->out);
     double secs = loop_now_s() - c->start;
     if (c->timed_out) {
         c->status = 408;
@@ -270,20 +284,18 @@ static void respond_buffered(struct call *c)
     } else if (c->too_big) {
         c->status = 500;
         wd_add_duration(c->req);
-        httpd_respondf(c->req, 500, "function output is larger than the watchdog can hold\n");
+        httpd_respondf(c->req, 500, "function output is larger than max_output_size (%lld bytes)\n",
+                       (long long)c->wd->cfg.max_output_size);
     } else {
         c->status = code == 0 ? 200 : 500;
         if (code != 0)
             log_warn("proc", "function exited with an error exit_code=%d", code);
         set_content_type(c);
         wd_add_duration(c->req);
-        httpd_respond(c->req, c->status, body, len);
+        httpd_respond_stream(c->req, c->status, len, read_buffered, c);
     }
     /* The classic watchdog's words and format: tools and tests read them. */
-    log_classic("Wrote %zu Bytes - Duration: %.6f seconds", len, secs);
-    if (c->wd->cfg.write_debug)
-        log_info("proc", "output: %.*s", (int)(len < 4096 ? len : 4096), body);
-    free(body);
+    log_classic("Wrote %lld Bytes - Duration: %.6f seconds", (long long)len, secs);
 }
 
 static void maybe_finish(struct call *c)
@@ -469,7 +481,7 @@ static struct call *call_new(struct wd *wd, struct httpd_req *req)
     c->start = httpd_req_start_s(req);
     c->streaming = wd->cfg.mode == WD_STREAMING;
     snprintf(c->method, sizeof c->method, "%s", httpd_req_method(req));
-    spool_init(&c->out, OUT_MEM, OUT_MAX);
+    spool_init(&c->out, OUT_MEM, wd->cfg.max_output_size);
     linelog_init(&c->errlog, "stderr", wd->cfg.prefix_logs);
     return c;
 }

@@ -339,3 +339,41 @@ def test_read_timeout_drops_a_client_that_stalls_mid_body(watchdog):
     assert data is not None, "stalled connection still open after 4s with read_timeout=1s"
     assert data == b"" or data.split(b" ")[1][:1] in (b"4", b"5")
     assert took < 3 * SLOW, f"stalled connection held for {took:.1f}s with read_timeout=1s"
+
+
+# --- output of any size in bounded memory ---------------------------------
+
+def peak_rss(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+def test_a_large_output_is_answered_from_disk_in_bounded_memory(watchdog):
+    size = 300 * 1024 * 1024
+    wd = watchdog({"fprocess": f"head -c {size} /dev/zero"})
+    before = peak_rss(wd.proc.pid)
+    got = 0
+    with requests.post(wd.url + "/", data=b"", stream=True, timeout=120) as r:
+        assert r.status_code == 200
+        assert int(r.headers["Content-Length"]) == size
+        for chunk in r.iter_content(1 << 20):
+            assert not chunk.strip(b"\0"), "output changed on its way"
+            got += len(chunk)
+    assert got == size
+    grown = peak_rss(wd.proc.pid) - before
+    # Held: 256 KiB of memory spool plus read and send buffers; the rest on
+    # disk. Before, the whole output was held about twice (600 MB here).
+    assert grown < 16 * 1024 * 1024, f"peak resident grew by {grown} bytes"
+    wait_for(lambda: f"Wrote {size} Bytes" in wd.text(), 5, what="the classic log line")
+
+
+def test_an_output_beyond_max_output_size_is_cut_with_500(watchdog):
+    wd = watchdog({"fprocess": "head -c 3000000 /dev/zero", "max_output_size": "1MiB"})
+    r = requests.post(wd.url + "/", data=b"", timeout=30)
+    assert r.status_code == 500
+    assert "larger than max_output_size (1048576 bytes)" in r.text
+    r = requests.post(wd.url + "/", data=b"", timeout=30)  # still serves
+    assert r.status_code == 500
