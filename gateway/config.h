@@ -24,7 +24,8 @@ struct gw_config {
     char *watchdog_path;       /* faasbus-watchdog used for replicas */
     char *function_user;
     int64_t function_uid_base;   /* 0: every function as function_user */
-    int64_t max_body_size;
+    int64_t max_body_size, max_body_total;
+    int64_t max_connections;
     int64_t health_interval_ms;
     int64_t scale_from_zero_timeout_ms;
     bool autoscale;

@@ -128,6 +128,8 @@ static int start(struct gw *gw, char *err, size_t errlen)
         .port = (int)gw->cfg.port,
         .listen_fd = listenfd_take(),
         .max_body = (size_t)gw->cfg.max_body_size,
+        .max_body_total = (size_t)gw->cfg.max_body_total,
+        .max_conns = (unsigned)gw->cfg.max_connections,
         .idle_timeout_ms = gw->cfg.read_timeout_ms,
         .write_timeout_ms = gw->cfg.write_timeout_ms,
     };

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "conntrack.h"
 #include "framing.h"
 #include "listenfd.h"
 #include "log.h"
@@ -51,6 +52,8 @@ struct httpd {
     int listen_fd;
     int port;
     size_t max_body;
+    size_t max_body_total, body_held; /* over every buffered body */
+    struct conntrack conns;
     struct route *routes;
     size_t nroutes;
     struct httpd_req *live; /* every request not yet done */
@@ -74,6 +77,7 @@ struct httpd_req {
     char client[INET6_ADDRSTRLEN];
     bool started, in_body, body_done, suspended, woken, queued;
     struct buf body;
+    size_t body_reserved; /* this body's part of h->body_held */
     httpd_body_fn *body_fn;
     void *body_arg;
     httpd_done_fn *done_fn;
@@ -120,6 +124,7 @@ static void req_free(struct httpd_req *req)
     if (req->next)
         req->next->prev = req->prev;
     h->active--;
+    h->body_held -= req->body_reserved;
     for (struct header *x = req->headers, *n; x; x = n) {
         n = x->next;
         free(x->name);
@@ -225,11 +230,54 @@ static bool refuse_ambiguous(struct httpd_req *req)
     return true;
 }
 
+static struct conn *tracked(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void head_arrived(struct MHD_Connection *conn)
+{
+    struct conn *c = tracked(conn);
+    if (c)
+        conntrack_head_done(c);
+}
+
+/* Takes room for `more` bytes of buffered body from the server's total;
+ * false if the total would pass its bound. */
+static bool reserve_body(struct httpd_req *req, size_t more)
+{
+    struct httpd *h = req->h;
+    if (h->body_held + more > h->max_body_total)
+        return false;
+    h->body_held += more;
+    req->body_reserved += more;
+    return true;
+}
+
+static void refuse_busy(struct httpd_req *req, const char *why)
+{
+    httpd_add_header(req, "Connection", "close");
+    httpd_add_header(req, "Retry-After", "1");
+    httpd_respondf(req, 503, "server busy: %s\n", why);
+}
+
+static bool over_limit(struct MHD_Connection *conn)
+{
+    const struct conn *c = tracked(conn);
+    return c && c->over_limit;
+}
+
 static void begin(struct httpd_req *req)
 {
     note_client(req);
     if (refuse_ambiguous(req))
         return;
+    if (over_limit(req->conn)) {
+        refuse_busy(req, "too many connections");
+        return;
+    }
     req->route = find_route(req->h, req->path);
     if (!req->route) {
         httpd_respondf(req, 404, "no route for %s\n", req->path);
@@ -245,6 +293,8 @@ static void begin(struct httpd_req *req)
     if (cl > (int64_t)req->h->max_body)
         httpd_respondf(req, 413, "request body of %lld bytes is above the limit of %zu bytes\n",
                        (long long)cl, req->h->max_body);
+    else if (cl > 0 && !reserve_body(req, (size_t)cl))
+        refuse_busy(req, "too many request bodies held");
 }
 
 /* Returns true if the connection must wait for the consumer. */
@@ -255,8 +305,12 @@ static bool feed(struct httpd_req *req, const char *data, size_t *size)
         return false;
     }
     if (req->route->body == HTTPD_BODY_BUFFER) {
+        size_t beyond = req->body.len + *size > req->body_reserved
+                            ? req->body.len + *size - req->body_reserved : 0;
         if (req->resp || req->queued)
             ; /* answered already: the rest of the body is moot */
+        else if (beyond && !reserve_body(req, beyond))
+            refuse_busy(req, "too many request bodies held");
         else if (buf_append(&req->body, data, *size) < 0)
             httpd_respondf(req, 413, "request body is above the limit of %zu bytes\n",
                            req->h->max_body);
@@ -297,6 +351,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     if (!req->started) {
         req->started = true;
         req->conn = conn;
+        head_arrived(conn);
         if (req->h->write_timeout_s != req->h->read_timeout_s) /* keep-alive: reading again */
             MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
                                       req->h->read_timeout_s);
@@ -324,7 +379,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     (void)cls;
-    (void)conn;
+    struct conn *c = tracked(conn);
+    if (c) /* keep-alive: the next head's deadline starts now */
+        conntrack_head_again(c);
     struct httpd_req *req = *con_cls;
     if (!req)
         return;
@@ -583,6 +640,27 @@ static int64_t mhd_prepare(struct loop *lp, void *arg)
     return (int64_t)ms;
 }
 
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct httpd *h = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci ? conntrack_open(&h->conns, ci->connect_fd) : NULL;
+    } else if (*socket_context) {
+        conntrack_close(&h->conns, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+/* Room for a few bodies at their largest, and never less than 64 MiB. */
+static size_t default_body_total(size_t max_body)
+{
+    size_t four = max_body > SIZE_MAX / 4 ? SIZE_MAX : 4 * max_body;
+    return four > (64u << 20) ? four : (64u << 20);
+}
+
 static unsigned default_max_conns(void)
 {
     long n = sysconf(_SC_OPEN_MAX);
@@ -590,7 +668,10 @@ static unsigned default_max_conns(void)
     return n > 256 ? (unsigned)(n - 128) / 2 : 64;
 }
 
-static struct MHD_Daemon *start_mhd(struct httpd *h, const struct httpd_opts *o)
+/* Connections past max_conns are still read, up to an eighth more, so
+ * they can be told 503 instead of being closed without a word; each costs
+ * at most its 32 KiB memory pool. */
+static struct MHD_Daemon *start_mhd(struct httpd *h, unsigned max_conns)
 {
     unsigned timeout_s = h->read_timeout_s;
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
@@ -599,10 +680,11 @@ static struct MHD_Daemon *start_mhd(struct httpd *h, const struct httpd_opts *o)
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->listen_fd,
         MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
-        MHD_OPTION_CONNECTION_LIMIT, o->max_conns ? o->max_conns : default_max_conns(),
+        MHD_OPTION_CONNECTION_LIMIT, max_conns + max_conns / 8 + 8,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
         MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, h,
         MHD_OPTION_END);
 }
@@ -614,6 +696,7 @@ struct httpd *httpd_start(struct loop *lp, const struct httpd_opts *o, char *err
     h->name = o->name ? o->name : "http";
     h->next_run_ms = -1;
     h->max_body = o->max_body;
+    h->max_body_total = o->max_body_total ? o->max_body_total : default_body_total(o->max_body);
     /* libmicrohttpd counts whole seconds; round up so 500ms is not "never". */
     h->read_timeout_s = (unsigned)((o->idle_timeout_ms + 999) / 1000);
     h->write_timeout_s = o->write_timeout_ms > 0 ? (unsigned)((o->write_timeout_ms + 999) / 1000)
@@ -622,7 +705,10 @@ struct httpd *httpd_start(struct loop *lp, const struct httpd_opts *o, char *err
     if (h->listen_fd < 0)
         goto fail;
     h->port = listenfd_port(h->listen_fd);
-    h->d = start_mhd(h, o);
+    unsigned max_conns = o->max_conns ? o->max_conns : default_max_conns();
+    conntrack_init(&h->conns, lp, max_conns,
+                   o->head_timeout_ms > 0 ? o->head_timeout_ms : o->idle_timeout_ms);
+    h->d = start_mhd(h, max_conns);
     if (!h->d) {
         snprintf(err, errlen, "cannot start the HTTP server on port %d", h->port);
         goto fail;
@@ -635,6 +721,7 @@ struct httpd *httpd_start(struct loop *lp, const struct httpd_opts *o, char *err
     loop_add_prepare(lp, mhd_prepare, h);
     return h;
 fail: /* a daemon that started owns the socket and closes it */
+    conntrack_cleanup(&h->conns);
     if (h->d)
         MHD_stop_daemon(h->d);
     else if (h->listen_fd >= 0 && o->listen_fd < 0)
@@ -669,6 +756,7 @@ void httpd_stop(struct httpd *h)
     bool ours = h->quiesced;
     MHD_stop_daemon(h->d);
     h->d = NULL;
+    conntrack_cleanup(&h->conns);
     if (ours)
         close(h->listen_fd);
     for (size_t i = 0; i < h->nroutes; i++)

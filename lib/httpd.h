@@ -34,7 +34,9 @@ struct httpd_opts {
     size_t max_body;         /* buffered bodies above this get 413 */
     int64_t idle_timeout_ms; /* a connection silent this long is closed */
     int64_t write_timeout_ms; /* ...while sending a response; 0: as idle */
-    unsigned max_conns;      /* 0: a default below the open-files limit */
+    unsigned max_conns;      /* 0: a default below the open-files limit; more get 503 */
+    size_t max_body_total;   /* buffered bodies together; above it 503. 0: a default */
+    int64_t head_timeout_ms; /* a request head must be whole this soon; 0: idle_timeout */
 };
 
 typedef void httpd_handler_fn(struct httpd_req *req, void *arg);

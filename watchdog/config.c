@@ -51,6 +51,8 @@ static const struct cfg_option options[] = {
       "static mode: the directory to serve" },
     { "max_body_size", NULL, CFG_SIZE, OPT(max_body_size), "64MiB", 1, INT64_C(1) << 40, NULL,
       "largest request body for buffered modes; above it 413" },
+    { "max_connections", NULL, CFG_INT, OPT(max_connections), "0", 0, 1000000, NULL,
+      "open connections served; more get 503 (0: half the open-files limit)" },
     { "max_output_size", NULL, CFG_SIZE, OPT(max_output_size), "1GiB", 1, INT64_C(1) << 40, NULL,
       "largest output of one call, held on disk beyond 256 KiB; above it the call is killed (500)" },
     { "log_level", NULL, CFG_ENUM, OPT(log_level), "info", 0, 0, "error|warn|info|debug",

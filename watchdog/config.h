@@ -32,6 +32,7 @@ struct wd_config {
     char *static_path;
     int64_t max_body_size;
     int64_t max_output_size;
+    int64_t max_connections;
     char *log_level;
 
     /* Derived by wd_config_load(). */

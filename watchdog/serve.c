@@ -60,6 +60,7 @@ static int start_servers(struct wd *wd, char *err, size_t errlen)
         .port = (int)wd->cfg.port,
         .listen_fd = listenfd_take(),
         .max_body = (size_t)wd->cfg.max_body_size,
+        .max_conns = (unsigned)wd->cfg.max_connections,
         .idle_timeout_ms = idle,
         .write_timeout_ms = wd->cfg.write_timeout_ms,
     };

@@ -62,3 +62,76 @@ def test_many_half_sent_heads_hold_bounded_memory(watchdog, gateway):
             for s in socks:
                 s.close()
         assert serves(d.port), name
+
+
+# --- deadlines and limits that silence alone does not trip ----------------
+
+import time
+
+
+def closed_within(s, seconds):
+    """True once the server ends the connection, while we keep feeding it
+    a header byte every half second (each byte resets an idle timer)."""
+    end = time.monotonic() + seconds
+    s.settimeout(0.5)
+    while time.monotonic() < end:
+        try:
+            s.sendall(b"a")
+            if s.recv(4096) == b"":
+                return True
+        except socket.timeout:
+            continue
+        except OSError:
+            return True
+    return False
+
+
+def test_a_head_sent_a_byte_at_a_time_is_cut_at_its_deadline(watchdog, gateway):
+    ds = {"watchdog": watchdog({"fprocess": "cat", "read_timeout": "2s"}),
+          "gateway": gateway({"read_timeout": "2s"})}
+    for name, d in ds.items():
+        s = socket.create_connection(("127.0.0.1", d.port), timeout=5 * SLOW)
+        try:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            # The idle timeout (2 s) never fires; the head's deadline does.
+            assert closed_within(s, 15 * SLOW), f"{name}: a trickled head held its connection"
+        finally:
+            s.close()
+        assert serves(d.port), name
+        assert "request head took over 2000ms" in d.text(), name
+
+
+def test_connections_past_the_limit_are_told_503(watchdog, gateway):
+    ds = {"watchdog": watchdog({"fprocess": "cat", "max_connections": "8", "read_timeout": "30s"}),
+          "gateway": gateway({"max_connections": "8", "read_timeout": "30s"})}
+    for name, d in ds.items():
+        held = [socket.create_connection(("127.0.0.1", d.port), timeout=5 * SLOW)
+                for _ in range(8)]
+        try:
+            status, got, closed = exchange(d.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert status == 503, f"{name}: {got[:200]!r}"
+            assert b"too many connections" in got and closed, name
+        finally:
+            for s in held:
+                s.close()
+        wait_for(lambda: serves(d.port), 10, what=f"{name} serving again")
+
+
+def test_api_bodies_together_are_bounded_before_they_are_read(gateway):
+    gw = gateway({"max_body_total": "1MiB"})
+    head = (b"POST /system/functions HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 700000\r\n\r\n")
+    first = socket.create_connection(("127.0.0.1", gw.port), timeout=5 * SLOW)
+    try:
+        first.sendall(head + b"{")  # holds its reservation while it trickles
+        wait_for(lambda: serves(gw.port), 10, what="gateway serving")
+        status, got, closed = exchange(gw.port, head)
+        assert status == 503, got[:200]
+        assert b"too many request bodies held" in got and closed
+    finally:
+        first.close()
+    # The first body's room is given back when it goes.
+    def second_fits():
+        status, got, _ = exchange(gw.port, head + b"{" + b" " * 699998 + b"}", timeout=5)
+        return status is not None and status != 503
+    wait_for(second_fits, 10, what="room for a body again")

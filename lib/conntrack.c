@@ -1,0 +1,84 @@
+/* conntrack.c -- a list of open connections, swept once a second for
+ * heads past their deadline.
+ *
+ * A late connection is shut down, not closed: libmicrohttpd owns the
+ * descriptor, sees the end of the stream on its next read, and closes and
+ * frees the connection through its own path. */
+#include "conntrack.h"
+
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "log.h"
+#include "loop.h"
+#include "xalloc.h"
+
+#define SWEEP_MS 1000
+
+void conntrack_init(struct conntrack *t, struct loop *lp, unsigned limit, int64_t head_timeout_ms)
+{
+    *t = (struct conntrack){ .lp = lp, .limit = limit, .head_timeout_ms = head_timeout_ms };
+}
+
+void conntrack_cleanup(struct conntrack *t)
+{
+    if (t->sweep)
+        loop_timer_cancel(t->lp, t->sweep);
+    t->sweep = NULL;
+    for (struct conn *c = t->open, *n; c; c = n) {
+        n = c->next;
+        free(c);
+    }
+    t->open = NULL;
+    t->count = 0;
+}
+
+static void sweep(struct loop *lp, void *arg)
+{
+    (void)lp;
+    struct conntrack *t = arg;
+    t->sweep = NULL;
+    int64_t now = loop_now_ms();
+    for (struct conn *c = t->open; c; c = c->next) {
+        if (c->head_since_ms < 0 || now - c->head_since_ms < t->head_timeout_ms)
+            continue;
+        c->head_since_ms = -1; /* once: the shutdown ends it */
+        t->heads_cut++;
+        log_info("http", "closing a connection whose request head took over %lldms",
+                 (long long)t->head_timeout_ms);
+        shutdown(c->fd, SHUT_RDWR);
+    }
+    if (t->open)
+        t->sweep = loop_timer_add(t->lp, SWEEP_MS, sweep, t);
+}
+
+struct conn *conntrack_open(struct conntrack *t, int fd)
+{
+    struct conn *c = xcalloc(1, sizeof *c);
+    c->fd = fd;
+    c->over_limit = t->limit && t->count >= t->limit;
+    c->head_since_ms = loop_now_ms();
+    c->next = t->open;
+    if (t->open)
+        t->open->prev = c;
+    t->open = c;
+    t->count++;
+    if (!t->sweep && t->head_timeout_ms > 0)
+        t->sweep = loop_timer_add(t->lp, SWEEP_MS, sweep, t);
+    return c;
+}
+
+void conntrack_close(struct conntrack *t, struct conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        t->open = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    t->count--;
+    free(c);
+}
+
+void conntrack_head_done(struct conn *c) { c->head_since_ms = -1; }
+void conntrack_head_again(struct conn *c) { c->head_since_ms = loop_now_ms(); }
