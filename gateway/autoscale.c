@@ -205,6 +205,10 @@ static void check_fn(struct gw *gw, struct gw_fn *fn, double now)
         return;
     int reco = recommend(&p, s->load);
     s->reco = reco;
+    /* Idle counts from when a call could have been served: a replica still
+     * starting (a slow engine, a pull) is not a quiet function. */
+    if (fn->desired > 0 && gw->driver->available(fn) == 0)
+        s->last_call = now;
     bool idle = s->inflight == 0 && fn->waiting == NULL &&
                 (now - s->last_call) * 1000.0 >= (double)p.zero_ms;
     if (s->manual && s->manual_reco < 0)
@@ -219,8 +223,8 @@ static void check_fn(struct gw *gw, struct gw_fn *fn, double now)
         decide(gw, fn, 0, why);
         return;
     }
-    if (p.zero && idle)
-        return;
+    if (p.zero && (idle || (fn->desired == 0 && s->load == 0)))
+        return; /* at zero only a call wakes it: not a restart's fresh idle clock */
     /* Only the idle rule above takes a function to zero (min 0 without
      * .zero means "start on the first call", not "stop when quiet"). */
     int stable = window_max(gw, s, now, reco > 0 ? reco : 1);

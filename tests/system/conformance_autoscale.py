@@ -262,7 +262,8 @@ def test_decisions_survive_a_gateway_restart(conformance_start):
     assert replicas(gw2, "sleepy") == 0
     assert replicas(gw2, "handset") == 3
     gw2.wait_available("handset", 3, timeout=30)
-    assert {n: gw2.status(n)["autoscaler"] for n in ("sleepy", "handset")} == before
+    after = {n: gw2.status(n)["autoscaler"] for n in ("sleepy", "handset")}
+    assert after == before, f"before the restart {before}, after {after}"
     time.sleep(3)  # checks of the new gateway: the hand-set count still stands
     assert replicas(gw2, "handset") == 3
     assert gw2.available("sleepy") == 0
