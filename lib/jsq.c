@@ -67,11 +67,53 @@ static natsStatus set_options(natsOptions *o, char *url, const char *client)
     if (s == NATS_OK)
         s = natsOptions_SetReconnectedCB(o, on_connected, url);
     if (s == NATS_OK)
-        s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, url);
-    if (s == NATS_OK)
         s = natsOptions_SetErrorHandler(o, on_async_error, url);
     if (s == NATS_OK)
         s = natsOptions_SetClosedCB(o, on_closed, url);
+    return s;
+}
+
+/* The server's reason from the calling thread's error, without cnats'
+ * "(file.c:line): " prefix. */
+static void first_reason(char *out, size_t outlen, natsStatus s)
+{
+    natsStatus last;
+    const char *text = nats_GetLastError(&last);
+    const char *sep = text ? strstr(text, "): ") : NULL;
+    if (text && *text == '(' && sep)
+        text = sep + 3;
+    snprintf(out, outlen, "%s", text && *text ? text : natsStatus_GetText(s));
+}
+
+/* One attempt in the foreground, then (when it failed) a connection that
+ * retries in the background. The first attempt is what keeps the
+ * server's refusal: with background retry on, cnats' reconnect thread
+ * may replace "Authorization Violation" with "No server available"
+ * before the caller can read it, and later attempts only ever say the
+ * latter. */
+static natsStatus connect_or_retry(struct jsq *q, natsOptions *o, char *cb_url)
+{
+    natsStatus s = natsOptions_SetRetryOnFailedConnect(o, false, NULL, NULL);
+    if (s == NATS_OK)
+        s = natsConnection_Connect(&q->nc, o);
+    if (s == NATS_OK) {
+        log_info("nats", "connected to %s", cb_url);
+        return s;
+    }
+    if (s == NATS_INVALID_ARG || s == NATS_NO_MEMORY)
+        return s;
+    first_reason(q->open_error, sizeof q->open_error, s);
+    s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, cb_url);
+    if (s == NATS_OK)
+        s = natsConnection_Connect(&q->nc, o);
+    if (s == NATS_NOT_YET_CONNECTED || s == NATS_OK) {
+        char why[512];
+        if (s == NATS_OK)
+            log_info("nats", "connected to %s", cb_url);
+        else
+            log_warn("nats", "%s; retrying in the background", jsq_why(q, why, sizeof why));
+        s = NATS_OK;
+    }
     return s;
 }
 
@@ -87,19 +129,8 @@ int jsq_open(struct jsq *q, const char *url, const struct natsauth *auth, const 
         s = set_options(o, cb_url, client);
     if (s == NATS_OK)
         s = natsauth_apply(auth, o);
-    if (s == NATS_OK) {
-        s = natsConnection_Connect(&q->nc, o);
-        if (s == NATS_NOT_YET_CONNECTED) {
-            const char *first = NULL;
-            natsConnection_GetLastError(q->nc, &first);
-            snprintf(q->open_error, sizeof q->open_error, "%s", first ? first : "");
-            char why[512];
-            log_warn("nats", "%s; retrying in the background", jsq_why(q, why, sizeof why));
-            s = NATS_OK;
-        } else if (s == NATS_OK) {
-            log_info("nats", "connected to %s", url);
-        }
-    }
+    if (s == NATS_OK)
+        s = connect_or_retry(q, o, cb_url);
     if (s == NATS_OK)
         s = natsConnection_JetStream(&q->js, q->nc, NULL);
     natsOptions_Destroy(o);
