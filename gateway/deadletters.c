@@ -1,0 +1,335 @@
+/* deadletters.c -- the queue workers' dead letters, read and removed
+ * through the gateway's NATS connection:
+ *
+ *   GET    /system/dead-letters?limit=N   the last N (default 20), newest first
+ *   GET    /system/dead-letter/<seq>      one, with its whole body
+ *   DELETE /system/dead-letter/<seq>      removes it (after a replay)
+ *
+ * A letter is what the worker stored (gateway/worker/deadletter.c): the
+ * original call, body and headers, plus Faasbus-Reason, X-Function-Status
+ * and X-Attempts. It reads as
+ *   {"seq", "time", "function", "reason", "status", "attempts", "call_id",
+ *    "method", "path", "query", "queued_at", "headers", "size", ...}
+ * where "headers" are the call's own (what a replay sends again) and the
+ * body is "body" (base64) for one letter, or a "preview" (the first
+ * PREVIEW_BYTES as text, null when it is not UTF-8) in a list. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api.h"
+#include "base64.h"
+#include "buf.h"
+#include "gw.h"
+#include "httpd.h"
+#include "jsq.h"
+#include "parse.h"
+#include "queue.h"
+#include "queue_int.h"
+#include "xalloc.h"
+
+#define PREVIEW_BYTES 256
+#define DEFAULT_LIMIT 20
+#define MAX_LIMIT 1000
+
+/* --- a letter as JSON --------------------------------------------------- */
+
+/* Ours or the worker's, not the caller's: a replay must not send them. */
+static bool internal_header(const char *name)
+{
+    return strncasecmp(name, "Faasbus-", 8) == 0 || strncasecmp(name, "Nats-", 5) == 0 ||
+           strcasecmp(name, "X-Function-Status") == 0 || strcasecmp(name, "X-Attempts") == 0;
+}
+
+/* A header that is not UTF-8 cannot be a JSON string: it is left out. */
+static void put(json_t *o, const char *key, const char *value)
+{
+    json_t *v = value ? json_string(value) : json_null();
+    json_object_set_new(o, key, v ? v : json_null());
+}
+
+static json_t *headers_json(natsMsg *m)
+{
+    json_t *out = json_object();
+    const char **keys = NULL;
+    int nkeys = 0;
+    if (natsMsgHeader_Keys(m, &keys, &nkeys) != NATS_OK)
+        return out;
+    for (int i = 0; i < nkeys; i++) {
+        const char **values = NULL;
+        int n = 0;
+        if (internal_header(keys[i]) || natsMsgHeader_Values(m, keys[i], &values, &n) != NATS_OK)
+            continue;
+        /* Repeated headers are one list, as HTTP lets them be. */
+        struct buf joined;
+        buf_init(&joined, 64 * 1024);
+        for (int k = 0; k < n; k++) {
+            if (k)
+                buf_append(&joined, ", ", 2);
+            buf_append(&joined, values[k], strlen(values[k]));
+        }
+        buf_append(&joined, "", 1);
+        json_t *v = json_string(buf_peek(&joined));
+        if (v)
+            json_object_set_new(out, keys[i], v);
+        buf_cleanup(&joined);
+        free((void *)values);
+    }
+    free((void *)keys);
+    return out;
+}
+
+static const char *header(natsMsg *m, const char *name)
+{
+    const char *v = NULL;
+    return natsMsgHeader_Get(m, name, &v) == NATS_OK ? v : NULL;
+}
+
+static json_t *number_or_null(const char *text)
+{
+    int64_t n;
+    return text && parse_int64(text, &n) == 0 ? json_integer((json_int_t)n) : json_null();
+}
+
+static void put_time(json_t *o, const char *key, int64_t unix_ms)
+{
+    char when[40];
+    gw_format_time(unix_ms, when, sizeof when);
+    json_object_set_new(o, key, unix_ms > 0 ? json_string(when) : json_null());
+}
+
+static void put_body(json_t *o, natsMsg *m, bool whole)
+{
+    const char *data = natsMsg_GetData(m);
+    size_t len = (size_t)natsMsg_GetDataLength(m);
+    json_object_set_new(o, "size", json_integer((json_int_t)len));
+    if (whole) {
+        char *b64 = base64_encode((const unsigned char *)data, len);
+        json_object_set_new(o, "body", json_string(b64));
+        free(b64);
+        return;
+    }
+    size_t cut = len < PREVIEW_BYTES ? len : PREVIEW_BYTES;
+    /* Not inside a character: back to the start of the one cut. */
+    while (cut < len && cut > 0 && ((unsigned char)data[cut] & 0xC0) == 0x80)
+        cut--;
+    json_t *text = json_stringn(data ? data : "", cut);
+    json_object_set_new(o, "preview", text ? text : json_null());
+    json_object_set_new(o, "truncated", json_boolean(cut < len));
+}
+
+static json_t *letter_json(natsMsg *m, bool whole)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "seq", json_integer((json_int_t)natsMsg_GetSequence(m)));
+    put_time(o, "time", natsMsg_GetTime(m) / 1000000);
+    put(o, "function", header(m, QH_FUNCTION));
+    put(o, "reason", header(m, "Faasbus-Reason"));
+    json_object_set_new(o, "status", number_or_null(header(m, "X-Function-Status")));
+    json_object_set_new(o, "attempts", number_or_null(header(m, "X-Attempts")));
+    put(o, "call_id", header(m, "X-Call-Id"));
+    put(o, "method", header(m, QH_METHOD));
+    /* Absent means "": NATS headers cannot carry an empty value. */
+    const char *path = header(m, QH_PATH), *query = header(m, QH_QUERY);
+    put(o, "path", path ? path : "");
+    put(o, "query", query ? query : "");
+    int64_t queued = 0;
+    const char *q = header(m, QH_QUEUED);
+    if (q && parse_int64(q, &queued) < 0)
+        queued = 0;
+    put_time(o, "queued_at", queued);
+    put(o, "callback_url", header(m, "X-Callback-Url"));
+    json_object_set_new(o, "headers", headers_json(m));
+    put_body(o, m, whole);
+    return o;
+}
+
+/* --- reading the stream (offload thread) -------------------------------- */
+
+static bool not_found(natsStatus s, jsErrCode jerr)
+{
+    return s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr || jerr == JSStreamNotFoundErr ||
+           jerr == JSSequenceNotFoundErr;
+}
+
+static void unavailable(struct gw_inspect *in, const char *what, natsStatus s, jsErrCode jerr)
+{
+    char err[400];
+    jsq_error(err, sizeof err, what, s, jerr);
+    in->status = 503;
+    snprintf(in->error, sizeof in->error, "the async queue is unavailable: %s", err);
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static bool deleted(const uint64_t *del, size_t n, uint64_t seq)
+{
+    return n && bsearch(&seq, del, n, sizeof *del, cmp_seq) != NULL;
+}
+
+/* The letters from seq `last` down, skipping the ones deleted (a replayed
+ * letter leaves a hole). One that vanishes meanwhile is skipped too. */
+static int collect(struct gw_inspect *in, const jsStreamState *st, json_t *letters)
+{
+    struct gw_queue *q = in->gw->queue;
+    const char *stream = in->gw->cfg.dead_letter_stream;
+    size_t ndel = st->DeletedLen > 0 ? (size_t)st->DeletedLen : 0;
+    uint64_t *del = ndel ? xcalloc(ndel, sizeof *del) : NULL;
+    if (ndel) {
+        memcpy(del, st->Deleted, ndel * sizeof *del);
+        qsort(del, ndel, sizeof *del, cmp_seq);
+    }
+    int rc = 0;
+    for (uint64_t seq = st->LastSeq; seq >= st->FirstSeq && seq > 0 &&
+         json_array_size(letters) < (size_t)in->limit; seq--) {
+        if (deleted(del, ndel, seq))
+            continue;
+        natsMsg *m = NULL;
+        jsErrCode jerr = 0;
+        natsStatus s = js_GetMsg(&m, q->js.js, stream, seq, NULL, &jerr);
+        if (s == NATS_OK) {
+            json_array_append_new(letters, letter_json(m, false));
+            natsMsg_Destroy(m);
+        } else if (!not_found(s, jerr)) {
+            unavailable(in, "reading a dead letter", s, jerr);
+            rc = -1;
+            break;
+        }
+    }
+    free(del);
+    return rc;
+}
+
+static void list_work(struct gw_inspect *in)
+{
+    struct gw_queue *q = in->gw->queue;
+    const char *stream = in->gw->cfg.dead_letter_stream;
+    jsOptions o;
+    jsOptions_Init(&o);
+    o.Stream.Info.DeletedDetails = true;
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetStreamInfo(&si, q->js.js, stream, &o, &jerr);
+    json_t *letters = json_array();
+    if (s != NATS_OK && !not_found(s, jerr)) {
+        unavailable(in, "the dead-letter stream", s, jerr);
+        json_decref(letters);
+        return;
+    }
+    if (si && collect(in, &si->State, letters) < 0) {
+        json_decref(letters);
+        jsStreamInfo_Destroy(si);
+        return;
+    }
+    in->status = 200;
+    in->body = json_pack("{s:s, s:b, s:I, s:o}", "stream", stream, "exists", si != NULL,
+                         "total", (json_int_t)(si ? si->State.Msgs : 0), "letters", letters);
+    jsStreamInfo_Destroy(si);
+}
+
+static void no_such_letter(struct gw_inspect *in)
+{
+    in->status = 404;
+    snprintf(in->error, sizeof in->error, "no dead letter %llu in stream %s",
+             (unsigned long long)in->seq, in->gw->cfg.dead_letter_stream);
+}
+
+static void one_work(struct gw_inspect *in)
+{
+    struct gw_queue *q = in->gw->queue;
+    const char *stream = in->gw->cfg.dead_letter_stream;
+    natsMsg *m = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetMsg(&m, q->js.js, stream, in->seq, NULL, &jerr);
+    if (not_found(s, jerr)) {
+        no_such_letter(in);
+    } else if (s != NATS_OK) {
+        unavailable(in, "reading a dead letter", s, jerr);
+    } else {
+        in->status = 200;
+        in->body = letter_json(m, true);
+    }
+    natsMsg_Destroy(m);
+}
+
+static void delete_work(struct gw_inspect *in)
+{
+    struct gw_queue *q = in->gw->queue;
+    const char *stream = in->gw->cfg.dead_letter_stream;
+    jsErrCode jerr = 0;
+    natsStatus s = js_DeleteMsg(q->js.js, stream, in->seq, NULL, &jerr);
+    /* A server may name a missing message only as a failed delete. */
+    if (!not_found(s, jerr) && jerr == JSStreamMsgDeleteFailed) {
+        natsMsg *m = NULL;
+        jsErrCode gerr = 0;
+        natsStatus g = js_GetMsg(&m, q->js.js, stream, in->seq, NULL, &gerr);
+        natsMsg_Destroy(m);
+        if (not_found(g, gerr))
+            s = NATS_NOT_FOUND;
+    }
+    if (not_found(s, jerr)) {
+        no_such_letter(in);
+        return;
+    }
+    if (s != NATS_OK) {
+        unavailable(in, "removing a dead letter", s, jerr);
+        return;
+    }
+    in->status = 200;
+    in->body = json_pack("{s:I}", "deleted", (json_int_t)in->seq);
+}
+
+/* --- the routes --------------------------------------------------------- */
+
+static struct gw_inspect *inspect_new(struct gw *gw, struct httpd_req *req,
+                                      void (*work)(struct gw_inspect *))
+{
+    struct gw_inspect *in = xcalloc(1, sizeof *in);
+    in->gw = gw;
+    in->req = req;
+    in->work = work;
+    return in;
+}
+
+void gw_api_dead_letters(struct httpd_req *req, void *arg)
+{
+    struct gw *gw = arg;
+    if (!gw_method_is(req, "GET"))
+        return;
+    char *limit_s = httpd_query_arg(req, "limit");
+    int64_t limit = DEFAULT_LIMIT;
+    bool ok = !limit_s || !*limit_s ||
+              (parse_int64(limit_s, &limit) == 0 && limit >= 1 && limit <= MAX_LIMIT);
+    free(limit_s);
+    if (!ok) {
+        gw_reply_error(req, 400, "limit: expected a number of letters from 1 to %d",
+                       MAX_LIMIT);
+        return;
+    }
+    struct gw_inspect *in = inspect_new(gw, req, list_work);
+    in->limit = limit;
+    gw_inspect_run(in);
+}
+
+void gw_api_dead_letter(struct httpd_req *req, void *arg)
+{
+    struct gw *gw = arg;
+    if (!gw_method_is(req, "GET|DELETE"))
+        return;
+    const char *text = httpd_req_path(req) + strlen("/system/dead-letter/");
+    int64_t seq = 0;
+    if (strspn(text, "0123456789") != strlen(text) || parse_int64(text, &seq) < 0 || seq < 1) {
+        gw_reply_error(req, 400, "expected /system/dead-letter/<sequence number>, got \"%.40s\"",
+                       text);
+        return;
+    }
+    bool remove = strcmp(httpd_req_method(req), "DELETE") == 0;
+    struct gw_inspect *in = inspect_new(gw, req, remove ? delete_work : one_work);
+    in->seq = (uint64_t)seq;
+    gw_inspect_run(in);
+}
