@@ -50,11 +50,14 @@ static bool deleted(const uint64_t *del, size_t n, uint64_t seq)
     return n && bsearch(&seq, del, n, sizeof *del, cmp_seq) != NULL;
 }
 
-/* The letters from seq `last` down, skipping the ones deleted (a replayed
- * letter leaves a hole). One that vanishes meanwhile is skipped too. */
-static int collect(struct gw_inspect *in, const jsStreamState *st, json_t *letters)
+/* The letters from the last down, skipping the ones deleted (a replayed
+ * letter leaves a hole). One that vanishes meanwhile is skipped too. Each
+ * is read once; later lists take it from q->letters. */
+static int collect(struct gw_inspect *in, const jsStreamInfo *si, json_t *letters)
 {
     struct gw_queue *q = in->gw->queue;
+    const jsStreamState *st = &si->State;
+    gw_letter_cache_epoch(q->letters, si->Created);
     const char *stream = in->gw->cfg.dead_letter_stream;
     size_t ndel = st->DeletedLen > 0 ? (size_t)st->DeletedLen : 0;
     uint64_t *del = ndel ? xcalloc(ndel, sizeof *del) : NULL;
@@ -67,11 +70,18 @@ static int collect(struct gw_inspect *in, const jsStreamState *st, json_t *lette
          json_array_size(letters) < (size_t)in->limit; seq--) {
         if (deleted(del, ndel, seq))
             continue;
+        json_t *known = gw_letter_cache_get(q->letters, seq);
+        if (known) {
+            json_array_append(letters, known);
+            continue;
+        }
         natsMsg *m = NULL;
         jsErrCode jerr = 0;
         natsStatus s = js_GetMsg(&m, q->js.js, stream, seq, NULL, &jerr);
         if (s == NATS_OK) {
-            json_array_append_new(letters, gw_letter_json(m, false));
+            json_t *entry = gw_letter_json(m, false);
+            gw_letter_cache_put(q->letters, seq, entry);
+            json_array_append_new(letters, entry);
             natsMsg_Destroy(m);
         } else if (!not_found(s, jerr)) {
             unavailable(in, "reading a dead letter", s, jerr);
@@ -99,7 +109,7 @@ static void list_work(struct gw_inspect *in)
         json_decref(letters);
         return;
     }
-    if (si && collect(in, &si->State, letters) < 0) {
+    if (si && collect(in, si, letters) < 0) {
         json_decref(letters);
         jsStreamInfo_Destroy(si);
         return;

@@ -17,8 +17,22 @@
 #include <jansson.h>
 #include <nats/nats.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 /* New reference. */
 json_t *gw_letter_json(natsMsg *m, bool whole);
+
+/* List entries (gw_letter_json(m, false)) of letters read before, by
+ * sequence (letter_cache.c). Locality: one thread at a time. */
+struct gw_letter_cache;
+struct gw_letter_cache *gw_letter_cache_new(void);
+void gw_letter_cache_free(struct gw_letter_cache *c);
+/* A stream made anew numbers its messages from 1 again: a new epoch (its
+ * creation time) forgets every entry. */
+void gw_letter_cache_epoch(struct gw_letter_cache *c, int64_t epoch);
+/* Borrowed, or NULL when not held. */
+json_t *gw_letter_cache_get(struct gw_letter_cache *c, uint64_t seq);
+/* Keeps a reference of its own to entry. */
+void gw_letter_cache_put(struct gw_letter_cache *c, uint64_t seq, json_t *entry);
 
 #endif

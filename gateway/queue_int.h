@@ -13,12 +13,14 @@
 
 struct gw;
 struct metric;
+struct gw_letter_cache;
 
 struct gw_queue {
     struct gw *gw;
     struct jsq js;
     struct offload *ol;
     struct offload *inspect; /* reads for the API: never delay a store */
+    struct gw_letter_cache *letters; /* Locality: the inspect thread (one) */
     bool enabled;
     atomic_bool stream_ready; /* set by offload threads */
     struct metric *stored;

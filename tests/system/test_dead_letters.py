@@ -127,6 +127,28 @@ def test_a_removed_letter_is_gone_and_the_rest_stay(nats, gateway, queue_worker)
     nc.close()
 
 
+def test_a_stream_made_anew_is_read_anew(nats, gateway):
+    """Letters are read once and remembered by sequence; a dead-letter
+    stream deleted and created again numbers from 1 again, and the gateway
+    must not show the old letters for the new numbers."""
+    srv, gw = stack(nats, gateway)
+    nc = NatsClient(srv.nats_url)
+
+    def letter(body, reason):
+        nc.js_publish("faas-dead-letter", body, headers={
+            "Faasbus-Function": "a.openfaas-fn", "Faasbus-Reason": reason})
+
+    nc.create_stream("faas-dead-letter", ["faas-dead-letter"])
+    letter(b"old", "old reason")
+    assert [(x["seq"], x["reason"]) for x in letters(gw)["letters"]] == [(1, "old reason")]
+    assert nc.js_api("STREAM.DELETE.faas-dead-letter").get("success") is True
+    nc.create_stream("faas-dead-letter", ["faas-dead-letter"])
+    letter(b"new", "new reason")
+    got = letters(gw)["letters"]
+    assert [(x["seq"], x["reason"], x["preview"]) for x in got] == [(1, "new reason", "new")]
+    nc.close()
+
+
 def test_bad_and_unknown_letters(nats, gateway, queue_worker):
     srv, gw = stack(nats, gateway)
     queue_worker(srv, gw)  # creates the streams

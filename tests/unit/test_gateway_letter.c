@@ -140,6 +140,33 @@ static void test_missing_or_bad_numbers_are_null(void **state)
     natsMsg_Destroy(m);
 }
 
+static void test_the_cache_keeps_entries_by_sequence(void **state)
+{
+    (void)state;
+    struct gw_letter_cache *c = gw_letter_cache_new();
+    gw_letter_cache_epoch(c, 111);
+    json_t *a = json_string("a"), *b = json_string("b"), *z = json_string("z");
+    assert_null(gw_letter_cache_get(c, 5));
+    assert_null(gw_letter_cache_get(c, 0));
+    gw_letter_cache_put(c, 5, a);
+    assert_ptr_equal(gw_letter_cache_get(c, 5), a);
+    /* Another sequence on the same slot takes it. */
+    gw_letter_cache_put(c, 5 + 1024, b);
+    assert_null(gw_letter_cache_get(c, 5));
+    assert_ptr_equal(gw_letter_cache_get(c, 5 + 1024), b);
+    /* The same epoch keeps them; a new one forgets them all. */
+    gw_letter_cache_put(c, 7, z);
+    gw_letter_cache_epoch(c, 111);
+    assert_ptr_equal(gw_letter_cache_get(c, 7), z);
+    gw_letter_cache_epoch(c, 222);
+    assert_null(gw_letter_cache_get(c, 7));
+    assert_null(gw_letter_cache_get(c, 5 + 1024));
+    json_decref(a);
+    json_decref(b);
+    json_decref(z);
+    gw_letter_cache_free(c);
+}
+
 /* Messages are freed through cnats' collector, which needs the library
  * open. */
 static int setup(void **state)
@@ -163,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_previews_cut_at_a_character),
         cmocka_unit_test(test_whole_letters_carry_the_exact_body),
         cmocka_unit_test(test_missing_or_bad_numbers_are_null),
+        cmocka_unit_test(test_the_cache_keeps_entries_by_sequence),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
