@@ -50,47 +50,61 @@ static bool deleted(const uint64_t *del, size_t n, uint64_t seq)
     return n && bsearch(&seq, del, n, sizeof *del, cmp_seq) != NULL;
 }
 
-/* The letters from the last down, skipping the ones deleted (a replayed
- * letter leaves a hole). One that vanishes meanwhile is skipped too. Each
- * is read once; later lists take it from q->letters. */
-static int collect(struct gw_inspect *in, const jsStreamInfo *si, json_t *letters)
+/* The letters deleted inside the stream (a replayed letter leaves a hole),
+ * sorted. */
+static uint64_t *holes(const jsStreamState *st, size_t *n)
+{
+    *n = st->DeletedLen > 0 ? (size_t)st->DeletedLen : 0;
+    if (!*n)
+        return NULL;
+    uint64_t *del = xcalloc(*n, sizeof *del);
+    memcpy(del, st->Deleted, *n * sizeof *del);
+    qsort(del, *n, sizeof *del, cmp_seq);
+    return del;
+}
+
+/* Letter seq's list entry, read once and then taken from q->letters.
+ * Copies go out: the answer is written on the loop thread while this one
+ * may hand the same entry to the next list. NULL if it is gone (or on an
+ * error: in->status is then set). */
+static json_t *entry_of(struct gw_inspect *in, uint64_t seq)
 {
     struct gw_queue *q = in->gw->queue;
-    const jsStreamState *st = &si->State;
-    gw_letter_cache_epoch(q->letters, si->Created);
-    const char *stream = in->gw->cfg.dead_letter_stream;
-    size_t ndel = st->DeletedLen > 0 ? (size_t)st->DeletedLen : 0;
-    uint64_t *del = ndel ? xcalloc(ndel, sizeof *del) : NULL;
-    if (ndel) {
-        memcpy(del, st->Deleted, ndel * sizeof *del);
-        qsort(del, ndel, sizeof *del, cmp_seq);
-    }
-    int rc = 0;
-    for (uint64_t seq = st->LastSeq; seq >= st->FirstSeq && seq > 0 &&
-         json_array_size(letters) < (size_t)in->limit; seq--) {
-        if (deleted(del, ndel, seq))
-            continue;
-        json_t *known = gw_letter_cache_get(q->letters, seq);
-        if (known) {
-            json_array_append(letters, known);
-            continue;
-        }
-        natsMsg *m = NULL;
-        jsErrCode jerr = 0;
-        natsStatus s = js_GetMsg(&m, q->js.js, stream, seq, NULL, &jerr);
-        if (s == NATS_OK) {
-            json_t *entry = gw_letter_json(m, false);
-            gw_letter_cache_put(q->letters, seq, entry);
-            json_array_append_new(letters, entry);
-            natsMsg_Destroy(m);
-        } else if (!not_found(s, jerr)) {
+    json_t *known = gw_letter_cache_get(q->letters, seq);
+    if (known)
+        return json_deep_copy(known);
+    natsMsg *m = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetMsg(&m, q->js.js, in->gw->cfg.dead_letter_stream, seq, NULL, &jerr);
+    if (s != NATS_OK) {
+        if (!not_found(s, jerr))
             unavailable(in, "reading a dead letter", s, jerr);
-            rc = -1;
-            break;
-        }
+        return NULL;
+    }
+    json_t *entry = gw_letter_json(m, false);
+    natsMsg_Destroy(m);
+    json_t *kept = json_deep_copy(entry);
+    gw_letter_cache_put(q->letters, seq, kept);
+    json_decref(kept);
+    return entry;
+}
+
+/* The letters from the last down, up to in->limit, skipping the holes;
+ * one that vanishes meanwhile is skipped too. */
+static int collect(struct gw_inspect *in, const jsStreamInfo *si, json_t *letters)
+{
+    const jsStreamState *st = &si->State;
+    gw_letter_cache_epoch(in->gw->queue->letters, si->Created);
+    size_t ndel;
+    uint64_t *del = holes(st, &ndel);
+    for (uint64_t seq = st->LastSeq; seq >= st->FirstSeq && seq > 0 && !in->status &&
+         json_array_size(letters) < (size_t)in->limit; seq--) {
+        json_t *entry = deleted(del, ndel, seq) ? NULL : entry_of(in, seq);
+        if (entry)
+            json_array_append_new(letters, entry);
     }
     free(del);
-    return rc;
+    return in->status ? -1 : 0;
 }
 
 static void list_work(struct gw_inspect *in)
