@@ -5,7 +5,7 @@
 // (/system/queue, /system/dead-letters, /system/connectors), never one per
 // letter.
 import { call } from './api.js';
-import { $, el } from './dom.js';
+import { $, el, setStatus } from './dom.js';
 import { counters } from './prom.js';
 import { decodeBody, replay } from './replay.js';
 
@@ -109,8 +109,10 @@ async function refresh() {
   ]);
   const failed = [q, list].find(r => r.status === 'rejected');
   $('queue-error').textContent = failed ? failed.reason.message : '';
-  if (q.status === 'fulfilled')
+  if (q.status === 'fulfilled') {
     depth(q.value);
+    setStatus(`queue updated ${new Date().toLocaleTimeString()}`);
+  }
   if (list.status === 'fulfilled')
     letters(list.value);
   if (connectors.status === 'fulfilled')
@@ -198,7 +200,8 @@ function replayAll() {
       showResults(results, `Replay all: ${results.length} of ${seqs.length}`);
     }
     const ok = results.filter(r => r.removed).length;
-    showResults(results, `Replay all: ${ok} of ${seqs.length} replayed and removed`);
+    const more = list.total > seqs.length ? ` (the newest ${seqs.length} of ${list.total})` : '';
+    showResults(results, `Replay all: ${ok} of ${seqs.length} replayed and removed${more}`);
   });
 }
 
