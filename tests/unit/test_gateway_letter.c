@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,7 +90,7 @@ static void test_previews_cut_at_a_character(void **state)
     /* 255 ASCII bytes then "é" (2 bytes): byte 256 falls inside it. */
     char text[300];
     memset(text, 'a', 255);
-    memcpy(text + 255, "\xc3\xa9tail", 6);
+    snprintf(text + 255, sizeof text - 255, "\xc3\xa9tail");
     natsMsg *m = letter(text, 261);
     json_t *o = gw_letter_json(m, false);
     assert_int_equal(strlen(str(o, "preview")), 255);
