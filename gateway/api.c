@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gw.h"
 #include "httpd.h"
@@ -38,6 +39,15 @@ void gw_reply_error(struct httpd_req *req, int status, const char *fmt, ...)
     va_end(ap);
     httpd_add_header(req, "Content-Type", "text/plain; charset=utf-8");
     httpd_respondf(req, status, "%s\n", msg);
+}
+
+void gw_format_time(int64_t unix_ms, char *out, size_t len)
+{
+    time_t secs = (time_t)(unix_ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, len - n, ".%03dZ", (int)(unix_ms % 1000));
 }
 
 char *gw_query_namespace(struct httpd_req *req)
@@ -126,6 +136,12 @@ static void on_system(struct httpd_req *req, void *arg)
         gw_api_logs(req, gw);
     else if (strcmp(path, "/system/connectors") == 0)
         gw_api_connectors(req, gw);
+    else if (strcmp(path, "/system/queue") == 0)
+        gw_api_queue(req, gw);
+    else if (strcmp(path, "/system/dead-letters") == 0)
+        gw_api_dead_letters(req, gw);
+    else if (strncmp(path, "/system/dead-letter/", 20) == 0)
+        gw_api_dead_letter(req, gw);
     else if (strcmp(path, "/system/alert") == 0)
         gw_api_alert(req, gw);
     else if (strcmp(path, "/system/info") == 0)

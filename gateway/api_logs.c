@@ -28,19 +28,10 @@ struct gw_logfollow {
     struct gw_logfollow *next;
 };
 
-static void format_time(int64_t unix_ms, char *out, size_t len)
-{
-    time_t secs = (time_t)(unix_ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, len - n, ".%03dZ", (int)(unix_ms % 1000));
-}
-
 static void append_line(struct buf *b, const struct gw_fn *fn, const struct gw_logline *l)
 {
     char when[40], instance[96];
-    format_time(l->unix_ms, when, sizeof when);
+    gw_format_time(l->unix_ms, when, sizeof when);
     snprintf(instance, sizeof instance, "%s.%s-%u", fn->name, fn->ns, l->instance);
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s?}", "name", fn->name, "namespace", fn->ns,
                           "instance", instance, "timestamp", when, "text", l->text);

@@ -79,6 +79,13 @@ static const struct cfg_option options[] = {
       "JetStream stream that holds async calls (created if missing)" },
     { "nats_subject", NULL, CFG_STRING, OPT(nats_subject), "faas-request", 0, 0, NULL,
       "subject async calls are published on" },
+    { "nats_durable", "nats_durable,faas_nats_durable_queue_subscription", CFG_STRING,
+      OPT(nats_durable), "faas-workers", 0, 0, NULL,
+      "the queue workers' durable consumer, whose backlog /system/queue shows (as the "
+      "workers')" },
+    { "dead_letter_stream", NULL, CFG_STRING, OPT(dead_letter_stream), "faas-dead-letter", 0, 0,
+      NULL, "the queue workers' dead-letter stream, which /system/dead-letters reads (as the "
+      "workers')" },
     { "queue_max_message", NULL, CFG_SIZE, OPT(queue_max_message), "8MiB", 1024,
       INT64_C(64) << 20, NULL,
       "largest async request body (413 above; nats-server's max_payload must allow it)" },

@@ -41,6 +41,8 @@ struct gw_config {
     struct natsauth nats_auth;
     int64_t nats_port;
     char *nats_stream, *nats_subject;
+    char *nats_durable;        /* the queue workers' consumer, for /system/queue */
+    char *dead_letter_stream;  /* where the queue workers keep dead letters */
     int64_t queue_max_message;
     int64_t queue_dedup_window_ms;
     int64_t queue_publish_timeout_ms;

@@ -10,6 +10,7 @@
 
 #include "gw.h"
 #include "jsq.h"
+#include "letter.h"
 #include "log.h"
 #include "metrics.h"
 #include "offload.h"
@@ -132,7 +133,9 @@ int gw_queue_start(struct gw *gw, char *err, size_t errlen)
         return 0;
     }
     q->ol = offload_new(gw->lp, (unsigned)gw->cfg.queue_publishers);
-    if (!q->ol ||
+    q->inspect = offload_new(gw->lp, 1); /* one: it owns q->letters */
+    q->letters = gw_letter_cache_new();
+    if (!q->ol || !q->inspect ||
         jsq_open(&q->js, gw->cfg.nats_url, &gw->cfg.nats_auth, "faasbus-gateway", err, errlen) < 0)
         return -1;
     q->enabled = true;
@@ -147,6 +150,8 @@ void gw_queue_stop(struct gw *gw)
     if (!q)
         return;
     offload_free(q->ol); /* stores in flight end, and answer */
+    offload_free(q->inspect);
+    gw_letter_cache_free(q->letters);
     jsq_close(&q->js);
     free(q);
     gw->queue = NULL;

@@ -143,6 +143,6 @@ if [ "${DEMO:-1}" != 0 ]; then
     echo "  faasbus topics                                         # what flowed where"
 fi
 echo
-echo "The portal (functions, invoke, logs, the topics' graph): $GW/ui/"
+echo "The portal (functions, invoke, logs, the topics' graph, the queue and its dead letters): $GW/ui/"
 echo "faasbus is running; Ctrl-C stops it."
 while :; do sleep 3600; done

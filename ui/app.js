@@ -4,16 +4,18 @@
 //   #function/<ns>/<name>      one function: deployment, invoke, logs
 //   #deploy                    the deploy form
 //   #topology                  the connectors' routes
+//   #queue                     the async queue and its dead letters
 // Only the view on screen polls the gateway.
 import { $ } from './dom.js';
 import { hideDetail, initDetail, showDetail } from './detail.js';
 import { initDeploy, showDeploy } from './deploy.js';
 import { hideList, initList, showList } from './functions.js';
 import { initInvoke } from './invoke.js';
+import { hideQueue, initQueue, showQueue } from './queue.js';
 import { startStats } from './stats.js';
 import { hideTopology, showTopology } from './topology.js';
 
-const VIEWS = ['functions', 'function', 'deploy', 'topology'];
+const VIEWS = ['functions', 'function', 'deploy', 'topology', 'queue'];
 
 function route() {
   const [view, ...rest] = location.hash.replace(/^#/, '').split('/');
@@ -31,14 +33,17 @@ function route() {
   hideList();
   hideDetail();
   hideTopology();
+  hideQueue();
   if (name === 'functions')
     showList();
   else if (name === 'function')
     showDetail(decodeURIComponent(rest[0]), decodeURIComponent(rest[1]));
   else if (name === 'deploy')
     showDeploy();
-  else
+  else if (name === 'topology')
     showTopology();
+  else
+    showQueue();
 }
 
 function init() {
@@ -46,6 +51,7 @@ function init() {
   initDetail();
   initDeploy();
   initInvoke();
+  initQueue();
   startStats();
   window.addEventListener('hashchange', () => {
     route();

@@ -64,6 +64,9 @@ def test_make_run_streams_orders_through_the_chain_and_ctrl_c_stops_everything()
         routes = requests.get(f"http://127.0.0.1:{env['PORT']}/system/connectors",
                               timeout=10).json()[0]["routes"]
         assert {"orders", "orders.valid"} <= {r["topic"] for r in routes}, routes
+        # Its queue view reads the worker's consumer and dead-letter stream.
+        queue = requests.get(f"http://127.0.0.1:{env['PORT']}/system/queue", timeout=10).json()
+        assert queue["consumer"]["exists"] and queue["dead_letters"]["exists"], queue
     finally:
         try:
             os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group

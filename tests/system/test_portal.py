@@ -11,8 +11,9 @@ import requests
 from conftest import ROOT, SLOW, free_port, wait_for
 from connector_util import connector
 from natsclient import NatsClient
+from queue_util import queue_worker
 
-__all__ = ["connector"]  # fixtures
+__all__ = ["connector", "queue_worker"]  # fixtures
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -379,3 +380,171 @@ def test_topology_draws_the_chain_with_counts_that_rise(gateway, nats, connector
              interval=0.2, what="3 replies of rev")
     assert edge_label(page, "f:up", "t:nats:svc.dead") == "0 dead letters"
     page.shot("topology")
+
+
+# --- the queue and its dead letters --------------------------------------------
+
+RETRY_TWICE = {"com.openfaas.retry.attempts": "2", "com.openfaas.retry.min_wait": "50ms"}
+
+
+def fixable(rec):
+    """A function that fails until the file rec/ok exists, then answers
+    (and records) the body it got."""
+    return f"sh -c '[ -f {rec}/ok ] || exit 1; tee -a {rec}/got'"
+
+
+def queue_stack(nats, gateway, queue_worker, env=None):
+    from test_queue import record_dir
+    srv = nats()
+    gw = gateway(dict({"nats_url": srv.nats_url}, **(env or {})))
+    rec = record_dir()
+    gw.deploy("fix", env_process=fixable(rec), annotations=RETRY_TWICE)
+    gw.wait_available("fix", 1)
+    queue_worker(srv, gw)
+    return srv, gw, rec
+
+
+def letter_row(page, seq):
+    return page.d.find_element("css selector", f'#dl-table tr[data-seq="{seq}"]')
+
+
+def letter_button(page, seq, action):
+    return page.d.find_element(
+        "css selector", f'#dl-table button[data-seq="{seq}"][data-action="{action}"]')
+
+
+def dead_letters(gw):
+    return gw.api("GET", "/system/dead-letters").json()
+
+
+def wait_dead(gw, n):
+    wait_for(lambda: dead_letters(gw)["total"] == n, 20, interval=0.1, what=f"{n} dead letters")
+    return [x["seq"] for x in dead_letters(gw)["letters"]]
+
+
+def test_a_dead_letter_shows_with_its_reason_and_replay_sends_it_again(nats, gateway,
+                                                                       queue_worker, page):
+    srv, gw, rec = queue_stack(nats, gateway, queue_worker)
+    page.open(gw, "queue")
+    page.wait_text("dl-total", "0 dead letter(s)")
+    r = requests.post(f"{gw.url}/async-function/fix/sub?x=1", data=b"payload-1",
+                      headers={"X-Custom": "kept"}, timeout=10)
+    assert r.status_code == 202, r.text
+    # It fails twice, and the page shows it without a reload.
+    page.wait_text("dl-table", "function failed after 2 attempts", timeout=15)
+    (seq,) = wait_dead(gw, 1)
+    row = letter_row(page, seq).text
+    assert "fix.openfaas-fn" in row and " 500 " in f" {row} " and " 2 " in f" {row} ", row
+    page.wait_text("q-dead", "1")
+    page.shot("queue")
+    # Its detail: what the call was.
+    letter_button(page, seq, "detail").click()
+    page.wait_text("dl-body", "payload-1")
+    page.wait_text("dl-headers", "X-Custom: kept")
+    page.wait_text("dl-fields", "POST /sub?x=1")
+    page.shot("queue-letter")
+    # Fixed: a replay, from the keyboard, goes through and the letter goes.
+    open(f"{rec}/ok", "w").close()
+    from selenium.webdriver.common.keys import Keys
+    letter_button(page, seq, "replay").send_keys(Keys.ENTER)
+    page.wait_text("replay-list", f"Letter {seq} to fix.openfaas-fn: 200 OK", timeout=15)
+    page.wait_text("replay-list", "replayed, removed")
+    page.wait_text("replay-list", "payload-1")  # the function's answer
+    page.wait_text("dl-total", "0 dead letter(s)")
+    assert dead_letters(gw)["total"] == 0
+    with open(f"{rec}/got") as f:
+        assert f.read() == "payload-1"  # once, with its body
+    page.shot("queue-replayed")
+
+
+def test_replay_all_delete_with_confirmation_and_phone_width(nats, gateway, queue_worker, page):
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+    srv, gw, rec = queue_stack(nats, gateway, queue_worker)
+    for i in range(3):
+        assert requests.post(f"{gw.url}/async-function/fix", data=f"b{i}".encode(),
+                             timeout=10).status_code == 202
+    newest, middle, oldest = wait_dead(gw, 3)
+    body = {x["seq"]: x["preview"] for x in dead_letters(gw)["letters"]}
+    page.open(gw, "queue")
+    page.wait_text("dl-total", "3 dead letter(s)")
+    # Delete asks first; "no" keeps the letter.
+    letter_button(page, middle, "delete").click()
+    alert = WebDriverWait(page.d, 5).until(EC.alert_is_present())
+    assert f"Delete dead letter {middle}" in alert.text
+    alert.dismiss()
+    assert middle in [x["seq"] for x in dead_letters(gw)["letters"]]
+    letter_button(page, middle, "delete").click()
+    WebDriverWait(page.d, 5).until(EC.alert_is_present()).accept()
+    page.wait_text("replay-list", f"Letter {middle} to fix.openfaas-fn: deleted")
+    page.wait_text("dl-total", "2 dead letter(s)")
+    assert [x["seq"] for x in dead_letters(gw)["letters"]] == [newest, oldest]
+    # Still failing: replay all keeps them, and says why.
+    page.el("replay-all").click()
+    page.wait_text("replay-title", "Replay all: 0 of 2 replayed and removed", timeout=15)
+    page.wait_text("replay-list", "500")
+    page.wait_text("replay-list", "kept")
+    assert dead_letters(gw)["total"] == 2
+    # At phone width the list still reads, without sideways scrolling.
+    page.d.set_window_size(390, 800)
+    assert page.d.execute_script(
+        "return document.documentElement.scrollWidth <= window.innerWidth")
+    page.d.execute_script("document.getElementById('h-letters').scrollIntoView()")
+    page.shot("queue-phone")
+    page.d.set_window_size(1200, 1000)
+    open(f"{rec}/ok", "w").close()
+    page.el("replay-all").click()
+    page.wait_text("replay-title", "Replay all: 2 of 2 replayed and removed", timeout=15)
+    page.wait_text("dl-total", "0 dead letter(s)")
+    with open(f"{rec}/got") as f:
+        # Oldest first; the deleted one never ran again.
+        assert f.read() == body[oldest] + body[newest]
+    page.shot("queue-replay-all")
+
+
+def test_replay_through_the_async_queue(nats, gateway, queue_worker, page):
+    # A short de-duplication window: the replay keeps the call's X-Call-Id.
+    srv, gw, rec = queue_stack(nats, gateway, queue_worker, {"queue_dedup_window": "100ms"})
+    r = requests.post(f"{gw.url}/async-function/fix", data=b"again",
+                      headers={"X-Call-Id": "order-7"}, timeout=10)
+    assert r.status_code == 202
+    (seq,) = wait_dead(gw, 1)
+    open(f"{rec}/ok", "w").close()
+    page.open(gw, "queue")
+    page.wait_text("dl-table", "fix.openfaas-fn")
+    from selenium.webdriver.support.ui import Select
+    Select(page.el("replay-via")).select_by_value("async")
+    letter_button(page, seq, "replay").click()
+    page.wait_text("replay-list", f"Letter {seq} to fix.openfaas-fn: 202 Accepted")
+    page.wait_text("replay-list", "queued again as order-7")
+    page.wait_text("dl-total", "0 dead letter(s)")
+    # The worker runs it again, and this time it succeeds.
+    wait_for(lambda: os.path.exists(f"{rec}/got"), 15, what="the queued replay to run")
+    with open(f"{rec}/got") as f:
+        assert f.read() == "again"
+
+
+def test_queue_view_shows_the_connectors_error_topics_and_their_dead_letters(
+        gateway, nats, connector, page):
+    srv, gw, c, dead = bus(gateway, nats, connector)
+    page.open(gw, "queue")
+    # This gateway's own queue is disabled (nats_url is ""): it says so.
+    page.wait_text("queue-error", "async calls are disabled")
+    page.wait_text("error-topics", f"http://127.0.0.1:{c.port} nats:svc.dead up 0")
+    page.wait_text("error-topics", f"http://127.0.0.1:{dead} down")
+    # "up" breaks: its failures go to its error topic, and the count rises.
+    gw.deploy("up", env_process="false", method="PUT", image="x", annotations={
+        "topic": "nats:svc.in", "reply-topic": "nats:svc.mid", "error-topic": "nats:svc.dead",
+        "com.openfaas.retry.attempts": "1"})
+    wait_for(lambda: any(r["function"] == "up" and r["retry"]["attempts"] == 1
+                         for r in c.routes()["routes"]), 10, what="the connector's new route")
+    # The old replica serves until the new one is ready.
+    wait_for(lambda: gw.call("up", data=b"x").status_code == 500, 10, interval=0.1,
+             what="the new replica of up")
+    pub = NatsClient(srv.nats_url)
+    for i in range(2):
+        pub.publish("svc.in", b"doomed %d" % i)
+    pub.close()
+    page.wait_text("error-topics", f"http://127.0.0.1:{c.port} nats:svc.dead up 2",
+                   timeout=15 * SLOW)
+    page.shot("queue-connectors")
