@@ -358,7 +358,7 @@ def test_topology_draws_the_chain_with_counts_that_rise(gateway, nats, connector
     page.wait_text("connector-list", f"up http://127.0.0.1:{c.port} — 2 route(s)")
     page.wait_text("connector-list", f"down http://127.0.0.1:{dead}")
     svg = page.el("topo-svg")
-    wait_for(lambda: len(svg.find_elements("css selector", "g.function")) == 2, 5,
+    wait_for(lambda: len(svg.find_elements("css selector", "g.function")) == 2, 10 * SLOW,
              what="two function nodes")
     labels = {g.get_attribute("data-id") for g in svg.find_elements("css selector", "g")}
     assert {"t:nats:svc.in", "f:up", "t:nats:svc.mid", "f:rev", "t:nats:svc.out",
