@@ -95,6 +95,9 @@ struct gw_driver {
      * gateway, finds them there): state_dir keeps none, and the driver
      * adds and drops gw_fns as the engine says. */
     bool engine_state;
+    /* With engine_state, optional: keeps what the engine does not hold
+     * of fn (the autoscaler's last decision) there; 0 or -1. */
+    int (*save)(struct gw *gw, const struct gw_fn *fn);
     /* Optional (NULL: the gateway's state_dir holds secrets). */
     void (*secrets)(struct gw *gw, const struct gw_secret_op *op, gw_answer_fn *done,
                     void *arg);

@@ -95,7 +95,7 @@ static bool engine_keeps(const struct gw *gw)
 int gw_store_save(struct gw *gw, const struct gw_fn *fn)
 {
     if (engine_keeps(gw))
-        return 0;
+        return gw->driver->save ? gw->driver->save(gw, fn) : 0;
     char *dir = xasprintf("%s/functions/%s", gw->cfg.state_dir, fn->ns);
     char *path = fn_path(gw, fn->name, fn->ns);
     json_t *doc = json_pack("{s:O, s:i, s:s, s:o}", "deployment", fn->dep, "replicas",

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../autoscale.h"
 #include "../gw.h"
 #include "k8s_api.h"
 #include "k8s_config.h"
@@ -67,6 +68,8 @@ void kd_fn_free(struct kd_fn *f)
         f->fn->drv = NULL;
     kd_logs_forget(f);
     k8s_cancel(f->scale);
+    k8s_cancel(f->save);
+    free(f->saved);
     json_decref(f->obj);
     free(f->eps);
     free(f);
@@ -96,6 +99,16 @@ static void adopt(struct kd_fn *f)
     f->fn = fn;
     fn->desired = f->replicas;
     stamp_created(fn, f->obj);
+    const char *scaler = json_string_value(json_object_get(
+        json_object_get(json_object_get(f->obj, "metadata"), "annotations"),
+        K8S_ANNOTATION_SCALER));
+    json_t *doc = scaler ? json_loads(scaler, 0, NULL) : NULL;
+    if (json_is_object(doc)) {
+        gw_autoscale_restore(fn, doc);
+        free(f->saved);
+        f->saved = xstrdup(scaler);
+    }
+    json_decref(doc);
     log_info("kubernetes", "found function=%s.%s replicas=%d", f->name, f->ns, f->replicas);
 }
 
@@ -123,9 +136,8 @@ static void refresh(struct kd_fn *f, const json_t *obj)
 {
     struct gw_fn *fn = f->fn;
     bool newer = !f->write_rv || kd_rv(obj) >= f->write_rv;
-    if (!f->scale && newer && f->replicas != fn->desired) {
+    if (!f->scale && newer)
         fn->desired = f->replicas;
-    }
     int64_t gen = (int64_t)json_integer_value(json_object_get(json_object_get(obj, "metadata"),
                                                               "generation"));
     if (gen != f->generation && !f->preparing && newer) {
@@ -154,9 +166,12 @@ void kd_deployment_take(struct kd_ns *ns, const char *type, json_t *obj)
     if (!f)
         f = kd_fn_get(name, ns->name);
     f->seen = true;
+    /* News older than our last write (a watch lagging behind a scale we
+     * were answered) must not undo it. */
+    bool newer = !f->write_rv || kd_rv(obj) >= f->write_rv;
     json_decref(f->obj);
     f->obj = json_incref(obj);
-    if (!f->scale)
+    if (!f->scale && newer)
         f->replicas = spec_replicas(obj);
     f->available = (int)json_integer_value(
         json_object_get(json_object_get(obj, "status"), "availableReplicas"));
@@ -230,6 +245,61 @@ void kd_scale(struct kd_fn *f)
     json_decref(body);
     if (f->scale)
         log_info("kubernetes", "scaling function=%s.%s to %d", f->name, f->ns, want);
+}
+
+/* --- the autoscaler's state, kept on the Deployment ------------------------------- */
+
+static void save_now(struct kd_fn *f);
+
+static void on_saved(void *arg, const struct k8s_result *r)
+{
+    struct kd_fn *f = arg;
+    f->save = NULL;
+    if (r->status >= 300) {
+        char msg[512];
+        log_warn("kubernetes", "cannot keep the autoscaler's state of function=%s.%s: %s",
+                 f->name, f->ns, k8s_error_text(D.api, r, msg, sizeof msg));
+        free(f->saved);
+        f->saved = NULL;
+    }
+    if (f->save_again) {
+        f->save_again = false;
+        save_now(f);
+    }
+}
+
+static void save_now(struct kd_fn *f)
+{
+    if (!f->fn || f->preparing || f->removing)
+        return;
+    if (f->save) {
+        f->save_again = true;
+        return;
+    }
+    json_t *doc = gw_autoscale_save(f->fn);
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(doc);
+    if (!text || (f->saved && strcmp(f->saved, text) == 0)) {
+        free(text);
+        return;
+    }
+    char path[256];
+    snprintf(path, sizeof path, "/apis/apps/v1/namespaces/%s/deployments/%s", f->ns, f->name);
+    json_t *patch = json_pack("{s:{s:{s:s}}}", "metadata", "annotations", K8S_ANNOTATION_SCALER,
+                              text);
+    f->save = k8s_request(D.api, "PATCH", path, K8S_MERGE_PATCH, patch, KD_CALL_TIMEOUT_MS,
+                          on_saved, f);
+    json_decref(patch);
+    free(f->saved);
+    f->saved = text;
+}
+
+static int save(struct gw *gw, const struct gw_fn *fn)
+{
+    (void)gw;
+    if (fn->drv)
+        save_now(fn->drv);
+    return 0;
 }
 
 /* --- namespaces ------------------------------------------------------------------- */
@@ -455,6 +525,7 @@ const struct gw_driver gw_kubernetes_driver = {
     .prepare = prepare,
     .command_optional = true,
     .engine_state = true,
+    .save = save,
     .secrets = kd_secrets,
     .namespaces = namespaces,
     .logs = kd_logs,

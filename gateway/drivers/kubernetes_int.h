@@ -49,6 +49,9 @@ struct kd_fn {
     struct k8s_call *scale;   /* a scale in flight */
     int scale_to;
     bool scale_again;
+    struct k8s_call *save;    /* the autoscaler's state being written */
+    char *saved;              /* what was written last */
+    bool save_again;
     uint64_t write_rv;        /* resourceVersion of our last write: older
                                * news (a list, an event) does not undo it */
     struct kd_endpoint *eps;
@@ -68,6 +71,7 @@ struct kd_watch {
     struct k8s_stream *stream;
     struct loop_timer *retry;
     bool failing;             /* said once */
+    bool synced;              /* listed once */
     void (*take)(struct kd_ns *ns, const char *type, json_t *obj);
     void (*listed)(struct kd_ns *ns, json_t *items, uint64_t rv);
 };

@@ -58,8 +58,12 @@ static void failed(struct secret_job *j, const struct k8s_result *r)
         finish(j, 409, NULL, full);
         return;
     }
-    snprintf(full, sizeof full, "secret %s in namespace %s: %s", j->name, j->ns,
-             k8s_error_text(D.api, r, msg, sizeof msg));
+    if (j->name[0])
+        snprintf(full, sizeof full, "secret %s in namespace %s: %s", j->name, j->ns,
+                 k8s_error_text(D.api, r, msg, sizeof msg));
+    else
+        snprintf(full, sizeof full, "cannot list the secrets of namespace %s: %s", j->ns,
+                 k8s_error_text(D.api, r, msg, sizeof msg));
     finish(j, r->status == 0 ? 503 : r->status == 422 ? 400 : 502, NULL, full);
 }
 

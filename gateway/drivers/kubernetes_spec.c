@@ -79,15 +79,15 @@ static json_t *probe(int period)
 bool k8s_spec_constraint(const char *c, char *key, size_t keylen, char *value, size_t vlen)
 {
     const char *eq = strchr(c, '=');
-    if (!eq || eq == c)
+    if (!eq || eq == c || eq[1] == '=' || strchr(eq + 1, '=') || eq[-1] == '!')
         return false;
     size_t klen = (size_t)(eq - c);
-    const char *v = eq[1] == '=' ? eq + 2 : eq + 1;
+    const char *v = eq + 1;
     while (klen && c[klen - 1] == ' ')
         klen--;
     while (*v == ' ')
         v++;
-    if (!klen || klen >= keylen || strlen(v) >= vlen || strchr(v, '='))
+    if (!klen || klen >= keylen || strlen(v) >= vlen || memchr(c, ' ', klen))
         return false;
     memcpy(key, c, klen);
     key[klen] = '\0';
@@ -117,7 +117,7 @@ static json_t *container_of(const struct k8s_spec_in *in, bool ro, bool secrets)
     return c;
 }
 
-static json_t *pod_spec(const struct k8s_spec_in *in, char *err, size_t errlen)
+static json_t *pod_spec(const struct k8s_spec_in *in)
 {
     bool ro = json_is_true(json_object_get(in->dep, "readOnlyRootFilesystem"));
     const json_t *secrets = json_object_get(in->dep, "secrets");
@@ -142,16 +142,12 @@ static json_t *pod_spec(const struct k8s_spec_in *in, char *err, size_t errlen)
     json_t *sel = json_object();
     size_t i;
     json_t *c;
+    /* label=value is a node selector, as faas-netes reads it; Swarm's
+     * "node.x == y" forms select nothing here (kept in the deployment). */
     json_array_foreach(json_object_get(in->dep, "constraints"), i, c) {
         char k[256], v[256];
-        if (!k8s_spec_constraint(json_string_value(c), k, sizeof k, v, sizeof v)) {
-            snprintf(err, errlen, "constraints[%zu]: \"%.80s\" is not a node selector "
-                                  "(expected label=value)", i, json_string_value(c));
-            json_decref(sel);
-            json_decref(spec);
-            return NULL;
-        }
-        json_object_set_new(sel, k, json_string(v));
+        if (k8s_spec_constraint(json_string_value(c), k, sizeof k, v, sizeof v))
+            json_object_set_new(sel, k, json_string(v));
     }
     if (json_object_size(sel))
         json_object_set_new(spec, "nodeSelector", sel);
@@ -162,9 +158,9 @@ static json_t *pod_spec(const struct k8s_spec_in *in, char *err, size_t errlen)
 
 json_t *k8s_spec_deployment(const struct k8s_spec_in *in, char *err, size_t errlen)
 {
-    json_t *pod = pod_spec(in, err, errlen);
-    if (!pod)
-        return NULL;
+    (void)err;
+    (void)errlen;
+    json_t *pod = pod_spec(in);
     return json_pack(
         "{s:s,s:s,s:{s:s,s:s,s:o,s:o},s:{s:i,s:{s:{s:s}},s:{s:s,s:{s:i,s:i}},"
         "s:{s:{s:o},s:o}}}",
@@ -257,7 +253,7 @@ json_t *k8s_spec_secret(const char *name, const char *ns, const unsigned char *v
 static bool ours(const char *key)
 {
     return strcmp(key, K8S_LABEL_FUNCTION) == 0 || strcmp(key, K8S_LABEL_MANAGED) == 0 ||
-           strcmp(key, K8S_ANNOTATION_DEP) == 0 ||
+           strcmp(key, K8S_ANNOTATION_DEP) == 0 || strcmp(key, K8S_ANNOTATION_SCALER) == 0 ||
            strncmp(key, "deployment.kubernetes.io/", 25) == 0 ||
            strncmp(key, "kubectl.kubernetes.io/", 22) == 0;
 }

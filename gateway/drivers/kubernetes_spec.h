@@ -22,6 +22,7 @@
 #define K8S_LABEL_MANAGED "app.kubernetes.io/managed-by"
 #define K8S_MANAGER "faasbus"
 #define K8S_ANNOTATION_DEP "com.faasbus.deployment"
+#define K8S_ANNOTATION_SCALER "com.faasbus.autoscaler"
 #define K8S_SECRETS_PATH "/var/openfaas/secrets"
 #define K8S_PORT 8080
 
@@ -32,8 +33,8 @@ struct k8s_spec_in {
     const char *pull_policy;  /* Always | IfNotPresent | Never */
 };
 
-/* The Deployment to create. NULL with a message in err when the
- * deployment cannot be expressed (a constraint that is not key=value). */
+/* The Deployment to create (NULL with a message in err when the
+ * deployment cannot be expressed). */
 json_t *k8s_spec_deployment(const struct k8s_spec_in *in, char *err, size_t errlen);
 json_t *k8s_spec_service(const char *name, const char *ns);
 
@@ -57,7 +58,8 @@ json_t *k8s_spec_secret(const char *name, const char *ns, const unsigned char *v
  * annotations. NULL if it is not a function's Deployment. */
 json_t *k8s_spec_read(const json_t *deployment);
 
-/* "name=value" or "name==value" -> name and value; false otherwise. */
+/* A constraint "label=value" -> label and value; false for any other
+ * form (Swarm's "node.labels.x == y", "!=", no '='). */
 bool k8s_spec_constraint(const char *c, char *key, size_t keylen, char *value, size_t vlen);
 
 #endif

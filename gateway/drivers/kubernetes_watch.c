@@ -86,6 +86,10 @@ static void on_listed(void *arg, const struct k8s_result *r)
         json_object_get(json_object_get(r->body, "metadata"), "resourceVersion"));
     snprintf(w->rv, sizeof w->rv, "%s", rvs ? rvs : "");
     w->listed(w->ns, items, rv);
+    if (!w->synced)
+        log_info("kubernetes", "namespace %s: %zu %s listed", w->ns->name, json_array_size(items),
+                 w->what);
+    w->synced = true;
     if (w->rv[0])
         watch_start(w);
     else

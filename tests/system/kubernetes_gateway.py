@@ -48,5 +48,8 @@ def k8s_gateway(k8s_cluster, tmp_path, daemons):  # noqa: F811
         daemons.append(gw.start())
         if wait:
             wait_for(lambda: gateway_up(gw), 15, what="gateway /healthz")
+            # What the cluster holds is served once the first listing is in.
+            wait_for(lambda: "namespace openfaas-fn: " in gw.text() and
+                     " deployments listed" in gw.text(), 15, what="first listing")
         return gw
     return start

@@ -112,20 +112,22 @@ static void fields_not_given_are_not_made(void **state)
     json_decref(dep);
 }
 
-static void a_constraint_must_be_a_selector(void **state)
+static void only_label_value_constraints_select_nodes(void **state)
 {
     (void)state;
-    json_t *dep = dep_of("{\"service\":\"fn\",\"image\":\"img\",\"constraints\":[\"ssd\"]}");
-    char err[256] = "";
-    struct k8s_spec_in in = { .dep = dep, .name = "fn", .ns = "openfaas-fn", .replicas = 1,
-                              .pull_policy = "Always" };
-    assert_null(k8s_spec_deployment(&in, err, sizeof err));
-    assert_non_null(strstr(err, "constraints[0]"));
+    json_t *dep = dep_of("{\"service\":\"fn\",\"image\":\"img\",\"constraints\":"
+                         "[\"node.platform.os == linux\",\"zone = a\",\"ssd\"]}");
+    json_t *d = deployment_of(dep, 1);
+    json_t *sel = at(d, "spec/template/spec/nodeSelector");
+    assert_int_equal(json_object_size(sel), 1);
+    assert_string_equal(str_at(sel, "zone"), "a");
     char k[64], v[64];
-    assert_true(k8s_spec_constraint("node.labels.zone == a", k, sizeof k, v, sizeof v));
-    assert_string_equal(k, "node.labels.zone");
-    assert_string_equal(v, "a");
+    assert_false(k8s_spec_constraint("node.role != manager", k, sizeof k, v, sizeof v));
     assert_false(k8s_spec_constraint("=a", k, sizeof k, v, sizeof v));
+    assert_true(k8s_spec_constraint("kubernetes.io/hostname=n1", k, sizeof k, v, sizeof v));
+    assert_string_equal(k, "kubernetes.io/hostname");
+    assert_string_equal(v, "n1");
+    json_decref(d);
     json_decref(dep);
 }
 
@@ -321,7 +323,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(deployment_follows_faas_netes),
         cmocka_unit_test(fields_not_given_are_not_made),
-        cmocka_unit_test(a_constraint_must_be_a_selector),
+        cmocka_unit_test(only_label_value_constraints_select_nodes),
         cmocka_unit_test(the_deployment_reads_back_as_deployed),
         cmocka_unit_test(an_update_patch_removes_what_went),
         cmocka_unit_test(service_and_secret_shapes),
