@@ -10,12 +10,14 @@
 #include "curlloop.h"
 #include "k8s_config.h"
 #include "lines.h"
+#include "loop.h"
 #include "xalloc.h"
 
 #define MAX_ANSWER (256u << 20) /* a list of thousands of Deployments */
 #define MAX_LINE (16u << 20)    /* one watch event */
 
 struct k8s_api {
+    struct loop *lp;
     struct curlloop *cl;
     struct k8s_creds c;
     char *token;              /* the bearer token now in use */
@@ -36,6 +38,10 @@ struct k8s_xfer {
     bool quit;                /* the reader wants no more lines */
     bool opened;
     k8s_open_fn *open;
+    /* A stream's bytes wait here for the loop: readers start requests,
+     * which libcurl refuses from inside its own callbacks. */
+    struct buf pending;
+    struct loop_timer *deliver;
     k8s_done_fn *done;
     k8s_line_fn *line;
     void *arg;
@@ -66,9 +72,10 @@ static void refresh_token(struct k8s_api *a)
     a->token_size = st.st_size;
 }
 
-struct k8s_api *k8s_api_new(struct curlloop *cl, struct k8s_creds *creds)
+struct k8s_api *k8s_api_new(struct loop *lp, struct curlloop *cl, struct k8s_creds *creds)
 {
     struct k8s_api *a = xcalloc(1, sizeof *a);
+    a->lp = lp;
     a->cl = cl;
     a->c = *creds;
     memset(creds, 0, sizeof *creds);
@@ -120,6 +127,8 @@ static void set_tls(struct k8s_api *a, CURL *e)
 
 static void xfer_free(struct k8s_xfer *x)
 {
+    loop_timer_cancel(x->a->lp, x->deliver);
+    buf_cleanup(&x->pending);
     curlloop_release(x->a->cl, x->easy);
     curl_slist_free_all(x->headers);
     free(x->sent);
@@ -136,15 +145,41 @@ static long status_of(CURL *e)
     return code;
 }
 
+static void finish(struct k8s_xfer *x, struct k8s_result *r);
+
+/* The bytes that came, as lines, from the loop. A reader that wants no
+ * more ends the stream here. */
+static void take_pending(struct k8s_xfer *x)
+{
+    if (x->pending.len && !x->quit)
+        lines_feed(&x->lines, buf_peek(&x->pending), x->pending.len);
+    buf_consume(&x->pending, x->pending.len);
+}
+
+static void on_deliver(struct loop *lp, void *arg)
+{
+    (void)lp;
+    struct k8s_xfer *x = arg;
+    x->deliver = NULL;
+    take_pending(x);
+    if (x->quit) {
+        struct k8s_result r = { .status = 200, .reason = "", .message = "" };
+        finish(x, &r);
+    }
+}
+
 static size_t on_data(char *data, size_t size, size_t n, void *arg)
 {
     struct k8s_xfer *x = arg;
     size_t len = size * n;
     if (x->quit)
         return 0; /* libcurl ends the transfer; on_done reports it */
-    if (x->stream && status_of(x->easy) == 200)
-        lines_feed(&x->lines, data, len);
-    else if (buf_append(&x->answer, data, len) < 0)
+    if (x->stream && status_of(x->easy) == 200) {
+        if (buf_append(&x->pending, data, len) < 0)
+            return 0;
+        if (!x->deliver)
+            x->deliver = loop_timer_add(x->a->lp, 0, on_deliver, x);
+    } else if (buf_append(&x->answer, data, len) < 0)
         return 0; /* too big: the transfer fails */
     return len;
 }
@@ -177,8 +212,11 @@ static void on_done(void *arg, CURL *easy, CURLcode rc)
     r.status = rc == CURLE_OK || (x->stream && status_of(easy) == 200) ? status_of(easy) : 0;
     if (rc != CURLE_OK && !(x->stream && r.status == 200))
         r.error = curl_easy_strerror(rc);
-    if (x->stream && r.status == 200 && !x->quit)
-        lines_flush(&x->lines);
+    if (x->stream && r.status == 200) {
+        take_pending(x);
+        if (!x->quit)
+            lines_flush(&x->lines);
+    }
     if (x->answer.len)
         r.body = json_loadb(buf_peek(&x->answer), x->answer.len, 0, NULL);
     if (r.status >= 300 && json_is_object(r.body)) {
@@ -187,11 +225,16 @@ static void on_done(void *arg, CURL *easy, CURLcode rc)
         r.reason = reason ? reason : "";
         r.message = msg ? msg : "";
     }
+    finish(x, &r);
+}
+
+static void finish(struct k8s_xfer *x, struct k8s_result *r)
+{
     k8s_done_fn *done = x->done;
     void *done_arg = x->arg;
-    json_t *body = r.body;
+    json_t *body = r->body;
     xfer_free(x);
-    done(done_arg, &r);
+    done(done_arg, r);
     json_decref(body);
 }
 
@@ -201,6 +244,7 @@ static struct k8s_xfer *xfer_start(struct k8s_api *a, struct k8s_xfer *x, const 
 {
     x->a = a;
     buf_init(&x->answer, MAX_ANSWER);
+    buf_init(&x->pending, MAX_ANSWER);
     x->job = (struct curlloop_job){ .done = on_done, .arg = x };
     x->easy = curlloop_easy(a->cl);
     if (!x->easy) {

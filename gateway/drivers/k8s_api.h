@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 struct curlloop;
+struct loop;
 struct k8s_api;
 struct k8s_call;
 struct k8s_stream;
@@ -41,7 +42,7 @@ struct k8s_result {
 typedef void k8s_done_fn(void *arg, const struct k8s_result *r);
 
 /* Takes the credentials. */
-struct k8s_api *k8s_api_new(struct curlloop *cl, struct k8s_creds *creds);
+struct k8s_api *k8s_api_new(struct loop *lp, struct curlloop *cl, struct k8s_creds *creds);
 void k8s_api_free(struct k8s_api *a);
 const char *k8s_api_server(const struct k8s_api *a);
 

@@ -405,7 +405,7 @@ static void start(struct gw *gw)
     }
     log_info("kubernetes", "kubernetes driver: API %s (%s), identity %s", c.server,
              c.source ? c.source : "no credentials", D.identity);
-    D.api = k8s_api_new(gw->curl, &c);
+    D.api = k8s_api_new(gw->lp, gw->curl, &c);
     D.up = true;
     kd_ns_watch(GW_DEFAULT_NAMESPACE);
     schedule_ns(0);
