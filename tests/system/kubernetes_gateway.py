@@ -121,6 +121,7 @@ def k8s_gateway(k8s_cluster, tmp_path, daemons):  # noqa: F811
         gw = KubeGateway([os.path.join(BIN, "faasbus-gateway")], full,
                          str(tmp_path / f"kgateway{count[0]}.log"))
         gw.cluster = cluster
+        gw.state_dir = full["state_dir"]  # unused: the cluster holds the state
         daemons.append(gw.start())
         if wait:
             wait_for(lambda: gateway_up(gw), 15, what="gateway /healthz")

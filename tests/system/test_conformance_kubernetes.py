@@ -3,6 +3,7 @@ on the kubernetes driver: the same tests as on the process driver, with
 the replicas as pods of the API-server stand-in's node agent."""
 import pytest
 
+from conftest import FIXTURES, free_port
 from conformance import *  # noqa: F401,F403 (the suite's tests)
 from conformance_autoscale import *  # noqa: F401,F403
 from kubernetes_gateway import IMAGE, k8s_gateway  # noqa: F401 (fixture)
@@ -10,15 +11,16 @@ from k8s_util import k8s_cluster  # noqa: F401 (fixture)
 
 
 class KubeKit:
-    """Pods run the faasbus/test image's watchdog as processes; the
-    redirector's upstream listens on the pod's own loopback address."""
+    """Pods run the faasbus/test image's watchdog as processes of this
+    host, so the redirector is the test fixture binary on a free port."""
     image = IMAGE
     secrets_path = "/var/openfaas/secrets"
 
     @staticmethod
     def deploy_redirector(gw, name):
-        gw.deploy(name, env_process="/usr/bin/testfn-http 9000", image=IMAGE,
-                  envVars={"mode": "http", "upstream_url": "http://127.0.0.1:9000"})
+        port = free_port()
+        gw.deploy(name, env_process=f"{FIXTURES}/testfn-http {port}", image=IMAGE,
+                  envVars={"mode": "http", "upstream_url": f"http://127.0.0.1:{port}"})
 
 
 @pytest.fixture
