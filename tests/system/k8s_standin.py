@@ -29,6 +29,7 @@ from http.server import ThreadingHTTPServer
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import k8s_errors as E  # noqa: E402
+import k8s_openapi  # noqa: E402
 import k8s_resources as R  # noqa: E402
 from k8s_agent import Agent  # noqa: E402
 from k8s_api import Api  # noqa: E402
@@ -211,8 +212,8 @@ class Handler(ApiHandler):
             doc = R.api_group(p.split("/")[2])
         elif p.startswith("/apis/") and p.count("/") == 3:
             doc = R.resource_list(*p.split("/")[2:4])
-        elif p.startswith("/openapi"):
-            raise E.ApiError(404, "NotFound", "the server could not find the requested resource")
+        elif p.startswith("/openapi/v3"):
+            doc = k8s_openapi.lookup(p)
         else:
             return False
         if doc is None:
