@@ -134,7 +134,10 @@ class Agent:
             owner = self.owner_of(pod)
             if owner:
                 self.reconcile(ns, owner)
-            for svc in self.store.list("services", ns)[0]:
+            labels = pod["metadata"].get("labels")
+            for svc in self.store.scan("services", ns, lambda s: s.get("spec", {}).get(
+                    "selector") and matches_selector({"matchLabels": s["spec"]["selector"]},
+                                                     labels)):
                 self.sync_slices(svc)
         elif kind == "service":
             svc = self.store.get("services", ns, name)
@@ -332,14 +335,14 @@ class Agent:
         if not selector:
             return
         ns, name = meta["namespace"], meta["name"]
-        pods = [p for p in self.store.list("pods", ns)[0]
-                if matches_selector({"matchLabels": selector}, p["metadata"].get("labels"))
-                and (p.get("status") or {}).get("podIP")]
+        pods = self.store.scan("pods", ns, lambda p: (p.get("status") or {}).get("podIP") and
+                               matches_selector({"matchLabels": selector},
+                                                p["metadata"].get("labels")))
         endpoints = [endpoint_of(p) for p in pods] or None
         ports = [{"name": p.get("name", ""), "protocol": p.get("protocol", "TCP"),
                   "port": target_port(p, pods)} for p in spec.get("ports") or []]
-        slices = [s for s in self.store.list("endpointslices", ns)[0]
-                  if s["metadata"]["labels"].get("kubernetes.io/service-name") == name]
+        slices = self.store.scan("endpointslices", ns, lambda s: s["metadata"]["labels"].get(
+            "kubernetes.io/service-name") == name)
         if slices:
             sl = slices[0]
             if sl.get("endpoints") == endpoints and sl.get("ports") == ports:

@@ -23,6 +23,7 @@ import ssl
 import sys
 import threading
 import time
+import traceback
 import urllib.parse
 from http.server import ThreadingHTTPServer
 
@@ -113,6 +114,17 @@ class Request:
         return VERB_OF.get(self.method, self.method.lower())
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        """A client that leaves or refuses our certificate is no error of ours."""
+        err = sys.exc_info()[1]
+        if isinstance(err, (ssl.SSLError, ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class Handler(ApiHandler):
     cluster = None  # set by serve()
 
@@ -139,7 +151,15 @@ class Handler(ApiHandler):
             self.route(url.path, query, body, user)
         except E.ApiError as e:
             self.send_json(e.code, e.status(), e.headers)
-        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, TimeoutError):
+            self.close_connection = True
+        except Exception as e:  # a stand-in bug: say so (the test fails) and answer 500
+            traceback.print_exc()
+            print(f"standin bug: {self.command} {self.path}: {e!r}", flush=True)
+            try:
+                self.send_json(500, E.failure(500, "InternalError", f"stand-in bug: {e!r}"))
+            except OSError:
+                pass
             self.close_connection = True
 
     def record(self, url, query, body):
@@ -275,8 +295,7 @@ def serve(args):
     ctx.load_cert_chain(os.path.join(d, "server.crt"), os.path.join(d, "server.key"))
     ctx.load_verify_locations(os.path.join(d, "ca.crt"))
     ctx.verify_mode = ssl.CERT_OPTIONAL
-    httpd = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    httpd.daemon_threads = True
+    httpd = Server(("127.0.0.1", args.port), Handler)
     httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True,
                                    do_handshake_on_connect=False)
     url = f"https://127.0.0.1:{httpd.server_address[1]}"

@@ -155,6 +155,18 @@ class Cluster:
         return self.pod_ips(ns, function)
 
     # --- life ------------------------------------------------------------------------
+    def text(self):
+        try:
+            with open(os.path.join(self.dir, "standin.log"), errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:  # removed at teardown, after its check
+            return ""
+
+    def assert_clean(self):
+        """The stand-in's own bugs (a traceback in its log) fail the test."""
+        text = self.text()
+        assert "Traceback" not in text, f"the stand-in failed:\n{text[-4000:]}"
+
     def stop(self):
         if self.proc.poll() is not None:
             return []
@@ -202,9 +214,12 @@ def start_cluster(directory, **opts):
 
 
 @pytest.fixture
-def k8s_cluster():
+def k8s_cluster(daemons):
     """start(**opts) -> a running Cluster; every one is stopped at
-    teardown, and a pod process left behind fails the test."""
+    teardown, and a pod process left behind fails the test, as does a
+    traceback in the stand-in's log. Each is also listed in `daemons`, so
+    the gateway fixture's leftover-process check knows it (its pods are
+    its own children, not the test's)."""
     started, dirs = [], []
 
     def start(**opts):
@@ -215,12 +230,15 @@ def k8s_cluster():
         dirs.append(d)
         c = start_cluster(d, **opts)
         started.append(c)
+        daemons.append(c)
         return c
 
     yield start
     left = []
     for c in started:
         left += c.stop()
+    for c in started:
+        c.assert_clean()
     for d in dirs:
         shutil.rmtree(d, ignore_errors=True)
     assert not left, f"pod processes left after the stand-in stopped: {left}"

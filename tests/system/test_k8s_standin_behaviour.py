@@ -471,3 +471,13 @@ def test_stop_leaves_no_pod_process(k8s_cluster):  # noqa: F811
     assert len(pids) == 2 and all(pid_alive(p) for p in pids)
     assert c.stop() == []
     assert not any(pid_alive(p) for p in pids)
+
+
+def test_the_gateway_fixture_knows_the_standin(k8s_cluster, gateway):  # noqa: F811
+    """Started before a gateway, the stand-in and its pods are not taken
+    for processes the gateway left behind (its teardown would fail)."""
+    c = k8s_cluster()
+    post(c, f"{APPS}/deployments", deployment("side"))
+    c.wait_ready(NS, "side", 1)
+    gw = gateway()
+    assert gw.api("GET", "/healthz").status_code == 200
