@@ -57,6 +57,7 @@ class Agent:
         self.progress = {}    # deployment uid -> (last counts, time of last progress)
         self.rs_owner = {}    # (stand-in) ReplicaSet uid -> its Deployment's uid
         self.deadlines = {}   # (ns, name) -> when its progress deadline passes
+        self.owned = {}       # (ns, deployment name) -> names of its pods
         self.stopping = False
         self.store.hooks.append(self.on_event)
 
@@ -86,6 +87,13 @@ class Agent:
         if ev.plural == "deployments":
             self.queue.put(("deployment", ev.ns, name))
         elif ev.plural == "pods":
+            owner = self.owner_of(obj)
+            if owner:
+                pods = self.owned.setdefault((ev.ns, owner), set())
+                if ev.type == "DELETED":
+                    pods.discard(name)
+                else:
+                    pods.add(name)
             self.queue.put(("pod", ev.ns, name, obj, ev.type))
         elif ev.plural == "services":
             self.queue.put(("service", ev.ns, name))
@@ -164,7 +172,10 @@ class Agent:
         return None
 
     def pods_of(self, ns, dep_name):
-        return self.store.scan("pods", ns, lambda p: self.owner_of(p) == dep_name)
+        with self.store.cond:
+            names = sorted(self.owned.get((ns, dep_name), ()))
+            pods = [self.store.get("pods", ns, n) for n in names]
+        return [p for p in pods if p is not None]
 
     def reconcile(self, ns, name):
         dep = self.store.get("deployments", ns, name)

@@ -1,17 +1,27 @@
 """HTTP plumbing of the stand-in API server: reading requests (with
 Content-Length or chunked bodies) and writing answers as a real
 kube-apiserver (a Go net/http server) does: Content-Length for a small
-body, Transfer-Encoding: chunked once it is over 2 KiB or streamed."""
+body, Transfer-Encoding: chunked once it is over 2 KiB or streamed, and gzip (when the client takes it)
+once it is over 128 KiB."""
 import email.utils
+import gzip
 import json
+import socket
 import uuid
 from http.server import BaseHTTPRequestHandler
 
 GO_BUFFER = 2048  # net/http chunks a body it cannot buffer whole
+GZIP_ABOVE = 128 * 1024  # the API server compresses answers bigger than this
 
 
 class ApiHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        # Headers and body go out in separate writes: without this, Nagle
+        # and the client's delayed ACK hold every answer back 40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, fmt, *args):
         pass
@@ -58,6 +68,14 @@ class ApiHandler(BaseHTTPRequestHandler):
 
     def send_json(self, code, body, extra=None):
         data = json.dumps(body, separators=(",", ":")).encode() + b"\n"
+        if len(data) > GZIP_ABOVE and "gzip" in self.headers.get("Accept-Encoding", ""):
+            data = gzip.compress(data, 1)
+            extra = dict(extra or {}, **{"Content-Encoding": "gzip"})
+            self.start(code, extra=extra)
+            for i in range(0, len(data), 16384):
+                self.chunk(data[i:i + 16384])
+            self.end_chunks()
+            return
         if self.command == "HEAD":
             self.start(code, length=len(data), extra=extra)
         elif len(data) <= GO_BUFFER:

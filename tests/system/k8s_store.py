@@ -54,7 +54,7 @@ class Store:
         """Copies of the objects of ns that pred accepts (pred sees the
         stored object: it must not change it)."""
         with self.cond:
-            return [copy.deepcopy(o) for (n, _), o in sorted(self.objects.get(plural, {}).items())
+            return [copy.deepcopy(o) for (n, _), o in self.objects.get(plural, {}).items()
                     if n == ns and pred(o)]
 
     # --- writes --------------------------------------------------------------

@@ -481,3 +481,19 @@ def test_the_gateway_fixture_knows_the_standin(k8s_cluster, gateway):  # noqa: F
     c.wait_ready(NS, "side", 1)
     gw = gateway()
     assert gw.api("GET", "/healthz").status_code == 200
+
+
+def test_framing_of_answers(k8s_cluster):  # noqa: F811
+    """As Go's net/http frames them: Content-Length up to 2 KiB, chunked
+    beyond, and gzip past 128 KiB for a client that accepts it."""
+    c = k8s_cluster()
+    r = c.request("GET", f"{CORE}/secrets")
+    assert "Content-Length" in r.headers and "Transfer-Encoding" not in r.headers
+    for i in range(40):
+        post(c, f"{CORE}/secrets", {"metadata": {"name": f"big{i}"},
+                                    "stringData": {"k": "x" * 4096}})
+    r = c.request("GET", f"{CORE}/secrets", headers={"Accept-Encoding": "identity"})
+    assert r.headers["Transfer-Encoding"] == "chunked" and "Content-Encoding" not in r.headers
+    assert len(r.content) > 128 * 1024
+    r = c.request("GET", f"{CORE}/secrets", headers={"Accept-Encoding": "gzip"})
+    assert r.headers["Content-Encoding"] == "gzip" and len(r.json()["items"]) == 40
