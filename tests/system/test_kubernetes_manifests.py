@@ -3,9 +3,9 @@ of its kind (tests/system/k8s_schemas.py, unknown fields refused), the
 issue's requirements hold (locked-down containers, probes, requests, a
 replicated gateway on the kubernetes driver, RBAC limited to the verbs
 the driver uses, the images `make images` builds), the daemons accept the
-settings and config files the manifests hand them (nats-server really
-starts on its ConfigMap), and `kubectl apply --dry-run=client` takes the
-whole folder from a real kubectl."""
+settings and config files the manifests hand them, and `kubectl apply
+--dry-run=client` takes the whole folder from a real kubectl. The
+daemons run as deployed in test_kubernetes_manifests_run.py."""
 import copy
 import os
 import re
@@ -15,9 +15,8 @@ import tempfile
 
 import jsonschema
 import pytest
-import requests
 
-from conftest import BIN, ROOT, SLOW, free_port, wait_for
+from conftest import BIN, ROOT, SLOW
 from k8s_discovery import DiscoveryServer
 from k8s_manifests import (DAEMON_OF_IMAGE, MANIFESTS, containers, env_of, expand, find,
                            images_built, load_objects, manifest_files, objects, of_kind,
@@ -287,43 +286,15 @@ def test_nats_keeps_jetstream_on_a_volume_behind_a_headless_service():
     store = re.search(r"store_dir:\s*(\S+)", conf).group(1)
     mounts = {m["name"]: m["mountPath"] for m in containers(sts)[0]["volumeMounts"]}
     assert mounts[claim["metadata"]["name"]] == store
+    # The ports the config opens are the ones the pod declares.
+    ports = {p["name"]: p["containerPort"] for p in containers(sts)[0]["ports"]}
+    assert int(re.search(r"^port:\s*(\d+)", conf, re.M).group(1)) == ports["client"]
+    assert int(re.search(r"^http_port:\s*(\d+)", conf, re.M).group(1)) == ports["monitor"]
     # The gateway and the workers reach it by that Service's name.
     url = f"nats://{svc['metadata']['name']}.{NAMESPACE}.svc:{svc['spec']['ports'][0]['port']}"
     for name in ("gateway", "queue-worker"):
         c = containers(find("Deployment", name, NAMESPACE))[0]
         assert env_of(c)["nats_url"] == url, name
-
-
-def test_nats_server_starts_with_the_configmap_and_the_statefulset_args(tmp_path):
-    sts, conf = nats_parts()
-    c = containers(sts)[0]
-    config_dir = next(m["mountPath"] for m in c["volumeMounts"] if m["name"] == "config")
-    store = re.search(r"store_dir:\s*(\S+)", conf).group(1)
-    (tmp_path / "data").mkdir()
-    (tmp_path / "nats-server.conf").write_text(conf.replace(store, str(tmp_path / "data")))
-    args = [a.replace(config_dir, str(tmp_path)) for a in c["args"]]
-    port, monitor = free_port(), free_port()
-    log = open(tmp_path / "nats.log", "wb")
-    proc = subprocess.Popen([shutil.which("nats-server"), *args, "-p", str(port),
-                             "-m", str(monitor)], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        def healthy():
-            assert proc.poll() is None, (tmp_path / "nats.log").read_text()
-            try:
-                return requests.get(f"http://127.0.0.1:{monitor}/healthz", timeout=1).ok
-            except requests.RequestException:
-                return False
-        wait_for(healthy, 10, what="nats-server /healthz")
-        varz = requests.get(f"http://127.0.0.1:{monitor}/varz", timeout=2).json()
-        # Room for the gateway's largest async call (queue_max_message,
-        # 8 MiB) and its headers.
-        assert varz["max_payload"] >= 8 * 1024 * 1024 + 64 * 1024
-        jsz = requests.get(f"http://127.0.0.1:{monitor}/jsz", timeout=2).json()
-        assert jsz["config"]["store_dir"].startswith(str(tmp_path / "data"))
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
 
 
 # -- the daemons take what the manifests give them ---------------------------
@@ -345,6 +316,11 @@ def test_every_setting_is_one_the_daemon_knows(binary, container):
     helpers = {n for v in env.values() if v for n in re.findall(r"\$\((\w+)\)", v)}
     unknown = set(env) - set(table) - helpers
     assert not unknown, f"{container['name']}: {sorted(unknown)} are not {binary} settings"
+    # The kubelet expands $(NAME) only from variables listed before it.
+    order = [e["name"] for e in container["env"]]
+    for name, value in env.items():
+        for ref in re.findall(r"\$\((\w+)\)", value or ""):
+            assert ref in order[:order.index(name)], f"{name} uses $({ref}) before it is set"
     for name, value in env.items():
         kind = table.get(name, "")
         if "|" in kind:
@@ -387,6 +363,12 @@ def test_the_daemon_reads_the_manifests_settings(binary, container, tmp_path):
     assert out.returncode == 0, out.stderr
     if "callback_url" in env:
         assert 'callback_url = "http://10.1.2.3:8081/callback"' in out.stdout
+    # The probes and the Service knock where the daemon listens.
+    port = int(re.search(r"^port = (\d+)", out.stdout, re.M).group(1))
+    named = {p.get("name"): p["containerPort"] for p in container["ports"]}
+    for probe in ("readinessProbe", "livenessProbe"):
+        target = container[probe]["httpGet"]["port"]
+        assert named.get(target, target) == port, f"{probe} on {target}, daemon on {port}"
 
 
 def configmap_of(container, mount_path):
