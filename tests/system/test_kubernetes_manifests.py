@@ -31,15 +31,15 @@ CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
 # What the kubernetes driver asks of the API server, and so all that the
 # gateway's service account may do: (API group, resource) -> verbs.
 FN_NAMESPACE_RULES = {
-    ("apps", "deployments"): {"get", "list", "watch", "create", "update", "patch", "delete"},
-    ("apps", "deployments/scale"): {"get", "update", "patch"},
-    ("", "services"): {"get", "list", "create", "update", "patch", "delete"},
+    ("apps", "deployments"): {"list", "watch", "create", "patch", "delete"},
+    ("apps", "deployments/scale"): {"patch"},
+    ("", "services"): {"create", "delete"},
     ("", "secrets"): {"get", "list", "create", "update", "delete"},
-    ("", "pods"): {"get", "list", "watch"},
+    ("", "pods"): {"list"},
     ("", "pods/log"): {"get"},
-    ("discovery.k8s.io", "endpointslices"): {"get", "list", "watch"},
+    ("discovery.k8s.io", "endpointslices"): {"list", "watch"},
 }
-CLUSTER_RULES = {("", "namespaces"): {"get", "list", "watch"}}
+CLUSTER_RULES = {("", "namespaces"): {"get", "list"}}
 LEASE_RULES = {("coordination.k8s.io", "leases"): {"get", "create", "update"}}
 
 
@@ -210,7 +210,6 @@ def test_the_gateway_runs_replicated_on_the_kubernetes_driver():
     find("ServiceAccount", GATEWAY_SA, NAMESPACE)
     env = env_of(pod["containers"][0])
     assert env["driver"] == "kubernetes"
-    assert env["kube_namespace"] == FN_NAMESPACE
     assert env["basic_auth"] == "true"
     # Its Service selects its pods (and nothing else) on the API port.
     svc = find("Service", "gateway", NAMESPACE)
