@@ -25,6 +25,7 @@ RESOURCES = {
            ("configmaps", "ConfigMap", True), ("secrets", "Secret", True),
            ("services", "Service", True), ("pods", "Pod", True)],
     "apps/v1": [("deployments", "Deployment", True), ("statefulsets", "StatefulSet", True)],
+    "policy/v1": [("poddisruptionbudgets", "PodDisruptionBudget", True)],
     "rbac.authorization.k8s.io/v1": [("roles", "Role", True),
                                      ("rolebindings", "RoleBinding", True),
                                      ("clusterroles", "ClusterRole", False),

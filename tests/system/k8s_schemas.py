@@ -286,6 +286,11 @@ SCHEMAS = {
     ("v1", "Service"): kind_of("v1", "Service", name=DNS_1035_LABEL, spec=SERVICE_SPEC),
     ("apps/v1", "Deployment"): kind_of("apps/v1", "Deployment", spec=DEPLOYMENT_SPEC),
     ("apps/v1", "StatefulSet"): kind_of("apps/v1", "StatefulSet", spec=STATEFULSET_SPEC),
+    ("policy/v1", "PodDisruptionBudget"): kind_of(
+        "policy/v1", "PodDisruptionBudget",
+        spec=obj(minAvailable=INT_OR_STRING, maxUnavailable=INT_OR_STRING,
+                 selector=LABEL_SELECTOR,
+                 unhealthyPodEvictionPolicy=enum("AlwaysAllow", "IfHealthyBudget"))),
     (RBAC, "Role"): kind_of(RBAC, "Role", rules=arr(POLICY_RULE)),
     (RBAC, "ClusterRole"): kind_of(RBAC, "ClusterRole", namespaced=False,
                                    rules=arr(POLICY_RULE)),

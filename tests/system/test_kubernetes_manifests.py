@@ -216,6 +216,10 @@ def test_the_gateway_runs_replicated_on_the_kubernetes_driver():
     assert selects(svc, gw)
     assert [w["metadata"]["name"] for w in workloads() if selects(svc, w)] == ["gateway"]
     assert svc["spec"]["ports"][0]["port"] == 8080
+    # A drain never takes the last one.
+    pdb = find("PodDisruptionBudget", "gateway", NAMESPACE)
+    assert pdb["spec"]["selector"]["matchLabels"] == gw["spec"]["selector"]["matchLabels"]
+    assert 1 <= pdb["spec"]["minAvailable"] < gw["spec"]["replicas"]
 
 
 def selects(service, workload):
