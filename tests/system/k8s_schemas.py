@@ -41,9 +41,12 @@ LABEL_VALUE = {"type": "string", "maxLength": 63,
                "pattern": r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"}
 LABEL_KEY = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?" \
             r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
-# Environment variable names (the server takes any printable name but
-# "=", kubectl's convention is narrower; this is the server's rule).
-ENV_NAME = {"type": "string", "minLength": 1, "pattern": r"^[^=]+$"}
+# Environment variable names: the rule every server version takes (newer
+# ones, with relaxed validation, take any printable name but "=").
+ENV_NAME = {"type": "string", "pattern": r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"}
+# Keys of a ConfigMap's or a Secret's data: file names in the volume.
+DATA_KEYS = {"type": "object", "propertyNames": {"pattern": r"^[-._a-zA-Z0-9]+$"},
+             "additionalProperties": STR}
 
 
 def obj(required=(), **props):
@@ -279,9 +282,9 @@ SCHEMAS = {
     ("v1", "ServiceAccount"): kind_of("v1", "ServiceAccount",
                                       automountServiceAccountToken=BOOL,
                                       imagePullSecrets=arr(obj(name=STR))),
-    ("v1", "ConfigMap"): kind_of("v1", "ConfigMap", data=strmap(), binaryData=strmap(),
+    ("v1", "ConfigMap"): kind_of("v1", "ConfigMap", data=DATA_KEYS, binaryData=DATA_KEYS,
                                  immutable=BOOL),
-    ("v1", "Secret"): kind_of("v1", "Secret", data=strmap(), stringData=strmap(),
+    ("v1", "Secret"): kind_of("v1", "Secret", data=DATA_KEYS, stringData=DATA_KEYS,
                               type=STR, immutable=BOOL),
     ("v1", "Service"): kind_of("v1", "Service", name=DNS_1035_LABEL, spec=SERVICE_SPEC),
     ("apps/v1", "Deployment"): kind_of("apps/v1", "Deployment", spec=DEPLOYMENT_SPEC),
