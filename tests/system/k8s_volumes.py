@@ -1,0 +1,142 @@
+"""A pod's volumes and env, as the kubelet makes them: secret, configMap,
+projected and emptyDir volumes become files in a per-pod directory (kept
+up to date when a secret changes); as root, the container runs in a
+private mount namespace where each volumeMount is a bind mount at its
+mountPath (read-only when asked). env values, valueFrom (secretKeyRef,
+configMapKeyRef, fieldRef) and envFrom are resolved at each start."""
+import base64
+import os
+import shlex
+
+
+class Missing(Exception):
+    pass
+
+
+class Volumes:
+    def __init__(self, kubelet):
+        self.k = kubelet
+        self.root = os.geteuid() == 0
+
+    def _data(self, plural, ns, name, optional=False):
+        obj = self.k.store.get(plural, ns, name)
+        if obj is None:
+            if optional:
+                return {}
+            raise Missing(f"{plural} {name}")
+        if plural == "secrets":
+            return {k: base64.b64decode(v) for k, v in (obj.get("data") or {}).items()}
+        return {k: v.encode() for k, v in (obj.get("data") or {}).items()}
+
+    def _files(self, runner, vol):
+        """{relative path: bytes} of one volume, or None for a directory
+        volume (emptyDir)."""
+        ns = runner.ns
+        if "emptyDir" in vol:
+            return None
+        sources = []
+        if "secret" in vol:
+            s = vol["secret"]
+            sources.append(("secrets", s.get("secretName"), s.get("items"), s.get("optional")))
+        if "configMap" in vol:
+            s = vol["configMap"]
+            sources.append(("configmaps", s.get("name"), s.get("items"), s.get("optional")))
+        for src in (vol.get("projected") or {}).get("sources") or []:
+            for kind, plural in (("secret", "secrets"), ("configMap", "configmaps")):
+                if kind in src:
+                    s = src[kind]
+                    sources.append((plural, s.get("name"), s.get("items"), s.get("optional")))
+        files = {}
+        for plural, name, items, optional in sources:
+            data = self._data(plural, ns, name, optional)
+            if items:
+                for it in items:
+                    if it["key"] in data:
+                        files[it.get("path", it["key"])] = data[it["key"]]
+            else:
+                files.update(data)
+        return files
+
+    def prepare(self, runner, pod):
+        """Writes every volume's files; returns what is still missing
+        (the pod waits in ContainerCreating until it exists)."""
+        base = os.path.join(runner.dir, "volumes")
+        os.makedirs(os.path.join(runner.dir, "tmp"), exist_ok=True)
+        try:
+            for vol in pod["spec"].get("volumes") or []:
+                d = os.path.join(base, vol["name"])
+                os.makedirs(d, exist_ok=True)
+                files = self._files(runner, vol)
+                if files is not None:
+                    self._write(d, files)
+        except Missing as e:
+            return [str(e)]
+        runner.volume_dir = base
+        return []
+
+    @staticmethod
+    def _write(d, files):
+        for old in os.listdir(d):
+            if old not in files and not old.startswith("."):
+                os.unlink(os.path.join(d, old))
+        for rel, data in files.items():
+            path = os.path.join(d, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = path + ".tmp"
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.chmod(tmp, 0o644)
+            os.rename(tmp, path)
+
+    def refresh(self, runner):
+        """Rewrites secret files after a secret changed (as the kubelet's
+        periodic sync does)."""
+        pod = runner.current()
+        if pod is not None and getattr(runner, "volume_dir", None):
+            self.prepare(runner, pod)
+
+    def env_of(self, runner):
+        c = runner.container
+        env = {}
+        for src in c.get("envFrom") or []:
+            prefix = src.get("prefix", "")
+            for kind, plural in (("secretRef", "secrets"), ("configMapRef", "configmaps")):
+                if kind in src:
+                    ref = src[kind]
+                    for k, v in self._data(plural, runner.ns, ref["name"],
+                                           ref.get("optional")).items():
+                        env[prefix + k] = v.decode("utf-8", "replace")
+        for e in c.get("env") or []:
+            if "value" in e or "valueFrom" not in e:
+                env[e["name"]] = e.get("value", "")
+                continue
+            vf = e["valueFrom"]
+            for kind, plural in (("secretKeyRef", "secrets"), ("configMapKeyRef", "configmaps")):
+                if kind in vf:
+                    data = self._data(plural, runner.ns, vf[kind]["name"], True)
+                    if vf[kind]["key"] in data:
+                        env[e["name"]] = data[vf[kind]["key"]].decode("utf-8", "replace")
+            if "fieldRef" in vf:
+                env[e["name"]] = {"metadata.name": runner.name, "metadata.namespace": runner.ns,
+                                  "status.podIP": runner.ip, "spec.nodeName": "standin-node",
+                                  "metadata.uid": runner.uid}.get(vf["fieldRef"]["fieldPath"], "")
+        return env
+
+    def wrap(self, runner, argv):
+        """argv run with PDEATHSIG=KILL and, as root, the volume mounts in
+        a mount namespace of its own."""
+        pre = ["setpriv", "--pdeathsig", "KILL", "--"]
+        mounts = runner.container.get("volumeMounts") or []
+        if not self.root or not mounts:
+            return pre + argv
+        lines = ["set -e"]
+        for m in mounts:
+            src = os.path.join(runner.volume_dir, m["name"], m.get("subPath", ""))
+            dst = m["mountPath"]
+            lines.append(f"mkdir -p {shlex.quote(dst)}")
+            lines.append(f"mount --bind {shlex.quote(src)} {shlex.quote(dst)}")
+            if m.get("readOnly"):
+                lines.append(f"mount -o remount,bind,ro {shlex.quote(dst)}")
+        lines.append('exec "$@"')
+        return pre + ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+                      "\n".join(lines), "sh"] + argv
