@@ -7,12 +7,12 @@ one the Roles bound to its service account allow, and every verb they
 grant must have been used: nothing missing, nothing to spare."""
 import os
 import shutil
-import subprocess
 
 import pytest
 
-from conftest import BIN, SLOW, Gateway, gateway_up, wait_for
-from k8s_manifests import MANIFESTS, containers, env_of, find, of_kind
+from conftest import BIN, Gateway, gateway_up, wait_for
+from k8s_deployed import kubectl_apply
+from k8s_manifests import containers, env_of, find, of_kind
 from k8s_util import k8s_cluster
 
 __all__ = ["k8s_cluster"]  # fixtures
@@ -96,13 +96,7 @@ def test_the_gateways_roles_allow_exactly_what_the_driver_asks(k8s_cluster, daem
         pytest.skip("kubectl is not installed")
     cluster = k8s_cluster()
     # The namespaces, as a user makes them.
-    home = tmp_path / "home"
-    home.mkdir()
-    out = subprocess.run(["kubectl", "apply", "--validate=false", "-f",
-                          os.path.join(MANIFESTS, "00-namespaces.yaml")],
-                         env=dict(os.environ, KUBECONFIG=cluster.kubeconfig, HOME=str(home)),
-                         capture_output=True, text=True, timeout=60 * SLOW)
-    assert out.returncode == 0, out.stdout + out.stderr
+    kubectl_apply(cluster, "00-namespaces.yaml", tmp_path)
     gw = start_gateway(cluster, tmp_path, daemons)
     cluster.clear_requests()
 
