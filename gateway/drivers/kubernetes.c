@@ -318,12 +318,12 @@ static void on_namespaces(void *arg, const struct k8s_result *r)
         if (name)
             kd_ns_watch(name);
     }
-    if (r->status != 200 && !D.nss) {
+    if (r->status != 200 && !D.ns_failing) {
         char msg[512];
-        log_warn("kubernetes", "cannot list namespaces labelled openfaas=1 (%s): following %s",
-                 k8s_error_text(D.api, r, msg, sizeof msg), D.home_ns);
-        kd_ns_watch(D.home_ns);
+        log_warn("kubernetes", "cannot list namespaces labelled openfaas=1 (%s): following "
+                 "those known", k8s_error_text(D.api, r, msg, sizeof msg));
     }
+    D.ns_failing = r->status != 200;
     schedule_ns(NS_TICK_MS);
 }
 

@@ -94,6 +94,7 @@ struct kd {
     char identity[128];       /* our name as a Lease holder */
     uint64_t serial;
     bool up;
+    bool ns_failing;          /* the namespace listing failed (said once) */
 };
 
 extern struct kd kd_state;
