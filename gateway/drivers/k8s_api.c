@@ -23,6 +23,7 @@ struct k8s_api {
     char *token;              /* the bearer token now in use */
     struct timespec token_mtime;
     off_t token_size;
+    struct timespec config_mtime;  /* of c.config_path when its token was taken */
 };
 
 /* A call or a stream: one transfer. */
@@ -49,9 +50,53 @@ struct k8s_xfer {
 struct k8s_call { struct k8s_xfer x; };
 struct k8s_stream { struct k8s_xfer x; };
 
+static bool same_time(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* The kubeconfig changed (kubectl, or whoever rotates its token): its
+ * user's token as it says now. */
+static void refresh_config_token(struct k8s_api *a)
+{
+    struct stat st;
+    if (!a->c.config_path || stat(a->c.config_path, &st) != 0 ||
+        same_time(&st.st_mtim, &a->config_mtime))
+        return;
+    bool first = a->config_mtime.tv_sec == 0 && a->config_mtime.tv_nsec == 0;
+    a->config_mtime = st.st_mtim;
+    if (first)
+        return; /* what k8s_config_load read */
+    struct k8s_creds now;
+    char err[256];
+    char *dir = xstrdup(a->c.config_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    FILE *f = fopen(a->c.config_path, "re");
+    char *text = NULL;
+    size_t len = 0;
+    if (f) {
+        text = xmalloc((size_t)st.st_size + 1);
+        len = fread(text, 1, (size_t)st.st_size, f);
+        fclose(f);
+    }
+    if (text && k8s_config_parse(text, len, slash ? dir : ".", a->c.config_context, &now, err,
+                                 sizeof err) == 0) {
+        if (now.token && (!a->token || strcmp(now.token, a->token) != 0)) {
+            free(a->token);
+            a->token = xstrdup(now.token);
+        }
+        k8s_creds_free(&now);
+    }
+    free(text);
+    free(dir);
+}
+
 /* The token file changed (or was never read): take it again. */
 static void refresh_token(struct k8s_api *a)
 {
+    refresh_config_token(a);
     struct stat st;
     if (!a->c.token_file || stat(a->c.token_file, &st) != 0)
         return;

@@ -256,6 +256,8 @@ static int load_file(const char *path, const char *context, struct k8s_creds *ou
         char *src = xasprintf("kubeconfig %s, %s", path, out->source);
         free(out->source);
         out->source = src;
+        out->config_path = xstrdup(path);
+        out->config_context = context && *context ? xstrdup(context) : NULL;
     }
     return rc;
 }
@@ -317,5 +319,7 @@ void k8s_creds_free(struct k8s_creds *c)
     free(c->key_pem);
     free(c->ns);
     free(c->source);
+    free(c->config_path);
+    free(c->config_context);
     memset(c, 0, sizeof *c);
 }

@@ -28,6 +28,9 @@ struct k8s_creds {
     bool insecure;             /* insecure-skip-tls-verify */
     char *ns;                  /* the context's namespace (in-cluster: the pod's), or NULL */
     char *source;              /* for logs: "kubeconfig PATH, context NAME" or "in-cluster" */
+    char *config_path;         /* the kubeconfig read, or NULL: its token is read again
+                                * when the file changes (a rotated token) */
+    char *config_context;      /* the context asked for, or NULL */
 };
 
 /* Parses kubeconfig text (YAML or JSON) and takes its current context

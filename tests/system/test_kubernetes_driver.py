@@ -308,3 +308,17 @@ def test_one_gateway_holds_the_autoscaler_lease(k8s_gateway):
     first = holder()
     (a if first == "gw-a" else b).stop()
     wait_for(lambda: holder() not in (first, None), 20, what="taken over")
+
+
+def test_a_rotated_token_is_read_again_and_an_expired_one_is_said(k8s_gateway, tmp_path):
+    gw = k8s_gateway()
+    cluster = gw.cluster
+    stale = tmp_path / "stale-kubeconfig"
+    stale.write_text(open(cluster.kubeconfig).read())
+    old = k8s_gateway({"KUBECONFIG": str(stale)}, cluster=cluster)
+    gw.deploy("before")
+    cluster.rotate_token()  # the kubeconfig now holds the new one
+    gw.deploy("after")  # the first request after the change uses it
+    wait_for(lambda: gw.status("after") is not None, 10)
+    r = old.deploy("refused", expect=502)
+    assert "Unauthorized" in r.text, r.text
