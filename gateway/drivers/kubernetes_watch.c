@@ -85,6 +85,10 @@ static void on_listed(void *arg, const struct k8s_result *r)
     const char *rvs = json_string_value(
         json_object_get(json_object_get(r->body, "metadata"), "resourceVersion"));
     snprintf(w->rv, sizeof w->rv, "%s", rvs ? rvs : "");
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item)
+        json_object_del(json_object_get(item, "metadata"), "managedFields");
     w->listed(w->ns, items, rv);
     if (!w->synced)
         log_info("kubernetes", "namespace %s: %zu %s listed", w->ns->name, json_array_size(items),
@@ -128,6 +132,9 @@ static bool on_event(void *arg, const char *line, size_t len)
             json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
         if (rv)
             snprintf(w->rv, sizeof w->rv, "%s", rv);
+        /* The server's bookkeeping of who set which field is most of an
+         * object and none of our business: not kept. */
+        json_object_del(json_object_get(obj, "metadata"), "managedFields");
         if (strcmp(type, "BOOKMARK") != 0)
             w->take(w->ns, type, obj);
     }
