@@ -116,6 +116,19 @@ def test_namespaces_are_those_labelled_and_others_are_refused(k8s_gateway):
     assert gw.api("GET", "/system/namespaces").json() == [NS]
     r = gw.deploy("fn", namespace="elsewhere", expect=400)
     assert "namespace elsewhere does not exist" in r.text
+    for name, labels in (("plain", {}), ("team-a", {"openfaas": "1"})):
+        r = gw.cluster.request("POST", "/api/v1/namespaces", json={
+            "apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": name, "labels": labels}})
+        assert r.status_code == 201, r.text
+    r = gw.deploy("fn", namespace="plain", expect=400)
+    assert "not labelled openfaas=1" in r.text and "kubectl label namespace plain" in r.text
+    assert gw.cluster.get(f"/apis/apps/v1/namespaces/plain/deployments/fn")[0] == 404
+    assert sorted(gw.api("GET", "/system/namespaces").json()) == [NS, "team-a"]
+    gw.deploy("fn", namespace="team-a")
+    ready(gw, "fn.team-a")
+    assert [f["name"] for f in gw.api("GET", "/system/functions",
+                                      params={"namespace": "team-a"}).json()] == ["fn"]
 
 
 def test_only_our_objects_are_listed_and_touched(k8s_gateway):
@@ -171,6 +184,11 @@ def test_logs_come_from_each_pod_with_its_name_as_instance(k8s_gateway):
     assert len(lines) == 2
     pods = {p["metadata"]["name"] for p in gw.cluster.objects("pods", NS)}
     assert all(x["instance"] in pods and x["name"] == "talk" for x in lines)
+    later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+    r = logs(gw, name="talk", since=later)
+    assert r.status_code == 200 and r.text == ""
+    earlier = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3600))
+    assert len(logs(gw, name="talk", since=earlier).text.splitlines()) >= 3
 
     # A follow sees a pod that joins later.
     r = logs(gw, name="talk", follow="true")
@@ -248,9 +266,15 @@ def test_api_errors_reach_the_client_with_their_reason(k8s_gateway):
         r = gw.deploy("bad", expect=expect)
         assert reason in r.text, r.text
         assert gw.status("bad") is None
-    gw.cluster.fail_next("PATCH", pre + "/", 404)
     gw.deploy("fine")
     wait_for(lambda: gw.status("fine") is not None, 10)
+    gw.cluster.fail_next("PATCH", pre + "/fine", 404)
+    r = gw.deploy("fine", method="PUT", expect=502, envVars={"B": "2"})
+    assert "NotFound" in r.text, r.text
+    assert gw.status("fine").get("envVars") is None  # nothing was changed
+    gw.cluster.fail_next("GET", "/api/v1/namespaces/openfaas-fn", 403)
+    r = gw.deploy("nsforbidden", expect=502)
+    assert "Forbidden" in r.text, r.text
 
 
 def test_pods_that_never_become_ready(k8s_gateway):
