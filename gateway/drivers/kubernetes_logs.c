@@ -134,7 +134,8 @@ static int by_time(const void *a, const void *b)
 /* Without follow, every pod has answered: the lines in order. */
 static void flush_kept(struct kd_logs *l)
 {
-    qsort(l->kept, l->nkept, sizeof *l->kept, by_time);
+    if (l->nkept)
+        qsort(l->kept, l->nkept, sizeof *l->kept, by_time);
     size_t from = l->q.tail > 0 && (size_t)l->q.tail < l->nkept ? l->nkept - (size_t)l->q.tail
                                                                 : 0;
     begin(l);
