@@ -24,6 +24,8 @@ struct k8s_api {
     struct timespec token_mtime;
     off_t token_size;
     struct timespec config_mtime;  /* of c.config_path when its token was taken */
+    struct k8s_xfer *live;         /* every transfer not yet ended */
+    bool closing;
 };
 
 /* A call or a stream: one transfer. */
@@ -43,12 +45,16 @@ struct k8s_xfer {
      * which libcurl refuses from inside its own callbacks. */
     struct buf pending;
     struct loop_timer *deliver;
+    struct k8s_xfer *next, **prev; /* in a->live */
     k8s_done_fn *done;
     k8s_line_fn *line;
     void *arg;
 };
 struct k8s_call { struct k8s_xfer x; };
 struct k8s_stream { struct k8s_xfer x; };
+
+static void xfer_free(struct k8s_xfer *x);
+static void finish(struct k8s_xfer *x, struct k8s_result *r);
 
 static bool same_time(const struct timespec *a, const struct timespec *b)
 {
@@ -134,6 +140,18 @@ void k8s_api_free(struct k8s_api *a)
 {
     if (!a)
         return;
+    /* A call still waiting is told (its owner frees what it holds); a
+     * stream's owner has let go of it already. */
+    a->closing = true;
+    while (a->live) {
+        struct k8s_xfer *x = a->live;
+        struct k8s_result r = { .status = 0, .error = "the gateway is stopping", .reason = "",
+                                .message = "" };
+        if (x->stream)
+            xfer_free(x);
+        else
+            finish(x, &r);
+    }
     k8s_creds_free(&a->c);
     free(a->token);
     free(a);
@@ -172,6 +190,11 @@ static void set_tls(struct k8s_api *a, CURL *e)
 
 static void xfer_free(struct k8s_xfer *x)
 {
+    if (x->prev) {
+        *x->prev = x->next;
+        if (x->next)
+            x->next->prev = x->prev;
+    }
     loop_timer_cancel(x->a->lp, x->deliver);
     buf_cleanup(&x->pending);
     curlloop_release(x->a->cl, x->easy);
@@ -189,8 +212,6 @@ static long status_of(CURL *e)
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
     return code;
 }
-
-static void finish(struct k8s_xfer *x, struct k8s_result *r);
 
 /* The bytes that came, as lines, from the loop. A reader that wants no
  * more ends the stream here. */
@@ -288,10 +309,15 @@ static struct k8s_xfer *xfer_start(struct k8s_api *a, struct k8s_xfer *x, const 
                                    const json_t *body, int64_t timeout_ms)
 {
     x->a = a;
+    x->next = a->live;
+    if (a->live)
+        a->live->prev = &x->next;
+    x->prev = &a->live;
+    a->live = x;
     buf_init(&x->answer, MAX_ANSWER);
     buf_init(&x->pending, MAX_ANSWER);
     x->job = (struct curlloop_job){ .done = on_done, .arg = x };
-    x->easy = curlloop_easy(a->cl);
+    x->easy = a->closing ? NULL : curlloop_easy(a->cl);
     if (!x->easy) {
         xfer_free(x);
         return NULL;

@@ -495,6 +495,7 @@ static void shutdown_all(struct gw *gw)
 {
     kd_prepare_cancel_all();
     kd_secrets_cancel_all();
+    kd_logs_shutdown();
     kd_lease_stop();
     kd_ns_unwatch_all();
     while (D.fns)

@@ -140,6 +140,9 @@ void kd_logs_stop(void *handle);
 void kd_logs_pod(struct kd_fn *f, const char *pod);
 /* f is gone: its followers end. */
 void kd_logs_forget(struct kd_fn *f);
+/* Every reading stops (the API client goes); handles stay until
+ * kd_logs_stop. */
+void kd_logs_shutdown(void);
 
 /* kubernetes_lease.c */
 void kd_lease_start(void);

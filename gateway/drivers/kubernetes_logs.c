@@ -52,7 +52,10 @@ struct kd_logs {
     size_t nkept;
     bool begun, ended;
     struct kd_logs *next;      /* f->followers */
+    struct kd_logs *next_all, **prev_all; /* every one, for shutdown */
 };
+
+static struct kd_logs *all_logs;
 
 static void stamp(int64_t unix_s, char *out, size_t len)
 {
@@ -249,6 +252,11 @@ void *kd_logs(struct gw *gw, struct gw_fn *fn, const struct gw_log_query *q,
               const struct gw_log_sink *sink)
 {
     struct kd_logs *l = xcalloc(1, sizeof *l);
+    l->next_all = all_logs;
+    if (all_logs)
+        all_logs->prev_all = &l->next_all;
+    l->prev_all = &all_logs;
+    all_logs = l;
     l->sink = *sink;
     l->q = *q;
     snprintf(l->name, sizeof l->name, "%s", fn->name);
@@ -291,6 +299,9 @@ void kd_logs_stop(void *handle)
     struct kd_logs *l = handle;
     if (!l)
         return;
+    *l->prev_all = l->next_all;
+    if (l->next_all)
+        l->next_all->prev_all = l->prev_all;
     unfollow(l);
     k8s_cancel(l->list);
     loop_timer_cancel(D.gw->lp, l->later);
@@ -317,5 +328,20 @@ void kd_logs_forget(struct kd_fn *f)
         struct kd_logs *l = f->followers;
         unfollow(l);
         end(l, 0, NULL);
+    }
+}
+
+void kd_logs_shutdown(void)
+{
+    for (struct kd_logs *l = all_logs; l; l = l->next_all) {
+        unfollow(l);
+        k8s_cancel(l->list);
+        l->list = NULL;
+        for (unsigned i = 0; i < l->npods; i++) {
+            k8s_stream_stop(l->pods[i].s);
+            l->pods[i].s = NULL;
+        }
+        l->open = 0;
+        end(l, 503, "the gateway is stopping");
     }
 }
