@@ -1,5 +1,7 @@
 /* kubernetes_int.h -- the kubernetes driver's state, shared by its files
- * (kubernetes.c: the driver table, deploy, scale, remove;
+ * (kubernetes.c: the driver table, namespaces, remove;
+ * kubernetes_fns.c: Deployments and the functions that follow them;
+ * kubernetes_deploy.c: a deploy written before it is answered;
  * kubernetes_watch.c: Deployments and EndpointSlices followed;
  * kubernetes_secrets.c, kubernetes_logs.c, kubernetes_lease.c). Nothing
  * outside drivers/kubernetes*.c includes it.
@@ -102,10 +104,13 @@ extern struct kd kd_state;
 struct kd_fn *kd_fn_find(const char *name, const char *ns);
 struct kd_fn *kd_fn_get(const char *name, const char *ns);
 void kd_fn_free(struct kd_fn *f);
-/* The apply that fn->desired asks for (a scale patch), when it differs. */
+/* kubernetes_fns.c: the apply that fn->desired asks for (a scale
+ * patch), when it differs; the driver's .save; fn's createdAt. */
 void kd_scale(struct kd_fn *f);
+int kd_save(struct gw *gw, const struct gw_fn *fn);
+void kd_stamp_created(struct gw_fn *fn, const json_t *obj);
 
-/* Deployment news from a watch or a listing (kubernetes.c). */
+/* Deployment news from a watch or a listing (kubernetes_fns.c). */
 void kd_deployment_take(struct kd_ns *ns, const char *type, json_t *obj);
 void kd_deployments_listed(struct kd_ns *ns, json_t *items, uint64_t rv);
 /* A resourceVersion as a number (etcd's are), 0 if it is not one. */
