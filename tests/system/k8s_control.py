@@ -91,6 +91,14 @@ class ControlHandler(BaseHTTPRequestHandler):
                          token=token)
         return {"token": token}
 
+    def op_api_down(self, q, body):
+        self.cluster.listener.down()
+        return {}
+
+    def op_api_up(self, q, body):
+        self.cluster.listener.up()
+        return {}
+
     def op_issue_token(self, q, body):
         return {"token": self.cluster.issue(body["user"])}
 

@@ -125,8 +125,53 @@ class Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+class Listener:
+    """The HTTPS port, which can go down (refusing connections, cutting
+    the open ones) and come back on the same port: an API server that
+    restarts, while its pods run on."""
+
+    def __init__(self, ctx, port):
+        self.ctx, self.port, self.httpd, self.serving = ctx, port, None, False
+        self._bind()
+
+    def _bind(self):
+        self.httpd = Server(("127.0.0.1", self.port), Handler)
+        self.port = self.httpd.server_address[1]
+        self.httpd.socket = self.ctx.wrap_socket(self.httpd.socket, server_side=True,
+                                                 do_handshake_on_connect=False)
+
+    def up(self):
+        if self.serving:
+            return
+        if self.httpd is None:
+            self._bind()
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.serving = True
+
+    def down(self):
+        if not self.serving:
+            return
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.httpd, self.serving = None, False
+        for conn in list(Handler.connections):
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
 class Handler(ApiHandler):
     cluster = None  # set by serve()
+    connections = set()
+
+    def setup(self):
+        super().setup()
+        self.connections.add(self.connection)
+
+    def finish(self):
+        self.connections.discard(self.connection)
+        super().finish()
 
     def do_GET(self):
         self.serve()
@@ -295,11 +340,10 @@ def serve(args):
     ctx.load_cert_chain(os.path.join(d, "server.crt"), os.path.join(d, "server.key"))
     ctx.load_verify_locations(os.path.join(d, "ca.crt"))
     ctx.verify_mode = ssl.CERT_OPTIONAL
-    httpd = Server(("127.0.0.1", args.port), Handler)
-    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True,
-                                   do_handshake_on_connect=False)
-    url = f"https://127.0.0.1:{httpd.server_address[1]}"
+    listener = Listener(ctx, args.port)
+    url = f"https://127.0.0.1:{listener.port}"
     cluster.url = url
+    cluster.listener = listener
     cluster.agent = Agent(cluster, d, args)
     cluster.agent.bootstrap()
     ca = os.path.join(d, "ca.crt")
@@ -307,7 +351,7 @@ def serve(args):
     write_kubeconfig(os.path.join(d, "kubeconfig-cert"), url, ca,
                      cert=os.path.join(d, "admin.crt"), key=os.path.join(d, "admin.key"))
     control = ControlServer(os.path.join(d, "control.sock"), cluster)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    listener.up()
     threading.Thread(target=control.serve_forever, daemon=True).start()
     cluster.agent.start()
     ready = {"url": url, "token": token, "forbidden_token": nobody, "ca": ca,
@@ -325,7 +369,7 @@ def serve(args):
     while not stop.wait(1):
         pass
     cluster.agent.stop()
-    httpd.shutdown()
+    listener.down()
     control.shutdown()
 
 

@@ -142,6 +142,15 @@ class Cluster:
             self.control("grant", {"user": user})
         return token
 
+    def api_down(self):
+        """The API server goes away: its port refuses connections and every
+        open one (watches, follows, keep-alives) is cut. Pods run on."""
+        self.control("api_down", {})
+
+    def api_up(self):
+        """Back on the same port, with the same objects and resourceVersions."""
+        self.control("api_up", {})
+
     def kill_pod(self, ns, name, sig="SIGKILL"):
         """Signals a pod's process (its container restarts); returns its pid."""
         return self.control("kill_pod", {"namespace": ns, "name": name, "signal": sig})["pid"]

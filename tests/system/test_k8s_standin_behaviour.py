@@ -497,3 +497,22 @@ def test_framing_of_answers(k8s_cluster):  # noqa: F811
     assert len(r.content) > 128 * 1024
     r = c.request("GET", f"{CORE}/secrets", headers={"Accept-Encoding": "gzip"})
     assert r.headers["Content-Encoding"] == "gzip" and len(r.json()["items"]) == 40
+
+
+def test_api_server_down_and_back(k8s_cluster):  # noqa: F811
+    c = k8s_cluster()
+    post(c, f"{APPS}/deployments", deployment("up"))
+    (ip,) = c.wait_ready(NS, "up", 1)
+    _, lst = c.get(f"{APPS}/deployments")
+    r, evs = watch_lines(c, f"{APPS}/deployments?watch=1&resourceVersion="
+                            f"{lst['metadata']['resourceVersion']}")
+    c.api_down()
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        list(evs)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        c.request("GET", "/version", timeout=2)
+    assert requests.post(f"http://{ip}:8080/", timeout=10).status_code == 200  # pods run on
+    c.api_up()
+    status, b = c.get(f"{APPS}/deployments/up")
+    assert status == 200 and b["status"]["readyReplicas"] == 1
+    assert int(b["metadata"]["resourceVersion"]) >= int(lst["metadata"]["resourceVersion"])
