@@ -37,7 +37,7 @@ from k8s_api import Api  # noqa: E402
 from k8s_control import ControlHandler  # noqa: E402
 from k8s_http import ApiHandler  # noqa: E402
 from k8s_store import Store  # noqa: E402
-from k8s_tls import make_certs, write_kubeconfig  # noqa: E402
+from k8s_tls import make_certs, write_kubeconfig, write_serviceaccount  # noqa: E402
 from k8s_watch import serve_watch  # noqa: E402
 
 VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.13-standin",
@@ -350,6 +350,7 @@ def serve(args):
     write_kubeconfig(os.path.join(d, "kubeconfig"), url, ca, token=token)
     write_kubeconfig(os.path.join(d, "kubeconfig-cert"), url, ca,
                      cert=os.path.join(d, "admin.crt"), key=os.path.join(d, "admin.key"))
+    write_serviceaccount(d, token)
     control = ControlServer(os.path.join(d, "control.sock"), cluster)
     listener.up()
     threading.Thread(target=control.serve_forever, daemon=True).start()
@@ -358,6 +359,7 @@ def serve(args):
              "kubeconfig": os.path.join(d, "kubeconfig"),
              "kubeconfig_cert": os.path.join(d, "kubeconfig-cert"),
              "control": os.path.join(d, "control.sock"), "pod_net": cluster.agent.net_text,
+             "serviceaccount": os.path.join(d, "serviceaccount"),
              "pid": os.getpid()}
     tmp = os.path.join(d, "ready.json.tmp")
     with open(tmp, "w") as f:

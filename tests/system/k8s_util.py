@@ -54,6 +54,9 @@ class Cluster:
         self.control_path = ready["control"]
         self.pod_net = ready["pod_net"]
         self.pid = ready["pid"]
+        # token, ca.crt and namespace, as a pod sees them under
+        # /var/run/secrets/kubernetes.io/serviceaccount
+        self.serviceaccount_dir = ready["serviceaccount"]
 
     # --- the real API, for assertions -------------------------------------------------
     def env(self, **more):
@@ -78,6 +81,13 @@ class Cluster:
             return r.status_code, r.json()
         except ValueError:
             return r.status_code, r.text
+
+    def in_cluster_env(self):
+        """The env a pod gets to find the API server (with the files of
+        serviceaccount_dir at the in-cluster path, it is all a client
+        running in-cluster needs)."""
+        return {"KUBERNETES_SERVICE_HOST": "127.0.0.1",
+                "KUBERNETES_SERVICE_PORT": self.url.rsplit(":", 1)[1]}
 
     # --- the control socket -------------------------------------------------------------
     def control(self, op, body=None, **query):
@@ -132,7 +142,8 @@ class Cluster:
                                    "status": status, "body": body})
 
     def rotate_token(self):
-        """A new admin token (the kubeconfig is rewritten); the old one gets 401."""
+        """A new admin token (the kubeconfig and serviceaccount_dir/token
+        are rewritten); the old one gets 401."""
         self.token = self.control("rotate_token", {})["token"]
         return self.token
 

@@ -435,6 +435,10 @@ def test_tokens_forbidden_and_injected_failures(k8s_cluster):  # noqa: F811
     assert c.get("/api/v1/namespaces", token=new)[0] == 200
     with open(c.kubeconfig) as f:
         assert new in f.read()
+    with open(os.path.join(c.serviceaccount_dir, "token")) as f:
+        assert f.read() == new
+    with open(os.path.join(c.serviceaccount_dir, "ca.crt")) as f, open(c.ca_path) as g:
+        assert f.read() == g.read()
     c.fail_next("GET", f"{APPS}/deployments", 500)
     status, b = c.get(f"{APPS}/deployments")
     assert (status, b["reason"], b["code"]) == (500, "InternalError", 500)
