@@ -12,10 +12,8 @@ Threads: one per pod (PodRunner.run) owns its process: it spawns it,
 waits on it, probes it and writes the pod's status; one reader thread per
 process feeds its log. Pod processes get PDEATHSIG=KILL from the runner
 thread, so none outlives the stand-in."""
-import base64
 import os
 import random
-import shlex
 import signal
 import socket
 import subprocess
@@ -23,7 +21,6 @@ import threading
 import time
 import urllib.request
 
-import k8s_errors as E
 from k8s_store import now_rfc3339
 
 MAX_BACKOFF = 5.0
@@ -97,7 +94,8 @@ class PodRunner:
         self.restarts = 0
         self.ready = False
         self.dir = os.path.join(kubelet.dir, "pods", self.uid)
-        self.stop_at = None
+        self.last_state = None  # lastState of the containerStatus
+        self.started_at = None
 
     # --- status ----------------------------------------------------------------
     def patch_status(self, fn):
@@ -165,9 +163,6 @@ class PodRunner:
             st["containerStatuses"] = [self.container_status(
                 {"running": {"startedAt": self.started_at}}, ready)]
         self.patch_status(fn)
-
-    last_state = None
-    started_at = None
 
     # --- life ------------------------------------------------------------------
     def current(self):

@@ -325,7 +325,7 @@ class Handler(ApiHandler):
                 return 202 if opts.get("orphanDependents") is False and \
                     out.get("kind") != "Status" else 200, out
         raise E.ApiError(405, "MethodNotAllowed",
-                         f"the server does not allow this method on the requested resource")
+                         "the server does not allow this method on the requested resource")
 
 
 def serve(args):
