@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """A Kubernetes API server stand-in for the kubernetes driver's tests:
 HTTPS with a CA made at start, bearer-token (and client-certificate)
-authentication, the resources the driver uses with a real server's rules
-and answers, watches, pods/log, and a node agent (k8s_agent) that runs
+authentication and RBAC, the resources the driver uses with a real
+server's rules and answers, watches, pods/log, and a node agent (k8s_agent) that runs
 each pod's container as a real process on a loopback pod IP.
 
 Run: k8s_standin.py --dir DIR. When it serves, DIR/ready.json says where
@@ -31,6 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import k8s_errors as E  # noqa: E402
 import k8s_openapi  # noqa: E402
+import k8s_rbac  # noqa: E402
 import k8s_resources as R  # noqa: E402
 from k8s_agent import Agent  # noqa: E402
 from k8s_api import Api  # noqa: E402
@@ -250,7 +251,8 @@ class Handler(ApiHandler):
         if self.command == "GET" and self.discovery(path):
             return
         req = Request(self.command, path, query)
-        if user not in self.cluster.admins:
+        if user not in self.cluster.admins and not k8s_rbac.allowed(
+                self.cluster.store, user, req.verb, req.res, req.ns, req.name, req.sub):
             raise E.forbidden(user, req.verb, req.res, req.ns, req.name, req.sub)
         if req.watch:
             return serve_watch(self, self.cluster, req)

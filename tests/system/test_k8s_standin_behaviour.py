@@ -520,3 +520,36 @@ def test_api_server_down_and_back(k8s_cluster):  # noqa: F811
     status, b = c.get(f"{APPS}/deployments/up")
     assert status == 200 and b["status"]["readyReplicas"] == 1
     assert int(b["metadata"]["resourceVersion"]) >= int(lst["metadata"]["resourceVersion"])
+
+
+def test_rbac_for_service_account_tokens(k8s_cluster):  # noqa: F811
+    """A service account's token is allowed what its bindings grant and
+    refused (403, as recorded) the rest."""
+    c = k8s_cluster()
+    post(c, f"{CORE}/serviceaccounts", {"metadata": {"name": "gw"}})
+    token = post(c, f"{CORE}/serviceaccounts/gw/token", {"spec": {}})["status"]["token"]
+    rbac = "/apis/rbac.authorization.k8s.io/v1"
+    assert c.get(f"{APPS}/deployments", token=token)[0] == 403
+    post(c, f"{rbac}/namespaces/{NS}/roles", {"metadata": {"name": "fn"}, "rules": [
+        {"apiGroups": ["apps"], "resources": ["deployments", "deployments/scale"],
+         "verbs": ["get", "list", "watch", "patch"]}]})
+    post(c, f"{rbac}/namespaces/{NS}/rolebindings", {
+        "metadata": {"name": "fn"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io",
+                                               "kind": "Role", "name": "fn"},
+        "subjects": [{"kind": "ServiceAccount", "name": "gw", "namespace": NS}]})
+    assert c.get(f"{APPS}/deployments", token=token)[0] == 200
+    r = c.request("POST", f"{APPS}/deployments", token=token, json=deployment("x"))
+    assert r.status_code == 403 and r.json()["message"] == (
+        'deployments.apps is forbidden: User "system:serviceaccount:openfaas-fn:gw" cannot '
+        'create resource "deployments" in API group "apps" in the namespace "openfaas-fn"')
+    assert c.get("/api/v1/namespaces", token=token)[0] == 403
+    assert c.get("/apis/apps/v1/namespaces/default/deployments", token=token)[0] == 403
+    post(c, f"{rbac}/clusterroles", {"metadata": {"name": "faasbus:namespaces"}, "rules": [
+        {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["list"]}]})
+    post(c, f"{rbac}/clusterrolebindings", {
+        "metadata": {"name": "faasbus:namespaces"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                    "name": "faasbus:namespaces"},
+        "subjects": [{"kind": "Group", "name": "system:serviceaccounts:openfaas-fn"}]})
+    assert c.get("/api/v1/namespaces", token=token)[0] == 200
+    assert c.get("/api/v1/namespaces/default", token=token)[0] == 403  # list, not get
