@@ -279,6 +279,14 @@ class Handler(ApiHandler):
             doc = R.api_group(p.split("/")[2])
         elif p.startswith("/apis/") and p.count("/") == 3:
             doc = R.resource_list(*p.split("/")[2:4])
+        elif p == "/openapi/v2":
+            # Protobuf, the only form kubectl takes: a document with no
+            # definitions, so its client-side validation has nothing to check.
+            data = k8s_openapi.V2_PROTOBUF
+            self.start(200, "application/octet-stream",
+                       len(data))
+            self.wfile.write(data)
+            return True
         elif p.startswith("/openapi/v3"):
             doc = k8s_openapi.lookup(p)
         else:

@@ -105,8 +105,7 @@ def test_kubectl_apply_get_scale_logs_delete(k8s_cluster, tmp_path):  # noqa: F8
     c = k8s_cluster()
     f = tmp_path / "hello.yaml"
     f.write_text(MANIFEST.replace("WORD", "hi"))
-    # The stand-in's OpenAPI documents are minimal, so no client-side schema.
-    out = kubectl(c, "apply", "--validate=false", "-f", str(f)).stdout
+    out = kubectl(c, "apply", "-f", str(f)).stdout
     assert "deployment.apps/hello created" in out and "service/hello created" in out
     kubectl(c, "-n", NS, "rollout", "status", "deploy/hello", "--timeout=30s")
     got = json.loads(kubectl(c, "-n", NS, "get", "deploy", "hello", "-o", "json").stdout)
@@ -120,8 +119,7 @@ def test_kubectl_apply_get_scale_logs_delete(k8s_cluster, tmp_path):  # noqa: F8
     logs = kubectl(c, "-n", NS, "logs", pods.split()[0]).stdout
     assert "Listening on port: 8080" in logs
     f.write_text(MANIFEST.replace("WORD", "bye"))
-    assert "deployment.apps/hello configured" in kubectl(
-        c, "apply", "--validate=false", "-f", str(f)).stdout
+    assert "deployment.apps/hello configured" in kubectl(c, "apply", "-f", str(f)).stdout
     kubectl(c, "-n", NS, "rollout", "status", "deploy/hello", "--timeout=30s")
     # The manifest says replicas: 1 again, and a new command.
     wait_for(lambda: len(c.pod_ips(NS, "hello")) == 1 and all(
