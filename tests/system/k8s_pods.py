@@ -239,10 +239,15 @@ class PodRunner:
         self.running(self.ready)
 
     def _read(self, proc, log):
-        for raw in iter(proc.stdout.readline, b""):
-            with log.cond:
-                log.lines.append((time.time(), raw.decode("utf-8", "replace")))
-                log.cond.notify_all()
+        """Feeds the log, and a file of every run's output (the fixture
+        checks those for sanitizer reports)."""
+        with open(os.path.join(self.dir, "output.log"), "ab") as keep:
+            for raw in iter(proc.stdout.readline, b""):
+                keep.write(raw)
+                keep.flush()
+                with log.cond:
+                    log.lines.append((time.time(), raw.decode("utf-8", "replace")))
+                    log.cond.notify_all()
         proc.stdout.close()
 
     def _end_log(self):

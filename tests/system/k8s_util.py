@@ -9,6 +9,7 @@ real faasbus-watchdog processes, for the kubernetes driver's tests.
 
 Teardown stops the stand-in (SIGTERM: it stops every pod first) and
 fails the test if any pod process is left."""
+import glob
 import http.client
 import json
 import os
@@ -23,7 +24,7 @@ import urllib.parse
 import pytest
 import requests
 
-from conftest import BUILD, SLOW, pid_alive, wait_for
+from conftest import BUILD, SANITIZER_MARKS, SLOW, pid_alive, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STANDIN = os.path.join(HERE, "k8s_standin.py")
@@ -183,9 +184,15 @@ class Cluster:
             return ""
 
     def assert_clean(self):
-        """The stand-in's own bugs (a traceback in its log) fail the test."""
+        """The stand-in's own bugs (a traceback in its log) fail the test,
+        and so does a sanitizer report in any pod's output."""
         text = self.text()
         assert "Traceback" not in text, f"the stand-in failed:\n{text[-4000:]}"
+        for log in glob.glob(os.path.join(self.dir, "pods", "*", "output.log")):
+            with open(log, errors="replace") as f:
+                out = f.read()
+            for mark in SANITIZER_MARKS:
+                assert mark not in out, f"sanitizer report in a pod ({log}):\n{out[-4000:]}"
 
     def stop(self):
         if self.proc.poll() is not None:

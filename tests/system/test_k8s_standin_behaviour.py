@@ -551,3 +551,22 @@ def test_rbac_for_service_account_tokens(k8s_cluster):  # noqa: F811
         "subjects": [{"kind": "Group", "name": "system:serviceaccounts:openfaas-fn"}]})
     assert c.get("/api/v1/namespaces", token=token)[0] == 200
     assert c.get("/api/v1/namespaces/default", token=token)[0] == 403  # list, not get
+
+
+def test_a_sanitizer_report_in_a_pod_fails_the_check(k8s_cluster):  # noqa: F811
+    """A container's own command runs instead of the watchdog; what any
+    pod prints is checked for sanitizer reports, as daemons' logs are."""
+    c = k8s_cluster()
+    body = deployment("asan")
+    ctr = body["spec"]["template"]["spec"]["containers"][0]
+    ctr["command"] = ["sh", "-c", 'echo "==1==ERROR: AddressSanitizer: fake"; exec sleep 60']
+    del ctr["readinessProbe"]
+    post(c, f"{APPS}/deployments", body)
+    c.wait_ready(NS, "asan", 1)
+    (pod,) = c.objects("pods", NS)
+    wait_for(lambda: "AddressSanitizer" in c.request(
+        "GET", f"{CORE}/pods/{pod['metadata']['name']}/log").text, 10, what="the line")
+    with pytest.raises(AssertionError, match="sanitizer report in a pod"):
+        c.assert_clean()
+    c.stop()
+    os.unlink(os.path.join(c.dir, "pods", pod["metadata"]["uid"], "output.log"))
