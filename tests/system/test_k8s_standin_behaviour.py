@@ -6,6 +6,7 @@ restarts, secret volumes, readiness, selectors, patches, pods/log
 options, tokens, injected failures, namespaces, and clean teardown."""
 import json
 import os
+import shutil
 import subprocess
 import time
 
@@ -101,6 +102,7 @@ spec:
 """
 
 
+@pytest.mark.skipif(not shutil.which("kubectl"), reason="kubectl is not installed")
 def test_kubectl_apply_get_scale_logs_delete(k8s_cluster, tmp_path):  # noqa: F811
     c = k8s_cluster()
     f = tmp_path / "hello.yaml"
