@@ -7,6 +7,7 @@ options, tokens, injected failures, namespaces, and clean teardown."""
 import json
 import os
 import shutil
+import socket
 import subprocess
 import time
 
@@ -572,3 +573,26 @@ def test_a_sanitizer_report_in_a_pod_fails_the_check(k8s_cluster):  # noqa: F811
         c.assert_clean()
     c.stop()
     os.unlink(os.path.join(c.dir, "pods", pod["metadata"]["uid"], "output.log"))
+
+
+def test_streams_end_when_their_client_leaves(k8s_cluster):  # noqa: F811
+    c = k8s_cluster()
+    post(c, f"{APPS}/deployments", deployment("gone"))
+    c.wait_ready(NS, "gone", 1)
+    (pod,) = c.objects("pods", NS)
+    def threads():
+        with open(f"/proc/{c.pid}/status") as f:
+            return int(f.read().split("Threads:")[1].split()[0])
+    samples = []
+    for _ in range(10):  # the threads of earlier connections wind down
+        samples.append(threads())
+        time.sleep(0.1)
+    before = min(samples)
+    streams = [c.request("GET", f"{CORE}/pods/{pod['metadata']['name']}/log?follow=true",
+                         stream=True) for _ in range(5)]
+    streams += [c.request("GET", f"{CORE}/secrets?watch=1", stream=True) for _ in range(5)]
+    wait_for(lambda: threads() >= before + 10, 10, what="a thread per stream")
+    for r in streams:
+        r.raw._fp.fp.raw._sock.shutdown(socket.SHUT_RDWR)  # hang up without a word
+    wait_for(lambda: threads() <= before + 1, 10, interval=0.1,
+             what="the streams' threads to end")
