@@ -367,9 +367,10 @@ class Kubelet:
     def command_of(self, runner):
         c = runner.container
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOSTNAME": runner.name,
-               "HOME": "/root", "TMPDIR": os.path.join(runner.dir, "tmp"),
-               "KUBERNETES_SERVICE_HOST": "127.0.0.1",
+               "HOME": "/root", "KUBERNETES_SERVICE_HOST": "127.0.0.1",
                "KUBERNETES_SERVICE_PORT": self.cluster.url.rsplit(":", 1)[1]}
+        if self.volumes.private_tmp(runner):
+            env["TMPDIR"] = os.path.join(runner.dir, "tmp")
         for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
             if k in os.environ:
                 env[k] = os.environ[k]

@@ -596,3 +596,23 @@ def test_streams_end_when_their_client_leaves(k8s_cluster):  # noqa: F811
         r.raw._fp.fp.raw._sock.shutdown(socket.SHUT_RDWR)  # hang up without a word
     wait_for(lambda: threads() <= before + 1, 10, interval=0.1,
              what="the streams' threads to end")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mount namespaces need root")
+def test_read_only_root_with_an_empty_dir_tmp(k8s_cluster):  # noqa: F811
+    """readOnlyRootFilesystem: the root is read-only in the pod, an
+    emptyDir at /tmp is the pod's own, writable and empty."""
+    c = k8s_cluster()
+    body = deployment("ro", fprocess="sh -c 'ls -A /tmp; echo x > /tmp/w && cat /tmp/w; "
+                                     "touch /var/nope 2>&1 || true'")
+    spec = body["spec"]["template"]["spec"]
+    spec["volumes"] = [{"name": "tmp", "emptyDir": {}}]
+    ctr = spec["containers"][0]
+    ctr["volumeMounts"] = [{"name": "tmp", "mountPath": "/tmp"}]
+    ctr["securityContext"] = {"readOnlyRootFilesystem": True}
+    post(c, f"{APPS}/deployments", body)
+    (ip,) = c.wait_ready(NS, "ro", 1)
+    out = requests.post(f"http://{ip}:8080/", timeout=10).text.splitlines()
+    assert out[0] in (".lock", "") and "x" in out  # only the watchdog's lock file was there
+    assert any("Read-only file system" in line for line in out)
+    assert not os.path.exists("/tmp/w")
