@@ -13,6 +13,7 @@ python3 python3-requests python3-kafka python3-pytest python3-pytest-xdist pytho
 chromium chromium-driver python3-selenium
 docker.io busybox-static docker-compose
 clang-tidy cppcheck valgrind clang libclang-rt-14-dev
+openssl util-linux
 "
 
 missing=""

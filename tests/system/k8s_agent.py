@@ -14,10 +14,10 @@ import threading
 import time
 
 import k8s_resources as R
-from k8s_api import random_suffix
+from k8s_api import managed_entry, random_suffix, set_managed
 from k8s_pods import Kubelet
 from k8s_select import matches_selector
-from k8s_store import new_uid, now_rfc3339
+from k8s_store import now_rfc3339
 
 NODE = "standin-node"
 
@@ -334,7 +334,6 @@ class Agent:
                 return
             ann["deployment.kubernetes.io/revision"] = str(revision)
             dep["status"] = st
-            from k8s_api import managed_entry, set_managed
             set_managed(dep, managed_entry("kube-controller-manager", "apps/v1",
                                            {"status": st}, "status"))
             self.store.put("deployments", dep)
@@ -416,10 +415,6 @@ class Agent:
 
     def pids(self):
         return self.kubelet.pids()
-
-    @property
-    def dir_(self):
-        return self.dir
 
 
 def qos_class(spec):

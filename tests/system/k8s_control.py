@@ -8,7 +8,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler
 
 import k8s_resources as R
-from k8s_tls import write_kubeconfig
+from k8s_tls import write_kubeconfig, write_serviceaccount
 
 
 class ControlHandler(BaseHTTPRequestHandler):
@@ -80,7 +80,8 @@ class ControlHandler(BaseHTTPRequestHandler):
         return {}
 
     def op_rotate_token(self, q, body):
-        """A new admin token; the old one answers 401 from now on."""
+        """A new admin token (in the kubeconfig and the service account
+        token file); the old one answers 401 from now on."""
         c = self.cluster
         for t, user in list(c.tokens.items()):
             if user == "kubernetes-admin":
@@ -89,7 +90,16 @@ class ControlHandler(BaseHTTPRequestHandler):
         d = os.path.dirname(c.agent.dir + "/")
         write_kubeconfig(os.path.join(d, "kubeconfig"), c.url, os.path.join(d, "ca.crt"),
                          token=token)
+        write_serviceaccount(d, token)
         return {"token": token}
+
+    def op_api_down(self, q, body):
+        self.cluster.listener.down()
+        return {}
+
+    def op_api_up(self, q, body):
+        self.cluster.listener.up()
+        return {}
 
     def op_issue_token(self, q, body):
         return {"token": self.cluster.issue(body["user"])}

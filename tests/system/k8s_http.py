@@ -6,7 +6,9 @@ once it is over 128 KiB."""
 import email.utils
 import gzip
 import json
+import select
 import socket
+import ssl
 import uuid
 from http.server import BaseHTTPRequestHandler
 
@@ -56,6 +58,24 @@ class ApiHandler(BaseHTTPRequestHandler):
         else:
             self.send_header("Content-Length", str(length))
         self.end_headers()
+
+    def client_gone(self):
+        """True once the client of a streamed answer has hung up (it sends
+        nothing while it reads a stream, so anything readable is EOF)."""
+        sock = self.connection
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+            if not readable:
+                return False
+            sock.setblocking(False)
+            try:
+                return sock.recv(1) == b""
+            finally:
+                sock.setblocking(True)
+        except ssl.SSLWantReadError:
+            return False
+        except (OSError, ValueError):
+            return True
 
     def chunk(self, data):
         if isinstance(data, str):

@@ -85,6 +85,8 @@ def serve_log(kubelet, handler, ns, name, q):
             sent += _send(handler, t, text, stamps)
         if done and not new:
             break
+        if not new and handler.client_gone():
+            return None
     handler.end_chunks()
     return None
 

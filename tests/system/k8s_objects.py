@@ -14,6 +14,7 @@ LABEL_1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+PATH_SEGMENT = re.compile(r"^(?!\.\.?$)[^/%]+$")
 QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$")
 
 MSG_SUBDOMAIN = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
@@ -305,6 +306,8 @@ def validate(res, obj):
     kind = res.kind
     if kind == "Namespace":
         validate_meta(res, obj, causes, LABEL_1123, MSG_1123, 63)
+    elif res.group == "rbac.authorization.k8s.io":  # path segment names: system:... is fine
+        validate_meta(res, obj, causes, PATH_SEGMENT, "may not contain '/' or '%'")
     elif kind == "Service":
         validate_meta(res, obj, causes, LABEL_1035, MSG_1035, 63)
         validate_service(res, obj, causes)

@@ -1,4 +1,4 @@
-"""A small OpenAPI v3 description of the stand-in's kinds (/openapi/v3 and
+"""A small OpenAPI v2 (empty) and v3 description of the stand-in's kinds (/openapi/v3 and
 /openapi/v3/api/v1, /openapi/v3/apis/GROUP/VERSION), enough for kubectl's
 client-side validation and apply: each kind is an object carrying its
 group-version-kind whose fields are not constrained further (the server
@@ -7,6 +7,10 @@ import hashlib
 import json
 
 import k8s_resources as R
+
+
+# An OpenAPI v2 Document message holding only `swagger: "2.0"` (field 1).
+V2_PROTOBUF = b"\x0a\x032.0"
 
 
 def _gv_path(group, version):

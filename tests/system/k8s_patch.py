@@ -148,7 +148,7 @@ def _pointer(path):
     if path == "":
         return []
     if not path.startswith("/"):
-        raise bad_request(f"the server rejected our request due to an error in our request")
+        raise bad_request("the server rejected our request due to an error in our request")
     return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
 
 
@@ -225,7 +225,7 @@ def apply(content_type, original, body):
         return strategic_merge(original, patch)
     if ctype == "application/json-patch+json":
         return json_patch(original, patch)
-    raise ApiError(415, "UnsupportedMediaType", f'the body of the request was in an unknown '
-                   f'format - accepted media types include: application/json-patch+json, '
-                   f'application/merge-patch+json, application/apply-patch+yaml, '
-                   f'application/strategic-merge-patch+json')
+    raise ApiError(415, "UnsupportedMediaType", 'the body of the request was in an unknown '
+                   'format - accepted media types include: application/json-patch+json, '
+                   'application/merge-patch+json, application/apply-patch+yaml, '
+                   'application/strategic-merge-patch+json')

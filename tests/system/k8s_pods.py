@@ -12,10 +12,8 @@ Threads: one per pod (PodRunner.run) owns its process: it spawns it,
 waits on it, probes it and writes the pod's status; one reader thread per
 process feeds its log. Pod processes get PDEATHSIG=KILL from the runner
 thread, so none outlives the stand-in."""
-import base64
 import os
 import random
-import shlex
 import signal
 import socket
 import subprocess
@@ -23,7 +21,6 @@ import threading
 import time
 import urllib.request
 
-import k8s_errors as E
 from k8s_store import now_rfc3339
 
 MAX_BACKOFF = 5.0
@@ -97,7 +94,8 @@ class PodRunner:
         self.restarts = 0
         self.ready = False
         self.dir = os.path.join(kubelet.dir, "pods", self.uid)
-        self.stop_at = None
+        self.last_state = None  # lastState of the containerStatus
+        self.started_at = None
 
     # --- status ----------------------------------------------------------------
     def patch_status(self, fn):
@@ -165,9 +163,6 @@ class PodRunner:
             st["containerStatuses"] = [self.container_status(
                 {"running": {"startedAt": self.started_at}}, ready)]
         self.patch_status(fn)
-
-    last_state = None
-    started_at = None
 
     # --- life ------------------------------------------------------------------
     def current(self):
@@ -244,10 +239,15 @@ class PodRunner:
         self.running(self.ready)
 
     def _read(self, proc, log):
-        for raw in iter(proc.stdout.readline, b""):
-            with log.cond:
-                log.lines.append((time.time(), raw.decode("utf-8", "replace")))
-                log.cond.notify_all()
+        """Feeds the log, and a file of every run's output (the fixture
+        checks those for sanitizer reports)."""
+        with open(os.path.join(self.dir, "output.log"), "ab") as keep:
+            for raw in iter(proc.stdout.readline, b""):
+                keep.write(raw)
+                keep.flush()
+                with log.cond:
+                    log.lines.append((time.time(), raw.decode("utf-8", "replace")))
+                    log.cond.notify_all()
         proc.stdout.close()
 
     def _end_log(self):
@@ -367,9 +367,10 @@ class Kubelet:
     def command_of(self, runner):
         c = runner.container
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOSTNAME": runner.name,
-               "HOME": "/root", "TMPDIR": os.path.join(runner.dir, "tmp"),
-               "KUBERNETES_SERVICE_HOST": "127.0.0.1",
+               "HOME": "/root", "KUBERNETES_SERVICE_HOST": "127.0.0.1",
                "KUBERNETES_SERVICE_PORT": self.cluster.url.rsplit(":", 1)[1]}
+        if self.volumes.private_tmp(runner):
+            env["TMPDIR"] = os.path.join(runner.dir, "tmp")
         for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
             if k in os.environ:
                 env[k] = os.environ[k]

@@ -57,6 +57,11 @@ RESOURCES = [
              subresources=("scale", "status"), has_generation=True),
     Resource("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", has_generation=True),
     Resource("coordination.k8s.io", "v1", "leases", "Lease"),
+    Resource("rbac.authorization.k8s.io", "v1", "roles", "Role"),
+    Resource("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
+    Resource("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False),
+    Resource("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding",
+             namespaced=False),
 ]
 
 BY_PATH = {(r.group, r.version, r.plural): r for r in RESOURCES}

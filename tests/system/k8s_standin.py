@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """A Kubernetes API server stand-in for the kubernetes driver's tests:
 HTTPS with a CA made at start, bearer-token (and client-certificate)
-authentication, the resources the driver uses with a real server's rules
-and answers, watches, pods/log, and a node agent (k8s_agent) that runs
+authentication and RBAC, the resources the driver uses with a real
+server's rules and answers, watches, pods/log, and a node agent (k8s_agent) that runs
 each pod's container as a real process on a loopback pod IP.
 
 Run: k8s_standin.py --dir DIR. When it serves, DIR/ready.json says where
@@ -31,13 +31,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import k8s_errors as E  # noqa: E402
 import k8s_openapi  # noqa: E402
+import k8s_rbac  # noqa: E402
 import k8s_resources as R  # noqa: E402
 from k8s_agent import Agent  # noqa: E402
 from k8s_api import Api  # noqa: E402
 from k8s_control import ControlHandler  # noqa: E402
 from k8s_http import ApiHandler  # noqa: E402
 from k8s_store import Store  # noqa: E402
-from k8s_tls import make_certs, write_kubeconfig  # noqa: E402
+from k8s_tls import make_certs, write_kubeconfig, write_serviceaccount  # noqa: E402
 from k8s_watch import serve_watch  # noqa: E402
 
 VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.13-standin",
@@ -125,8 +126,53 @@ class Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+class Listener:
+    """The HTTPS port, which can go down (refusing connections, cutting
+    the open ones) and come back on the same port: an API server that
+    restarts, while its pods run on."""
+
+    def __init__(self, ctx, port):
+        self.ctx, self.port, self.httpd, self.serving = ctx, port, None, False
+        self._bind()
+
+    def _bind(self):
+        self.httpd = Server(("127.0.0.1", self.port), Handler)
+        self.port = self.httpd.server_address[1]
+        self.httpd.socket = self.ctx.wrap_socket(self.httpd.socket, server_side=True,
+                                                 do_handshake_on_connect=False)
+
+    def up(self):
+        if self.serving:
+            return
+        if self.httpd is None:
+            self._bind()
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.serving = True
+
+    def down(self):
+        if not self.serving:
+            return
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.httpd, self.serving = None, False
+        for conn in list(Handler.connections):
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
 class Handler(ApiHandler):
     cluster = None  # set by serve()
+    connections = set()
+
+    def setup(self):
+        super().setup()
+        self.connections.add(self.connection)
+
+    def finish(self):
+        self.connections.discard(self.connection)
+        super().finish()
 
     def do_GET(self):
         self.serve()
@@ -205,7 +251,8 @@ class Handler(ApiHandler):
         if self.command == "GET" and self.discovery(path):
             return
         req = Request(self.command, path, query)
-        if user not in self.cluster.admins:
+        if user not in self.cluster.admins and not k8s_rbac.allowed(
+                self.cluster.store, user, req.verb, req.res, req.ns, req.name, req.sub):
             raise E.forbidden(user, req.verb, req.res, req.ns, req.name, req.sub)
         if req.watch:
             return serve_watch(self, self.cluster, req)
@@ -232,6 +279,14 @@ class Handler(ApiHandler):
             doc = R.api_group(p.split("/")[2])
         elif p.startswith("/apis/") and p.count("/") == 3:
             doc = R.resource_list(*p.split("/")[2:4])
+        elif p == "/openapi/v2":
+            # Protobuf, the only form kubectl takes: a document with no
+            # definitions, so its client-side validation has nothing to check.
+            data = k8s_openapi.V2_PROTOBUF
+            self.start(200, "application/octet-stream",
+                       len(data))
+            self.wfile.write(data)
+            return True
         elif p.startswith("/openapi/v3"):
             doc = k8s_openapi.lookup(p)
         else:
@@ -280,7 +335,7 @@ class Handler(ApiHandler):
                 return 202 if opts.get("orphanDependents") is False and \
                     out.get("kind") != "Status" else 200, out
         raise E.ApiError(405, "MethodNotAllowed",
-                         f"the server does not allow this method on the requested resource")
+                         "the server does not allow this method on the requested resource")
 
 
 def serve(args):
@@ -295,25 +350,26 @@ def serve(args):
     ctx.load_cert_chain(os.path.join(d, "server.crt"), os.path.join(d, "server.key"))
     ctx.load_verify_locations(os.path.join(d, "ca.crt"))
     ctx.verify_mode = ssl.CERT_OPTIONAL
-    httpd = Server(("127.0.0.1", args.port), Handler)
-    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True,
-                                   do_handshake_on_connect=False)
-    url = f"https://127.0.0.1:{httpd.server_address[1]}"
+    listener = Listener(ctx, args.port)
+    url = f"https://127.0.0.1:{listener.port}"
     cluster.url = url
+    cluster.listener = listener
     cluster.agent = Agent(cluster, d, args)
     cluster.agent.bootstrap()
     ca = os.path.join(d, "ca.crt")
     write_kubeconfig(os.path.join(d, "kubeconfig"), url, ca, token=token)
     write_kubeconfig(os.path.join(d, "kubeconfig-cert"), url, ca,
                      cert=os.path.join(d, "admin.crt"), key=os.path.join(d, "admin.key"))
+    write_serviceaccount(d, token)
     control = ControlServer(os.path.join(d, "control.sock"), cluster)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    listener.up()
     threading.Thread(target=control.serve_forever, daemon=True).start()
     cluster.agent.start()
     ready = {"url": url, "token": token, "forbidden_token": nobody, "ca": ca,
              "kubeconfig": os.path.join(d, "kubeconfig"),
              "kubeconfig_cert": os.path.join(d, "kubeconfig-cert"),
              "control": os.path.join(d, "control.sock"), "pod_net": cluster.agent.net_text,
+             "serviceaccount": os.path.join(d, "serviceaccount"),
              "pid": os.getpid()}
     tmp = os.path.join(d, "ready.json.tmp")
     with open(tmp, "w") as f:
@@ -325,7 +381,7 @@ def serve(args):
     while not stop.wait(1):
         pass
     cluster.agent.stop()
-    httpd.shutdown()
+    listener.down()
     control.shutdown()
 
 

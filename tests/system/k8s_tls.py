@@ -68,3 +68,19 @@ def write_kubeconfig(path, url, ca_path, token=None, cert=None, key=None, namesp
     with open(path, "w") as f:
         f.write(text)
     os.chmod(path, 0o600)
+
+
+def write_serviceaccount(d, token, namespace="openfaas-fn"):
+    """d/serviceaccount/{token,ca.crt,namespace}: what a pod finds at
+    /var/run/secrets/kubernetes.io/serviceaccount (the token replaced
+    atomically, as the kubelet rotates it)."""
+    sa = os.path.join(d, "serviceaccount")
+    os.makedirs(sa, exist_ok=True)
+    for name, text in (("token", token), ("namespace", namespace)):
+        tmp = os.path.join(sa, f".{name}.tmp")
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.rename(tmp, os.path.join(sa, name))
+    with open(os.path.join(d, "ca.crt"), "rb") as src, \
+            open(os.path.join(sa, "ca.crt"), "wb") as dst:
+        dst.write(src.read())

@@ -9,6 +9,7 @@ real faasbus-watchdog processes, for the kubernetes driver's tests.
 
 Teardown stops the stand-in (SIGTERM: it stops every pod first) and
 fails the test if any pod process is left."""
+import glob
 import http.client
 import json
 import os
@@ -23,7 +24,7 @@ import urllib.parse
 import pytest
 import requests
 
-from conftest import BUILD, SLOW, pid_alive, wait_for
+from conftest import BUILD, SANITIZER_MARKS, SLOW, pid_alive, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STANDIN = os.path.join(HERE, "k8s_standin.py")
@@ -54,6 +55,9 @@ class Cluster:
         self.control_path = ready["control"]
         self.pod_net = ready["pod_net"]
         self.pid = ready["pid"]
+        # token, ca.crt and namespace, as a pod sees them under
+        # /var/run/secrets/kubernetes.io/serviceaccount
+        self.serviceaccount_dir = ready["serviceaccount"]
 
     # --- the real API, for assertions -------------------------------------------------
     def env(self, **more):
@@ -78,6 +82,13 @@ class Cluster:
             return r.status_code, r.json()
         except ValueError:
             return r.status_code, r.text
+
+    def in_cluster_env(self):
+        """The env a pod gets to find the API server (with the files of
+        serviceaccount_dir at the in-cluster path, it is all a client
+        running in-cluster needs)."""
+        return {"KUBERNETES_SERVICE_HOST": "127.0.0.1",
+                "KUBERNETES_SERVICE_PORT": self.url.rsplit(":", 1)[1]}
 
     # --- the control socket -------------------------------------------------------------
     def control(self, op, body=None, **query):
@@ -132,7 +143,8 @@ class Cluster:
                                    "status": status, "body": body})
 
     def rotate_token(self):
-        """A new admin token (the kubeconfig is rewritten); the old one gets 401."""
+        """A new admin token (the kubeconfig and serviceaccount_dir/token
+        are rewritten); the old one gets 401."""
         self.token = self.control("rotate_token", {})["token"]
         return self.token
 
@@ -141,6 +153,15 @@ class Cluster:
         if admin:
             self.control("grant", {"user": user})
         return token
+
+    def api_down(self):
+        """The API server goes away: its port refuses connections and every
+        open one (watches, follows, keep-alives) is cut. Pods run on."""
+        self.control("api_down", {})
+
+    def api_up(self):
+        """Back on the same port, with the same objects and resourceVersions."""
+        self.control("api_up", {})
 
     def kill_pod(self, ns, name, sig="SIGKILL"):
         """Signals a pod's process (its container restarts); returns its pid."""
@@ -163,9 +184,15 @@ class Cluster:
             return ""
 
     def assert_clean(self):
-        """The stand-in's own bugs (a traceback in its log) fail the test."""
+        """The stand-in's own bugs (a traceback in its log) fail the test,
+        and so does a sanitizer report in any pod's output."""
         text = self.text()
         assert "Traceback" not in text, f"the stand-in failed:\n{text[-4000:]}"
+        for log in glob.glob(os.path.join(self.dir, "pods", "*", "output.log")):
+            with open(log, errors="replace") as f:
+                out = f.read()
+            for mark in SANITIZER_MARKS:
+                assert mark not in out, f"sanitizer report in a pod ({log}):\n{out[-4000:]}"
 
     def stop(self):
         if self.proc.poll() is not None:

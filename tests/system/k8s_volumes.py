@@ -122,21 +122,42 @@ class Volumes:
                                   "metadata.uid": runner.uid}.get(vf["fieldRef"]["fieldPath"], "")
         return env
 
+    def hides_state(self, mount):
+        """Whether a mount covers the stand-in's own directory (an emptyDir
+        at /tmp does): it goes last, and TMPDIR cannot point there."""
+        target = mount["mountPath"].rstrip("/") + "/"
+        return (os.path.abspath(self.k.dir) + "/").startswith(target)
+
+    def private_tmp(self, runner):
+        """Whether the pod keeps TMPDIR in its own directory: pods share the
+        host's /tmp, and each watchdog's lock file must be its own."""
+        return not (self.root and any(self.hides_state(m) for m in
+                                      runner.container.get("volumeMounts") or []))
+
     def wrap(self, runner, argv):
-        """argv run with PDEATHSIG=KILL and, as root, the volume mounts in
-        a mount namespace of its own."""
+        """argv run with PDEATHSIG=KILL and, as root, the volume mounts (and
+        a read-only root for readOnlyRootFilesystem) in a mount namespace of
+        its own."""
         pre = ["setpriv", "--pdeathsig", "KILL", "--"]
         mounts = runner.container.get("volumeMounts") or []
-        if not self.root or not mounts:
+        read_only = (runner.container.get("securityContext") or {}).get("readOnlyRootFilesystem")
+        if not self.root or not (mounts or read_only):
             return pre + argv
+        depth = lambda m: m["mountPath"].rstrip("/").count("/")  # noqa: E731
+        ordered = sorted([m for m in mounts if not self.hides_state(m)], key=depth) + \
+            sorted([m for m in mounts if self.hides_state(m)], key=depth)
         lines = ["set -e"]
-        for m in mounts:
+        lines += [f"mkdir -p {shlex.quote(m['mountPath'])}" for m in ordered]
+        if read_only:
+            lines.append("mount -o remount,bind,ro /")
+        for m in ordered:
             src = os.path.join(runner.volume_dir, m["name"], m.get("subPath", ""))
-            dst = m["mountPath"]
-            lines.append(f"mkdir -p {shlex.quote(dst)}")
-            lines.append(f"mount --bind {shlex.quote(src)} {shlex.quote(dst)}")
+            dst = shlex.quote(m["mountPath"])
+            lines.append(f"mount --bind {shlex.quote(src)} {dst}")
             if m.get("readOnly"):
-                lines.append(f"mount -o remount,bind,ro {shlex.quote(dst)}")
+                lines.append(f"mount -o remount,bind,ro {dst}")
+            elif read_only:  # a bind of the read-only root starts read-only
+                lines.append(f"mount -o remount,bind,rw {dst}")
         lines.append('exec "$@"')
         return pre + ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
                       "\n".join(lines), "sh"] + argv

@@ -132,6 +132,9 @@ def _stream(handler, cluster, req, flt, pos):
         if deadline and now >= deadline:
             handler.end_chunks()
             return
+        if not evs and handler.client_gone():
+            handler.close_connection = True
+            return
 
 
 def _drop(handler):

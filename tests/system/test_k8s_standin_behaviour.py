@@ -6,6 +6,8 @@ restarts, secret volumes, readiness, selectors, patches, pods/log
 options, tokens, injected failures, namespaces, and clean teardown."""
 import json
 import os
+import shutil
+import socket
 import subprocess
 import time
 
@@ -101,12 +103,12 @@ spec:
 """
 
 
+@pytest.mark.skipif(not shutil.which("kubectl"), reason="kubectl is not installed")
 def test_kubectl_apply_get_scale_logs_delete(k8s_cluster, tmp_path):  # noqa: F811
     c = k8s_cluster()
     f = tmp_path / "hello.yaml"
     f.write_text(MANIFEST.replace("WORD", "hi"))
-    # The stand-in's OpenAPI documents are minimal, so no client-side schema.
-    out = kubectl(c, "apply", "--validate=false", "-f", str(f)).stdout
+    out = kubectl(c, "apply", "-f", str(f)).stdout
     assert "deployment.apps/hello created" in out and "service/hello created" in out
     kubectl(c, "-n", NS, "rollout", "status", "deploy/hello", "--timeout=30s")
     got = json.loads(kubectl(c, "-n", NS, "get", "deploy", "hello", "-o", "json").stdout)
@@ -120,8 +122,7 @@ def test_kubectl_apply_get_scale_logs_delete(k8s_cluster, tmp_path):  # noqa: F8
     logs = kubectl(c, "-n", NS, "logs", pods.split()[0]).stdout
     assert "Listening on port: 8080" in logs
     f.write_text(MANIFEST.replace("WORD", "bye"))
-    assert "deployment.apps/hello configured" in kubectl(
-        c, "apply", "--validate=false", "-f", str(f)).stdout
+    assert "deployment.apps/hello configured" in kubectl(c, "apply", "-f", str(f)).stdout
     kubectl(c, "-n", NS, "rollout", "status", "deploy/hello", "--timeout=30s")
     # The manifest says replicas: 1 again, and a new command.
     wait_for(lambda: len(c.pod_ips(NS, "hello")) == 1 and all(
@@ -435,6 +436,10 @@ def test_tokens_forbidden_and_injected_failures(k8s_cluster):  # noqa: F811
     assert c.get("/api/v1/namespaces", token=new)[0] == 200
     with open(c.kubeconfig) as f:
         assert new in f.read()
+    with open(os.path.join(c.serviceaccount_dir, "token")) as f:
+        assert f.read() == new
+    with open(os.path.join(c.serviceaccount_dir, "ca.crt")) as f, open(c.ca_path) as g:
+        assert f.read() == g.read()
     c.fail_next("GET", f"{APPS}/deployments", 500)
     status, b = c.get(f"{APPS}/deployments")
     assert (status, b["reason"], b["code"]) == (500, "InternalError", 500)
@@ -497,3 +502,117 @@ def test_framing_of_answers(k8s_cluster):  # noqa: F811
     assert len(r.content) > 128 * 1024
     r = c.request("GET", f"{CORE}/secrets", headers={"Accept-Encoding": "gzip"})
     assert r.headers["Content-Encoding"] == "gzip" and len(r.json()["items"]) == 40
+
+
+def test_api_server_down_and_back(k8s_cluster):  # noqa: F811
+    c = k8s_cluster()
+    post(c, f"{APPS}/deployments", deployment("up"))
+    (ip,) = c.wait_ready(NS, "up", 1)
+    _, lst = c.get(f"{APPS}/deployments")
+    r, evs = watch_lines(c, f"{APPS}/deployments?watch=1&resourceVersion="
+                            f"{lst['metadata']['resourceVersion']}")
+    c.api_down()
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        list(evs)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        c.request("GET", "/version", timeout=2)
+    assert requests.post(f"http://{ip}:8080/", timeout=10).status_code == 200  # pods run on
+    c.api_up()
+    status, b = c.get(f"{APPS}/deployments/up")
+    assert status == 200 and b["status"]["readyReplicas"] == 1
+    assert int(b["metadata"]["resourceVersion"]) >= int(lst["metadata"]["resourceVersion"])
+
+
+def test_rbac_for_service_account_tokens(k8s_cluster):  # noqa: F811
+    """A service account's token is allowed what its bindings grant and
+    refused (403, as recorded) the rest."""
+    c = k8s_cluster()
+    post(c, f"{CORE}/serviceaccounts", {"metadata": {"name": "gw"}})
+    token = post(c, f"{CORE}/serviceaccounts/gw/token", {"spec": {}})["status"]["token"]
+    rbac = "/apis/rbac.authorization.k8s.io/v1"
+    assert c.get(f"{APPS}/deployments", token=token)[0] == 403
+    post(c, f"{rbac}/namespaces/{NS}/roles", {"metadata": {"name": "fn"}, "rules": [
+        {"apiGroups": ["apps"], "resources": ["deployments", "deployments/scale"],
+         "verbs": ["get", "list", "watch", "patch"]}]})
+    post(c, f"{rbac}/namespaces/{NS}/rolebindings", {
+        "metadata": {"name": "fn"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io",
+                                               "kind": "Role", "name": "fn"},
+        "subjects": [{"kind": "ServiceAccount", "name": "gw", "namespace": NS}]})
+    assert c.get(f"{APPS}/deployments", token=token)[0] == 200
+    r = c.request("POST", f"{APPS}/deployments", token=token, json=deployment("x"))
+    assert r.status_code == 403 and r.json()["message"] == (
+        'deployments.apps is forbidden: User "system:serviceaccount:openfaas-fn:gw" cannot '
+        'create resource "deployments" in API group "apps" in the namespace "openfaas-fn"')
+    assert c.get("/api/v1/namespaces", token=token)[0] == 403
+    assert c.get("/apis/apps/v1/namespaces/default/deployments", token=token)[0] == 403
+    post(c, f"{rbac}/clusterroles", {"metadata": {"name": "faasbus:namespaces"}, "rules": [
+        {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["list"]}]})
+    post(c, f"{rbac}/clusterrolebindings", {
+        "metadata": {"name": "faasbus:namespaces"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                    "name": "faasbus:namespaces"},
+        "subjects": [{"kind": "Group", "name": "system:serviceaccounts:openfaas-fn"}]})
+    assert c.get("/api/v1/namespaces", token=token)[0] == 200
+    assert c.get("/api/v1/namespaces/default", token=token)[0] == 403  # list, not get
+
+
+def test_a_sanitizer_report_in_a_pod_fails_the_check(k8s_cluster):  # noqa: F811
+    """A container's own command runs instead of the watchdog; what any
+    pod prints is checked for sanitizer reports, as daemons' logs are."""
+    c = k8s_cluster()
+    body = deployment("asan")
+    ctr = body["spec"]["template"]["spec"]["containers"][0]
+    ctr["command"] = ["sh", "-c", 'echo "==1==ERROR: AddressSanitizer: fake"; exec sleep 60']
+    del ctr["readinessProbe"]
+    post(c, f"{APPS}/deployments", body)
+    c.wait_ready(NS, "asan", 1)
+    (pod,) = c.objects("pods", NS)
+    wait_for(lambda: "AddressSanitizer" in c.request(
+        "GET", f"{CORE}/pods/{pod['metadata']['name']}/log").text, 10, what="the line")
+    with pytest.raises(AssertionError, match="sanitizer report in a pod"):
+        c.assert_clean()
+    c.stop()
+    os.unlink(os.path.join(c.dir, "pods", pod["metadata"]["uid"], "output.log"))
+
+
+def test_streams_end_when_their_client_leaves(k8s_cluster):  # noqa: F811
+    c = k8s_cluster()
+    post(c, f"{APPS}/deployments", deployment("gone"))
+    c.wait_ready(NS, "gone", 1)
+    (pod,) = c.objects("pods", NS)
+    def threads():
+        with open(f"/proc/{c.pid}/status") as f:
+            return int(f.read().split("Threads:")[1].split()[0])
+    samples = []
+    for _ in range(10):  # the threads of earlier connections wind down
+        samples.append(threads())
+        time.sleep(0.1)
+    before = min(samples)
+    streams = [c.request("GET", f"{CORE}/pods/{pod['metadata']['name']}/log?follow=true",
+                         stream=True) for _ in range(5)]
+    streams += [c.request("GET", f"{CORE}/secrets?watch=1", stream=True) for _ in range(5)]
+    wait_for(lambda: threads() >= before + 10, 10, what="a thread per stream")
+    for r in streams:
+        r.raw._fp.fp.raw._sock.shutdown(socket.SHUT_RDWR)  # hang up without a word
+    wait_for(lambda: threads() <= before + 1, 10, interval=0.1,
+             what="the streams' threads to end")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mount namespaces need root")
+def test_read_only_root_with_an_empty_dir_tmp(k8s_cluster):  # noqa: F811
+    """readOnlyRootFilesystem: the root is read-only in the pod, an
+    emptyDir at /tmp is the pod's own, writable and empty."""
+    c = k8s_cluster()
+    body = deployment("ro", fprocess="sh -c 'ls -A /tmp; echo x > /tmp/w && cat /tmp/w; "
+                                     "touch /var/nope 2>&1 || true'")
+    spec = body["spec"]["template"]["spec"]
+    spec["volumes"] = [{"name": "tmp", "emptyDir": {}}]
+    ctr = spec["containers"][0]
+    ctr["volumeMounts"] = [{"name": "tmp", "mountPath": "/tmp"}]
+    ctr["securityContext"] = {"readOnlyRootFilesystem": True}
+    post(c, f"{APPS}/deployments", body)
+    (ip,) = c.wait_ready(NS, "ro", 1)
+    out = requests.post(f"http://{ip}:8080/", timeout=10).text.splitlines()
+    assert out[0] in (".lock", "") and "x" in out  # only the watchdog's lock file was there
+    assert any("Read-only file system" in line for line in out)
+    assert not os.path.exists("/tmp/w")
