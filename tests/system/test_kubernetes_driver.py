@@ -251,10 +251,15 @@ def test_watches_resume_after_a_drop_and_relist_after_410(k8s_gateway):
     assert len(watches) >= 2 and all(r["query"].get("resourceVersion") for r in watches)
     gw.deploy("w2")
     wait_for(lambda: gw.status("w2") is not None, 10)
+    gw.cluster.clear_requests()
     gw.cluster.expire_history()
     gw.cluster.drop_watches()
     gw.cluster.delete_by_hand("deployments", NS, "w2")
     wait_for(lambda: gw.status("w2") is None, 15, what="seen after relisting")
+    again = requests_of(gw.cluster, "GET", f"/apis/apps/v1/namespaces/{NS}/deployments")
+    kinds = ["watch" if "watch" in r["query"] else "list" for r in again]
+    # The resumed watch was refused (410), so the gateway listed again.
+    assert kinds[:3] == ["watch", "list", "watch"], kinds
 
 
 def test_api_errors_reach_the_client_with_their_reason(k8s_gateway):
@@ -358,3 +363,37 @@ def test_a_stop_with_reads_and_writes_in_flight_exits_clean(k8s_gateway):
     assert gw.stop() == 0
     gw.assert_clean()  # no sanitizer report (a leak at exit included)
     follow.close()
+
+
+def test_only_the_lease_holder_scales(k8s_gateway):
+    a = k8s_gateway({"kubernetes_identity": "gw-a"})
+
+    def holder():
+        status, lease = a.cluster.get(
+            f"/apis/coordination.k8s.io/v1/namespaces/{NS}/leases/faasbus-autoscaler")
+        return lease["spec"]["holderIdentity"] if status == 200 else None
+    wait_for(lambda: holder() == "gw-a", 10, what="gw-a holds the lease")
+    b = k8s_gateway({"kubernetes_identity": "gw-b"}, cluster=a.cluster)
+    b.deploy("loaded", env_process="sh -c 'sleep 0.5; cat'",
+             labels={"com.openfaas.scale.min": "1", "com.openfaas.scale.max": "3",
+                     "com.openfaas.scale.target": "1", "com.openfaas.scale.type": "capacity"})
+    ready(b, "loaded")
+    wait_for(lambda: a.status("loaded") is not None, 10, what="gw-a follows it")
+
+    def load(gw, seconds):
+        stop = time.time() + seconds
+
+        def caller():
+            while time.time() < stop:
+                gw.call("loaded", data=b"x")
+        threads = [threading.Thread(target=caller) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    load(b, 3)  # gw-b sees the load but does not hold the lease
+    assert a.deployment("loaded")["spec"]["replicas"] == 1
+    assert b.status("loaded")["autoscaler"].get("lastDecision") is None
+    load(a, 3)
+    wait_for(lambda: a.deployment("loaded")["spec"]["replicas"] > 1, 10,
+             what="the holder scaled up")
