@@ -15,6 +15,10 @@
 
 #define MAX_ANSWER (256u << 20) /* a list of thousands of Deployments */
 #define MAX_LINE (16u << 20)    /* one watch event */
+/* Calls at once (streams aside): more wait their turn, so a burst (a
+ * thousand scales) reuses a few kept-alive connections instead of a TLS
+ * handshake each, and the API server is not flooded. */
+#define MAX_RUNNING 8
 
 struct k8s_api {
     struct loop *lp;
@@ -25,6 +29,9 @@ struct k8s_api {
     off_t token_size;
     struct timespec config_mtime;  /* of c.config_path when its token was taken */
     struct k8s_xfer *live;         /* every transfer not yet ended */
+    unsigned running;              /* calls added to libcurl */
+    uint64_t seq;
+    struct loop_timer *kick;       /* starts waiting calls */
     bool closing;
 };
 
@@ -46,6 +53,8 @@ struct k8s_xfer {
     struct buf pending;
     struct loop_timer *deliver;
     struct k8s_xfer *next, **prev; /* in a->live */
+    bool waiting, running;         /* a call for its turn, or added */
+    uint64_t seq;                  /* its place in the queue */
     k8s_done_fn *done;
     k8s_line_fn *line;
     void *arg;
@@ -143,6 +152,8 @@ void k8s_api_free(struct k8s_api *a)
     /* A call still waiting is told (its owner frees what it holds); a
      * stream's owner has let go of it already. */
     a->closing = true;
+    loop_timer_cancel(a->lp, a->kick);
+    a->kick = NULL;
     while (a->live) {
         struct k8s_xfer *x = a->live;
         struct k8s_result r = { .status = 0, .error = "the gateway is stopping", .reason = "",
@@ -188,8 +199,15 @@ static void set_tls(struct k8s_api *a, CURL *e)
     }
 }
 
+static void on_kick(struct loop *lp, void *arg);
+
 static void xfer_free(struct k8s_xfer *x)
 {
+    if (x->running) {
+        x->a->running--;
+        if (!x->a->kick && !x->a->closing)
+            x->a->kick = loop_timer_add(x->a->lp, 0, on_kick, x->a);
+    }
     if (x->prev) {
         *x->prev = x->next;
         if (x->next)
@@ -355,11 +373,43 @@ static struct k8s_xfer *xfer_start(struct k8s_api *a, struct k8s_xfer *x, const 
         curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
     }
     set_tls(a, e);
+    if (!x->stream && a->running >= MAX_RUNNING) {
+        x->waiting = true;
+        x->seq = ++a->seq;
+        return x;
+    }
     if (curlloop_add(a->cl, e, &x->job) < 0) {
         xfer_free(x);
         return NULL;
     }
+    x->running = !x->stream;
+    a->running += x->running;
     return x;
+}
+
+/* Calls that waited, oldest first, while there is room. */
+static void on_kick(struct loop *lp, void *arg)
+{
+    (void)lp;
+    struct k8s_api *a = arg;
+    a->kick = NULL;
+    while (a->running < MAX_RUNNING) {
+        struct k8s_xfer *first = NULL;
+        for (struct k8s_xfer *x = a->live; x; x = x->next)
+            if (x->waiting && (!first || x->seq < first->seq))
+                first = x;
+        if (!first)
+            return;
+        first->waiting = false;
+        if (curlloop_add(a->cl, first->easy, &first->job) < 0) {
+            struct k8s_result r = { .status = 0, .error = "libcurl refused the transfer",
+                                    .reason = "", .message = "" };
+            finish(first, &r);
+            continue;
+        }
+        first->running = true;
+        a->running++;
+    }
 }
 
 struct k8s_call *k8s_request(struct k8s_api *a, const char *method, const char *path,
