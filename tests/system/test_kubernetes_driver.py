@@ -3,14 +3,16 @@ are Deployments and Services, calls go to ready pod addresses, secrets
 are Secrets, logs come from pods/log, the cluster holds the state; and
 what the API server refuses reaches the client with its reason."""
 import json
+import os
 import threading
 import time
+import urllib.parse
 
 import pytest
 import requests
 
-from conftest import wait_for
-from kubernetes_gateway import IMAGE, Forwarder, k8s_gateway  # noqa: F401 (fixture)
+from conftest import BIN, gateway_up, wait_for
+from kubernetes_gateway import IMAGE, Forwarder, KubeGateway, k8s_gateway  # noqa: F401
 from k8s_util import k8s_cluster  # noqa: F401 (fixture)
 
 NS = "openfaas-fn"
@@ -397,3 +399,43 @@ def test_only_the_lease_holder_scales(k8s_gateway):
     load(a, 3)
     wait_for(lambda: a.deployment("loaded")["spec"]["replicas"] > 1, 10,
              what="the holder scaled up")
+
+
+SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+# In a private mount namespace: a tmpfs over /run that only the gateway
+# sees, the test's folder bound where the kubelet puts the service
+# account's files, so the test can rotate the token as the kubelet does.
+BIND_SA = ('mount -t tmpfs -o mode=755 faasbus-sa "$(readlink -f /var/run)" && '
+           f'mkdir -p {SA_DIR} && mount --bind "$0" {SA_DIR} && exec "$@"')
+
+
+def test_in_cluster_the_rotated_service_account_token_is_read_again(k8s_cluster, daemons,  # noqa: F811
+                                                                    tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("a mount namespace of the gateway's own needs root")
+    cluster = k8s_cluster()
+    sa = tmp_path / "sa"
+    sa.mkdir()
+    (sa / "token").write_text(cluster.token)
+    (sa / "ca.crt").write_text(open(cluster.ca_path).read())
+    (sa / "namespace").write_text(NS)
+    api = urllib.parse.urlsplit(cluster.url)
+    env = {"driver": "kubernetes", "KUBERNETES_SERVICE_HOST": api.hostname,
+           "KUBERNETES_SERVICE_PORT": str(api.port), "KUBECONFIG": None, "nats_url": "",
+           "state_dir": str(tmp_path / "state"), "log_level": "info"}
+    full = {k: v for k, v in env.items() if v is not None}
+    wrap = ["unshare", "--mount", "--propagation", "private", "sh", "-c", BIND_SA, str(sa)]
+    gw = KubeGateway(wrap + [os.path.join(BIN, "faasbus-gateway")], full,
+                     str(tmp_path / "gateway.log"))
+    gw.env.pop("KUBECONFIG", None)
+    gw.cluster = cluster
+    daemons.append(gw.start())
+    wait_for(lambda: gateway_up(gw), 15, what="gateway /healthz")
+    assert "in-cluster service account" in gw.text()
+    gw.deploy("first")
+    cluster.rotate_token()  # the old token answers 401 from now on
+    r = gw.deploy("second", expect=502)
+    assert "Unauthorized" in r.text, r.text
+    (sa / "token").write_text(cluster.token)  # the kubelet's rotation
+    gw.deploy("second")
+    wait_for(lambda: gw.status("second") is not None, 10)
