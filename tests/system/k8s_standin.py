@@ -350,6 +350,7 @@ def serve(args):
     ctx.load_cert_chain(os.path.join(d, "server.crt"), os.path.join(d, "server.key"))
     ctx.load_verify_locations(os.path.join(d, "ca.crt"))
     ctx.verify_mode = ssl.CERT_OPTIONAL
+    ctx.set_alpn_protocols(["http/1.1"])  # a real server also offers h2; this one cannot
     listener = Listener(ctx, args.port)
     url = f"https://127.0.0.1:{listener.port}"
     cluster.url = url
