@@ -357,6 +357,9 @@ def test_selectors_pages_and_errors(k8s_cluster):  # noqa: F811
     status, b2 = c.get(f"{CORE}/secrets?limit=2&continue={b['metadata']['continue']}")
     assert [i["metadata"]["name"] for i in b2["items"]] == ["s3"]
     assert "continue" not in b2["metadata"]
+    r = c.request("DELETE", f"{CORE}/secrets?labelSelector=tier")
+    assert r.status_code == 200 and r.json()["status"] == "Success"
+    assert names("") == ["s3"]  # deletecollection took the labelled ones
     status, b = c.get("/api/v1/namespaces/nowhere/secrets/s1")
     assert (status, b["message"]) == (404, 'namespaces "nowhere" not found')
     r = c.request("POST", "/api/v1/namespaces/nowhere/secrets", json={"metadata": {"name": "a"}})
