@@ -9,17 +9,17 @@ Threads: store hooks only queue keys; one controller thread works the
 queue (and re-checks unfinished rollouts every second)."""
 import hashlib
 import json
+import platform
 import queue
 import threading
 import time
 
 import k8s_resources as R
 from k8s_api import managed_entry, random_suffix, set_managed
-from k8s_pods import Kubelet
+from k8s_pods import NODE, Kubelet
 from k8s_select import matches_selector
 from k8s_store import now_rfc3339
 
-NODE = "standin-node"
 
 
 def template_hash(template):
@@ -68,7 +68,7 @@ class Agent:
                              ("kube-node-lease", {}), ("openfaas-fn", {"openfaas": "1"})):
             self.api.create(ns, "", {"metadata": {"name": name, "labels": labels}})
         self.api.create(R.BY_PLURAL["nodes"], "", {"metadata": {
-            "name": NODE, "labels": {"kubernetes.io/hostname": NODE, "kubernetes.io/os": "linux"}},
+            "name": NODE, "labels": node_labels()},
             "status": {"addresses": [{"type": "InternalIP", "address": "127.0.0.1"}]}})
 
     def start(self):
@@ -301,7 +301,6 @@ class Agent:
                     req.setdefault(k, v)
         spec.setdefault("serviceAccountName", "default")
         spec.setdefault("serviceAccount", spec["serviceAccountName"])
-        spec["nodeName"] = NODE
         spec.setdefault("tolerations", [
             {"key": "node.kubernetes.io/not-ready", "operator": "Exists",
              "effect": "NoExecute", "tolerationSeconds": 300},
@@ -415,6 +414,13 @@ class Agent:
 
     def pids(self):
         return self.kubelet.pids()
+
+
+def node_labels():
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    return {"kubernetes.io/hostname": NODE, "kubernetes.io/os": "linux",
+            "kubernetes.io/arch": arch, "beta.kubernetes.io/os": "linux",
+            "beta.kubernetes.io/arch": arch}
 
 
 def qos_class(spec):

@@ -28,8 +28,10 @@ def failure(code, reason, message, details=None):
 
 
 def success(details):
-    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-            "details": details}
+    body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}
+    if details:
+        body["details"] = details
+    return body
 
 
 def details(res, name=None, **more):

@@ -27,6 +27,18 @@ MAX_BACKOFF = 5.0
 FAST_PROBE = 0.1  # until first ready, probe this often (the real period after)
 
 
+NODE = "standin-node"
+UNSCHEDULABLE = ("0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. "
+                 "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.")
+
+
+def unschedulable(st):
+    st["phase"] = "Pending"
+    st["conditions"] = [{"type": "PodScheduled", "status": "False", "lastProbeTime": None,
+                         "lastTransitionTime": now_rfc3339(), "reason": "Unschedulable",
+                         "message": UNSCHEDULABLE}]
+
+
 def ts_text(t):
     sec = int(t)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)) + f".{int((t - sec) * 1e9):09d}Z"
@@ -180,7 +192,35 @@ class PodRunner:
                 self._end_log()
             self.k.forget(self)
 
+    def schedule(self):
+        """Binds the pod to the node once the node's labels satisfy its
+        nodeSelector (a real scheduler keeps trying, as this does: label
+        the node and the pod goes on); False if it went first."""
+        want = self.spec.get("nodeSelector") or {}
+        said = False
+        while not self.k.stopping:
+            pod = self.current()
+            if pod is None or pod["metadata"].get("deletionTimestamp"):
+                return False
+            node = self.k.store.get("nodes", "", NODE) or {"metadata": {}}
+            labels = node["metadata"].get("labels") or {}
+            if all(labels.get(k) == v for k, v in want.items()):
+                with self.k.store.cond:
+                    pod = self.current()
+                    if pod is None:
+                        return False
+                    pod["spec"]["nodeName"] = NODE
+                    self.k.store.put("pods", pod)
+                return True
+            if not said:
+                said = self.patch_status(unschedulable)
+            time.sleep(0.2)
+        return False
+
     def _run(self):
+        if not self.schedule():
+            self.finish()
+            return
         image = self.container["image"]
         if self.k.pull_fails(image):
             self.waiting("ErrImagePull", f'failed to pull image "{image}": not found')

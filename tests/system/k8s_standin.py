@@ -323,11 +323,16 @@ class Handler(ApiHandler):
             if m == "PATCH" and name:
                 return 200, api.patch(res, ns, name, self.headers.get("Content-Type"), body,
                                       manager, req.sub, dry)
-            if m == "DELETE" and name and req.sub is None:
+            if m == "DELETE" and req.sub is None:
                 opts = json.loads(body) if body else {}
                 for k in ("propagationPolicy", "gracePeriodSeconds", "dryRun"):
                     if k in q:
                         opts[k] = int(q[k]) if k == "gracePeriodSeconds" else q[k]
+                if not name:  # deletecollection: every match, answered with a Status
+                    for item in api.list(res, req.ns, q)["items"]:
+                        meta = item["metadata"]
+                        api.delete(res, meta.get("namespace", ""), meta["name"], opts)
+                    return 200, E.success(None)
                 # A real server answers 200 even while finalizers or a
                 # grace period hold the object (202 only for the
                 # deprecated orphanDependents=false).
@@ -350,6 +355,7 @@ def serve(args):
     ctx.load_cert_chain(os.path.join(d, "server.crt"), os.path.join(d, "server.key"))
     ctx.load_verify_locations(os.path.join(d, "ca.crt"))
     ctx.verify_mode = ssl.CERT_OPTIONAL
+    ctx.set_alpn_protocols(["http/1.1"])  # a real server also offers h2; this one cannot
     listener = Listener(ctx, args.port)
     url = f"https://127.0.0.1:{listener.port}"
     cluster.url = url

@@ -7,8 +7,21 @@ real faasbus-watchdog processes, for the kubernetes driver's tests.
         gw = gateway(env=cluster.env())    # driver=kubernetes, KUBECONFIG
         status, body = cluster.get("/apis/apps/v1/namespaces/openfaas-fn/deployments")
 
+k8s_cluster(**opts) takes: bookmark_interval (seconds between a watch's
+BOOKMARKs, 60 as on a real server; send_bookmarks() forces one),
+max_grace (cap on a pod's termination grace period), restart_backoff
+(first delay before a crashed container restarts, 0.2 s, doubling to
+5 s), run_pods=False (pods are created but stay Pending: no processes,
+for benchmarks), watchdog (the binary pods run; build/bin's by default).
+
+Pods: an image whose last path part starts with "nosuch" cannot be
+pulled (ErrImagePull, ImagePullBackOff); a container with `command`
+runs that instead of the watchdog. Pod IPs are 127.A.Y.Z in a block
+(cluster.pod_net) no other stand-in uses.
+
 Teardown stops the stand-in (SIGTERM: it stops every pod first) and
-fails the test if any pod process is left."""
+fails the test if any pod process is left, if the stand-in logged a
+traceback (its own bug), or if a pod printed a sanitizer report."""
 import glob
 import http.client
 import json

@@ -357,6 +357,9 @@ def test_selectors_pages_and_errors(k8s_cluster):  # noqa: F811
     status, b2 = c.get(f"{CORE}/secrets?limit=2&continue={b['metadata']['continue']}")
     assert [i["metadata"]["name"] for i in b2["items"]] == ["s3"]
     assert "continue" not in b2["metadata"]
+    r = c.request("DELETE", f"{CORE}/secrets?labelSelector=tier")
+    assert r.status_code == 200 and r.json()["status"] == "Success"
+    assert names("") == ["s3"]  # deletecollection took the labelled ones
     status, b = c.get("/api/v1/namespaces/nowhere/secrets/s1")
     assert (status, b["message"]) == (404, 'namespaces "nowhere" not found')
     r = c.request("POST", "/api/v1/namespaces/nowhere/secrets", json={"metadata": {"name": "a"}})
@@ -616,3 +619,27 @@ def test_read_only_root_with_an_empty_dir_tmp(k8s_cluster):  # noqa: F811
     assert out[0] in (".lock", "") and "x" in out  # only the watchdog's lock file was there
     assert any("Read-only file system" in line for line in out)
     assert not os.path.exists("/tmp/w")
+
+
+def test_a_node_selector_the_node_does_not_match_leaves_the_pod_pending(k8s_cluster):  # noqa: F811,E501
+    c = k8s_cluster()
+    _, node = c.get("/api/v1/nodes/standin-node")
+    assert node["metadata"]["labels"]["kubernetes.io/os"] == "linux"
+    body = deployment("picky")
+    body["spec"]["template"]["spec"]["nodeSelector"] = {"disktype": "ssd"}
+    post(c, f"{APPS}/deployments", body)
+
+    def pending():
+        pods = c.objects("pods", NS)
+        conds = (pods[0]["status"].get("conditions") or []) if pods else []
+        return conds and conds[0]["reason"] == "Unschedulable" and pods[0]
+    wait_for(pending, 10, interval=0.05, what="an unschedulable pod")
+    pod = pending()
+    assert pod["status"]["phase"] == "Pending" and "nodeName" not in pod["spec"]
+    assert pod["status"]["conditions"][0]["message"].startswith(
+        "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.")
+    patch(c, "/api/v1/nodes/standin-node", {"metadata": {"labels": {"disktype": "ssd"}}},
+          "application/merge-patch+json")
+    c.wait_ready(NS, "picky", 1)  # the scheduler tries again
+    _, p = c.get(f"{CORE}/pods/{pod['metadata']['name']}")
+    assert p["spec"]["nodeName"] == "standin-node"
