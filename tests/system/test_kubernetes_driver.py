@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from conftest import BIN, gateway_up, wait_for
-from kubernetes_gateway import IMAGE, Forwarder, KubeGateway, k8s_gateway  # noqa: F401
+from kubernetes_gateway import IMAGE, KubeGateway, k8s_gateway  # noqa: F401
 from k8s_util import k8s_cluster  # noqa: F401 (fixture)
 
 NS = "openfaas-fn"
@@ -294,27 +294,23 @@ def test_pods_that_never_become_ready(k8s_gateway):
     assert r.status_code == 503
 
 
-def test_api_server_down_and_back(k8s_cluster, k8s_gateway):  # noqa: F811
-    cluster = k8s_cluster()
-    link = Forwarder(cluster)
-    try:
-        gw = k8s_gateway(link.env(), cluster=cluster)
-        gw.deploy("up")
-        ready(gw, "up")
-        link.down()
-        r = gw.deploy("later", expect=503)
-        assert "unreachable" in r.text, r.text
-        assert gw.call("up", data=b"x").status_code == 200  # calls need no API
-        assert gw.status("up") is not None  # what was known is still served
-        link.up()
-        body = {"service": "later", "image": IMAGE, "envProcess": "cat"}
-        wait_for(lambda: gw.api("POST", "/system/functions", json=body).status_code == 202, 20,
-                 what="deploys again")
-        # The watches came back too: a hand deletion is seen.
-        cluster.delete_by_hand("deployments", NS, "up")
-        wait_for(lambda: gw.status("up") is None, 20, what="watching again")
-    finally:
-        link.close()
+def test_api_server_down_and_back(k8s_gateway):
+    gw = k8s_gateway()
+    cluster = gw.cluster
+    gw.deploy("up")
+    ready(gw, "up")
+    cluster.api_down()
+    r = gw.deploy("later", expect=503)
+    assert "unreachable" in r.text, r.text
+    assert gw.call("up", data=b"x").status_code == 200  # calls need no API
+    assert gw.status("up") is not None  # what was known is still served
+    cluster.api_up()
+    body = {"service": "later", "image": IMAGE, "envProcess": "cat"}
+    wait_for(lambda: gw.api("POST", "/system/functions", json=body).status_code == 202, 20,
+             what="deploys again")
+    # The watches came back too: a hand deletion is seen.
+    cluster.delete_by_hand("deployments", NS, "up")
+    wait_for(lambda: gw.status("up") is None, 20, what="watching again")
 
 
 def test_scale_from_zero_waits_for_a_ready_endpoint(k8s_gateway):
