@@ -201,6 +201,15 @@ static void check_fn(struct gw *gw, struct gw_fn *fn, double now, bool lead)
     s->area = 0;
     s->began = 0;
     s->last_check = now;
+    /* Several gateways share the calls: each tells its share, and the
+     * one that decides adds the others' to its own. */
+    if (gw->driver->share_load)
+        gw->driver->share_load(gw, fn, s->load);
+    double others = lead && gw->driver->peer_load ? gw->driver->peer_load(gw, fn) : 0;
+    if (others > 0) {
+        s->load += others;
+        s->last_call = now; /* calls elsewhere: not idle */
+    }
     if (!ok || p.min == p.max || !lead) /* min == max: scaled by hand only */
         return;
     int reco = recommend(&p, s->load);

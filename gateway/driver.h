@@ -111,6 +111,11 @@ struct gw_driver {
     /* Optional (NULL: always): whether this gateway makes the
      * autoscaler's decisions (one of several replicas does). */
     bool (*leads)(struct gw *gw);
+    /* Optional, with leads: this gateway's load of fn at each check, and
+     * the latest loads the other gateways told (their sum, 0: none), so
+     * the one that decides sees all the calls. */
+    void (*share_load)(struct gw *gw, const struct gw_fn *fn, double load);
+    double (*peer_load)(struct gw *gw, const struct gw_fn *fn);
 };
 
 extern const struct gw_driver gw_process_driver;

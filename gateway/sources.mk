@@ -14,6 +14,6 @@ GW_SRC := gateway/main.c gateway/config.c gateway/model.c gateway/functions.c \
           gateway/drivers/kubernetes.c gateway/drivers/kubernetes_fns.c gateway/drivers/kubernetes_deploy.c \
           gateway/drivers/kubernetes_spec.c gateway/drivers/kubernetes_watch.c \
           gateway/drivers/kubernetes_secrets.c gateway/drivers/kubernetes_logs.c \
-          gateway/drivers/kubernetes_lease.c gateway/drivers/k8s_api.c \
+          gateway/drivers/kubernetes_lease.c gateway/drivers/kubernetes_load.c gateway/drivers/k8s_api.c \
           gateway/drivers/k8s_config.c \
           gateway/engine/docker_api.c

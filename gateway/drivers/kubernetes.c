@@ -140,6 +140,7 @@ static void start(struct gw *gw)
     kd_ns_watch(GW_DEFAULT_NAMESPACE);
     schedule_ns(0);
     kd_lease_start();
+    kd_load_start();
 }
 
 static void apply(struct gw *gw, struct gw_fn *fn)
@@ -227,6 +228,7 @@ static void shutdown_all(struct gw *gw)
     kd_secrets_cancel_all();
     kd_logs_shutdown();
     kd_lease_stop();
+    kd_load_stop();
     kd_ns_unwatch_all();
     while (D.fns)
         kd_fn_free(D.fns);
@@ -262,4 +264,6 @@ const struct gw_driver gw_kubernetes_driver = {
     .logs = kd_logs,
     .logs_stop = kd_logs_stop,
     .leads = kd_lease_held,
+    .share_load = kd_load_share,
+    .peer_load = kd_load_peers,
 };

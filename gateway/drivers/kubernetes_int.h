@@ -154,4 +154,11 @@ void kd_lease_start(void);
 void kd_lease_stop(void);
 bool kd_lease_held(struct gw *gw);
 
+/* kubernetes_load.c: the gateways' loads, shared (the driver's
+ * .share_load and .peer_load). */
+void kd_load_start(void);
+void kd_load_stop(void);
+void kd_load_share(struct gw *gw, const struct gw_fn *fn, double load);
+double kd_load_peers(struct gw *gw, const struct gw_fn *fn);
+
 #endif
