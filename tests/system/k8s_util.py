@@ -184,9 +184,25 @@ class Cluster:
         return self.control("pod_pids")
 
     def wait_ready(self, ns, function, n, timeout=20):
-        wait_for(lambda: len(self.pod_ips(ns, function)) == n, timeout, interval=0.1,
-                 what=f"{n} ready pods of {function}")
+        """The ready pod IPs once there are n; on timeout the failure says
+        what the pods' status and output were."""
+        try:
+            wait_for(lambda: len(self.pod_ips(ns, function)) == n, timeout, interval=0.1,
+                     what=f"{n} ready pods of {function}")
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n{self.describe_pods(ns)}") from None
         return self.pod_ips(ns, function)
+
+    def describe_pods(self, ns):
+        """Each pod's status and the end of its output, for failure messages."""
+        out = []
+        for pod in self.objects("pods", ns):
+            out.append(f"pod {pod['metadata']['name']}: {json.dumps(pod.get('status'))}")
+            log = os.path.join(self.dir, "pods", pod["metadata"]["uid"], "output.log")
+            if os.path.exists(log):
+                with open(log, errors="replace") as f:
+                    out.append(f.read()[-1500:])
+        return "\n".join(out)
 
     # --- life ------------------------------------------------------------------------
     def text(self):
