@@ -181,8 +181,13 @@ def test_watch_resumes_filters_bookmarks_and_expires(k8s_cluster):  # noqa: F811
     r, evs = watch_lines(c, f"{CORE}/secrets?watch=1&labelSelector=team%3Dblue&resourceVersion="
                             f"{mark['object']['metadata']['resourceVersion']}&timeoutSeconds=1")
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in evs] == [("ADDED", "c")]
-    # After expire_history() an older resourceVersion gets ERROR 410 Expired.
+    # After expire_history() every resourceVersion held gets ERROR 410
+    # Expired, even the newest; the one it returns (a list's) does not.
+    _, newest = c.get(f"{CORE}/secrets")
     now = c.expire_history()
+    r, evs = watch_lines(c, f"{CORE}/secrets?watch=1&resourceVersion="
+                            f"{newest['metadata']['resourceVersion']}")
+    assert [e["type"] for e in evs] == ["ERROR"]
     r, evs = watch_lines(c, f"{CORE}/secrets?watch=1&resourceVersion={rv}")
     (err,) = list(evs)
     assert err["type"] == "ERROR"
