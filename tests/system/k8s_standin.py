@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import k8s_errors as E  # noqa: E402
 import k8s_openapi  # noqa: E402
 import k8s_rbac  # noqa: E402
+import k8s_table  # noqa: E402
 import k8s_resources as R  # noqa: E402
 from k8s_agent import Agent  # noqa: E402
 from k8s_api import Api  # noqa: E402
@@ -257,8 +258,13 @@ class Handler(ApiHandler):
         if req.watch:
             return serve_watch(self, self.cluster, req)
         result = self.dispatch(req, body)
-        if result is not None:  # pods/log streams its own answer
-            self.send_json(*result)
+        if result is None:  # pods/log streams its own answer
+            return
+        code, out = result
+        if self.command == "GET" and req.sub is None and code == 200 and \
+                k8s_table.wants_table(self.headers.get("Accept")):
+            out = k8s_table.table(req.res, out)
+        self.send_json(code, out)
 
     def discovery(self, path):
         p = path.rstrip("/")

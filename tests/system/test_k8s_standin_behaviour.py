@@ -111,6 +111,9 @@ def test_kubectl_apply_get_scale_logs_delete(k8s_cluster, tmp_path):  # noqa: F8
     out = kubectl(c, "apply", "-f", str(f)).stdout
     assert "deployment.apps/hello created" in out and "service/hello created" in out
     kubectl(c, "-n", NS, "rollout", "status", "deploy/hello", "--timeout=30s")
+    table = kubectl(c, "-n", NS, "get", "deploy", "hello").stdout.split()
+    assert table[:5] == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    assert table[5:9] == ["hello", "1/1", "1", "1"]
     got = json.loads(kubectl(c, "-n", NS, "get", "deploy", "hello", "-o", "json").stdout)
     assert got["status"]["readyReplicas"] == 1 and got["metadata"]["generation"] == 1
     assert "scaled" in kubectl(c, "-n", NS, "scale", "deploy/hello", "--replicas=2").stdout
