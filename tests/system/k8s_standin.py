@@ -74,7 +74,9 @@ class Cluster:
         with self.lock:
             for f in self.failures:
                 if f[0] in (method, "*") and path.startswith(f[1]):
-                    self.failures.remove(f)
+                    f[4] -= 1
+                    if f[4] <= 0:
+                        self.failures.remove(f)
                     return f
         return None
 
@@ -222,7 +224,7 @@ class Handler(ApiHandler):
                                           "body": parsed, "time": time.time()})
 
     def inject(self, failure):
-        _, _, status, body = failure
+        _, _, status, body, _ = failure
         if body is None:
             body = E.injected(status)
         extra = {"Retry-After": "1"} if status == 429 else None

@@ -148,12 +148,13 @@ class Cluster:
     def clear_requests(self):
         self.control("clear_requests", {})
 
-    def fail_next(self, method, path_prefix, status, body=None):
-        """The next request of method ("*": any) whose path starts with
-        path_prefix is answered status (with a Status of the real reason
-        unless body is given), before authentication."""
+    def fail_next(self, method, path_prefix, status, body=None, times=1):
+        """The next request (or `times` requests) of method ("*": any)
+        whose path starts with path_prefix is answered status (with a
+        Status of the real reason unless body is given), before
+        authentication."""
         self.control("fail_next", {"method": method, "path_prefix": path_prefix,
-                                   "status": status, "body": body})
+                                   "status": status, "body": body, "times": times})
 
     def rotate_token(self):
         """A new admin token (the kubeconfig and serviceaccount_dir/token
