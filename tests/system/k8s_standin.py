@@ -2,8 +2,16 @@
 """A Kubernetes API server stand-in for the kubernetes driver's tests:
 HTTPS with a CA made at start, bearer-token (and client-certificate)
 authentication and RBAC, the resources the driver uses with a real
-server's rules and answers, watches, pods/log, and a node agent (k8s_agent) that runs
-each pod's container as a real process on a loopback pod IP.
+server's rules and answers (k8s_api, k8s_objects, k8s_patch), watches
+(k8s_watch), pods/log (k8s_logs), and a node agent (k8s_agent, k8s_pods,
+k8s_volumes) that runs each pod's container as a real process on a
+loopback pod IP.
+
+It stands in for kube-apiserver v1.32 with the deployment, endpointslice,
+namespace and garbage-collection controllers, a scheduler for one node
+and its kubelet. Not there: ReplicaSets as objects (pods name theirs in
+ownerReferences), StatefulSets, DaemonSets, Jobs, Events, server-side
+apply, HTTP/2, protobuf, memory and CPU limits (kept, not enforced).
 
 Run: k8s_standin.py --dir DIR. When it serves, DIR/ready.json says where
 (url, tokens, kubeconfig, control socket). The control socket
