@@ -13,6 +13,7 @@ import platform
 import queue
 import threading
 import time
+import traceback
 
 import k8s_resources as R
 from k8s_api import managed_entry, random_suffix, set_managed
@@ -117,7 +118,6 @@ class Agent:
                     next_sweep = time.monotonic() + 1
                     self.sweep()
             except Exception as e:  # a controller bug must not stop the cluster
-                import traceback
                 traceback.print_exc()
                 print(f"controller: {e!r}", flush=True)
 

@@ -76,7 +76,8 @@ class ControlHandler(BaseHTTPRequestHandler):
     def op_fail_next(self, q, body):
         with self.cluster.lock:
             self.cluster.failures.append([body["method"].upper(), body["path_prefix"],
-                                          int(body["status"]), body.get("body")])
+                                          int(body["status"]), body.get("body"),
+                                          int(body.get("times", 1))])
         return {}
 
     def op_rotate_token(self, q, body):

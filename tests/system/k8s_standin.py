@@ -2,8 +2,16 @@
 """A Kubernetes API server stand-in for the kubernetes driver's tests:
 HTTPS with a CA made at start, bearer-token (and client-certificate)
 authentication and RBAC, the resources the driver uses with a real
-server's rules and answers, watches, pods/log, and a node agent (k8s_agent) that runs
-each pod's container as a real process on a loopback pod IP.
+server's rules and answers (k8s_api, k8s_objects, k8s_patch), watches
+(k8s_watch), pods/log (k8s_logs), and a node agent (k8s_agent, k8s_pods,
+k8s_volumes) that runs each pod's container as a real process on a
+loopback pod IP.
+
+It stands in for kube-apiserver v1.32 with the deployment, endpointslice,
+namespace and garbage-collection controllers, a scheduler for one node
+and its kubelet. Not there: ReplicaSets as objects (pods name theirs in
+ownerReferences), StatefulSets, DaemonSets, Jobs, Events, server-side
+apply, HTTP/2, protobuf, memory and CPU limits (kept, not enforced).
 
 Run: k8s_standin.py --dir DIR. When it serves, DIR/ready.json says where
 (url, tokens, kubeconfig, control socket). The control socket
@@ -32,6 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import k8s_errors as E  # noqa: E402
 import k8s_openapi  # noqa: E402
 import k8s_rbac  # noqa: E402
+import k8s_table  # noqa: E402
 import k8s_resources as R  # noqa: E402
 from k8s_agent import Agent  # noqa: E402
 from k8s_api import Api  # noqa: E402
@@ -73,7 +82,9 @@ class Cluster:
         with self.lock:
             for f in self.failures:
                 if f[0] in (method, "*") and path.startswith(f[1]):
-                    self.failures.remove(f)
+                    f[4] -= 1
+                    if f[4] <= 0:
+                        self.failures.remove(f)
                     return f
         return None
 
@@ -221,7 +232,7 @@ class Handler(ApiHandler):
                                           "body": parsed, "time": time.time()})
 
     def inject(self, failure):
-        _, _, status, body = failure
+        _, _, status, body, _ = failure
         if body is None:
             body = E.injected(status)
         extra = {"Retry-After": "1"} if status == 429 else None
@@ -257,8 +268,13 @@ class Handler(ApiHandler):
         if req.watch:
             return serve_watch(self, self.cluster, req)
         result = self.dispatch(req, body)
-        if result is not None:  # pods/log streams its own answer
-            self.send_json(*result)
+        if result is None:  # pods/log streams its own answer
+            return
+        code, out = result
+        if self.command == "GET" and req.sub is None and code == 200 and \
+                k8s_table.wants_table(self.headers.get("Accept")):
+            out = k8s_table.table(req.res, out)
+        self.send_json(code, out)
 
     def discovery(self, path):
         p = path.rstrip("/")

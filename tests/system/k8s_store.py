@@ -121,9 +121,12 @@ class Store:
             return evs, self.base + len(self.history)
 
     def expire(self):
-        """Forgets the history: every resourceVersion before now is too old
-        to watch from."""
+        """Forgets the history: every resourceVersion a client holds is now
+        too old to watch from. The counter moves on first, as it always has
+        on a real cluster by the time its history is compacted (leases and
+        events write all the time), so even the newest rv gets 410."""
         with self.cond:
+            self.rv += 1
             self.base += len(self.history)
             self.history = []
             self.compacted = self.rv

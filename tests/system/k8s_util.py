@@ -148,12 +148,13 @@ class Cluster:
     def clear_requests(self):
         self.control("clear_requests", {})
 
-    def fail_next(self, method, path_prefix, status, body=None):
-        """The next request of method ("*": any) whose path starts with
-        path_prefix is answered status (with a Status of the real reason
-        unless body is given), before authentication."""
+    def fail_next(self, method, path_prefix, status, body=None, times=1):
+        """The next request (or `times` requests) of method ("*": any)
+        whose path starts with path_prefix is answered status (with a
+        Status of the real reason unless body is given), before
+        authentication."""
         self.control("fail_next", {"method": method, "path_prefix": path_prefix,
-                                   "status": status, "body": body})
+                                   "status": status, "body": body, "times": times})
 
     def rotate_token(self):
         """A new admin token (the kubeconfig and serviceaccount_dir/token
@@ -184,9 +185,25 @@ class Cluster:
         return self.control("pod_pids")
 
     def wait_ready(self, ns, function, n, timeout=20):
-        wait_for(lambda: len(self.pod_ips(ns, function)) == n, timeout, interval=0.1,
-                 what=f"{n} ready pods of {function}")
+        """The ready pod IPs once there are n; on timeout the failure says
+        what the pods' status and output were."""
+        try:
+            wait_for(lambda: len(self.pod_ips(ns, function)) == n, timeout, interval=0.1,
+                     what=f"{n} ready pods of {function}")
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n{self.describe_pods(ns)}") from None
         return self.pod_ips(ns, function)
+
+    def describe_pods(self, ns):
+        """Each pod's status and the end of its output, for failure messages."""
+        out = []
+        for pod in self.objects("pods", ns):
+            out.append(f"pod {pod['metadata']['name']}: {json.dumps(pod.get('status'))}")
+            log = os.path.join(self.dir, "pods", pod["metadata"]["uid"], "output.log")
+            if os.path.exists(log):
+                with open(log, errors="replace") as f:
+                    out.append(f.read()[-1500:])
+        return "\n".join(out)
 
     # --- life ------------------------------------------------------------------------
     def text(self):

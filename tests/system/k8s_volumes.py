@@ -7,6 +7,12 @@ configMapKeyRef, fieldRef) and envFrom are resolved at each start."""
 import base64
 import os
 import shlex
+import sys
+
+
+# Runs the binary open on fd 9 with argv[0] its path, fd 9 closed in it.
+EXEC_FD = ("import os, sys; os.set_inheritable(9, False); "
+           "os.execv('/proc/self/fd/9', sys.argv[1:])")
 
 
 class Missing(Exception):
@@ -147,6 +153,10 @@ class Volumes:
         ordered = sorted([m for m in mounts if not self.hides_state(m)], key=depth) + \
             sorted([m for m in mounts if self.hides_state(m)], key=depth)
         lines = ["set -e"]
+        hidden = any((os.path.abspath(argv[0]) + "/").startswith(m["mountPath"].rstrip("/") + "/")
+                     for m in mounts) and os.path.isabs(argv[0])
+        if hidden:  # an emptyDir at /tmp hides a checkout under /tmp: keep the binary open
+            lines.append('exec 9< "$1"')
         lines += [f"mkdir -p {shlex.quote(m['mountPath'])}" for m in ordered]
         if read_only:
             lines.append("mount -o remount,bind,ro /")
@@ -158,6 +168,9 @@ class Volumes:
                 lines.append(f"mount -o remount,bind,ro {dst}")
             elif read_only:  # a bind of the read-only root starts read-only
                 lines.append(f"mount -o remount,bind,rw {dst}")
-        lines.append('exec "$@"')
+        if hidden:
+            lines.append(f"exec {shlex.quote(sys.executable)} -c {shlex.quote(EXEC_FD)} \"$@\"")
+        else:
+            lines.append('exec "$@"')
         return pre + ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
                       "\n".join(lines), "sh"] + argv

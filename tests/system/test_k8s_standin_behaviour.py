@@ -111,6 +111,9 @@ def test_kubectl_apply_get_scale_logs_delete(k8s_cluster, tmp_path):  # noqa: F8
     out = kubectl(c, "apply", "-f", str(f)).stdout
     assert "deployment.apps/hello created" in out and "service/hello created" in out
     kubectl(c, "-n", NS, "rollout", "status", "deploy/hello", "--timeout=30s")
+    table = kubectl(c, "-n", NS, "get", "deploy", "hello").stdout.split()
+    assert table[:5] == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    assert table[5:9] == ["hello", "1/1", "1", "1"]
     got = json.loads(kubectl(c, "-n", NS, "get", "deploy", "hello", "-o", "json").stdout)
     assert got["status"]["readyReplicas"] == 1 and got["metadata"]["generation"] == 1
     assert "scaled" in kubectl(c, "-n", NS, "scale", "deploy/hello", "--replicas=2").stdout
@@ -181,8 +184,13 @@ def test_watch_resumes_filters_bookmarks_and_expires(k8s_cluster):  # noqa: F811
     r, evs = watch_lines(c, f"{CORE}/secrets?watch=1&labelSelector=team%3Dblue&resourceVersion="
                             f"{mark['object']['metadata']['resourceVersion']}&timeoutSeconds=1")
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in evs] == [("ADDED", "c")]
-    # After expire_history() an older resourceVersion gets ERROR 410 Expired.
+    # After expire_history() every resourceVersion held gets ERROR 410
+    # Expired, even the newest; the one it returns (a list's) does not.
+    _, newest = c.get(f"{CORE}/secrets")
     now = c.expire_history()
+    r, evs = watch_lines(c, f"{CORE}/secrets?watch=1&resourceVersion="
+                            f"{newest['metadata']['resourceVersion']}")
+    assert [e["type"] for e in evs] == ["ERROR"]
     r, evs = watch_lines(c, f"{CORE}/secrets?watch=1&resourceVersion={rv}")
     (err,) = list(evs)
     assert err["type"] == "ERROR"
@@ -447,9 +455,11 @@ def test_tokens_forbidden_and_injected_failures(k8s_cluster):  # noqa: F811
     status, b = c.get(f"{APPS}/deployments")
     assert (status, b["reason"], b["code"]) == (500, "InternalError", 500)
     assert c.get(f"{APPS}/deployments")[0] == 200  # only the next one
-    c.fail_next("*", "/api", 429)
-    r = c.request("GET", "/api/v1/namespaces")
-    assert r.status_code == 429 and r.headers["Retry-After"] == "1"
+    c.fail_next("*", "/api", 429, times=2)
+    for _ in range(2):
+        r = c.request("GET", "/api/v1/namespaces")
+        assert r.status_code == 429 and r.headers["Retry-After"] == "1"
+    assert c.get("/api/v1/namespaces")[0] == 200
     c.clear_requests()
     c.request("POST", f"{CORE}/secrets?fieldManager=t", json={"metadata": {"name": "logged"}})
     (req,) = c.requests
