@@ -111,7 +111,7 @@ $(BIN)/faasbus-watchdog: $(OBJ)/watchdog/main.o $(BUILD)/libwatchdog.a $(BUILD)/
 	$(call link)
 
 $(BIN)/faasbus-gateway: $(OBJ)/gateway/main.o $(BUILD)/libgateway.a $(BUILD)/libcommon.a
-	$(call link,$(NATS_LIBS))
+	$(call link,$(NATS_LIBS) $(YAML_LIBS))
 
 $(BIN)/faasbus-queue-worker: $(OBJ)/gateway/worker/main.o $(BUILD)/libqueueworker.a $(BUILD)/libcommon.a
 	$(call link,$(NATS_LIBS))

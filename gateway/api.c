@@ -85,6 +85,46 @@ int gw_method_is(struct httpd_req *req, const char *methods)
     return 0;
 }
 
+/* --- answers a driver gives later ----------------------------------------- */
+
+struct later {
+    struct httpd_req *req; /* NULL once the client has left */
+};
+
+static void on_later_client_done(void *arg, bool completed)
+{
+    (void)completed;
+    struct later *l = arg;
+    l->req = NULL;
+}
+
+void *gw_later(struct httpd_req *req)
+{
+    struct later *l = xcalloc(1, sizeof *l);
+    l->req = req;
+    httpd_req_on_done(req, on_later_client_done, l);
+    return l;
+}
+
+void gw_later_answer(void *arg, int status, json_t *body, const char *message)
+{
+    struct later *l = arg;
+    if (!l->req) {
+        json_decref(body);
+    } else {
+        httpd_req_on_done(l->req, NULL, NULL);
+        if (status >= 300)
+            gw_reply_error(l->req, status, "%s", message ? message : "failed");
+        else if (body)
+            gw_reply_json(l->req, status, body);
+        else
+            httpd_respond(l->req, status, "", 0);
+        if (status >= 300)
+            json_decref(body);
+    }
+    free(l);
+}
+
 static void on_info(struct httpd_req *req, struct gw *gw)
 {
     if (!gw_method_is(req, "GET"))
@@ -99,6 +139,10 @@ static void on_namespaces(struct httpd_req *req, struct gw *gw)
 {
     if (!gw_method_is(req, "GET"))
         return;
+    if (gw->driver->namespaces) {
+        gw->driver->namespaces(gw, gw_later_answer, gw_later(req));
+        return;
+    }
     json_t *list = json_array();
     json_array_append_new(list, json_string(GW_DEFAULT_NAMESPACE));
     for (const struct gw_fn *fn = gw->fns; fn; fn = fn->next) {

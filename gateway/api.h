@@ -23,6 +23,11 @@ void gw_reply_error(struct httpd_req *req, int status, const char *fmt, ...)
 void gw_format_time(int64_t unix_ms, char *out, size_t len);
 /* ?namespace= or the default; caller frees. 400 and NULL if invalid. */
 char *gw_query_namespace(struct httpd_req *req);
+/* A request a driver answers later (pass gw_later_answer and the
+ * returned arg as its gw_answer_fn); a client that leaves first is
+ * forgotten and the answer dropped. */
+void *gw_later(struct httpd_req *req);
+void gw_later_answer(void *arg, int status, json_t *body, const char *message);
 /* True if the method is one of a '|'-separated list; else 405 answered. */
 int gw_method_is(struct httpd_req *req, const char *methods);
 

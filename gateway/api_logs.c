@@ -28,22 +28,29 @@ struct gw_logfollow {
     struct gw_logfollow *next;
 };
 
-static void append_line(struct buf *b, const struct gw_fn *fn, const struct gw_logline *l)
+static void append_json(struct buf *b, const char *name, const char *ns, const char *instance,
+                        int64_t unix_ms, const char *text)
 {
-    char when[40], instance[96];
-    gw_format_time(l->unix_ms, when, sizeof when);
-    snprintf(instance, sizeof instance, "%s.%s-%u", fn->name, fn->ns, l->instance);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s?}", "name", fn->name, "namespace", fn->ns,
-                          "instance", instance, "timestamp", when, "text", l->text);
+    char when[40];
+    gw_format_time(unix_ms, when, sizeof when);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s?}", "name", name, "namespace", ns,
+                          "instance", instance, "timestamp", when, "text", text);
     if (!json_object_get(o, "text")) /* not UTF-8: keep the line, say so */
         json_object_set_new(o, "text", json_string("(line is not valid UTF-8)"));
-    char *text = json_dumps(o, JSON_COMPACT);
-    if (text && buf_space(b) > strlen(text) + 1) {
-        buf_append(b, text, strlen(text));
+    char *out = json_dumps(o, JSON_COMPACT);
+    if (out && buf_space(b) > strlen(out) + 1) {
+        buf_append(b, out, strlen(out));
         buf_append(b, "\n", 1);
     }
-    free(text);
+    free(out);
     json_decref(o);
+}
+
+static void append_line(struct buf *b, const struct gw_fn *fn, const struct gw_logline *l)
+{
+    char instance[96];
+    snprintf(instance, sizeof instance, "%s.%s-%u", fn->name, fn->ns, l->instance);
+    append_json(b, fn->name, fn->ns, instance, l->unix_ms, l->text);
 }
 
 static const struct gw_logline *line_at(const struct gw *gw, const struct gw_fn *fn,
@@ -128,6 +135,91 @@ static void on_follow_expiry(struct loop *lp, void *arg)
     httpd_wake(f->req);
 }
 
+/* --- read through the driver (its engine keeps the logs) ----------------- */
+
+struct drvlogs {
+    struct gw *gw;
+    struct httpd_req *req;
+    char *name, *ns;
+    void *handle;             /* the driver's, until logs_stop */
+    struct loop_timer *expiry;
+    struct buf out;
+    bool begun, ended;
+};
+
+static ssize_t read_drv(void *arg, char *out, size_t max)
+{
+    struct drvlogs *d = arg;
+    if (d->out.len)
+        return (ssize_t)buf_take(&d->out, out, max);
+    return d->ended ? HTTPD_READ_EOF : 0;
+}
+
+static void on_drv_begin(void *arg)
+{
+    struct drvlogs *d = arg;
+    d->begun = true;
+    httpd_add_header(d->req, "Content-Type", "application/x-ndjson");
+    httpd_respond_stream(d->req, 200, -1, read_drv, d);
+}
+
+static void on_drv_line(void *arg, const char *instance, int64_t unix_ms, const char *text,
+                        size_t len)
+{
+    struct drvlogs *d = arg;
+    char *copy = xstrndup(text, len);
+    append_json(&d->out, d->name, d->ns, instance, unix_ms, copy);
+    free(copy);
+    httpd_wake(d->req);
+}
+
+static void on_drv_end(void *arg, int status, const char *message)
+{
+    struct drvlogs *d = arg;
+    d->ended = true;
+    if (!d->begun)
+        gw_reply_error(d->req, status ? status : 502, "%s", message ? message : "no logs");
+    else
+        httpd_wake(d->req);
+}
+
+static void on_drv_expiry(struct loop *lp, void *arg)
+{
+    (void)lp;
+    struct drvlogs *d = arg;
+    d->expiry = NULL;
+    d->ended = true;
+    httpd_wake(d->req);
+}
+
+static void on_drv_done(void *arg, bool completed)
+{
+    (void)completed;
+    struct drvlogs *d = arg;
+    loop_timer_cancel(d->gw->lp, d->expiry);
+    d->gw->driver->logs_stop(d->handle);
+    buf_cleanup(&d->out);
+    free(d->name);
+    free(d->ns);
+    free(d);
+}
+
+static void logs_of_driver(struct gw *gw, struct httpd_req *req, struct gw_fn *fn,
+                           const struct gw_log_query *q)
+{
+    struct drvlogs *d = xcalloc(1, sizeof *d);
+    d->gw = gw;
+    d->req = req;
+    d->name = xstrdup(fn->name);
+    d->ns = xstrdup(fn->ns);
+    buf_init(&d->out, 16 * 1024 * 1024);
+    httpd_req_on_done(req, on_drv_done, d);
+    if (q->follow)
+        d->expiry = loop_timer_add(gw->lp, gw->cfg.log_follow_max_ms, on_drv_expiry, d);
+    struct gw_log_sink sink = { on_drv_begin, on_drv_line, on_drv_end, d };
+    d->handle = gw->driver->logs(gw, fn, q, &sink);
+}
+
 /* --- the route ---------------------------------------------------------- */
 
 /* Reads an optional ".fraction" then "Z" or "+hh:mm"/"-hh:mm"; adds the
@@ -185,8 +277,13 @@ void gw_api_logs(struct httpd_req *req, void *arg)
         gw_reply_error(req, 400, "since: expected an RFC 3339 time such as 2026-01-02T15:04:05Z");
     else if (!(fn = gw_fn_find(gw, fname, ns)))
         gw_reply_error(req, 404, "function %s.%s not found", fname, ns);
+    bool follow = follow_s && (strcmp(follow_s, "true") == 0 || strcmp(follow_s, "1") == 0);
+    if (fn && gw->driver->logs) {
+        struct gw_log_query q = { tail, since_ms, follow };
+        logs_of_driver(gw, req, fn, &q);
+        fn = NULL;
+    }
     if (fn) {
-        bool follow = follow_s && (strcmp(follow_s, "true") == 0 || strcmp(follow_s, "1") == 0);
         uint64_t from = fn->logseq - fn->nlogs;
         if (tail > 0 && (uint64_t)tail < fn->nlogs) /* <= 0: all of them */
             from = fn->logseq - (uint64_t)tail;

@@ -12,8 +12,12 @@
 static void list(struct httpd_req *req, struct gw *gw)
 {
     char *ns = gw_query_namespace(req);
-    if (ns)
+    if (ns && gw->driver->secrets) {
+        struct gw_secret_op op = { .method = "GET", .ns = ns };
+        gw->driver->secrets(gw, &op, gw_later_answer, gw_later(req));
+    } else if (ns) {
         gw_reply_json(req, 200, gw_secret_list(gw, ns));
+    }
     free(ns);
 }
 
@@ -30,9 +34,13 @@ static void change(struct httpd_req *req, struct gw *gw, const char *method)
     }
     if (!ns)
         ns = gw_query_namespace(req);
-    bool exists = ns && gw_secret_exists(gw, name, ns);
+    bool engine = ns && gw->driver->secrets; /* the engine says what exists */
+    bool exists = ns && !engine && gw_secret_exists(gw, name, ns);
     if (!ns) {
         /* answered by gw_query_namespace */
+    } else if (engine) {
+        struct gw_secret_op op = { method, name, ns, value, vlen };
+        gw->driver->secrets(gw, &op, gw_later_answer, gw_later(req));
     } else if (create && exists) {
         gw_reply_error(req, 409, "secret %s already exists in namespace %s", name, ns);
     } else if (!create && !exists) {

@@ -185,7 +185,7 @@ static int recommend(const struct gw_scale_policy *p, double load)
     return n < p->min ? p->min : n > p->max ? p->max : n;
 }
 
-static void check_fn(struct gw *gw, struct gw_fn *fn, double now)
+static void check_fn(struct gw *gw, struct gw_fn *fn, double now, bool lead)
 {
     struct gw_scaler *s = scaler_of(fn);
     integrate(s, now);
@@ -201,7 +201,16 @@ static void check_fn(struct gw *gw, struct gw_fn *fn, double now)
     s->area = 0;
     s->began = 0;
     s->last_check = now;
-    if (!ok || p.min == p.max) /* min == max: scaled by hand only */
+    /* Several gateways share the calls: each tells its share, and the
+     * one that decides adds the others' to its own. */
+    if (gw->driver->share_load)
+        gw->driver->share_load(gw, fn, s->load);
+    double others = lead && gw->driver->peer_load ? gw->driver->peer_load(gw, fn) : 0;
+    if (others > 0) {
+        s->load += others;
+        s->last_call = now; /* calls elsewhere: not idle */
+    }
+    if (!ok || p.min == p.max || !lead) /* min == max: scaled by hand only */
         return;
     int reco = recommend(&p, s->load);
     s->reco = reco;
@@ -246,8 +255,10 @@ static void on_check(struct loop *lp, void *arg)
 {
     struct gw *gw = arg;
     double now = loop_now_s();
+    /* With several gateways, one decides (the driver says which). */
+    bool lead = !gw->driver->leads || gw->driver->leads(gw);
     for (struct gw_fn *fn = gw->fns; fn; fn = fn->next) {
-        check_fn(gw, fn, now);
+        check_fn(gw, fn, now, lead);
         char label[300];
         snprintf(label, sizeof label, "%s.%s", fn->name, fn->ns);
         metric_set(scaler_metrics.desired, (const char *[]){ label }, fn->desired);

@@ -95,8 +95,22 @@ static const struct cfg_option options[] = {
       600000, NULL, "how long an async call waits for JetStream to store it (then 503)" },
     { "queue_publishers", NULL, CFG_INT, OPT(queue_publishers), "4", 1, 64, NULL,
       "threads that store async calls in JetStream concurrently" },
-    { "driver", NULL, CFG_ENUM, OPT(driver), "process", 0, 0, "process|docker|swarm",
-      "what runs replicas: processes on this host, containers on a Docker engine, or Swarm services" },
+    { "driver", NULL, CFG_ENUM, OPT(driver), "process", 0, 0, "process|docker|swarm|kubernetes",
+      "what runs replicas: processes on this host, containers on a Docker engine, Swarm "
+      "services, or Kubernetes Deployments" },
+    { "kubeconfig", "kubeconfig,KUBECONFIG", CFG_STRING, OPT(kubeconfig), "", 0, 0, NULL,
+      "with driver=kubernetes: the kubeconfig file (\"\": in a pod its service account, else "
+      "~/.kube/config)" },
+    { "kubernetes_context", NULL, CFG_STRING, OPT(kubernetes_context), "", 0, 0, NULL,
+      "with driver=kubernetes: the kubeconfig context to use (\"\": its current-context)" },
+    { "kubernetes_lease_namespace", NULL, CFG_STRING, OPT(kubernetes_lease_namespace), "", 0, 0,
+      NULL, "with driver=kubernetes: namespace of the Lease that picks the gateway making "
+      "autoscaling decisions (\"\": the gateway's own, else openfaas-fn)" },
+    { "kubernetes_identity", NULL, CFG_STRING, OPT(kubernetes_identity), "", 0, 0, NULL,
+      "with driver=kubernetes: this gateway's name as the Lease holder (\"\": hostname-pid)" },
+    { "kubernetes_lease_duration", NULL, CFG_DURATION, OPT(kubernetes_lease_duration_ms), "15s",
+      1000, 3600000, NULL, "with driver=kubernetes: a Lease holder silent this long is "
+      "replaced by another gateway" },
     { "docker_host", "docker_host,DOCKER_HOST", CFG_STRING, OPT(docker_host),
       "unix:///var/run/docker.sock", 0, 0, NULL,
       "the Docker engine's API (unix:///PATH or tcp://HOST:PORT)" },
@@ -117,7 +131,8 @@ static const struct cfg_option options[] = {
     { "docker_publish", NULL, CFG_BOOL, OPT(docker_publish), "true", 0, 0, NULL,
       "reach replicas on ports published on 127.0.0.1 (false: at their docker_network address)" },
     { "image_pull_policy", NULL, CFG_ENUM, OPT(image_pull_policy), "IfNotPresent", 0, 0,
-      "Always|IfNotPresent|Never", "when the docker driver pulls a function's image" },
+      "Always|IfNotPresent|Never", "when a function's image is pulled (the docker driver; "
+      "the kubernetes driver's imagePullPolicy)" },
     { "ui_dir", NULL, CFG_STRING, OPT(ui_dir), NULL, 0, 0, NULL,
       "the web portal's files, served under /ui/ (default: share/faasbus/ui beside the "
       "binary once installed, else the source tree's ui/; \"\": no portal)" },

@@ -48,7 +48,7 @@ struct gw_config {
     int64_t queue_publish_timeout_ms;
     int64_t queue_publishers;
     /* The orchestrator driver. */
-    char *driver;              /* process | docker | swarm */
+    char *driver;              /* process | docker | swarm | kubernetes */
     char *docker_host;         /* unix:///PATH or tcp://HOST:PORT */
     char *docker_cert_path;    /* TLS files for tcp (cert.pem key.pem ca.pem) */
     bool docker_tls_verify;    /* check the engine against ca.pem */
@@ -58,6 +58,11 @@ struct gw_config {
     char *docker_instance;     /* labels our containers; "": from state_dir */
     bool docker_publish;       /* reach replicas on published 127.0.0.1 ports */
     char *image_pull_policy;   /* Always | IfNotPresent | Never */
+    char *kubeconfig;          /* driver=kubernetes: "" in-cluster or ~/.kube/config */
+    char *kubernetes_context;
+    char *kubernetes_lease_namespace;
+    char *kubernetes_identity;
+    int64_t kubernetes_lease_duration_ms;
     /* The web portal (ui.c) and the connectors it shows (connectors.c). */
     char *ui_dir;              /* "": no portal */
     char *connector_urls;      /* comma-separated base URLs */

@@ -26,9 +26,39 @@ typedef void gw_prepare_done_fn(void *arg, int status, const char *message);
 /* Where a call goes, and the token to give back when it ends. */
 struct gw_endpoint {
     char base_url[128]; /* "http://127.0.0.1:PORT", no trailing slash */
-    char instance[32];  /* for X-Served-By */
+    char instance[128]; /* for X-Served-By (a pod name) */
     unsigned id;        /* instance number, per function */
     uint64_t serial;    /* unique in the gateway's life: the release token */
+};
+
+/* An answer a driver gives later: a 2xx status with body (may be NULL,
+ * taken), or an error status with a message for the client. */
+typedef void gw_answer_fn(void *arg, int status, struct json_t *body, const char *message);
+
+/* A /system/secrets change for a driver that keeps secrets in its
+ * engine. Valid only during the call. */
+struct gw_secret_op {
+    const char *method;            /* POST, PUT, DELETE, GET (list) */
+    const char *name, *ns;         /* name NULL for GET */
+    const unsigned char *value;
+    size_t len;
+};
+
+/* /system/logs through a driver that reads its engine's logs. tail < 0:
+ * every line; since_ms 0: from the start. */
+struct gw_log_query {
+    int64_t tail, since_ms;
+    bool follow;
+};
+struct gw_log_sink {
+    /* The logs can be read: the answer starts (once, before lines). */
+    void (*begin)(void *arg);
+    void (*line)(void *arg, const char *instance, int64_t unix_ms, const char *text,
+                 size_t len);
+    /* Once, at the end: status 0 after begin, else the HTTP status and
+     * why the logs cannot be read (no begin came). */
+    void (*end)(void *arg, int status, const char *message);
+    void *arg;
 };
 
 struct gw_driver {
@@ -61,10 +91,36 @@ struct gw_driver {
     void (*prepare)(struct gw *gw, struct json_t *dep, gw_prepare_done_fn *done, void *arg);
     /* An image brings its own command: envProcess is optional. */
     bool command_optional;
+    /* The engine holds the functions (a gateway restart, or another
+     * gateway, finds them there): state_dir keeps none, and the driver
+     * adds and drops gw_fns as the engine says. */
+    bool engine_state;
+    /* With engine_state, optional: keeps what the engine does not hold
+     * of fn (the autoscaler's last decision) there; 0 or -1. */
+    int (*save)(struct gw *gw, const struct gw_fn *fn);
+    /* Optional (NULL: the gateway's state_dir holds secrets). */
+    void (*secrets)(struct gw *gw, const struct gw_secret_op *op, gw_answer_fn *done,
+                    void *arg);
+    /* Optional (NULL: the namespaces of deployed functions). */
+    void (*namespaces)(struct gw *gw, gw_answer_fn *done, void *arg);
+    /* Optional (NULL: the lines kept by gw_logs_add). Returns a handle
+     * for logs_stop (called once, also after end). */
+    void *(*logs)(struct gw *gw, struct gw_fn *fn, const struct gw_log_query *q,
+                  const struct gw_log_sink *sink);
+    void (*logs_stop)(void *handle);
+    /* Optional (NULL: always): whether this gateway makes the
+     * autoscaler's decisions (one of several replicas does). */
+    bool (*leads)(struct gw *gw);
+    /* Optional, with leads: this gateway's load of fn at each check, and
+     * the latest loads the other gateways told (their sum, 0: none), so
+     * the one that decides sees all the calls. */
+    void (*share_load)(struct gw *gw, const struct gw_fn *fn, double load);
+    double (*peer_load)(struct gw *gw, const struct gw_fn *fn);
 };
 
 extern const struct gw_driver gw_process_driver;
 extern const struct gw_driver gw_docker_driver;
 extern const struct gw_driver gw_swarm_driver;
+extern const struct gw_driver gw_kubernetes_driver;
 
 #endif

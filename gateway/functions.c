@@ -60,6 +60,14 @@ void gw_fn_free(struct gw *gw, struct gw_fn *fn)
     free(fn);
 }
 
+void gw_fn_drop(struct gw *gw, struct gw_fn *fn)
+{
+    gw_invoke_forget(gw, fn);
+    gw_logs_forget(gw, fn);
+    gw_fn_unlink(gw, fn);
+    gw_fn_free(gw, fn);
+}
+
 int gw_fn_min_scale(const struct gw_fn *fn)
 {
     const char *v = gw_dep_map_get(fn->dep, "labels", "com.openfaas.scale.min");

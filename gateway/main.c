@@ -39,8 +39,9 @@ static void usage(FILE *out)
             "Usage: faasbus-gateway [-c FILE] [--print-config] [--version] [--help]\n\n"
             "Serves the OpenFaaS REST API (/system/...) and invokes functions\n"
             "(/function/<name>), running each function's replicas as faasbus-watchdog\n"
-            "processes on this host (driver=process), or as containers on a Docker\n"
-            "engine (driver=docker). Settings come from the environment (OpenFaaS's\n"
+            "processes on this host (driver=process), as containers on a Docker\n"
+            "engine (driver=docker), as Swarm services (driver=swarm) or as Kubernetes\n"
+            "Deployments (driver=kubernetes). Settings come from the environment (OpenFaaS's\n"
             "names), else from FILE, else the defaults below.\n\n"
             "Settings (file key / environment variable, default):\n");
     gw_config_help(out);
@@ -113,11 +114,12 @@ static void trim_when_idle(struct loop *lp, void *arg)
 
 static int start(struct gw *gw, char *err, size_t errlen)
 {
+    gw->driver = strcmp(gw->cfg.driver, "docker") == 0       ? &gw_docker_driver
+                 : strcmp(gw->cfg.driver, "swarm") == 0      ? &gw_swarm_driver
+                 : strcmp(gw->cfg.driver, "kubernetes") == 0 ? &gw_kubernetes_driver
+                                                             : &gw_process_driver;
     if (load_auth(gw, err, errlen) < 0 || gw_store_load(gw, err, errlen) < 0)
         return 2;
-    gw->driver = strcmp(gw->cfg.driver, "docker") == 0  ? &gw_docker_driver
-                 : strcmp(gw->cfg.driver, "swarm") == 0 ? &gw_swarm_driver
-                                                        : &gw_process_driver;
     gw->lp = loop_new();
     gw->curl = curlloop_new(gw->lp);
     gw->proxy = proxy_new(gw->curl);

@@ -12,4 +12,9 @@ GW_SRC := gateway/main.c gateway/config.c gateway/model.c gateway/functions.c \
           gateway/drivers/docker_image.c gateway/drivers/docker_logs.c \
           gateway/drivers/swarm.c gateway/drivers/swarm_tasks.c gateway/drivers/swarm_spec.c \
           gateway/drivers/swarm_secrets.c gateway/drivers/swarm_sweep.c gateway/drivers/swarm_logs.c \
+          gateway/drivers/kubernetes.c gateway/drivers/kubernetes_fns.c gateway/drivers/kubernetes_deploy.c \
+          gateway/drivers/kubernetes_spec.c gateway/drivers/kubernetes_watch.c \
+          gateway/drivers/kubernetes_secrets.c gateway/drivers/kubernetes_logs.c \
+          gateway/drivers/kubernetes_lease.c gateway/drivers/kubernetes_load.c gateway/drivers/k8s_api.c \
+          gateway/drivers/k8s_config.c \
           gateway/engine/docker_api.c

@@ -86,8 +86,16 @@ static char *fn_path(const struct gw *gw, const char *name, const char *ns)
     return xasprintf("%s/functions/%s/%s.json", gw->cfg.state_dir, ns, name);
 }
 
+/* A driver whose engine holds the functions keeps none here. */
+static bool engine_keeps(const struct gw *gw)
+{
+    return gw->driver && gw->driver->engine_state;
+}
+
 int gw_store_save(struct gw *gw, const struct gw_fn *fn)
 {
+    if (engine_keeps(gw))
+        return gw->driver->save ? gw->driver->save(gw, fn) : 0;
     char *dir = xasprintf("%s/functions/%s", gw->cfg.state_dir, fn->ns);
     char *path = fn_path(gw, fn->name, fn->ns);
     json_t *doc = json_pack("{s:O, s:i, s:s, s:o}", "deployment", fn->dep, "replicas",
@@ -110,6 +118,8 @@ int gw_store_save(struct gw *gw, const struct gw_fn *fn)
 
 void gw_store_delete(struct gw *gw, const char *name, const char *ns)
 {
+    if (engine_keeps(gw))
+        return;
     char *path = fn_path(gw, name, ns);
     if (unlink(path) < 0 && errno != ENOENT)
         log_error("store", "cannot remove %s: %s", path, strerror(errno));
@@ -185,6 +195,8 @@ static void load_namespace(struct gw *gw, const char *dir, const char *ns)
 
 int gw_store_load(struct gw *gw, char *err, size_t errlen)
 {
+    if (engine_keeps(gw))
+        return 0;
     char *root = xasprintf("%s/functions", gw->cfg.state_dir);
     if (gw_mkdirs(root, 0700) < 0 || chmod(root, 0700) < 0) {
         snprintf(err, errlen, "state_dir: cannot create %s: %s", root, strerror(errno));

@@ -9,12 +9,15 @@
 #   faasbus/devkafka    one daemon each
 #   faasbus/nats        Debian's nats-server (static), for the compose file
 # Usage: scripts/images.sh [TAG]   (default latest; DOCKER_HOST picks the
-# engine; BUILD the build tree)
+# engine; BUILD the build tree). Each image is tagged with the release
+# too (faasbus/<name>:VERSION, FAASBUS_VERSION of lib/cli.h), the tag the
+# Kubernetes manifests name.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 TAG=${1:-latest}
 DOCKER=${DOCKER:-docker}
+VERSION=$(sed -n 's/^#define FAASBUS_VERSION "\(.*\)"$/\1/p' lib/cli.h)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -52,8 +55,9 @@ build() {
         echo "EXPOSE $port"
         echo "ENTRYPOINT $entry"
     } > "$work/$name/Dockerfile"
-    DOCKER_BUILDKIT=0 $DOCKER build -q -t "faasbus/$name:$TAG" "$work/$name" >/dev/null
-    echo "images: faasbus/$name:$TAG"
+    DOCKER_BUILDKIT=0 $DOCKER build -q -t "faasbus/$name:$TAG" -t "faasbus/$name:$VERSION" \
+        "$work/$name" >/dev/null
+    echo "images: faasbus/$name:$TAG faasbus/$name:$VERSION"
 }
 
 root="$work/watchdog/rootfs"

@@ -8,6 +8,7 @@ import pytest
 
 from conftest import BUILD, ROOT, SLOW
 from docker_util import DOCKER
+from k8s_manifests import version
 
 pytestmark = pytest.mark.xdist_group("docker")
 
@@ -25,6 +26,8 @@ def test_every_image_is_built(images):
     tags = {t for img in images.api("GET", "/images/json")[1] for t in img["RepoTags"] or []}
     for name in ("watchdog", "gateway", "queue-worker", "connector", "devkafka"):
         assert f"faasbus/{name}:t1" in tags, tags
+        # The release tag, which deploy/kubernetes/ names.
+        assert f"faasbus/{name}:{version()}" in tags, tags
 
 
 @pytest.mark.parametrize("name", ["gateway", "queue-worker", "connector"])
