@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "callstate.h"
 #include "dispatch.h"
 #include "invoke.h"
 #include "record.h"
@@ -21,24 +22,14 @@ struct lane;
 struct slot;
 struct cn_await;
 
-enum branch_state {
-    B_LANE,    /* queued for its ordering lane */
-    B_SLOT,    /* holds its lane, queued for a slot of its route */
-    B_CALL,    /* a call is in flight */
-    B_BACKOFF, /* waiting to retry */
-    B_PUBLISH, /* a reply or dead letter is in flight */
-    B_AWAIT,   /* an async call was queued; waiting for its callback (async.h) */
-    B_PARKED,  /* may not start: its partition is being handed back */
-    B_FINAL,
-};
 
 struct branch {
     struct cn_work *w;
     const struct cn_route *route; /* in w->table */
     char *target;                 /* "fn" or "fn.ns": the call path and metric label */
-    enum branch_state state;
-    struct lane *lane;            /* held, or queued for (B_LANE) */
-    struct slot *slot;            /* taken (B_CALL), or queued for (B_SLOT) */
+    enum cn_call_state state;     /* changed by cn_call_step() only */
+    struct lane *lane;            /* held, or queued for (LANE) */
+    struct slot *slot;            /* taken (CALLING), or queued for (SLOT) */
     struct branch *prev, *next;   /* in a lane's or slot's queue */
     int attempts;                 /* calls that counted */
     int waits;                    /* gateway unreachable, in a row */

@@ -3,6 +3,7 @@
  * (max-inflight). Outcomes are outcome.c's. */
 #include "dispatch.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +130,7 @@ static void take_lane(struct branch *b)
     struct lane *lane;
 
     if (!key) {
+        cn_call_step(&b->state, CN_EV_LANE_HELD);
         cn_branch_ready(b);
         return;
     }
@@ -143,10 +145,11 @@ static void take_lane(struct branch *b)
     b->lane = lane;
     if (!lane->holder) {
         lane->holder = b;
+        cn_call_step(&b->state, CN_EV_LANE_HELD);
         cn_branch_ready(b);
         return;
     }
-    b->state = B_LANE;
+    cn_call_step(&b->state, CN_EV_LANE_BUSY);
     enqueue(&lane->q, b);
 }
 
@@ -174,10 +177,12 @@ static void leave_lane(struct branch *b)
         return;
     }
     lane->holder = dequeue(&lane->q);
-    if (lane->holder)
+    if (lane->holder) {
+        cn_call_step(&lane->holder->state, CN_EV_LANE_HELD);
         cn_branch_ready(lane->holder);
-    else
+    } else {
         drop_lane(d, lane);
+    }
 }
 
 /* --- slots --------------------------------------------------------------- */
@@ -226,13 +231,13 @@ void cn_branch_ready(struct branch *b)
     struct slot *s;
 
     if (!may_start(b)) {
-        b->state = B_PARKED;
+        cn_call_step(&b->state, CN_EV_MAY_NOT_START);
         return;
     }
     s = slot_of(b);
     b->slot = s;
     if (!has_room(s, b->route)) {
-        b->state = B_SLOT;
+        cn_call_step(&b->state, CN_EV_ROUTE_FULL);
         enqueue(&s->q, b);
         return;
     }
@@ -247,7 +252,7 @@ static void pump(struct cn_dispatch *d, struct slot *s)
         struct branch *b = dequeue(&s->q);
         if (!may_start(b)) {
             b->slot = NULL;
-            b->state = B_PARKED;
+            cn_call_step(&b->state, CN_EV_MAY_NOT_START);
             continue;
         }
         s->inflight++;
@@ -284,7 +289,7 @@ void cn_branch_final(struct branch *b)
     struct cn_work *w = b->w;
     struct cn_record *rec = w->rec;
 
-    b->state = B_FINAL;
+    assert(b->state == CN_CALL_FINAL);
     cn_async_forget(b);
     leave_lane(b);
     if (--w->left > 0)
@@ -338,6 +343,7 @@ void cn_dispatch_submit(struct cn_dispatch *d, struct cn_record *rec)
             char why[96];
             snprintf(why, sizeof why, "hop limit: the record is %d replies down a chain "
                      "(max_hops %lld)", rec->hops, (long long)cn->cfg.max_hops);
+            cn_call_step(&branches[i].state, CN_EV_HOP_LIMIT);
             cn_branch_fail(&branches[i], "hop_limit", why, 0);
         } else {
             take_lane(&branches[i]);
@@ -350,9 +356,7 @@ bool cn_dispatch_busy(const struct cn_record *rec)
     const struct cn_work *w = rec->work;
 
     for (size_t i = 0; w && i < w->n; i++) {
-        enum branch_state s = w->branches[i].state;
-        /* A callback awaited is a call in flight: a drain waits for it. */
-        if (s == B_CALL || s == B_PUBLISH || s == B_AWAIT)
+        if (cn_call_busy(w->branches[i].state))
             return true;
     }
     return false;
@@ -373,12 +377,12 @@ static void abandon_branch(struct cn_dispatch *d, struct branch *b)
     cn_delivery_detach(b->delivery);
     b->delivery = NULL;
     cn_async_forget(b);
-    if (b->state == B_SLOT) {
+    if (b->state == CN_CALL_SLOT) {
         unqueue(&b->slot->q, b);
         drop_slot(d, b->slot);
         b->slot = NULL;
     }
-    b->state = B_FINAL;
+    cn_call_step(&b->state, CN_EV_ABANDON);
     leave_lane(b);
     if (b->slot)
         cn_branch_slot_done(b);
@@ -391,7 +395,7 @@ void cn_dispatch_abandon(struct cn_dispatch *d, struct cn_record *rec)
     if (!w)
         return;
     for (size_t i = 0; i < w->n; i++) {
-        if (w->branches[i].state != B_FINAL)
+        if (w->branches[i].state != CN_CALL_FINAL)
             abandon_branch(d, &w->branches[i]);
     }
     work_free(w);
