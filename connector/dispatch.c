@@ -422,6 +422,7 @@ struct cn_dispatch *cn_dispatch_new(struct cn *cn)
         .content_type = cfg->content_type,
         .timeout_ms = cfg->upstream_timeout_ms,
         .max_response = (size_t)cfg->max_response_size,
+        .pool = cn_invoke_pool_new((size_t)cfg->max_inflight + 8),
     };
     return d;
 }
@@ -435,5 +436,6 @@ void cn_dispatch_free(struct cn_dispatch *d)
                  keymap_count(d->lanes), keymap_count(d->slots));
     keymap_free(d->lanes);
     keymap_free(d->slots);
+    cn_invoke_pool_free(d->invoke.pool);
     free(d);
 }

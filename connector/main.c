@@ -98,6 +98,10 @@ static int start(struct cn *cn, char *err, size_t errlen)
 {
     cn->lp = loop_new();
     cn->curl = curlloop_new(cn->lp);
+    /* A handle per call the connector may have out, and a few for the
+     * refresh and the async callbacks' answers: none made per call at full
+     * load. */
+    curlloop_keep(cn->curl, (size_t)cn->cfg.max_inflight + 8);
     cn_metrics_init(cn);
     cn->table = cn_table_new();
     cn->dispatch = cn_dispatch_new(cn);
