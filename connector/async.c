@@ -124,7 +124,7 @@ static void on_timeout(struct loop *lp, void *arg)
     (void)lp;
 
     b->timer = NULL;
-    cn_call_step(&b->state, CN_EV_TIMEOUT);
+    cn_branch_step(b, CN_EV_TIMEOUT);
     stop_awaiting(a, b->await);
     metric_add(a->m_timeouts, (const char *[]){ b->target }, 1);
     snprintf(why, sizeof why, "no callback within async_timeout (%s)",
@@ -138,7 +138,7 @@ static void on_timeout(struct loop *lp, void *arg)
 
 static void await_callback(struct cn_async *a, struct branch *b)
 {
-    cn_call_step(&b->state, CN_EV_ACCEPTED);
+    cn_branch_step(b, CN_EV_ACCEPTED);
     b->await->awaiting = true;
     a->awaiting++;
     metric_set(a->m_awaiting, NULL, (double)a->awaiting);
@@ -150,7 +150,7 @@ static void await_callback(struct cn_async *a, struct branch *b)
 static void final_at_accepted(struct cn_async *a, struct branch *b)
 {
     cn_kept_add(a, b, b->await->ids[b->await->n - 1]);
-    cn_call_step(&b->state, CN_EV_ACCEPTED_FINAL);
+    cn_branch_step(b, CN_EV_ACCEPTED_FINAL);
     cn_branch_slot_done(b);
     cn_branch_final(b);
 }
@@ -206,7 +206,7 @@ const char *cn_async_deliver(struct cn_async *a, const struct cn_callback *cb,
     if (!b)
         return cn_kept_deliver(a, cb, res) ? "kept" : "unknown";
     was = b->state;
-    if (!cn_call_step(&b->state, CN_EV_ANSWER))
+    if (!cn_branch_step(b, CN_EV_ANSWER))
         return "late"; /* waiting to submit again: that call will answer */
     if (was == CN_CALL_CALLING) {
         /* The callback overtook the gateway's 202 (or the answer to a

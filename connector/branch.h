@@ -50,6 +50,7 @@ struct cn_work {
     struct cn_table *table;
     struct branch *branches;
     size_t n, left;
+    size_t busy; /* branches with a call, callback or publish out */
 };
 
 struct cn_dispatch {
@@ -62,6 +63,10 @@ struct cn_dispatch {
     bool gateway_down; /* logged once per outage */
 };
 
+/* dispatch.c: cn_call_step() on the branch's state, keeping count of the
+ * record's busy branches; when the last one stops being busy the source
+ * hears of it (origin->quiet). Returns what cn_call_step() returns. */
+bool cn_branch_step(struct branch *b, enum cn_call_event ev);
 /* dispatch.c: the branch holds its lane (or needs none) and wants to call:
  * takes a slot of its route and calls, or queues for one, or parks. */
 void cn_branch_ready(struct branch *b);

@@ -197,7 +197,21 @@ static void finished(struct cn_record *rec)
     cn_commit_soon(p->k);
 }
 
-static const struct cn_origin kafka_origin = { may_start, finished, NULL }; /* no delayed redelivery: retries wait here */
+/* A drain waits for this: the last call or publish of the record ended. */
+static void quiet(struct cn_record *rec)
+{
+    struct part *p = rec->owner;
+
+    if (p->revoking)
+        cn_release_poke(p->k);
+}
+
+/* No delayed redelivery: retries wait here. */
+static const struct cn_origin kafka_origin = {
+    .may_start = may_start,
+    .finished = finished,
+    .quiet = quiet,
+};
 
 static void log_repeating(struct cn_consumer *k, const char *what)
 {

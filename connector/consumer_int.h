@@ -15,6 +15,14 @@
 struct loop_timer;
 struct keymap;
 
+/* Handing partitions back (release.c): a phase of the consumer, moved on
+ * by the events that can complete it, never by a polling tick. */
+enum cn_release {
+    CN_RELEASE_NONE,
+    CN_RELEASE_DRAINING,   /* no new calls; waiting until none is busy */
+    CN_RELEASE_COMMITTING, /* waiting for the final commit's acknowledgement */
+};
+
 struct part {
     struct cn_consumer *k;
     char *topic;
@@ -51,9 +59,10 @@ struct cn_consumer {
     struct loop_timer *commit_timer;
     bool commit_inflight;
     /* handing partitions back */
-    struct loop_timer *release_timer;
-    bool releasing, committing;
-    int64_t drain_deadline, commit_deadline, release_start;
+    enum cn_release release;
+    struct loop_timer *release_timer; /* the phase's deadline */
+    struct loop_timer *release_check; /* an event asked for a look, next turn */
+    int64_t release_start;
     rd_kafka_topic_partition_list_t *revoked; /* unassign owed to librdkafka */
     bool stopping, closing;
     void (*stop_done)(void *arg);
@@ -82,6 +91,10 @@ void cn_check_pause(struct cn_consumer *k);
 void cn_count_records(struct cn_consumer *k);
 /* Begins (or widens) a drain of every part marked revoking. */
 void cn_release_start(struct cn_consumer *k);
+/* Something happened that may complete the release's phase (a record of
+ * a revoking partition went quiet, a commit's result came): it is looked
+ * at on the next turn of the loop. A no-op when nothing is released. */
+void cn_release_poke(struct cn_consumer *k);
 void cn_release_cleanup(struct cn_consumer *k);
 
 #endif

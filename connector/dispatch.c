@@ -130,7 +130,7 @@ static void take_lane(struct branch *b)
     struct lane *lane;
 
     if (!key) {
-        cn_call_step(&b->state, CN_EV_LANE_HELD);
+        cn_branch_step(b, CN_EV_LANE_HELD);
         cn_branch_ready(b);
         return;
     }
@@ -145,11 +145,11 @@ static void take_lane(struct branch *b)
     b->lane = lane;
     if (!lane->holder) {
         lane->holder = b;
-        cn_call_step(&b->state, CN_EV_LANE_HELD);
+        cn_branch_step(b, CN_EV_LANE_HELD);
         cn_branch_ready(b);
         return;
     }
-    cn_call_step(&b->state, CN_EV_LANE_BUSY);
+    cn_branch_step(b, CN_EV_LANE_BUSY);
     enqueue(&lane->q, b);
 }
 
@@ -178,7 +178,7 @@ static void leave_lane(struct branch *b)
     }
     lane->holder = dequeue(&lane->q);
     if (lane->holder) {
-        cn_call_step(&lane->holder->state, CN_EV_LANE_HELD);
+        cn_branch_step(lane->holder, CN_EV_LANE_HELD);
         cn_branch_ready(lane->holder);
     } else {
         drop_lane(d, lane);
@@ -231,13 +231,13 @@ void cn_branch_ready(struct branch *b)
     struct slot *s;
 
     if (!may_start(b)) {
-        cn_call_step(&b->state, CN_EV_MAY_NOT_START);
+        cn_branch_step(b, CN_EV_MAY_NOT_START);
         return;
     }
     s = slot_of(b);
     b->slot = s;
     if (!has_room(s, b->route)) {
-        cn_call_step(&b->state, CN_EV_ROUTE_FULL);
+        cn_branch_step(b, CN_EV_ROUTE_FULL);
         enqueue(&s->q, b);
         return;
     }
@@ -252,7 +252,7 @@ static void pump(struct cn_dispatch *d, struct slot *s)
         struct branch *b = dequeue(&s->q);
         if (!may_start(b)) {
             b->slot = NULL;
-            cn_call_step(&b->state, CN_EV_MAY_NOT_START);
+            cn_branch_step(b, CN_EV_MAY_NOT_START);
             continue;
         }
         s->inflight++;
@@ -343,7 +343,7 @@ void cn_dispatch_submit(struct cn_dispatch *d, struct cn_record *rec)
             char why[96];
             snprintf(why, sizeof why, "hop limit: the record is %d replies down a chain "
                      "(max_hops %lld)", rec->hops, (long long)cn->cfg.max_hops);
-            cn_call_step(&branches[i].state, CN_EV_HOP_LIMIT);
+            cn_branch_step(&branches[i], CN_EV_HOP_LIMIT);
             cn_branch_fail(&branches[i], "hop_limit", why, 0);
         } else {
             take_lane(&branches[i]);
@@ -353,13 +353,26 @@ void cn_dispatch_submit(struct cn_dispatch *d, struct cn_record *rec)
 
 bool cn_dispatch_busy(const struct cn_record *rec)
 {
-    const struct cn_work *w = rec->work;
+    return rec->work && rec->work->busy > 0;
+}
 
-    for (size_t i = 0; w && i < w->n; i++) {
-        if (cn_call_busy(w->branches[i].state))
-            return true;
+bool cn_branch_step(struct branch *b, enum cn_call_event ev)
+{
+    struct cn_work *w = b->w;
+    struct cn_record *rec = w->rec;
+    bool was = cn_call_busy(b->state);
+
+    if (!cn_call_step(&b->state, ev))
+        return false;
+    if (was == cn_call_busy(b->state))
+        return true;
+    if (!was) {
+        w->busy++;
+        return true;
     }
-    return false;
+    if (--w->busy == 0 && rec->origin->quiet)
+        rec->origin->quiet(rec);
+    return true;
 }
 
 /* Undoes whatever the branch is doing, without an outcome. */
@@ -382,7 +395,7 @@ static void abandon_branch(struct cn_dispatch *d, struct branch *b)
         drop_slot(d, b->slot);
         b->slot = NULL;
     }
-    cn_call_step(&b->state, CN_EV_ABANDON);
+    cn_branch_step(b, CN_EV_ABANDON);
     leave_lane(b);
     if (b->slot)
         cn_branch_slot_done(b);

@@ -60,8 +60,8 @@ struct cn_nats {
     uint64_t core_seq;
     char boot_id[40];
     bool stopping, closing;
-    struct loop_timer *drain_timer;
-    int64_t drain_deadline;
+    struct loop_timer *drain_timer; /* the drain's deadline */
+    struct loop_timer *drain_poke;  /* a message went quiet: look, next turn */
     void (*done)(void *arg);
     void *done_arg;
 };

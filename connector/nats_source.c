@@ -18,7 +18,6 @@
 #include "xalloc.h"
 
 #define PUBLISH_THREADS 4   /* replies and dead letters waiting for their ack */
-#define DRAIN_TICK_MS 100
 #define UNSUBSCRIBE_WAIT_MS 2000
 
 /* --- places among max_inflight (any thread) ------------------------------ */
@@ -115,8 +114,23 @@ static void redeliver(struct cn_record *rec, int64_t delay_ms)
     release(nm);
 }
 
-static const struct cn_origin core_origin = { may_start, finished, NULL };
-static const struct cn_origin jetstream_origin = { may_start, finished, redeliver };
+static void drain_poke(struct cn_nats *n);
+
+/* A drain waits for this: the last call or publish of the message ended. */
+static void quiet(struct cn_record *rec)
+{
+    struct nmsg *nm = rec->owner;
+
+    if (nm->n->stopping)
+        drain_poke(nm->n);
+}
+
+static const struct cn_origin core_origin = {
+    .may_start = may_start, .finished = finished, .quiet = quiet,
+};
+static const struct cn_origin jetstream_origin = {
+    .may_start = may_start, .finished = finished, .redeliver = redeliver, .quiet = quiet,
+};
 
 /* Calls and retry waits may outlast ack_wait: tell JetStream the message
  * is being worked on, well before the lease runs out. */
@@ -324,6 +338,9 @@ void cn_nats_free(struct cn_nats *n)
     n->closing = n->stopping = true;
     if (n->drain_timer)
         loop_timer_cancel(n->cn->lp, n->drain_timer);
+    if (n->drain_poke)
+        loop_timer_cancel(n->cn->lp, n->drain_poke);
+    n->drain_timer = n->drain_poke = NULL;
     stop_handing_over(n);
     unsubscribe_core(n);
     for (size_t i = 0; i < n->nsubs; i++) {
@@ -352,20 +369,25 @@ void cn_nats_free(struct cn_nats *n)
 
 /* --- drain and readiness --------------------------------------------------- */
 
-static void drain_tick(struct loop *lp, void *arg)
+/* The drain ends once no held message is busy (looked at after each one
+ * goes quiet), or when its deadline (`overdue`) passes; nothing polls. */
+static void drain_check(struct cn_nats *n, bool overdue)
 {
-    struct cn_nats *n = arg;
     size_t busy = 0, held = 0;
 
-    n->drain_timer = NULL;
+    if (!n->done)
+        return; /* over already */
     for (const struct nmsg *nm = n->head; nm; nm = nm->next) {
         held++;
         busy += cn_dispatch_busy(nm->rec);
     }
-    if (busy && loop_now_ms() < n->drain_deadline) {
-        n->drain_timer = loop_timer_add(lp, DRAIN_TICK_MS, drain_tick, n);
+    if (busy && !overdue)
         return;
-    }
+    if (n->drain_timer)
+        loop_timer_cancel(n->cn->lp, n->drain_timer);
+    if (n->drain_poke)
+        loop_timer_cancel(n->cn->lp, n->drain_poke);
+    n->drain_timer = n->drain_poke = NULL;
     if (busy)
         log_warn("nats", "drain_timeout passed with %zu message(s) still in a call or "
                  "publish", busy);
@@ -379,15 +401,42 @@ static void drain_tick(struct loop *lp, void *arg)
         done(n->done_arg);
 }
 
+static void on_drain_deadline(struct loop *lp, void *arg)
+{
+    struct cn_nats *n = arg;
+    (void)lp;
+
+    n->drain_timer = NULL;
+    drain_check(n, true);
+}
+
+static void on_drain_poked(struct loop *lp, void *arg)
+{
+    struct cn_nats *n = arg;
+    (void)lp;
+
+    n->drain_poke = NULL;
+    drain_check(n, false);
+}
+
+/* quiet() runs inside the dispatcher, where messages must not be let go:
+ * the look is the loop's next turn. */
+static void drain_poke(struct cn_nats *n)
+{
+    if (!n->done || n->drain_poke)
+        return;
+    n->drain_poke = loop_timer_add(n->cn->lp, 0, on_drain_poked, n);
+}
+
 void cn_nats_drain(struct cn_nats *n, void (*done)(void *arg), void *arg)
 {
     n->stopping = true;
     n->done = done;
     n->done_arg = arg;
-    n->drain_deadline = loop_now_ms() + n->cn->cfg.drain_timeout_ms;
     stop_handing_over(n);
     unsubscribe_core(n);
-    n->drain_timer = loop_timer_add(n->cn->lp, 0, drain_tick, n);
+    n->drain_timer = loop_timer_add(n->cn->lp, n->cn->cfg.drain_timeout_ms, on_drain_deadline, n);
+    drain_poke(n);
 }
 
 bool cn_nats_ready(const struct cn_nats *n, char *why, size_t len)

@@ -40,6 +40,11 @@ struct cn_origin {
      * (JetStream: a nak with delay), so a retry waits in the broker, not
      * here. The dispatcher has let go of the record; the source frees it. */
     void (*redeliver)(struct cn_record *rec, int64_t delay_ms);
+    /* Optional: nothing of the record is in flight any more (no call,
+     * callback or publish: cn_dispatch_busy() turned false), which is what
+     * a drain waits for. Runs inside the dispatcher: the source may note
+     * it or schedule work, but must not abandon or free the record here. */
+    void (*quiet)(struct cn_record *rec);
 };
 
 struct cn_record {
