@@ -73,16 +73,4 @@ struct cn {
 /* Sets up the metric families in cn->m. */
 void cn_metrics_init(struct cn *cn);
 
-/* Swaps in a new routing table (takes the reference), logs what changed
- * and subscribes to the topics it names. Returns false (and drops t) if
- * it equals the current one and the table was already loaded. */
-bool cn_set_table(struct cn *cn, struct cn_table *t);
-
-/* Gives freed heap back to the system whenever nothing is held. */
-void cn_trim_start(struct cn *cn);
-
-/* Starts a graceful stop (drain, commit, leave); exit_code is what the
- * process returns. Safe to call more than once. */
-void cn_stop(struct cn *cn, int exit_code);
-
 #endif

@@ -1,6 +1,6 @@
 /* consumer.c -- the Kafka consumer handle on the loop: messages into
- * records, partitions, readiness and per-partition metrics. Commits and
- * rebalances are release.c's. */
+ * records, readiness and per-partition metrics. The partitions and the
+ * records they hold are parts.c's; commits and rebalances release.c's. */
 #include "consumer.h"
 
 #include <errno.h>
@@ -26,158 +26,6 @@
 #define SERVE_BUDGET 1000       /* messages per loop turn before yielding */
 #define ERROR_REPEAT_MS 30000   /* the same broker error is logged this rarely */
 
-/* --- partitions ---------------------------------------------------------- */
-
-static unsigned char *part_key(const char *topic, int32_t partition, size_t *len)
-{
-    size_t n = strlen(topic) + 1;
-    unsigned char *key = xmalloc(n + sizeof partition);
-
-    memcpy(key, topic, n);
-    memcpy(key + n, &partition, sizeof partition);
-    *len = n + sizeof partition;
-    return key;
-}
-
-struct part *cn_part_find(struct cn_consumer *k, const char *topic, int32_t partition)
-{
-    size_t len;
-    unsigned char *key = part_key(topic, partition, &len);
-    struct part *p = keymap_get(k->parts, key, len);
-
-    free(key);
-    return p;
-}
-
-struct part *cn_part_add(struct cn_consumer *k, const char *topic, int32_t partition)
-{
-    size_t len;
-    unsigned char *key;
-    struct part *p = cn_part_find(k, topic, partition);
-
-    if (p)
-        return p;
-    p = xcalloc(1, sizeof *p);
-    p->k = k;
-    p->topic = xstrdup(topic);
-    p->partition = partition;
-    p->commit_sent = p->committed = -1;
-    track_init(&p->track);
-    key = part_key(topic, partition, &len);
-    keymap_put(k->parts, key, len, p);
-    free(key);
-    return p;
-}
-
-static void unlink_record(struct part *p, struct cn_record *rec)
-{
-    if (rec->prev)
-        rec->prev->next = rec->next;
-    else
-        p->head = rec->next;
-    if (rec->next)
-        rec->next->prev = rec->prev;
-    else
-        p->tail = rec->prev;
-}
-
-static size_t record_size(const struct cn_record *rec)
-{
-    size_t n = sizeof *rec + rec->len + rec->key_len;
-
-    for (size_t i = 0; i < rec->nheaders; i++)
-        n += sizeof rec->headers[i] + strlen(rec->headers[i].name) + rec->headers[i].len;
-    return n;
-}
-
-static void enqueue(struct cn_consumer *k, struct cn_record *rec)
-{
-    rec->queued = true;
-    rec->qnext = NULL;
-    rec->qprev = k->qtail;
-    if (k->qtail)
-        k->qtail->qnext = rec;
-    else
-        k->qhead = rec;
-    k->qtail = rec;
-    k->queued++;
-    k->queued_bytes += record_size(rec);
-}
-
-static void unqueue(struct cn_consumer *k, struct cn_record *rec)
-{
-    if (rec->qprev)
-        rec->qprev->qnext = rec->qnext;
-    else
-        k->qhead = rec->qnext;
-    if (rec->qnext)
-        rec->qnext->qprev = rec->qprev;
-    else
-        k->qtail = rec->qprev;
-    rec->queued = false;
-    rec->qprev = rec->qnext = NULL;
-    k->queued--;
-    k->queued_bytes -= record_size(rec);
-}
-
-void cn_count_records(struct cn_consumer *k)
-{
-    metric_set(k->cn->m.records, (const char *[]){ "inflight" }, (double)k->inflight);
-    metric_set(k->cn->m.records, (const char *[]){ "queued" }, (double)k->queued);
-}
-
-void cn_part_drop(struct cn_consumer *k, struct part *p)
-{
-    size_t len, waiting = 0;
-    unsigned char *key = part_key(p->topic, p->partition, &len);
-
-    while (p->head) {
-        struct cn_record *rec = p->head;
-        unlink_record(p, rec);
-        if (rec->queued) {
-            unqueue(k, rec);
-            waiting++;
-        } else {
-            cn_dispatch_abandon(k->cn->dispatch, rec);
-        }
-        cn_record_free(rec);
-    }
-    /* What the track still holds was submitted, except the waiting ones. */
-    k->inflight -= track_count(&p->track) - waiting;
-    cn_count_records(k);
-    keymap_del(k->parts, key, len);
-    free(key);
-    track_cleanup(&p->track);
-    free(p->topic);
-    free(p);
-}
-
-struct each_ctx {
-    struct cn_consumer *k;
-    struct part **list;
-    size_t n;
-};
-
-static void collect(void *arg, const void *key, size_t len, void *value)
-{
-    struct each_ctx *c = arg;
-    (void)key;
-    (void)len;
-    c->list[c->n++] = value;
-}
-
-/* fn may drop the part it is given: the parts are listed first. */
-void cn_parts_each(struct cn_consumer *k,
-                   void (*fn)(struct cn_consumer *k, struct part *p, void *arg), void *arg)
-{
-    struct each_ctx c = { k, xcalloc(keymap_count(k->parts) + 1, sizeof(struct part *)), 0 };
-
-    keymap_each(k->parts, collect, &c);
-    for (size_t i = 0; i < c.n; i++)
-        fn(k, c.list[i], arg);
-    free(c.list);
-}
-
 /* --- records ------------------------------------------------------------- */
 
 static bool may_start(const struct cn_record *rec)
@@ -192,7 +40,7 @@ static void finished(struct cn_record *rec)
     struct part *p = rec->owner;
 
     track_done(&p->track, rec->offset);
-    unlink_record(p, rec);
+    cn_part_unlink(p, rec);
     cn_record_free(rec);
     cn_commit_soon(p->k);
 }
@@ -245,35 +93,10 @@ static void on_message(struct cn_consumer *k, const rd_kafka_message_t *m)
     struct cn_record *rec = cn_kafka_record(m);
 
     rec->origin = &kafka_origin;
-    rec->owner = p;
-    rec->prev = p->tail;
-    if (p->tail)
-        p->tail->next = rec;
-    else
-        p->head = rec;
-    p->tail = rec;
-    enqueue(k, rec);
+    cn_part_take(p, rec);
     cn_submit_queued(k);
     cn_check_pause(k);
     cn_count_records(k);
-}
-
-/* Oldest first, across partitions: within a partition that is offset
- * order, which the ordering lanes rely on. Records whose partition is
- * being handed back stay where they are until it is dropped. */
-void cn_submit_queued(struct cn_consumer *k)
-{
-    size_t max = (size_t)k->cn->cfg.max_inflight;
-
-    for (struct cn_record *rec = k->qhead, *next; rec && k->inflight < max; rec = next) {
-        next = rec->qnext;
-        if (!may_start(rec))
-            continue;
-        unqueue(k, rec);
-        k->inflight++;
-        /* May finish rec at once (no route): rec is not touched after. */
-        cn_dispatch_submit(k->cn->dispatch, rec);
-    }
 }
 
 /* --- the handle on the loop ---------------------------------------------- */
@@ -317,7 +140,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         rd_kafka_fatal_error(rk, fatal, sizeof fatal);
         log_error("kafka", "consumer: fatal error: %s; stopping", fatal);
-        cn_stop(k->cn, 1);
+        k->fatal(k->fatal_arg);
         return;
     }
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
@@ -400,13 +223,16 @@ static int check_brokers(struct cn_consumer *k, char *err, size_t errlen)
     return -1;
 }
 
-struct cn_consumer *cn_consumer_new(struct cn *cn, char *err, size_t errlen)
+struct cn_consumer *cn_consumer_new(struct cn *cn, void (*fatal)(void *arg), void *arg,
+                                    char *err, size_t errlen)
 {
     struct cn_consumer *k = xcalloc(1, sizeof *k);
     rd_kafka_conf_t *conf = cn_kconf_new(&cn->cfg, CN_KAFKA_CONSUMER, err, errlen);
 
     k->cn = cn;
     k->wake[0] = k->wake[1] = -1;
+    k->fatal = fatal;
+    k->fatal_arg = arg;
     k->parts = keymap_new();
     k->subscribed = xstrdup("");
     if (!conf) {

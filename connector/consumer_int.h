@@ -1,6 +1,6 @@
 /* consumer_int.h -- the Kafka source's state, shared by consumer.c (the
- * handle, messages, records) and release.c (commits, pausing, handing
- * partitions back). */
+ * handle, messages), parts.c (partitions and their records) and release.c
+ * (commits, pausing, handing partitions back). */
 #ifndef CN_CONSUMER_INT_H
 #define CN_CONSUMER_INT_H
 
@@ -38,6 +38,8 @@ struct part {
 
 struct cn_consumer {
     struct cn *cn;
+    void (*fatal)(void *arg); /* the handle cannot go on: the daemon stops */
+    void *fatal_arg;
     rd_kafka_t *rk;
     rd_kafka_queue_t *q;
     int wake[2];
@@ -69,13 +71,22 @@ struct cn_consumer {
     void *stop_arg;
 };
 
-/* consumer.c */
+/* parts.c */
 struct part *cn_part_find(struct cn_consumer *k, const char *topic, int32_t partition);
 struct part *cn_part_add(struct cn_consumer *k, const char *topic, int32_t partition);
 /* Abandons the part's records, forgets it and frees it. */
 void cn_part_drop(struct cn_consumer *k, struct part *p);
+/* fn may drop the part it is given. */
 void cn_parts_each(struct cn_consumer *k,
                    void (*fn)(struct cn_consumer *k, struct part *p, void *arg), void *arg);
+/* The part holds rec (its newest) and rec waits for room to be submitted. */
+void cn_part_take(struct part *p, struct cn_record *rec);
+/* The part no longer holds rec (it finished). */
+void cn_part_unlink(struct part *p, struct cn_record *rec);
+/* Submits waiting records while fewer than max_inflight are in flight. */
+void cn_submit_queued(struct cn_consumer *k);
+/* The gauges of records in flight and waiting. */
+void cn_count_records(struct cn_consumer *k);
 
 /* release.c */
 void cn_commit_soon(struct cn_consumer *k);
@@ -83,12 +94,8 @@ void cn_on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                   rd_kafka_topic_partition_list_t *offsets, void *opaque);
 void cn_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                      rd_kafka_topic_partition_list_t *parts, void *opaque);
-/* Submits waiting records while fewer than max_inflight are in flight. */
-void cn_submit_queued(struct cn_consumer *k);
 /* Pauses fetching when too many records wait; resumes when fewer do. */
 void cn_check_pause(struct cn_consumer *k);
-/* The gauges of records in flight and waiting. */
-void cn_count_records(struct cn_consumer *k);
 /* Begins (or widens) a drain of every part marked revoking. */
 void cn_release_start(struct cn_consumer *k);
 /* Something happened that may complete the release's phase (a record of
