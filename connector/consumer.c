@@ -3,8 +3,6 @@
  * records they hold are parts.c's; commits and rebalances release.c's. */
 #include "consumer.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +19,7 @@
 #include "loop.h"
 #include "metrics.h"
 #include "parse.h"
+#include "rkqloop.h"
 #include "xalloc.h"
 
 #define SERVE_BUDGET 1000       /* messages per loop turn before yielding */
@@ -101,12 +100,11 @@ static void on_message(struct cn_consumer *k, const rd_kafka_message_t *m)
 
 /* --- the handle on the loop ---------------------------------------------- */
 
-static void serve(struct loop *lp, void *arg)
+static bool serve(void *arg)
 {
     struct cn_consumer *k = arg;
     int n = 0;
 
-    k->again = NULL;
     for (; n < SERVE_BUDGET && !k->closing; n++) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 0);
         if (!m)
@@ -114,21 +112,7 @@ static void serve(struct loop *lp, void *arg)
         on_message(k, m);
         rd_kafka_message_destroy(m);
     }
-    /* The queue is not empty, so no wake-up will come: go on next turn. */
-    if (n == SERVE_BUDGET)
-        k->again = loop_timer_add(lp, 0, serve, k);
-}
-
-static void on_wake(struct loop *lp, int fd, unsigned events, void *arg)
-{
-    struct cn_consumer *k = arg;
-    char drain[64];
-    (void)events;
-
-    while (read(fd, drain, sizeof drain) > 0)
-        ;
-    if (!k->again)
-        serve(lp, k);
+    return n == SERVE_BUDGET;
 }
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -168,17 +152,19 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     return 0;
 }
 
+/* The first serve (what was queued before) comes on the loop's first turn. */
 static int watch_queue(struct cn_consumer *k, char *err, size_t errlen)
 {
-    if (pipe2(k->wake, O_NONBLOCK | O_CLOEXEC) < 0) {
-        snprintf(err, errlen, "consumer: pipe: %s", strerror(errno));
-        return -1;
-    }
+    char why[256];
+
     rd_kafka_poll_set_consumer(k->rk);
     k->q = rd_kafka_queue_get_consumer(k->rk);
     rd_kafka_set_log_queue(k->rk, k->q);
-    rd_kafka_queue_io_event_enable(k->q, k->wake[1], "1", 1);
-    return loop_watch(k->cn->lp, k->wake[0], LOOP_READ, on_wake, k);
+    if (rkqloop_start(&k->wakeq, k->cn->lp, k->q, serve, k, why, sizeof why) < 0) {
+        snprintf(err, errlen, "consumer: %s", why);
+        return -1;
+    }
+    return 0;
 }
 
 /* Serves what is queued without dispatching messages (there are none
@@ -230,7 +216,6 @@ struct cn_consumer *cn_consumer_new(struct cn *cn, void (*fatal)(void *arg), voi
     rd_kafka_conf_t *conf = cn_kconf_new(&cn->cfg, CN_KAFKA_CONSUMER, err, errlen);
 
     k->cn = cn;
-    k->wake[0] = k->wake[1] = -1;
     k->fatal = fatal;
     k->fatal_arg = arg;
     k->parts = keymap_new();
@@ -254,9 +239,6 @@ struct cn_consumer *cn_consumer_new(struct cn *cn, void (*fatal)(void *arg), voi
         cn_consumer_free(k);
         return NULL;
     }
-    /* The wake-up comes only when the queue turns non-empty: whatever was
-     * queued before (log lines of the start) is served once by hand. */
-    k->again = loop_timer_add(cn->lp, 0, serve, k);
     return k;
 }
 
@@ -271,8 +253,6 @@ void cn_consumer_free(struct cn_consumer *k)
     if (!k)
         return;
     k->closing = true;
-    if (k->again)
-        loop_timer_cancel(k->cn->lp, k->again);
     cn_release_cleanup(k);
     if (k->rk) {
         /* Rebalance callbacks during the close hand partitions back at once
@@ -280,18 +260,11 @@ void cn_consumer_free(struct cn_consumer *k)
         rd_kafka_consumer_close(k->rk);
     }
     cn_parts_each(k, drop_each, NULL);
-    if (k->wake[0] >= 0)
-        loop_unwatch(k->cn->lp, k->wake[0]);
-    if (k->q) {
-        rd_kafka_queue_io_event_enable(k->q, -1, NULL, 0);
+    rkqloop_stop(&k->wakeq);
+    if (k->q)
         rd_kafka_queue_destroy(k->q);
-    }
     if (k->rk)
         rd_kafka_destroy(k->rk);
-    for (int i = 0; i < 2; i++) {
-        if (k->wake[i] >= 0)
-            close(k->wake[i]);
-    }
     keymap_free(k->parts);
     free(k->subscribed);
     free(k);

@@ -10,6 +10,7 @@
 
 #include "consumer.h"
 #include "record.h"
+#include "rkqloop.h"
 #include "track.h"
 
 struct loop_timer;
@@ -42,8 +43,7 @@ struct cn_consumer {
     void *fatal_arg;
     rd_kafka_t *rk;
     rd_kafka_queue_t *q;
-    int wake[2];
-    struct loop_timer *again;       /* more queued than one turn serves */
+    struct rkqloop wakeq;           /* q served on the loop */
     struct keymap *parts;           /* "topic\0<partition>" -> struct part */
     uint64_t received;              /* records ever taken in */
     size_t inflight;                /* records submitted, not yet released by a commit */
