@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "idletrim.h"
 #include "routes.h"
 
 struct loop;
@@ -66,6 +67,7 @@ struct cn {
     struct cn_nats_out *nats_out; /* replies and dead letters to nats: subjects */
     int drains_left;              /* sources still draining at a stop */
     struct cn_async *async;  /* invoke=async calls awaiting callbacks */
+    struct idletrim trim;    /* freed heap given back when idle */
     bool stopping;
     int exit_code;
 };

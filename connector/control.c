@@ -3,13 +3,13 @@
  * refresh; they never call it (main.c hands them callbacks into here). */
 #include "control.h"
 
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "bus.h"
 #include "cn.h"
 #include "consumer.h"
+#include "idletrim.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
@@ -52,24 +52,17 @@ bool cn_set_table(struct cn *cn, struct cn_table *t)
     return true;
 }
 
-/* After a burst glibc keeps the freed heap (librdkafka's threads add
- * arenas of their own): once nothing is held, give it back. */
-static void trim_when_idle(struct loop *lp, void *arg)
+static bool idle(void *arg, uint64_t *work)
 {
     struct cn *cn = arg;
-    static uint64_t trimmed_at;
-    uint64_t received = cn_consumer_received(cn->consumer);
 
-    if (cn_consumer_idle(cn->consumer) && received != trimmed_at) {
-        malloc_trim(0);
-        trimmed_at = received;
-    }
-    loop_timer_add(lp, TRIM_INTERVAL_MS, trim_when_idle, cn);
+    *work = cn_consumer_received(cn->consumer);
+    return cn_consumer_idle(cn->consumer);
 }
 
 void cn_trim_start(struct cn *cn)
 {
-    loop_timer_add(cn->lp, TRIM_INTERVAL_MS, trim_when_idle, cn);
+    idletrim_start(&cn->trim, cn->lp, TRIM_INTERVAL_MS, idle, cn);
 }
 
 /* Each source (Kafka, NATS) drains on its own; the last one stops. */

@@ -146,6 +146,7 @@ static int start(struct cn *cn, char *err, size_t errlen)
 
 static void cleanup(struct cn *cn)
 {
+    idletrim_stop(&cn->trim);
     cn_refresh_free(cn->refresh);
     httpd_stop(cn->http);
     /* The consumer abandons what it still holds through the dispatcher,
