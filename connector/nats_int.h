@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "jspull.h"
 #include "jsq.h"
 #include "nats_config.h"
 #include "nats_source.h"
@@ -23,9 +24,7 @@ struct pull {
     struct cn_nats *n;
     struct cn_stream_spec spec;
     char *durable;
-    pthread_t thread;
-    bool started;
-    natsSubscription *sub; /* the fetch thread's; destroyed after every message */
+    struct jspull pull;    /* the fetch thread; its subscription outlives every message */
     bool bound;            /* under n->mu */
     char error[400];       /* under n->mu: why it is not bound */
 };

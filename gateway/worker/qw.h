@@ -22,6 +22,7 @@
 #include "config.h"
 #include "curlloop.h"
 #include "dest.h"
+#include "jspull.h"
 #include "jsq.h"
 #include "retry.h"
 
@@ -45,9 +46,9 @@ struct qw {
     /* Shared with the fetch thread, under mu. */
     pthread_mutex_t mu;
     pthread_cond_t room;
-    pthread_t fetcher;
-    natsSubscription *sub;         /* set by the fetch thread as it ends */
-    bool fetcher_started;
+    struct jspull pull;            /* the fetch thread (lib/jspull.h) */
+    char unreachable[300];         /* what it says while NATS is not connected */
+    int64_t pending_at;            /* the fetch thread's: when pending was read */
     unsigned slots_used;
     bool stop_fetching;
     bool subscribed;
