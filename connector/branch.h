@@ -11,6 +11,7 @@
 #include "callstate.h"
 #include "dispatch.h"
 #include "invoke.h"
+#include "list.h"
 #include "record.h"
 #include "routes.h"
 
@@ -30,7 +31,7 @@ struct branch {
     enum cn_call_state state;     /* changed by cn_call_step() only */
     struct lane *lane;            /* held, or queued for (LANE) */
     struct slot *slot;            /* taken (CALLING), or queued for (SLOT) */
-    struct branch *prev, *next;   /* in a lane's or slot's queue */
+    struct list_node qnode;       /* in a lane's or slot's queue */
     int attempts;                 /* calls that counted */
     int waits;                    /* gateway unreachable, in a row */
     struct loop_timer *timer;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "consumer.h"
+#include "list.h"
 #include "record.h"
 #include "rkqloop.h"
 #include "track.h"
@@ -29,7 +30,7 @@ struct part {
     char *topic;
     int32_t partition;
     struct track track;
-    struct cn_record *head, *tail; /* records not yet finished */
+    struct list records;           /* not yet finished, in offset order (rec->node) */
     bool revoking;       /* being handed back (or stopping): no new work */
     bool lost;           /* taken away without a chance to commit */
     bool commit_refused; /* revoking, and the group refuses commits until we rejoin */
@@ -47,7 +48,7 @@ struct cn_consumer {
     struct keymap *parts;           /* "topic\0<partition>" -> struct part */
     uint64_t received;              /* records ever taken in */
     size_t inflight;                /* records submitted, not yet released by a commit */
-    struct cn_record *qhead, *qtail; /* records waiting to be submitted */
+    struct list waiting;            /* records waiting to be submitted (rec->qnode) */
     size_t queued, queued_bytes;
     bool paused;
     bool cooperative;               /* incremental rebalance protocol */

@@ -14,62 +14,45 @@
 #include "bus.h"
 #include "cn.h"
 #include "keymap.h"
+#include "list.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
 #include "producer.h"
 #include "xalloc.h"
 
-/* A FIFO of branches waiting for a lane or a slot. */
-struct queue {
-    struct branch *head, *tail;
-};
-
 struct lane {
     struct branch *holder;
-    struct queue q;
+    struct list q; /* branches waiting for it, in order */
     size_t keylen;
     unsigned char key[];
 };
 
 struct slot {
     int inflight;
-    struct queue q;
+    struct list q; /* branches waiting for room, in order */
     size_t keylen;
     unsigned char key[];
 };
 
-static void enqueue(struct queue *q, struct branch *b)
+static void enqueue(struct list *q, struct branch *b)
 {
-    b->next = NULL;
-    b->prev = q->tail;
-    if (q->tail)
-        q->tail->next = b;
-    else
-        q->head = b;
-    q->tail = b;
+    list_push_back(q, &b->qnode);
 }
 
-static void unqueue(struct queue *q, struct branch *b)
+static void unqueue(struct list *q, struct branch *b)
 {
-    if (b->prev)
-        b->prev->next = b->next;
-    else
-        q->head = b->next;
-    if (b->next)
-        b->next->prev = b->prev;
-    else
-        q->tail = b->prev;
-    b->prev = b->next = NULL;
+    list_remove(q, &b->qnode);
 }
 
-static struct branch *dequeue(struct queue *q)
+static struct branch *dequeue(struct list *q)
 {
-    struct branch *b = q->head;
+    return LIST_ENTRY(list_pop_front(q), struct branch, qnode);
+}
 
-    if (b)
-        unqueue(q, b);
-    return b;
+static struct branch *first_queued(const struct list *q)
+{
+    return LIST_ENTRY(q->first, struct branch, qnode);
 }
 
 /* --- keys ---------------------------------------------------------------- */
@@ -155,7 +138,7 @@ static void take_lane(struct branch *b)
 
 static void drop_lane(struct cn_dispatch *d, struct lane *lane)
 {
-    if (lane->holder || lane->q.head)
+    if (lane->holder || !list_empty(&lane->q))
         return;
     keymap_del(d->lanes, lane->key, lane->keylen);
     free(lane);
@@ -213,7 +196,7 @@ static bool has_room(const struct slot *s, const struct cn_route *r)
 
 static void drop_slot(struct cn_dispatch *d, struct slot *s)
 {
-    if (s->inflight || s->q.head)
+    if (s->inflight || !list_empty(&s->q))
         return;
     keymap_del(d->slots, s->key, s->keylen);
     free(s);
@@ -248,7 +231,7 @@ void cn_branch_ready(struct branch *b)
 /* Starts queued branches while the route has room. */
 static void pump(struct cn_dispatch *d, struct slot *s)
 {
-    while (s->q.head && has_room(s, s->q.head->route)) {
+    while (!list_empty(&s->q) && has_room(s, first_queued(&s->q)->route)) {
         struct branch *b = dequeue(&s->q);
         if (!may_start(b)) {
             b->slot = NULL;

@@ -11,6 +11,7 @@
 
 #include "jspull.h"
 #include "jsq.h"
+#include "list.h"
 #include "nats_config.h"
 #include "nats_source.h"
 #include "record.h"
@@ -37,7 +38,7 @@ struct nmsg {
     natsMsg *msg;          /* JetStream only */
     struct cn_record *rec;
     struct loop_timer *progress;
-    struct nmsg *prev, *next;
+    struct list_node node; /* in n->held_msgs */
 };
 
 struct cn_nats {
@@ -55,7 +56,7 @@ struct cn_nats {
     struct pull *pulls;
     int npulls;
     /* loop thread only */
-    struct nmsg *head;
+    struct list held_msgs; /* struct nmsg, the loop's */
     uint64_t core_seq;
     char boot_id[40];
     bool stopping, closing;

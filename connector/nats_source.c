@@ -69,12 +69,7 @@ static void release(struct nmsg *nm)
 {
     struct cn_nats *n = nm->n;
 
-    if (nm->prev)
-        nm->prev->next = nm->next;
-    else
-        n->head = nm->next;
-    if (nm->next)
-        nm->next->prev = nm->prev;
+    list_remove(&n->held_msgs, &nm->node);
     if (nm->progress)
         loop_timer_cancel(n->cn->lp, nm->progress);
     natsMsg_Destroy(nm->msg);
@@ -178,10 +173,7 @@ static void arrive(void *arg)
     free(a);
     nm->rec->origin = nm->msg ? &jetstream_origin : &core_origin;
     nm->rec->owner = nm;
-    nm->next = n->head;
-    if (n->head)
-        n->head->prev = nm;
-    n->head = nm;
+    list_push_front(&n->held_msgs, &nm->node);
     /* May finish (and free) the record at once: no route matched. */
     cn_dispatch_submit(cn->dispatch, nm->rec);
 }
@@ -320,10 +312,9 @@ struct cn_nats *cn_nats_new(struct cn *cn, char *err, size_t errlen)
  * back at once (nak) for another connector. */
 static void let_go_all(struct cn_nats *n)
 {
-    struct nmsg *next;
-
-    for (struct nmsg *nm = n->head; nm; nm = next) {
-        next = nm->next;
+    for (struct list_node *it = n->held_msgs.first, *next_it; it; it = next_it) {
+        struct nmsg *nm = LIST_ENTRY(it, struct nmsg, node);
+        next_it = it->next;
         cn_dispatch_abandon(n->cn->dispatch, nm->rec);
         if (nm->msg)
             natsMsg_Nak(nm->msg, NULL);
@@ -377,7 +368,8 @@ static void drain_check(struct cn_nats *n, bool overdue)
 
     if (!n->done)
         return; /* over already */
-    for (const struct nmsg *nm = n->head; nm; nm = nm->next) {
+    for (const struct list_node *it = n->held_msgs.first; it; it = it->next) {
+        const struct nmsg *nm = LIST_ENTRY(it, const struct nmsg, node);
         held++;
         busy += cn_dispatch_busy(nm->rec);
     }

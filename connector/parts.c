@@ -9,6 +9,7 @@
 #include "consumer_int.h"
 #include "dispatch.h"
 #include "keymap.h"
+#include "list.h"
 #include "metrics.h"
 #include "xalloc.h"
 
@@ -57,14 +58,7 @@ struct part *cn_part_add(struct cn_consumer *k, const char *topic, int32_t parti
 
 void cn_part_unlink(struct part *p, struct cn_record *rec)
 {
-    if (rec->prev)
-        rec->prev->next = rec->next;
-    else
-        p->head = rec->next;
-    if (rec->next)
-        rec->next->prev = rec->prev;
-    else
-        p->tail = rec->prev;
+    list_remove(&p->records, &rec->node);
 }
 
 static size_t record_size(const struct cn_record *rec)
@@ -79,29 +73,15 @@ static size_t record_size(const struct cn_record *rec)
 static void enqueue(struct cn_consumer *k, struct cn_record *rec)
 {
     rec->queued = true;
-    rec->qnext = NULL;
-    rec->qprev = k->qtail;
-    if (k->qtail)
-        k->qtail->qnext = rec;
-    else
-        k->qhead = rec;
-    k->qtail = rec;
+    list_push_back(&k->waiting, &rec->qnode);
     k->queued++;
     k->queued_bytes += record_size(rec);
 }
 
 static void unqueue(struct cn_consumer *k, struct cn_record *rec)
 {
-    if (rec->qprev)
-        rec->qprev->qnext = rec->qnext;
-    else
-        k->qhead = rec->qnext;
-    if (rec->qnext)
-        rec->qnext->qprev = rec->qprev;
-    else
-        k->qtail = rec->qprev;
+    list_remove(&k->waiting, &rec->qnode);
     rec->queued = false;
-    rec->qprev = rec->qnext = NULL;
     k->queued--;
     k->queued_bytes -= record_size(rec);
 }
@@ -117,8 +97,8 @@ void cn_part_drop(struct cn_consumer *k, struct part *p)
     size_t len, waiting = 0;
     unsigned char *key = part_key(p->topic, p->partition, &len);
 
-    while (p->head) {
-        struct cn_record *rec = p->head;
+    while (!list_empty(&p->records)) {
+        struct cn_record *rec = LIST_ENTRY(p->records.first, struct cn_record, node);
         cn_part_unlink(p, rec);
         if (rec->queued) {
             unqueue(k, rec);
@@ -167,12 +147,7 @@ void cn_parts_each(struct cn_consumer *k,
 void cn_part_take(struct part *p, struct cn_record *rec)
 {
     rec->owner = p;
-    rec->prev = p->tail;
-    if (p->tail)
-        p->tail->next = rec;
-    else
-        p->head = rec;
-    p->tail = rec;
+    list_push_back(&p->records, &rec->node);
     enqueue(p->k, rec);
 }
 
@@ -183,8 +158,9 @@ void cn_submit_queued(struct cn_consumer *k)
 {
     size_t max = (size_t)k->cn->cfg.max_inflight;
 
-    for (struct cn_record *rec = k->qhead, *next; rec && k->inflight < max; rec = next) {
-        next = rec->qnext;
+    for (struct list_node *it = k->waiting.first, *next; it && k->inflight < max; it = next) {
+        struct cn_record *rec = LIST_ENTRY(it, struct cn_record, qnode);
+        next = it->next;
         if (!rec->origin->may_start(rec))
             continue;
         unqueue(k, rec);

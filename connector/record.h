@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "list.h"
+
 struct cn_record;
 struct cn_work; /* the dispatcher's state for a record */
 
@@ -70,9 +72,9 @@ struct cn_record {
     char *reply_to;      /* NATS core: "nats:<subject>" a requester waits on
                             for the answer, or NULL */
     struct cn_work *work; /* the dispatcher's, NULL outside it */
-    struct cn_record *prev, *next;   /* the source's list */
-    struct cn_record *qprev, *qnext; /* the source's waiting queue */
-    bool queued;                     /* ...which it is in */
+    struct list_node node;  /* the source's list */
+    struct list_node qnode; /* the source's waiting queue */
+    bool queued;            /* ...which it is in */
 };
 
 /* The header named `name` (ASCII case-insensitive), or NULL. */

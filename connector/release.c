@@ -319,7 +319,8 @@ static void count_part(struct cn_consumer *k, struct part *p, void *arg)
 
     if (!p->revoking)
         return;
-    for (const struct cn_record *r = p->head; r; r = r->next) {
+    for (const struct list_node *it = p->records.first; it; it = it->next) {
+        const struct cn_record *r = LIST_ENTRY(it, const struct cn_record, node);
         c->records++;
         c->busy += cn_dispatch_busy(r);
     }
@@ -333,7 +334,7 @@ static void drop_revoking(struct cn_consumer *k, struct part *p, void *arg)
 
     if (!p->revoking)
         return;
-    if (p->head)
+    if (!list_empty(&p->records))
         *abandoned += track_unfinished(&p->track);
     if (p->committed >= 0)
         log_info("kafka", "let go of %s[%d]: committed up to offset %lld", p->topic,

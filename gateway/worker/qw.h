@@ -24,6 +24,7 @@
 #include "dest.h"
 #include "jspull.h"
 #include "jsq.h"
+#include "list.h"
 #include "retry.h"
 
 struct loop;
@@ -54,7 +55,7 @@ struct qw {
     bool subscribed;
     int64_t pending;               /* consumer's undelivered messages, -1: unknown */
     /* Loop thread only. */
-    struct qw_job *jobs;           /* in progress */
+    struct list jobs;              /* in progress (struct qw_job) */
     unsigned njobs;
     bool draining;
     /* Callbacks: at most callback_max_inflight delivering; the rest wait
@@ -102,7 +103,7 @@ struct qw_job {
     struct loop_timer *timer;       /* in-progress acks, or the next callback try */
     struct loop_timer *retry_timer;
     char *dead_reason;
-    struct qw_job *prev, *next;
+    struct list_node node;          /* in w->jobs */
 };
 
 /* fetch.c */
