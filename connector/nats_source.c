@@ -386,9 +386,11 @@ static void drain_check(struct cn_nats *n, bool overdue)
     if (held)
         log_info("nats", "letting go of %zu unfinished message(s): JetStream ones go back "
                  "to the stream (nak), core NATS ones are dropped", held);
-    let_go_all(n);
+    /* Over before the messages go: their calls going quiet as they are
+     * abandoned must not ask for another look. */
     void (*done)(void *) = n->done;
     n->done = NULL;
+    let_go_all(n);
     if (done)
         done(n->done_arg);
 }
