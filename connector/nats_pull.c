@@ -18,10 +18,7 @@ static bool stopping(void *arg)
 {
     struct pull *p = arg;
 
-    pthread_mutex_lock(&p->n->mu);
-    bool stop = p->n->stop;
-    pthread_mutex_unlock(&p->n->mu);
-    return stop;
+    return cn_nats_stopped(p->n);
 }
 
 static int take(void *arg, int max)
@@ -42,7 +39,7 @@ static void hand_over(void *arg, natsMsg *msg)
 {
     struct pull *p = arg;
 
-    cn_nats_hand_over(p->n, p, msg);
+    p->hand_over(p->n, p, msg);
 }
 
 /* What /readyz says of the consumer. */
@@ -58,7 +55,8 @@ static void set_state(void *arg, bool bound, const char *error)
     pthread_mutex_unlock(&p->n->mu);
 }
 
-int cn_pull_start(struct pull *p)
+int cn_pull_start(struct pull *p,
+                  void (*to_loop)(struct cn_nats *n, struct pull *p, natsMsg *msg))
 {
     static const struct jspull_ops ops = {
         .stopping = stopping,
@@ -79,6 +77,7 @@ int cn_pull_start(struct pull *p)
         .missing_stream = " (create it; the connector does not)",
     };
 
+    p->hand_over = to_loop;
     return jspull_start(&p->pull, &spec, &ops, p);
 }
 

@@ -1,5 +1,6 @@
 /* nats_source.c -- the NATS connection, core subscriptions, the messages
- * the loop holds, and the drain. JetStream fetching is nats_pull.c's. */
+ * the loop holds, and the drain. JetStream fetching is nats_pull.c's, the
+ * places among max_inflight nats_places.c's. */
 #include "nats_source.h"
 
 #include <stdio.h>
@@ -19,49 +20,6 @@
 
 #define PUBLISH_THREADS 4   /* replies and dead letters waiting for their ack */
 #define UNSUBSCRIBE_WAIT_MS 2000
-
-/* --- places among max_inflight (any thread) ------------------------------ */
-
-int cn_nats_take(struct cn_nats *n, int want)
-{
-    int got;
-
-    pthread_mutex_lock(&n->mu);
-    while (!n->stop && (!n->open || n->held >= n->max))
-        pthread_cond_wait(&n->room, &n->mu);
-    got = n->stop ? 0 : (int)(n->max - n->held);
-    if (got > want)
-        got = want;
-    n->held += (unsigned)got;
-    pthread_mutex_unlock(&n->mu);
-    return got;
-}
-
-void cn_nats_open(struct cn_nats *n)
-{
-    pthread_mutex_lock(&n->mu);
-    n->open = true;
-    pthread_cond_broadcast(&n->room);
-    pthread_mutex_unlock(&n->mu);
-}
-
-void cn_nats_give(struct cn_nats *n, int count)
-{
-    if (count <= 0)
-        return;
-    pthread_mutex_lock(&n->mu);
-    n->held -= (unsigned)count;
-    pthread_cond_broadcast(&n->room);
-    pthread_mutex_unlock(&n->mu);
-}
-
-static void stop_handing_over(struct cn_nats *n)
-{
-    pthread_mutex_lock(&n->mu);
-    n->stop = true;
-    pthread_cond_broadcast(&n->room);
-    pthread_mutex_unlock(&n->mu);
-}
 
 /* --- held messages (loop thread) ----------------------------------------- */
 
@@ -268,7 +226,7 @@ static int start_pulls(struct cn_nats *n, char *err, size_t errlen)
         p->durable = cn_stream_durable(cfg->group, &p->spec);
         snprintf(p->error, sizeof p->error, "not bound yet");
         n->npulls++;
-        if (cn_pull_start(p) < 0) {
+        if (cn_pull_start(p, cn_nats_hand_over) < 0) {
             snprintf(err, errlen, "cannot start a fetch thread");
             free(specs);
             return -1;
@@ -332,7 +290,7 @@ void cn_nats_free(struct cn_nats *n)
     if (n->drain_poke)
         loop_timer_cancel(n->cn->lp, n->drain_poke);
     n->drain_timer = n->drain_poke = NULL;
-    stop_handing_over(n);
+    cn_nats_stop_handing_over(n);
     unsubscribe_core(n);
     for (size_t i = 0; i < n->nsubs; i++) {
         natsSubscription_WaitForDrainCompletion(n->subs[i], UNSUBSCRIBE_WAIT_MS);
@@ -427,7 +385,7 @@ void cn_nats_drain(struct cn_nats *n, void (*done)(void *arg), void *arg)
     n->stopping = true;
     n->done = done;
     n->done_arg = arg;
-    stop_handing_over(n);
+    cn_nats_stop_handing_over(n);
     unsubscribe_core(n);
     n->drain_timer = loop_timer_add(n->cn->lp, n->cn->cfg.drain_timeout_ms, on_drain_deadline, n);
     drain_poke(n);
