@@ -24,7 +24,7 @@ struct cn_await {
     char **ids;
     size_t n;
     bool accepted; /* the current id was queued: a new submission needs a new id */
-    bool awaiting; /* in B_AWAIT, counted in a->awaiting */
+    bool awaiting; /* in AWAIT, counted in a->awaiting */
     cn_invoke_fn *answered;
 };
 
@@ -124,6 +124,7 @@ static void on_timeout(struct loop *lp, void *arg)
     (void)lp;
 
     b->timer = NULL;
+    cn_branch_step(b, CN_EV_TIMEOUT);
     stop_awaiting(a, b->await);
     metric_add(a->m_timeouts, (const char *[]){ b->target }, 1);
     snprintf(why, sizeof why, "no callback within async_timeout (%s)",
@@ -137,7 +138,7 @@ static void on_timeout(struct loop *lp, void *arg)
 
 static void await_callback(struct cn_async *a, struct branch *b)
 {
-    b->state = B_AWAIT;
+    cn_branch_step(b, CN_EV_ACCEPTED);
     b->await->awaiting = true;
     a->awaiting++;
     metric_set(a->m_awaiting, NULL, (double)a->awaiting);
@@ -149,6 +150,7 @@ static void await_callback(struct cn_async *a, struct branch *b)
 static void final_at_accepted(struct cn_async *a, struct branch *b)
 {
     cn_kept_add(a, b, b->await->ids[b->await->n - 1]);
+    cn_branch_step(b, CN_EV_ACCEPTED_FINAL);
     cn_branch_slot_done(b);
     cn_branch_final(b);
 }
@@ -199,19 +201,21 @@ const char *cn_async_deliver(struct cn_async *a, const struct cn_callback *cb,
                              const struct cn_invoke_result *res)
 {
     struct branch *b = keymap_get(a->waiting, cb->id, strlen(cb->id));
+    enum cn_call_state was;
 
     if (!b)
         return cn_kept_deliver(a, cb, res) ? "kept" : "unknown";
-    if (b->state == B_CALL) {
+    was = b->state;
+    if (!cn_branch_step(b, CN_EV_ANSWER))
+        return "late"; /* waiting to submit again: that call will answer */
+    if (was == CN_CALL_CALLING) {
         /* The callback overtook the gateway's 202 (or the answer to a
          * submission again under a fresh id): the result is what counts. */
         cn_invoke_cancel(b->call);
         call_over(b);
-    } else if (b->state == B_AWAIT) {
+    } else {
         loop_timer_cancel(a->cn->lp, b->timer);
         b->timer = NULL;
-    } else {
-        return "late"; /* waiting to submit again: that call will answer */
     }
     /* The submission counted one attempt; the worker may have made more. */
     if (cb->tries > 1)

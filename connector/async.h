@@ -6,7 +6,7 @@
  * X-Call-Id: the record's call id, or "<call id>.<function>" when the
  * record goes to several async functions (the queue keeps one call per
  * id, so two functions must not share one). The gateway's 202 moves the
- * branch to B_AWAIT and it waits, holding its lane and its route slot,
+ * branch to AWAIT (callstate.h) and it waits, holding its lane and its route slot,
  * in a table keyed by call id; any other answer to the submission
  * follows the rules of a sync call (retry, or the error topic).
  *
@@ -45,7 +45,7 @@ struct cn_async *cn_async_new(struct cn *cn, int port);
 /* Cancels what is kept for accepted calls. NULL is a no-op. */
 void cn_async_free(struct cn_async *a);
 
-/* outcome.c: submits the branch's call (the branch is in B_CALL and has
+/* outcome.c: submits the branch's call (the branch is CALLING and has
  * its slot); an answer other than 2xx goes to `answered`, as a sync
  * call's would. */
 struct cn_call *cn_async_submit(struct branch *b, cn_invoke_fn *answered);

@@ -22,7 +22,7 @@ struct cn_async {
     bool commit_accepted;   /* async_commit=accepted */
     struct keymap *waiting; /* call id -> struct branch (each of its ids) */
     struct keymap *kept;    /* call id -> struct kept (accepted calls) */
-    size_t awaiting;        /* branches in B_AWAIT */
+    size_t awaiting;        /* branches in AWAIT */
     bool kept_full;         /* logged once per episode */
     struct metric *m_awaiting;
     struct metric *m_kept;

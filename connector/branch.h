@@ -8,8 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "callstate.h"
 #include "dispatch.h"
 #include "invoke.h"
+#include "list.h"
 #include "record.h"
 #include "routes.h"
 
@@ -21,25 +23,15 @@ struct lane;
 struct slot;
 struct cn_await;
 
-enum branch_state {
-    B_LANE,    /* queued for its ordering lane */
-    B_SLOT,    /* holds its lane, queued for a slot of its route */
-    B_CALL,    /* a call is in flight */
-    B_BACKOFF, /* waiting to retry */
-    B_PUBLISH, /* a reply or dead letter is in flight */
-    B_AWAIT,   /* an async call was queued; waiting for its callback (async.h) */
-    B_PARKED,  /* may not start: its partition is being handed back */
-    B_FINAL,
-};
 
 struct branch {
     struct cn_work *w;
     const struct cn_route *route; /* in w->table */
     char *target;                 /* "fn" or "fn.ns": the call path and metric label */
-    enum branch_state state;
-    struct lane *lane;            /* held, or queued for (B_LANE) */
-    struct slot *slot;            /* taken (B_CALL), or queued for (B_SLOT) */
-    struct branch *prev, *next;   /* in a lane's or slot's queue */
+    enum cn_call_state state;     /* changed by cn_call_step() only */
+    struct lane *lane;            /* held, or queued for (LANE) */
+    struct slot *slot;            /* taken (CALLING), or queued for (SLOT) */
+    struct list_node qnode;       /* in a lane's or slot's queue */
     int attempts;                 /* calls that counted */
     int waits;                    /* gateway unreachable, in a row */
     struct loop_timer *timer;
@@ -59,6 +51,7 @@ struct cn_work {
     struct cn_table *table;
     struct branch *branches;
     size_t n, left;
+    size_t busy; /* branches with a call, callback or publish out */
 };
 
 struct cn_dispatch {
@@ -71,6 +64,10 @@ struct cn_dispatch {
     bool gateway_down; /* logged once per outage */
 };
 
+/* dispatch.c: cn_call_step() on the branch's state, keeping count of the
+ * record's busy branches; when the last one stops being busy the source
+ * hears of it (origin->quiet). Returns what cn_call_step() returns. */
+bool cn_branch_step(struct branch *b, enum cn_call_event ev);
 /* dispatch.c: the branch holds its lane (or needs none) and wants to call:
  * takes a slot of its route and calls, or queues for one, or parks. */
 void cn_branch_ready(struct branch *b);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "idletrim.h"
 #include "routes.h"
 
 struct loop;
@@ -66,23 +67,12 @@ struct cn {
     struct cn_nats_out *nats_out; /* replies and dead letters to nats: subjects */
     int drains_left;              /* sources still draining at a stop */
     struct cn_async *async;  /* invoke=async calls awaiting callbacks */
+    struct idletrim trim;    /* freed heap given back when idle */
     bool stopping;
     int exit_code;
 };
 
 /* Sets up the metric families in cn->m. */
 void cn_metrics_init(struct cn *cn);
-
-/* Swaps in a new routing table (takes the reference), logs what changed
- * and subscribes to the topics it names. Returns false (and drops t) if
- * it equals the current one and the table was already loaded. */
-bool cn_set_table(struct cn *cn, struct cn_table *t);
-
-/* Gives freed heap back to the system whenever nothing is held. */
-void cn_trim_start(struct cn *cn);
-
-/* Starts a graceful stop (drain, commit, leave); exit_code is what the
- * process returns. Safe to call more than once. */
-void cn_stop(struct cn *cn, int exit_code);
 
 #endif

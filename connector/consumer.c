@@ -1,10 +1,8 @@
 /* consumer.c -- the Kafka consumer handle on the loop: messages into
- * records, partitions, readiness and per-partition metrics. Commits and
- * rebalances are release.c's. */
+ * records, readiness and per-partition metrics. The partitions and the
+ * records they hold are parts.c's; commits and rebalances release.c's. */
 #include "consumer.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,162 +19,11 @@
 #include "loop.h"
 #include "metrics.h"
 #include "parse.h"
+#include "rkqloop.h"
 #include "xalloc.h"
 
 #define SERVE_BUDGET 1000       /* messages per loop turn before yielding */
 #define ERROR_REPEAT_MS 30000   /* the same broker error is logged this rarely */
-
-/* --- partitions ---------------------------------------------------------- */
-
-static unsigned char *part_key(const char *topic, int32_t partition, size_t *len)
-{
-    size_t n = strlen(topic) + 1;
-    unsigned char *key = xmalloc(n + sizeof partition);
-
-    memcpy(key, topic, n);
-    memcpy(key + n, &partition, sizeof partition);
-    *len = n + sizeof partition;
-    return key;
-}
-
-struct part *cn_part_find(struct cn_consumer *k, const char *topic, int32_t partition)
-{
-    size_t len;
-    unsigned char *key = part_key(topic, partition, &len);
-    struct part *p = keymap_get(k->parts, key, len);
-
-    free(key);
-    return p;
-}
-
-struct part *cn_part_add(struct cn_consumer *k, const char *topic, int32_t partition)
-{
-    size_t len;
-    unsigned char *key;
-    struct part *p = cn_part_find(k, topic, partition);
-
-    if (p)
-        return p;
-    p = xcalloc(1, sizeof *p);
-    p->k = k;
-    p->topic = xstrdup(topic);
-    p->partition = partition;
-    p->commit_sent = p->committed = -1;
-    track_init(&p->track);
-    key = part_key(topic, partition, &len);
-    keymap_put(k->parts, key, len, p);
-    free(key);
-    return p;
-}
-
-static void unlink_record(struct part *p, struct cn_record *rec)
-{
-    if (rec->prev)
-        rec->prev->next = rec->next;
-    else
-        p->head = rec->next;
-    if (rec->next)
-        rec->next->prev = rec->prev;
-    else
-        p->tail = rec->prev;
-}
-
-static size_t record_size(const struct cn_record *rec)
-{
-    size_t n = sizeof *rec + rec->len + rec->key_len;
-
-    for (size_t i = 0; i < rec->nheaders; i++)
-        n += sizeof rec->headers[i] + strlen(rec->headers[i].name) + rec->headers[i].len;
-    return n;
-}
-
-static void enqueue(struct cn_consumer *k, struct cn_record *rec)
-{
-    rec->queued = true;
-    rec->qnext = NULL;
-    rec->qprev = k->qtail;
-    if (k->qtail)
-        k->qtail->qnext = rec;
-    else
-        k->qhead = rec;
-    k->qtail = rec;
-    k->queued++;
-    k->queued_bytes += record_size(rec);
-}
-
-static void unqueue(struct cn_consumer *k, struct cn_record *rec)
-{
-    if (rec->qprev)
-        rec->qprev->qnext = rec->qnext;
-    else
-        k->qhead = rec->qnext;
-    if (rec->qnext)
-        rec->qnext->qprev = rec->qprev;
-    else
-        k->qtail = rec->qprev;
-    rec->queued = false;
-    rec->qprev = rec->qnext = NULL;
-    k->queued--;
-    k->queued_bytes -= record_size(rec);
-}
-
-void cn_count_records(struct cn_consumer *k)
-{
-    metric_set(k->cn->m.records, (const char *[]){ "inflight" }, (double)k->inflight);
-    metric_set(k->cn->m.records, (const char *[]){ "queued" }, (double)k->queued);
-}
-
-void cn_part_drop(struct cn_consumer *k, struct part *p)
-{
-    size_t len, waiting = 0;
-    unsigned char *key = part_key(p->topic, p->partition, &len);
-
-    while (p->head) {
-        struct cn_record *rec = p->head;
-        unlink_record(p, rec);
-        if (rec->queued) {
-            unqueue(k, rec);
-            waiting++;
-        } else {
-            cn_dispatch_abandon(k->cn->dispatch, rec);
-        }
-        cn_record_free(rec);
-    }
-    /* What the track still holds was submitted, except the waiting ones. */
-    k->inflight -= track_count(&p->track) - waiting;
-    cn_count_records(k);
-    keymap_del(k->parts, key, len);
-    free(key);
-    track_cleanup(&p->track);
-    free(p->topic);
-    free(p);
-}
-
-struct each_ctx {
-    struct cn_consumer *k;
-    struct part **list;
-    size_t n;
-};
-
-static void collect(void *arg, const void *key, size_t len, void *value)
-{
-    struct each_ctx *c = arg;
-    (void)key;
-    (void)len;
-    c->list[c->n++] = value;
-}
-
-/* fn may drop the part it is given: the parts are listed first. */
-void cn_parts_each(struct cn_consumer *k,
-                   void (*fn)(struct cn_consumer *k, struct part *p, void *arg), void *arg)
-{
-    struct each_ctx c = { k, xcalloc(keymap_count(k->parts) + 1, sizeof(struct part *)), 0 };
-
-    keymap_each(k->parts, collect, &c);
-    for (size_t i = 0; i < c.n; i++)
-        fn(k, c.list[i], arg);
-    free(c.list);
-}
 
 /* --- records ------------------------------------------------------------- */
 
@@ -192,12 +39,26 @@ static void finished(struct cn_record *rec)
     struct part *p = rec->owner;
 
     track_done(&p->track, rec->offset);
-    unlink_record(p, rec);
+    cn_part_unlink(p, rec);
     cn_record_free(rec);
     cn_commit_soon(p->k);
 }
 
-static const struct cn_origin kafka_origin = { may_start, finished, NULL }; /* no delayed redelivery: retries wait here */
+/* A drain waits for this: the last call or publish of the record ended. */
+static void quiet(struct cn_record *rec)
+{
+    struct part *p = rec->owner;
+
+    if (p->revoking)
+        cn_release_poke(p->k);
+}
+
+/* No delayed redelivery: retries wait here. */
+static const struct cn_origin kafka_origin = {
+    .may_start = may_start,
+    .finished = finished,
+    .quiet = quiet,
+};
 
 static void log_repeating(struct cn_consumer *k, const char *what)
 {
@@ -231,45 +92,19 @@ static void on_message(struct cn_consumer *k, const rd_kafka_message_t *m)
     struct cn_record *rec = cn_kafka_record(m);
 
     rec->origin = &kafka_origin;
-    rec->owner = p;
-    rec->prev = p->tail;
-    if (p->tail)
-        p->tail->next = rec;
-    else
-        p->head = rec;
-    p->tail = rec;
-    enqueue(k, rec);
+    cn_part_take(p, rec);
     cn_submit_queued(k);
     cn_check_pause(k);
     cn_count_records(k);
 }
 
-/* Oldest first, across partitions: within a partition that is offset
- * order, which the ordering lanes rely on. Records whose partition is
- * being handed back stay where they are until it is dropped. */
-void cn_submit_queued(struct cn_consumer *k)
-{
-    size_t max = (size_t)k->cn->cfg.max_inflight;
-
-    for (struct cn_record *rec = k->qhead, *next; rec && k->inflight < max; rec = next) {
-        next = rec->qnext;
-        if (!may_start(rec))
-            continue;
-        unqueue(k, rec);
-        k->inflight++;
-        /* May finish rec at once (no route): rec is not touched after. */
-        cn_dispatch_submit(k->cn->dispatch, rec);
-    }
-}
-
 /* --- the handle on the loop ---------------------------------------------- */
 
-static void serve(struct loop *lp, void *arg)
+static bool serve(void *arg)
 {
     struct cn_consumer *k = arg;
     int n = 0;
 
-    k->again = NULL;
     for (; n < SERVE_BUDGET && !k->closing; n++) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 0);
         if (!m)
@@ -277,21 +112,7 @@ static void serve(struct loop *lp, void *arg)
         on_message(k, m);
         rd_kafka_message_destroy(m);
     }
-    /* The queue is not empty, so no wake-up will come: go on next turn. */
-    if (n == SERVE_BUDGET)
-        k->again = loop_timer_add(lp, 0, serve, k);
-}
-
-static void on_wake(struct loop *lp, int fd, unsigned events, void *arg)
-{
-    struct cn_consumer *k = arg;
-    char drain[64];
-    (void)events;
-
-    while (read(fd, drain, sizeof drain) > 0)
-        ;
-    if (!k->again)
-        serve(lp, k);
+    return n == SERVE_BUDGET;
 }
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -303,7 +124,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         rd_kafka_fatal_error(rk, fatal, sizeof fatal);
         log_error("kafka", "consumer: fatal error: %s; stopping", fatal);
-        cn_stop(k->cn, 1);
+        k->fatal(k->fatal_arg);
         return;
     }
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
@@ -331,17 +152,19 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     return 0;
 }
 
+/* The first serve (what was queued before) comes on the loop's first turn. */
 static int watch_queue(struct cn_consumer *k, char *err, size_t errlen)
 {
-    if (pipe2(k->wake, O_NONBLOCK | O_CLOEXEC) < 0) {
-        snprintf(err, errlen, "consumer: pipe: %s", strerror(errno));
-        return -1;
-    }
+    char why[256];
+
     rd_kafka_poll_set_consumer(k->rk);
     k->q = rd_kafka_queue_get_consumer(k->rk);
     rd_kafka_set_log_queue(k->rk, k->q);
-    rd_kafka_queue_io_event_enable(k->q, k->wake[1], "1", 1);
-    return loop_watch(k->cn->lp, k->wake[0], LOOP_READ, on_wake, k);
+    if (rkqloop_start(&k->wakeq, k->cn->lp, k->q, serve, k, why, sizeof why) < 0) {
+        snprintf(err, errlen, "consumer: %s", why);
+        return -1;
+    }
+    return 0;
 }
 
 /* Serves what is queued without dispatching messages (there are none
@@ -386,13 +209,15 @@ static int check_brokers(struct cn_consumer *k, char *err, size_t errlen)
     return -1;
 }
 
-struct cn_consumer *cn_consumer_new(struct cn *cn, char *err, size_t errlen)
+struct cn_consumer *cn_consumer_new(struct cn *cn, void (*fatal)(void *arg), void *arg,
+                                    char *err, size_t errlen)
 {
     struct cn_consumer *k = xcalloc(1, sizeof *k);
     rd_kafka_conf_t *conf = cn_kconf_new(&cn->cfg, CN_KAFKA_CONSUMER, err, errlen);
 
     k->cn = cn;
-    k->wake[0] = k->wake[1] = -1;
+    k->fatal = fatal;
+    k->fatal_arg = arg;
     k->parts = keymap_new();
     k->subscribed = xstrdup("");
     if (!conf) {
@@ -414,9 +239,6 @@ struct cn_consumer *cn_consumer_new(struct cn *cn, char *err, size_t errlen)
         cn_consumer_free(k);
         return NULL;
     }
-    /* The wake-up comes only when the queue turns non-empty: whatever was
-     * queued before (log lines of the start) is served once by hand. */
-    k->again = loop_timer_add(cn->lp, 0, serve, k);
     return k;
 }
 
@@ -431,8 +253,6 @@ void cn_consumer_free(struct cn_consumer *k)
     if (!k)
         return;
     k->closing = true;
-    if (k->again)
-        loop_timer_cancel(k->cn->lp, k->again);
     cn_release_cleanup(k);
     if (k->rk) {
         /* Rebalance callbacks during the close hand partitions back at once
@@ -440,18 +260,11 @@ void cn_consumer_free(struct cn_consumer *k)
         rd_kafka_consumer_close(k->rk);
     }
     cn_parts_each(k, drop_each, NULL);
-    if (k->wake[0] >= 0)
-        loop_unwatch(k->cn->lp, k->wake[0]);
-    if (k->q) {
-        rd_kafka_queue_io_event_enable(k->q, -1, NULL, 0);
+    rkqloop_stop(&k->wakeq);
+    if (k->q)
         rd_kafka_queue_destroy(k->q);
-    }
     if (k->rk)
         rd_kafka_destroy(k->rk);
-    for (int i = 0; i < 2; i++) {
-        if (k->wake[i] >= 0)
-            close(k->wake[i]);
-    }
     keymap_free(k->parts);
     free(k->subscribed);
     free(k);

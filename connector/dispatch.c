@@ -3,6 +3,7 @@
  * (max-inflight). Outcomes are outcome.c's. */
 #include "dispatch.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,62 +14,45 @@
 #include "bus.h"
 #include "cn.h"
 #include "keymap.h"
+#include "list.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
 #include "producer.h"
 #include "xalloc.h"
 
-/* A FIFO of branches waiting for a lane or a slot. */
-struct queue {
-    struct branch *head, *tail;
-};
-
 struct lane {
     struct branch *holder;
-    struct queue q;
+    struct list q; /* branches waiting for it, in order */
     size_t keylen;
     unsigned char key[];
 };
 
 struct slot {
     int inflight;
-    struct queue q;
+    struct list q; /* branches waiting for room, in order */
     size_t keylen;
     unsigned char key[];
 };
 
-static void enqueue(struct queue *q, struct branch *b)
+static void enqueue(struct list *q, struct branch *b)
 {
-    b->next = NULL;
-    b->prev = q->tail;
-    if (q->tail)
-        q->tail->next = b;
-    else
-        q->head = b;
-    q->tail = b;
+    list_push_back(q, &b->qnode);
 }
 
-static void unqueue(struct queue *q, struct branch *b)
+static void unqueue(struct list *q, struct branch *b)
 {
-    if (b->prev)
-        b->prev->next = b->next;
-    else
-        q->head = b->next;
-    if (b->next)
-        b->next->prev = b->prev;
-    else
-        q->tail = b->prev;
-    b->prev = b->next = NULL;
+    list_remove(q, &b->qnode);
 }
 
-static struct branch *dequeue(struct queue *q)
+static struct branch *dequeue(struct list *q)
 {
-    struct branch *b = q->head;
+    return LIST_ENTRY(list_pop_front(q), struct branch, qnode);
+}
 
-    if (b)
-        unqueue(q, b);
-    return b;
+static struct branch *first_queued(const struct list *q)
+{
+    return LIST_ENTRY(q->first, struct branch, qnode);
 }
 
 /* --- keys ---------------------------------------------------------------- */
@@ -129,6 +113,7 @@ static void take_lane(struct branch *b)
     struct lane *lane;
 
     if (!key) {
+        cn_branch_step(b, CN_EV_LANE_HELD);
         cn_branch_ready(b);
         return;
     }
@@ -143,16 +128,17 @@ static void take_lane(struct branch *b)
     b->lane = lane;
     if (!lane->holder) {
         lane->holder = b;
+        cn_branch_step(b, CN_EV_LANE_HELD);
         cn_branch_ready(b);
         return;
     }
-    b->state = B_LANE;
+    cn_branch_step(b, CN_EV_LANE_BUSY);
     enqueue(&lane->q, b);
 }
 
 static void drop_lane(struct cn_dispatch *d, struct lane *lane)
 {
-    if (lane->holder || lane->q.head)
+    if (lane->holder || !list_empty(&lane->q))
         return;
     keymap_del(d->lanes, lane->key, lane->keylen);
     free(lane);
@@ -174,10 +160,12 @@ static void leave_lane(struct branch *b)
         return;
     }
     lane->holder = dequeue(&lane->q);
-    if (lane->holder)
+    if (lane->holder) {
+        cn_branch_step(lane->holder, CN_EV_LANE_HELD);
         cn_branch_ready(lane->holder);
-    else
+    } else {
         drop_lane(d, lane);
+    }
 }
 
 /* --- slots --------------------------------------------------------------- */
@@ -208,7 +196,7 @@ static bool has_room(const struct slot *s, const struct cn_route *r)
 
 static void drop_slot(struct cn_dispatch *d, struct slot *s)
 {
-    if (s->inflight || s->q.head)
+    if (s->inflight || !list_empty(&s->q))
         return;
     keymap_del(d->slots, s->key, s->keylen);
     free(s);
@@ -226,13 +214,13 @@ void cn_branch_ready(struct branch *b)
     struct slot *s;
 
     if (!may_start(b)) {
-        b->state = B_PARKED;
+        cn_branch_step(b, CN_EV_MAY_NOT_START);
         return;
     }
     s = slot_of(b);
     b->slot = s;
     if (!has_room(s, b->route)) {
-        b->state = B_SLOT;
+        cn_branch_step(b, CN_EV_ROUTE_FULL);
         enqueue(&s->q, b);
         return;
     }
@@ -243,11 +231,11 @@ void cn_branch_ready(struct branch *b)
 /* Starts queued branches while the route has room. */
 static void pump(struct cn_dispatch *d, struct slot *s)
 {
-    while (s->q.head && has_room(s, s->q.head->route)) {
+    while (!list_empty(&s->q) && has_room(s, first_queued(&s->q)->route)) {
         struct branch *b = dequeue(&s->q);
         if (!may_start(b)) {
             b->slot = NULL;
-            b->state = B_PARKED;
+            cn_branch_step(b, CN_EV_MAY_NOT_START);
             continue;
         }
         s->inflight++;
@@ -284,7 +272,7 @@ void cn_branch_final(struct branch *b)
     struct cn_work *w = b->w;
     struct cn_record *rec = w->rec;
 
-    b->state = B_FINAL;
+    assert(b->state == CN_CALL_FINAL);
     cn_async_forget(b);
     leave_lane(b);
     if (--w->left > 0)
@@ -338,6 +326,7 @@ void cn_dispatch_submit(struct cn_dispatch *d, struct cn_record *rec)
             char why[96];
             snprintf(why, sizeof why, "hop limit: the record is %d replies down a chain "
                      "(max_hops %lld)", rec->hops, (long long)cn->cfg.max_hops);
+            cn_branch_step(&branches[i], CN_EV_HOP_LIMIT);
             cn_branch_fail(&branches[i], "hop_limit", why, 0);
         } else {
             take_lane(&branches[i]);
@@ -347,15 +336,26 @@ void cn_dispatch_submit(struct cn_dispatch *d, struct cn_record *rec)
 
 bool cn_dispatch_busy(const struct cn_record *rec)
 {
-    const struct cn_work *w = rec->work;
+    return rec->work && rec->work->busy > 0;
+}
 
-    for (size_t i = 0; w && i < w->n; i++) {
-        enum branch_state s = w->branches[i].state;
-        /* A callback awaited is a call in flight: a drain waits for it. */
-        if (s == B_CALL || s == B_PUBLISH || s == B_AWAIT)
-            return true;
+bool cn_branch_step(struct branch *b, enum cn_call_event ev)
+{
+    struct cn_work *w = b->w;
+    struct cn_record *rec = w->rec;
+    bool was = cn_call_busy(b->state);
+
+    if (!cn_call_step(&b->state, ev))
+        return false;
+    if (was == cn_call_busy(b->state))
+        return true;
+    if (!was) {
+        w->busy++;
+        return true;
     }
-    return false;
+    if (--w->busy == 0 && rec->origin->quiet)
+        rec->origin->quiet(rec);
+    return true;
 }
 
 /* Undoes whatever the branch is doing, without an outcome. */
@@ -373,12 +373,12 @@ static void abandon_branch(struct cn_dispatch *d, struct branch *b)
     cn_delivery_detach(b->delivery);
     b->delivery = NULL;
     cn_async_forget(b);
-    if (b->state == B_SLOT) {
+    if (b->state == CN_CALL_SLOT) {
         unqueue(&b->slot->q, b);
         drop_slot(d, b->slot);
         b->slot = NULL;
     }
-    b->state = B_FINAL;
+    cn_branch_step(b, CN_EV_ABANDON);
     leave_lane(b);
     if (b->slot)
         cn_branch_slot_done(b);
@@ -391,7 +391,7 @@ void cn_dispatch_abandon(struct cn_dispatch *d, struct cn_record *rec)
     if (!w)
         return;
     for (size_t i = 0; i < w->n; i++) {
-        if (w->branches[i].state != B_FINAL)
+        if (w->branches[i].state != CN_CALL_FINAL)
             abandon_branch(d, &w->branches[i]);
     }
     work_free(w);
@@ -418,6 +418,7 @@ struct cn_dispatch *cn_dispatch_new(struct cn *cn)
         .content_type = cfg->content_type,
         .timeout_ms = cfg->upstream_timeout_ms,
         .max_response = (size_t)cfg->max_response_size,
+        .pool = cn_invoke_pool_new((size_t)cfg->max_inflight + 8),
     };
     return d;
 }
@@ -431,5 +432,6 @@ void cn_dispatch_free(struct cn_dispatch *d)
                  keymap_count(d->lanes), keymap_count(d->slots));
     keymap_free(d->lanes);
     keymap_free(d->slots);
+    cn_invoke_pool_free(d->invoke.pool);
     free(d);
 }

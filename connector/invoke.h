@@ -20,6 +20,7 @@ struct curlloop;
 struct loop;
 struct cn_record;
 struct cn_call;
+struct cn_invoke_pool;
 
 enum cn_invoke_kind {
     CN_INVOKE_ANSWERED,    /* an HTTP status came back (any status) */
@@ -50,7 +51,14 @@ struct cn_invoke_opts {
     const char *content_type; /* when the record has none */
     int64_t timeout_ms;
     size_t max_response;
+    struct cn_invoke_pool *pool; /* finished calls kept for reuse, or NULL */
 };
+
+/* Keeps up to `keep` finished calls (and their buffers) for the next ones.
+ * Every call started with the pool must have ended or been cancelled
+ * before cn_invoke_pool_free(), which frees what is kept (NULL: no-op). */
+struct cn_invoke_pool *cn_invoke_pool_new(size_t keep);
+void cn_invoke_pool_free(struct cn_invoke_pool *p);
 
 /* Starts the call for `target` ("fn" or "fn.ns"); fn runs exactly once,
  * later (never inside this call), unless cancelled. The record must live

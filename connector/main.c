@@ -24,6 +24,7 @@
 #include "async.h"
 #include "cli.h"
 #include "cn.h"
+#include "control.h"
 #include "consumer.h"
 #include "curlloop.h"
 #include "dispatch.h"
@@ -94,17 +95,31 @@ static int start_http(struct cn *cn, char *err, size_t errlen)
     return 0;
 }
 
+static void on_kafka_fatal(void *arg)
+{
+    cn_stop(arg, 1);
+}
+
+static bool on_table(void *arg, struct cn_table *t)
+{
+    return cn_set_table(arg, t);
+}
+
 static int start(struct cn *cn, char *err, size_t errlen)
 {
     cn->lp = loop_new();
     cn->curl = curlloop_new(cn->lp);
+    /* A handle per call the connector may have out, and a few for the
+     * refresh and the async callbacks' answers: none made per call at full
+     * load. */
+    curlloop_keep(cn->curl, (size_t)cn->cfg.max_inflight + 8);
     cn_metrics_init(cn);
     cn->table = cn_table_new();
     cn->dispatch = cn_dispatch_new(cn);
     /* The consumer first: it checks that the brokers answer. Kafka is
      * optional (brokers empty: NATS only). */
     if (*cn->cfg.brokers) {
-        cn->consumer = cn_consumer_new(cn, err, errlen);
+        cn->consumer = cn_consumer_new(cn, on_kafka_fatal, cn, err, errlen);
         if (!cn->consumer)
             return -1;
         cn->producer = cn_producer_new(cn->lp, &cn->cfg, err, errlen);
@@ -120,7 +135,7 @@ static int start(struct cn *cn, char *err, size_t errlen)
     /* After signals are blocked: cnats' threads must never take SIGTERM. */
     if (*cn->cfg.nats_url && !(cn->nats = cn_nats_new(cn, err, errlen)))
         return -1;
-    cn->refresh = cn_refresh_start(cn);
+    cn->refresh = cn_refresh_start(cn, on_table, cn);
     cn_trim_start(cn);
     log_info("main", "faasbus-connector %s on port %d: gateway %s, brokers %s, nats %s, "
              "group %s", FAASBUS_VERSION, httpd_port(cn->http), cn->cfg.gateway_url,
@@ -131,6 +146,7 @@ static int start(struct cn *cn, char *err, size_t errlen)
 
 static void cleanup(struct cn *cn)
 {
+    idletrim_stop(&cn->trim);
     cn_refresh_free(cn->refresh);
     httpd_stop(cn->http);
     /* The consumer abandons what it still holds through the dispatcher,

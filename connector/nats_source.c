@@ -1,5 +1,6 @@
 /* nats_source.c -- the NATS connection, core subscriptions, the messages
- * the loop holds, and the drain. JetStream fetching is nats_pull.c's. */
+ * the loop holds, and the drain. JetStream fetching is nats_pull.c's, the
+ * places among max_inflight nats_places.c's. */
 #include "nats_source.h"
 
 #include <stdio.h>
@@ -18,51 +19,7 @@
 #include "xalloc.h"
 
 #define PUBLISH_THREADS 4   /* replies and dead letters waiting for their ack */
-#define DRAIN_TICK_MS 100
 #define UNSUBSCRIBE_WAIT_MS 2000
-
-/* --- places among max_inflight (any thread) ------------------------------ */
-
-int cn_nats_take(struct cn_nats *n, int want)
-{
-    int got;
-
-    pthread_mutex_lock(&n->mu);
-    while (!n->stop && (!n->open || n->held >= n->max))
-        pthread_cond_wait(&n->room, &n->mu);
-    got = n->stop ? 0 : (int)(n->max - n->held);
-    if (got > want)
-        got = want;
-    n->held += (unsigned)got;
-    pthread_mutex_unlock(&n->mu);
-    return got;
-}
-
-void cn_nats_open(struct cn_nats *n)
-{
-    pthread_mutex_lock(&n->mu);
-    n->open = true;
-    pthread_cond_broadcast(&n->room);
-    pthread_mutex_unlock(&n->mu);
-}
-
-void cn_nats_give(struct cn_nats *n, int count)
-{
-    if (count <= 0)
-        return;
-    pthread_mutex_lock(&n->mu);
-    n->held -= (unsigned)count;
-    pthread_cond_broadcast(&n->room);
-    pthread_mutex_unlock(&n->mu);
-}
-
-static void stop_handing_over(struct cn_nats *n)
-{
-    pthread_mutex_lock(&n->mu);
-    n->stop = true;
-    pthread_cond_broadcast(&n->room);
-    pthread_mutex_unlock(&n->mu);
-}
 
 /* --- held messages (loop thread) ----------------------------------------- */
 
@@ -70,12 +27,7 @@ static void release(struct nmsg *nm)
 {
     struct cn_nats *n = nm->n;
 
-    if (nm->prev)
-        nm->prev->next = nm->next;
-    else
-        n->head = nm->next;
-    if (nm->next)
-        nm->next->prev = nm->prev;
+    list_remove(&n->held_msgs, &nm->node);
     if (nm->progress)
         loop_timer_cancel(n->cn->lp, nm->progress);
     natsMsg_Destroy(nm->msg);
@@ -115,8 +67,23 @@ static void redeliver(struct cn_record *rec, int64_t delay_ms)
     release(nm);
 }
 
-static const struct cn_origin core_origin = { may_start, finished, NULL };
-static const struct cn_origin jetstream_origin = { may_start, finished, redeliver };
+static void drain_poke(struct cn_nats *n);
+
+/* A drain waits for this: the last call or publish of the message ended. */
+static void quiet(struct cn_record *rec)
+{
+    struct nmsg *nm = rec->owner;
+
+    if (nm->n->stopping)
+        drain_poke(nm->n);
+}
+
+static const struct cn_origin core_origin = {
+    .may_start = may_start, .finished = finished, .quiet = quiet,
+};
+static const struct cn_origin jetstream_origin = {
+    .may_start = may_start, .finished = finished, .redeliver = redeliver, .quiet = quiet,
+};
 
 /* Calls and retry waits may outlast ack_wait: tell JetStream the message
  * is being worked on, well before the lease runs out. */
@@ -164,10 +131,7 @@ static void arrive(void *arg)
     free(a);
     nm->rec->origin = nm->msg ? &jetstream_origin : &core_origin;
     nm->rec->owner = nm;
-    nm->next = n->head;
-    if (n->head)
-        n->head->prev = nm;
-    n->head = nm;
+    list_push_front(&n->held_msgs, &nm->node);
     /* May finish (and free) the record at once: no route matched. */
     cn_dispatch_submit(cn->dispatch, nm->rec);
 }
@@ -262,7 +226,7 @@ static int start_pulls(struct cn_nats *n, char *err, size_t errlen)
         p->durable = cn_stream_durable(cfg->group, &p->spec);
         snprintf(p->error, sizeof p->error, "not bound yet");
         n->npulls++;
-        if (cn_pull_start(p) < 0) {
+        if (cn_pull_start(p, cn_nats_hand_over) < 0) {
             snprintf(err, errlen, "cannot start a fetch thread");
             free(specs);
             return -1;
@@ -306,10 +270,9 @@ struct cn_nats *cn_nats_new(struct cn *cn, char *err, size_t errlen)
  * back at once (nak) for another connector. */
 static void let_go_all(struct cn_nats *n)
 {
-    struct nmsg *next;
-
-    for (struct nmsg *nm = n->head; nm; nm = next) {
-        next = nm->next;
+    for (struct list_node *it = n->held_msgs.first, *next_it; it; it = next_it) {
+        struct nmsg *nm = LIST_ENTRY(it, struct nmsg, node);
+        next_it = it->next;
         cn_dispatch_abandon(n->cn->dispatch, nm->rec);
         if (nm->msg)
             natsMsg_Nak(nm->msg, NULL);
@@ -324,7 +287,10 @@ void cn_nats_free(struct cn_nats *n)
     n->closing = n->stopping = true;
     if (n->drain_timer)
         loop_timer_cancel(n->cn->lp, n->drain_timer);
-    stop_handing_over(n);
+    if (n->drain_poke)
+        loop_timer_cancel(n->cn->lp, n->drain_poke);
+    n->drain_timer = n->drain_poke = NULL;
+    cn_nats_stop_handing_over(n);
     unsubscribe_core(n);
     for (size_t i = 0; i < n->nsubs; i++) {
         natsSubscription_WaitForDrainCompletion(n->subs[i], UNSUBSCRIBE_WAIT_MS);
@@ -352,31 +318,66 @@ void cn_nats_free(struct cn_nats *n)
 
 /* --- drain and readiness --------------------------------------------------- */
 
-static void drain_tick(struct loop *lp, void *arg)
+/* The drain ends once no held message is busy (looked at after each one
+ * goes quiet), or when its deadline (`overdue`) passes; nothing polls. */
+static void drain_check(struct cn_nats *n, bool overdue)
 {
-    struct cn_nats *n = arg;
     size_t busy = 0, held = 0;
 
-    n->drain_timer = NULL;
-    for (const struct nmsg *nm = n->head; nm; nm = nm->next) {
+    if (!n->done)
+        return; /* over already */
+    for (const struct list_node *it = n->held_msgs.first; it; it = it->next) {
+        const struct nmsg *nm = LIST_ENTRY(it, const struct nmsg, node);
         held++;
         busy += cn_dispatch_busy(nm->rec);
     }
-    if (busy && loop_now_ms() < n->drain_deadline) {
-        n->drain_timer = loop_timer_add(lp, DRAIN_TICK_MS, drain_tick, n);
+    if (busy && !overdue)
         return;
-    }
+    if (n->drain_timer)
+        loop_timer_cancel(n->cn->lp, n->drain_timer);
+    if (n->drain_poke)
+        loop_timer_cancel(n->cn->lp, n->drain_poke);
+    n->drain_timer = n->drain_poke = NULL;
     if (busy)
         log_warn("nats", "drain_timeout passed with %zu message(s) still in a call or "
                  "publish", busy);
     if (held)
         log_info("nats", "letting go of %zu unfinished message(s): JetStream ones go back "
                  "to the stream (nak), core NATS ones are dropped", held);
-    let_go_all(n);
+    /* Over before the messages go: their calls going quiet as they are
+     * abandoned must not ask for another look. */
     void (*done)(void *) = n->done;
     n->done = NULL;
+    let_go_all(n);
     if (done)
         done(n->done_arg);
+}
+
+static void on_drain_deadline(struct loop *lp, void *arg)
+{
+    struct cn_nats *n = arg;
+    (void)lp;
+
+    n->drain_timer = NULL;
+    drain_check(n, true);
+}
+
+static void on_drain_poked(struct loop *lp, void *arg)
+{
+    struct cn_nats *n = arg;
+    (void)lp;
+
+    n->drain_poke = NULL;
+    drain_check(n, false);
+}
+
+/* quiet() runs inside the dispatcher, where messages must not be let go:
+ * the look is the loop's next turn. */
+static void drain_poke(struct cn_nats *n)
+{
+    if (!n->done || n->drain_poke)
+        return;
+    n->drain_poke = loop_timer_add(n->cn->lp, 0, on_drain_poked, n);
 }
 
 void cn_nats_drain(struct cn_nats *n, void (*done)(void *arg), void *arg)
@@ -384,10 +385,10 @@ void cn_nats_drain(struct cn_nats *n, void (*done)(void *arg), void *arg)
     n->stopping = true;
     n->done = done;
     n->done_arg = arg;
-    n->drain_deadline = loop_now_ms() + n->cn->cfg.drain_timeout_ms;
-    stop_handing_over(n);
+    cn_nats_stop_handing_over(n);
     unsubscribe_core(n);
-    n->drain_timer = loop_timer_add(n->cn->lp, 0, drain_tick, n);
+    n->drain_timer = loop_timer_add(n->cn->lp, n->cn->cfg.drain_timeout_ms, on_drain_deadline, n);
+    drain_poke(n);
 }
 
 bool cn_nats_ready(const struct cn_nats *n, char *why, size_t len)

@@ -55,7 +55,7 @@ void cn_branch_call(struct branch *b)
 {
     struct cn_dispatch *d = b->w->d;
 
-    b->state = B_CALL;
+    cn_branch_step(b, CN_EV_CALL_STARTED);
     b->attempts++;
     d->inflight++;
     metric_add(d->cn->m.inflight, NULL, 1);
@@ -71,12 +71,13 @@ static void on_backoff_end(struct loop *lp, void *arg)
     (void)lp;
 
     b->timer = NULL;
+    cn_branch_step(b, CN_EV_RETRY_DUE);
     cn_branch_ready(b);
 }
 
 static void backoff(struct branch *b, int64_t ms)
 {
-    b->state = B_BACKOFF;
+    cn_branch_step(b, CN_EV_RETRY_WAIT);
     b->timer = loop_timer_add(b->w->d->cn->lp, ms, on_backoff_end, b);
 }
 
@@ -88,6 +89,7 @@ static void on_dead_letter_retry(struct loop *lp, void *arg)
     (void)lp;
 
     b->timer = NULL;
+    cn_branch_step(b, CN_EV_RETRY_DUE);
     publish_dead_letter(b);
 }
 
@@ -112,7 +114,7 @@ static void dead_letter_refused(struct branch *b, const char *error)
               "(trying again in %ds; the record stays uncommitted)",
               source_of(b, where, sizeof where), b->target, b->route->error_topic, error,
               DEAD_LETTER_RETRY_MS / 1000);
-    b->state = B_BACKOFF;
+    cn_branch_step(b, CN_EV_REFUSED);
     b->timer = loop_timer_add(cn->lp, DEAD_LETTER_RETRY_MS, on_dead_letter_retry, b);
 }
 
@@ -128,9 +130,11 @@ static void on_published(void *arg, const char *error)
             metric_add(cn->m.dead_letters, (const char *[]){ b->target, b->reason }, 1);
         else
             metric_add(cn->m.replies, (const char *[]){ b->target }, 1);
+        cn_branch_step(b, CN_EV_ACKED);
         cn_branch_final(b);
         return;
     }
+    cn_branch_step(b, CN_EV_PUBLISH_FAILED);
     metric_add(cn->m.publish_errors,
                (const char *[]){ b->dead_letter ? "dead_letter" : "reply" }, 1);
     if (b->dead_letter) {
@@ -154,7 +158,7 @@ static void publish_dead_letter(struct branch *b)
         dead_letter_refused(b, err);
         return;
     }
-    b->state = B_PUBLISH;
+    cn_branch_step(b, CN_EV_PUBLISH);
 }
 
 static void publish_reply(struct branch *b, const struct cn_invoke_result *res,
@@ -171,7 +175,7 @@ static void publish_reply(struct branch *b, const struct cn_invoke_result *res,
         cn_branch_fail(b, "reply_failed", why, res->status);
         return;
     }
-    b->state = B_PUBLISH;
+    cn_branch_step(b, CN_EV_PUBLISH);
 }
 
 void cn_branch_fail(struct branch *b, const char *reason, const char *error, long status)
@@ -194,6 +198,7 @@ void cn_branch_fail(struct branch *b, const char *reason, const char *error, lon
               "error-topic, so this outcome is only logged and counted",
               where, b->target, b->attempts, error);
     metric_add(cn->m.unhandled, (const char *[]){ b->target, reason }, 1);
+    cn_branch_step(b, CN_EV_DONE);
     cn_branch_final(b);
 }
 
@@ -314,10 +319,12 @@ static void succeeded(struct branch *b, const struct cn_invoke_result *res)
         cn_branch_fail(b, "not_retryable", why, res->status);
         return;
     }
-    if (topic)
+    if (topic) {
         publish_reply(b, res, topic);
-    else
-        cn_branch_final(b);
+        return;
+    }
+    cn_branch_step(b, CN_EV_DONE);
+    cn_branch_final(b);
 }
 
 static void on_called(void *arg, const struct cn_invoke_result *res)
@@ -328,6 +335,7 @@ static void on_called(void *arg, const struct cn_invoke_result *res)
     b->call = NULL;
     d->inflight--;
     metric_add(d->cn->m.inflight, NULL, -1);
+    cn_branch_step(b, CN_EV_ANSWER);
     cn_branch_result(b, res, false);
 }
 

@@ -1,16 +1,14 @@
 /* producer.c -- librdkafka producer driven by the loop. */
 #include "producer.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "kconf.h"
 #include "log.h"
+#include "rkqloop.h"
 #include "loop.h"
 #include "xalloc.h"
 
@@ -20,8 +18,7 @@ struct cn_producer {
     struct loop *lp;
     rd_kafka_t *rk;
     rd_kafka_queue_t *mainq;
-    int wake[2]; /* librdkafka writes to [1] when the queue turns non-empty */
-    struct loop_timer *again;
+    struct rkqloop wakeq; /* mainq served on the loop */
     size_t pending;
     char fatal[512];
 };
@@ -50,48 +47,33 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     log_warn("kafka", "producer: %s: %s", rd_kafka_err2name(err), reason);
 }
 
-static void serve(struct loop *lp, void *arg);
-
-/* Serves what is queued; if the budget runs out the queue is not empty,
- * so no wake-up will come: continue on the next loop turn. */
-static void serve(struct loop *lp, void *arg)
+/* Serves delivery reports and logs; true if the budget ran out. */
+static bool serve(void *arg)
 {
     struct cn_producer *p = arg;
     int served = 0;
 
-    p->again = NULL;
     while (served < SERVE_BUDGET) {
         int n = rd_kafka_poll(p->rk, 0);
         if (n <= 0)
             break;
         served += n;
     }
-    if (served >= SERVE_BUDGET)
-        p->again = loop_timer_add(lp, 0, serve, p);
+    return served >= SERVE_BUDGET;
 }
 
-static void on_wake(struct loop *lp, int fd, unsigned events, void *arg)
-{
-    char drain[64];
-    (void)events;
-
-    while (read(fd, drain, sizeof drain) > 0)
-        ;
-    struct cn_producer *p = arg;
-    if (!p->again)
-        serve(lp, p);
-}
-
+/* The first serve (what was queued before) comes on the loop's first turn. */
 static int watch_queue(struct cn_producer *p, char *err, size_t errlen)
 {
-    if (pipe2(p->wake, O_NONBLOCK | O_CLOEXEC) < 0) {
-        snprintf(err, errlen, "producer: pipe: %s", strerror(errno));
-        return -1;
-    }
+    char why[256];
+
     p->mainq = rd_kafka_queue_get_main(p->rk);
     rd_kafka_set_log_queue(p->rk, p->mainq);
-    rd_kafka_queue_io_event_enable(p->mainq, p->wake[1], "1", 1);
-    return loop_watch(p->lp, p->wake[0], LOOP_READ, on_wake, p);
+    if (rkqloop_start(&p->wakeq, p->lp, p->mainq, serve, p, why, sizeof why) < 0) {
+        snprintf(err, errlen, "producer: %s", why);
+        return -1;
+    }
+    return 0;
 }
 
 struct cn_producer *cn_producer_new(struct loop *lp, const struct cn_config *cfg, char *err,
@@ -101,7 +83,6 @@ struct cn_producer *cn_producer_new(struct loop *lp, const struct cn_config *cfg
     rd_kafka_conf_t *conf = cn_kconf_new(cfg, CN_KAFKA_PRODUCER, err, errlen);
 
     p->lp = lp;
-    p->wake[0] = p->wake[1] = -1;
     if (!conf) {
         free(p);
         return NULL;
@@ -119,9 +100,6 @@ struct cn_producer *cn_producer_new(struct loop *lp, const struct cn_config *cfg
         cn_producer_free(p, 0);
         return NULL;
     }
-    /* The wake-up comes only when the queue turns non-empty: whatever was
-     * queued before is served once by hand. */
-    p->again = loop_timer_add(lp, 0, serve, p);
     return p;
 }
 
@@ -129,25 +107,16 @@ void cn_producer_free(struct cn_producer *p, int timeout_ms)
 {
     if (!p)
         return;
-    if (p->again)
-        loop_timer_cancel(p->lp, p->again);
+    rkqloop_stop(&p->wakeq);
     if (p->pending && timeout_ms > 0)
         rd_kafka_flush(p->rk, timeout_ms);
-    if (p->wake[0] >= 0)
-        loop_unwatch(p->lp, p->wake[0]);
-    if (p->mainq) {
-        rd_kafka_queue_io_event_enable(p->mainq, -1, NULL, 0);
+    if (p->mainq)
         rd_kafka_queue_destroy(p->mainq);
-    }
     /* Reports still queued are served by rd_kafka_destroy's purge; their
      * waiters are gone by now, so they are detached first by the caller. */
     rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rd_kafka_poll(p->rk, 0);
     rd_kafka_destroy(p->rk);
-    for (int i = 0; i < 2; i++) {
-        if (p->wake[i] >= 0)
-            close(p->wake[i]);
-    }
     free(p);
 }
 

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "list.h"
+
 struct cn_record;
 struct cn_work; /* the dispatcher's state for a record */
 
@@ -40,6 +42,11 @@ struct cn_origin {
      * (JetStream: a nak with delay), so a retry waits in the broker, not
      * here. The dispatcher has let go of the record; the source frees it. */
     void (*redeliver)(struct cn_record *rec, int64_t delay_ms);
+    /* Optional: nothing of the record is in flight any more (no call,
+     * callback or publish: cn_dispatch_busy() turned false), which is what
+     * a drain waits for. Runs inside the dispatcher: the source may note
+     * it or schedule work, but must not abandon or free the record here. */
+    void (*quiet)(struct cn_record *rec);
 };
 
 struct cn_record {
@@ -65,9 +72,9 @@ struct cn_record {
     char *reply_to;      /* NATS core: "nats:<subject>" a requester waits on
                             for the answer, or NULL */
     struct cn_work *work; /* the dispatcher's, NULL outside it */
-    struct cn_record *prev, *next;   /* the source's list */
-    struct cn_record *qprev, *qnext; /* the source's waiting queue */
-    bool queued;                     /* ...which it is in */
+    struct list_node node;  /* the source's list */
+    struct list_node qnode; /* the source's waiting queue */
+    bool queued;            /* ...which it is in */
 };
 
 /* The header named `name` (ASCII case-insensitive), or NULL. */

@@ -20,6 +20,8 @@
 
 struct cn_refresh {
     struct cn *cn;
+    cn_refresh_table_fn *on_table;
+    void *arg;
     struct loop_timer *timer;
     struct hclient_call *call;
     char *auth_header;        /* "Authorization: Basic ...", or NULL */
@@ -86,7 +88,7 @@ static void done(struct cn_refresh *r)
         log_info("routes", "the gateway answers again: routing table refreshed");
     r->failing = false;
     cn->gateway_ok = true;
-    if (cn_set_table(cn, t)) {
+    if (r->on_table(r->arg, t)) {
         for (size_t i = 0; i < r->nwarnings; i++)
             log_warn("routes", "%s", r->warnings[i]);
     }
@@ -208,11 +210,13 @@ void cn_refresh_now(struct cn_refresh *r)
     r->timer = loop_timer_add(r->cn->lp, 0, tick, r);
 }
 
-struct cn_refresh *cn_refresh_start(struct cn *cn)
+struct cn_refresh *cn_refresh_start(struct cn *cn, cn_refresh_table_fn *on_table, void *arg)
 {
     struct cn_refresh *r = xcalloc(1, sizeof *r);
 
     r->cn = cn;
+    r->on_table = on_table;
+    r->arg = arg;
     if (cn->cfg.auth) {
         char *b64 = base64_encode((const unsigned char *)cn->cfg.auth, strlen(cn->cfg.auth));
         r->auth_header = xasprintf("Authorization: Basic %s", b64);

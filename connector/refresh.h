@@ -5,11 +5,19 @@
 #ifndef CN_REFRESH_H
 #define CN_REFRESH_H
 
+#include <stdbool.h>
+
 struct cn;
 struct cn_refresh;
+struct cn_table;
 
-/* Starts refreshing (the first one at once). */
-struct cn_refresh *cn_refresh_start(struct cn *cn);
+/* A table was built: takes the reference; returns true if it differs from
+ * the one in use (the annotation warnings are then logged again). */
+typedef bool cn_refresh_table_fn(void *arg, struct cn_table *t);
+
+/* Starts refreshing (the first one at once); each table built goes to
+ * on_table. */
+struct cn_refresh *cn_refresh_start(struct cn *cn, cn_refresh_table_fn *on_table, void *arg);
 /* Rebuilds at once if waiting for the next rebuild (a rebuild under way
  * finishes first; the next one follows rebuild_interval later). */
 void cn_refresh_now(struct cn_refresh *r);

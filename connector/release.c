@@ -5,11 +5,13 @@
  * frees the records it covered and may trigger the next.
  *
  * Handing partitions back (a rebalance revoking them, or a stop) goes in
- * two phases on a short timer: drain (no new calls; wait, up to
+ * two phases (enum cn_release): drain (no new calls; wait, up to
  * drain_timeout, until no call or publish of theirs is in flight), then
- * commit (wait briefly for the broker's acknowledgement); then their
+ * commit (wait, up to 5 s, for the broker's acknowledgement); then their
  * remaining records are abandoned, uncommitted, and librdkafka is told it
- * may give the partitions to someone else. */
+ * may give the partitions to someone else. A phase ends on the event that
+ * completes it (the last busy record going quiet, the commit's result)
+ * or on its deadline's timer; nothing polls. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +28,6 @@
 #define COMMIT_DELAY_MS 5      /* gathers the records finishing together */
 #define COMMIT_RETRY_MS 1000   /* after the broker refused a commit */
 #define COMMIT_WAIT_MS 5000    /* how long a release waits for its commit */
-#define RELEASE_TICK_MS 20
 
 /* --- commits ------------------------------------------------------------- */
 
@@ -93,7 +94,9 @@ static void on_commit_timer(struct loop *lp, void *arg)
 
 void cn_commit_soon(struct cn_consumer *k)
 {
-    commit_later(k, COMMIT_DELAY_MS);
+    /* Records waiting for room (max_inflight) get it only from a commit:
+     * then there is nothing to gather for. */
+    commit_later(k, k->queued ? 0 : COMMIT_DELAY_MS);
 }
 
 /* Errors after which a commit cannot succeed before this member has let
@@ -158,7 +161,8 @@ void cn_on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     cn_submit_queued(k);
     cn_check_pause(k);
     cn_count_records(k);
-    commit_later(k, ok ? COMMIT_DELAY_MS : COMMIT_RETRY_MS);
+    cn_release_poke(k);
+    commit_later(k, !ok ? COMMIT_RETRY_MS : k->queued ? 0 : COMMIT_DELAY_MS);
 }
 
 /* --- pausing ------------------------------------------------------------- */
@@ -315,7 +319,8 @@ static void count_part(struct cn_consumer *k, struct part *p, void *arg)
 
     if (!p->revoking)
         return;
-    for (const struct cn_record *r = p->head; r; r = r->next) {
+    for (const struct list_node *it = p->records.first; it; it = it->next) {
+        const struct cn_record *r = LIST_ENTRY(it, const struct cn_record, node);
         c->records++;
         c->busy += cn_dispatch_busy(r);
     }
@@ -329,7 +334,7 @@ static void drop_revoking(struct cn_consumer *k, struct part *p, void *arg)
 
     if (!p->revoking)
         return;
-    if (p->head)
+    if (!list_empty(&p->records))
         *abandoned += track_unfinished(&p->track);
     if (p->committed >= 0)
         log_info("kafka", "let go of %s[%d]: committed up to offset %lld", p->topic,
@@ -340,12 +345,21 @@ static void drop_revoking(struct cn_consumer *k, struct part *p, void *arg)
     cn_part_drop(k, p);
 }
 
+static void cancel_timer(struct cn_consumer *k, struct loop_timer **t)
+{
+    if (*t)
+        loop_timer_cancel(k->cn->lp, *t);
+    *t = NULL;
+}
+
 static void finish_release(struct cn_consumer *k, int64_t now)
 {
     size_t abandoned = 0;
 
+    cancel_timer(k, &k->release_timer);
+    cancel_timer(k, &k->release_check);
+    k->release = CN_RELEASE_NONE;
     cn_parts_each(k, drop_revoking, &abandoned);
-    k->releasing = k->committing = false;
     log_info("kafka", "released partitions after %lldms%s", (long long)(now - k->release_start),
              abandoned ? "; unfinished records are left to the next owner" : "");
     if (k->revoked) {
@@ -363,53 +377,84 @@ static void finish_release(struct cn_consumer *k, int64_t now)
     }
 }
 
-static void on_release_tick(struct loop *lp, void *arg)
-{
-    struct cn_consumer *k = arg;
-    struct drain_count c = { 0, 0, 0 };
-    int64_t now = loop_now_ms();
+static void on_release_deadline(struct loop *lp, void *arg);
 
-    k->release_timer = NULL;
+static void start_committing(struct cn_consumer *k, size_t busy)
+{
+    if (busy)
+        log_warn("kafka", "drain_timeout passed with %zu record(s) still in a call or "
+                 "publish: they stay uncommitted", busy);
+    k->release = CN_RELEASE_COMMITTING;
+    cancel_timer(k, &k->release_timer);
+    k->release_timer = loop_timer_add(k->cn->lp, COMMIT_WAIT_MS, on_release_deadline, k);
+    commit_now(k);
+}
+
+/* Moves the release on if what its phase waits for has come, or its
+ * deadline (`overdue`) has: DRAINING -> COMMITTING once no record of a
+ * revoking partition is busy; COMMITTING -> let go once every one of
+ * them is committed up to its watermark (or cannot be). */
+static void release_check(struct cn_consumer *k, bool overdue)
+{
+    struct drain_count c = { 0, 0, 0 };
+
     cn_parts_each(k, count_part, &c);
-    if (!k->committing) {
-        if (c.busy && now < k->drain_deadline) {
-            k->release_timer = loop_timer_add(lp, RELEASE_TICK_MS, on_release_tick, k);
+    if (k->release == CN_RELEASE_DRAINING) {
+        if (c.busy && !overdue)
             return;
-        }
-        if (c.busy)
-            log_warn("kafka", "drain_timeout passed with %zu record(s) still in a call or "
-                     "publish: they stay uncommitted", c.busy);
-        k->committing = true;
-        k->commit_deadline = now + COMMIT_WAIT_MS;
-        commit_now(k);
+        start_committing(k, c.busy);
+        overdue = false; /* the commit gets its own deadline */
     }
-    if (c.uncommitted && now < k->commit_deadline) {
-        k->release_timer = loop_timer_add(lp, RELEASE_TICK_MS, on_release_tick, k);
+    if (k->release != CN_RELEASE_COMMITTING || (c.uncommitted && !overdue))
         return;
-    }
     if (c.uncommitted)
         log_warn("kafka", "the final commit was not acknowledged in time");
-    finish_release(k, now);
+    finish_release(k, loop_now_ms());
+}
+
+static void on_release_deadline(struct loop *lp, void *arg)
+{
+    struct cn_consumer *k = arg;
+    (void)lp;
+
+    k->release_timer = NULL;
+    release_check(k, true);
+}
+
+static void on_release_poked(struct loop *lp, void *arg)
+{
+    struct cn_consumer *k = arg;
+    (void)lp;
+
+    k->release_check = NULL;
+    release_check(k, false);
+}
+
+void cn_release_poke(struct cn_consumer *k)
+{
+    /* Events come from inside the dispatcher and librdkafka's callbacks,
+     * where records must not be abandoned: the look is the loop's next turn. */
+    if (k->release == CN_RELEASE_NONE || k->release_check)
+        return;
+    k->release_check = loop_timer_add(k->cn->lp, 0, on_release_poked, k);
 }
 
 void cn_release_start(struct cn_consumer *k)
 {
-    if (k->releasing)
+    if (k->release != CN_RELEASE_NONE)
         return;
-    k->releasing = true;
-    k->committing = false;
+    k->release = CN_RELEASE_DRAINING;
     k->release_start = loop_now_ms();
-    k->drain_deadline = k->release_start + k->cn->cfg.drain_timeout_ms;
-    k->release_timer = loop_timer_add(k->cn->lp, 0, on_release_tick, k);
+    k->release_timer = loop_timer_add(k->cn->lp, k->cn->cfg.drain_timeout_ms,
+                                      on_release_deadline, k);
+    cn_release_poke(k);
 }
 
 void cn_release_cleanup(struct cn_consumer *k)
 {
-    if (k->release_timer)
-        loop_timer_cancel(k->cn->lp, k->release_timer);
-    if (k->commit_timer)
-        loop_timer_cancel(k->cn->lp, k->commit_timer);
-    k->release_timer = k->commit_timer = NULL;
+    cancel_timer(k, &k->release_timer);
+    cancel_timer(k, &k->release_check);
+    cancel_timer(k, &k->commit_timer);
     if (k->revoked)
         rd_kafka_topic_partition_list_destroy(k->revoked);
     k->revoked = NULL;
@@ -441,7 +486,7 @@ void cn_consumer_drain(struct cn_consumer *k, void (*done)(void *arg), void *arg
     k->stop_done = done;
     k->stop_arg = arg;
     cn_parts_each(k, mark_revoking, NULL);
-    if (k->releasing)
+    if (k->release != CN_RELEASE_NONE)
         return; /* the running release covers them and ends with done */
     if (keymap_count(k->parts) == 0) {
         k->release_timer = loop_timer_add(k->cn->lp, 0, on_nothing_to_drain, k);

@@ -9,7 +9,6 @@
  * no call ties up a thread and the registry of functions needs no lock.
  * SIGTERM stops accepting, stops every replica, and exits 0. */
 #include <errno.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include "curlloop.h"
 #include "gw.h"
 #include "httpd.h"
+#include "idletrim.h"
 #include "listenfd.h"
 #include "log.h"
 #include "loop.h"
@@ -100,16 +100,14 @@ static void on_signal(struct loop *lp, int signo, void *arg)
 /* After a burst, glibc keeps the freed heap (2,000 calls in flight left
  * ~170 MB resident that malloc_trim gives back down to ~18 MB): once no
  * request is in flight, hand it back to the system. */
-static void trim_when_idle(struct loop *lp, void *arg)
+static struct idletrim heap_trim;
+
+static bool idle(void *arg, uint64_t *work)
 {
     struct gw *gw = arg;
-    static uint64_t trimmed_at;
-    uint64_t served = httpd_served(gw->http);
-    if (httpd_active(gw->http) == 0 && served != trimmed_at) {
-        malloc_trim(0);
-        trimmed_at = served;
-    }
-    loop_timer_add(lp, 2000, trim_when_idle, gw);
+
+    *work = httpd_served(gw->http);
+    return httpd_active(gw->http) == 0;
 }
 
 static int start(struct gw *gw, char *err, size_t errlen)
@@ -146,7 +144,7 @@ static int start(struct gw *gw, char *err, size_t errlen)
     for (struct gw_fn *fn = gw->fns; fn; fn = fn->next)
         gw->driver->apply(gw, fn);
     gw_autoscale_start(gw);
-    loop_timer_add(gw->lp, 2000, trim_when_idle, gw);
+    idletrim_start(&heap_trim, gw->lp, 2000, idle, gw);
     log_info("main", "faasbus-gateway %s listening on port %d provider=%s state_dir=%s",
              FAASBUS_VERSION, httpd_port(gw->http), gw->driver->name, gw->cfg.state_dir);
     return 0;
@@ -154,6 +152,7 @@ static int start(struct gw *gw, char *err, size_t errlen)
 
 static void cleanup(struct gw *gw)
 {
+    idletrim_stop(&heap_trim);
     if (gw->lp)
         gw->driver->shutdown(gw);
     /* Connections end first: their done callbacks still look functions up. */

@@ -25,11 +25,10 @@ void conntrack_cleanup(struct conntrack *t)
     if (t->sweep)
         loop_timer_cancel(t->lp, t->sweep);
     t->sweep = NULL;
-    for (struct conn *c = t->open, *n; c; c = n) {
-        n = c->next;
-        free(c);
-    }
-    t->open = NULL;
+    struct list_node *it;
+
+    while ((it = list_pop_front(&t->open)))
+        free(LIST_ENTRY(it, struct conn, node));
     t->count = 0;
 }
 
@@ -39,7 +38,8 @@ static void sweep(struct loop *lp, void *arg)
     struct conntrack *t = arg;
     t->sweep = NULL;
     int64_t now = loop_now_ms();
-    for (struct conn *c = t->open; c; c = c->next) {
+    for (struct list_node *it = t->open.first; it; it = it->next) {
+        struct conn *c = LIST_ENTRY(it, struct conn, node);
         if (c->head_since_ms < 0 || now - c->head_since_ms < t->head_timeout_ms)
             continue;
         c->head_since_ms = -1; /* once: the shutdown ends it */
@@ -48,7 +48,7 @@ static void sweep(struct loop *lp, void *arg)
                  (long long)t->head_timeout_ms);
         shutdown(c->fd, SHUT_RDWR);
     }
-    if (t->open)
+    if (!list_empty(&t->open))
         t->sweep = loop_timer_add(t->lp, SWEEP_MS, sweep, t);
 }
 
@@ -58,10 +58,7 @@ struct conn *conntrack_open(struct conntrack *t, int fd)
     c->fd = fd;
     c->over_limit = t->limit && t->count >= t->limit;
     c->head_since_ms = loop_now_ms();
-    c->next = t->open;
-    if (t->open)
-        t->open->prev = c;
-    t->open = c;
+    list_push_front(&t->open, &c->node);
     t->count++;
     if (!t->sweep && t->head_timeout_ms > 0)
         t->sweep = loop_timer_add(t->lp, SWEEP_MS, sweep, t);
@@ -70,12 +67,7 @@ struct conn *conntrack_open(struct conntrack *t, int fd)
 
 void conntrack_close(struct conntrack *t, struct conn *c)
 {
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        t->open = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    list_remove(&t->open, &c->node);
     t->count--;
     free(c);
 }

@@ -14,11 +14,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "list.h"
+
 struct loop;
 struct loop_timer;
 
 struct conn {
-    struct conn *prev, *next;
+    struct list_node node; /* in t->open */
     int fd;
     int64_t head_since_ms; /* -1 while not reading a head */
     bool over_limit;       /* opened while `limit` others were open */
@@ -26,7 +28,7 @@ struct conn {
 
 struct conntrack {
     struct loop *lp;
-    struct conn *open;
+    struct list open; /* struct conn */
     unsigned count, limit;
     int64_t head_timeout_ms;
     struct loop_timer *sweep;

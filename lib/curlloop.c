@@ -7,14 +7,14 @@
 #include "loop.h"
 #include "xalloc.h"
 
-#define POOL_MAX 64 /* creating a handle costs more than a small exchange */
+#define POOL_DEFAULT 64 /* creating a handle costs more than a small exchange */
 
 struct curlloop {
     struct loop *lp;
     CURLM *multi;
     struct loop_timer *timer;
-    CURL *pool[POOL_MAX];
-    unsigned npool;
+    CURL **pool;
+    size_t npool, pool_max;
 };
 
 static void check_finished(struct curlloop *cl)
@@ -82,6 +82,8 @@ struct curlloop *curlloop_new(struct loop *lp)
 {
     struct curlloop *cl = xcalloc(1, sizeof *cl);
     cl->lp = lp;
+    cl->pool_max = POOL_DEFAULT;
+    cl->pool = xcalloc(cl->pool_max, sizeof *cl->pool);
     cl->multi = curl_multi_init();
     curl_multi_setopt(cl->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
     curl_multi_setopt(cl->multi, CURLMOPT_SOCKETDATA, cl);
@@ -98,8 +100,17 @@ void curlloop_free(struct curlloop *cl)
     loop_timer_cancel(cl->lp, cl->timer);
     while (cl->npool)
         curl_easy_cleanup(cl->pool[--cl->npool]);
+    free(cl->pool);
     curl_multi_cleanup(cl->multi);
     free(cl);
+}
+
+void curlloop_keep(struct curlloop *cl, size_t n)
+{
+    while (cl->npool > n)
+        curl_easy_cleanup(cl->pool[--cl->npool]);
+    cl->pool = xrealloc(cl->pool, (n ? n : 1) * sizeof *cl->pool);
+    cl->pool_max = n;
 }
 
 CURL *curlloop_easy(struct curlloop *cl)
@@ -131,7 +142,7 @@ void curlloop_release(struct curlloop *cl, CURL *easy)
     if (!easy)
         return;
     curl_multi_remove_handle(cl->multi, easy);
-    if (cl->npool < POOL_MAX) {
+    if (cl->npool < cl->pool_max) {
         curl_easy_reset(easy);
         cl->pool[cl->npool++] = easy;
     } else {

@@ -34,6 +34,10 @@ struct curlloop *curlloop_new(struct loop *lp);
 /* Frees the engine; transfers still added are dropped without callbacks. */
 void curlloop_free(struct curlloop *cl);
 
+/* Keeps up to n released handles for reuse (64 unless said). A client
+ * with a known bound on its transfers in flight keeps that many, so that
+ * at full load no handle is made or destroyed per transfer. */
+void curlloop_keep(struct curlloop *cl, size_t n);
 /* An easy handle in its default state, from the pool or new. */
 CURL *curlloop_easy(struct curlloop *cl);
 /* Starts a transfer on easy. Sets CURLOPT_PRIVATE (the job): callers

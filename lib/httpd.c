@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "conntrack.h"
 #include "framing.h"
+#include "list.h"
 #include "listenfd.h"
 #include "log.h"
 #include "loop.h"
@@ -56,7 +57,7 @@ struct httpd {
     struct conntrack conns;
     struct route *routes;
     size_t nroutes;
-    struct httpd_req *live; /* every request not yet done */
+    struct list live; /* every request not yet done (struct httpd_req) */
     bool resumed;           /* MHD_run() owed to a resumed connection */
     bool quiesced;          /* the listening socket is ours again */
     unsigned read_timeout_s, write_timeout_s;
@@ -67,7 +68,7 @@ struct httpd {
 
 struct httpd_req {
     struct httpd *h;
-    struct httpd_req *prev, *next;
+    struct list_node node; /* in h->live */
     struct MHD_Connection *conn;
     char *target; /* raw request target; path and query point into it */
     char *path, *query;
@@ -105,10 +106,7 @@ static struct httpd_req *req_new(struct httpd *h, const char *target)
     req->start = loop_now_s();
     req->htail = &req->headers;
     buf_init(&req->body, h->max_body);
-    req->next = h->live;
-    if (h->live)
-        h->live->prev = req;
-    h->live = req;
+    list_push_front(&h->live, &req->node);
     h->active++;
     h->served++;
     return req;
@@ -117,12 +115,7 @@ static struct httpd_req *req_new(struct httpd *h, const char *target)
 static void req_free(struct httpd_req *req)
 {
     struct httpd *h = req->h;
-    if (req->prev)
-        req->prev->next = req->next;
-    else
-        h->live = req->next;
-    if (req->next)
-        req->next->prev = req->prev;
+    list_remove(&h->live, &req->node);
     h->active--;
     h->body_held -= req->body_reserved;
     for (struct header *x = req->headers, *n; x; x = n) {
@@ -748,11 +741,13 @@ void httpd_stop(struct httpd *h)
     if (di)
         loop_unwatch(h->lp, di->epoll_fd);
     loop_remove_prepare(h->lp, mhd_prepare, h);
-    for (struct httpd_req *req = h->live; req; req = req->next)
+    for (struct list_node *it = h->live.first; it; it = it->next) {
+        struct httpd_req *req = LIST_ENTRY(it, struct httpd_req, node);
         if (req->suspended) {
             req->suspended = false;
             MHD_resume_connection(req->conn);
         }
+    }
     bool ours = h->quiesced;
     MHD_stop_daemon(h->d);
     h->d = NULL;

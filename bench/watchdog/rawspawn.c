@@ -1,12 +1,13 @@
 /* rawspawn.c -- the ceiling for the watchdog's fork modes.
  *
  * Spawns `cat` through pipes as fast as this machine allows, keeping a
- * fixed number of processes in flight from one thread, with the same cost
- * model as the watchdog's process.c: posix_spawnp (vfork) with a new
- * process group, an emptied signal mask and default dispositions, O_CLOEXEC
- * pipes for stdin and stdout (stderr joined to stdout), a pidfd to see the
- * exit, and waitpid to reap. Each process gets a small body on stdin, its
- * output is read to EOF, and it is reaped; the latency of one call runs
+ * fixed number of processes in flight from one thread, each started by
+ * lib/proc exactly as the watchdog starts a function: posix_spawnp (vfork)
+ * with a new process group, an emptied signal mask and default
+ * dispositions, O_CLOEXEC pipes for stdin and stdout (stderr joined to
+ * stdout), a pidfd to see the exit, and waitpid to reap. Each process gets
+ * a small body on stdin, its output is read to EOF, and it is reaped; the
+ * latency of one call runs
  * from just before posix_spawnp to the reap.
  *
  * Usage: rawspawn [SECONDS [INFLIGHT [COMMAND]]]   (defaults 5, 16, cat)
@@ -14,18 +15,17 @@
  * Prints one line: rate=<spawns/s> p50_ms=<> p99_ms=<> n=<> errors=<>
  * Exits non-zero if a spawn fails or the output differs from the body. */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "proc.h"
 
 extern char **environ;
 
@@ -34,9 +34,7 @@ static const char BODY[] = "hello";
 
 struct slot {
     bool busy;
-    pid_t pid;
-    int out_fd; /* -1 once EOF was read */
-    int pidfd;  /* -1 once the exit was seen (or no pidfd support) */
+    struct proc p; /* p.out_fd -1 once EOF was read, p.pidfd once the exit was seen */
     double start;
     size_t got;
     char out[64];
@@ -83,68 +81,26 @@ static double percentile(const struct samples *s, double p)
     return s->v[i < s->n ? i : s->n - 1];
 }
 
-static void set_attrs(posix_spawnattr_t *attr)
-{
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigfillset(&defaults);
-    sigdelset(&defaults, SIGKILL);
-    sigdelset(&defaults, SIGSTOP);
-    posix_spawnattr_init(attr);
-    posix_spawnattr_setpgroup(attr, 0);
-    posix_spawnattr_setsigmask(attr, &none);
-    posix_spawnattr_setsigdefault(attr, &defaults);
-    posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                       POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_USEVFORK);
-}
-
-/* Starts one process in slot s: spawn, write the body, close its stdin. */
+/* Starts one process in slot s, through lib/proc as the watchdog does:
+ * spawn, write the body, close its stdin. */
 static int start(struct slot *s, char *const argv[])
 {
-    int in[2], out[2];
+    char err[256];
+
     memset(s, 0, sizeof *s);
-    s->out_fd = s->pidfd = -1;
     s->start = now_ms();
-    if (pipe2(in, O_CLOEXEC) < 0) {
-        perror("rawspawn: pipe");
+    if (proc_spawn(&s->p, NULL, argv, environ, PROC_STDERR_COMBINE, err, sizeof err) < 0) {
+        fprintf(stderr, "rawspawn: %s\n", err);
         return -1;
     }
-    if (pipe2(out, O_CLOEXEC) < 0) {
-        perror("rawspawn: pipe");
-        close(in[0]);
-        close(in[1]);
-        return -1;
-    }
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_t fa;
-    set_attrs(&attr);
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 2);
-    int rc = posix_spawnp(&s->pid, argv[0], &fa, &attr, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    close(in[0]);
-    close(out[1]);
-    if (rc != 0) {
-        fprintf(stderr, "rawspawn: cannot start %s: %s\n", argv[0], strerror(rc));
-        close(in[1]);
-        close(out[0]);
-        return -1;
-    }
-    s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
-    s->out_fd = out[0];
-    fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
-    fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
     /* The body is far smaller than a pipe's buffer: one write suffices. */
-    if (write(in[1], BODY, sizeof BODY - 1) != (ssize_t)(sizeof BODY - 1)) {
+    if (write(s->p.in_fd, BODY, sizeof BODY - 1) != (ssize_t)(sizeof BODY - 1)) {
         static bool told;
         if (!told)
             fprintf(stderr, "rawspawn: short write to stdin (%s)\n", strerror(errno));
         told = true;
     }
-    close(in[1]);
+    proc_close_in(&s->p);
     s->busy = true;
     return 0;
 }
@@ -154,12 +110,20 @@ static int start(struct slot *s, char *const argv[])
 static int finish(struct slot *s, struct samples *lat)
 {
     int status = 0;
-    pid_t r;
-    while ((r = waitpid(s->pid, &status, 0)) < 0 && errno == EINTR)
-        ;
+    bool reaped = proc_reap(&s->p, &status);
+
+    /* Without a pidfd the output's end may come before the exit. */
+    if (!reaped) {
+        pid_t r;
+        while ((r = waitpid(s->p.pid, &status, 0)) < 0 && errno == EINTR)
+            ;
+        reaped = r == s->p.pid;
+    }
+
+    proc_close(&s->p);
     s->busy = false;
     samples_add(lat, now_ms() - s->start);
-    if (r != s->pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    if (!reaped || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return -1;
     if (s->got != sizeof BODY - 1 || memcmp(s->out, BODY, s->got) != 0)
         return -1;
@@ -217,12 +181,12 @@ int main(int argc, char **argv)
         for (int i = 0; i < inflight; i++) {
             if (!slots[i].busy)
                 continue;
-            if (slots[i].out_fd >= 0) {
-                pfd[n] = (struct pollfd){ .fd = slots[i].out_fd, .events = POLLIN };
+            if (slots[i].p.out_fd >= 0) {
+                pfd[n] = (struct pollfd){ .fd = slots[i].p.out_fd, .events = POLLIN };
                 who[n++] = i;
             }
-            if (slots[i].pidfd >= 0) {
-                pfd[n] = (struct pollfd){ .fd = slots[i].pidfd, .events = POLLIN };
+            if (slots[i].p.pidfd >= 0) {
+                pfd[n] = (struct pollfd){ .fd = slots[i].p.pidfd, .events = POLLIN };
                 who[n++] = i;
             }
         }
@@ -237,23 +201,23 @@ int main(int argc, char **argv)
             if (!pfd[k].revents)
                 continue;
             struct slot *s = &slots[who[k]];
-            if (pfd[k].fd == s->out_fd) {
+            if (pfd[k].fd == s->p.out_fd) {
                 char buf[4096];
-                ssize_t r = read(s->out_fd, buf, sizeof buf);
+                ssize_t r = read(s->p.out_fd, buf, sizeof buf);
                 if (r > 0) {
                     size_t room = sizeof s->out - s->got;
                     size_t take = (size_t)r < room ? (size_t)r : room;
                     memcpy(s->out + s->got, buf, take);
                     s->got += (size_t)r; /* counts all, so extra output shows */
                 } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-                    close(s->out_fd);
-                    s->out_fd = -1;
+                    close(s->p.out_fd);
+                    s->p.out_fd = -1;
                 }
-            } else if (pfd[k].fd == s->pidfd) {
-                close(s->pidfd);
-                s->pidfd = -1;
+            } else if (pfd[k].fd == s->p.pidfd) {
+                close(s->p.pidfd);
+                s->p.pidfd = -1;
             }
-            if (s->busy && s->out_fd < 0 && s->pidfd < 0) {
+            if (s->busy && s->p.out_fd < 0 && s->p.pidfd < 0) {
                 if (finish(s, &lat) < 0)
                     errors++;
                 running--;

@@ -28,12 +28,7 @@ const char *qw_msg_header(natsMsg *m, const char *name)
 static void job_free(struct qw_job *j)
 {
     struct qw *w = j->w;
-    if (j->prev)
-        j->prev->next = j->next;
-    else
-        w->jobs = j->next;
-    if (j->next)
-        j->next->prev = j->prev;
+    list_remove(&w->jobs, &j->node);
     w->njobs--;
     metric_set(w->m_inflight, NULL, w->njobs);
     if (j->timer)
@@ -186,10 +181,7 @@ static struct qw_job *job_new(struct qw *w, natsMsg *m)
     j->attempt = delivery_count(m);
     j->retry_after_ms = -1;
     j->slot_held = true;
-    j->next = w->jobs;
-    if (w->jobs)
-        w->jobs->prev = j;
-    w->jobs = j;
+    list_push_front(&w->jobs, &j->node);
     w->njobs++;
     metric_set(w->m_inflight, NULL, w->njobs);
     return j;
@@ -222,14 +214,13 @@ void qw_job_start(void *arg)
  * once, for another worker. A dead letter being stored finishes first. */
 void qw_jobs_abandon(struct qw *w)
 {
-    struct qw_job *j = w->jobs;
-    while (j) {
-        struct qw_job *next = j->next;
+    for (struct list_node *it = w->jobs.first, *next; it; it = next) {
+        struct qw_job *j = LIST_ENTRY(it, struct qw_job, node);
+        next = it->next;
         if (j->stage != QW_DEAD_LETTER) {
             log_warn("job", "call %s to %s not finished before the drain deadline: "
                      "handed back to the queue", j->call_id, j->function);
             finish(j, false, 0);
         }
-        j = next;
     }
 }

@@ -22,7 +22,9 @@
 #include "config.h"
 #include "curlloop.h"
 #include "dest.h"
+#include "jspull.h"
 #include "jsq.h"
+#include "list.h"
 #include "retry.h"
 
 struct loop;
@@ -45,15 +47,15 @@ struct qw {
     /* Shared with the fetch thread, under mu. */
     pthread_mutex_t mu;
     pthread_cond_t room;
-    pthread_t fetcher;
-    natsSubscription *sub;         /* set by the fetch thread as it ends */
-    bool fetcher_started;
+    struct jspull pull;            /* the fetch thread (lib/jspull.h) */
+    char unreachable[300];         /* what it says while NATS is not connected */
+    int64_t pending_at;            /* the fetch thread's: when pending was read */
     unsigned slots_used;
     bool stop_fetching;
     bool subscribed;
     int64_t pending;               /* consumer's undelivered messages, -1: unknown */
     /* Loop thread only. */
-    struct qw_job *jobs;           /* in progress */
+    struct list jobs;              /* in progress (struct qw_job) */
     unsigned njobs;
     bool draining;
     /* Callbacks: at most callback_max_inflight delivering; the rest wait
@@ -101,7 +103,7 @@ struct qw_job {
     struct loop_timer *timer;       /* in-progress acks, or the next callback try */
     struct loop_timer *retry_timer;
     char *dead_reason;
-    struct qw_job *prev, *next;
+    struct list_node node;          /* in w->jobs */
 };
 
 /* fetch.c */
