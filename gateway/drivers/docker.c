@@ -30,6 +30,7 @@
 #include "metrics.h"
 #include "parse.h"
 #include "xalloc.h"
+#include "urlenc.h"
 
 #define TICK_MS 1000
 #define FIRST_PROBE_MS 50
@@ -506,7 +507,7 @@ static void list_containers(void)
     char filter[160], esc[256], path[320];
     snprintf(filter, sizeof filter, "{\"label\":[\"%s=%s\"]}", DK_LABEL_INSTANCE, D.instance);
     snprintf(path, sizeof path, "/containers/json?all=1&filters=%s",
-             dkr_escape(filter, "", esc, sizeof esc));
+             url_escape(filter, "", esc, sizeof esc));
     D.lists_sent++;
     D.list = dkr_request(D.e, "GET", path, NULL, NULL, 10000, 16 << 20, on_list, NULL);
     if (!D.list)

@@ -15,6 +15,7 @@
 #include "docker_int.h"
 #include "log.h"
 #include "xalloc.h"
+#include "urlenc.h"
 
 #define INSPECT_TIMEOUT_MS 10000
 #define PULL_TIMEOUT_MS (10 * 60 * 1000)
@@ -121,8 +122,8 @@ static void pull(struct dk_prepare *p)
     char from[512], tag[128], efrom[1536], etag[384], path[2048];
     dk_spec_image_ref(p->image, from, sizeof from, tag, sizeof tag);
     snprintf(path, sizeof path, "/images/create?fromImage=%s%s%s",
-             dkr_escape(from, "", efrom, sizeof efrom), *tag ? "&tag=" : "",
-             dkr_escape(tag, "", etag, sizeof etag));
+             url_escape(from, "", efrom, sizeof efrom), *tag ? "&tag=" : "",
+             url_escape(tag, "", etag, sizeof etag));
     p->call = dkr_request(dk_state.e, "POST", path, NULL, p->auth_header, PULL_TIMEOUT_MS,
                           PULL_MAX_OUTPUT, on_pulled, p);
     if (!p->call)
@@ -216,7 +217,7 @@ void dk_image_prepare(struct gw *gw, struct json_t *dep, gw_prepare_done_fn *don
 static void inspect(struct dk_prepare *p)
 {
     char esc[1536], path[1600];
-    snprintf(path, sizeof path, "/images/%s/json", dkr_escape(p->image, "/:@", esc, sizeof esc));
+    snprintf(path, sizeof path, "/images/%s/json", url_escape(p->image, "/:@", esc, sizeof esc));
     p->call = dkr_request(dk_state.e, "GET", path, NULL, NULL, INSPECT_TIMEOUT_MS, 0,
                           on_inspected, p);
     if (!p->call)

@@ -466,25 +466,3 @@ const char *k8s_error_text(const struct k8s_api *a, const struct k8s_result *r, 
         snprintf(out, outlen, "Kubernetes API answered HTTP %ld", r->status);
     return out;
 }
-
-const char *k8s_escape(const char *s, char *out, size_t outlen)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                     (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~';
-        if (o + (plain ? 1 : 3) + 1 > outlen)
-            break;
-        if (plain) {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
-        }
-    }
-    out[o] = '\0';
-    return out;
-}

@@ -74,7 +74,5 @@ void k8s_stream_stop(struct k8s_stream *s);
 typedef void k8s_open_fn(void *arg, long status);
 void k8s_stream_on_open(struct k8s_stream *s, k8s_open_fn *open);
 
-/* Percent-encodes s for a query value or a path segment. Returns out. */
-const char *k8s_escape(const char *s, char *out, size_t outlen);
 
 #endif

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "loop.h"
 #include "xalloc.h"
+#include "urlenc.h"
 
 #define D kd_state
 #define MAX_PODS 64
@@ -272,7 +273,7 @@ void *kd_logs(struct gw *gw, struct gw_fn *fn, const struct gw_log_query *q,
     snprintf(sel, sizeof sel, K8S_LABEL_FUNCTION "=%s", fn->name);
     char esc[200];
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods?labelSelector=%s", fn->ns,
-             k8s_escape(sel, esc, sizeof esc));
+             url_escape(sel, "", esc, sizeof esc));
     l->list = k8s_request(D.api, "GET", path, NULL, NULL, KD_CALL_TIMEOUT_MS, on_pods, l);
     if (!l->list) {
         snprintf(l->error, sizeof l->error, "cannot reach the Kubernetes API");

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "loop.h"
 #include "xalloc.h"
+#include "urlenc.h"
 
 #define D kd_state
 #define RETRY_MS 1000
@@ -345,7 +346,7 @@ static void watch_init(struct kd_ns *ns, struct kd_watch *w, const char *what, c
     w->ns = ns;
     w->what = what;
     snprintf(w->path, sizeof w->path, "%s", path);
-    k8s_escape(selector, w->selector, sizeof w->selector);
+    url_escape(selector, "", w->selector, sizeof w->selector);
 }
 
 struct kd_ns *kd_ns_watch(const char *name)

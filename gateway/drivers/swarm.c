@@ -22,6 +22,7 @@
 #include "swarm_int.h"
 #include "swarm_spec.h"
 #include "xalloc.h"
+#include "urlenc.h"
 
 #define TICK_MS 1000
 #define CALL_TIMEOUT_MS 30000
@@ -209,7 +210,7 @@ static void list_tasks(void)
 {
     char esc[128], path[192];
     snprintf(path, sizeof path, "/tasks?filters=%s",
-             dkr_escape("{\"desired-state\":[\"running\"]}", "", esc, sizeof esc));
+             url_escape("{\"desired-state\":[\"running\"]}", "", esc, sizeof esc));
     D.list = dkr_request(D.e, "GET", path, NULL, NULL, 10000, 16 << 20, on_tasks, NULL);
     if (!D.list)
         schedule(TICK_MS);
@@ -249,7 +250,7 @@ static void list_services(void)
 {
     char filter[160], esc[256], path[320];
     snprintf(filter, sizeof filter, "{\"label\":[\"%s=%s\"]}", SW_LABEL_INSTANCE, D.instance);
-    snprintf(path, sizeof path, "/services?filters=%s", dkr_escape(filter, "", esc, sizeof esc));
+    snprintf(path, sizeof path, "/services?filters=%s", url_escape(filter, "", esc, sizeof esc));
     D.list = dkr_request(D.e, "GET", path, NULL, NULL, 10000, 16 << 20, on_services, NULL);
     if (!D.list)
         schedule(TICK_MS);

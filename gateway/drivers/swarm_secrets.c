@@ -18,6 +18,7 @@
 #include "swarm_int.h"
 #include "swarm_spec.h"
 #include "xalloc.h"
+#include "urlenc.h"
 
 #define D sw_state
 #define MAX_SECRET (500 * 1024) /* Swarm's own limit */
@@ -145,7 +146,7 @@ static void list_them(struct sw_secret_job *j)
 {
     char filter[160], esc[256], path[320];
     snprintf(filter, sizeof filter, "{\"label\":[\"%s=%s\"]}", SW_LABEL_INSTANCE, D.instance);
-    snprintf(path, sizeof path, "/secrets?filters=%s", dkr_escape(filter, "", esc, sizeof esc));
+    snprintf(path, sizeof path, "/secrets?filters=%s", url_escape(filter, "", esc, sizeof esc));
     j->call = dkr_request(D.e, "GET", path, NULL, NULL, 10000, 4 << 20, on_listed, j);
     if (!j->call)
         finish(j, NULL);

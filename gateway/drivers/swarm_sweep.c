@@ -19,6 +19,7 @@
 #include "log.h"
 #include "swarm_int.h"
 #include "swarm_spec.h"
+#include "urlenc.h"
 
 #define D sw_state
 #define CALL_TIMEOUT_MS 10000
@@ -46,7 +47,7 @@ static void labelled(const char *what, char *path, size_t len)
 {
     char filter[160], esc[256];
     snprintf(filter, sizeof filter, "{\"label\":[\"%s=%s\"]}", SW_LABEL_INSTANCE, D.instance);
-    snprintf(path, len, "/%s?filters=%s", what, dkr_escape(filter, "", esc, sizeof esc));
+    snprintf(path, len, "/%s?filters=%s", what, url_escape(filter, "", esc, sizeof esc));
 }
 
 static void remove_next(void);

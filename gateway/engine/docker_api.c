@@ -296,26 +296,3 @@ void dkr_demux_feed(struct dkr_demux *d, const char *data, size_t len, dkr_demux
         len -= take;
     }
 }
-
-const char *dkr_escape(const char *s, const char *keep, char *out, size_t outlen)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                     (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~' ||
-                     strchr(keep, c);
-        if (o + (plain ? 1 : 3) + 1 > outlen)
-            break;
-        if (plain) {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
-        }
-    }
-    out[o] = '\0';
-    return out;
-}

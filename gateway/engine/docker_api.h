@@ -84,9 +84,5 @@ typedef void dkr_demux_fn(void *arg, int stream, const char *data, size_t len);
 void dkr_demux_feed(struct dkr_demux *d, const char *data, size_t len, dkr_demux_fn *out,
                     void *arg);
 
-/* Percent-encodes s for a query string or a path into out, leaving
- * unreserved characters and those in keep (may be "") as they are.
- * Returns out (cut to outlen). */
-const char *dkr_escape(const char *s, const char *keep, char *out, size_t outlen);
 
 #endif

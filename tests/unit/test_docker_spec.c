@@ -163,16 +163,6 @@ static void frames_are_demultiplexed_across_any_split(void **state)
     }
 }
 
-static void escaping_keeps_what_it_is_told(void **state)
-{
-    (void)state;
-    char out[128];
-    assert_string_equal(dkr_escape("{\"a\":[\"b=c\"]}", "", out, sizeof out),
-                        "%7B%22a%22%3A%5B%22b%3Dc%22%5D%7D");
-    assert_string_equal(dkr_escape("faasbus/test:1", "/:@", out, sizeof out), "faasbus/test:1");
-    assert_string_equal(dkr_escape("a b", "", out, 4), "a");
-}
-
 static void engine_timestamps_lead_log_lines(void **state)
 {
     (void)state;
@@ -196,7 +186,6 @@ int main(void)
         cmocka_unit_test(image_references_split_for_a_pull),
         cmocka_unit_test(the_stop_grace_covers_the_functions_timeouts),
         cmocka_unit_test(frames_are_demultiplexed_across_any_split),
-        cmocka_unit_test(escaping_keeps_what_it_is_told),
         cmocka_unit_test(engine_timestamps_lead_log_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
