@@ -23,6 +23,7 @@
 #include "k8s_api.h"
 #include "k8s_config.h"
 #include "kubernetes_int.h"
+#include "kubernetes_spec.h"
 #include "log.h"
 #include "loop.h"
 #include "xalloc.h"
@@ -183,6 +184,57 @@ static void delete_object(const char *path, const char *what)
     json_decref(opts);
 }
 
+/* A Service of the function's name may be someone else's: a deploy takes
+ * an existing one as it is (409 on create). Only one that carries the
+ * driver's label is deleted, and only that one (its uid as precondition). */
+struct svc_delete {
+    char *path;
+    char *what;
+};
+
+static void on_service_read(void *arg, const struct k8s_result *r)
+{
+    struct svc_delete *d = arg;
+    json_t *meta = json_object_get(r->body, "metadata");
+    const char *owner =
+        json_string_value(json_object_get(json_object_get(meta, "labels"), K8S_LABEL_MANAGED));
+    const char *uid = json_string_value(json_object_get(meta, "uid"));
+    if (r->status == 404) {
+        /* gone already */
+    } else if (r->status >= 300) {
+        char msg[512];
+        log_error("kubernetes", "cannot read %s to delete it: %s", d->what,
+                  k8s_error_text(D.api, r, msg, sizeof msg));
+    } else if (!owner || strcmp(owner, K8S_MANAGER) != 0 || !uid) {
+        log_warn("kubernetes", "%s left in place: it is not labelled %s=%s", d->what,
+                 K8S_LABEL_MANAGED, K8S_MANAGER);
+    } else {
+        json_t *opts = json_pack("{s:s,s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind",
+                                 "DeleteOptions", "propagationPolicy", "Background",
+                                 "preconditions", "uid", uid);
+        char *what = xstrdup(d->what);
+        if (!k8s_request(D.api, "DELETE", d->path, NULL, opts, KD_CALL_TIMEOUT_MS, on_deleted,
+                         what))
+            free(what);
+        json_decref(opts);
+    }
+    free(d->path);
+    free(d->what);
+    free(d);
+}
+
+static void delete_own_service(const char *path, const char *what)
+{
+    struct svc_delete *d = xcalloc(1, sizeof *d);
+    d->path = xstrdup(path);
+    d->what = xstrdup(what);
+    if (!k8s_request(D.api, "GET", path, NULL, NULL, KD_CALL_TIMEOUT_MS, on_service_read, d)) {
+        free(d->path);
+        free(d->what);
+        free(d);
+    }
+}
+
 static void remove_fn(struct gw *gw, struct gw_fn *fn)
 {
     (void)gw;
@@ -199,7 +251,7 @@ static void remove_fn(struct gw *gw, struct gw_fn *fn)
     delete_object(path, what);
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/services/%s", f->ns, f->name);
     snprintf(what, sizeof what, "Service %s/%s", f->ns, f->name);
-    delete_object(path, what);
+    delete_own_service(path, what);
 }
 
 /* The Deployment's status: what Kubernetes counts as available. */

@@ -146,6 +146,25 @@ def test_only_our_objects_are_listed_and_touched(k8s_gateway):
                          for r in lists), [r["query"] for r in lists]
 
 
+def test_a_service_someone_else_made_outlives_the_function_of_its_name(k8s_gateway):
+    gw = k8s_gateway()
+    theirs = {"apiVersion": "v1", "kind": "Service",
+              "metadata": {"name": "shared", "labels": {"team": "other"}},
+              "spec": {"selector": {"app": "theirs"}, "ports": [{"port": 80}]}}
+    r = gw.cluster.request("POST", f"/api/v1/namespaces/{NS}/services", json=theirs)
+    assert r.status_code == 201, r.text
+    gw.deploy("shared")
+    wait_for(lambda: gw.status("shared") is not None, 10)
+    assert gw.api("DELETE", "/system/functions", json={"functionName": "shared"}).status_code == 202
+    wait_for(lambda: gw.cluster.get(f"/apis/apps/v1/namespaces/{NS}/deployments/shared")[0] == 404,
+             10, what="the function's Deployment deleted")
+    wait_for(lambda: "Service openfaas-fn/shared left in place" in gw.text(), 10,
+             what="the gateway saying it left the Service")
+    status, svc = gw.cluster.get(f"/api/v1/namespaces/{NS}/services/shared")
+    assert status == 200 and svc["metadata"]["labels"] == {"team": "other"}, svc
+    assert not requests_of(gw.cluster, "DELETE", f"/api/v1/namespaces/{NS}/services/shared")
+
+
 def test_secrets_are_kubernetes_secrets_mounted_read_only(k8s_gateway):
     gw = k8s_gateway()
     r = gw.api("POST", "/system/secrets", json={"name": "api-key", "value": "s3cret"})

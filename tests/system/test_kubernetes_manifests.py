@@ -33,7 +33,7 @@ CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
 FN_NAMESPACE_RULES = {
     ("apps", "deployments"): {"list", "watch", "create", "patch", "delete"},
     ("apps", "deployments/scale"): {"patch"},
-    ("", "services"): {"create", "delete"},
+    ("", "services"): {"get", "create", "delete"},
     ("", "secrets"): {"get", "list", "create", "update", "delete"},
     ("", "pods"): {"list"},
     ("", "pods/log"): {"get"},
