@@ -63,6 +63,10 @@ struct gw_log_sink {
 
 struct gw_driver {
     const char *name; /* /system/info's orchestration */
+    /* Optional: reads what the driver cannot run without (credentials)
+     * before anything starts; -1 with a message in err stops the gateway
+     * with exit status 2, as a bad setting does. */
+    int (*check)(struct gw *gw, char *err, size_t errlen);
     void (*start)(struct gw *gw);
     /* Makes fn->desired replicas of fn->dep run (deploy, scale). */
     void (*apply)(struct gw *gw, struct gw_fn *fn);

@@ -118,6 +118,8 @@ static int start(struct gw *gw, char *err, size_t errlen)
                                                              : &gw_process_driver;
     if (load_auth(gw, err, errlen) < 0 || gw_store_load(gw, err, errlen) < 0)
         return 2;
+    if (gw->driver->check && gw->driver->check(gw, err, errlen) < 0)
+        return 2;
     gw->lp = loop_new();
     gw->curl = curlloop_new(gw->lp);
     gw->proxy = proxy_new(gw->curl);

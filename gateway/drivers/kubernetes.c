@@ -114,16 +114,27 @@ static void namespaces(struct gw *gw, gw_answer_fn *done, void *arg)
 
 /* --- the driver ---------------------------------------------------------------------- */
 
+/* The credentials check() read, which start() hands to the API client. */
+static struct k8s_creds loaded;
+
+/* A gateway that cannot say who it is to the API server could do
+ * nothing but fail every call: it stops at once with the reason. */
+static int check(struct gw *gw, char *err, size_t errlen)
+{
+    char why[480];
+    if (k8s_config_load(gw->cfg.kubeconfig, gw->cfg.kubernetes_context, &loaded, why,
+                        sizeof why) < 0) {
+        snprintf(err, errlen, "driver=kubernetes: %s", why);
+        return -1;
+    }
+    return 0;
+}
+
 static void start(struct gw *gw)
 {
-    char err[512];
-    struct k8s_creds c;
+    struct k8s_creds c = loaded; /* the API client takes them over */
+    memset(&loaded, 0, sizeof loaded);
     D.gw = gw;
-    if (k8s_config_load(gw->cfg.kubeconfig, gw->cfg.kubernetes_context, &c, err,
-                        sizeof err) < 0) {
-        log_error("kubernetes", "%s", err);
-        c = (struct k8s_creds){ .server = xstrdup("https://kubernetes.default.svc") };
-    }
     snprintf(D.home_ns, sizeof D.home_ns, "%s", c.ns && *c.ns ? c.ns : "openfaas-fn");
     if (gw->cfg.kubernetes_lease_namespace && *gw->cfg.kubernetes_lease_namespace)
         snprintf(D.home_ns, sizeof D.home_ns, "%s", gw->cfg.kubernetes_lease_namespace);
@@ -276,6 +287,8 @@ static void release_call(struct gw *gw, const char *name, const char *ns, uint64
 /* The cluster keeps running what it runs: the next gateway finds it. */
 static void shutdown_all(struct gw *gw)
 {
+    if (!D.gw)
+        return; /* check() refused: nothing was started */
     kd_prepare_cancel_all();
     kd_secrets_cancel_all();
     kd_logs_shutdown();
@@ -299,6 +312,7 @@ static void prepare(struct gw *gw, json_t *dep, gw_prepare_done_fn *done, void *
 
 const struct gw_driver gw_kubernetes_driver = {
     .name = "kubernetes",
+    .check = check,
     .start = start,
     .apply = apply,
     .update = update,

@@ -4,6 +4,7 @@ are Secrets, logs come from pods/log, the cluster holds the state; and
 what the API server refuses reaches the client with its reason."""
 import json
 import os
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -457,3 +458,15 @@ def test_in_cluster_the_rotated_service_account_token_is_read_again(k8s_cluster,
     (sa / "token").write_text(cluster.token)  # the kubelet's rotation
     gw.deploy("second")
     wait_for(lambda: gw.status("second") is not None, 10)
+
+
+def test_without_credentials_the_gateway_stops_and_says_why(tmp_path):
+    env = {"driver": "kubernetes", "state_dir": str(tmp_path), "port": "0",
+           "HOME": str(tmp_path), "PATH": os.environ.get("PATH", "")}
+    for extra, why in (({"KUBECONFIG": str(tmp_path / "nope")},
+                        f'kubeconfig: none of "{tmp_path / "nope"}" exists'),
+                       ({}, "no Kubernetes API: set kubeconfig (or KUBECONFIG), run in a pod")):
+        r = subprocess.run([os.path.join(BIN, "faasbus-gateway")], env={**env, **extra},
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2, (r.returncode, r.stderr)
+        assert f"driver=kubernetes: {why}" in r.stderr, r.stderr
