@@ -1,6 +1,6 @@
-"""JSON schemas of the Kubernetes objects that deploy/kubernetes/ uses,
-written from the Kubernetes API reference (v1.32) for the fields and
-types of those kinds.
+"""JSON schemas of the Kubernetes objects that deploy/kubernetes/ and the
+kubernetes driver use, written from the Kubernetes API reference (v1.32)
+for the fields and types of those kinds.
 
 It is a subset: each kind declares the fields a manifest of ours may
 use, with their types, enums and required members, and every object
@@ -176,7 +176,11 @@ VOLUME = dict(obj(
     configMap=obj(name=STR, items=arr(KEY_TO_PATH), defaultMode=INT32, optional=BOOL),
     secret=obj(secretName=STR, items=arr(KEY_TO_PATH), defaultMode=INT32, optional=BOOL),
     emptyDir=obj(medium=STR, sizeLimit=QUANTITY),
-    persistentVolumeClaim=obj(required=("claimName",), claimName=STR, readOnly=BOOL)),
+    persistentVolumeClaim=obj(required=("claimName",), claimName=STR, readOnly=BOOL),
+    # Several secrets in one directory (the driver's /var/openfaas/secrets).
+    projected=obj(defaultMode=INT32, sources=arr(obj(
+        secret=obj(name=STR, items=arr(KEY_TO_PATH), optional=BOOL),
+        configMap=obj(name=STR, items=arr(KEY_TO_PATH), optional=BOOL))))),
     minProperties=2, maxProperties=2)
 
 TOPOLOGY_SPREAD = obj(
@@ -270,6 +274,12 @@ SERVICE_SPEC = obj(
     internalTrafficPolicy=enum("Cluster", "Local"),
     externalTrafficPolicy=enum("Cluster", "Local"))
 
+# A time with microseconds, RFC 3339: "2026-12-04T10:00:00.000000Z".
+MICRO_TIME = {"type": "string",
+              "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$"}
+LEASE_SPEC = obj(holderIdentity=STR, leaseDurationSeconds=INT32, leaseTransitions=INT32,
+                 acquireTime=MICRO_TIME, renewTime=MICRO_TIME, preferredHolder=STR, strategy=STR)
+
 RBAC = "rbac.authorization.k8s.io/v1"
 POLICY_RULE = obj(required=("verbs",), apiGroups=arr(STR), resources=arr(STR),
                   resourceNames=arr(STR), nonResourceURLs=arr(STR), verbs=arr(STR, minItems=1))
@@ -294,6 +304,8 @@ SCHEMAS = {
         spec=obj(minAvailable=INT_OR_STRING, maxUnavailable=INT_OR_STRING,
                  selector=LABEL_SELECTOR,
                  unhealthyPodEvictionPolicy=enum("AlwaysAllow", "IfHealthyBudget"))),
+    ("coordination.k8s.io/v1", "Lease"): kind_of("coordination.k8s.io/v1", "Lease",
+                                                 spec=LEASE_SPEC),
     (RBAC, "Role"): kind_of(RBAC, "Role", rules=arr(POLICY_RULE)),
     (RBAC, "ClusterRole"): kind_of(RBAC, "ClusterRole", namespaced=False,
                                    rules=arr(POLICY_RULE)),

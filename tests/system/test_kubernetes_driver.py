@@ -470,3 +470,26 @@ def test_without_credentials_the_gateway_stops_and_says_why(tmp_path):
                            capture_output=True, text=True, timeout=30)
         assert r.returncode == 2, (r.returncode, r.stderr)
         assert f"driver=kubernetes: {why}" in r.stderr, r.stderr
+
+
+def test_what_the_driver_creates_validates_against_the_api_schemas(k8s_gateway):
+    """Every object the driver POSTs or PUTs, for a deployment using every
+    field it maps, passes the strict schema of its kind (unknown fields
+    refused, types and names as the real server checks them)."""
+    from test_kubernetes_manifests import schema_errors
+    gw = k8s_gateway()
+    assert gw.api("POST", "/system/secrets",
+                  json={"name": "api-key", "value": "s3cret"}).status_code in (200, 201, 202)
+    gw.deploy("full", envVars={"A": "1"}, labels={"team": "x"}, annotations={"topic": "orders"},
+              secrets=["api-key"], limits={"memory": "64Mi", "cpu": "500m"},
+              requests={"memory": "32Mi"}, readOnlyRootFilesystem=True)
+    ready(gw, "full")
+    gw.scale("full", 2)
+    wait_for(lambda: gw.available("full") == 2, 30)
+    sent = [r for r in gw.cluster.requests if r["method"] in ("POST", "PUT")
+            and isinstance(r["body"], dict) and r["body"].get("kind")]
+    kinds = {r["body"]["kind"] for r in sent}
+    assert {"Deployment", "Service", "Secret"} <= kinds, kinds
+    errors = {f'{r["method"]} {r["path"]}': schema_errors(r["body"]) for r in sent
+              if r["body"]["kind"] not in ("DeleteOptions",)}
+    assert not any(errors.values()), {k: v for k, v in errors.items() if v}
