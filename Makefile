@@ -28,7 +28,7 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SANFLAGS) -Ilib \
            $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 LDFLAGS += $(SANFLAGS)
 LIBS     = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
-NATS_LIBS  = $(shell pkg-config --libs libnats)
+NATS_LIBS  = $(shell pkg-config --libs libnats) $(CRYPTO_LIBS)
 KAFKA_LIBS = $(shell pkg-config --libs rdkafka)
 YAML_LIBS  = $(shell pkg-config --libs yaml-0.1)
 CRYPTO_LIBS = $(shell pkg-config --libs libcrypto)

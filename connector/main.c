@@ -29,6 +29,7 @@
 #include "curlloop.h"
 #include "dispatch.h"
 #include "httpd.h"
+#include "jsq.h"
 #include "kconf.h"
 #include "listenfd.h"
 #include "log.h"
@@ -188,6 +189,7 @@ int main(int argc, char **argv)
     }
     if (log_level_parse(cn.cfg.log_level, &level) == 0)
         log_threshold = level;
+    jsq_init();
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (start(&cn, err, sizeof err) < 0) {
         log_error("main", "%s", err);

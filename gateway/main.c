@@ -197,6 +197,7 @@ int main(int argc, char **argv)
     enum log_level level;
     if (log_level_parse(gw.cfg.log_level, &level) == 0)
         log_threshold = level;
+    jsq_init();
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = start(&gw, err, sizeof err);
     if (rc)
@@ -204,7 +205,7 @@ int main(int argc, char **argv)
     else
         loop_run(gw.lp);
     cleanup(&gw);
-    curl_global_cleanup();
     jsq_shutdown();
+    curl_global_cleanup();
     return rc;
 }

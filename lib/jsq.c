@@ -1,6 +1,7 @@
 /* jsq.c -- JetStream connection and stream set-up on cnats. */
 #include "jsq.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,11 @@ void jsq_close(struct jsq *q)
     }
     free(q->url);
     memset(q, 0, sizeof *q);
+}
+
+void jsq_init(void)
+{
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 }
 
 void jsq_shutdown(void)

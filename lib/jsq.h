@@ -52,6 +52,13 @@ int jsq_ensure_stream(struct jsq *q, const struct jsq_stream *s, char *err, size
 void jsq_error(char *err, size_t errlen, const char *what, natsStatus s, jsErrCode jerr);
 /* Closes the connection and frees it; safe on a never-opened struct. */
 void jsq_close(struct jsq *q);
+/* First thing in main, before libcurl or cnats touch OpenSSL: OpenSSL
+ * then registers no exit-time cleanup of its own. That handler crashed
+ * (a NULL stack in OPENSSL_cleanup) in every daemon that had loaded
+ * nats_tls_* certificates, once jsq_shutdown() had released cnats' TLS
+ * state. Its memory is returned with the process, still reachable for
+ * leak checks. */
+void jsq_init(void);
 /* Releases cnats' global state at exit (its threads), for clean leak
  * checks. */
 void jsq_shutdown(void);

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "curlloop.h"
 #include "httpd.h"
+#include "jsq.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
@@ -157,6 +158,7 @@ int main(int argc, char **argv)
     enum log_level level;
     if (log_level_parse(w.cfg.log_level, &level) == 0)
         log_threshold = level;
+    jsq_init();
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = start(&w, err, sizeof err);
     if (rc)
@@ -164,8 +166,8 @@ int main(int argc, char **argv)
     else
         loop_run(w.lp);
     cleanup(&w);
-    curl_global_cleanup();
     jsq_shutdown();
+    curl_global_cleanup();
     if (!rc)
         log_info("main", "stopped");
     return rc;

@@ -200,7 +200,13 @@ def test_scale_to_zero_after_zero_duration_and_back_on_a_call(gateway):
     assert [r.status_code for r in results] == [200] * 8
     assert all(r.text == "awake\n" for r in results)
     assert len({r.headers["X-Served-By"] for r in results}) == 1
-    assert len(gw.children()) == 1
+    kids = gw.children()
+    if len(kids) != 1:
+        # Eight calls in flight on a slow (sanitized) build are load the
+        # autoscaler may rightly answer with a second replica: then it
+        # says so, and it is one more, not one per waiting call.
+        last = gw.status("napper")["autoscaler"]["lastDecision"]
+        assert len(kids) == 2 and last["to"] == 2 and last["direction"] == "up", (kids, last)
 
 
 def test_the_gateway_setting_gives_the_zero_duration(gateway):

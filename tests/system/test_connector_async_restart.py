@@ -5,7 +5,7 @@ queue, the queue worker, replicas, the dev Kafka broker."""
 import collections
 import signal
 
-from conftest import SLOW, wait_for
+from conftest import wait_for
 from connector_async_util import async_stack, call_ids, metric, produced_ids, wait_call_ids
 from connector_util import (broker, connector, count_topic, deploy_recorder, record_dir,
                             started_ids)
@@ -56,11 +56,9 @@ def test_kill_9_with_a_slow_function_takes_the_first_calls_callbacks(
     # submitted under the same ids, which the queue already holds, and the
     # first calls' callbacks reach the new connector (same callback URL).
     # The same callback_secret too, or the new one would refuse them (401).
-    # Slower builds take longer to start and rejoin: the function must
-    # still be running when the new connector owns both partitions again.
     env = {"callback_secret": SECRET}
     gw, bs, c, ids, path = start_pending(nats, gateway, broker, connector, queue_worker, record_dir,
-                                 12000 * SLOW, env)
+                                 12000, env)
     port = c.port
     c.stop(signal.SIGKILL)
     c2 = connector(gw, bs, env=env, port=port)

@@ -159,7 +159,13 @@ def page(tmp_path, gateway):
 
 
 def row_texts(page):
-    return [r.text for r in page.el("fn-table").find_elements("css selector", "tbody tr")]
+    """The list's rows as text; [] when the table was redrawn under us (it
+    is every 2 s), so a wait_for asks again."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    try:
+        return [r.text for r in page.el("fn-table").find_elements("css selector", "tbody tr")]
+    except StaleElementReferenceException:
+        return []
 
 
 def test_list_shows_deployed_functions_live_and_filters(gateway, page):
