@@ -2,6 +2,7 @@
 way out of ui_dir, basic auth as on /system/*), and the page, driven in a
 real headless Chromium, lists, deploys, invokes, tails logs and draws the
 connector's routes. Screenshots land in each test's tmp_path."""
+import hashlib
 import http.client
 import os
 
@@ -248,6 +249,44 @@ def test_deploy_from_the_form_then_invoke_from_the_page(gateway, page):
     page.el("inv-send").click()
     page.wait_text("inv-resp-body", '"a": [\n    1,')
     page.shot("invoke")
+
+
+def test_invoke_sends_a_files_bytes_as_they_are(gateway, page, tmp_path):
+    gw = gateway()
+    gw.deploy("sum", env_process="sh -c 'printf \"%s \" \"$Http_Content_Type\"; sha256sum'",
+              envVars={"content_type": "text/plain"})
+    gw.deploy("count", env_process="wc -c", envVars={"content_type": "text/plain"})
+    # Bytes no text encoding keeps: a NUL, lone continuation bytes, CR LF.
+    data = bytes(range(256)) * 3 + b"\xff\xfe\x80\r\n\x00"
+    path = tmp_path / "blob.png"
+    path.write_bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+    gw.wait_available("sum", 1)
+    page.open(gw, "function/openfaas-fn/sum")
+    page.wait_text("fn-title", "sum")
+    page.fill("inv-body", "not this text")
+    page.el("inv-file").send_keys(str(path))
+    assert page.el("inv-body").get_attribute("disabled") is not None
+    page.el("inv-send").click()
+    page.wait_text("inv-resp-body", f"image/png {digest}  -")
+    # A Content-Type the user set wins over the file's own.
+    page.fill("inv-headers", "content-type: application/x-raw")
+    page.el("inv-send").click()
+    page.wait_text("inv-resp-body", f"application/x-raw {digest}  -")
+    # Back to the text body.
+    page.el("inv-file-clear").click()
+    page.el("inv-send").click()
+    page.wait_text("inv-resp-body", "application/x-raw " + hashlib.sha256(
+        b"not this text").hexdigest())
+    gw.wait_available("count", 1)
+    page.open(gw, "function/openfaas-fn/count")
+    page.wait_text("fn-title", "count")
+    assert page.el("inv-file").get_attribute("value") == ""
+    page.el("inv-file").send_keys(str(path))
+    page.el("inv-send").click()
+    page.wait_text("inv-resp-body", str(len(data)))
+    assert page.text("inv-resp-body").strip() == str(len(data))
+    page.shot("invoke-file")
 
 
 def test_log_tail_shows_a_new_line_after_a_call(gateway, page):
