@@ -5,16 +5,17 @@ connector's routes. Screenshots land in each test's tmp_path."""
 import hashlib
 import http.client
 import os
+import re
 
 import pytest
 import requests
 
 from conftest import ROOT, SLOW, free_port, wait_for
-from connector_util import connector
+from connector_util import broker, connector, produce
 from natsclient import NatsClient
 from queue_util import queue_worker
 
-__all__ = ["connector", "queue_worker"]  # fixtures
+__all__ = ["broker", "connector", "queue_worker"]  # fixtures
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -419,6 +420,39 @@ def test_topology_draws_the_chain_with_counts_that_rise(gateway, nats, connector
              interval=0.2, what="3 replies of rev")
     assert edge_label(page, "f:up", "t:nats:svc.dead") == "0 dead letters"
     page.shot("topology")
+
+
+def test_topology_shows_calls_in_flight_and_the_lag_per_partition(
+        gateway, broker, connector, page):
+    bs = broker("-t", "slow-in:2")
+    port = free_port()
+    gw = gateway({"connector_urls": f"http://127.0.0.1:{port}"})
+    gw.deploy("slow", env_process="sh -c 'sleep 5; cat'", annotations={"topic": "slow-in"})
+    gw.wait_available("slow", 1)
+    c = connector(gw, bs, port=port)
+    wait_for(lambda: c.routes()["routes"], 10, what="the connector's route")
+    assert c.routes()["routes"][0]["inflight"] == 0
+    page.open(gw, "topology")
+    inflight = lambda: page.d.find_element(
+        "css selector", '[data-inflight="t:slow-in>f:slow"]').text
+    lag = lambda: (page.d.find_elements("css selector", '[data-lag="t:slow-in"]') or [None])[0]
+    wait_for(lambda: inflight() == "0 in flight", 10 * SLOW, interval=0.2, what="the edge")
+    # Keyless records keep no order, so all four are called at once.
+    produce(bs, "slow-in", [(None, b"r%d" % i, None) for i in range(4)])
+    wait_for(lambda: inflight() == "4 in flight", 10 * SLOW, interval=0.2, what="4 in flight")
+    assert c.routes()["routes"][0]["inflight"] == 4
+    wait_for(lambda: lag() is not None and lag().text.startswith("lag 4: "), 5 * SLOW,
+             interval=0.2, what="the topic's lag")
+    # Keyless records land on either partition; both are listed, summing to 4.
+    m = re.fullmatch(r"lag 4: p0 (\d), p1 (\d)", lag().text)
+    assert m and int(m[1]) + int(m[2]) == 4, lag().text
+    page.shot("topology-inflight")
+    wait_for(lambda: edge_label(page, "t:slow-in", "f:slow") == "4 calls", 20 * SLOW,
+             interval=0.2, what="4 calls done")
+    wait_for(lambda: inflight() == "0 in flight", 5 * SLOW, interval=0.2, what="none in flight")
+    wait_for(lambda: lag().text == "lag 0: p0 0, p1 0", 10 * SLOW, interval=0.2,
+             what="no lag once committed")
+    assert c.routes()["routes"][0]["inflight"] == 0
 
 
 # --- the queue and its dead letters --------------------------------------------
