@@ -6,6 +6,7 @@ import hashlib
 import http.client
 import os
 import re
+import signal
 
 import pytest
 import requests
@@ -288,6 +289,38 @@ def test_invoke_sends_a_files_bytes_as_they_are(gateway, page, tmp_path):
     page.wait_text("inv-resp-body", str(len(data)))
     assert page.text("inv-resp-body").strip() == str(len(data))
     page.shot("invoke-file")
+
+
+def replica_rows(page):
+    rows = page.el("replica-table").find_elements("css selector", "tbody tr")
+    return [r.text for r in rows]
+
+
+def test_function_page_shows_replicas_and_a_restart(gateway, page):
+    gw = gateway()
+    gw.deploy("pair", labels={"com.openfaas.scale.min": "2"})
+    gw.wait_available("pair", 2)
+    st = gw.status("pair")
+    assert sorted(r["name"] for r in st["replicaStatus"]) == ["0", "1"]
+    assert all(r["ready"] and r["restarts"] == 0 and r["started"].endswith("Z")
+               for r in st["replicaStatus"]), st["replicaStatus"]
+    # The list keeps OpenFaaS's fields: the replicas are one function's.
+    [listed] = gw.api("GET", "/system/functions").json()
+    assert "replicaStatus" not in listed
+    page.open(gw, "function/openfaas-fn/pair")
+    page.wait_text("fn-title", "pair")
+    wait_for(lambda: len(replica_rows(page)) == 2, 10, interval=0.2, what="two replica rows")
+    assert all(" yes 0 " in t for t in replica_rows(page)), replica_rows(page)
+    pid = gw.children()[0]
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: sorted(t.split()[2] for t in replica_rows(page)) == ["0", "1"], 10 * SLOW,
+             interval=0.2, what="one restart in the table")
+    gw.wait_available("pair", 2)
+    wait_for(lambda: all(" yes " in t for t in replica_rows(page)), 10 * SLOW, interval=0.2,
+             what="both ready again")
+    restarted = next(r for r in gw.status("pair")["replicaStatus"] if r["restarts"] == 1)
+    assert restarted["ready"] and restarted["started"]
+    page.shot("replicas")
 
 
 def test_log_tail_shows_a_new_line_after_a_call(gateway, page):
