@@ -10,6 +10,7 @@
 #include "bus.h"
 #include "cn.h"
 #include "consumer.h"
+#include "dispatch.h"
 #include "httpd.h"
 #include "metrics.h"
 #include "nats_source.h"
@@ -76,10 +77,22 @@ static json_t *topics_json(const struct cn *cn)
     return a;
 }
 
+/* The table's routes with the calls each has in flight now. */
+static json_t *routes_json(const struct cn *cn)
+{
+    json_t *a = cn_table_json(cn->table);
+
+    for (size_t i = 0; i < cn->table->n; i++)
+        json_object_set_new(json_array_get(a, i), "inflight",
+                            json_integer(cn_dispatch_route_inflight(cn->dispatch,
+                                                                    &cn->table->routes[i])));
+    return a;
+}
+
 static void on_routes(struct httpd_req *req, void *arg)
 {
     struct cn *cn = arg;
-    json_t *out = json_pack("{s:o, s:o, s:b, s:b}", "routes", cn_table_json(cn->table),
+    json_t *out = json_pack("{s:o, s:o, s:b, s:b}", "routes", routes_json(cn),
                             "topics", topics_json(cn), "loaded", cn->table_loaded,
                             "gateway_ok", cn->gateway_ok);
     char *text = json_dumps(out, JSON_INDENT(2));

@@ -170,13 +170,18 @@ static void leave_lane(struct branch *b)
 
 /* --- slots --------------------------------------------------------------- */
 
+/* The route's own topic: a NATS route with wildcards has one limit for
+ * all the subjects it matches. */
+static unsigned char *slot_key(size_t *len, const struct cn_route *r, const char *target)
+{
+    return join(len, r->topic, target, NULL, NULL, 0);
+}
+
 static struct slot *slot_of(struct branch *b)
 {
     struct cn_dispatch *d = b->w->d;
     size_t len;
-    /* The route's own topic: a NATS route with wildcards has one limit
-     * for all the subjects it matches. */
-    unsigned char *key = join(&len, b->route->topic, b->target, NULL, NULL, 0);
+    unsigned char *key = slot_key(&len, b->route, b->target);
     struct slot *s = keymap_get(d->slots, key, len);
 
     if (!s) {
@@ -400,6 +405,18 @@ void cn_dispatch_abandon(struct cn_dispatch *d, struct cn_record *rec)
 unsigned cn_dispatch_inflight(const struct cn_dispatch *d)
 {
     return d->inflight;
+}
+
+unsigned cn_dispatch_route_inflight(const struct cn_dispatch *d, const struct cn_route *r)
+{
+    char *target = cn_route_target(r);
+    size_t len;
+    unsigned char *key = slot_key(&len, r, target);
+    const struct slot *s = keymap_get(d->slots, key, len);
+
+    free(key);
+    free(target);
+    return s ? (unsigned)s->inflight : 0;
 }
 
 struct cn_dispatch *cn_dispatch_new(struct cn *cn)

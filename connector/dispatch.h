@@ -19,6 +19,7 @@
 
 struct cn;
 struct cn_dispatch;
+struct cn_route;
 
 struct cn_dispatch *cn_dispatch_new(struct cn *cn);
 /* Frees the dispatcher; every record must have been finished or
@@ -41,5 +42,9 @@ void cn_dispatch_abandon(struct cn_dispatch *d, struct cn_record *rec);
 
 /* Calls in flight. */
 unsigned cn_dispatch_inflight(const struct cn_dispatch *d);
+
+/* Calls of route r that hold one of its slots (max-inflight): called and
+ * not answered yet, or, for async, queued and waiting for the callback. */
+unsigned cn_dispatch_route_inflight(const struct cn_dispatch *d, const struct cn_route *r);
 
 #endif

@@ -239,8 +239,16 @@ void gw_api_function(struct httpd_req *req, void *arg)
     if (!gw_method_is(req, "GET"))
         return;
     struct gw_fn *fn = named_fn(req, gw, strlen("/system/function/"), NULL);
-    if (fn)
-        gw_reply_json(req, 200, gw_fn_status(gw, fn));
+    if (!fn)
+        return;
+    json_t *st = gw_fn_status(gw, fn);
+    /* One function's page only: the list stays as OpenFaaS encodes it. */
+    if (gw->driver->replica_status) {
+        json_t *replicas = json_array();
+        gw->driver->replica_status(gw, fn, replicas);
+        json_object_set_new(st, "replicaStatus", replicas);
+    }
+    gw_reply_json(req, 200, st);
 }
 
 void gw_api_scale(struct httpd_req *req, void *arg)

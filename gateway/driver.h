@@ -84,6 +84,12 @@ struct gw_driver {
      * take its share away). NULL when the driver cannot measure it: the
      * autoscaler's cpu type is then refused at deploy. */
     double (*cpu_seconds)(const struct gw_fn *fn);
+    /* Optional (NULL: not known): appends to out, a JSON array, one
+     * object per replica of fn: {"name": string, "ready": bool,
+     * "restarts": integer, "started": RFC 3339 time, or null while it is
+     * not running}. GET /system/function/<name> shows it as
+     * replicaStatus. */
+    void (*replica_status)(const struct gw *gw, const struct gw_fn *fn, struct json_t *out);
     /* At exit: every replica ended and reaped (a driver whose replicas
      * outlive the gateway, to be adopted again, just lets go of them). */
     void (*shutdown)(struct gw *gw);

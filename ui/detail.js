@@ -1,4 +1,5 @@
-// detail.js -- one function's page: its deployment, scale, edit, delete.
+// detail.js -- one function's page: its deployment, its replicas and their
+// restarts, scale, edit, delete.
 // The invoke panel and the log tail (invoke.js, logs.js) sit below it.
 import { call, nsQuery } from './api.js';
 import { hideCharts, showCharts } from './charts.js';
@@ -33,8 +34,21 @@ function render(st) {
   field(dl, 'Secrets', (st.secrets || []).join(', '));
   field(dl, 'Limits', st.limits);
   field(dl, 'Requests', st.requests);
+  renderReplicas(st.replicaStatus);
   if (document.activeElement !== $('scale-replicas'))
     $('scale-replicas').value = st.replicas ?? 0;
+}
+
+// The driver's replicaStatus; a driver that does not know hides the table.
+function renderReplicas(list) {
+  $('replicas').hidden = !Array.isArray(list);
+  if (!Array.isArray(list))
+    return;
+  const rows = [...list].sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }))
+    .map(r => el('tr', { 'data-replica': r.name }, el('td', {}, r.name),
+      el('td', {}, r.ready ? 'yes' : 'no'), el('td', {}, r.restarts ?? 0),
+      el('td', {}, r.started || '(not running)')));
+  $('replica-table').tBodies[0].replaceChildren(...rows);
 }
 
 function message(text, bad) {
@@ -70,6 +84,7 @@ export function showDetail(ns, name) {
   message('', false);
   $('fn-title').textContent = name;
   $('fn-fields').replaceChildren();
+  renderReplicas(undefined);
   timer = 0;
   tick();
   showInvoke(name, ns);

@@ -1,6 +1,6 @@
 // invoke.js -- calls a function from the page and shows the answer:
 // status, headers, body (JSON pretty-printed, text, or a download for
-// binary) and how long it took.
+// binary) and how long it took. The body sent is the text box's or a file's.
 import { callName, url } from './api.js';
 import { $, parseLines } from './dom.js';
 
@@ -24,8 +24,31 @@ function request() {
     headers['X-Callback-Url'] = callback;
   const init = { method, headers };
   if (method !== 'GET' && method !== 'HEAD')
-    init.body = $('inv-body').value;
+    init.body = body(headers);
   return { u, init };
+}
+
+// The chosen file goes as it is (a Blob is never re-encoded, unlike text),
+// typed by its own type unless the headers already name one.
+function body(headers) {
+  const file = $('inv-file').files[0];
+  if (!file)
+    return $('inv-body').value;
+  const typed = Object.keys(headers).some((k) => k.toLowerCase() === 'content-type');
+  if (!typed && file.type)
+    headers['Content-Type'] = file.type;
+  return file;
+}
+
+function fileChosen() {
+  const chosen = $('inv-file').files.length > 0;
+  $('inv-body').disabled = chosen;
+  $('inv-file-clear').hidden = !chosen;
+}
+
+function clearFile() {
+  $('inv-file').value = '';
+  fileChosen();
 }
 
 function isText(type) {
@@ -85,10 +108,13 @@ async function send(ev) {
 export function showInvoke(name, ns) {
   if (!target || target.name !== name || target.ns !== ns)
     $('invoke-form').reset();   // another function's headers and body do not carry over
+  fileChosen();
   target = { name, ns };
   $('inv-result').hidden = true;
 }
 
 export function initInvoke() {
   $('invoke-form').addEventListener('submit', send);
+  $('inv-file').addEventListener('change', fileChosen);
+  $('inv-file-clear').addEventListener('click', clearFile);
 }

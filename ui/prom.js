@@ -21,7 +21,7 @@ export function parse(text) {
 }
 
 // Sums of the connector's counters by function (bare, or name.namespace)
-// and by topic.
+// and by topic; a Kafka topic's lag by partition.
 export function counters(text) {
   const samples = parse(text);
   const sum = (name, key, ...values) => samples
@@ -33,5 +33,8 @@ export function counters(text) {
     calls: byFn('connector_invocations_total'),
     replies: byFn('connector_replies_total'),
     deadLetters: byFn('connector_dead_letters_total'),
+    lag: topic => samples
+      .filter(s => s.name === 'connector_consumer_lag' && s.labels.topic === topic)
+      .map(s => ({ partition: Number(s.labels.partition), lag: s.value })),
   };
 }

@@ -1,7 +1,9 @@
 // topology.js -- the connectors' routes as a graph: topics -> functions ->
 // reply and error topics, laid out in columns by how far down a chain each
-// node sits, with the connectors' counts on the edges. Refreshed every 2 s
-// from GET /system/connectors (one request; the gateway asks each one).
+// node sits, with the connectors' counts on the edges, the calls in flight
+// on each route and the consumer lag of each Kafka partition. Refreshed
+// every 2 s from GET /system/connectors (one request; the gateway asks
+// each one).
 import { call } from './api.js';
 import { $, el, svg } from './dom.js';
 import { counters } from './prom.js';
@@ -19,13 +21,13 @@ function build(connectors) {
   const nodes = new Map(), edges = new Map();
   const node = (id, kind, label) => {
     if (!nodes.has(id))
-      nodes.set(id, { id, kind, label, count: 0, layer: 0 });
+      nodes.set(id, { id, kind, label, count: 0, layer: 0, lag: new Map() });
     return nodes.get(id);
   };
   const edge = (from, to, kind) => {
     const id = `${from}>${to}>${kind}`;
     if (!edges.has(id))
-      edges.set(id, { from, to, kind, count: 0 });
+      edges.set(id, { from, to, kind, count: 0, inflight: 0 });
     return edges.get(id);
   };
   for (const c of connectors.filter(c => c.up)) {
@@ -36,7 +38,11 @@ function build(connectors) {
       const t = node(`t:${r.topic}`, 'topic', r.topic);
       t.input = true;
       t.count = Math.max(t.count, m.messages(r.topic.replace(/^nats:/, '')));
-      edge(t.id, f.id, 'in').count += m.calls(r.function, name);
+      for (const { partition, lag } of m.lag(r.topic))
+        t.lag.set(partition, lag);   // the connector's, whichever route reads it
+      const calls = edge(t.id, f.id, 'in');
+      calls.count += m.calls(r.function, name);
+      calls.inflight += r.inflight || 0;
       if (r.reply_topic)
         edge(f.id, node(`t:${r.reply_topic}`, 'topic', r.reply_topic).id, 'reply').count +=
           m.replies(r.function, name);
@@ -73,6 +79,13 @@ function short(text) {
   return text.length > 24 ? text.slice(0, 23) + '…' : text;
 }
 
+// "lag 5: p0 3, p1 2", partitions in order.
+function lagText(lag) {
+  const parts = [...lag].sort((a, b) => a[0] - b[0]);
+  const total = parts.reduce((a, [, v]) => a + v, 0);
+  return `lag ${total}: ` + parts.map(([p, v]) => `p${p} ${v}`).join(', ');
+}
+
 function drawNode(g, n) {
   const x = PAD + n.x * COL, y = PAD + n.y * ROW;
   const group = svg('g', { class: n.kind, 'data-id': n.id });
@@ -81,6 +94,9 @@ function drawNode(g, n) {
     svg('text', { x: x + 10, y: y + 17 }, short(n.label)),
     svg('text', { x: x + 10, y: y + 33, class: 'count' },
       n.kind === 'function' ? 'function' : n.input ? `${n.count} received` : 'topic'));
+  if (n.lag.size)
+    group.append(svg('text', { x: x + 10, y: y + H + 12, class: 'lag', 'data-lag': n.id },
+      lagText(n.lag)));
   g.append(group);
 }
 
@@ -95,6 +111,10 @@ function drawEdge(g, nodes, e) {
     svg('text', { x: mx, y: (y1 + y2) / 2 - 5, 'text-anchor': 'middle', class: 'count',
       'data-edge': `${e.from}>${e.to}` },
       `${e.count} ${what}`));
+  if (e.kind === 'in')
+    g.append(svg('text', { x: mx, y: (y1 + y2) / 2 + 12, 'text-anchor': 'middle',
+      class: e.inflight ? 'inflight busy' : 'inflight', 'data-inflight': `${e.from}>${e.to}` },
+      `${e.inflight} in flight`));
 }
 
 function draw({ nodes, edges }) {
@@ -102,7 +122,7 @@ function draw({ nodes, edges }) {
   const cols = layers(nodes, edges);
   const rows = Math.max(1, ...cols.map(c => c.length));
   root.setAttribute('width', PAD * 2 + Math.max(0, cols.length - 1) * COL + W);
-  root.setAttribute('height', PAD * 2 + (rows - 1) * ROW + H);
+  root.setAttribute('height', PAD * 2 + (rows - 1) * ROW + H + 14);   // room for a lag line
   const defs = svg('defs');
   const marker = svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5,
     markerWidth: 7, markerHeight: 7, orient: 'auto' });

@@ -16,8 +16,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "../api.h"
 #include "../gw.h"
 #include "process_cpu.h"
 #include "hclient.h"
@@ -469,6 +471,33 @@ static void release_call(struct gw *gw, const char *name, const char *ns, uint64
             fn->replicas[i]->inflight--;
 }
 
+/* started_ms is on the loop's clock, which does not tell the time of day. */
+static json_t *started_json(const struct gw_replica *r)
+{
+    struct timespec ts;
+    char when[40];
+
+    if (!r->running)
+        return json_null();
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    gw_format_time(now_ms - (loop_now_ms() - r->started_ms), when, sizeof when);
+    return json_string(when);
+}
+
+static void replica_status(const struct gw *gw, const struct gw_fn *fn, json_t *out)
+{
+    (void)gw;
+    for (unsigned i = 0; i < fn->nreplicas; i++) {
+        const struct gw_replica *r = fn->replicas[i];
+        char name[16];
+        snprintf(name, sizeof name, "%u", r->id); /* as X-Served-By names it */
+        json_array_append_new(out, json_pack("{s:s, s:b, s:i, s:o}", "name", name,
+                                             "ready", r->ready, "restarts", (int)r->restarts,
+                                             "started", started_json(r)));
+    }
+}
+
 /* At exit the loop no longer runs: wait for each replica by hand. */
 static void shutdown_all(struct gw *gw)
 {
@@ -506,5 +535,6 @@ const struct gw_driver gw_process_driver = {
     .pick = pick,
     .release = release_call,
     .cpu_seconds = gw_process_cpu_seconds,
+    .replica_status = replica_status,
     .shutdown = shutdown_all,
 };

@@ -80,6 +80,10 @@ def test_every_deployment_field_round_trips_in_status_and_list(gateway):
     created = datetime.datetime.fromisoformat(st["createdAt"].replace("Z", "+00:00"))
     assert before - datetime.timedelta(seconds=2) <= created
     assert created <= datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=2)
+    # One function's status adds faasbus's replicaStatus; the list is
+    # OpenFaaS's fields only, the rest the same.
+    [replica] = st.pop("replicaStatus")
+    assert replica["name"] == "0" and replica["ready"] is True and replica["restarts"] == 0
     listing = gw.api("GET", "/system/functions").json()
     assert listing == [st]
     # The deployment's envVars reach the function's process.

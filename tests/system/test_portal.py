@@ -2,18 +2,21 @@
 way out of ui_dir, basic auth as on /system/*), and the page, driven in a
 real headless Chromium, lists, deploys, invokes, tails logs and draws the
 connector's routes. Screenshots land in each test's tmp_path."""
+import hashlib
 import http.client
 import os
+import re
+import signal
 
 import pytest
 import requests
 
 from conftest import ROOT, SLOW, free_port, wait_for
-from connector_util import connector
+from connector_util import broker, connector, produce
 from natsclient import NatsClient
 from queue_util import queue_worker
 
-__all__ = ["connector", "queue_worker"]  # fixtures
+__all__ = ["broker", "connector", "queue_worker"]  # fixtures
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -256,6 +259,76 @@ def test_deploy_from_the_form_then_invoke_from_the_page(gateway, page):
     page.shot("invoke")
 
 
+def test_invoke_sends_a_files_bytes_as_they_are(gateway, page, tmp_path):
+    gw = gateway()
+    gw.deploy("sum", env_process="sh -c 'printf \"%s \" \"$Http_Content_Type\"; sha256sum'",
+              envVars={"content_type": "text/plain"})
+    gw.deploy("count", env_process="wc -c", envVars={"content_type": "text/plain"})
+    # Bytes no text encoding keeps: a NUL, lone continuation bytes, CR LF.
+    data = bytes(range(256)) * 3 + b"\xff\xfe\x80\r\n\x00"
+    path = tmp_path / "blob.png"
+    path.write_bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+    gw.wait_available("sum", 1)
+    page.open(gw, "function/openfaas-fn/sum")
+    page.wait_text("fn-title", "sum")
+    page.fill("inv-body", "not this text")
+    page.el("inv-file").send_keys(str(path))
+    assert page.el("inv-body").get_attribute("disabled") is not None
+    page.el("inv-send").click()
+    page.wait_text("inv-resp-body", f"image/png {digest}  -")
+    # A Content-Type the user set wins over the file's own.
+    page.fill("inv-headers", "content-type: application/x-raw")
+    page.el("inv-send").click()
+    page.wait_text("inv-resp-body", f"application/x-raw {digest}  -")
+    # Back to the text body.
+    page.el("inv-file-clear").click()
+    page.el("inv-send").click()
+    page.wait_text("inv-resp-body", "application/x-raw " + hashlib.sha256(
+        b"not this text").hexdigest())
+    gw.wait_available("count", 1)
+    page.open(gw, "function/openfaas-fn/count")
+    page.wait_text("fn-title", "count")
+    assert page.el("inv-file").get_attribute("value") == ""
+    page.el("inv-file").send_keys(str(path))
+    page.el("inv-send").click()
+    page.wait_text("inv-resp-body", str(len(data)))
+    assert page.text("inv-resp-body").strip() == str(len(data))
+    page.shot("invoke-file")
+
+
+def replica_rows(page):
+    rows = page.el("replica-table").find_elements("css selector", "tbody tr")
+    return [r.text for r in rows]
+
+
+def test_function_page_shows_replicas_and_a_restart(gateway, page):
+    gw = gateway()
+    gw.deploy("pair", labels={"com.openfaas.scale.min": "2"})
+    gw.wait_available("pair", 2)
+    st = gw.status("pair")
+    assert sorted(r["name"] for r in st["replicaStatus"]) == ["0", "1"]
+    assert all(r["ready"] and r["restarts"] == 0 and r["started"].endswith("Z")
+               for r in st["replicaStatus"]), st["replicaStatus"]
+    # The list keeps OpenFaaS's fields: the replicas are one function's.
+    [listed] = gw.api("GET", "/system/functions").json()
+    assert "replicaStatus" not in listed
+    page.open(gw, "function/openfaas-fn/pair")
+    page.wait_text("fn-title", "pair")
+    wait_for(lambda: len(replica_rows(page)) == 2, 10, interval=0.2, what="two replica rows")
+    assert all(" yes 0 " in t for t in replica_rows(page)), replica_rows(page)
+    pid = gw.children()[0]
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: sorted(t.split()[2] for t in replica_rows(page)) == ["0", "1"], 10 * SLOW,
+             interval=0.2, what="one restart in the table")
+    gw.wait_available("pair", 2)
+    wait_for(lambda: all(" yes " in t for t in replica_rows(page)), 10 * SLOW, interval=0.2,
+             what="both ready again")
+    restarted = next(r for r in gw.status("pair")["replicaStatus"] if r["restarts"] == 1)
+    assert restarted["ready"] and restarted["started"]
+    page.shot("replicas")
+
+
 def test_log_tail_shows_a_new_line_after_a_call(gateway, page):
     gw = gateway()
     gw.deploy("lg", env_process="sh -c 'echo \"portal-mark-$Http_X_Mark\" >&2; cat'",
@@ -386,6 +459,39 @@ def test_topology_draws_the_chain_with_counts_that_rise(gateway, nats, connector
              interval=0.2, what="3 replies of rev")
     assert edge_label(page, "f:up", "t:nats:svc.dead") == "0 dead letters"
     page.shot("topology")
+
+
+def test_topology_shows_calls_in_flight_and_the_lag_per_partition(
+        gateway, broker, connector, page):
+    bs = broker("-t", "slow-in:2")
+    port = free_port()
+    gw = gateway({"connector_urls": f"http://127.0.0.1:{port}"})
+    gw.deploy("slow", env_process="sh -c 'sleep 5; cat'", annotations={"topic": "slow-in"})
+    gw.wait_available("slow", 1)
+    c = connector(gw, bs, port=port)
+    wait_for(lambda: c.routes()["routes"], 10, what="the connector's route")
+    assert c.routes()["routes"][0]["inflight"] == 0
+    page.open(gw, "topology")
+    inflight = lambda: page.d.find_element(
+        "css selector", '[data-inflight="t:slow-in>f:slow"]').text
+    lag = lambda: (page.d.find_elements("css selector", '[data-lag="t:slow-in"]') or [None])[0]
+    wait_for(lambda: inflight() == "0 in flight", 10 * SLOW, interval=0.2, what="the edge")
+    # Keyless records keep no order, so all four are called at once.
+    produce(bs, "slow-in", [(None, b"r%d" % i, None) for i in range(4)])
+    wait_for(lambda: inflight() == "4 in flight", 10 * SLOW, interval=0.2, what="4 in flight")
+    assert c.routes()["routes"][0]["inflight"] == 4
+    wait_for(lambda: lag() is not None and lag().text.startswith("lag 4: "), 5 * SLOW,
+             interval=0.2, what="the topic's lag")
+    # Keyless records land on either partition; both are listed, summing to 4.
+    m = re.fullmatch(r"lag 4: p0 (\d), p1 (\d)", lag().text)
+    assert m and int(m[1]) + int(m[2]) == 4, lag().text
+    page.shot("topology-inflight")
+    wait_for(lambda: edge_label(page, "t:slow-in", "f:slow") == "4 calls", 20 * SLOW,
+             interval=0.2, what="4 calls done")
+    wait_for(lambda: inflight() == "0 in flight", 5 * SLOW, interval=0.2, what="none in flight")
+    wait_for(lambda: lag().text == "lag 0: p0 0, p1 0", 10 * SLOW, interval=0.2,
+             what="no lag once committed")
+    assert c.routes()["routes"][0]["inflight"] == 0
 
 
 # --- the queue and its dead letters --------------------------------------------
