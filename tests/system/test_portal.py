@@ -426,9 +426,22 @@ def test_connectors_endpoint_without_connectors_and_behind_auth(gateway):
     assert r.status_code == 200 and r.json()[0]["up"] is False
 
 
+def text_of(page, css):
+    """The text of the first element css selects, or None; asked again
+    when the graph was redrawn between finding the element and reading
+    it (it is every 2 s)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    for _ in range(5):
+        try:
+            found = page.d.find_elements("css selector", css)
+            return found[0].text if found else None
+        except StaleElementReferenceException:
+            continue
+    return None
+
+
 def edge_label(page, src, dst):
-    found = page.d.find_elements("css selector", f'[data-edge="{src}>{dst}"]')
-    return found[0].text if found else ""
+    return text_of(page, f'[data-edge="{src}>{dst}"]') or ""
 
 
 def test_topology_draws_the_chain_with_counts_that_rise(gateway, nats, connector, page):
@@ -472,24 +485,24 @@ def test_topology_shows_calls_in_flight_and_the_lag_per_partition(
     wait_for(lambda: c.routes()["routes"], 10, what="the connector's route")
     assert c.routes()["routes"][0]["inflight"] == 0
     page.open(gw, "topology")
-    inflight = lambda: page.d.find_element(
-        "css selector", '[data-inflight="t:slow-in>f:slow"]').text
-    lag = lambda: (page.d.find_elements("css selector", '[data-lag="t:slow-in"]') or [None])[0]
+    inflight = lambda: text_of(page, '[data-inflight="t:slow-in>f:slow"]')
+    lag = lambda: text_of(page, '[data-lag="t:slow-in"]') or ""
     wait_for(lambda: inflight() == "0 in flight", 10 * SLOW, interval=0.2, what="the edge")
     # Keyless records keep no order, so all four are called at once.
     produce(bs, "slow-in", [(None, b"r%d" % i, None) for i in range(4)])
     wait_for(lambda: inflight() == "4 in flight", 10 * SLOW, interval=0.2, what="4 in flight")
     assert c.routes()["routes"][0]["inflight"] == 4
-    wait_for(lambda: lag() is not None and lag().text.startswith("lag 4: "), 5 * SLOW,
+    wait_for(lambda: lag().startswith("lag 4: "), 5 * SLOW,
              interval=0.2, what="the topic's lag")
     # Keyless records land on either partition; both are listed, summing to 4.
-    m = re.fullmatch(r"lag 4: p0 (\d), p1 (\d)", lag().text)
-    assert m and int(m[1]) + int(m[2]) == 4, lag().text
+    shown = lag()
+    m = re.fullmatch(r"lag 4: p0 (\d), p1 (\d)", shown)
+    assert m and int(m[1]) + int(m[2]) == 4, shown
     page.shot("topology-inflight")
     wait_for(lambda: edge_label(page, "t:slow-in", "f:slow") == "4 calls", 20 * SLOW,
              interval=0.2, what="4 calls done")
     wait_for(lambda: inflight() == "0 in flight", 5 * SLOW, interval=0.2, what="none in flight")
-    wait_for(lambda: lag().text == "lag 0: p0 0, p1 0", 10 * SLOW, interval=0.2,
+    wait_for(lambda: lag() == "lag 0: p0 0, p1 0", 10 * SLOW, interval=0.2,
              what="no lag once committed")
     assert c.routes()["routes"][0]["inflight"] == 0
 
