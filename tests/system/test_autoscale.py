@@ -314,12 +314,14 @@ def test_cpu_type_scales_on_the_cpu_the_replicas_use(gateway):
     gw = gateway(FAST)
     gw.deploy("burner", env_process=BURNER,
               labels=labels(type="cpu", target=300, min=1, max=3))
-    gw.deploy("sleeper", env_process="sh -c 'sleep 0.3; echo slept'",
+    # A call costs two process starts (sh, sleep): tens of ms of CPU on a
+    # loaded machine, so it sleeps 1 s to stay well under the target.
+    gw.deploy("sleeper", env_process="sh -c 'sleep 1; echo slept'",
               labels=labels(type="cpu", target=300, min=1, max=3))
     gw.wait_available("burner", 1, timeout=30 * SLOW)
     gw.wait_available("sleeper", 1, timeout=30 * SLOW)
     # The same number of calls in flight: only the one that burns CPU grows.
-    Load(gw, "sleeper", total=40, concurrency=4).run()
+    Load(gw, "sleeper", total=20, concurrency=4).run()
     assert gw.status("sleeper")["replicas"] == 1
     assert decisions(gw, "sleeper", "up") == 0
     stop = threading.Event()

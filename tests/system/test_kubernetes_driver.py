@@ -272,7 +272,9 @@ def test_watches_resume_after_a_drop_and_relist_after_410(k8s_gateway):
                if "watch" in r["query"]]
     assert len(watches) >= 2 and all(r["query"].get("resourceVersion") for r in watches)
     gw.deploy("w2")
-    wait_for(lambda: gw.status("w2") is not None, 10)
+    # Ready: no more status changes of w2 reach the watch, whose
+    # resourceVersion would then move past the expiry below.
+    ready(gw, "w2")
     # Something the gateway does not watch moves the cluster's
     # resourceVersion past the watch's, so expiring the history expires it.
     assert gw.api("POST", "/system/secrets", json={"name": "tick", "value": "x"}

@@ -298,8 +298,12 @@ def test_invoke_sends_a_files_bytes_as_they_are(gateway, page, tmp_path):
 
 
 def replica_rows(page):
-    rows = page.el("replica-table").find_elements("css selector", "tbody tr")
-    return [r.text for r in rows]
+    """The replica table's rows as text; [] when it was redrawn under us."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    try:
+        return [r.text for r in page.el("replica-table").find_elements("css selector", "tbody tr")]
+    except StaleElementReferenceException:
+        return []
 
 
 def test_function_page_shows_replicas_and_a_restart(gateway, page):
@@ -315,11 +319,14 @@ def test_function_page_shows_replicas_and_a_restart(gateway, page):
     assert "replicaStatus" not in listed
     page.open(gw, "function/openfaas-fn/pair")
     page.wait_text("fn-title", "pair")
-    wait_for(lambda: len(replica_rows(page)) == 2, 10, interval=0.2, what="two replica rows")
-    assert all(" yes 0 " in t for t in replica_rows(page)), replica_rows(page)
+    wait_for(lambda: len(replica_rows(page)) == 2, 10 * SLOW, interval=0.2,
+             what="two replica rows")
+    wait_for(lambda: (lambda rows: len(rows) == 2 and all(" yes 0 " in t for t in rows))(
+        replica_rows(page)), 10 * SLOW, interval=0.2, what="both ready, no restart")
     pid = gw.children()[0]
     os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: sorted(t.split()[2] for t in replica_rows(page)) == ["0", "1"], 10 * SLOW,
+    wait_for(lambda: sorted(t.split()[2] for t in replica_rows(page) if len(t.split()) > 2)
+             == ["0", "1"], 10 * SLOW,
              interval=0.2, what="one restart in the table")
     gw.wait_available("pair", 2)
     wait_for(lambda: all(" yes " in t for t in replica_rows(page)), 10 * SLOW, interval=0.2,
