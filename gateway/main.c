@@ -205,7 +205,7 @@ int main(int argc, char **argv)
     else
         loop_run(gw.lp);
     cleanup(&gw);
-    jsq_shutdown();
     curl_global_cleanup();
+    jsq_shutdown();
     return rc;
 }

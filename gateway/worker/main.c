@@ -166,8 +166,8 @@ int main(int argc, char **argv)
     else
         loop_run(w.lp);
     cleanup(&w);
-    jsq_shutdown();
     curl_global_cleanup();
+    jsq_shutdown();
     if (!rc)
         log_info("main", "stopped");
     return rc;
