@@ -185,10 +185,13 @@ static void on_deleted(void *arg, const struct k8s_result *r)
     free(what);
 }
 
-static void delete_object(const char *path, const char *what)
+/* uid: delete only that object (a precondition), or NULL. */
+static void delete_object(const char *path, const char *what, const char *uid)
 {
     json_t *opts = json_pack("{s:s,s:s,s:s}", "apiVersion", "v1", "kind", "DeleteOptions",
                              "propagationPolicy", "Background");
+    if (uid)
+        json_object_set_new(opts, "preconditions", json_pack("{s:s}", "uid", uid));
     char *arg = xstrdup(what);
     if (!k8s_request(D.api, "DELETE", path, NULL, opts, KD_CALL_TIMEOUT_MS, on_deleted, arg))
         free(arg);
@@ -220,14 +223,7 @@ static void on_service_read(void *arg, const struct k8s_result *r)
         log_warn("kubernetes", "%s left in place: it is not labelled %s=%s", d->what,
                  K8S_LABEL_MANAGED, K8S_MANAGER);
     } else {
-        json_t *opts = json_pack("{s:s,s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind",
-                                 "DeleteOptions", "propagationPolicy", "Background",
-                                 "preconditions", "uid", uid);
-        char *what = xstrdup(d->what);
-        if (!k8s_request(D.api, "DELETE", d->path, NULL, opts, KD_CALL_TIMEOUT_MS, on_deleted,
-                         what))
-            free(what);
-        json_decref(opts);
+        delete_object(d->path, d->what, uid);
     }
     free(d->path);
     free(d->what);
@@ -259,7 +255,7 @@ static void remove_fn(struct gw *gw, struct gw_fn *fn)
     char path[256], what[192];
     snprintf(path, sizeof path, "/apis/apps/v1/namespaces/%s/deployments/%s", f->ns, f->name);
     snprintf(what, sizeof what, "Deployment %s/%s", f->ns, f->name);
-    delete_object(path, what);
+    delete_object(path, what, NULL);
     snprintf(path, sizeof path, "/api/v1/namespaces/%s/services/%s", f->ns, f->name);
     snprintf(what, sizeof what, "Service %s/%s", f->ns, f->name);
     delete_own_service(path, what);
