@@ -254,6 +254,23 @@ bench_proc_mem() {
         "/proc/$1/status" 2>/dev/null
 }
 
+# bench_ticks PID...: CPU time (utime + stime, in clock ticks) the
+# processes have used, summed; a process gone counts 0.
+bench_ticks() {
+    local p t=0 v
+    for p in "$@"; do
+        v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 }')
+        t=$((t + ${v:-0}))
+    done
+    echo "$t"
+}
+
+# bench_us_per TICKS N: TICKS of CPU time as microseconds per item.
+bench_us_per() {
+    awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { printf "%.0f", (n > 0 ? 1e6 * t / hz / n : 0) }'
+}
+
 # bench_field LINE KEY: the value of KEY=<value> in LINE.
 bench_field() { sed -n "s/.*\\b$2=\\([^ ]*\\).*/\\1/p" <<<"$1"; }
 
