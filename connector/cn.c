@@ -42,7 +42,7 @@ void cn_metrics_init(struct cn *cn)
                                "committed; at most max_inflight) and queued (fetched, "
                                "waiting for a place).", "state");
     m->paused = metrics_gauge(r, "connector_fetch_paused",
-                              "1 while fetching is paused because max_queued is reached.", NULL);
+                              "1 while no more records are taken because max_queued is reached.", NULL);
     m->lag = metrics_gauge(r, "connector_consumer_lag",
                            "Records in the partition after our committed offset.",
                            "topic,partition");

@@ -40,7 +40,7 @@ struct cn_metrics {
     struct metric *unhandled;     /* function, reason: failures with no error topic */
     struct metric *inflight;      /* calls in flight */
     struct metric *records;       /* state: in flight (called or awaiting commit), queued */
-    struct metric *paused;        /* 1 while fetching is paused */
+    struct metric *paused;        /* 1 while max_queued holds records back */
     struct metric *lag;           /* topic, partition */
     struct metric *oldest;        /* topic, partition */
     struct metric *commits;       /* result */

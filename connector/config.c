@@ -50,7 +50,7 @@ static const struct cfg_option options[] = {
       "records being worked on (called, or done but not yet committed): a crash repeats "
       "at most this many" },
     { "max_queued", NULL, CFG_INT, OPT(max_queued), "10000", 1, 10000000, NULL,
-      "records fetched and waiting for a place among max_inflight; fetching pauses here" },
+      "records fetched and waiting for a place among max_inflight; past it the rest wait in librdkafka's prefetch (kafka_consumer's queued_min_messages, queued_max_messages_kbytes)" },
     { "max_queued_bytes", NULL, CFG_SIZE, OPT(max_queued_bytes), "32MiB", 1024,
       INT64_C(1) << 40, NULL, "...and at this many bytes of them" },
     { "bind_address", NULL, CFG_STRING, OPT(bind_address), "127.0.0.1", 0, 0, NULL,

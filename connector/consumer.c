@@ -94,7 +94,7 @@ static void on_message(struct cn_consumer *k, const rd_kafka_message_t *m)
     rec->origin = &kafka_origin;
     cn_part_take(p, rec);
     cn_submit_queued(k);
-    cn_check_pause(k);
+    cn_check_room(k);
     cn_count_records(k);
 }
 
@@ -105,7 +105,7 @@ static bool serve(void *arg)
     struct cn_consumer *k = arg;
     int n = 0;
 
-    for (; n < SERVE_BUDGET && !k->closing; n++) {
+    for (; n < SERVE_BUDGET && !k->closing && cn_taking(k); n++) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 0);
         if (!m)
             break;
@@ -152,6 +152,14 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     return 0;
 }
 
+static bool serve_commits(void *arg)
+{
+    struct cn_consumer *k = arg;
+
+    rd_kafka_queue_poll_callback(k->commitq, 0);
+    return false;
+}
+
 /* The first serve (what was queued before) comes on the loop's first turn. */
 static int watch_queue(struct cn_consumer *k, char *err, size_t errlen)
 {
@@ -160,7 +168,10 @@ static int watch_queue(struct cn_consumer *k, char *err, size_t errlen)
     rd_kafka_poll_set_consumer(k->rk);
     k->q = rd_kafka_queue_get_consumer(k->rk);
     rd_kafka_set_log_queue(k->rk, k->q);
-    if (rkqloop_start(&k->wakeq, k->cn->lp, k->q, serve, k, why, sizeof why) < 0) {
+    k->commitq = rd_kafka_queue_new(k->rk);
+    if (rkqloop_start(&k->wakeq, k->cn->lp, k->q, serve, k, why, sizeof why) < 0 ||
+        rkqloop_start(&k->commitw, k->cn->lp, k->commitq, serve_commits, k, why,
+                      sizeof why) < 0) {
         snprintf(err, errlen, "consumer: %s", why);
         return -1;
     }
@@ -254,6 +265,7 @@ void cn_consumer_free(struct cn_consumer *k)
         return;
     k->closing = true;
     cn_release_cleanup(k);
+    cn_hold_cleanup(k);
     if (k->rk) {
         /* Rebalance callbacks during the close hand partitions back at once
          * (closing is set): the drain, if any, is over. */
@@ -261,8 +273,11 @@ void cn_consumer_free(struct cn_consumer *k)
     }
     cn_parts_each(k, drop_each, NULL);
     rkqloop_stop(&k->wakeq);
+    rkqloop_stop(&k->commitw);
     if (k->q)
         rd_kafka_queue_destroy(k->q);
+    if (k->commitq)
+        rd_kafka_queue_destroy(k->commitq);
     if (k->rk)
         rd_kafka_destroy(k->rk);
     keymap_free(k->parts);

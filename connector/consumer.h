@@ -11,10 +11,9 @@
  * not yet final. A record waits in a queue until fewer than max_inflight
  * are in flight (called, or done but not yet covered by an acknowledged
  * commit), so a crash repeats at most max_inflight calls. When the queue
- * reaches max_queued (or max_queued_bytes) every partition is paused
- * (rd_kafka_pause_partitions), so memory stays bounded; since librdkafka
- * takes up to a second to fetch again after a resume, the queue is what
- * keeps calls flowing meanwhile.
+ * reaches max_queued (or max_queued_bytes) no more messages are taken
+ * from librdkafka, whose own prefetch is capped alike, so memory stays
+ * bounded (hold.c).
  *
  * A rebalance that takes partitions away, and a stop, first drain: no
  * record of those partitions starts a call, calls and publishes in

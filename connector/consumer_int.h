@@ -50,7 +50,9 @@ struct cn_consumer {
     size_t inflight;                /* records submitted, not yet released by a commit */
     struct list waiting;            /* records waiting to be submitted (rec->qnode) */
     size_t queued, queued_bytes;
-    bool paused;
+    bool held;                      /* no room: messages are left with librdkafka */
+    struct loop_timer *hold_timer;  /* a hold this long pauses the partitions */
+    bool paused;                    /* the partitions are paused (a long hold) */
     bool cooperative;               /* incremental rebalance protocol */
     char *subscribed;               /* topics asked for ("" none) */
     bool joined;                    /* an assignment came since */
@@ -60,6 +62,8 @@ struct cn_consumer {
     int64_t logged_at_ms;
     /* commits */
     struct loop_timer *commit_timer;
+    rd_kafka_queue_t *commitq;      /* commit results */
+    struct rkqloop commitw;         /* commitq served on the loop */
     bool commit_inflight;
     /* handing partitions back */
     enum cn_release release;
@@ -96,7 +100,11 @@ void cn_on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 void cn_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                      rd_kafka_topic_partition_list_t *parts, void *opaque);
 /* Pauses fetching when too many records wait; resumes when fewer do. */
-void cn_check_pause(struct cn_consumer *k);
+/* hold.c: stops or starts taking records as the queue fills or empties. */
+void cn_check_room(struct cn_consumer *k);
+/* Whether the consumer queue may be served. */
+bool cn_taking(const struct cn_consumer *k);
+void cn_hold_cleanup(struct cn_consumer *k);
 /* Begins (or widens) a drain of every part marked revoking. */
 void cn_release_start(struct cn_consumer *k);
 /* Something happened that may complete the release's phase (a record of

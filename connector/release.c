@@ -2,7 +2,9 @@
  *
  * A commit covers, per partition, the offsets before the first record not
  * yet final (track.h). One commit is in flight at a time; its result
- * frees the records it covered and may trigger the next.
+ * frees the records it covered and may trigger the next. Results come on
+ * a queue of their own (commitq), served whether or not the consumer
+ * queue is (hold.c).
  *
  * Handing partitions back (a rebalance revoking them, or a stop) goes in
  * two phases (enum cn_release): drain (no new calls; wait, up to
@@ -70,7 +72,7 @@ static void commit_now(struct cn_consumer *k)
     list = rd_kafka_topic_partition_list_new(8);
     cn_parts_each(k, add_due, list);
     if (list->cnt > 0) {
-        e = rd_kafka_commit(k->rk, list, 1);
+        e = rd_kafka_commit_queue(k->rk, list, k->commitq, cn_on_commit, k);
         if (e) {
             log_warn("kafka", "cannot commit: %s (trying again)", rd_kafka_err2str(e));
             metric_add(k->cn->m.commits, (const char *[]){ "failed" }, 1);
@@ -159,42 +161,10 @@ void cn_on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         ok = false;
     metric_add(k->cn->m.commits, (const char *[]){ ok ? "ok" : "failed" }, 1);
     cn_submit_queued(k);
-    cn_check_pause(k);
+    cn_check_room(k);
     cn_count_records(k);
     cn_release_poke(k);
     commit_later(k, !ok ? COMMIT_RETRY_MS : k->queued ? 0 : COMMIT_DELAY_MS);
-}
-
-/* --- pausing ------------------------------------------------------------- */
-
-static void set_paused(struct cn_consumer *k, bool pause)
-{
-    rd_kafka_topic_partition_list_t *list = NULL;
-
-    if (rd_kafka_assignment(k->rk, &list) == 0 && list) {
-        if (pause)
-            rd_kafka_pause_partitions(k->rk, list);
-        else
-            rd_kafka_resume_partitions(k->rk, list);
-        rd_kafka_topic_partition_list_destroy(list);
-    }
-    k->paused = pause;
-    metric_set(k->cn->m.paused, NULL, pause ? 1 : 0);
-    log_debug("kafka", "%s fetching: %zu records (%zu bytes) waiting, %zu in flight",
-              pause ? "paused" : "resumed", k->queued, k->queued_bytes, k->inflight);
-}
-
-/* Resuming costs librdkafka up to a second before the next fetch, so it
- * resumes at three quarters: the records still waiting cover the gap. */
-void cn_check_pause(struct cn_consumer *k)
-{
-    size_t max = (size_t)k->cn->cfg.max_queued;
-    size_t max_bytes = (size_t)k->cn->cfg.max_queued_bytes;
-
-    if (!k->paused && (k->queued >= max || k->queued_bytes >= max_bytes))
-        set_paused(k, true);
-    else if (k->paused && k->queued <= max / 4 * 3 && k->queued_bytes <= max_bytes / 4 * 3)
-        set_paused(k, false);
 }
 
 /* --- rebalances ---------------------------------------------------------- */
@@ -368,7 +338,7 @@ static void finish_release(struct cn_consumer *k, int64_t now)
         k->revoked = NULL;
     }
     cn_submit_queued(k);
-    cn_check_pause(k);
+    cn_check_room(k);
     cn_count_records(k);
     if (k->stopping && k->stop_done) {
         void (*done)(void *) = k->stop_done;

@@ -52,6 +52,12 @@ int rkqloop_start(struct rkqloop *w, struct loop *lp, rd_kafka_queue_t *q,
     return 0;
 }
 
+void rkqloop_kick(struct rkqloop *w)
+{
+    if (w->lp && !w->again)
+        w->again = loop_timer_add(w->lp, 0, serve, w);
+}
+
 void rkqloop_stop(struct rkqloop *w)
 {
     if (!w->lp)

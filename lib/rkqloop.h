@@ -34,6 +34,9 @@ struct rkqloop {
  * err filled (nothing is left to stop). */
 int rkqloop_start(struct rkqloop *w, struct loop *lp, rd_kafka_queue_t *q,
                   rkqloop_serve_fn *serve, void *arg, char *err, size_t errlen);
+/* Asks for a serve on the next turn: for an owner that left events queued
+ * (it had no room for them), since those give no new wake-up. */
+void rkqloop_kick(struct rkqloop *w);
 /* Stops watching and cancels a serve due; the queue stays the owner's.
  * Safe on a zeroed or stopped struct, and after a failed start. */
 void rkqloop_stop(struct rkqloop *w);
