@@ -9,6 +9,7 @@
 #include "httpd.h"
 #include "log.h"
 #include "model.h"
+#include "reply.h"
 #include "xalloc.h"
 
 static void list(struct httpd_req *req, struct gw *gw)

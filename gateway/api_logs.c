@@ -16,6 +16,7 @@
 #include "loop.h"
 #include "model.h"
 #include "parse.h"
+#include "reply.h"
 #include "xalloc.h"
 
 struct gw_logfollow {

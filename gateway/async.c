@@ -15,6 +15,7 @@
 #include "model.h"
 #include "queue.h"
 #include "queue_int.h"
+#include "reply.h"
 #include "xalloc.h"
 
 static void enqueue_free(struct gw_enqueue *e)

@@ -8,6 +8,7 @@
 #include "base64.h"
 #include "gw.h"
 #include "httpd.h"
+#include "reply.h"
 #include "xalloc.h"
 
 /* Compares without an early exit: the time taken depends on the length of

@@ -14,6 +14,7 @@
 #include "httpd.h"
 #include "log.h"
 #include "model.h"
+#include "reply.h"
 
 static int alert_replicas(const struct gw_scale_policy *p, bool firing, int current)
 {

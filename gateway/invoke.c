@@ -23,6 +23,7 @@
 #include "metrics.h"
 #include "model.h"
 #include "proxy.h"
+#include "reply.h"
 #include "xalloc.h"
 
 struct gw_waiter {

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../api.h"
+#include "../reply.h"
 #include "../gw.h"
 #include "process_cpu.h"
 #include "hclient.h"
