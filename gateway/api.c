@@ -7,8 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
+#include "driver.h"
+#include "functions.h"
 #include "gw.h"
 #include "httpd.h"
+#include "invoke.h"
 #include "metrics.h"
 #include "model.h"
 #include "queue.h"

@@ -11,8 +11,11 @@
 
 #include "api.h"
 #include "buf.h"
+#include "driver.h"
+#include "functions.h"
 #include "gw.h"
 #include "httpd.h"
+#include "logs.h"
 #include "loop.h"
 #include "model.h"
 #include "parse.h"

@@ -7,9 +7,11 @@
 #include <strings.h>
 #include <time.h>
 
-#include "api.h"
+#include "auth.h"
+#include "functions.h"
 #include "gw.h"
 #include "httpd.h"
+#include "invoke.h"
 #include "log.h"
 #include "metrics.h"
 #include "model.h"

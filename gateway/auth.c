@@ -1,10 +1,11 @@
 /* auth.c -- HTTP basic auth for /system/ (and optionally /function/). */
+#include "auth.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "api.h"
 #include "base64.h"
 #include "gw.h"
 #include "httpd.h"

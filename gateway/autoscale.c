@@ -18,10 +18,13 @@
 #include <time.h>
 
 #include "autoscale.h"
+#include "driver.h"
+#include "functions.h"
 #include "gw.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "store.h"
 #include "xalloc.h"
 
 struct sample {

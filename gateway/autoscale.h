@@ -14,7 +14,6 @@
 
 struct gw;
 struct gw_fn;
-struct httpd_req;
 
 enum gw_scale_type { GW_SCALE_CAPACITY, GW_SCALE_RPS, GW_SCALE_CPU };
 
@@ -51,8 +50,5 @@ json_t *gw_autoscale_save(const struct gw_fn *fn);
 void gw_autoscale_restore(struct gw_fn *fn, const json_t *doc);
 /* fn is being freed. */
 void gw_autoscale_forget(struct gw_fn *fn);
-
-/* POST /system/alert: AlertManager's webhook, as OpenFaaS CE takes it. */
-void gw_api_alert(struct httpd_req *req, void *arg);
 
 #endif

@@ -10,6 +10,8 @@
 
 #include "api.h"
 #include "autoscale.h"
+#include "driver.h"
+#include "functions.h"
 #include "gw.h"
 #include "httpd.h"
 #include "log.h"

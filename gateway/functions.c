@@ -1,10 +1,15 @@
 /* functions.c -- the registry of deployed functions and their status. */
+#include "functions.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "autoscale.h"
+#include "driver.h"
 #include "gw.h"
+#include "invoke.h"
+#include "logs.h"
 #include "model.h"
 #include "parse.h"
 #include "xalloc.h"

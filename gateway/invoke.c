@@ -8,15 +8,20 @@
  * longest any call may take) passes. A call holds no pointer
  * to its replica, which may be gone when the call ends; it finds it again
  * by function and instance id to give back its in-flight slot. */
+#include "invoke.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
-#include "api.h"
 #include "autoscale.h"
 #include "gw.h"
+#include "functions.h"
+#include "store.h"
+#include "auth.h"
+#include "driver.h"
 #include "httpd.h"
 #include "log.h"
 #include "loop.h"

@@ -1,8 +1,11 @@
 /* logs.c -- each function's recent output lines, for /system/logs. */
+#include "logs.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "functions.h"
 #include "gw.h"
 #include "xalloc.h"
 

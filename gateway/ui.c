@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api.h"
+#include "auth.h"
 #include "gw.h"
 #include "httpd.h"
 #include "xalloc.h"
