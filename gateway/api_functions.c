@@ -11,7 +11,7 @@
 #include "httpd.h"
 #include "invoke.h"
 #include "log.h"
-#include "logs.h"
+#include "logs_follow.h"
 #include "model.h"
 #include "reply.h"
 #include "store.h"

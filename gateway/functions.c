@@ -10,6 +10,7 @@
 #include "gw.h"
 #include "invoke.h"
 #include "logs.h"
+#include "logs_follow.h"
 #include "model.h"
 #include "parse.h"
 #include "xalloc.h"

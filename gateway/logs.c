@@ -7,6 +7,7 @@
 
 #include "functions.h"
 #include "gw.h"
+#include "logs_follow.h"
 #include "xalloc.h"
 
 static int64_t now_unix_ms(void)

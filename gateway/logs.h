@@ -21,9 +21,5 @@ void gw_logs_add(struct gw *gw, struct gw_fn *fn, unsigned instance, const char 
 void gw_logs_add_at(struct gw *gw, struct gw_fn *fn, unsigned instance, int64_t unix_ms,
                     const char *text, size_t len);
 void gw_logs_free(struct gw_fn *fn);
-/* New lines for fn: followers of its logs get them (api_logs.c). */
-void gw_logs_notify(struct gw *gw, struct gw_fn *fn);
-/* fn is being removed: its followers' streams end. */
-void gw_logs_forget(struct gw *gw, struct gw_fn *fn);
 
 #endif

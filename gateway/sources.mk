@@ -1,5 +1,5 @@
 GW_SRC := gateway/main.c gateway/config.c gateway/model.c gateway/functions.c \
-          gateway/logs.c gateway/store.c gateway/api.c gateway/reply.c \
+          gateway/logs.c gateway/logs_follow.c gateway/store.c gateway/api.c gateway/reply.c \
           gateway/api_functions.c gateway/api_secrets.c gateway/api_logs.c \
           gateway/auth.c gateway/invoke.c gateway/ui.c gateway/connectors.c \
           gateway/autoscale.c gateway/autoscale_policy.c gateway/autoscale_alert.c \

@@ -14,6 +14,7 @@
 #include "../engine/docker_api.h"
 #include "../gw.h"
 #include "../logs.h"
+#include "../logs_follow.h"
 #include "swarm_int.h"
 #include "xalloc.h"
 
