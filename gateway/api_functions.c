@@ -6,6 +6,7 @@
 #include "api.h"
 #include "autoscale.h"
 #include "driver.h"
+#include "drop.h"
 #include "functions.h"
 #include "gw.h"
 #include "httpd.h"

@@ -43,9 +43,6 @@ struct gw_fn *gw_fn_find(struct gw *gw, const char *name, const char *ns);
 struct gw_fn *gw_fn_add(struct gw *gw, const char *name, const char *ns, json_t *dep);
 void gw_fn_free(struct gw *gw, struct gw_fn *fn);
 void gw_fn_unlink(struct gw *gw, struct gw_fn *fn);
-/* fn is gone: its waiting calls get 404, its log followers an end, and
- * it is unlinked (if it still is) and freed. */
-void gw_fn_drop(struct gw *gw, struct gw_fn *fn);
 /* FunctionStatus: the deployment plus name, replicas, availableReplicas,
  * invocationCount, createdAt. New reference. */
 json_t *gw_fn_status(const struct gw *gw, const struct gw_fn *fn);

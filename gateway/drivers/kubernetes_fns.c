@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../autoscale.h"
+#include "../drop.h"
 #include "../functions.h"
 #include "../gw.h"
 #include "k8s_api.h"
