@@ -16,12 +16,11 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "autoscale.h"
-#include "gw.h"
-#include "functions.h"
-#include "store.h"
 #include "auth.h"
+#include "autoscale.h"
 #include "driver.h"
+#include "functions.h"
+#include "gw.h"
 #include "httpd.h"
 #include "log.h"
 #include "loop.h"
@@ -29,6 +28,7 @@
 #include "model.h"
 #include "proxy.h"
 #include "reply.h"
+#include "store.h"
 #include "xalloc.h"
 
 struct gw_waiter {
