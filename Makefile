@@ -74,7 +74,7 @@ FIXTURES := $(FIXTURE_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test test-unit fuzz test-system test-valgrind tests bench lint run install clean docs images
+.PHONY: all deps test test-unit fuzz test-system test-valgrind tests bench lint format run install clean docs images
 all: $(DAEMONS) $(CLI_BIN) $(CLI_DOCS) $(FIXTURES)
 tests: all $(UNIT_BINS)
 
@@ -209,6 +209,11 @@ bench:
 
 lint:
 	./scripts/lint.sh
+
+# Formats every C source and header in place by .clang-format.
+FORMAT_DIRS := lib watchdog gateway connector cli devkafka tests bench fuzz
+format:
+	find $(FORMAT_DIRS) -name '*.[ch]' -print0 | xargs -0 clang-format -i
 
 # faasbus's container images, built locally (no registry): see
 # scripts/images.sh. DOCKER_HOST picks the engine.

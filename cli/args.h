@@ -23,7 +23,9 @@ struct opt {
     const char *help;
 };
 
+/* clang-format off */
 #define OPT_END { NULL, 0, OPT_FLAG, NULL, NULL }
+/* clang-format on */
 #define ARGS_MAX_OPTS 48
 
 /* A flag's values are "true" or "false"; a value option's what was given. */

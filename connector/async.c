@@ -26,6 +26,7 @@ struct cn_await {
     bool accepted; /* the current id was queued: a new submission needs a new id */
     bool awaiting; /* in AWAIT, counted in a->awaiting */
     cn_invoke_fn *answered;
+    cn_async_result_fn *result;
 };
 
 static struct cn_async *async_of(const struct branch *b)
@@ -133,7 +134,7 @@ static void on_timeout(struct loop *lp, void *arg)
              b->target, b->await->ids[b->await->n - 1], why);
     res.error = why;
     /* As a broken call: retried (under a fresh id) while attempts last. */
-    cn_branch_result(b, &res, false);
+    b->await->result(b, &res, false);
 }
 
 static void await_callback(struct cn_async *a, struct branch *b)
@@ -173,7 +174,8 @@ static void on_submitted(void *arg, const struct cn_invoke_result *res)
         await_callback(a, b);
 }
 
-struct cn_call *cn_async_submit(struct branch *b, cn_invoke_fn *answered)
+struct cn_call *cn_async_submit(struct branch *b, cn_invoke_fn *answered,
+                                cn_async_result_fn *result)
 {
     struct cn_async *a = async_of(b);
     struct cn_dispatch *d = b->w->d;
@@ -182,6 +184,7 @@ struct cn_call *cn_async_submit(struct branch *b, cn_invoke_fn *answered)
     if (!b->await) {
         b->await = xcalloc(1, sizeof *b->await);
         b->await->answered = answered;
+        b->await->result = result;
     }
     struct cn_call *call;
     char *url;
@@ -220,8 +223,9 @@ const char *cn_async_deliver(struct cn_async *a, const struct cn_callback *cb,
     /* The submission counted one attempt; the worker may have made more. */
     if (cb->tries > 1)
         b->attempts += (int)(cb->tries < TRIES_MAX ? cb->tries : TRIES_MAX) - 1;
+    cn_async_result_fn *result = b->await->result;
     cn_async_forget(b);
-    cn_branch_result(b, res, true);
+    result(b, res, true);
     return "taken";
 }
 

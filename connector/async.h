@@ -33,6 +33,8 @@
 #ifndef CN_ASYNC_H
 #define CN_ASYNC_H
 
+#include <stdbool.h>
+
 #include "invoke.h"
 
 struct cn;
@@ -45,13 +47,19 @@ struct cn_async *cn_async_new(struct cn *cn, int port);
 /* Cancels what is kept for accepted calls. NULL is a no-op. */
 void cn_async_free(struct cn_async *a);
 
+/* What a callback (or the timeout that stands for one) means for the
+ * branch: `final` when no retry may follow, as after the worker's. */
+typedef void cn_async_result_fn(struct branch *b, const struct cn_invoke_result *res, bool final);
+
 /* outcome.c: submits the branch's call (the branch is CALLING and has
  * its slot); an answer other than 2xx goes to `answered`, as a sync
- * call's would. */
-struct cn_call *cn_async_submit(struct branch *b, cn_invoke_fn *answered);
+ * call's would, and the callback's result to `result`. */
+struct cn_call *cn_async_submit(struct branch *b, cn_invoke_fn *answered,
+                                cn_async_result_fn *result);
 
-/* dispatch.c: the branch is final or abandoned: its call ids are
- * forgotten (a callback for them is then "unknown"). Any branch. */
+/* dispatch.c (through its cn_branch_ops): the branch is final or
+ * abandoned: its call ids are forgotten (a callback for them is then
+ * "unknown"). Any branch. */
 void cn_async_forget(struct branch *b);
 
 /* api.c: POST /callback, the queue worker's report (arg: struct cn). */

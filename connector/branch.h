@@ -56,6 +56,7 @@ struct cn_work {
 
 struct cn_dispatch {
     struct cn *cn;
+    const struct cn_branch_ops *ops;
     struct keymap *lanes;
     struct keymap *slots;
     unsigned inflight;
@@ -77,13 +78,16 @@ void cn_branch_slot_done(struct branch *b);
  * with the last branch, finishes the record. Touch nothing after. */
 void cn_branch_final(struct branch *b);
 
-/* outcome.c: the branch has its slot: call the function. */
+/* outcome.c, and dispatch.c through d->ops: the branch has its slot:
+ * call the function. */
 void cn_branch_call(struct branch *b);
-/* outcome.c: final failure: a dead letter, or a log line and a count. */
+/* outcome.c, and dispatch.c through d->ops: final failure: a dead
+ * letter, or a log line and a count. */
 void cn_branch_fail(struct branch *b, const char *reason, const char *error, long status);
-/* outcome.c: what a call's answer (or what stands for one: an async
- * call's callback or timeout) means: a reply, a retry or a failure. The
- * slot is given back. `final`: no retry whatever the answer. */
+/* outcome.c, and async.c through what cn_async_submit() was given: what a
+ * call's answer (or what stands for one: an async call's callback or
+ * timeout) means: a reply, a retry or a failure. The slot is given back.
+ * `final`: no retry whatever the answer. */
 void cn_branch_result(struct branch *b, const struct cn_invoke_result *res, bool final);
 /* outcome.c: a number in [0, 1) for jitter. */
 double cn_branch_random(struct cn_dispatch *d);

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "async.h"
 #include "branch.h"
 #include "bus.h"
 #include "cn.h"
@@ -230,7 +229,7 @@ void cn_branch_ready(struct branch *b)
         return;
     }
     s->inflight++;
-    cn_branch_call(b);
+    b->w->d->ops->call(b);
 }
 
 /* Starts queued branches while the route has room. */
@@ -244,7 +243,7 @@ static void pump(struct cn_dispatch *d, struct slot *s)
             continue;
         }
         s->inflight++;
-        cn_branch_call(b);
+        d->ops->call(b);
     }
     drop_slot(d, s);
 }
@@ -278,7 +277,7 @@ void cn_branch_final(struct branch *b)
     struct cn_record *rec = w->rec;
 
     assert(b->state == CN_CALL_FINAL);
-    cn_async_forget(b);
+    w->d->ops->forget(b);
     leave_lane(b);
     if (--w->left > 0)
         return;
@@ -332,7 +331,7 @@ void cn_dispatch_submit(struct cn_dispatch *d, struct cn_record *rec)
             snprintf(why, sizeof why, "hop limit: the record is %d replies down a chain "
                      "(max_hops %lld)", rec->hops, (long long)cn->cfg.max_hops);
             cn_branch_step(&branches[i], CN_EV_HOP_LIMIT);
-            cn_branch_fail(&branches[i], "hop_limit", why, 0);
+            d->ops->fail(&branches[i], "hop_limit", why, 0);
         } else {
             take_lane(&branches[i]);
         }
@@ -377,7 +376,7 @@ static void abandon_branch(struct cn_dispatch *d, struct branch *b)
     }
     cn_delivery_detach(b->delivery);
     b->delivery = NULL;
-    cn_async_forget(b);
+    d->ops->forget(b);
     if (b->state == CN_CALL_SLOT) {
         unqueue(&b->slot->q, b);
         drop_slot(d, b->slot);
@@ -419,12 +418,13 @@ unsigned cn_dispatch_route_inflight(const struct cn_dispatch *d, const struct cn
     return s ? (unsigned)s->inflight : 0;
 }
 
-struct cn_dispatch *cn_dispatch_new(struct cn *cn)
+struct cn_dispatch *cn_dispatch_new(struct cn *cn, const struct cn_branch_ops *ops)
 {
     struct cn_dispatch *d = xcalloc(1, sizeof *d);
     const struct cn_config *cfg = &cn->cfg;
 
     d->cn = cn;
+    d->ops = ops;
     d->lanes = keymap_new();
     d->slots = keymap_new();
     d->rng = (uint64_t)loop_now_ms() * 6364136223846793005ULL + (uint64_t)getpid();

@@ -20,8 +20,24 @@
 struct cn;
 struct cn_dispatch;
 struct cn_route;
+struct branch;
 
-struct cn_dispatch *cn_dispatch_new(struct cn *cn);
+/* What the dispatcher hands a branch on to, so that it knows nothing of
+ * how a call is made or what its result means; outcome.c fills it
+ * (cn_outcome_ops, outcome.h), which in turn calls down into the
+ * dispatcher when the branch may go on or is final. */
+struct cn_branch_ops {
+    /* The branch holds its lane and a slot of its route: call. */
+    void (*call)(struct branch *b);
+    /* It fails before any call (hop limit): a dead letter, or a log
+     * line and a count. */
+    void (*fail)(struct branch *b, const char *reason, const char *error, long status);
+    /* It is final or abandoned: what is kept for its call goes. */
+    void (*forget)(struct branch *b);
+};
+
+/* ops must outlive the dispatcher. */
+struct cn_dispatch *cn_dispatch_new(struct cn *cn, const struct cn_branch_ops *ops);
 /* Frees the dispatcher; every record must have been finished or
  * abandoned. NULL is a no-op. */
 void cn_dispatch_free(struct cn_dispatch *d);

@@ -36,6 +36,7 @@
 #include "loop.h"
 #include "metrics.h"
 #include "nats_source.h"
+#include "outcome.h"
 #include "producer.h"
 #include "refresh.h"
 #include "reload.h"
@@ -116,7 +117,7 @@ static int start(struct cn *cn, char *err, size_t errlen)
     curlloop_keep(cn->curl, (size_t)cn->cfg.max_inflight + 8);
     cn_metrics_init(cn);
     cn->table = cn_table_new();
-    cn->dispatch = cn_dispatch_new(cn);
+    cn->dispatch = cn_dispatch_new(cn, &cn_outcome_ops);
     /* The consumer first: it checks that the brokers answer. Kafka is
      * optional (brokers empty: NATS only). */
     if (*cn->cfg.brokers) {

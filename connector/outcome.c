@@ -9,9 +9,11 @@
 #include "async.h"
 #include "branch.h"
 #include "cn.h"
+#include "dispatch.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "outcome.h"
 #include "producer.h"
 #include "publish.h"
 #include "retry.h"
@@ -60,7 +62,7 @@ void cn_branch_call(struct branch *b)
     d->inflight++;
     metric_add(d->cn->m.inflight, NULL, 1);
     if (b->route->invoke == CN_INVOKE_ASYNC)
-        b->call = cn_async_submit(b, on_called);
+        b->call = cn_async_submit(b, on_called, cn_branch_result);
     else
         b->call = cn_invoke_start(d->cn->curl, &d->invoke, b->target, b->w->rec, on_called, b);
 }
@@ -373,3 +375,9 @@ void cn_branch_result(struct branch *b, const struct cn_invoke_result *res, bool
         break;
     }
 }
+
+const struct cn_branch_ops cn_outcome_ops = {
+    .call = cn_branch_call,
+    .fail = cn_branch_fail,
+    .forget = cn_async_forget,
+};

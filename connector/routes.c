@@ -39,16 +39,6 @@ int cn_ordering_parse(const char *s, enum cn_ordering *out)
     return 0;
 }
 
-bool cn_topic_valid(const char *s)
-{
-    size_t n = strlen(s);
-
-    if (n == 0 || n > 249)
-        return false;
-    return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                     "0123456789._-") == n;
-}
-
 /* "com.openfaas.retry.min_wait", "retry_min_wait" and "retry-min-wait"
  * all become "retry-min-wait". */
 static void canonical(const char *name, char *out, size_t len)

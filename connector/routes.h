@@ -64,9 +64,6 @@ int cn_route_option(struct cn_route *r, const char *name, const char *value,
  * -1 with a message in err. */
 int cn_route_check(const struct cn_route *r, char *err, size_t errlen);
 
-/* A legal Kafka topic name: 1..249 of [A-Za-z0-9._-]. */
-bool cn_topic_valid(const char *s);
-
 /* "ordering" spelled out, and back. */
 const char *cn_ordering_name(enum cn_ordering o);
 int cn_ordering_parse(const char *s, enum cn_ordering *out);

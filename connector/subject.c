@@ -1,10 +1,9 @@
-/* subject.c -- NATS subject syntax and matching, bus prefixes. */
+/* subject.c -- Kafka topic and NATS subject syntax, subject matching,
+ * bus prefixes. */
 #include "subject.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#include "routes.h"
 
 #define SUBJECT_MAX 1024 /* longer ones are surely a mistake */
 
@@ -13,6 +12,16 @@ static bool blank(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || (unsigned char)c < 0x20 ||
            c == 0x7f;
+}
+
+bool cn_topic_valid(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > 249)
+        return false;
+    return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789._-") == n;
 }
 
 bool cn_subject_valid(const char *s, bool wildcards)

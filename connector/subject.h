@@ -31,6 +31,9 @@ bool cn_bare_is_kafka(void);
  * why (as "\"jobs\" is a bare name, and both ... set default_bus"). */
 const char *cn_bus_unresolved(const char *name, char *why, size_t len);
 
+/* A legal Kafka topic name: 1..249 of [A-Za-z0-9._-]. */
+bool cn_topic_valid(const char *s);
+
 /* A NATS subject: tokens of printable non-blank bytes separated by dots,
  * none empty. With wildcards, a token may be `*`, and the last one `>`. */
 bool cn_subject_valid(const char *s, bool wildcards);

@@ -5,10 +5,17 @@
 
 #include "api.h"
 #include "autoscale.h"
+#include "driver.h"
+#include "drop.h"
+#include "functions.h"
 #include "gw.h"
 #include "httpd.h"
+#include "invoke.h"
 #include "log.h"
+#include "logs_follow.h"
 #include "model.h"
+#include "reply.h"
+#include "store.h"
 #include "xalloc.h"
 
 static void list(struct httpd_req *req, struct gw *gw)

@@ -3,10 +3,13 @@
 #include <string.h>
 
 #include "api.h"
+#include "driver.h"
 #include "gw.h"
 #include "httpd.h"
 #include "log.h"
 #include "model.h"
+#include "reply.h"
+#include "store.h"
 #include "xalloc.h"
 
 static void list(struct httpd_req *req, struct gw *gw)

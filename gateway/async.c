@@ -7,14 +7,17 @@
 #include <strings.h>
 #include <time.h>
 
-#include "api.h"
+#include "auth.h"
+#include "functions.h"
 #include "gw.h"
 #include "httpd.h"
+#include "invoke.h"
 #include "log.h"
 #include "metrics.h"
 #include "model.h"
 #include "queue.h"
 #include "queue_int.h"
+#include "reply.h"
 #include "xalloc.h"
 
 static void enqueue_free(struct gw_enqueue *e)

@@ -1,13 +1,15 @@
 /* auth.c -- HTTP basic auth for /system/ (and optionally /function/). */
+#include "auth.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "api.h"
 #include "base64.h"
 #include "gw.h"
 #include "httpd.h"
+#include "reply.h"
 #include "xalloc.h"
 
 /* Compares without an early exit: the time taken depends on the length of

@@ -18,87 +18,21 @@
 #include <time.h>
 
 #include "autoscale.h"
+#include "autoscale_int.h"
+#include "driver.h"
+#include "functions.h"
 #include "gw.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "store.h"
 #include "xalloc.h"
-
-struct sample {
-    double at;
-    int n;
-};
-
-struct gw_scaler {
-    unsigned inflight;        /* calls in the gateway now, waiting ones too */
-    double area, area_since;  /* inflight integrated over time since the check */
-    uint64_t began;           /* calls since the last check */
-    double last_check, last_call;
-    struct sample *recent;    /* recommendations within the window, oldest first */
-    size_t nrecent, caprecent;
-    bool manual;
-    int manual_reco;          /* the recommendation when set by hand */
-    int reco;
-    double load;
-    double cpu_last;          /* the driver's cpu_seconds at the last check */
-    bool cpu_seen;
-    /* The last decision, for the status. */
-    int from, to;
-    char direction[8], reason[160], at[32];
-};
 
 struct autoscaler {
     struct metric *desired, *available, *decisions, *load;
 };
 
 static struct autoscaler scaler_metrics; /* one gateway per process */
-
-static struct gw_scaler *scaler_of(struct gw_fn *fn)
-{
-    if (!fn->scaler) {
-        fn->scaler = xcalloc(1, sizeof *fn->scaler);
-        fn->scaler->last_call = fn->scaler->last_check = fn->scaler->area_since = loop_now_s();
-        fn->scaler->reco = -1;
-        fn->scaler->manual_reco = -1;
-    }
-    return fn->scaler;
-}
-
-void gw_autoscale_forget(struct gw_fn *fn)
-{
-    if (fn->scaler)
-        free(fn->scaler->recent);
-    free(fn->scaler);
-    fn->scaler = NULL;
-}
-
-static void integrate(struct gw_scaler *s, double now)
-{
-    s->area += s->inflight * (now - s->area_since);
-    s->area_since = now;
-}
-
-void gw_autoscale_call_began(struct gw *gw, struct gw_fn *fn)
-{
-    (void)gw;
-    struct gw_scaler *s = scaler_of(fn);
-    double now = loop_now_s();
-    integrate(s, now);
-    s->inflight++;
-    s->began++;
-    s->last_call = now;
-}
-
-void gw_autoscale_call_ended(struct gw *gw, struct gw_fn *fn)
-{
-    (void)gw;
-    struct gw_scaler *s = scaler_of(fn);
-    double now = loop_now_s();
-    integrate(s, now);
-    if (s->inflight)
-        s->inflight--;
-    s->last_call = now;
-}
 
 static void stamp(char *out, size_t len)
 {
@@ -111,7 +45,7 @@ static void stamp(char *out, size_t len)
 /* Applies a new count: the driver makes it so, the store keeps it. */
 static void decide(struct gw *gw, struct gw_fn *fn, int to, const char *reason)
 {
-    struct gw_scaler *s = scaler_of(fn);
+    struct gw_scaler *s = gw_scaler_of(fn);
     s->from = fn->desired;
     s->to = to;
     snprintf(s->direction, sizeof s->direction, "%s", to > fn->desired ? "up" : "down");
@@ -129,7 +63,7 @@ static void decide(struct gw *gw, struct gw_fn *fn, int to, const char *reason)
 
 void gw_autoscale_manual(struct gw *gw, struct gw_fn *fn, int from, const char *why)
 {
-    struct gw_scaler *s = scaler_of(fn);
+    struct gw_scaler *s = gw_scaler_of(fn);
     s->manual = true;
     s->manual_reco = -1; /* the next check's recommendation */
     s->last_call = loop_now_s(); /* the idle clock starts again */
@@ -187,8 +121,8 @@ static int recommend(const struct gw_scale_policy *p, double load)
 
 static void check_fn(struct gw *gw, struct gw_fn *fn, double now, bool lead)
 {
-    struct gw_scaler *s = scaler_of(fn);
-    integrate(s, now);
+    struct gw_scaler *s = gw_scaler_of(fn);
+    gw_scaler_integrate(s, now);
     double dt = now - s->last_check;
     if (dt <= 0)
         return;
@@ -288,49 +222,4 @@ void gw_autoscale_start(struct gw *gw)
         return;
     }
     loop_timer_add(gw->lp, gw->cfg.autoscale_interval_ms, on_check, gw);
-}
-
-static json_t *last_decision(const struct gw_scaler *s)
-{
-    return json_pack("{s:i, s:i, s:s, s:s, s:s}", "from", s->from, "to", s->to, "direction",
-                     s->direction, "reason", s->reason, "at", s->at);
-}
-
-json_t *gw_autoscale_save(const struct gw_fn *fn)
-{
-    const struct gw_scaler *s = fn->scaler;
-    json_t *doc = json_pack("{s:b}", "manual", s && s->manual);
-    if (s && s->at[0])
-        json_object_set_new(doc, "lastDecision", last_decision(s));
-    return doc;
-}
-
-void gw_autoscale_restore(struct gw_fn *fn, const json_t *doc)
-{
-    struct gw_scaler *s = scaler_of(fn);
-    s->manual = json_is_true(json_object_get(doc, "manual"));
-    const json_t *d = json_object_get(doc, "lastDecision");
-    const char *dir = json_string_value(json_object_get(d, "direction"));
-    const char *reason = json_string_value(json_object_get(d, "reason"));
-    const char *at = json_string_value(json_object_get(d, "at"));
-    if (!dir || !reason || !at)
-        return;
-    s->from = (int)json_integer_value(json_object_get(d, "from"));
-    s->to = (int)json_integer_value(json_object_get(d, "to"));
-    snprintf(s->direction, sizeof s->direction, "%s", dir);
-    snprintf(s->reason, sizeof s->reason, "%s", reason);
-    snprintf(s->at, sizeof s->at, "%s", at);
-}
-
-void gw_autoscale_status(const struct gw *gw, const struct gw_fn *fn, json_t *st)
-{
-    struct gw_scale_policy p;
-    char err[256];
-    bool ok = gw_scale_policy_read(fn->dep, gw->cfg.scale_zero_duration_ms, &p, err,
-                                   sizeof err) == 0;
-    json_t *a = json_pack("{s:b}", "enabled", gw->cfg.autoscale && ok && p.min != p.max);
-    const struct gw_scaler *s = fn->scaler;
-    if (s && s->at[0])
-        json_object_set_new(a, "lastDecision", last_decision(s));
-    json_object_set_new(st, "autoscaler", a);
 }

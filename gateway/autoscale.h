@@ -14,7 +14,6 @@
 
 struct gw;
 struct gw_fn;
-struct httpd_req;
 
 enum gw_scale_type { GW_SCALE_CAPACITY, GW_SCALE_RPS, GW_SCALE_CPU };
 
@@ -35,14 +34,10 @@ struct gw_scale_policy {
 int gw_scale_policy_read(const json_t *dep, int64_t default_zero_ms, struct gw_scale_policy *p,
                          char *err, size_t errlen);
 
-/* Starts the periodic check (when the `autoscale` setting is on). */
-void gw_autoscale_start(struct gw *gw);
+/* --- the load and last decision kept of each function (autoscale_state.c) */
 /* A call to fn arrived / ended (whether or not it reached a replica). */
 void gw_autoscale_call_began(struct gw *gw, struct gw_fn *fn);
 void gw_autoscale_call_ended(struct gw *gw, struct gw_fn *fn);
-/* fn->desired was just set by hand (scale API, alert): kept until the
- * load calls for another count. `why` goes to the log and the status. */
-void gw_autoscale_manual(struct gw *gw, struct gw_fn *fn, int from, const char *why);
 /* Adds the "autoscaler" object to a FunctionStatus. */
 void gw_autoscale_status(const struct gw *gw, const struct gw_fn *fn, json_t *st);
 /* What the store keeps of the autoscaler's state of fn (new reference),
@@ -52,7 +47,11 @@ void gw_autoscale_restore(struct gw_fn *fn, const json_t *doc);
 /* fn is being freed. */
 void gw_autoscale_forget(struct gw_fn *fn);
 
-/* POST /system/alert: AlertManager's webhook, as OpenFaaS CE takes it. */
-void gw_api_alert(struct httpd_req *req, void *arg);
+/* --- the decisions (autoscale.c) ------------------------------------------ */
+/* Starts the periodic check (when the `autoscale` setting is on). */
+void gw_autoscale_start(struct gw *gw);
+/* fn->desired was just set by hand (scale API, alert): kept until the
+ * load calls for another count. `why` goes to the log and the status. */
+void gw_autoscale_manual(struct gw *gw, struct gw_fn *fn, int from, const char *why);
 
 #endif

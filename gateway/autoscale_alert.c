@@ -10,10 +10,13 @@
 
 #include "api.h"
 #include "autoscale.h"
+#include "driver.h"
+#include "functions.h"
 #include "gw.h"
 #include "httpd.h"
 #include "log.h"
 #include "model.h"
+#include "reply.h"
 
 static int alert_replicas(const struct gw_scale_policy *p, bool firing, int current)
 {

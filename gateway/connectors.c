@@ -17,6 +17,7 @@
 #include "gw.h"
 #include "hclient.h"
 #include "httpd.h"
+#include "reply.h"
 #include "xalloc.h"
 
 #define PROBE_TIMEOUT_MS 2000

@@ -18,6 +18,7 @@
 #include "letter.h"
 #include "parse.h"
 #include "queue_int.h"
+#include "reply.h"
 #include "xalloc.h"
 
 #define DEFAULT_LIMIT 20

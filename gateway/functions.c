@@ -1,10 +1,14 @@
 /* functions.c -- the registry of deployed functions and their status. */
+#include "functions.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "autoscale.h"
+#include "driver.h"
 #include "gw.h"
+#include "logs.h"
 #include "model.h"
 #include "parse.h"
 #include "xalloc.h"
@@ -58,14 +62,6 @@ void gw_fn_free(struct gw *gw, struct gw_fn *fn)
     free(fn->name);
     free(fn->ns);
     free(fn);
-}
-
-void gw_fn_drop(struct gw *gw, struct gw_fn *fn)
-{
-    gw_invoke_forget(gw, fn);
-    gw_logs_forget(gw, fn);
-    gw_fn_unlink(gw, fn);
-    gw_fn_free(gw, fn);
 }
 
 int gw_fn_min_scale(const struct gw_fn *fn)

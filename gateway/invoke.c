@@ -8,14 +8,18 @@
  * longest any call may take) passes. A call holds no pointer
  * to its replica, which may be gone when the call ends; it finds it again
  * by function and instance id to give back its in-flight slot. */
+#include "invoke.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
-#include "api.h"
+#include "auth.h"
 #include "autoscale.h"
+#include "driver.h"
+#include "functions.h"
 #include "gw.h"
 #include "httpd.h"
 #include "log.h"
@@ -23,6 +27,8 @@
 #include "metrics.h"
 #include "model.h"
 #include "proxy.h"
+#include "reply.h"
+#include "store.h"
 #include "xalloc.h"
 
 struct gw_waiter {

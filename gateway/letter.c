@@ -5,11 +5,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api.h"
 #include "base64.h"
 #include "buf.h"
 #include "parse.h"
 #include "queue.h"
+#include "reply.h"
 
 #define PREVIEW_BYTES 256
 

@@ -1,9 +1,13 @@
 /* logs.c -- each function's recent output lines, for /system/logs. */
+#include "logs.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "functions.h"
 #include "gw.h"
+#include "logs_follow.h"
 #include "xalloc.h"
 
 static int64_t now_unix_ms(void)

@@ -19,9 +19,13 @@
 #include "autoscale.h"
 #include "cli.h"
 #include "curlloop.h"
+#include "driver.h"
+#include "functions.h"
 #include "gw.h"
 #include "httpd.h"
 #include "idletrim.h"
+#include "invoke.h"
+#include "jsq.h"
 #include "listenfd.h"
 #include "log.h"
 #include "loop.h"
@@ -29,8 +33,8 @@
 #include "proxy.h"
 #include "queue.h"
 #include "secretfile.h"
-#include "jsq.h"
 #include "signals.h"
+#include "store.h"
 #include "xalloc.h"
 
 static void usage(FILE *out)

@@ -21,6 +21,7 @@
 #include "jsq.h"
 #include "offload.h"
 #include "queue_int.h"
+#include "reply.h"
 #include "xalloc.h"
 
 /* --- the runner --------------------------------------------------------- */

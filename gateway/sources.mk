@@ -1,8 +1,8 @@
-GW_SRC := gateway/main.c gateway/config.c gateway/model.c gateway/functions.c \
-          gateway/logs.c gateway/store.c gateway/api.c \
+GW_SRC := gateway/main.c gateway/config.c gateway/model.c gateway/functions.c gateway/drop.c \
+          gateway/logs.c gateway/logs_follow.c gateway/store.c gateway/api.c gateway/reply.c \
           gateway/api_functions.c gateway/api_secrets.c gateway/api_logs.c \
           gateway/auth.c gateway/invoke.c gateway/ui.c gateway/connectors.c \
-          gateway/autoscale.c gateway/autoscale_policy.c gateway/autoscale_alert.c \
+          gateway/autoscale.c gateway/autoscale_state.c gateway/autoscale_policy.c gateway/autoscale_alert.c \
           gateway/queue.c gateway/async.c gateway/queue_view.c gateway/deadletters.c \
           gateway/letter.c gateway/letter_cache.c \
           gateway/drivers/process.c gateway/drivers/process_limits.c \

@@ -6,6 +6,8 @@
  * Every write goes to a temporary file that is synced and renamed over
  * the old one, so a crash leaves either the old state or the new, never a
  * torn file. */
+#include "store.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +19,8 @@
 #include <unistd.h>
 
 #include "autoscale.h"
+#include "driver.h"
+#include "functions.h"
 #include "gw.h"
 #include "log.h"
 #include "model.h"

@@ -7,6 +7,7 @@
  * no spelling of a path (percent-escapes, backslashes, doubled slashes)
  * can reach outside ui_dir. Files are sent from their descriptor, never
  * read into memory. */
+#include "reply.h"
 #include "ui.h"
 
 #include <errno.h>
@@ -17,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api.h"
+#include "auth.h"
 #include "gw.h"
 #include "httpd.h"
 #include "xalloc.h"

@@ -20,6 +20,8 @@ struct natsauth {
     char *tls_ca, *tls_cert, *tls_key;
 };
 
+/* A table laid out by hand, one option a row. */
+/* clang-format off */
 #define NATSAUTH_OPTIONS(type, field)                                                        \
     { "nats_user", NULL, CFG_STRING, offsetof(type, field.user), NULL, 0, 0, NULL,           \
       "NATS user name (with nats_password)" },                                               \
@@ -35,6 +37,7 @@ struct natsauth {
       "client certificate for NATS (with nats_tls_key; turns TLS on)" },                     \
     { "nats_tls_key", NULL, CFG_STRING, offsetof(type, field.tls_key), NULL, 0, 0, NULL,     \
       "private key of nats_tls_cert" }
+/* clang-format on */
 
 /* Checks the settings fit together (one way to authenticate; a password
  * with its user; a certificate with its key). Returns 0, or -1 with a

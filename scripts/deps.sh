@@ -12,7 +12,7 @@ nats-server kcat curl wrk procps psmisc iproute2 jq
 python3 python3-requests python3-kafka python3-pytest python3-pytest-xdist python3-yaml python3-jsonschema
 chromium chromium-driver python3-selenium
 docker.io busybox-static docker-compose
-clang-tidy cppcheck valgrind clang libclang-rt-14-dev
+clang-tidy clang-format cppcheck valgrind clang libclang-rt-14-dev
 openssl util-linux
 "
 

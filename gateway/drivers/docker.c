@@ -20,17 +20,20 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "../driver.h"
+#include "../engine/docker_api.h"
+#include "../functions.h"
 #include "../gw.h"
 #include "../model.h"
-#include "../engine/docker_api.h"
+#include "../store.h"
 #include "docker_int.h"
 #include "hclient.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
 #include "parse.h"
-#include "xalloc.h"
 #include "urlenc.h"
+#include "xalloc.h"
 
 #define TICK_MS 1000
 #define FIRST_PROBE_MS 50

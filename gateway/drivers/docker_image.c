@@ -8,14 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../driver.h"
+#include "../engine/docker_api.h"
 #include "../gw.h"
 #include "../model.h"
-#include "../engine/docker_api.h"
 #include "base64.h"
 #include "docker_int.h"
 #include "log.h"
-#include "xalloc.h"
 #include "urlenc.h"
+#include "xalloc.h"
 
 #define INSPECT_TIMEOUT_MS 10000
 #define PULL_TIMEOUT_MS (10 * 60 * 1000)

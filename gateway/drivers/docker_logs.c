@@ -7,8 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../gw.h"
 #include "../engine/docker_api.h"
+#include "../gw.h"
+#include "../logs.h"
 #include "docker_int.h"
 #include "lines.h"
 #include "xalloc.h"

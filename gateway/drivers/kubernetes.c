@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../driver.h"
+#include "../functions.h"
 #include "../gw.h"
 #include "../model.h"
 #include "k8s_api.h"

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../functions.h"
 #include "../gw.h"
 #include "k8s_api.h"
 #include "kubernetes_int.h"

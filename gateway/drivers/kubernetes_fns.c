@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "../autoscale.h"
+#include "../drop.h"
+#include "../functions.h"
 #include "../gw.h"
 #include "k8s_api.h"
 #include "kubernetes_int.h"

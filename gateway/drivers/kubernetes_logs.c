@@ -13,14 +13,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "../driver.h"
+#include "../functions.h"
 #include "../gw.h"
 #include "k8s_api.h"
 #include "kubernetes_int.h"
 #include "kubernetes_spec.h"
 #include "log.h"
 #include "loop.h"
-#include "xalloc.h"
 #include "urlenc.h"
+#include "xalloc.h"
 
 #define D kd_state
 #define MAX_PODS 64

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../driver.h"
 #include "../gw.h"
 #include "k8s_api.h"
 #include "kubernetes_int.h"

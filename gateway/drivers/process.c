@@ -19,15 +19,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../api.h"
+#include "../driver.h"
+#include "../functions.h"
 #include "../gw.h"
-#include "process_cpu.h"
+#include "../logs.h"
+#include "../replica.h"
+#include "../reply.h"
 #include "hclient.h"
 #include "lines.h"
 #include "listenfd.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "process_cpu.h"
 #include "xalloc.h"
 
 #define BACKOFF_MIN_MS 100

@@ -7,7 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../gw.h"
+#include "../functions.h"
+#include "../replica.h"
 #include "process_cpu.h"
 
 /* utime + stime + cutime + cstime of pid in clock ticks; -1 if it is gone. */

@@ -14,9 +14,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../functions.h"
 #include "../gw.h"
-#include "log.h"
 #include "../model.h"
+#include "../store.h"
+#include "log.h"
 #include "xalloc.h"
 
 static int copy_secret(struct gw *gw, const struct gw_sandbox *sb, const char *name,

@@ -15,14 +15,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "../gw.h"
+#include "../driver.h"
 #include "../engine/docker_api.h"
+#include "../functions.h"
+#include "../gw.h"
 #include "log.h"
 #include "loop.h"
 #include "swarm_int.h"
 #include "swarm_spec.h"
-#include "xalloc.h"
 #include "urlenc.h"
+#include "xalloc.h"
 
 #define TICK_MS 1000
 #define CALL_TIMEOUT_MS 30000

@@ -11,8 +11,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "../gw.h"
 #include "../engine/docker_api.h"
+#include "../gw.h"
+#include "../logs.h"
+#include "../logs_follow.h"
 #include "swarm_int.h"
 #include "xalloc.h"
 

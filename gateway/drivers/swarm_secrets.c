@@ -11,14 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../gw.h"
 #include "../engine/docker_api.h"
+#include "../functions.h"
+#include "../gw.h"
+#include "../store.h"
 #include "base64.h"
 #include "log.h"
 #include "swarm_int.h"
 #include "swarm_spec.h"
-#include "xalloc.h"
 #include "urlenc.h"
+#include "xalloc.h"
 
 #define D sw_state
 #define MAX_SECRET (500 * 1024) /* Swarm's own limit */

@@ -14,8 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../gw.h"
 #include "../engine/docker_api.h"
+#include "../functions.h"
+#include "../gw.h"
 #include "log.h"
 #include "swarm_int.h"
 #include "swarm_spec.h"

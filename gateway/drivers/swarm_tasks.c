@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../driver.h"
+#include "../functions.h"
 #include "../gw.h"
 #include "hclient.h"
 #include "log.h"

@@ -14,6 +14,12 @@
 #include "retry.h"
 #include "xalloc.h"
 
+const char *qw_msg_header(natsMsg *m, const char *name)
+{
+    const char *v = NULL;
+    return natsMsgHeader_Get(m, name, &v) == NATS_OK ? v : NULL;
+}
+
 /* Our bookkeeping headers stay with us; the function sees the caller's. */
 static bool passed_on(const char *name)
 {

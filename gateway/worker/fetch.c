@@ -31,17 +31,10 @@ static int prepare(void *arg, char *err, size_t errlen)
     return 0;
 }
 
-/* Waits for free slots; returns how many (at most max), or 0 when stopping. */
+/* jspull's take: the worker's free slots (slots.c). */
 static int wait_for_room(void *arg, int max)
 {
-    struct qw *w = arg;
-
-    pthread_mutex_lock(&w->mu);
-    while (!w->stop_fetching && w->slots_used >= (unsigned)w->cfg.max_inflight)
-        pthread_cond_wait(&w->room, &w->mu);
-    int room = w->stop_fetching ? 0 : (int)(w->cfg.max_inflight - w->slots_used);
-    pthread_mutex_unlock(&w->mu);
-    return room > max ? max : room;
+    return qw_slots_wait(arg, max);
 }
 
 static void read_pending(struct qw *w)
@@ -77,9 +70,7 @@ static void hand_over(void *arg, natsMsg *msg)
     struct qw *w = arg;
     struct qw_arrival *a = xmalloc(sizeof *a);
 
-    pthread_mutex_lock(&w->mu);
-    w->slots_used++;
-    pthread_mutex_unlock(&w->mu);
+    qw_slot_take(w);
     a->w = w;
     a->msg = msg;
     offload_post(w->ol, qw_job_start, a);
@@ -148,12 +139,4 @@ void qw_fetch_join(struct qw *w)
 void qw_fetch_close(struct qw *w)
 {
     jspull_close(&w->pull); /* the durable consumer stays */
-}
-
-void qw_slot_free(struct qw *w)
-{
-    pthread_mutex_lock(&w->mu);
-    w->slots_used--;
-    pthread_cond_signal(&w->room);
-    pthread_mutex_unlock(&w->mu);
 }

@@ -19,12 +19,6 @@
 #include "qw.h"
 #include "xalloc.h"
 
-const char *qw_msg_header(natsMsg *m, const char *name)
-{
-    const char *v = NULL;
-    return natsMsgHeader_Get(m, name, &v) == NATS_OK ? v : NULL;
-}
-
 static void job_free(struct qw_job *j)
 {
     struct qw *w = j->w;

@@ -113,6 +113,13 @@ void qw_fetch_stop(struct qw *w);
 void qw_fetch_join(struct qw *w);
 /* Drops the subscription, once no message of it is in use. */
 void qw_fetch_close(struct qw *w);
+
+/* slots.c */
+/* Waits for free slots; returns how many (at most max), or 0 once
+ * fetching stops (qw_fetch_stop). Locality: fetch thread. */
+int qw_slots_wait(struct qw *w, int max);
+/* A message is handed to the loop: it holds a slot. */
+void qw_slot_take(struct qw *w);
 /* A call finished: its slot can take another message. */
 void qw_slot_free(struct qw *w);
 
@@ -126,10 +133,9 @@ void qw_job_start(void *arrival);      /* offload_post target; frees the arrival
 /* Ends every call still in progress; their messages go back (nak). */
 void qw_jobs_abandon(struct qw *w);
 
+/* call.c */
 /* A header of a stored call, or NULL. */
 const char *qw_msg_header(natsMsg *m, const char *name);
-
-/* call.c */
 void qw_call_start(struct qw_job *j, void (*done)(struct qw_job *j));
 void qw_call_cancel(struct qw_job *j);
 /* A header of the function's answer, or NULL. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../connector/routes.h"
+#include "../../connector/subject.h"
 
 static const struct cn_route_defaults *defaults(void)
 {
