@@ -23,7 +23,7 @@ OBJ := $(BUILD)/obj
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wwrite-strings -Wformat=2 -Wvla -Wpointer-arith -Wundef
-PKGS := libmicrohttpd libcurl jansson libconfig
+PKGS := libcurl jansson libconfig
 CFLAGS  += -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SANFLAGS) -Ilib \
            $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 LDFLAGS += $(SANFLAGS)

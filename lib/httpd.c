@@ -1,177 +1,87 @@
-/* httpd.c -- libmicrohttpd in external-epoll mode on a struct loop.
- *
- * Rules of libmicrohttpd that shape this file:
- * - A response may only be queued from inside the access handler. So a
- *   response made later is parked in the request, the connection resumed,
- *   and queued by flush() on the next access-handler call.
- * - An access-handler call that neither queues, consumes the body, nor
- *   suspends is repeated at once: a request waiting on anything suspends.
- * - Suspended connections must all be resumed before MHD_stop_daemon().
- * - The URL handed to the access handler has its query cut off; the raw
- *   request target only reaches the URI-log callback, which is where a
- *   request begins here. */
-#include "httpd.h"
+/* httpd.c -- the HTTP server: listening, routes, requests and answers.
+ * One connection's state machine is lib/httpconn.c; the head parser
+ * lib/h1head.c, the chunked-body decoder lib/h1chunk.c. */
+#include "httpd_int.h"
 
-#include <arpa/inet.h>
-#include <microhttpd.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "conntrack.h"
 #include "framing.h"
-#include "list.h"
 #include "listenfd.h"
 #include "log.h"
 #include "loop.h"
 #include "parse.h"
 #include "xalloc.h"
 
-struct route {
-    char *path;
-    size_t len;
-    bool prefix;
-    enum httpd_body body;
-    httpd_handler_fn *fn;
-    httpd_guard_fn *guard;
-    void *arg;
-};
+#define ACCEPTS_PER_WAKE 16
+#define ACCEPT_PAUSE_MS 100 /* out of descriptors: try again this soon */
+#define SWEEP_MAX_MS 1000
+#define OBUF_KEEP (256 * 1024) /* an output buffer kept between requests */
 
-struct header {
-    char *name, *value;
-    struct header *next;
-};
+/* --- output buffers ----------------------------------------------------- */
 
-struct httpd {
-    struct loop *lp;
-    struct MHD_Daemon *d;
-    const char *name;
-    int listen_fd;
-    int port;
-    size_t max_body;
-    size_t max_body_total, body_held; /* over every buffered body */
-    struct conntrack conns;
-    struct route *routes;
-    size_t nroutes;
-    struct list live; /* every request not yet done (struct httpd_req) */
-    bool resumed;           /* MHD_run() owed to a resumed connection */
-    bool quiesced;          /* the listening socket is ours again */
-    unsigned read_timeout_s, write_timeout_s;
-    int64_t next_run_ms;    /* when libmicrohttpd's next timeout is due */
-    unsigned active;
-    uint64_t served;
-};
-
-struct httpd_req {
-    struct httpd *h;
-    struct list_node node; /* in h->live */
-    struct MHD_Connection *conn;
-    char *target; /* raw request target; path and query point into it */
-    char *path, *query;
-    const char *method, *version;
-    const struct route *route;
-    double start;
-    char client[INET6_ADDRSTRLEN];
-    bool started, in_body, body_done, suspended, woken, queued;
-    struct buf body;
-    size_t body_reserved; /* this body's part of h->body_held */
-    httpd_body_fn *body_fn;
-    void *body_arg;
-    httpd_done_fn *done_fn;
-    void *done_arg;
-    struct header *headers, **htail;
-    struct MHD_Response *resp;
-    int status;
-    httpd_read_fn *read_fn;
-    void *read_arg;
-};
-
-/* --- request objects ---------------------------------------------------- */
-
-static struct httpd_req *req_new(struct httpd *h, const char *target)
+char *obuf_room(struct obuf *o, size_t n)
 {
-    struct httpd_req *req = xcalloc(1, sizeof *req);
-    req->h = h;
-    req->target = xstrdup(target);
-    req->path = req->target;
-    char *q = strchr(req->target, '?');
-    if (q) {
-        *q = '\0';
-        req->query = q + 1;
+    if (o->off && o->off == o->len)
+        o->off = o->len = 0;
+    if (o->len + n > o->cap) {
+        size_t cap = o->cap ? o->cap : 1024;
+        while (cap < o->len + n)
+            cap *= 2;
+        o->data = xrealloc(o->data, cap);
+        o->cap = cap;
     }
-    req->start = loop_now_s();
-    req->htail = &req->headers;
-    buf_init(&req->body, h->max_body);
-    list_push_front(&h->live, &req->node);
-    h->active++;
-    h->served++;
-    return req;
+    return o->data + o->len;
 }
 
-static void req_free(struct httpd_req *req)
+void obuf_add(struct obuf *o, const void *p, size_t n)
 {
-    struct httpd *h = req->h;
-    list_remove(&h->live, &req->node);
-    h->active--;
-    h->body_held -= req->body_reserved;
-    for (struct header *x = req->headers, *n; x; x = n) {
-        n = x->next;
-        free(x->name);
-        free(x->value);
-        free(x);
-    }
-    if (req->resp)
-        MHD_destroy_response(req->resp);
-    buf_cleanup(&req->body);
-    free(req->target);
-    free(req);
+    if (!n)
+        return;
+    memcpy(obuf_room(o, n), p, n);
+    o->len += n;
 }
 
-static void suspend(struct httpd_req *req)
+__attribute__((format(printf, 2, 3)))
+static void obuf_printf(struct obuf *o, const char *fmt, ...)
 {
-    if (!req->suspended && req->conn) {
-        MHD_suspend_connection(req->conn);
-        req->suspended = true;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(obuf_room(o, 256), 256, fmt, ap);
+    va_end(ap);
+    if (n >= 256) {
+        va_start(ap, fmt);
+        vsnprintf(obuf_room(o, (size_t)n + 1), (size_t)n + 1, fmt, ap);
+        va_end(ap);
     }
+    if (n > 0)
+        o->len += (size_t)n;
 }
 
-void httpd_wake(struct httpd_req *req)
+/* Keeps a small buffer for the next request; gives a big one back. */
+void obuf_reset(struct obuf *o)
 {
-    req->woken = true;
-    if (req->suspended) {
-        req->suspended = false;
-        req->h->resumed = true;
-        MHD_resume_connection(req->conn);
-    }
+    o->off = o->len = 0;
+    if (o->cap > OBUF_KEEP)
+        obuf_free(o);
 }
 
-/* Queues a parked response if libmicrohttpd allows it now: before the
- * body (an early answer, which ends reading) or after all of it, never in
- * between; otherwise parks the connection until someone answers or wakes
- * it. */
-static enum MHD_Result flush(struct httpd_req *req, bool waiting)
+void obuf_free(struct obuf *o)
 {
-    bool can_queue = !req->in_body || req->body_done;
-    if (req->resp && !req->queued && can_queue) {
-        enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)req->status, req->resp);
-        if (req->h->write_timeout_s != req->h->read_timeout_s)
-            MHD_set_connection_option(req->conn, MHD_CONNECTION_OPTION_TIMEOUT,
-                                      req->h->write_timeout_s);
-        MHD_destroy_response(req->resp);
-        req->resp = NULL;
-        req->queued = true;
-        return r;
-    }
-    if (waiting && !req->queued && !req->woken)
-        suspend(req);
-    return MHD_YES;
+    free(o->data);
+    *o = (struct obuf){ 0 };
 }
 
-/* --- the access handler ------------------------------------------------- */
+/* --- beginning a request ------------------------------------------------ */
 
 static const struct route *find_route(const struct httpd *h, const char *path)
 {
@@ -183,65 +93,11 @@ static const struct route *find_route(const struct httpd *h, const char *path)
     return NULL;
 }
 
-static void note_client(struct httpd_req *req)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-    if (sa && sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-                  req->client, sizeof req->client);
-    else if (sa && sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-                  req->client, sizeof req->client);
-}
-
-static enum MHD_Result add_field(void *cls, enum MHD_ValueKind kind, const char *key,
-                                 const char *value)
-{
-    (void)kind;
-    framing_add(cls, key, value ? value : "");
-    return MHD_YES;
-}
-
-/* Refuses, from the head alone, a request whose body two parsers could
- * frame differently; the connection closes after the answer, so no byte
- * of its body is read as the next request. */
-static bool refuse_ambiguous(struct httpd_req *req)
-{
-    struct framing f;
-    framing_init(&f);
-    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, add_field, &f);
-    const char *why;
-    int status = framing_verdict(&f, &why);
-    if (!status)
-        return false;
-    log_info(req->h->name, "refused %s %s from %s: %s", req->method, req->path, req->client,
-             why);
-    httpd_add_header(req, "Connection", "close");
-    httpd_respondf(req, status, "malformed request: %s\n", why);
-    return true;
-}
-
-static struct conn *tracked(struct MHD_Connection *conn)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    return ci ? ci->socket_context : NULL;
-}
-
-static void head_arrived(struct MHD_Connection *conn)
-{
-    struct conn *c = tracked(conn);
-    if (c)
-        conntrack_head_done(c);
-}
-
 /* Takes room for `more` bytes of buffered body from the server's total;
  * false if the total would pass its bound. */
 static bool reserve_body(struct httpd_req *req, size_t more)
 {
-    struct httpd *h = req->h;
+    struct httpd *h = req->c->h;
     if (h->body_held + more > h->max_body_total)
         return false;
     h->body_held += more;
@@ -256,22 +112,66 @@ static void refuse_busy(struct httpd_req *req, const char *why)
     httpd_respondf(req, 503, "server busy: %s\n", why);
 }
 
-static bool over_limit(struct MHD_Connection *conn)
+/* Judges the framing (lib/framing.h) and sets the body's kind; false
+ * after refusing a request whose body two parsers could frame
+ * differently: the connection closes after the answer, so no byte of its
+ * body is read as the next request. */
+static bool frame_body(struct httpd_req *req)
 {
-    const struct conn *c = tracked(conn);
-    return c && c->over_limit;
+    struct framing f;
+    framing_init(&f);
+    for (size_t i = 0; i < req->head.nfields; i++)
+        framing_add(&f, req->head.fields[i].name, req->head.fields[i].value);
+    const char *why;
+    int status = framing_verdict(&f, &why);
+    if (status) {
+        log_info(req->c->h->name, "refused %s %s from %s: %s", req->head.method, req->path,
+                 req->c->client, why);
+        req_refuse(req, status, why);
+        return false;
+    }
+    if (f.transfer_encodings) {
+        req->body_kind = BODY_CHUNKED;
+        h1chunk_init(&req->chunk);
+    } else if (f.content_lengths && f.length) {
+        req->body_kind = BODY_LENGTH;
+        req->body_left = f.length;
+    }
+    return true;
 }
 
-static void begin(struct httpd_req *req)
+static void split_target(struct httpd_req *req)
 {
-    note_client(req);
-    if (refuse_ambiguous(req))
-        return;
-    if (over_limit(req->conn)) {
-        refuse_busy(req, "too many connections");
-        return;
+    req->path = (char *)req->head.target;
+    char *q = strchr(req->path, '?');
+    req->query = NULL;
+    if (q) {
+        *q = '\0';
+        req->query = q + 1;
     }
-    req->route = find_route(req->h, req->path);
+}
+
+static bool wants_keep_alive(const struct httpd_req *req)
+{
+    const char *conn = h1head_field(&req->head, "Connection");
+    if (req->head.minor == 0)
+        return conn && h1head_has_token(conn, "keep-alive");
+    return !conn || !h1head_has_token(conn, "close");
+}
+
+static void maybe_continue(struct httpd_req *req)
+{
+    struct hconn *c = req->c;
+    const char *expect = h1head_field(&req->head, "Expect");
+    if (req->head.minor == 1 && expect && strcasecmp(expect, "100-continue") == 0 &&
+        c->pos == c->in_len)
+        obuf_add(&c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+}
+
+static void run_route(struct httpd_req *req)
+{
+    struct httpd *h = req->c->h;
+    req->route = find_route(h, req->path);
     if (!req->route) {
         httpd_respondf(req, 404, "no route for %s\n", req->path);
         return;
@@ -282,46 +182,67 @@ static void begin(struct httpd_req *req)
         req->route->fn(req, req->route->arg);
         return;
     }
-    int64_t cl = httpd_req_content_length(req);
-    if (cl > (int64_t)req->h->max_body)
+    int64_t cl = req->body_kind == BODY_LENGTH ? (int64_t)req->body_left : 0;
+    if (cl > (int64_t)h->max_body)
         httpd_respondf(req, 413, "request body of %lld bytes is above the limit of %zu bytes\n",
-                       (long long)cl, req->h->max_body);
+                       (long long)cl, h->max_body);
     else if (cl > 0 && !reserve_body(req, (size_t)cl))
         refuse_busy(req, "too many request bodies held");
 }
 
-/* Returns true if the connection must wait for the consumer. */
-static bool feed(struct httpd_req *req, const char *data, size_t *size)
+void req_begin(struct hconn *c)
 {
-    if (!req->route) {
-        *size = 0;
-        return false;
+    struct httpd_req *req = &c->req;
+    struct httpd *h = c->h;
+    req->active = req->counted = true;
+    req->start = loop_now_s();
+    h->active++;
+    h->served++;
+    split_target(req);
+    buf_init(&req->body, h->max_body);
+    c->keep_alive = wants_keep_alive(req);
+    c->state = C_BODY;
+    if (!frame_body(req))
+        return;
+    if (req->head.minor == 1 && !h1head_field(&req->head, "Host")) {
+        req_refuse(req, 400, "an HTTP/1.1 request without Host");
+        return;
     }
-    if (req->route->body == HTTPD_BODY_BUFFER) {
-        size_t beyond = req->body.len + *size > req->body_reserved
-                            ? req->body.len + *size - req->body_reserved : 0;
-        if (req->resp || req->queued)
-            ; /* answered already: the rest of the body is moot */
-        else if (beyond && !reserve_body(req, beyond))
-            refuse_busy(req, "too many request bodies held");
-        else if (buf_append(&req->body, data, *size) < 0)
-            httpd_respondf(req, 413, "request body is above the limit of %zu bytes\n",
-                           req->h->max_body);
-        *size = 0;
-        return false;
+    if (c->over_limit) {
+        refuse_busy(req, "too many connections");
+        return;
     }
-    size_t n = req->body_fn ? req->body_fn(req->body_arg, data, *size, false) : *size;
-    *size -= n;
-    return *size > 0;
+    run_route(req);
+    if (req->body_kind != BODY_NONE && !req->answered)
+        maybe_continue(req);
 }
 
-static void finish_body(struct httpd_req *req)
+/* --- the body ----------------------------------------------------------- */
+
+size_t req_body_feed(struct httpd_req *req, const char *data, size_t len)
 {
-    req->body_done = true;
+    if (!req->route)
+        return len;
+    if (req->route->body == HTTPD_BODY_STREAM)
+        return req->body_fn ? req->body_fn(req->body_arg, data, len, false) : len;
+    if (req->answered)
+        return len; /* the rest of the body is moot */
+    size_t beyond = req->body.len + len > req->body_reserved
+                        ? req->body.len + len - req->body_reserved : 0;
+    if (beyond && !reserve_body(req, beyond))
+        refuse_busy(req, "too many request bodies held");
+    else if (buf_append(&req->body, data, len) < 0)
+        httpd_respondf(req, 413, "request body is above the limit of %zu bytes\n",
+                       req->c->h->max_body);
+    return len;
+}
+
+void req_body_end(struct httpd_req *req)
+{
     if (!req->route)
         return;
     if (req->route->body == HTTPD_BODY_BUFFER) {
-        if (req->resp || req->queued)
+        if (req->answered)
             return;
         buf_cstr(&req->body);
         req->route->fn(req, req->route->arg);
@@ -330,150 +251,207 @@ static void finish_body(struct httpd_req *req)
     }
 }
 
-static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size,
-                                 void **con_cls)
+/* --- answers ------------------------------------------------------------ */
+
+static const char *reason(int status)
 {
-    struct httpd_req *req = *con_cls;
-    if (!req) {
-        req = req_new(cls, url);
-        *con_cls = req;
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Status";
     }
-    req->woken = false;
-    if (!req->started) {
-        req->started = true;
-        req->conn = conn;
-        head_arrived(conn);
-        if (req->h->write_timeout_s != req->h->read_timeout_s) /* keep-alive: reading again */
-            MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
-                                      req->h->read_timeout_s);
-        req->method = method;
-        req->version = version;
-        begin(req);
-        enum MHD_Result r = flush(req, false);
-        req->in_body = true;
-        return r;
+}
+
+static const char *date_line(struct httpd *h)
+{
+    time_t now = time(NULL);
+    if (now != h->date_at) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(h->date, sizeof h->date, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+        h->date_at = now;
     }
-    if (*upload_data_size)
-        return flush(req, feed(req, upload_data, upload_data_size));
-    if (!req->body_done)
-        finish_body(req);
-    return flush(req, true);
+    return h->date;
 }
 
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+static bool no_body_status(int status)
 {
-    (void)conn;
-    return req_new(cls, uri);
+    return status < 200 || status == 204 || status == 304;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
+void req_write_head(struct httpd_req *req, struct obuf *o)
 {
-    (void)cls;
-    struct conn *c = tracked(conn);
-    if (c) /* keep-alive: the next head's deadline starts now */
-        conntrack_head_again(c);
-    struct httpd_req *req = *con_cls;
-    if (!req)
-        return;
-    *con_cls = NULL;
-    if (req->done_fn)
-        req->done_fn(req->done_arg, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
-    req_free(req);
-}
-
-/* Keeps the path as sent: proxies must pass it on unaltered, and handlers
- * that need it decoded do so themselves. */
-static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
-{
-    (void)cls;
-    (void)c;
-    return strlen(s);
-}
-
-__attribute__((format(printf, 2, 0)))
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    const struct httpd *h = cls;
-    if (log_threshold < LOGL_DEBUG)
-        return;
-    char msg[512];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    msg[strcspn(msg, "\n")] = '\0';
-    log_debug(h->name, "libmicrohttpd: %s", msg);
-}
-
-/* --- responses ---------------------------------------------------------- */
-
-void httpd_add_header(struct httpd_req *req, const char *name, const char *value)
-{
-    struct header *x = xmalloc(sizeof *x);
-    x->name = xstrdup(name);
-    x->value = xstrdup(value);
-    x->next = NULL;
-    *req->htail = x;
-    req->htail = &x->next;
-}
-
-static void park(struct httpd_req *req, int status, struct MHD_Response *resp)
-{
-    if (!resp) {
-        log_error(req->h->name, "cannot create response for %s", req->path);
-        resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-        status = 500;
+    struct hconn *c = req->c;
+    if (req->user_close || req->early)
+        c->keep_alive = false;
+    if (req->size < 0 && !no_body_status(req->status)) {
+        req->chunked = req->head.minor == 1;
+        if (!req->chunked)
+            c->keep_alive = false; /* the end of the body is the close */
     }
-    if (req->resp || req->queued) {
-        MHD_destroy_response(resp); /* a second answer loses */
-        return;
-    }
-    for (const struct header *x = req->headers; x; x = x->next)
-        if (MHD_add_response_header(resp, x->name, x->value) == MHD_NO)
-            log_warn(req->h->name, "dropped response header %s", x->name);
-    req->resp = resp;
+    obuf_printf(o, "HTTP/1.1 %d %s\r\n", req->status, reason(req->status));
+    const char *date = date_line(c->h);
+    obuf_add(o, date, strlen(date));
+    obuf_add(o, req->hdrs.data, req->hdrs.len);
+    if (no_body_status(req->status))
+        req->head_only = true;
+    else if (req->chunked)
+        obuf_add(o, "Transfer-Encoding: chunked\r\n", 28);
+    else if (req->size >= 0)
+        obuf_printf(o, "Content-Length: %lld\r\n", (long long)req->size);
+    if (!c->keep_alive && !req->user_close)
+        obuf_add(o, "Connection: close\r\n", 19);
+    else if (c->keep_alive && req->head.minor == 0)
+        obuf_add(o, "Connection: keep-alive\r\n", 24);
+    obuf_add(o, "\r\n", 2);
+}
+
+/* Common to every answer; false if the request has one already. */
+static bool answer(struct httpd_req *req, int status, enum resp_kind kind, int64_t size)
+{
+    if (req->answered || !req->active)
+        return false;
+    struct hconn *c = req->c;
+    req->answered = true;
     req->status = status;
-    httpd_wake(req);
+    req->kind = kind;
+    req->size = size;
+    req->sent = 0;
+    /* Before its body was begun: the body is never read. */
+    req->early = req->early ||
+                 (c->state == C_BODY && req->body_kind != BODY_NONE && !req->body_begun);
+    req->head_only = strcmp(req->head.method, "HEAD") == 0;
+    obuf_reset(&c->held);
+    req_write_head(req, &c->held);
+    if (req->head_only || no_body_status(status))
+        req->head_only = true;
+    conn_kick(c);
+    return true;
+}
+
+void req_refuse(struct httpd_req *req, int status, const char *why)
+{
+    struct hconn *c = req->c;
+    if (!req->active) { /* no request yet: only the head was bad */
+        req->head.method = "";
+        req->head.minor = 1;
+        req->active = true;
+        req->failed = true;
+    }
+    req->early = true;
+    httpd_add_header(req, "Connection", "close");
+    httpd_add_header(req, "Content-Type", "text/plain; charset=utf-8");
+    httpd_respondf(req, status, "malformed request: %s\n", why);
+    c->state = C_WAIT;
+}
+
+void req_end(struct httpd_req *req, bool completed)
+{
+    struct hconn *c = req->c;
+    struct httpd *h = c->h;
+    req->active = false;
+    if (req->counted)
+        h->active--;
+    h->body_held -= req->body_reserved;
+    if (req->done_fn)
+        req->done_fn(req->done_arg, completed);
+    if (req->fd >= 0)
+        close(req->fd);
+    buf_cleanup(&req->body);
+    obuf_reset(&req->hdrs);
+    struct obuf hdrs = req->hdrs;
+    *req = (struct httpd_req){ .c = c, .fd = -1, .hdrs = hdrs,
+                               .head = { .fields = c->fields, .max_fields = MAX_FIELDS } };
 }
 
 bool httpd_responded(const struct httpd_req *req)
 {
-    return req->resp || req->queued;
+    return req->answered;
+}
+
+static bool bad_header_text(const char *s)
+{
+    return strpbrk(s, "\r\n") != NULL;
+}
+
+void httpd_add_header(struct httpd_req *req, const char *name, const char *value)
+{
+    if (req->answered)
+        return;
+    if (bad_header_text(name) || bad_header_text(value) || !*name ||
+        strcasecmp(name, "Content-Length") == 0 || strcasecmp(name, "Transfer-Encoding") == 0) {
+        log_warn(req->c->h->name, "dropped response header %s", name);
+        return;
+    }
+    if (strcasecmp(name, "Connection") == 0 && h1head_has_token(value, "close"))
+        req->user_close = true;
+    size_t n = strlen(name), v = strlen(value);
+    char *p = obuf_room(&req->hdrs, n + v + 4);
+    memcpy(p, name, n);
+    memcpy(p + n, ": ", 2);
+    memcpy(p + n + 2, value, v);
+    memcpy(p + n + 2 + v, "\r\n", 2);
+    req->hdrs.len += n + v + 4;
 }
 
 void httpd_respond(struct httpd_req *req, int status, const void *body, size_t len)
 {
-    park(req, status,
-         MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY));
+    if (!answer(req, status, RESP_BUF, (int64_t)len))
+        return;
+    if (!req->head_only)
+        obuf_add(&req->c->held, body, len);
 }
 
 void httpd_respondf(struct httpd_req *req, int status, const char *fmt, ...)
 {
-    char *text = NULL;
+    char text[1024];
     va_list ap;
     va_start(ap, fmt);
-    int n = vasprintf(&text, fmt, ap);
+    int n = vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    if (n < 0) {
-        httpd_respond(req, status, "", 0);
+    if (n < 0)
+        n = 0;
+    if ((size_t)n < sizeof text) {
+        httpd_respond(req, status, text, (size_t)n);
         return;
     }
-    park(req, status, MHD_create_response_from_buffer((size_t)n, text, MHD_RESPMEM_MUST_FREE));
-}
-
-static ssize_t mhd_reader(void *cls, uint64_t pos, char *out, size_t max)
-{
-    (void)pos;
-    struct httpd_req *req = cls;
-    req->woken = false;
-    ssize_t n = req->read_fn(req->read_arg, out, max);
-    if (n == HTTPD_READ_EOF)
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    if (n < 0)
-        return MHD_CONTENT_READER_END_WITH_ERROR;
-    if (n == 0 && !req->woken)
-        suspend(req);
-    return n;
+    char *big = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    httpd_respond(req, status, big, (size_t)n);
+    free(big);
 }
 
 void httpd_respond_stream(struct httpd_req *req, int status, int64_t size,
@@ -481,55 +459,49 @@ void httpd_respond_stream(struct httpd_req *req, int status, int64_t size,
 {
     req->read_fn = fn;
     req->read_arg = arg;
-    uint64_t total = size < 0 ? MHD_SIZE_UNKNOWN : (uint64_t)size;
-    /* libmicrohttpd allocates the whole block with every response: a small
-     * answer must not pay for a large buffer. */
-    size_t block = size >= 0 && size < 64 * 1024 ? (size_t)size : 64 * 1024;
-    if (block < 1024)
-        block = 1024;
-    park(req, status, MHD_create_response_from_callback(total, block, mhd_reader, req, NULL));
+    if (answer(req, status, RESP_STREAM, size < 0 ? -1 : size) && size == 0)
+        req->src_done = true;
 }
 
 void httpd_respond_fd(struct httpd_req *req, int status, int fd, int64_t size)
 {
-    struct MHD_Response *resp = MHD_create_response_from_fd64((uint64_t)size, fd);
-    if (!resp)
+    if (!answer(req, status, RESP_FD, size)) {
         close(fd);
-    park(req, status, resp);
+        return;
+    }
+    req->fd = fd;
+    if (size == 0)
+        req->src_done = true;
+}
+
+void httpd_wake(struct httpd_req *req)
+{
+    req->woken = true;
+    req->sink_full = false;
+    req->reader_wait = false;
+    conn_kick(req->c);
 }
 
 /* --- accessors ---------------------------------------------------------- */
 
-const char *httpd_req_method(const struct httpd_req *req) { return req->method; }
+const char *httpd_req_method(const struct httpd_req *req) { return req->head.method; }
 const char *httpd_req_path(const struct httpd_req *req) { return req->path; }
 const char *httpd_req_query(const struct httpd_req *req) { return req->query; }
-const char *httpd_req_version(const struct httpd_req *req) { return req->version; }
-const char *httpd_req_client(const struct httpd_req *req) { return req->client; }
+const char *httpd_req_version(const struct httpd_req *req) { return req->head.version; }
+const char *httpd_req_client(const struct httpd_req *req) { return req->c->client; }
 double httpd_req_start_s(const struct httpd_req *req) { return req->start; }
 
 const char *httpd_req_header(const struct httpd_req *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
-}
-
-struct header_walk {
-    bool (*fn)(void *arg, const char *name, const char *value);
-    void *arg;
-};
-
-static enum MHD_Result walk_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
-{
-    (void)kind;
-    const struct header_walk *w = cls;
-    return w->fn(w->arg, key, value ? value : "") ? MHD_YES : MHD_NO;
+    return h1head_field(&req->head, name);
 }
 
 void httpd_req_headers(const struct httpd_req *req,
                        bool (*fn)(void *arg, const char *name, const char *value), void *arg)
 {
-    struct header_walk w = { fn, arg };
-    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, walk_header, &w);
+    for (size_t i = 0; i < req->head.nfields; i++)
+        if (!fn(arg, req->head.fields[i].name, req->head.fields[i].value))
+            return;
 }
 
 static int hex_digit(char c)
@@ -599,52 +571,97 @@ void httpd_req_on_done(struct httpd_req *req, httpd_done_fn *fn, void *arg)
 
 /* --- the server --------------------------------------------------------- */
 
-static void on_mhd_ready(struct loop *lp, int fd, unsigned events, void *arg)
+static void watch_listener(struct httpd *h);
+
+static void accept_again(struct loop *lp, void *arg)
 {
     (void)lp;
-    (void)fd;
+    struct httpd *h = arg;
+    h->accept_again = NULL;
+    watch_listener(h);
+}
+
+static void sweep(struct loop *lp, void *arg);
+
+static void arm_sweep(struct httpd *h, int64_t ms)
+{
+    if (!h->sweep)
+        h->sweep = loop_timer_add(h->lp, ms, sweep, h);
+}
+
+/* Every connection past a deadline is closed; runs while any are open,
+ * as often as the nearest deadline needs, at least once a second. */
+static void sweep(struct loop *lp, void *arg)
+{
+    (void)lp;
+    struct httpd *h = arg;
+    h->sweep = NULL;
+    int64_t now = loop_now_ms(), next = SWEEP_MAX_MS;
+    for (struct list_node *it = h->conns.first, *nx; it; it = nx) {
+        nx = it->next;
+        int64_t left = conn_sweep(LIST_ENTRY(it, struct hconn, node), now);
+        if (left >= 0 && left < next)
+            next = left;
+    }
+    if (h->nconns)
+        arm_sweep(h, next < 10 ? 10 : next);
+}
+
+static void set_nodelay(int fd)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static void on_listen(struct loop *lp, int fd, unsigned events, void *arg)
+{
     (void)events;
     struct httpd *h = arg;
-    MHD_run(h->d);
+    for (int i = 0; i < ACCEPTS_PER_WAKE; i++) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        int s = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (s < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                log_warn(h->name, "cannot accept a connection: %s", strerror(errno));
+                loop_unwatch(lp, fd);
+                h->accept_again = loop_timer_add(lp, ACCEPT_PAUSE_MS, accept_again, h);
+            }
+            return;
+        }
+        /* Past the hard limit a client is not even told 503. */
+        if (h->nconns >= h->hard_conns) {
+            close(s);
+            continue;
+        }
+        if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)
+            set_nodelay(s);
+        if (!conn_new(h, s, (struct sockaddr *)&ss)) {
+            close(s);
+            continue;
+        }
+        arm_sweep(h, SWEEP_MAX_MS);
+    }
 }
 
-/* Runs before every wait of the loop. libmicrohttpd processes resumed
- * connections and its own timeouts only inside MHD_run(), and neither
- * makes its epoll descriptor readable here, so we call it when a
- * connection was resumed or its timeout has come. */
-static int64_t mhd_prepare(struct loop *lp, void *arg)
+static void watch_listener(struct httpd *h)
+{
+    if (h->accepting && !h->accept_again)
+        loop_watch(h->lp, h->listen_fd, LOOP_READ, on_listen, h);
+}
+
+/* Runs before every wait of the loop: the connections woken since. */
+static int64_t run_ready(struct loop *lp, void *arg)
 {
     (void)lp;
     struct httpd *h = arg;
-    if (!h->d)
-        return -1;
-    if (h->resumed || (h->next_run_ms >= 0 && loop_now_ms() >= h->next_run_ms)) {
-        h->resumed = false;
-        MHD_run(h->d);
+    struct list_node *it;
+    while ((it = list_pop_front(&h->ready))) {
+        struct hconn *c = LIST_ENTRY(it, struct hconn, ready);
+        c->on_ready = false;
+        conn_run(c, 0);
     }
-    MHD_UNSIGNED_LONG_LONG ms;
-    if (h->resumed)
-        return 0;
-    if (MHD_get_timeout(h->d, &ms) != MHD_YES) {
-        h->next_run_ms = -1;
-        return -1;
-    }
-    h->next_run_ms = loop_now_ms() + (int64_t)ms;
-    return (int64_t)ms;
-}
-
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode toe)
-{
-    struct httpd *h = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        *socket_context = ci ? conntrack_open(&h->conns, ci->connect_fd) : NULL;
-    } else if (*socket_context) {
-        conntrack_close(&h->conns, *socket_context);
-        *socket_context = NULL;
-    }
+    return -1;
 }
 
 /* Room for a few bodies at their largest, and never less than 64 MiB. */
@@ -661,99 +678,62 @@ static unsigned default_max_conns(void)
     return n > 256 ? (unsigned)(n - 128) / 2 : 64;
 }
 
-/* Connections past max_conns are still read, up to an eighth more, so
- * they can be told 503 instead of being closed without a word; each costs
- * at most its 32 KiB memory pool. */
-static struct MHD_Daemon *start_mhd(struct httpd *h, unsigned max_conns)
-{
-    unsigned timeout_s = h->read_timeout_s;
-    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    return MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, h,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
-        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->listen_fd,
-        MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
-        MHD_OPTION_CONNECTION_LIMIT, max_conns + max_conns / 8 + 8,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, h,
-        MHD_OPTION_END);
-}
-
 struct httpd *httpd_start(struct loop *lp, const struct httpd_opts *o, char *err, size_t errlen)
 {
     struct httpd *h = xcalloc(1, sizeof *h);
     h->lp = lp;
     h->name = o->name ? o->name : "http";
-    h->next_run_ms = -1;
     h->max_body = o->max_body;
     h->max_body_total = o->max_body_total ? o->max_body_total : default_body_total(o->max_body);
-    /* libmicrohttpd counts whole seconds; round up so 500ms is not "never". */
-    h->read_timeout_s = (unsigned)((o->idle_timeout_ms + 999) / 1000);
-    h->write_timeout_s = o->write_timeout_ms > 0 ? (unsigned)((o->write_timeout_ms + 999) / 1000)
-                                                 : h->read_timeout_s;
+    h->idle_ms = o->idle_timeout_ms;
+    h->write_ms = o->write_timeout_ms > 0 ? o->write_timeout_ms : o->idle_timeout_ms;
+    h->head_ms = o->head_timeout_ms > 0 ? o->head_timeout_ms : o->idle_timeout_ms;
+    h->max_conns = o->max_conns ? o->max_conns : default_max_conns();
+    /* Connections past max_conns are still read, up to an eighth more, so
+     * they can be told 503 instead of being closed without a word. */
+    h->hard_conns = h->max_conns + h->max_conns / 8 + 8;
     h->listen_fd = o->listen_fd >= 0 ? o->listen_fd : listenfd_bind(o->addr, o->port, err, errlen);
-    if (h->listen_fd < 0)
-        goto fail;
+    if (h->listen_fd < 0) {
+        free(h);
+        return NULL;
+    }
     h->port = listenfd_port(h->listen_fd);
-    unsigned max_conns = o->max_conns ? o->max_conns : default_max_conns();
-    conntrack_init(&h->conns, lp, max_conns,
-                   o->head_timeout_ms > 0 ? o->head_timeout_ms : o->idle_timeout_ms);
-    h->d = start_mhd(h, max_conns);
-    if (!h->d) {
-        snprintf(err, errlen, "cannot start the HTTP server on port %d", h->port);
-        goto fail;
-    }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
-    if (!di || loop_watch(lp, di->epoll_fd, LOOP_READ, on_mhd_ready, h) < 0) {
-        snprintf(err, errlen, "cannot watch the HTTP server's epoll descriptor");
-        goto fail;
-    }
-    loop_add_prepare(lp, mhd_prepare, h);
-    return h;
-fail: /* a daemon that started owns the socket and closes it */
-    conntrack_cleanup(&h->conns);
-    if (h->d)
-        MHD_stop_daemon(h->d);
-    else if (h->listen_fd >= 0 && o->listen_fd < 0)
+    int fl = fcntl(h->listen_fd, F_GETFL);
+    h->accepting = true;
+    if (fl < 0 || fcntl(h->listen_fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+        loop_watch(lp, h->listen_fd, LOOP_READ, on_listen, h) < 0) {
+        snprintf(err, errlen, "cannot serve HTTP on port %d: %s", h->port, strerror(errno));
         close(h->listen_fd);
-    free(h);
-    return NULL;
+        free(h);
+        return NULL;
+    }
+    loop_add_prepare(lp, run_ready, h);
+    return h;
 }
 
-/* libmicrohttpd closes a socket given with MHD_OPTION_LISTEN_SOCKET when
- * it stops, unless it was quiesced first: then the socket is ours again. */
 void httpd_quiesce(struct httpd *h)
 {
-    if (h->d && !h->quiesced) {
-        MHD_quiesce_daemon(h->d);
-        h->quiesced = true;
-    }
+    if (!h->accepting)
+        return;
+    h->accepting = false;
+    loop_unwatch(h->lp, h->listen_fd);
+    if (h->accept_again)
+        loop_timer_cancel(h->lp, h->accept_again);
+    h->accept_again = NULL;
 }
 
 void httpd_stop(struct httpd *h)
 {
     if (!h)
         return;
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
-    if (di)
-        loop_unwatch(h->lp, di->epoll_fd);
-    loop_remove_prepare(h->lp, mhd_prepare, h);
-    for (struct list_node *it = h->live.first; it; it = it->next) {
-        struct httpd_req *req = LIST_ENTRY(it, struct httpd_req, node);
-        if (req->suspended) {
-            req->suspended = false;
-            MHD_resume_connection(req->conn);
-        }
-    }
-    bool ours = h->quiesced;
-    MHD_stop_daemon(h->d);
-    h->d = NULL;
-    conntrack_cleanup(&h->conns);
-    if (ours)
-        close(h->listen_fd);
+    httpd_quiesce(h);
+    close(h->listen_fd);
+    loop_remove_prepare(h->lp, run_ready, h);
+    struct list_node *it;
+    while ((it = h->conns.first))
+        conn_close(LIST_ENTRY(it, struct hconn, node));
+    if (h->sweep)
+        loop_timer_cancel(h->lp, h->sweep);
     for (size_t i = 0; i < h->nroutes; i++)
         free(h->routes[i].path);
     free(h->routes);
