@@ -7,7 +7,7 @@
  * on the loop thread (consumer.c, producer.c). Function calls go through
  * libcurl multi on the same loop (invoke.c), the routing table is
  * refreshed from the gateway by timer (refresh.c), and /healthz, /readyz,
- * /metrics and /routes are served by libmicrohttpd on it too (api.c).
+ * /metrics and /routes are served by lib/httpd on it too (api.c).
  * No state is shared between threads, so nothing here takes a lock.
  *
  * SIGTERM or SIGINT: stop starting calls, drain those in flight (up to

@@ -1,9 +1,12 @@
-/* httpd.h -- HTTP serving over libmicrohttpd, driven by a struct loop.
+/* httpd.h -- HTTP/1.x serving, driven by a struct loop.
  *
- * DESIGN: libmicrohttpd runs in external-epoll mode inside the daemon's
- * loop, so handlers run on the loop thread and never block. A handler may
+ * DESIGN: the server (lib/httpd.c, lib/httpconn.c) runs its sockets on
+ * the daemon's loop, so handlers run on the loop thread and never block. A handler may
  * answer at once or later (from any loop callback): a request with no
- * answer yet has its connection suspended, which costs no thread. Bodies
+ * answer yet simply waits (its connection stops reading), which costs no
+ * thread. An answer given while the body still arrives is sent once the
+ * body has ended; one given from the head alone, before any body byte,
+ * is sent at once and the connection then closes unread. Bodies
  * either arrive whole (HTTPD_BODY_BUFFER, capped by max_body: 413 above
  * it) or are handed over chunk by chunk (HTTPD_BODY_STREAM) to a sink that
  * may push back. Responses are either whole buffers or pulled from a

@@ -1,11 +1,11 @@
 /* loop.h -- a single-threaded epoll event loop with timers.
  *
  * DESIGN: a daemon runs one loop on its main thread. Every socket, pipe,
- * pidfd and the libmicrohttpd and libcurl multi handles are driven from
+ * pidfd, HTTP connection and the libcurl multi handle are driven from
  * it, so request state has one owner and needs no locks. Callbacks must
  * not block. Timers live in a binary min-heap; "prepare" hooks run before
- * each wait and may shorten it (libmicrohttpd and libcurl tell us when
- * they next need to run). */
+ * each wait and may shorten it (libcurl tells us when it next needs to
+ * run; the HTTP server runs the connections woken since). */
 #ifndef LOOP_H
 #define LOOP_H
 

@@ -1,7 +1,7 @@
 /* spool.h -- a FIFO of bytes kept in memory up to a threshold and in an
  * unlinked temporary file beyond it.
  *
- * For output that must wait: libmicrohttpd cannot start a response while
+ * For output that must wait: lib/httpd cannot start a response while
  * the request body is still arriving, so a function that answers as it
  * reads (`cat`) has its output held here until the body has ended. Memory
  * stays bounded; the disk takes the rest, up to `max`. */

@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="
 build-essential pkg-config make gcc nodejs
-libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libconfig-dev libssl-dev
+libcurl4-openssl-dev libjansson-dev libconfig-dev libssl-dev
 libnats-dev librdkafka-dev libcmocka-dev libyaml-dev
 nats-server kcat curl wrk procps psmisc iproute2 jq
 python3 python3-requests python3-kafka python3-pytest python3-pytest-xdist python3-yaml python3-jsonschema

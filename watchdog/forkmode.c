@@ -8,7 +8,7 @@
  *
  * Buffered modes (classic, serializing) take the whole body, run the
  * process and answer with its output and status. Streaming passes the
- * body to stdin as it arrives and streams stdout back; libmicrohttpd can
+ * body to stdin as it arrives and streams stdout back; lib/httpd can
  * only answer after the body has ended, so output made before then waits
  * in a spool (memory, then a temporary file). Buffered modes answer from
  * the same spool, so a call's output costs a bounded amount of memory

@@ -1,8 +1,8 @@
 /* serve.c -- the watchdog's life: its servers, its mode, the loop, and
  * the drain on SIGTERM.
  *
- * DESIGN: one thread runs one event loop (lib/loop.h). libmicrohttpd
- * (external epoll), libcurl multi (http mode), the function processes'
+ * DESIGN: one thread runs one event loop (lib/loop.h). HTTP connections
+ * (lib/httpd), libcurl multi (http mode), the function processes'
  * pipes and pidfds, and signals (a signalfd) are all its events, so no
  * request ties up a thread and no state needs a lock (processes start on
  * a spawner thread: spawner.h). On SIGTERM the lock file goes and health
