@@ -31,8 +31,12 @@
 
 char *obuf_room(struct obuf *o, size_t n)
 {
-    if (o->off && o->off == o->len)
-        o->off = o->len = 0;
+    if (o->off && (o->off == o->len || o->len + n > o->cap)) {
+        /* what was sent is given back before the buffer grows */
+        memmove(o->data, o->data + o->off, o->len - o->off);
+        o->len -= o->off;
+        o->off = 0;
+    }
     if (o->len + n > o->cap) {
         size_t cap = o->cap ? o->cap : 1024;
         while (cap < o->len + n)
