@@ -33,6 +33,9 @@
 #define CHUNK_HEAD 8          /* "%06zx\r\n": a fixed-width chunk size */
 #define LINGER_MS 2000        /* reading what a refused client still sends */
 #define SENDFILE_MAX (1 << 20)
+/* Pulls from a reader in one run: a fast client on a long stream yields
+ * the loop to everything else after this many. */
+#define PULLS_PER_RUN 16
 
 static void on_event(struct loop *lp, int fd, unsigned events, void *arg);
 
@@ -424,10 +427,16 @@ static void finish(struct hconn *c)
 static void write_out(struct hconn *c)
 {
     struct httpd_req *r = &c->req;
+    int pulls = 0;
     while (c->state == C_SEND && !c->dead) {
         bool streaming = r->kind == RESP_STREAM && !r->head_only && !r->src_done;
-        if (streaming && !r->reader_wait && obuf_pending(&c->out) < CHUNK_MAX)
+        if (streaming && !r->reader_wait && obuf_pending(&c->out) < CHUNK_MAX) {
+            if (pulls++ == PULLS_PER_RUN) {
+                c->yield = true;
+                return;
+            }
             pull(c);
+        }
         bool file_next = r->kind == RESP_FD && !r->src_done && !r->head_only;
         if (!flush_out(c, file_next))
             return;
@@ -475,10 +484,15 @@ void conn_run(struct hconn *c, unsigned events)
             write_out(c);
     } while (c->rerun && !c->dead);
     c->running = false;
-    if (c->dead)
+    if (c->dead) {
         conn_free(c);
-    else
-        watch(c);
+        return;
+    }
+    watch(c);
+    if (c->yield) {
+        c->yield = false;
+        conn_kick(c);
+    }
 }
 
 static void on_event(struct loop *lp, int fd, unsigned events, void *arg)

@@ -654,18 +654,22 @@ static void watch_listener(struct httpd *h)
         loop_watch(h->lp, h->listen_fd, LOOP_READ, on_listen, h);
 }
 
-/* Runs before every wait of the loop: the connections woken since. */
+/* Runs before every wait of the loop: the connections woken since. One
+ * that yields (a long stream) goes on the list again, and the loop then
+ * only looks at its descriptors before coming back. */
 static int64_t run_ready(struct loop *lp, void *arg)
 {
     (void)lp;
     struct httpd *h = arg;
+    struct list now = h->ready;
+    h->ready = (struct list){ 0 };
     struct list_node *it;
-    while ((it = list_pop_front(&h->ready))) {
+    while ((it = list_pop_front(&now))) {
         struct hconn *c = LIST_ENTRY(it, struct hconn, ready);
         c->on_ready = false;
         conn_run(c, 0);
     }
-    return -1;
+    return list_empty(&h->ready) ? -1 : 0;
 }
 
 /* Room for a few bodies at their largest, and never less than 64 MiB. */

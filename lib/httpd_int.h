@@ -114,7 +114,7 @@ struct hconn {
     int fd;
     enum conn_state state;
     unsigned interest;        /* LOOP_READ/LOOP_WRITE as watched now */
-    bool on_ready, running, rerun, dead;
+    bool on_ready, running, rerun, yield, dead;
     bool keep_alive, peer_eof, write_blocked, over_limit;
     int64_t since_ms;  /* the head, or the lingering, began */
     int64_t active_ms; /* last byte in or out */

@@ -113,6 +113,13 @@ static void on_orphan_grace(struct loop *lp, void *arg)
         proc_signal(&c->proc, SIGKILL);
         return;
     }
+    if (c->out_paused) {
+        /* We stopped reading its output (the client reads slower than it
+         * wrote): what is left in the pipe is the function's, not an
+         * orphan's hold. Look again once the grace has passed. */
+        c->kill_timer = loop_timer_add(lp, ORPHAN_GRACE_MS, on_orphan_grace, c);
+        return;
+    }
     log_warn("proc", "function exited but a process it left behind holds its output open: "
              "ending the call and its process group pid=%d", (int)c->proc.pid);
     c->killed = true;
