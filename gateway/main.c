@@ -122,7 +122,7 @@ static int start(struct gw *gw, char *err, size_t errlen)
         return 2;
     gw->lp = loop_new();
     gw->curl = curlloop_new(gw->lp);
-    gw->proxy = proxy_new(gw->curl);
+    gw->proxy = proxy_new(gw->lp);
     setup_metrics(gw);
     struct httpd_opts o = {
         .name = "http",
