@@ -3,8 +3,8 @@
  * function's replicas.
  *
  * DESIGN: one thread runs one event loop (lib/loop.h). The HTTP server
- * (libmicrohttpd, external epoll), every upstream call (libcurl multi:
- * the invocation proxy and the replicas' health checks), the replicas'
+ * (libmicrohttpd, external epoll), every upstream call (lib/proxy's own
+ * sockets for invocations, libcurl multi for health checks and APIs), the replicas'
  * exits (pidfds) and output pipes, and signals are all events on it, so
  * no call ties up a thread and the registry of functions needs no lock.
  * SIGTERM stops accepting, stops every replica, and exits 0. */
