@@ -3,8 +3,8 @@
  * function's replicas.
  *
  * DESIGN: one thread runs one event loop (lib/loop.h). The HTTP server
- * (lib/httpd), every upstream call (libcurl multi:
- * the invocation proxy and the replicas' health checks), the replicas'
+ * (lib/httpd), every upstream call (lib/proxy's own sockets for
+ * invocations, libcurl multi for health checks and APIs), the replicas'
  * exits (pidfds) and output pipes, and signals are all events on it, so
  * no call ties up a thread and the registry of functions needs no lock.
  * SIGTERM stops accepting, stops every replica, and exits 0. */
@@ -126,7 +126,7 @@ static int start(struct gw *gw, char *err, size_t errlen)
         return 2;
     gw->lp = loop_new();
     gw->curl = curlloop_new(gw->lp);
-    gw->proxy = proxy_new(gw->curl);
+    gw->proxy = proxy_new(gw->lp);
     setup_metrics(gw);
     struct httpd_opts o = {
         .name = "http",

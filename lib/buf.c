@@ -78,6 +78,22 @@ size_t buf_take(struct buf *b, void *out, size_t n)
     return n;
 }
 
+char *buf_tail(struct buf *b, size_t want, size_t *room)
+{
+    size_t space = buf_space(b);
+    if (want > space)
+        want = space;
+    reserve(b, want);
+    size_t free_at_tail = b->cap - b->head - b->len;
+    *room = free_at_tail < space ? free_at_tail : space;
+    return b->data + b->head + b->len;
+}
+
+void buf_commit(struct buf *b, size_t n)
+{
+    b->len += n;
+}
+
 char *buf_cstr(struct buf *b)
 {
     reserve(b, 1);

@@ -36,6 +36,12 @@ void buf_consume(struct buf *b, size_t n);
 /* Copies up to n bytes out of the head and consumes them; returns count. */
 size_t buf_take(struct buf *b, void *out, size_t n);
 
+/* Room at the tail for reading into: grows the buffer toward `want` bytes
+ * of room (never past max) and returns where to write; *room gets how
+ * much may be written there. Then buf_commit() what was written. */
+char *buf_tail(struct buf *b, size_t want, size_t *room);
+void buf_commit(struct buf *b, size_t n);
+
 /* Makes the content a NUL-terminated string (the NUL is not counted in
  * len) and returns it; NULL if there is no room for the NUL. */
 char *buf_cstr(struct buf *b);

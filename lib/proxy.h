@@ -1,26 +1,28 @@
-/* proxy.h -- the reverse-proxy engine: libcurl's multi interface driven by
- * a struct loop, fed by suspended libmicrohttpd connections.
+/* proxy.h -- the reverse-proxy engine: an HTTP/1.1 client of our own
+ * driven by a struct loop, fed by suspended lib/httpd requests.
  *
  * DESIGN: no thread waits on an upstream. A proxied request's body flows
- * client -> buffer -> libcurl's read callback, its response upstream ->
- * buffer -> libmicrohttpd's reader; each buffer is bounded, and a full one
- * pauses the side that fills it (libcurl pause, or a suspended client
- * connection), so a body of any size passes through in bounded memory.
- * Keep-alive connections to upstreams are pooled by the multi handle. */
+ * client -> buffer -> upstream socket, its response upstream socket ->
+ * buffer -> the client's reader; each buffer is bounded, and a full one
+ * pauses the side that fills it (the upstream socket is not read, or the
+ * client connection is suspended), so a body of any size passes through
+ * in bounded memory. Keep-alive connections to upstreams are pooled per
+ * address (lib/uppool). Upstreams are http:// URLs (IP literals or names);
+ * an https:// one is answered 502. */
 #ifndef PROXY_H
 #define PROXY_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-struct curlloop;
+struct loop;
 struct proxy;
 struct httpd_req;
 
 struct proxy_call {
     const char *url;            /* full upstream URL, path and query included */
     int64_t timeout_ms;         /* whole exchange; 0: none */
-    int64_t connect_timeout_ms; /* 0: libcurl's default */
+    int64_t connect_timeout_ms; /* 0: only timeout_ms bounds the connect */
     /* With buffered_body, the request's whole body (an HTTPD_BODY_BUFFER
      * route) is sent with a Content-Length instead of streamed. */
     bool buffered_body;
@@ -32,7 +34,8 @@ struct proxy_call {
     const char *const *drop_headers;
     /* Called just before the response is queued: add headers to `req` for
      * the client. `internal` is true when the status is ours (502 upstream
-     * unreachable, 504 timeout), not the upstream's. May be NULL. */
+     * unreachable, reset or malformed, 504 timeout), not the upstream's.
+     * May be NULL. */
     void (*on_response)(void *arg, struct httpd_req *req, int status, bool internal);
     /* Called once when the client request is over; status is what the
      * client was sent (0 if it left before an answer). May be NULL. */
@@ -40,9 +43,9 @@ struct proxy_call {
     void *arg;
 };
 
-/* A proxy whose upstream calls run on cl (shared with the daemon's other
- * HTTP clients; it must outlive the proxy). */
-struct proxy *proxy_new(struct curlloop *cl);
+/* A proxy whose upstream connections run on lp (it must outlive the
+ * proxy). */
+struct proxy *proxy_new(struct loop *lp);
 /* Frees the engine; call it once no call is in flight. */
 void proxy_free(struct proxy *px);
 

@@ -6,7 +6,6 @@
  * exponential backoff; it counts as ready again only once a TCP connect to
  * its port succeeds. OpenFaaS's watchdog exits instead, which takes every
  * request in flight down with it. */
-#include <curl/curl.h>
 #include <errno.h>
 #include <netdb.h>
 #include <signal.h>
@@ -17,7 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "curlloop.h"
 #include "exitwatch.h"
 #include "httpd.h"
 #include "linelog.h"
@@ -26,6 +24,7 @@
 #include "parse.h"
 #include "proc.h"
 #include "proxy.h"
+#include "uppool.h"
 #include "wd.h"
 #include "xalloc.h"
 
@@ -169,26 +168,15 @@ static void probe(struct loop *lp, void *arg)
 
 static int parse_upstream(struct wd_upstream *up, const char *url, char *err, size_t errlen)
 {
-    CURLU *u = curl_url();
-    char *host = NULL, *port = NULL;
-    int rc = -1;
-    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
-        size_t len = strlen(host);
-        if (len > 2 && host[0] == '[') /* an IPv6 literal */
-            snprintf(up->host, sizeof up->host, "%.*s", (int)(len - 2), host + 1);
-        else
-            snprintf(up->host, sizeof up->host, "%s", host);
-        snprintf(up->port, sizeof up->port, "%s", port);
-        rc = 0;
-    } else {
-        snprintf(err, errlen, "upstream_url: \"%s\" is not a URL like http://127.0.0.1:3000", url);
+    const char *path;
+    char why[256];
+    if (up_split_url(url, up->host, sizeof up->host, up->port, sizeof up->port, &path, why,
+                     sizeof why) < 0) {
+        snprintf(err, errlen, "upstream_url: \"%s\" is not a URL like http://127.0.0.1:3000 (%s)",
+                 url, why);
+        return -1;
     }
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(u);
-    return rc;
+    return 0;
 }
 
 /* --- requests ----------------------------------------------------------- */
@@ -291,8 +279,7 @@ int wd_http_init(struct wd *wd, char *err, size_t errlen)
     wd->up = up;
     if (parse_upstream(up, wd->cfg.upstream_url, err, errlen) < 0)
         return -1;
-    wd->curl = curlloop_new(wd->lp);
-    wd->proxy = proxy_new(wd->curl);
+    wd->proxy = proxy_new(wd->lp);
     httpd_route(wd->http, "*", wd->cfg.http_buffer_req_body ? HTTPD_BODY_BUFFER : HTTPD_BODY_STREAM,
                 on_request, wd);
     start_upstream(wd->lp, up);
@@ -313,8 +300,6 @@ void wd_http_cleanup(struct wd *wd)
     linelog_cleanup(&up->err);
     proxy_free(wd->proxy);
     wd->proxy = NULL;
-    curlloop_free(wd->curl);
-    wd->curl = NULL;
     free(up);
     wd->up = NULL;
 }

@@ -2,7 +2,7 @@
  * the drain on SIGTERM.
  *
  * DESIGN: one thread runs one event loop (lib/loop.h). HTTP connections
- * (lib/httpd), libcurl multi (http mode), the function processes'
+ * (lib/httpd), the reverse proxy's upstream sockets (http mode), the function processes'
  * pipes and pidfds, and signals (a signalfd) are all its events, so no
  * request ties up a thread and no state needs a lock (processes start on
  * a spawner thread: spawner.h). On SIGTERM the lock file goes and health

@@ -14,7 +14,6 @@ struct httpd_req;
 struct metrics;
 struct metric;
 struct proxy;
-struct curlloop;
 struct wd_upstream;
 struct spawner;
 
@@ -31,7 +30,6 @@ struct wd {
     char **base_env; /* our environment at start, for fork modes */
     unsigned inflight;
     bool draining;             /* SIGTERM seen: health fails, then drain */
-    struct curlloop *curl;     /* http mode */
     struct proxy *proxy;       /* http mode */
     struct wd_upstream *up;    /* http mode */
     pid_t *dead_groups;        /* killed process groups still to reap */
