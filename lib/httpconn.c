@@ -240,6 +240,10 @@ static bool feed_body(struct hconn *c)
             body_consumed(c);
             return false;
         }
+        /* A sink may make room, and wake us, before it returns short (the
+         * proxy moves what it took on upstream at once): that wake must
+         * not be lost to the "full" below, or the body stalls for good. */
+        r->woken = false;
         size_t k = req_body_feed(r, c->in + c->pos, take);
         c->pos += k;
         if (r->body_kind == BODY_CHUNKED)
@@ -247,7 +251,7 @@ static bool feed_body(struct hconn *c)
         else
             r->body_left -= k;
         body_consumed(c);
-        if (k < take)
+        if (k < take && !r->woken)
             r->sink_full = true;
     }
     body_consumed(c);
