@@ -92,8 +92,8 @@ int cmd_version(struct ctx *c)
     int rc = 0;
     json_t *info = fb_get_json(c, "/system/info", NULL, &rc);
     if (c->json) {
-        json_t *j = json_pack("{s:{s:s}, s:O?}", "client", "version", FAASBUS_VERSION,
-                              "gateway", info);
+        json_t *j = json_pack("{s:{s:s}, s:O?}", "client", "version", FAASBUS_VERSION, "gateway",
+                              info);
         fb_print_json(j);
         json_decref(j);
     } else {
@@ -104,7 +104,7 @@ int cmd_version(struct ctx *c)
             printf("\nGateway\n uri: %s\n version: %s\n sha: %s\n\n", c->gateway,
                    json_string_value(json_object_get(ver, "release")),
                    json_string_value(json_object_get(ver, "sha")));
-            printf("Provider\n name: %s\n orchestration: %s\n", 
+            printf("Provider\n name: %s\n orchestration: %s\n",
                    json_string_value(json_object_get(prov, "provider")),
                    json_string_value(json_object_get(prov, "orchestration")));
         }

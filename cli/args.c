@@ -56,8 +56,7 @@ static int take_value(struct args *a, int idx, const char *inline_value, int *i,
         /* --flag, --flag=true or --flag=false, as faas-cli's flags take. */
         bool no = inline_value && strcmp(inline_value, "false") == 0;
         if (inline_value && !no && strcmp(inline_value, "true") != 0) {
-            fprintf(stderr, "faasbus: %s is true or false, not \"%s\"\n", spelled,
-                    inline_value);
+            fprintf(stderr, "faasbus: %s is true or false, not \"%s\"\n", spelled, inline_value);
             return -1;
         }
         strlist_add(&a->values[idx], no ? "false" : "true");

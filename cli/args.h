@@ -41,9 +41,9 @@ struct ctx;
 
 struct verb {
     const char *name;
-    const char *alias;    /* faas-cli's other name ("ls", "rm"), or NULL */
-    const char *usage;    /* "NAME [--replicas N]" */
-    const char *summary;  /* one line */
+    const char *alias;   /* faas-cli's other name ("ls", "rm"), or NULL */
+    const char *usage;   /* "NAME [--replicas N]" */
+    const char *summary; /* one line */
     const struct opt *opts;
     int (*run)(struct ctx *c);
     int min_pos, max_pos; /* positional arguments accepted; max -1: any */

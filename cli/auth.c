@@ -99,8 +99,8 @@ static void read_entries(const char *path, struct entries *out)
     yaml_parser_set_input_file(&p, f);
     if (yaml_parser_load(&p, &d)) {
         yaml_node_t *root = yaml_document_get_root_node(&d);
-        for (yaml_node_pair_t *q = root && root->type == YAML_MAPPING_NODE
-                                       ? root->data.mapping.pairs.start : NULL;
+        for (yaml_node_pair_t *q =
+                 root && root->type == YAML_MAPPING_NODE ? root->data.mapping.pairs.start : NULL;
              q && q < root->data.mapping.pairs.top; q++) {
             const char *k = text_of(&d, q->key);
             yaml_node_t *list = yaml_document_get_node(&d, q->value);
@@ -228,8 +228,7 @@ static int write_entries(const char *path, const struct entries *es, char *err, 
     return 0;
 }
 
-int auth_save(const char *gateway, const char *user, const char *password, char *err,
-              size_t errlen)
+int auth_save(const char *gateway, const char *user, const char *password, char *err, size_t errlen)
 {
     char *path = auth_path();
     struct entries es = { 0 };

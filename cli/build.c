@@ -104,8 +104,9 @@ int fb_build_image(const struct stack_fn *fn, const char *dir, bool push)
     free(own);
     char *dockerfile = has_own ? NULL : dockerfile_for(fn);
     const char *const own_argv[] = { "docker", "build", "-q", "-t", fn->image, dir, NULL };
-    const char *const gen_argv[] = { "docker", "build", "-q", "-t", fn->image, "-f", "-", dir,
-                               NULL };
+    const char *const gen_argv[] = {
+        "docker", "build", "-q", "-t", fn->image, "-f", "-", dir, NULL
+    };
     fprintf(stderr, "building %s from %s\n", fn->image, dir);
     int rc = run(has_own ? own_argv : gen_argv, dockerfile);
     free(dockerfile);
@@ -117,6 +118,7 @@ int fb_build_image(const struct stack_fn *fn, const char *dir, bool push)
     const char *const push_argv[] = { "docker", "push", fn->image, NULL };
     if (run(push_argv, NULL) != 0)
         return fb_error("up: docker push %s failed (--skip-push builds only, for an engine "
-                        "the cluster shares)", fn->image);
+                        "the cluster shares)",
+                        fn->image);
     return 0;
 }

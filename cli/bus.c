@@ -74,8 +74,8 @@ static json_t *bytes_json(const char *s, size_t len)
 }
 
 void bus_print_record(const struct ctx *c, const char *where, const char *key, size_t key_len,
-                      const char *const *names, const char *const *values,
-                      const size_t *value_lens, int nheaders, const char *value, size_t len)
+                      const char *const *names, const char *const *values, const size_t *value_lens,
+                      int nheaders, const char *value, size_t len)
 {
     if (c->json) {
         json_t *h = json_object();
@@ -130,8 +130,7 @@ int cmd_subscribe(struct ctx *c)
 /* --- topics: the connector's routes with counts from its /metrics ------ */
 
 /* Sums the samples of metric `name` whose label `label` is `value`. */
-static double metric_sum(const char *text, const char *name, const char *label,
-                         const char *value)
+static double metric_sum(const char *text, const char *name, const char *label, const char *value)
 {
     double sum = 0;
     char *want = xasprintf("%s=\"%s\"", label, value);
@@ -169,8 +168,8 @@ static int fetch(const struct ctx *c, const char *path, struct fb_resp *resp)
     struct fb_req req = { .method = "GET", .path = path };
     if (fb_http(c, &req, resp) != 0 || resp->status != 200) {
         int rc = resp->status ? fb_error("%s: the connector answered %ld", path, resp->status)
-                              : fb_error("cannot reach the connector at %s: %s",
-                                         connector_url(c), resp->error);
+                              : fb_error("cannot reach the connector at %s: %s", connector_url(c),
+                                         resp->error);
         fb_resp_free(resp);
         return rc;
     }
@@ -179,8 +178,8 @@ static int fetch(const struct ctx *c, const char *path, struct fb_resp *resp)
 
 static void print_routes(const struct ctx *c, json_t *routes, const char *metrics)
 {
-    static const char *const header[] = { "TOPIC", "FUNCTION", "REPLY-TOPIC", "ERROR-TOPIC",
-                                          "MESSAGES", "REPLIES", "DEAD-LETTERS" };
+    static const char *const header[] = { "TOPIC",    "FUNCTION", "REPLY-TOPIC", "ERROR-TOPIC",
+                                          "MESSAGES", "REPLIES",  "DEAD-LETTERS" };
     struct table t;
     table_init(&t, 7, header);
     size_t i;
@@ -197,7 +196,7 @@ static void print_routes(const struct ctx *c, json_t *routes, const char *metric
                  metric_sum(metrics, "connector_replies_total", "function", fn));
         snprintf(dead, sizeof dead, "%.0f",
                  metric_sum(metrics, "connector_dead_letters_total", "function", fn));
-        const char *row[] = { topic, fn, reply ? reply : "-", error ? error : "-", msgs,
+        const char *row[] = { topic,   fn,  reply ? reply : "-", error ? error : "-", msgs,
                               replies, dead };
         table_row(&t, row);
     }
@@ -229,10 +228,13 @@ int cmd_topics(struct ctx *c)
         json_array_foreach(list, i, r) {
             const char *fn = json_string_value(json_object_get(r, "function"));
             const char *topic = json_string_value(json_object_get(r, "topic"));
-            json_object_set_new(r, "counts", json_pack("{s:f, s:f, s:f}",
-                "messages", metric_sum(text, "connector_messages_total", "topic", topic),
-                "replies", metric_sum(text, "connector_replies_total", "function", fn),
-                "dead_letters", metric_sum(text, "connector_dead_letters_total", "function", fn)));
+            json_object_set_new(
+                r, "counts",
+                json_pack("{s:f, s:f, s:f}", "messages",
+                          metric_sum(text, "connector_messages_total", "topic", topic), "replies",
+                          metric_sum(text, "connector_replies_total", "function", fn),
+                          "dead_letters",
+                          metric_sum(text, "connector_dead_letters_total", "function", fn)));
         }
         fb_print_json(list);
     } else {

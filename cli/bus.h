@@ -25,8 +25,8 @@ int nats_subscribe(const struct ctx *c, const struct bus_target *t);
 /* Prints one record: NDJSON with -o json, else a header line and the
  * value. headers holds nheaders name/value pairs (values may be NULL). */
 void bus_print_record(const struct ctx *c, const char *where, const char *key, size_t key_len,
-                      const char *const *names, const char *const *values,
-                      const size_t *value_lens, int nheaders, const char *value, size_t len);
+                      const char *const *names, const char *const *values, const size_t *value_lens,
+                      int nheaders, const char *value, size_t len);
 
 /* --count N (0: no limit) and --timeout SECONDS (0: none). */
 long bus_count(const struct ctx *c);

@@ -111,8 +111,12 @@ static int remove_first(const struct ctx *c, json_t *dep, struct fb_resp *resp)
                           json_string_value(json_object_get(dep, "service")), "namespace", ns);
     char *body = json_dumps(j, JSON_COMPACT);
     json_decref(j);
-    struct fb_req req = { .method = "DELETE", .path = "/system/functions", .body = body,
-                          .body_len = strlen(body), .headers = &FB_JSON_HEADERS, .auth = true };
+    struct fb_req req = { .method = "DELETE",
+                          .path = "/system/functions",
+                          .body = body,
+                          .body_len = strlen(body),
+                          .headers = &FB_JSON_HEADERS,
+                          .auth = true };
     int rc = fb_http(c, &req, resp);
     free(body);
     if (rc == 0 && (resp->status == 404 || (resp->status >= 200 && resp->status < 300))) {
@@ -131,9 +135,12 @@ static int send_deployment(const struct ctx *c, json_t *dep, struct fb_resp *res
         return resp->status ? 0 : -1; /* the DELETE's answer is the error shown */
     char *body = json_dumps(dep, JSON_COMPACT);
     bool update = !replace && args_flag(&c->a, "update", true);
-    struct fb_req req = { .method = update ? "PUT" : "POST", .path = "/system/functions",
-                          .body = body, .body_len = strlen(body),
-                          .headers = &FB_JSON_HEADERS, .auth = true };
+    struct fb_req req = { .method = update ? "PUT" : "POST",
+                          .path = "/system/functions",
+                          .body = body,
+                          .body_len = strlen(body),
+                          .headers = &FB_JSON_HEADERS,
+                          .auth = true };
     int rc = fb_http(c, &req, resp);
     if (rc == 0 && update && resp->status == 404) {
         fb_resp_free(resp);
@@ -200,8 +207,8 @@ static int wait_ready(const struct ctx *c, json_t *done)
 static int deploy_one(const struct ctx *c, struct stack_fn *fn, const char *image, json_t *done)
 {
     if (!image || !*image)
-        return fb_error("%s:%d: function \"%s\" has no image", fn->file ? fn->file : "-",
-                        fn->line, fn->name);
+        return fb_error("%s:%d: function \"%s\" has no image", fn->file ? fn->file : "-", fn->line,
+                        fn->name);
     if (apply_flags(c, fn) != 0)
         return 1;
     json_t *dep = deployment(fn, image);
@@ -214,14 +221,12 @@ static int deploy_one(const struct ctx *c, struct stack_fn *fn, const char *imag
     if (rc != 0 || resp.status < 200 || resp.status > 299) {
         rc = fb_http_error(c, &resp, doing);
     } else {
-        char *q = fn->namespace ? xasprintf("%s.%s", fn->name, fn->namespace)
-                                : xstrdup(fn->name);
+        char *q = fn->namespace ? xasprintf("%s.%s", fn->name, fn->namespace) : xstrdup(fn->name);
         char *url = xasprintf("%s/function/%s", c->gateway, q);
         if (!c->json)
             printf("\nDeployed. %ld Accepted.\nURL: %s\n\n", resp.status, url);
-        json_array_append_new(done, json_pack("{s:s, s:s, s:i, s:s}", "name", fn->name,
-                                              "qualified", q, "status", (int)resp.status,
-                                              "url", url));
+        json_array_append_new(done, json_pack("{s:s, s:s, s:i, s:s}", "name", fn->name, "qualified",
+                                              q, "status", (int)resp.status, "url", url));
         free(url);
         free(q);
     }
@@ -266,8 +271,8 @@ static const char *driver_of(const struct ctx *c, int *rc)
     json_t *info = fb_get_json(c, "/system/info", NULL, rc);
     if (!info)
         return NULL;
-    const char *o = json_string_value(json_object_get(json_object_get(info, "provider"),
-                                                      "orchestration"));
+    const char *o = json_string_value(
+        json_object_get(json_object_get(info, "provider"), "orchestration"));
     snprintf(name, sizeof name, "%s", o ? o : "");
     json_decref(info);
     return name;

@@ -32,7 +32,8 @@ static void bash(FILE *out)
           "    cur=\"${COMP_WORDS[COMP_CWORD]}\"\n"
           "    verb=\"${COMP_WORDS[1]}\"\n"
           "    if [ \"$COMP_CWORD\" -eq 1 ]; then\n"
-          "        COMPREPLY=($(compgen -W \"", out);
+          "        COMPREPLY=($(compgen -W \"",
+          out);
     for (const struct verb *v = VERBS; v->name; v++)
         fprintf(out, "%s%s%s%s", v == VERBS ? "" : " ", v->name, v->alias ? " " : "",
                 v->alias ? v->alias : "");
@@ -53,7 +54,8 @@ static void bash(FILE *out)
           "        fi\n"
           "        ;;\n"
           "    esac\n"
-          "    case \"$verb\" in\n", out);
+          "    case \"$verb\" in\n",
+          out);
     for (const struct verb *v = VERBS; v->name; v++) {
         fprintf(out, "    %s%s%s)\n        COMPREPLY=($(compgen -W \"", v->name,
                 v->alias ? "|" : "", v->alias ? v->alias : "");
@@ -93,7 +95,8 @@ static void zsh_opts(const struct opt *t, FILE *out)
 static void zsh(FILE *out)
 {
     fputs("#compdef faasbus\n# zsh completion for faasbus (faasbus completion zsh)\n"
-          "_faasbus() {\n    local -a verbs\n    verbs=(\n", out);
+          "_faasbus() {\n    local -a verbs\n    verbs=(\n",
+          out);
     for (const struct verb *v = VERBS; v->name; v++) {
         fprintf(out, "        '%s:", v->name);
         zsh_text(v->summary, out);
@@ -101,7 +104,8 @@ static void zsh(FILE *out)
     }
     fputs("    )\n    if (( CURRENT == 2 )); then\n"
           "        _describe 'verb' verbs\n        return\n    fi\n"
-          "    case ${words[2]} in\n", out);
+          "    case ${words[2]} in\n",
+          out);
     for (const struct verb *v = VERBS; v->name; v++) {
         fprintf(out, "    %s%s%s)\n        _arguments \\\n", v->name, v->alias ? "|" : "",
                 v->alias ? v->alias : "");
@@ -109,7 +113,8 @@ static void zsh(FILE *out)
         zsh_opts(COMMON_OPTS, out);
         fputs(takes_function(v->name)
                   ? "        '1:function:{compadd -- $(faasbus list -q 2>/dev/null)}'\n        ;;\n"
-                  : "        '*:argument:_files'\n        ;;\n", out);
+                  : "        '*:argument:_files'\n        ;;\n",
+              out);
     }
     fputs("    esac\n}\n_faasbus \"$@\"\n", out);
 }
@@ -160,13 +165,15 @@ int cmd_man(struct ctx *c)
 {
     (void)c;
     FILE *out = stdout;
-    fprintf(out, ".TH FAASBUS 1 \"\" \"faasbus %s\" \"User Commands\"\n"
-                 ".SH NAME\nfaasbus \\- client for the faasbus gateway and its event bus\n"
-                 ".SH SYNOPSIS\n\\fBfaasbus\\fR \\fIVERB\\fR [\\fIOPTIONS\\fR] [\\fIARGS\\fR]\n"
-                 ".SH DESCRIPTION\nDeploys, calls and watches functions on a faasbus (or "
-                 "OpenFaaS) gateway, reading faas\\-cli's stack files (stack.yml), and "
-                 "publishes to and reads from the Kafka topics and NATS subjects its "
-                 "connector routes.\n.SH VERBS\n", FAASBUS_VERSION);
+    fprintf(out,
+            ".TH FAASBUS 1 \"\" \"faasbus %s\" \"User Commands\"\n"
+            ".SH NAME\nfaasbus \\- client for the faasbus gateway and its event bus\n"
+            ".SH SYNOPSIS\n\\fBfaasbus\\fR \\fIVERB\\fR [\\fIOPTIONS\\fR] [\\fIARGS\\fR]\n"
+            ".SH DESCRIPTION\nDeploys, calls and watches functions on a faasbus (or "
+            "OpenFaaS) gateway, reading faas\\-cli's stack files (stack.yml), and "
+            "publishes to and reads from the Kafka topics and NATS subjects its "
+            "connector routes.\n.SH VERBS\n",
+            FAASBUS_VERSION);
     for (const struct verb *v = VERBS; v->name; v++) {
         fputs(".SS \"", out);
         roff(v->name, out);
@@ -192,6 +199,7 @@ int cmd_man(struct ctx *c)
           "subscribe\n"
           ".TP\n\\fBNO_COLOR\\fR\nno colours even on a terminal\n"
           ".SH EXIT STATUS\n0 on success, 1 on any error (as faas\\-cli).\n"
-          ".SH FILES\n\\fI~/.faasbus/config.yml\\fR saved logins, mode 0600\n", out);
+          ".SH FILES\n\\fI~/.faasbus/config.yml\\fR saved logins, mode 0600\n",
+          out);
     return 0;
 }

@@ -18,13 +18,13 @@
 struct ctx {
     const struct verb *verb;
     struct args a;
-    struct stack stack;  /* loaded for verbs with --yaml */
+    struct stack stack; /* loaded for verbs with --yaml */
     bool have_stack;
-    char *gateway;       /* without a trailing '/' */
+    char *gateway;         /* without a trailing '/' */
     char *user, *password; /* NULL: no credentials */
     bool tls_no_verify;
-    bool json;           /* -o json */
-    bool tty;            /* stdout is a terminal: colours allowed */
+    bool json; /* -o json */
+    bool tty;  /* stdout is a terminal: colours allowed */
 };
 
 /* Prints "faasbus: ..." on stderr; returns 1, faas-cli's exit status for
@@ -50,19 +50,19 @@ char *fb_qualified(const struct ctx *c, const char *name);
 /* --- HTTP -------------------------------------------------------------- */
 
 struct fb_resp {
-    long status;   /* 0 when the gateway could not be reached */
+    long status; /* 0 when the gateway could not be reached */
     struct buf body;
     char error[256]; /* libcurl's message when status is 0 */
-    char *call_id; /* X-Call-Id of the answer, if any */
+    char *call_id;   /* X-Call-Id of the answer, if any */
 };
 
 struct fb_req {
     const char *method;
-    const char *path;           /* joined to the gateway; or a full URL */
+    const char *path; /* joined to the gateway; or a full URL */
     const char *body;
     size_t body_len;
     const struct strlist *headers; /* "Name: value" lines */
-    bool auth;                  /* send the saved credentials */
+    bool auth;                     /* send the saved credentials */
     /* Called with each piece of the body as it arrives instead of keeping
      * it; returns false to stop. */
     bool (*stream)(const char *data, size_t len, void *arg);

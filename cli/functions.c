@@ -39,8 +39,8 @@ static void print_list(const struct ctx *c, json_t *list)
     for (size_t i = 0; i < n; i++)
         items[i] = json_array_get(list, i);
     const char *sort = args_get(&c->a, "sort");
-    qsort(items, n, sizeof(json_t *), sort && strcmp(sort, "invocations") == 0 ? by_invocations
-                                                                             : by_name);
+    qsort(items, n, sizeof(json_t *),
+          sort && strcmp(sort, "invocations") == 0 ? by_invocations : by_name);
     if (args_has(&c->a, "quiet")) {
         for (size_t i = 0; i < n; i++)
             puts(str(items[i], "name"));
@@ -62,8 +62,7 @@ static void print_list(const struct ctx *c, json_t *list)
         snprintf(avail, sizeof avail, "%lld",
                  (long long)json_integer_value(json_object_get(items[i], "availableReplicas")));
         const char *brief_row[] = { str(items[i], "name"), inv, rep };
-        const char *full_row[] = { str(items[i], "name"), str(items[i], "image"), inv, rep,
-                                   avail };
+        const char *full_row[] = { str(items[i], "name"), str(items[i], "image"), inv, rep, avail };
         table_row(&t, verbose ? full_row : brief_row);
     }
     table_print(&t, stdout, c->tty);
@@ -126,18 +125,19 @@ static void describe(const struct ctx *c, json_t *st)
     /* The default namespace needs no suffix, as faas-cli prints it. */
     const char *ns = str(st, "namespace");
     bool other_ns = *ns && strcmp(ns, "openfaas-fn") != 0;
-    char *url = xasprintf("%s/function/%s%s%s", c->gateway, str(st, "name"),
-                          other_ns ? "." : "", other_ns ? ns : "");
+    char *url = xasprintf("%s/function/%s%s%s", c->gateway, str(st, "name"), other_ns ? "." : "",
+                          other_ns ? ns : "");
     char *async_url = xasprintf("%s/async-function/%s%s%s", c->gateway, str(st, "name"),
                                 other_ns ? "." : "", other_ns ? ns : "");
     printf("%-20s %s\n", "Name:", str(st, "name"));
     printf("%-20s %s\n", "Namespace:", str(st, "namespace"));
-    printf("%-20s %s\n", "Status:", avail > 0 ? fb_colour(c, "32", "Ready")
-                                              : fb_colour(c, "33", "Not Ready"));
-    printf("%-20s %lld\n", "Replicas:", (long long)json_integer_value(json_object_get(st, "replicas")));
+    printf("%-20s %s\n",
+           "Status:", avail > 0 ? fb_colour(c, "32", "Ready") : fb_colour(c, "33", "Not Ready"));
+    printf("%-20s %lld\n",
+           "Replicas:", (long long)json_integer_value(json_object_get(st, "replicas")));
     printf("%-20s %lld\n", "Available Replicas:", avail);
-    printf("%-20s %.0f\n", "Invocations:",
-           json_number_value(json_object_get(st, "invocationCount")));
+    printf("%-20s %.0f\n",
+           "Invocations:", json_number_value(json_object_get(st, "invocationCount")));
     printf("%-20s %s\n", "Image:", str(st, "image"));
     printf("%-20s %s\n", "Function Process:", str(st, "envProcess"));
     printf("%-20s %s\n", "URL:", url);
@@ -179,8 +179,12 @@ static int remove_one(const struct ctx *c, const char *qualified)
     json_t *j = json_pack("{s:s}", "functionName", qualified);
     char *body = json_dumps(j, JSON_COMPACT);
     json_decref(j);
-    struct fb_req req = { .method = "DELETE", .path = "/system/functions", .body = body,
-                          .body_len = strlen(body), .headers = &FB_JSON_HEADERS, .auth = true };
+    struct fb_req req = { .method = "DELETE",
+                          .path = "/system/functions",
+                          .body = body,
+                          .body_len = strlen(body),
+                          .headers = &FB_JSON_HEADERS,
+                          .auth = true };
     struct fb_resp resp;
     int rc = 0;
     if (!c->json)
@@ -247,8 +251,9 @@ int cmd_scale(struct ctx *c)
     json_t *j = json_pack("{s:s, s:i}", "serviceName", name, "replicas", (int)n);
     char *body = json_dumps(j, JSON_COMPACT);
     json_decref(j);
-    struct fb_req req = { .method = "POST", .path = path, .body = body,
-                          .body_len = strlen(body), .auth = true };
+    struct fb_req req = {
+        .method = "POST", .path = path, .body = body, .body_len = strlen(body), .auth = true
+    };
     struct fb_resp resp;
     int rc = 0;
     if (fb_http(c, &req, &resp) != 0 || resp.status < 200 || resp.status > 299)

@@ -146,15 +146,16 @@ int fb_http_error(const struct ctx *c, const struct fb_resp *r, const char *doin
         return fb_error("%s: cannot reach the gateway at %s: %s", doing, c->gateway, r->error);
     if (r->status == 401)
         return fb_error("%s: unauthorized (401): log in with `faasbus login` or check "
-                        "the credentials", doing);
+                        "the credentials",
+                        doing);
     int len = (int)r->body.len;
     const char *body = buf_peek(&r->body);
     while (len > 0 && (body[len - 1] == '\n' || body[len - 1] == '\r' || body[len - 1] == ' '))
         len--;
     if (len > 500)
         len = 500;
-    return fb_error("%s: the gateway answered %ld%s%.*s", doing, r->status, len ? ": " : "",
-                    len, body);
+    return fb_error("%s: the gateway answered %ld%s%.*s", doing, r->status, len ? ": " : "", len,
+                    body);
 }
 
 json_t *fb_get_json(const struct ctx *c, const char *path, const char *what, int *rc)

@@ -76,16 +76,16 @@ static int report(const struct ctx *c, const struct fb_resp *resp, const char *n
         if (resp->status == 404)
             return fb_error("function %s not found", name);
         int len = (int)(resp->body.len > 500 ? 500 : resp->body.len);
-        while (len > 0 && (buf_peek(&resp->body)[len - 1] == '\n' ||
-                           buf_peek(&resp->body)[len - 1] == '\r'))
+        while (len > 0 &&
+               (buf_peek(&resp->body)[len - 1] == '\n' || buf_peek(&resp->body)[len - 1] == '\r'))
             len--;
-        return fb_error("Server returned unexpected status code: %ld - %.*s", resp->status,
-                        len, buf_peek(&resp->body));
+        return fb_error("Server returned unexpected status code: %ld - %.*s", resp->status, len,
+                        buf_peek(&resp->body));
     }
     if (args_has(&c->a, "async")) {
         if (c->json) {
-            json_t *j = json_pack("{s:s, s:i, s:s?}", "name", name, "status",
-                                  (int)resp->status, "callId", resp->call_id);
+            json_t *j = json_pack("{s:s, s:i, s:s?}", "name", name, "status", (int)resp->status,
+                                  "callId", resp->call_id);
             fb_print_json(j);
             json_decref(j);
         } else {
@@ -119,9 +119,12 @@ int cmd_invoke(struct ctx *c)
     }
     if (path && rc == 0) {
         const char *method = args_get(&c->a, "method");
-        struct fb_req req = { .method = method ? method : "POST", .path = path,
-                              .body = body.len ? buf_peek(&body) : "", .body_len = body.len,
-                              .headers = &headers, .auth = true };
+        struct fb_req req = { .method = method ? method : "POST",
+                              .path = path,
+                              .body = body.len ? buf_peek(&body) : "",
+                              .body_len = body.len,
+                              .headers = &headers,
+                              .auth = true };
         struct fb_resp resp;
         if (fb_http(c, &req, &resp) != 0)
             rc = fb_http_error(c, &resp, "invoke");

@@ -130,8 +130,7 @@ static int assign_all(rd_kafka_t *rk, const struct bus_target *t, bool from_star
      * request here; ask again until its partitions show. */
     for (int tries = 0; tries < 10; tries++) {
         err = rd_kafka_metadata(rk, 0, topic, &md, 1500);
-        if (!err && md->topic_cnt == 1 && md->topics[0].partition_cnt > 0 &&
-            !md->topics[0].err)
+        if (!err && md->topic_cnt == 1 && md->topics[0].partition_cnt > 0 && !md->topics[0].err)
             break;
         if (!err) {
             rd_kafka_metadata_destroy(md);
@@ -144,8 +143,8 @@ static int assign_all(rd_kafka_t *rk, const struct bus_target *t, bool from_star
     if (!md)
         return fb_error("subscribe %s: %s", t->name,
                         err ? rd_kafka_err2str(err) : "the topic has no partitions");
-    rd_kafka_topic_partition_list_t *parts =
-        rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(
+        md->topics[0].partition_cnt);
     for (int i = 0; i < md->topics[0].partition_cnt; i++)
         rd_kafka_topic_partition_list_add(parts, t->name, md->topics[0].partitions[i].id)
             ->offset = from_start ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;

@@ -65,8 +65,14 @@ static void add_param(struct buf *b, const char *key, const char *value)
 /* A Go-style duration ("90s", "5m", "1h30m") in seconds, or -1. */
 static double duration_s(const char *s)
 {
-    static const struct { const char *unit; double secs; } units[] = {
-        { "ms", 0.001 }, { "s", 1 }, { "m", 60 }, { "h", 3600 },
+    static const struct {
+        const char *unit;
+        double secs;
+    } units[] = {
+        { "ms", 0.001 },
+        { "s", 1 },
+        { "m", 60 },
+        { "h", 3600 },
     };
     double total = 0;
     if (!*s)
@@ -148,8 +154,11 @@ int cmd_logs(struct ctx *c)
     if (rc == 0) {
         struct printer p = { c, { 0 } };
         buf_init(&p.partial, 1 << 20);
-        struct fb_req req = { .method = "GET", .path = buf_cstr(&path), .auth = true,
-                              .stream = on_chunk, .stream_arg = &p };
+        struct fb_req req = { .method = "GET",
+                              .path = buf_cstr(&path),
+                              .auth = true,
+                              .stream = on_chunk,
+                              .stream_arg = &p };
         struct fb_resp resp;
         /* Only a 200 streams; an error's body is kept for its message. */
         bool answered = fb_http(c, &req, &resp) == 0;

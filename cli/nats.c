@@ -21,9 +21,9 @@ static void on_signal(int sig)
 static int connect_to(const struct bus_target *t, natsConnection **nc)
 {
     natsStatus s = natsConnection_ConnectTo(nc, t->nats_url);
-    return s == NATS_OK ? 0
-                        : fb_error("cannot reach NATS at %s: %s", t->nats_url,
-                                   natsStatus_GetText(s));
+    return s == NATS_OK
+               ? 0
+               : fb_error("cannot reach NATS at %s: %s", t->nats_url, natsStatus_GetText(s));
 }
 
 int nats_publish(const struct ctx *c, const struct bus_target *t, const struct buf *value)
@@ -108,10 +108,10 @@ static int subscribe_to(const struct ctx *c, const struct bus_target *t, natsCon
             s = js_SubscribeSync(sub, *js, t->name, NULL, &so, &jerr);
         if (s != NATS_OK)
             return fb_error("subscribe nats:%s --from-beginning needs a JetStream stream "
-                            "holding the subject: %s", t->name, natsStatus_GetText(s));
+                            "holding the subject: %s",
+                            t->name, natsStatus_GetText(s));
     }
-    return s == NATS_OK ? 0
-                        : fb_error("subscribe nats:%s: %s", t->name, natsStatus_GetText(s));
+    return s == NATS_OK ? 0 : fb_error("subscribe nats:%s: %s", t->name, natsStatus_GetText(s));
 }
 
 int nats_subscribe(const struct ctx *c, const struct bus_target *t)

@@ -18,8 +18,7 @@ static int list_templates(const struct ctx *c)
     for (const struct template *t = template_all(); t->lang; t++) {
         if (!c->json)
             printf("%-8s fprocess: %s\n", t->lang, t->fprocess);
-        json_array_append_new(j, json_pack("{s:s, s:s}", "lang", t->lang, "fprocess",
-                                           t->fprocess));
+        json_array_append_new(j, json_pack("{s:s, s:s}", "lang", t->lang, "fprocess", t->fprocess));
     }
     if (c->json)
         fb_print_json(j);
@@ -45,10 +44,12 @@ static char *stack_entry(const char *name, const struct template *t, const char 
                          bool with_header)
 {
     char *head = with_header ? xasprintf("version: 1.0\nprovider:\n  name: openfaas\n"
-                                         "  gateway: %s\nfunctions:\n", gateway)
+                                         "  gateway: %s\nfunctions:\n",
+                                         gateway)
                              : xstrdup("");
     char *s = xasprintf("%s  %s:\n    lang: %s\n    handler: ./%s\n    image: %s:latest\n"
-                        "    fprocess: %s\n", head, name, t->lang, name, name, t->fprocess);
+                        "    fprocess: %s\n",
+                        head, name, t->lang, name, name, t->fprocess);
     free(head);
     return s;
 }
@@ -138,7 +139,8 @@ static const struct template *pick_template(const struct ctx *c, const char *lan
     if (!t && listed_in_stack(args_get(&c->a, "append"), lang))
         fb_error("new: \"%s\" is one of the stack's configuration.templates, which come "
                  "from a source this client does not fetch; the built-in templates are "
-                 "shell, python, node and c", lang);
+                 "shell, python, node and c",
+                 lang);
     else if (!t)
         fb_error("new: no template \"%s\" (see faasbus new --list)", lang);
     return t;

@@ -59,12 +59,16 @@ static int send_secret(const struct ctx *c, const char *method, json_t *body, co
     const char *ns = args_get(&c->a, "namespace");
     char *path = ns && *ns ? xasprintf("/system/secrets?namespace=%s", ns)
                            : xstrdup("/system/secrets");
-    struct fb_req req = { .method = method, .path = path, .body = text,
-                          .body_len = strlen(text), .headers = &FB_JSON_HEADERS, .auth = true };
+    struct fb_req req = { .method = method,
+                          .path = path,
+                          .body = text,
+                          .body_len = strlen(text),
+                          .headers = &FB_JSON_HEADERS,
+                          .auth = true };
     struct fb_resp resp;
     int rc = 0;
     if (fb_http(c, &req, &resp) != 0 || resp.status < 200 || resp.status > 299)
-        rc = resp.status == 404 ? fb_error("%s: no such secret", doing)
+        rc = resp.status == 404   ? fb_error("%s: no such secret", doing)
              : resp.status == 409 ? fb_error("%s: the secret exists (use secret update)", doing)
                                   : fb_http_error(c, &resp, doing);
     fb_resp_free(&resp);

@@ -16,9 +16,9 @@
 
 /* Keys faas-cli reads for building images; a deploy has no use for them,
  * and they must not be reported as unknown. */
-static const char *const BUILD_KEYS[] = { "skip_build", "build_args", "build_options",
-                                          "build_secrets", "registry_auth", "platforms",
-                                          NULL };
+static const char *const BUILD_KEYS[] = {
+    "skip_build", "build_args", "build_options", "build_secrets", "registry_auth", "platforms", NULL
+};
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -68,8 +68,8 @@ static int read_all(const char *path, char **out, size_t *len, char *err, size_t
 }
 
 /* Parses text into doc; a syntax error names the line libyaml saw. */
-static int load_doc(yaml_document_t *doc, const char *text, size_t len, const char *name,
-                    char *err, size_t errlen)
+static int load_doc(yaml_document_t *doc, const char *text, size_t len, const char *name, char *err,
+                    size_t errlen)
 {
     yaml_parser_t p;
     yaml_parser_initialize(&p);
@@ -86,8 +86,7 @@ static int load_doc(yaml_document_t *doc, const char *text, size_t len, const ch
 
 /* --- environment_file -------------------------------------------------- */
 
-static int env_file_pair(struct yctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-                         void *arg)
+static int env_file_pair(struct yctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     if (strcmp(key, "environment") == 0)
         return ykvmap(c, v, "environment", arg);
@@ -143,8 +142,7 @@ static const struct {
     { "namespace", offsetof(struct stack_fn, namespace) },
 };
 
-static int resource_pair(struct yctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-                         void *arg)
+static int resource_pair(struct yctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     struct resources *r = arg;
     if (strcmp(key, "memory") == 0)
@@ -172,9 +170,9 @@ static int fn_pair(struct yctx *c, const char *key, yaml_node_t *k, yaml_node_t 
     snprintf(what, sizeof what, "%s.%s", p->what, key);
     for (size_t i = 0; i < sizeof STRING_FIELDS / sizeof *STRING_FIELDS; i++)
         if (strcmp(key, STRING_FIELDS[i].key) == 0)
-            return ynode_is_null(v) ? 0
-                                    : yscalar(c, v, what,
-                                              (char **)((char *)fn + STRING_FIELDS[i].offset));
+            return ynode_is_null(v)
+                       ? 0
+                       : yscalar(c, v, what, (char **)((char *)fn + STRING_FIELDS[i].offset));
     if (strcmp(key, "environment") == 0)
         return ykvmap(c, v, what, &fn->environment);
     if (strcmp(key, "labels") == 0)
@@ -209,8 +207,10 @@ static int parse_fn(struct yctx *c, const char *name, yaml_node_t *k, yaml_node_
     fn->dir = xstrdup(c->dir);
     fn->line = ynode_line(k);
     if (!valid_name(name))
-        return yfail(c, k, "function name \"%s\": use lowercase letters, digits and '-' "
-                           "(at most 63, not starting or ending with '-')", name);
+        return yfail(c, k,
+                     "function name \"%s\": use lowercase letters, digits and '-' "
+                     "(at most 63, not starting or ending with '-')",
+                     name);
     if (v->type != YAML_MAPPING_NODE)
         return yfail(c, v, "function \"%s\": expected a mapping of its settings", name);
     struct fn_parse p = { .fn = fn };
@@ -249,8 +249,7 @@ static int functions_pair(struct yctx *c, const char *key, yaml_node_t *k, yaml_
 
 /* --- provider and configuration ---------------------------------------- */
 
-static int provider_pair(struct yctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-                         void *arg)
+static int provider_pair(struct yctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     struct stack *s = arg;
     if (strcmp(key, "name") == 0) {
@@ -268,8 +267,7 @@ static int provider_pair(struct yctx *c, const char *key, yaml_node_t *k, yaml_n
     return 0;
 }
 
-static int template_pair(struct yctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-                         void *arg)
+static int template_pair(struct yctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     char **name = arg;
     if (strcmp(key, "name") == 0)
@@ -318,8 +316,7 @@ static int configuration_pair(struct yctx *c, const char *key, yaml_node_t *k, y
     return 0;
 }
 
-static int mapping_of(struct yctx *c, yaml_node_t *v, const char *what, ypair_fn each,
-                      void *arg)
+static int mapping_of(struct yctx *c, yaml_node_t *v, const char *what, ypair_fn each, void *arg)
 {
     if (ynode_is_null(v))
         return 0;

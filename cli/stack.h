@@ -44,7 +44,7 @@ struct stack_fn {
     bool readonly_root_filesystem;
     char *file; /* where it was defined, for messages */
     int line;
-    char *dir;  /* the stack file's folder: handler paths are relative to it */
+    char *dir; /* the stack file's folder: handler paths are relative to it */
 };
 
 struct stack {
@@ -59,9 +59,9 @@ struct stack {
 typedef void (*stack_warn_fn)(const char *msg, void *arg);
 
 struct stack_opts {
-    subst_lookup lookup;    /* NULL: getenv */
-    bool raw;               /* no ${VAR} expansion (faas-cli's --env-subst=false) */
-    stack_warn_fn warn;     /* NULL: warnings are dropped */
+    subst_lookup lookup; /* NULL: getenv */
+    bool raw;            /* no ${VAR} expansion (faas-cli's --env-subst=false) */
+    stack_warn_fn warn;  /* NULL: warnings are dropped */
     void *warn_arg;
 };
 

@@ -8,7 +8,8 @@ struct template_file {
     const char *text;
 };
 
-struct template {
+struct template
+{
     const char *lang;
     const char *fprocess; /* run in the handler's folder */
     const struct template_file *files;

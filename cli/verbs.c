@@ -3,10 +3,15 @@
 #include "args.h"
 #include "fb.h"
 
-#define STACK_OPT { "yaml", 'f', OPT_LIST, "FILE", "stack file (default ./stack.yml); several merge" }
-#define FILTER_OPTS                                                                   \
+#define STACK_OPT                                                                        \
+    {                                                                                    \
+        "yaml", 'f', OPT_LIST, "FILE", "stack file (default ./stack.yml); several merge" \
+    }
+#define FILTER_OPTS                                                                      \
     { "filter", 0, OPT_VALUE, "GLOB", "only the stack's functions whose name matches" }, \
-    { "regex", 0, OPT_VALUE, "REGEX", "only the stack's functions whose name matches" }
+    {                                                                                    \
+        "regex", 0, OPT_VALUE, "REGEX", "only the stack's functions whose name matches"  \
+    }
 
 static const struct opt DEPLOY_OPTS[] = {
     STACK_OPT,
@@ -21,9 +26,11 @@ static const struct opt DEPLOY_OPTS[] = {
     { "fprocess", 0, OPT_VALUE, "CMD", "... the process the watchdog runs" },
     { "readonly", 0, OPT_FLAG, NULL, "a read-only root filesystem" },
     { "wait", 0, OPT_FLAG, NULL, "wait until every function has a ready replica" },
-    { "update", 0, OPT_FLAG, NULL, "update a deployed function in place (default; =false: create only)" },
+    { "update", 0, OPT_FLAG, NULL,
+      "update a deployed function in place (default; =false: create only)" },
     { "replace", 0, OPT_FLAG, NULL, "remove each function first, then create it" },
-    { "env-subst", 0, OPT_FLAG, NULL, "expand ${VAR} in the stack file (default; =false: as written)" },
+    { "env-subst", 0, OPT_FLAG, NULL,
+      "expand ${VAR} in the stack file (default; =false: as written)" },
     { "timeout", 0, OPT_VALUE, "SECONDS", "how long --wait waits (default 60)" },
     { "skip-push", 0, OPT_FLAG, NULL, "up: build images but do not push them" },
     OPT_END,
@@ -85,10 +92,12 @@ static const struct opt VERSION_OPTS[] = {
     OPT_END,
 };
 
-#define BUS_OPTS                                                                        \
-    { "bus", 0, OPT_VALUE, "KIND", "kafka or nats (default: the one configured)" },     \
-    { "brokers", 0, OPT_VALUE, "LIST", "Kafka brokers (else $FAASBUS_BROKERS)" },        \
-    { "nats-url", 0, OPT_VALUE, "URL", "NATS server (else $FAASBUS_NATS_URL, $NATS_URL)" }
+#define BUS_OPTS                                                                           \
+    { "bus", 0, OPT_VALUE, "KIND", "kafka or nats (default: the one configured)" },        \
+        { "brokers", 0, OPT_VALUE, "LIST", "Kafka brokers (else $FAASBUS_BROKERS)" },      \
+    {                                                                                      \
+        "nats-url", 0, OPT_VALUE, "URL", "NATS server (else $FAASBUS_NATS_URL, $NATS_URL)" \
+    }
 
 static const struct opt TOPICS_OPTS[] = {
     { "connector", 'c', OPT_VALUE, "URL",
@@ -123,42 +132,42 @@ static const struct opt STACK_ONLY_OPTS[] = { STACK_OPT, OPT_END };
 
 const struct verb VERBS[] = {
     { "deploy", NULL, "[-f stack.yml] [--filter NAME] [--env K=V]...",
-      "deploy the stack file's functions (or one with --image and --name)", DEPLOY_OPTS,
-      cmd_deploy, 0, 0 },
+      "deploy the stack file's functions (or one with --image and --name)", DEPLOY_OPTS, cmd_deploy,
+      0, 0 },
     { "up", NULL, "[-f stack.yml] [--filter NAME]",
       "build where the driver runs images, then deploy", DEPLOY_OPTS, cmd_up, 0, 0 },
-    { "remove", "rm", "[NAME...] [-f stack.yml]", "remove functions", REMOVE_OPTS, cmd_remove,
-      0, -1 },
+    { "remove", "rm", "[NAME...] [-f stack.yml]", "remove functions", REMOVE_OPTS, cmd_remove, 0,
+      -1 },
     { "list", "ls", "[-v]", "list the deployed functions", LIST_OPTS, cmd_list, 0, 0 },
     { "describe", NULL, "NAME", "show one function's settings and status", STACK_ONLY_OPTS,
       cmd_describe, 1, 1 },
     { "invoke", NULL, "NAME [--async] [--header K=V]... < body",
-      "call a function with stdin as the body; its answer goes to stdout", INVOKE_OPTS,
-      cmd_invoke, 1, 1 },
-    { "logs", NULL, "NAME [--follow] [--tail N] [--since 5m]", "print a function's logs",
-      LOGS_OPTS, cmd_logs, 1, 1 },
-    { "scale", NULL, "NAME --replicas N", "set a function's replicas", SCALE_OPTS, cmd_scale,
+      "call a function with stdin as the body; its answer goes to stdout", INVOKE_OPTS, cmd_invoke,
       1, 1 },
+    { "logs", NULL, "NAME [--follow] [--tail N] [--since 5m]", "print a function's logs", LOGS_OPTS,
+      cmd_logs, 1, 1 },
+    { "scale", NULL, "NAME --replicas N", "set a function's replicas", SCALE_OPTS, cmd_scale, 1,
+      1 },
     { "secret", NULL, "create|update NAME [--from-literal V|--from-file F] | list | remove NAME",
       "manage secrets", SECRET_OPTS, cmd_secret, 1, 2 },
     { "namespace", "namespaces", "list", "list the namespaces", NO_OPTS, cmd_namespace, 0, 1 },
     { "login", NULL, "[-u USER] --password-stdin",
       "check and save credentials for the gateway (mode 0600)", LOGIN_OPTS, cmd_login, 0, 0 },
     { "logout", NULL, "", "forget the gateway's saved credentials", NO_OPTS, cmd_logout, 0, 0 },
-    { "version", NULL, "", "the client's and the gateway's versions", VERSION_OPTS,
-      cmd_version, 0, 0 },
+    { "version", NULL, "", "the client's and the gateway's versions", VERSION_OPTS, cmd_version, 0,
+      0 },
     { "topics", NULL, "", "the connector's routes: topic, function, reply and error topics, counts",
       TOPICS_OPTS, cmd_topics, 0, 0 },
     { "publish", NULL, "TOPIC [--key K] [--header K=V]... < body",
-      "publish stdin as one record to a Kafka topic or NATS subject", PUBLISH_OPTS, cmd_publish,
-      1, 1 },
+      "publish stdin as one record to a Kafka topic or NATS subject", PUBLISH_OPTS, cmd_publish, 1,
+      1 },
     { "subscribe", NULL, "TOPIC [--from-beginning] [--count N]",
       "print records of a topic or subject with their key and headers", SUBSCRIBE_OPTS,
       cmd_subscribe, 1, 1 },
     { "new", NULL, "NAME --lang LANG", "write a function from a template and its stack entry",
       NEW_OPTS, cmd_new, 0, 1 },
-    { "completion", NULL, "bash|zsh", "print a shell completion script", NO_OPTS,
-      cmd_completion, 1, 1 },
+    { "completion", NULL, "bash|zsh", "print a shell completion script", NO_OPTS, cmd_completion, 1,
+      1 },
     { "man", NULL, "", "print the man page (roff)", NO_OPTS, cmd_man, 0, 0 },
     { NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 },
 };

@@ -158,15 +158,14 @@ int ystrlist(struct yctx *c, const yaml_node_t *n, const char *what, struct strl
     return 0;
 }
 
-static int merge_each(struct yctx *c, yaml_node_t *src, const char *what, ypair_fn each,
-                      void *arg)
+static int merge_each(struct yctx *c, yaml_node_t *src, const char *what, ypair_fn each, void *arg)
 {
     if (src->type == YAML_MAPPING_NODE)
         return ymap_each(c, src, what, each, arg);
     if (src->type != YAML_SEQUENCE_NODE)
         return yfail(c, src, "%s: \"<<\" merges a mapping or a list of mappings", what);
-    for (yaml_node_item_t *it = src->data.sequence.items.start;
-         it < src->data.sequence.items.top; it++) {
+    for (yaml_node_item_t *it = src->data.sequence.items.start; it < src->data.sequence.items.top;
+         it++) {
         yaml_node_t *m = yaml_document_get_node(c->doc, *it);
         if (m->type != YAML_MAPPING_NODE)
             return yfail(c, m, "%s: \"<<\" merges a mapping or a list of mappings", what);

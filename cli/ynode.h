@@ -41,8 +41,8 @@ int ystrlist(struct yctx *c, const yaml_node_t *n, const char *what, struct strl
 /* Calls each(key text, value node) for every pair of a mapping, the
  * pairs of "<<" merge keys first so that explicit keys override them.
  * A key given twice, or a key that is not a scalar, is an error. */
-typedef int (*ypair_fn)(struct yctx *c, const char *key, yaml_node_t *key_node,
-                        yaml_node_t *value, void *arg);
+typedef int (*ypair_fn)(struct yctx *c, const char *key, yaml_node_t *key_node, yaml_node_t *value,
+                        void *arg);
 int ymap_each(struct yctx *c, yaml_node_t *map, const char *what, ypair_fn each, void *arg);
 
 #endif

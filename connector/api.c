@@ -83,18 +83,18 @@ static json_t *routes_json(const struct cn *cn)
     json_t *a = cn_table_json(cn->table);
 
     for (size_t i = 0; i < cn->table->n; i++)
-        json_object_set_new(json_array_get(a, i), "inflight",
-                            json_integer(cn_dispatch_route_inflight(cn->dispatch,
-                                                                    &cn->table->routes[i])));
+        json_object_set_new(
+            json_array_get(a, i), "inflight",
+            json_integer(cn_dispatch_route_inflight(cn->dispatch, &cn->table->routes[i])));
     return a;
 }
 
 static void on_routes(struct httpd_req *req, void *arg)
 {
     struct cn *cn = arg;
-    json_t *out = json_pack("{s:o, s:o, s:b, s:b}", "routes", routes_json(cn),
-                            "topics", topics_json(cn), "loaded", cn->table_loaded,
-                            "gateway_ok", cn->gateway_ok);
+    json_t *out = json_pack("{s:o, s:o, s:b, s:b}", "routes", routes_json(cn), "topics",
+                            topics_json(cn), "loaded", cn->table_loaded, "gateway_ok",
+                            cn->gateway_ok);
     char *text = json_dumps(out, JSON_INDENT(2));
 
     httpd_add_header(req, "Content-Type", "application/json");

@@ -192,8 +192,8 @@ struct cn_call *cn_async_submit(struct branch *b, cn_invoke_fn *answered,
     how.call_id = next_id(a, b, b->await);
     url = cn_callsign_url(&a->sign, a->callback_url, how.call_id);
     how.callback_url = url;
-    call = cn_invoke_start_async(a->cn->curl, &d->invoke, b->target, b->w->rec, &how,
-                                 on_submitted, b);
+    call = cn_invoke_start_async(a->cn->curl, &d->invoke, b->target, b->w->rec, &how, on_submitted,
+                                 b);
     free(url);
     return call;
 }
@@ -237,15 +237,18 @@ static void init_metrics(struct cn_async *a)
 
     a->m_awaiting = metrics_gauge(r, "connector_async_awaiting",
                                   "Async calls queued whose callback is awaited (their "
-                                  "records stay uncommitted).", NULL);
+                                  "records stay uncommitted).",
+                                  NULL);
     a->m_kept = metrics_gauge(r, "connector_async_kept",
                               "Calls committed at 202 (async_commit=accepted) whose "
-                              "callback may still publish a reply.", NULL);
+                              "callback may still publish a reply.",
+                              NULL);
     a->m_submitted = metrics_counter(r, "connector_async_submitted_total",
                                      "Async calls the gateway queued (202).", "function");
     a->m_callbacks = metrics_counter(r, "connector_async_callbacks_total",
                                      "Callbacks received: taken (a call awaited it), kept "
-                                     "(an accepted call's), late, unknown, invalid.", "result");
+                                     "(an accepted call's), late, unknown, invalid.",
+                                     "result");
     a->m_timeouts = metrics_counter(r, "connector_async_timeouts_total",
                                     "Async calls without a callback within async_timeout.",
                                     "function");
@@ -262,21 +265,21 @@ struct cn_async *cn_async_new(struct cn *cn, int port)
         log_error("async", "%s", err);
         abort(); /* no random bytes: nothing else would work either */
     }
-    a->callback_url = *cfg->callback_url
-                          ? xstrdup(cfg->callback_url)
-                          : xasprintf("http://127.0.0.1:%d/callback", port);
+    a->callback_url = *cfg->callback_url ? xstrdup(cfg->callback_url)
+                                         : xasprintf("http://127.0.0.1:%d/callback", port);
     a->commit_accepted = strcmp(cfg->async_commit, "accepted") == 0;
     a->waiting = keymap_new();
     a->kept = keymap_new();
     init_metrics(a);
-    log_info("async", "invoke=async routes: callbacks to %s, async_timeout %s, records "
-             "committed %s", a->callback_url,
-             format_duration_ms(cfg->async_timeout_ms, dur, sizeof dur),
+    log_info("async",
+             "invoke=async routes: callbacks to %s, async_timeout %s, records "
+             "committed %s",
+             a->callback_url, format_duration_ms(cfg->async_timeout_ms, dur, sizeof dur),
              a->commit_accepted ? "once the gateway queued the call (async_commit=accepted)"
                                 : "once the callback is handled");
     if (a->sign.generated)
         log_info("async", "no callback_secret: callbacks are signed with a key of this "
-                 "process, so those of calls submitted before a restart get 401");
+                          "process, so those of calls submitted before a restart get 401");
     return a;
 }
 

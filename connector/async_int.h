@@ -17,7 +17,7 @@ struct metric;
 
 struct cn_async {
     struct cn *cn;
-    char *callback_url;     /* each call's gets its signature (callsign.h) */
+    char *callback_url; /* each call's gets its signature (callsign.h) */
     struct cn_callsign sign;
     bool commit_accepted;   /* async_commit=accepted */
     struct keymap *waiting; /* call id -> struct branch (each of its ids) */

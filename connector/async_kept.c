@@ -97,7 +97,8 @@ static void on_expired(struct loop *lp, void *arg)
     (void)lp;
 
     k->expiry = NULL;
-    log_warn("async", "%s -> %s: no callback for call %s within async_timeout; its record "
+    log_warn("async",
+             "%s -> %s: no callback for call %s within async_timeout; its record "
              "was committed at 202 (async_commit=accepted), so its reply is lost",
              k->rec->topic, k->target, k->id);
     metric_add(k->a->cn->m.unhandled, (const char *[]){ k->target, "no_callback" }, 1);
@@ -113,7 +114,8 @@ static bool full(struct cn_async *a)
         return false;
     }
     if (!a->kept_full)
-        log_warn("async", "%lld accepted calls await their callback (async_accepted_max): "
+        log_warn("async",
+                 "%lld accepted calls await their callback (async_accepted_max): "
                  "the replies of more are not published until some arrive",
                  (long long)cfg->async_accepted_max);
     a->kept_full = true;
@@ -157,9 +159,10 @@ static void on_published(void *arg, const char *error)
     if (error) {
         metric_add(cn->m.publish_errors,
                    (const char *[]){ k->dead_letter ? "dead_letter" : "reply" }, 1);
-        log_error("async", "%s -> %s: call %s: the %s could not be published: %s (its record "
-                  "was committed at 202: it is lost)", k->rec->topic, k->target, k->id,
-                  k->dead_letter ? "dead letter" : "reply", error);
+        log_error("async",
+                  "%s -> %s: call %s: the %s could not be published: %s (its record "
+                  "was committed at 202: it is lost)",
+                  k->rec->topic, k->target, k->id, k->dead_letter ? "dead letter" : "reply", error);
     }
     kept_free(k);
 }
@@ -169,8 +172,7 @@ static void describe(const struct cn_invoke_result *res, char *out, size_t len)
 {
     int n = res->len < SNIPPET_MAX ? (int)res->len : SNIPPET_MAX;
 
-    snprintf(out, len, "HTTP %ld%s%.*s", res->status, n ? ": " : "", n,
-             (const char *)res->body);
+    snprintf(out, len, "HTTP %ld%s%.*s", res->status, n ? ": " : "", n, (const char *)res->body);
     for (char *p = out; *p; p++)
         *p = (*p < ' ' || *p == 0x7f) ? ' ' : *p;
 }
@@ -178,8 +180,8 @@ static void describe(const struct cn_invoke_result *res, char *out, size_t len)
 /* As outcome.c does for a branch: the reply (to X-Reply-Topic or the
  * route's), or the original record to the error topic. Returns 0 (a
  * delivery is in flight), 1 (nothing to publish) or -1 with err. */
-static int publish(struct kept *k, const struct cn_callback *cb,
-                   const struct cn_invoke_result *res, char *err, size_t errlen)
+static int publish(struct kept *k, const struct cn_callback *cb, const struct cn_invoke_result *res,
+                   char *err, size_t errlen)
 {
     struct cn *p = k->a->cn; /* publish.h picks Kafka or NATS by the topic */
     bool ok = res->status >= 200 && res->status <= 299;
@@ -196,12 +198,13 @@ static int publish(struct kept *k, const struct cn_callback *cb,
     if (ok && !topic)
         return 1;
     if (ok)
-        return cn_publish_reply(p, k->rec, topic, k->target, res, on_published, k,
-                                &k->delivery, err, errlen);
+        return cn_publish_reply(p, k->rec, topic, k->target, res, on_published, k, &k->delivery,
+                                err, errlen);
     if (!k->error_topic) {
-        log_error("async", "%s -> %s: call %s failed: %s; the route has no error-topic, so "
-                  "this outcome is only logged and counted", k->rec->topic, k->target, k->id,
-                  what);
+        log_error("async",
+                  "%s -> %s: call %s failed: %s; the route has no error-topic, so "
+                  "this outcome is only logged and counted",
+                  k->rec->topic, k->target, k->id, what);
         metric_add(k->a->cn->m.unhandled, (const char *[]){ k->target, "async_failed" }, 1);
         return 1;
     }

@@ -23,7 +23,6 @@ struct lane;
 struct slot;
 struct cn_await;
 
-
 struct branch {
     struct cn_work *w;
     const struct cn_route *route; /* in w->table */
@@ -37,12 +36,12 @@ struct branch {
     struct loop_timer *timer;
     struct cn_call *call;
     struct cn_delivery *delivery;
-    bool dead_letter;             /* what delivery carries */
-    int dead_letter_cut;          /* 0: whole; more: cut to fit (publish.h) */
-    long status;                  /* the last HTTP status, 0 if none */
-    char *error;                  /* why it failed, once it has */
-    const char *reason;           /* ...as a metric label */
-    struct cn_await *await;       /* async.c's, for invoke=async routes */
+    bool dead_letter;       /* what delivery carries */
+    int dead_letter_cut;    /* 0: whole; more: cut to fit (publish.h) */
+    long status;            /* the last HTTP status, 0 if none */
+    char *error;            /* why it failed, once it has */
+    const char *reason;     /* ...as a metric label */
+    struct cn_await *await; /* async.c's, for invoke=async routes */
 };
 
 struct cn_work {

@@ -90,8 +90,7 @@ char *cn_bus_kafka_topics(const struct cn_table *t)
 }
 
 int cn_bus_send(struct cn *cn, const struct cn_record *rec, const struct cn_outgoing *m,
-                cn_delivered_fn *fn, void *arg, struct cn_delivery **out, char *err,
-                size_t errlen)
+                cn_delivered_fn *fn, void *arg, struct cn_delivery **out, char *err, size_t errlen)
 {
     const char *subject = cn_nats_name(m->topic);
     struct cn_outgoing kafka;

@@ -29,7 +29,6 @@ char *cn_bus_kafka_topics(const struct cn_table *t);
  * cn_producer_send(): 0 with the delivery in *out and fn called once,
  * later, with the broker's or server's acknowledgement; or -1 with err. */
 int cn_bus_send(struct cn *cn, const struct cn_record *rec, const struct cn_outgoing *m,
-                cn_delivered_fn *fn, void *arg, struct cn_delivery **out, char *err,
-                size_t errlen);
+                cn_delivered_fn *fn, void *arg, struct cn_delivery **out, char *err, size_t errlen);
 
 #endif

@@ -56,8 +56,7 @@ static void read_result(struct httpd_req *req, struct cn_invoke_result *res)
 }
 
 /* The sig of the URL we gave for this call id (callsign.h). */
-static bool signed_by_us(const struct cn_async *a, const struct httpd_req *req,
-                         const char *id)
+static bool signed_by_us(const struct cn_async *a, const struct httpd_req *req, const char *id)
 {
     char sig[128];
 
@@ -84,7 +83,8 @@ void cn_async_on_callback(struct httpd_req *req, void *arg)
         return;
     }
     if (!signed_by_us(a, req, cb.id)) {
-        refuse(a, req, 401, "the callback URL's signature is missing or does not fit "
+        refuse(a, req, 401,
+               "the callback URL's signature is missing or does not fit "
                "X-Call-Id (or was made before a restart without callback_secret)");
         return;
     }

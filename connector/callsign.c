@@ -20,8 +20,7 @@ int cn_callsign_init(struct cn_callsign *s, const char *secret, char *err, size_
     if (secret && *secret) {
         s->len = strlen(secret);
         if (s->len > sizeof s->key) {
-            snprintf(err, errlen, "callback_secret: longer than %d bytes",
-                     CN_CALLSIGN_KEY_MAX);
+            snprintf(err, errlen, "callback_secret: longer than %d bytes", CN_CALLSIGN_KEY_MAX);
             return -1;
         }
         memcpy(s->key, secret, s->len);

@@ -96,8 +96,8 @@ bool cn_call_busy(enum cn_call_state state)
 const char *cn_call_state_name(enum cn_call_state state)
 {
     static const char *const names[CN_CALL_NSTATES] = {
-        "NEW", "LANE", "READY", "SLOT", "PARKED", "CALLING", "AWAIT",
-        "DECIDING", "BACKOFF", "PUBLISH", "DL_WAIT", "FINAL",
+        "NEW",   "LANE",     "READY",   "SLOT",    "PARKED",  "CALLING",
+        "AWAIT", "DECIDING", "BACKOFF", "PUBLISH", "DL_WAIT", "FINAL",
     };
 
     return state >= 0 && state < CN_CALL_NSTATES ? names[state] : "?";
@@ -106,10 +106,10 @@ const char *cn_call_state_name(enum cn_call_state state)
 const char *cn_call_event_name(enum cn_call_event ev)
 {
     static const char *const names[CN_CALL_NEVENTS] = {
-        "LANE_BUSY", "LANE_HELD", "ROUTE_FULL", "MAY_NOT_START", "CALL_STARTED",
-        "ACCEPTED", "ACCEPTED_FINAL", "ANSWER", "TIMEOUT", "HOP_LIMIT",
-        "RETRY_WAIT", "RETRY_DUE", "PUBLISH", "REFUSED", "PUBLISH_FAILED",
-        "ACKED", "DONE", "ABANDON",
+        "LANE_BUSY",  "LANE_HELD",      "ROUTE_FULL", "MAY_NOT_START", "CALL_STARTED",
+        "ACCEPTED",   "ACCEPTED_FINAL", "ANSWER",     "TIMEOUT",       "HOP_LIMIT",
+        "RETRY_WAIT", "RETRY_DUE",      "PUBLISH",    "REFUSED",       "PUBLISH_FAILED",
+        "ACKED",      "DONE",           "ABANDON",
     };
 
     return ev >= 0 && ev < CN_CALL_NEVENTS ? names[ev] : "?";

@@ -51,20 +51,20 @@ static const struct cfg_option options[] = {
       "at most this many" },
     { "max_queued", NULL, CFG_INT, OPT(max_queued), "10000", 1, 10000000, NULL,
       "records fetched and waiting for a place among max_inflight; past it the rest wait in librdkafka's prefetch (kafka_consumer's queued_min_messages, queued_max_messages_kbytes)" },
-    { "max_queued_bytes", NULL, CFG_SIZE, OPT(max_queued_bytes), "32MiB", 1024,
-      INT64_C(1) << 40, NULL, "...and at this many bytes of them" },
+    { "max_queued_bytes", NULL, CFG_SIZE, OPT(max_queued_bytes), "32MiB", 1024, INT64_C(1) << 40,
+      NULL, "...and at this many bytes of them" },
     { "bind_address", NULL, CFG_STRING, OPT(bind_address), "127.0.0.1", 0, 0, NULL,
       "address to listen on: loopback unless set, since /callback and /routes are for this host's queue worker and operators (\"\": every interface)" },
     { "port", NULL, CFG_INT, OPT(port), "8081", 0, 65535, NULL,
       "TCP port of /healthz, /readyz, /metrics and /routes (0: any free port)" },
     { "basic_auth", NULL, CFG_BOOL, OPT(basic_auth), "false", 0, 0, NULL,
       "send basic auth to the gateway, from the files in secret_mount_path" },
-    { "secret_mount_path", NULL, CFG_STRING, OPT(secret_mount_path), "/var/openfaas/secrets",
-      0, 0, NULL, "directory holding basic-auth-user and basic-auth-password" },
+    { "secret_mount_path", NULL, CFG_STRING, OPT(secret_mount_path), "/var/openfaas/secrets", 0, 0,
+      NULL, "directory holding basic-auth-user and basic-auth-password" },
     { "basic_auth_user_file", NULL, CFG_STRING, OPT(basic_auth_user_file), NULL, 0, 0, NULL,
       "file holding the gateway's basic auth user (implies basic_auth)" },
-    { "basic_auth_password_file", NULL, CFG_STRING, OPT(basic_auth_password_file), NULL, 0, 0,
-      NULL, "file holding the gateway's basic auth password (implies basic_auth)" },
+    { "basic_auth_password_file", NULL, CFG_STRING, OPT(basic_auth_password_file), NULL, 0, 0, NULL,
+      "file holding the gateway's basic auth password (implies basic_auth)" },
     { "max_hops", NULL, CFG_INT, OPT(max_hops), "10", 1, 1000, NULL,
       "a record that went through this many replies in a chain is not passed on" },
     { "ordering", NULL, CFG_ENUM, OPT(ordering), "key", 0, 0, "key|partition|none",
@@ -119,8 +119,8 @@ static const struct cfg_option options[] = {
 
 static const char *const group_names[CN_KAFKA_GROUPS] = { "kafka", "kafka_consumer",
                                                           "kafka_producer" };
-static const char *const hand_read[] = { "routes", "kafka", "kafka_consumer",
-                                         "kafka_producer", NULL };
+static const char *const hand_read[] = { "routes", "kafka", "kafka_consumer", "kafka_producer",
+                                         NULL };
 
 static void errf(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -165,8 +165,8 @@ static const char *scalar_text(const config_setting_t *s, char *buf, size_t len)
 
 /* topic, function and namespace are the route's identity; every other key
  * must be a route option. */
-static int route_key(struct cn_route *r, const char *name, const char *value,
-                     char *why, size_t whylen)
+static int route_key(struct cn_route *r, const char *name, const char *value, char *why,
+                     size_t whylen)
 {
     if (strcmp(name, "topic") == 0) {
         free(r->topic);
@@ -185,7 +185,8 @@ static int route_key(struct cn_route *r, const char *name, const char *value,
     }
     int rc = cn_route_option(r, name, value, why, whylen);
     if (rc == 0)
-        snprintf(why, whylen, "unknown route option (expected topic, function, "
+        snprintf(why, whylen,
+                 "unknown route option (expected topic, function, "
                  "namespace, reply-topic, error-topic, ordering, max-inflight, "
                  "invoke, retry-attempts, retry-codes, retry-min-wait, retry-max-wait)");
     return rc > 0 ? 0 : -1;
@@ -202,33 +203,34 @@ static void split_function(struct cn_route *r)
     *dot = '\0';
 }
 
-static int check_route(struct cn_route *r, const config_setting_t *g,
-                       const char *file, char *err, size_t errlen)
+static int check_route(struct cn_route *r, const config_setting_t *g, const char *file, char *err,
+                       size_t errlen)
 {
     char why[256];
 
     split_function(r);
     if (!r->topic || !*r->topic || !r->function || !*r->function) {
-        errf(err, errlen, "%s:%u: routes: a route needs topic and function",
-             where(g, file), config_setting_source_line(g));
+        errf(err, errlen, "%s:%u: routes: a route needs topic and function", where(g, file),
+             config_setting_source_line(g));
         return -1;
     }
     if (cn_route_check(r, why, sizeof why) < 0) {
-        errf(err, errlen, "%s:%u: routes: %s", where(g, file),
-             config_setting_source_line(g), why);
+        errf(err, errlen, "%s:%u: routes: %s", where(g, file), config_setting_source_line(g), why);
         return -1;
     }
     return 0;
 }
 
-static int read_route(struct cn_route *r, const config_setting_t *g,
-                      const char *file, char *err, size_t errlen)
+static int read_route(struct cn_route *r, const config_setting_t *g, const char *file, char *err,
+                      size_t errlen)
 {
     char buf[64], why[384];
 
     if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-        errf(err, errlen, "%s:%u: routes: each route is a group { topic = ...; "
-             "function = ...; }", where(g, file), config_setting_source_line(g));
+        errf(err, errlen,
+             "%s:%u: routes: each route is a group { topic = ...; "
+             "function = ...; }",
+             where(g, file), config_setting_source_line(g));
         return -1;
     }
     for (int i = 0; i < config_setting_length(g); i++) {
@@ -240,8 +242,8 @@ static int read_route(struct cn_route *r, const config_setting_t *g,
         } else if (route_key(r, name, text, why, sizeof why) == 0) {
             continue;
         }
-        errf(err, errlen, "%s:%u: routes: %s: %s", where(s, file),
-             config_setting_source_line(s), name, why);
+        errf(err, errlen, "%s:%u: routes: %s: %s", where(s, file), config_setting_source_line(s),
+             name, why);
         return -1;
     }
     return check_route(r, g, file, err, errlen);
@@ -278,8 +280,7 @@ static const char *route_unresolved(const struct cn_route *r, char *why, size_t 
 
     for (int i = 0; i < 3; i++) {
         if (names[i] && cn_bus_unresolved(names[i], what, sizeof what)) {
-            snprintf(why, len, "route %s -> %s: %s %s", r->topic, r->function, keys[i],
-                     what);
+            snprintf(why, len, "route %s -> %s: %s %s", r->topic, r->function, keys[i], what);
             return why;
         }
     }
@@ -294,10 +295,10 @@ static int check_topics(const struct cn_config *cfg, size_t from, const config_s
 
     for (size_t i = from; i < cfg->nroutes; i++) {
         if (!cn_source_valid(cfg->routes[i].topic)) {
-            errf(err, errlen, "%s:%u: routes: \"%s\" is not a valid topic name "
+            errf(err, errlen,
+                 "%s:%u: routes: \"%s\" is not a valid topic name "
                  "(a Kafka topic, or nats: and a subject)",
-                 where(list, file), config_setting_source_line(list),
-                 cfg->routes[i].topic);
+                 where(list, file), config_setting_source_line(list), cfg->routes[i].topic);
             return -1;
         }
         if (route_unresolved(&cfg->routes[i], why, sizeof why)) {
@@ -309,16 +310,18 @@ static int check_topics(const struct cn_config *cfg, size_t from, const config_s
     return 0;
 }
 
-static int read_routes(struct cn_config *cfg, const config_t *cf, const char *file,
-                       char *err, size_t errlen)
+static int read_routes(struct cn_config *cfg, const config_t *cf, const char *file, char *err,
+                       size_t errlen)
 {
     const config_setting_t *list = config_lookup(cf, "routes");
 
     if (!list)
         return 0;
     if (config_setting_type(list) != CONFIG_TYPE_LIST) {
-        errf(err, errlen, "%s:%u: routes: expected a list ( { topic = ...; function "
-             "= ...; }, ... )", where(list, file), config_setting_source_line(list));
+        errf(err, errlen,
+             "%s:%u: routes: expected a list ( { topic = ...; function "
+             "= ...; }, ... )",
+             where(list, file), config_setting_source_line(list));
         return -1;
     }
     for (int i = 0; i < config_setting_length(list); i++) {
@@ -339,35 +342,34 @@ static int read_routes(struct cn_config *cfg, const config_t *cf, const char *fi
 
 /* --- librdkafka properties ---------------------------------------------- */
 
-static int read_group(struct cn_kprops *props, const config_setting_t *g,
-                      const char *file, char *err, size_t errlen)
+static int read_group(struct cn_kprops *props, const config_setting_t *g, const char *file,
+                      char *err, size_t errlen)
 {
     char buf[64];
 
     if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-        errf(err, errlen, "%s:%u: %s: expected a group { property = value; ... }",
-             where(g, file), config_setting_source_line(g), config_setting_name(g));
+        errf(err, errlen, "%s:%u: %s: expected a group { property = value; ... }", where(g, file),
+             config_setting_source_line(g), config_setting_name(g));
         return -1;
     }
     for (int i = 0; i < config_setting_length(g); i++) {
         const config_setting_t *s = config_setting_get_elem(g, i);
         const char *text = scalar_text(s, buf, sizeof buf);
         if (!text) {
-            errf(err, errlen, "%s:%u: %s: %s: expected a string, number or boolean",
-                 where(s, file), config_setting_source_line(s), config_setting_name(g),
-                 config_setting_name(s));
+            errf(err, errlen, "%s:%u: %s: %s: expected a string, number or boolean", where(s, file),
+                 config_setting_source_line(s), config_setting_name(g), config_setting_name(s));
             return -1;
         }
         props->v = xrealloc(props->v, (props->n + 1) * sizeof *props->v);
-        props->v[props->n++] = (struct cn_kprop){
-            xstrdup(config_setting_name(s)), xstrdup(text), xstrdup(where(s, file)),
-            (int)config_setting_source_line(s) };
+        props->v[props->n++] = (struct cn_kprop){ xstrdup(config_setting_name(s)), xstrdup(text),
+                                                  xstrdup(where(s, file)),
+                                                  (int)config_setting_source_line(s) };
     }
     return 0;
 }
 
-static int read_kafka(struct cn_config *cfg, const config_t *cf, const char *file,
-                      char *err, size_t errlen)
+static int read_kafka(struct cn_config *cfg, const config_t *cf, const char *file, char *err,
+                      size_t errlen)
 {
     for (int k = 0; k < CN_KAFKA_GROUPS; k++) {
         const config_setting_t *g = config_lookup(cf, group_names[k]);
@@ -443,9 +445,8 @@ static int load_auth(struct cn_config *cfg, char *err, size_t errlen)
 
     if (!cfg->basic_auth && !cfg->basic_auth_user_file && !cfg->basic_auth_password_file)
         return 0;
-    user_path = cfg->basic_auth_user_file
-                    ? xstrdup(cfg->basic_auth_user_file)
-                    : xasprintf("%s/basic-auth-user", cfg->secret_mount_path);
+    user_path = cfg->basic_auth_user_file ? xstrdup(cfg->basic_auth_user_file)
+                                          : xasprintf("%s/basic-auth-user", cfg->secret_mount_path);
     pass_path = cfg->basic_auth_password_file
                     ? xstrdup(cfg->basic_auth_password_file)
                     : xasprintf("%s/basic-auth-password", cfg->secret_mount_path);
@@ -511,7 +512,8 @@ static int check_some_bus(const struct cn_config *cfg, char *err, size_t errlen)
 {
     if (*cfg->brokers || *cfg->nats_url)
         return 0;
-    errf(err, errlen, "brokers: not set, and neither is nats_url: configure a bus "
+    errf(err, errlen,
+         "brokers: not set, and neither is nats_url: configure a bus "
          "(brokers for Kafka, nats_url for NATS)");
     return -1;
 }
@@ -523,8 +525,10 @@ static int check_callback_url(const struct cn_config *cfg, char *err, size_t err
 
     if (!*u || strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0)
         return 0;
-    errf(err, errlen, "callback_url: expected an http:// or https:// URL the queue worker "
-         "can reach, got \"%s\"", u);
+    errf(err, errlen,
+         "callback_url: expected an http:// or https:// URL the queue worker "
+         "can reach, got \"%s\"",
+         u);
     return -1;
 }
 

@@ -15,7 +15,7 @@
 /* One librdkafka property as written in the file, with where, so a value
  * librdkafka rejects is reported at its line. */
 struct cn_kprop {
-    char *name;  /* as written: dots may be spelled as underscores */
+    char *name; /* as written: dots may be spelled as underscores */
     char *value;
     char *file;
     int line;
@@ -43,7 +43,7 @@ struct cn_config {
     int64_t max_inflight;
     int64_t max_queued;
     int64_t max_queued_bytes;
-    char *bind_address;    /* "": every interface */
+    char *bind_address; /* "": every interface */
     int64_t port;
     bool basic_auth;
     char *secret_mount_path;
@@ -65,7 +65,7 @@ struct cn_config {
     int64_t nats_ack_wait_ms;
     char *nats_key_header;
     char *callback_url;
-    char *callback_secret;      /* or NULL: one is drawn at start */
+    char *callback_secret; /* or NULL: one is drawn at start */
     char *callback_secret_file;
     int64_t async_timeout_ms;
     char *async_commit;

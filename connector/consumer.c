@@ -22,8 +22,8 @@
 #include "rkqloop.h"
 #include "xalloc.h"
 
-#define SERVE_BUDGET 1000       /* messages per loop turn before yielding */
-#define ERROR_REPEAT_MS 30000   /* the same broker error is logged this rarely */
+#define SERVE_BUDGET 1000     /* messages per loop turn before yielding */
+#define ERROR_REPEAT_MS 30000 /* the same broker error is logged this rarely */
 
 /* --- records ------------------------------------------------------------- */
 
@@ -170,8 +170,7 @@ static int watch_queue(struct cn_consumer *k, char *err, size_t errlen)
     rd_kafka_set_log_queue(k->rk, k->q);
     k->commitq = rd_kafka_queue_new(k->rk);
     if (rkqloop_start(&k->wakeq, k->cn->lp, k->q, serve, k, why, sizeof why) < 0 ||
-        rkqloop_start(&k->commitw, k->cn->lp, k->commitq, serve_commits, k, why,
-                      sizeof why) < 0) {
+        rkqloop_start(&k->commitw, k->cn->lp, k->commitq, serve_commits, k, why, sizeof why) < 0) {
         snprintf(err, errlen, "consumer: %s", why);
         return -1;
     }
@@ -214,14 +213,16 @@ static int check_brokers(struct cn_consumer *k, char *err, size_t errlen)
         usleep(200 * 1000);
     }
     serve_events(k);
-    snprintf(err, errlen, "cannot reach the Kafka brokers %s within connect_timeout %s: "
-             "%s%s%s", cfg->brokers, format_duration_ms(cfg->connect_timeout_ms, dur, sizeof dur),
+    snprintf(err, errlen,
+             "cannot reach the Kafka brokers %s within connect_timeout %s: "
+             "%s%s%s",
+             cfg->brokers, format_duration_ms(cfg->connect_timeout_ms, dur, sizeof dur),
              rd_kafka_err2str(e), k->last_error[0] ? "; last error: " : "", k->last_error);
     return -1;
 }
 
-struct cn_consumer *cn_consumer_new(struct cn *cn, void (*fatal)(void *arg), void *arg,
-                                    char *err, size_t errlen)
+struct cn_consumer *cn_consumer_new(struct cn *cn, void (*fatal)(void *arg), void *arg, char *err,
+                                    size_t errlen)
 {
     struct cn_consumer *k = xcalloc(1, sizeof *k);
     rd_kafka_conf_t *conf = cn_kconf_new(&cn->cfg, CN_KAFKA_CONSUMER, err, errlen);
@@ -322,14 +323,14 @@ bool cn_consumer_ready(const struct cn_consumer *k, char *why, size_t len)
     if (!k)
         return true;
     if (!k->kafka_up) {
-        snprintf(why, len, "Kafka (brokers %s) is not reachable: no broker connection "
-                 "is up%s%s", k->cn->cfg.brokers, k->last_error[0] ? ": " : "",
-                 k->last_error);
+        snprintf(why, len,
+                 "Kafka (brokers %s) is not reachable: no broker connection "
+                 "is up%s%s",
+                 k->cn->cfg.brokers, k->last_error[0] ? ": " : "", k->last_error);
         return false;
     }
     if (*k->subscribed && !k->joined) {
-        snprintf(why, len, "waiting for an assignment from consumer group %s",
-                 k->cn->cfg.group);
+        snprintf(why, len, "waiting for an assignment from consumer group %s", k->cn->cfg.group);
         return false;
     }
     return true;
@@ -364,13 +365,11 @@ static void part_metrics(struct cn_consumer *k, struct part *p, void *arg)
 
     (void)arg;
     snprintf(num, sizeof num, "%d", (int)p->partition);
-    if (rd_kafka_get_watermark_offsets(k->rk, p->topic, p->partition, &lo, &hi) == 0 &&
-        hi >= 0) {
+    if (rd_kafka_get_watermark_offsets(k->rk, p->topic, p->partition, &lo, &hi) == 0 && hi >= 0) {
         int64_t lag = hi - consumed_from(p, hi);
         metric_set(m->lag, labels, (double)(lag > 0 ? lag : 0));
     }
-    metric_set(m->oldest, labels,
-               oldest < 0 ? 0.0 : (double)(loop_now_ms() - oldest) / 1000.0);
+    metric_set(m->oldest, labels, oldest < 0 ? 0.0 : (double)(loop_now_ms() - oldest) / 1000.0);
 }
 
 void cn_consumer_update_metrics(struct cn_consumer *k)

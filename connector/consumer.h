@@ -32,8 +32,8 @@ struct cn_consumer;
 /* Creates the consumer and checks that the brokers answer within
  * connect_timeout (this blocks: it runs at start, before the loop).
  * Returns NULL with a message in err. */
-struct cn_consumer *cn_consumer_new(struct cn *cn, void (*fatal)(void *arg), void *arg,
-                                    char *err, size_t errlen);
+struct cn_consumer *cn_consumer_new(struct cn *cn, void (*fatal)(void *arg), void *arg, char *err,
+                                    size_t errlen);
 /* Leaves the group (blocking, bounded by librdkafka's timeouts) and frees.
  * Records still held are abandoned, uncommitted. NULL is a no-op. */
 void cn_consumer_free(struct cn_consumer *k);

@@ -30,7 +30,7 @@ struct part {
     char *topic;
     int32_t partition;
     struct track track;
-    struct list records;           /* not yet finished, in offset order (rec->node) */
+    struct list records; /* not yet finished, in offset order (rec->node) */
     bool revoking;       /* being handed back (or stopping): no new work */
     bool lost;           /* taken away without a chance to commit */
     bool commit_refused; /* revoking, and the group refuses commits until we rejoin */
@@ -44,26 +44,26 @@ struct cn_consumer {
     void *fatal_arg;
     rd_kafka_t *rk;
     rd_kafka_queue_t *q;
-    struct rkqloop wakeq;           /* q served on the loop */
-    struct keymap *parts;           /* "topic\0<partition>" -> struct part */
-    uint64_t received;              /* records ever taken in */
-    size_t inflight;                /* records submitted, not yet released by a commit */
-    struct list waiting;            /* records waiting to be submitted (rec->qnode) */
+    struct rkqloop wakeq; /* q served on the loop */
+    struct keymap *parts; /* "topic\0<partition>" -> struct part */
+    uint64_t received;    /* records ever taken in */
+    size_t inflight;      /* records submitted, not yet released by a commit */
+    struct list waiting;  /* records waiting to be submitted (rec->qnode) */
     size_t queued, queued_bytes;
-    bool held;                      /* no room: messages are left with librdkafka */
-    struct loop_timer *hold_timer;  /* a hold this long pauses the partitions */
-    bool paused;                    /* the partitions are paused (a long hold) */
-    bool cooperative;               /* incremental rebalance protocol */
-    char *subscribed;               /* topics asked for ("" none) */
-    bool joined;                    /* an assignment came since */
+    bool held;                     /* no room: messages are left with librdkafka */
+    struct loop_timer *hold_timer; /* a hold this long pauses the partitions */
+    bool paused;                   /* the partitions are paused (a long hold) */
+    bool cooperative;              /* incremental rebalance protocol */
+    char *subscribed;              /* topics asked for ("" none) */
+    bool joined;                   /* an assignment came since */
     bool kafka_up;
     char last_error[512];
-    char logged_error[512];         /* repeats of it are not logged again */
+    char logged_error[512]; /* repeats of it are not logged again */
     int64_t logged_at_ms;
     /* commits */
     struct loop_timer *commit_timer;
-    rd_kafka_queue_t *commitq;      /* commit results */
-    struct rkqloop commitw;         /* commitq served on the loop */
+    rd_kafka_queue_t *commitq; /* commit results */
+    struct rkqloop commitw;    /* commitq served on the loop */
     bool commit_inflight;
     /* handing partitions back */
     enum cn_release release;
@@ -95,8 +95,8 @@ void cn_count_records(struct cn_consumer *k);
 
 /* release.c */
 void cn_commit_soon(struct cn_consumer *k);
-void cn_on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                  rd_kafka_topic_partition_list_t *offsets, void *opaque);
+void cn_on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *offsets,
+                  void *opaque);
 void cn_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                      rd_kafka_topic_partition_list_t *parts, void *opaque);
 /* Pauses fetching when too many records wait; resumes when fewer do. */

@@ -328,8 +328,10 @@ void cn_dispatch_submit(struct cn_dispatch *d, struct cn_record *rec)
     for (size_t i = 0; i < count; i++) {
         if (loop_stop) {
             char why[96];
-            snprintf(why, sizeof why, "hop limit: the record is %d replies down a chain "
-                     "(max_hops %lld)", rec->hops, (long long)cn->cfg.max_hops);
+            snprintf(why, sizeof why,
+                     "hop limit: the record is %d replies down a chain "
+                     "(max_hops %lld)",
+                     rec->hops, (long long)cn->cfg.max_hops);
             cn_branch_step(&branches[i], CN_EV_HOP_LIMIT);
             d->ops->fail(&branches[i], "hop_limit", why, 0);
         } else {

@@ -67,8 +67,7 @@ bool cn_http_name_ok(const char *name)
                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == n;
 }
 
-char *cn_call_id(const char *source, const char *topic, int32_t partition,
-                 int64_t offset)
+char *cn_call_id(const char *source, const char *topic, int32_t partition, int64_t offset)
 {
     return xasprintf("%s-%s-%d-%lld", source, topic, (int)partition, (long long)offset);
 }

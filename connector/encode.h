@@ -24,8 +24,7 @@ bool cn_http_name_ok(const char *name);
 
 /* The call id of a record: the same on every redelivery, so functions can
  * de-duplicate ("kafka-orders-3-1042"). Returns a new string. */
-char *cn_call_id(const char *source, const char *topic, int32_t partition,
-                 int64_t offset);
+char *cn_call_id(const char *source, const char *topic, int32_t partition, int64_t offset);
 
 /* A hop count from a header value: a decimal 0..1000000, else 0. */
 int cn_hops_parse(const unsigned char *value, size_t len);

@@ -50,8 +50,10 @@ static void on_hold_timer(struct loop *lp, void *arg)
     (void)lp;
 
     k->hold_timer = NULL;
-    log_debug("kafka", "held for %dms: pausing the partitions (%zu records waiting, %zu in "
-              "flight)", HOLD_MAX_MS, k->queued, k->inflight);
+    log_debug("kafka",
+              "held for %dms: pausing the partitions (%zu records waiting, %zu in "
+              "flight)",
+              HOLD_MAX_MS, k->queued, k->inflight);
     set_paused(k, true);
     rkqloop_kick(&k->wakeq);
 }
@@ -73,8 +75,7 @@ static void let_go(struct cn_consumer *k)
         set_paused(k, false);
     k->held = false;
     metric_set(k->cn->m.paused, NULL, 0);
-    log_debug("kafka", "taking records again: %zu waiting, %zu in flight", k->queued,
-              k->inflight);
+    log_debug("kafka", "taking records again: %zu waiting, %zu in flight", k->queued, k->inflight);
     rkqloop_kick(&k->wakeq);
 }
 

@@ -47,8 +47,8 @@ struct cn_call {
     cn_invoke_fn *fn;
     void *arg;
     const struct cn_invoke_async *async; /* while the request is built; NULL: sync */
-    struct cn_invoke_pool *pool;  /* where it goes when done, or NULL */
-    struct cn_call *next_free;    /* in pool->free */
+    struct cn_invoke_pool *pool;         /* where it goes when done, or NULL */
+    struct cn_call *next_free;           /* in pool->free */
 };
 
 /* Finished calls kept, with their buffers, for the next ones: a call is a
@@ -184,10 +184,10 @@ static void add_bytes(struct cn_call *c, const char *name, const unsigned char *
  * headers are left out: ours describe the record and must not be faked. */
 static bool ours(const char *name, enum cn_bus bus)
 {
-    static const char *const kafka[] = { "key", "key-enc", "partition", "offset",
-                                         "timestamp", NULL };
-    static const char *const nats[] = { "stream", "stream-enc", "sequence", "timestamp",
-                                        NULL };
+    static const char *const kafka[] = {
+        "key", "key-enc", "partition", "offset", "timestamp", NULL
+    };
+    static const char *const nats[] = { "stream", "stream-enc", "sequence", "timestamp", NULL };
 
     for (const char *const *n = bus == CN_BUS_NATS ? nats : kafka; *n; n++) {
         if (strcasecmp(name, *n) == 0)
@@ -269,8 +269,8 @@ static void build_headers(struct cn_call *c, const struct cn_invoke_opts *o,
 
 static void keep(char *slot, const char *value, size_t len)
 {
-    while (len > 0 && (value[len - 1] == '\r' || value[len - 1] == '\n' ||
-                       value[len - 1] == ' ' || value[len - 1] == '\t'))
+    while (len > 0 && (value[len - 1] == '\r' || value[len - 1] == '\n' || value[len - 1] == ' ' ||
+                       value[len - 1] == '\t'))
         len--;
     if (len >= HEADER_VALUE_MAX)
         len = HEADER_VALUE_MAX - 1;
@@ -367,8 +367,8 @@ static void on_start_failed(struct loop *lp, void *arg)
     call_free(c);
 }
 
-static void set_options(struct cn_call *c, const struct cn_invoke_opts *o,
-                        const char *target, const struct cn_record *rec)
+static void set_options(struct cn_call *c, const struct cn_invoke_opts *o, const char *target,
+                        const struct cn_record *rec)
 {
     CURL *e = c->easy;
     char small[512], *url = small;
@@ -429,8 +429,8 @@ static struct cn_call *start(struct curlloop *cl, const struct cn_invoke_opts *o
 }
 
 struct cn_call *cn_invoke_start(struct curlloop *cl, const struct cn_invoke_opts *o,
-                                const char *target, const struct cn_record *rec,
-                                cn_invoke_fn *fn, void *arg)
+                                const char *target, const struct cn_record *rec, cn_invoke_fn *fn,
+                                void *arg)
 {
     return start(cl, o, target, rec, NULL, fn, arg);
 }

@@ -32,13 +32,13 @@ enum cn_invoke_kind {
 /* Valid during the callback only. */
 struct cn_invoke_result {
     enum cn_invoke_kind kind;
-    long status;                /* 0 unless ANSWERED */
+    long status; /* 0 unless ANSWERED */
     const unsigned char *body;
     size_t len;
-    const char *content_type;   /* response header, or NULL */
-    const char *reply_topic;    /* X-Reply-Topic response header, or NULL */
-    const char *retry_after;    /* Retry-After response header, or NULL */
-    const char *error;          /* what went wrong, for logs and X-Error */
+    const char *content_type; /* response header, or NULL */
+    const char *reply_topic;  /* X-Reply-Topic response header, or NULL */
+    const char *retry_after;  /* Retry-After response header, or NULL */
+    const char *error;        /* what went wrong, for logs and X-Error */
     double seconds;
 };
 
@@ -64,8 +64,8 @@ void cn_invoke_pool_free(struct cn_invoke_pool *p);
  * later (never inside this call), unless cancelled. The record must live
  * until then: its value is sent without a copy. */
 struct cn_call *cn_invoke_start(struct curlloop *cl, const struct cn_invoke_opts *o,
-                                const char *target, const struct cn_record *rec,
-                                cn_invoke_fn *fn, void *arg);
+                                const char *target, const struct cn_record *rec, cn_invoke_fn *fn,
+                                void *arg);
 /* What makes a call async: it goes to /async-function/<target>, which
  * answers 202 once the call is queued; the queue worker posts the result
  * to callback_url later. Both strings are used while the request is built

@@ -32,8 +32,7 @@ static char *read_value(const char *var, const char *path, char *err, size_t err
     n = fread(buf, 1, VALUE_MAX + 1, f);
     fclose(f);
     if (n > VALUE_MAX) {
-        snprintf(err, errlen, "%s=%s (environment): larger than %d bytes", var, path,
-                 VALUE_MAX);
+        snprintf(err, errlen, "%s=%s (environment): larger than %d bytes", var, path, VALUE_MAX);
         free(buf);
         return NULL;
     }
@@ -43,8 +42,7 @@ static char *read_value(const char *var, const char *path, char *err, size_t err
     return buf;
 }
 
-static void add(struct cn_kprops *props, const char *name, size_t len, char *value,
-                const char *var)
+static void add(struct cn_kprops *props, const char *name, size_t len, char *value, const char *var)
 {
     char *lower = xmalloc(len + 1);
 
@@ -53,8 +51,7 @@ static void add(struct cn_kprops *props, const char *name, size_t len, char *val
     lower[len] = '\0';
     props->v = xrealloc(props->v, (props->n + 1) * sizeof *props->v);
     /* line 0: kconf.c names the variable, not a file line */
-    props->v[props->n++] = (struct cn_kprop){ lower, value, xasprintf("%s (environment)", var),
-                                              0 };
+    props->v[props->n++] = (struct cn_kprop){ lower, value, xasprintf("%s (environment)", var), 0 };
 }
 
 int cn_kafka_env(struct cn_kprops *props, char *err, size_t errlen)

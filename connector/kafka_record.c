@@ -65,4 +65,3 @@ struct cn_record *cn_kafka_record(const rd_kafka_message_t *m)
     rec->call_id = cn_call_id("kafka", topic, m->partition, m->offset);
     return rec;
 }
-

@@ -9,8 +9,14 @@
 /* Properties the connector's contract depends on: set through our own
  * settings, or not at all. */
 static const char *const managed[] = {
-    "group.id", "bootstrap.servers", "metadata.broker.list", "enable.auto.commit",
-    "enable.auto.offset.store", "auto.offset.reset", "enable.partition.eof", "log.queue",
+    "group.id",
+    "bootstrap.servers",
+    "metadata.broker.list",
+    "enable.auto.commit",
+    "enable.auto.offset.store",
+    "auto.offset.reset",
+    "enable.partition.eof",
+    "log.queue",
     NULL,
 };
 
@@ -31,8 +37,7 @@ void cn_kconf_log(const rd_kafka_t *rk, int level, const char *fac, const char *
         log_debug("kafka", "%s: %s", fac, buf);
 }
 
-static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err,
-               size_t errlen)
+static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t errlen)
 {
     char why[256];
 
@@ -54,8 +59,8 @@ static bool is_managed(const char *name)
 /* The file writes dots as underscores (libconfig names cannot hold dots);
  * a few real names have underscores (log_level), so the name as written
  * is tried first. */
-static int set_prop(rd_kafka_conf_t *conf, const struct cn_kprop *p, const char *group,
-                    char *err, size_t errlen)
+static int set_prop(rd_kafka_conf_t *conf, const struct cn_kprop *p, const char *group, char *err,
+                    size_t errlen)
 {
     char name[256], why[512];
     rd_kafka_conf_res_t res;
@@ -66,8 +71,10 @@ static int set_prop(rd_kafka_conf_t *conf, const struct cn_kprop *p, const char 
         for (char *c = name; *c; c++)
             *c = *c == '_' ? '.' : *c;
         if (is_managed(name)) {
-            snprintf(why, sizeof why, "%s is set by the connector (see its settings "
-                     "brokers, group and initial_offset)", name);
+            snprintf(why, sizeof why,
+                     "%s is set by the connector (see its settings "
+                     "brokers, group and initial_offset)",
+                     name);
             res = RD_KAFKA_CONF_INVALID;
         } else {
             res = rd_kafka_conf_set(conf, name, p->value, why, sizeof why);
@@ -82,8 +89,8 @@ static int set_prop(rd_kafka_conf_t *conf, const struct cn_kprop *p, const char 
     return -1;
 }
 
-static int set_ours(rd_kafka_conf_t *conf, const struct cn_config *cfg,
-                    enum cn_kafka_group kind, char *err, size_t errlen)
+static int set_ours(rd_kafka_conf_t *conf, const struct cn_config *cfg, enum cn_kafka_group kind,
+                    char *err, size_t errlen)
 {
     if (set(conf, "bootstrap.servers", cfg->brokers, err, errlen) < 0 ||
         set(conf, "client.id", "faasbus-connector", err, errlen) < 0 ||
@@ -111,8 +118,8 @@ static int set_ours(rd_kafka_conf_t *conf, const struct cn_config *cfg,
     return 0;
 }
 
-rd_kafka_conf_t *cn_kconf_new(const struct cn_config *cfg, enum cn_kafka_group kind,
-                              char *err, size_t errlen)
+rd_kafka_conf_t *cn_kconf_new(const struct cn_config *cfg, enum cn_kafka_group kind, char *err,
+                              size_t errlen)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     static const char *const names[] = { "kafka", "kafka_consumer", "kafka_producer" };

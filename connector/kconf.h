@@ -12,8 +12,8 @@
 /* A new configuration for a consumer (CN_KAFKA_CONSUMER) or producer
  * (CN_KAFKA_PRODUCER), logging into our log. Returns NULL with a message
  * in err (naming the file and line of a bad property). */
-rd_kafka_conf_t *cn_kconf_new(const struct cn_config *cfg, enum cn_kafka_group kind,
-                              char *err, size_t errlen);
+rd_kafka_conf_t *cn_kconf_new(const struct cn_config *cfg, enum cn_kafka_group kind, char *err,
+                              size_t errlen);
 
 /* Checks that librdkafka accepts every property for both handles, so a
  * typo is a config error at start. Returns 0, or -1 with err. */

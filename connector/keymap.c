@@ -58,8 +58,7 @@ void keymap_free(struct keymap *m)
     free(m);
 }
 
-static struct entry **find(const struct keymap *m, const void *key,
-                           size_t len, uint64_t hash)
+static struct entry **find(const struct keymap *m, const void *key, size_t len, uint64_t hash)
 {
     struct entry **at = &m->slots[hash & (m->nslots - 1)];
 
@@ -137,8 +136,7 @@ size_t keymap_count(const struct keymap *m)
 }
 
 void keymap_each(const struct keymap *m,
-                 void (*fn)(void *arg, const void *key, size_t len, void *value),
-                 void *arg)
+                 void (*fn)(void *arg, const void *key, size_t len, void *value), void *arg)
 {
     for (size_t i = 0; i < m->nslots; i++) {
         for (const struct entry *e = m->slots[i]; e; e = e->next)

@@ -26,7 +26,6 @@ size_t keymap_count(const struct keymap *m);
 /* Calls fn for every entry, in no particular order; fn must not change
  * the map. */
 void keymap_each(const struct keymap *m,
-                 void (*fn)(void *arg, const void *key, size_t len, void *value),
-                 void *arg);
+                 void (*fn)(void *arg, const void *key, size_t len, void *value), void *arg);
 
 #endif

@@ -46,16 +46,15 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: faasbus-connector [-c FILE] [--print-config] [--version] [--help]\n\n"
-            "Consumes Kafka topics and calls the functions whose `topic` annotation\n"
-            "(from the gateway) or config-file route names them; publishes replies to\n"
-            "their reply-topic and exhausted failures to their error-topic, and commits\n"
-            "an offset only once every earlier record of its partition is final.\n"
-            "Settings come from the environment, else from FILE, else the defaults\n"
-            "below; FILE also holds `routes` and librdkafka properties (see\n"
-            "config/connector.conf).\n\n"
-            "Settings (file key / environment variable, default):\n");
+    fprintf(out, "Usage: faasbus-connector [-c FILE] [--print-config] [--version] [--help]\n\n"
+                 "Consumes Kafka topics and calls the functions whose `topic` annotation\n"
+                 "(from the gateway) or config-file route names them; publishes replies to\n"
+                 "their reply-topic and exhausted failures to their error-topic, and commits\n"
+                 "an offset only once every earlier record of its partition is final.\n"
+                 "Settings come from the environment, else from FILE, else the defaults\n"
+                 "below; FILE also holds `routes` and librdkafka properties (see\n"
+                 "config/connector.conf).\n\n"
+                 "Settings (file key / environment variable, default):\n");
     cn_config_help(out);
 }
 
@@ -139,8 +138,10 @@ static int start(struct cn *cn, char *err, size_t errlen)
         return -1;
     cn->refresh = cn_refresh_start(cn, on_table, cn);
     cn_trim_start(cn);
-    log_info("main", "faasbus-connector %s on port %d: gateway %s, brokers %s, nats %s, "
-             "group %s", FAASBUS_VERSION, httpd_port(cn->http), cn->cfg.gateway_url,
+    log_info("main",
+             "faasbus-connector %s on port %d: gateway %s, brokers %s, nats %s, "
+             "group %s",
+             FAASBUS_VERSION, httpd_port(cn->http), cn->cfg.gateway_url,
              *cn->cfg.brokers ? cn->cfg.brokers : "(none)",
              *cn->cfg.nats_url ? cn->cfg.nats_url : "(none)", cn->cfg.group);
     return 0;
@@ -154,7 +155,7 @@ static void cleanup(struct cn *cn)
     /* The consumer abandons what it still holds through the dispatcher,
      * which detaches from the producer's pending deliveries. */
     cn_consumer_free(cn->consumer);
-    cn_nats_free(cn->nats); /* also ends NATS publishes in flight, detached by now */
+    cn_nats_free(cn->nats);   /* also ends NATS publishes in flight, detached by now */
     cn_async_free(cn->async); /* after the consumer: abandoned branches forget their ids */
     cn_producer_free(cn->producer, FLUSH_AT_EXIT_MS);
     cn_dispatch_free(cn->dispatch);

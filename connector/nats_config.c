@@ -49,8 +49,10 @@ static int check_subjects(const char *text, char *why, size_t whylen)
         char *s = xstrndup(p, n);
         bool ok = cn_subject_valid(s, true);
         if (!ok)
-            snprintf(why, whylen, "\"%s\" is not a NATS subject (dot-separated tokens; "
-                     "* for one token, > for the rest)", s);
+            snprintf(why, whylen,
+                     "\"%s\" is not a NATS subject (dot-separated tokens; "
+                     "* for one token, > for the rest)",
+                     s);
         free(s);
         if (!ok)
             return -1;
@@ -59,8 +61,7 @@ static int check_subjects(const char *text, char *why, size_t whylen)
     return 0;
 }
 
-int cn_nats_config_check(const struct cn_config *cfg, const char *file, char *err,
-                         size_t errlen)
+int cn_nats_config_check(const struct cn_config *cfg, const char *file, char *err, size_t errlen)
 {
     char why[400];
     struct cn_stream_spec *v = NULL;
@@ -93,13 +94,14 @@ static int parse_one(const char *item, struct cn_stream_spec *out, char *why, si
     out->stream = colon ? xstrndup(item, (size_t)(colon - item)) : xstrdup(item);
     out->filter = colon ? xstrdup(colon + 1) : NULL;
     if (!stream_name_ok(out->stream)) {
-        snprintf(why, whylen, "\"%s\": \"%s\" is not a stream name (no dots, wildcards or "
-                 "blanks)", item, out->stream);
+        snprintf(why, whylen,
+                 "\"%s\": \"%s\" is not a stream name (no dots, wildcards or "
+                 "blanks)",
+                 item, out->stream);
         return -1;
     }
     if (out->filter && !cn_subject_valid(out->filter, true)) {
-        snprintf(why, whylen, "\"%s\": \"%s\" is not a NATS subject filter", item,
-                 out->filter);
+        snprintf(why, whylen, "\"%s\": \"%s\" is not a NATS subject filter", item, out->filter);
         return -1;
     }
     return 0;

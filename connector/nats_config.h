@@ -17,8 +17,7 @@ struct cn_stream_spec {
 /* Checks nats_url, subjects and streams against each other and brokers.
  * Returns 0, or -1 with a message in err naming the file and line (or the
  * environment variable) of the bad setting. */
-int cn_nats_config_check(const struct cn_config *cfg, const char *file, char *err,
-                         size_t errlen);
+int cn_nats_config_check(const struct cn_config *cfg, const char *file, char *err, size_t errlen);
 
 /* Parses `streams`. Returns the count (0 for none) with a new array in
  * *out, or -1 with a message in why. */

@@ -25,18 +25,18 @@ struct pull {
     struct cn_nats *n;
     struct cn_stream_spec spec;
     char *durable;
-    struct jspull pull;    /* the fetch thread; its subscription outlives every message */
+    struct jspull pull; /* the fetch thread; its subscription outlives every message */
     void (*hand_over)(struct cn_nats *n, struct pull *p, natsMsg *msg);
-    bool bound;            /* under n->mu */
-    char error[400];       /* under n->mu: why it is not bound */
+    bool bound;      /* under n->mu */
+    char error[400]; /* under n->mu: why it is not bound */
 };
 
 /* A message the loop holds: its record, and for JetStream the message
  * itself, since acks go through it. */
 struct nmsg {
     struct cn_nats *n;
-    struct pull *pull;     /* NULL: core NATS */
-    natsMsg *msg;          /* JetStream only */
+    struct pull *pull; /* NULL: core NATS */
+    natsMsg *msg;      /* JetStream only */
     struct cn_record *rec;
     struct loop_timer *progress;
     struct list_node node; /* in n->held_msgs */
@@ -49,9 +49,9 @@ struct cn_nats {
     struct cn_nats_out *out;
     pthread_mutex_t mu;
     pthread_cond_t room;
-    unsigned held, max;    /* places taken / max_inflight (under mu) */
-    bool stop;             /* under mu: hand nothing more over */
-    bool open;             /* under mu: the routing table is loaded: take messages */
+    unsigned held, max; /* places taken / max_inflight (under mu) */
+    bool stop;          /* under mu: hand nothing more over */
+    bool open;          /* under mu: the routing table is loaded: take messages */
     natsSubscription **subs;
     size_t nsubs;
     struct pull *pulls;
@@ -84,8 +84,7 @@ void cn_nats_hand_over(struct cn_nats *n, struct pull *pull, natsMsg *msg);
 
 /* nats_pull.c: starts p's fetch thread; each message fetched goes to
  * to_loop (nats_source.c's cn_nats_hand_over). */
-int cn_pull_start(struct pull *p,
-                  void (*to_loop)(struct cn_nats *n, struct pull *p, natsMsg *msg));
+int cn_pull_start(struct pull *p, void (*to_loop)(struct cn_nats *n, struct pull *p, natsMsg *msg));
 void cn_pull_join(struct pull *p);
 /* After every message of it is gone: the durable consumer stays. */
 void cn_pull_close(struct pull *p);

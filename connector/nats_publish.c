@@ -17,7 +17,7 @@
 #include "subject.h"
 #include "xalloc.h"
 
-#define ACK_WAIT_MS 5000 /* JetStream's answer, or the flush's round trip */
+#define ACK_WAIT_MS 5000   /* JetStream's answer, or the flush's round trip */
 #define STORED_TTL_MS 5000 /* how long "a stream captures it" is believed */
 #define STORED_MAX 1024    /* subjects remembered (then forgotten at once) */
 
@@ -32,7 +32,7 @@ struct cn_nats_out {
     struct jsq *js;
     struct offload *ol;
     char *key_header;
-    bool told_plain; /* logged once: some subject has no stream */
+    bool told_plain;    /* logged once: some subject has no stream */
     pthread_mutex_t mu; /* the publish threads share what they learnt */
     struct stored *known;
     size_t nknown;
@@ -41,7 +41,7 @@ struct cn_nats_out {
 struct pub {
     struct cn_nats_out *p;
     natsMsg *msg;
-    bool plain;    /* a request's answer: no JetStream attempt */
+    bool plain;     /* a request's answer: no JetStream attempt */
     bool fell_back; /* no stream captured the subject */
     struct cn_delivery *d;
     char error[400]; /* empty: acknowledged */
@@ -227,7 +227,8 @@ static void publish_done(void *arg)
 
     if (pb->fell_back && !pb->p->told_plain && !pb->error[0]) {
         pb->p->told_plain = true;
-        log_info("nats", "no JetStream stream captures %s: published as plain NATS (the "
+        log_info("nats",
+                 "no JetStream stream captures %s: published as plain NATS (the "
                  "server has it; only current subscribers see it). Said once.",
                  natsMsg_GetSubject(pb->msg));
     }

@@ -55,8 +55,7 @@ static void set_state(void *arg, bool bound, const char *error)
     pthread_mutex_unlock(&p->n->mu);
 }
 
-int cn_pull_start(struct pull *p,
-                  void (*to_loop)(struct cn_nats *n, struct pull *p, natsMsg *msg))
+int cn_pull_start(struct pull *p, void (*to_loop)(struct cn_nats *n, struct pull *p, natsMsg *msg))
 {
     static const struct jspull_ops ops = {
         .stopping = stopping,

@@ -18,7 +18,7 @@
 #include "offload.h"
 #include "xalloc.h"
 
-#define PUBLISH_THREADS 4   /* replies and dead letters waiting for their ack */
+#define PUBLISH_THREADS 4 /* replies and dead letters waiting for their ack */
 #define UNSUBSCRIBE_WAIT_MS 2000
 
 /* --- held messages (loop thread) ----------------------------------------- */
@@ -79,10 +79,15 @@ static void quiet(struct cn_record *rec)
 }
 
 static const struct cn_origin core_origin = {
-    .may_start = may_start, .finished = finished, .quiet = quiet,
+    .may_start = may_start,
+    .finished = finished,
+    .quiet = quiet,
 };
 static const struct cn_origin jetstream_origin = {
-    .may_start = may_start, .finished = finished, .redeliver = redeliver, .quiet = quiet,
+    .may_start = may_start,
+    .finished = finished,
+    .redeliver = redeliver,
+    .quiet = quiet,
 };
 
 /* Calls and retry waits may outlast ack_wait: tell JetStream the message
@@ -120,8 +125,8 @@ static void arrive(void *arg)
     struct nmsg *nm = xcalloc(1, sizeof *nm);
     nm->n = n;
     nm->pull = a->pull;
-    nm->rec = cn_nats_record(a->msg, a->pull ? a->pull->spec.stream : NULL,
-                             cn->cfg.nats_key_header, n->boot_id, ++n->core_seq);
+    nm->rec = cn_nats_record(a->msg, a->pull ? a->pull->spec.stream : NULL, cn->cfg.nats_key_header,
+                             n->boot_id, ++n->core_seq);
     if (a->pull) {
         nm->msg = a->msg;
         nm->progress = loop_timer_add(cn->lp, cn->cfg.nats_ack_wait_ms / 3, keep_lease, nm);
@@ -187,8 +192,8 @@ static int subscribe_core(struct cn_nats *n, char *err, size_t errlen)
         }
         n->subs = xrealloc(n->subs, (n->nsubs + 1) * sizeof(natsSubscription *));
         n->subs[n->nsubs++] = sub;
-        log_info("nats", "subscribed to %s in queue group %s (core NATS: at most once)",
-                 subject, cfg->group);
+        log_info("nats", "subscribed to %s in queue group %s (core NATS: at most once)", subject,
+                 cfg->group);
         free(subject);
         p += len;
     }
@@ -252,8 +257,8 @@ struct cn_nats *cn_nats_new(struct cn *cn, char *err, size_t errlen)
         free(n);
         return NULL;
     }
-    if (jsq_open(&n->js, cn->cfg.nats_url, &cn->cfg.nats_auth, "faasbus-connector", err,
-                 errlen) < 0) {
+    if (jsq_open(&n->js, cn->cfg.nats_url, &cn->cfg.nats_auth, "faasbus-connector", err, errlen) <
+        0) {
         cn_nats_free(n);
         return NULL;
     }
@@ -339,11 +344,15 @@ static void drain_check(struct cn_nats *n, bool overdue)
         loop_timer_cancel(n->cn->lp, n->drain_poke);
     n->drain_timer = n->drain_poke = NULL;
     if (busy)
-        log_warn("nats", "drain_timeout passed with %zu message(s) still in a call or "
-                 "publish", busy);
+        log_warn("nats",
+                 "drain_timeout passed with %zu message(s) still in a call or "
+                 "publish",
+                 busy);
     if (held)
-        log_info("nats", "letting go of %zu unfinished message(s): JetStream ones go back "
-                 "to the stream (nak), core NATS ones are dropped", held);
+        log_info("nats",
+                 "letting go of %zu unfinished message(s): JetStream ones go back "
+                 "to the stream (nak), core NATS ones are dropped",
+                 held);
     /* Over before the messages go: their calls going quiet as they are
      * abandoned must not ask for another look. */
     void (*done)(void *) = n->done;

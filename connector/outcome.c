@@ -29,7 +29,9 @@
 /* While the gateway cannot be reached at all, calls are tried again on
  * this schedule, whatever the route's (its min_wait may be 0). */
 static const struct retry_policy unreachable_schedule = {
-    .attempts = 0, .min_wait_ms = 250, .max_wait_ms = 5000,
+    .attempts = 0,
+    .min_wait_ms = 250,
+    .max_wait_ms = 5000,
 };
 
 static void on_called(void *arg, const struct cn_invoke_result *res);
@@ -48,8 +50,7 @@ static const char *source_of(const struct branch *b, char *buf, size_t len)
 {
     const struct cn_record *rec = b->w->rec;
 
-    snprintf(buf, len, "%s[%d]@%lld", rec->topic, (int)rec->partition,
-             (long long)rec->offset);
+    snprintf(buf, len, "%s[%d]@%lld", rec->topic, (int)rec->partition, (long long)rec->offset);
     return buf;
 }
 
@@ -105,14 +106,16 @@ static void dead_letter_refused(struct branch *b, const char *error)
      * coordinates goes instead (X-Dead-Letter-Cut says what was left out). */
     if (cn_publish_too_large(error) && b->dead_letter_cut < 2) {
         b->dead_letter_cut++;
-        log_warn("dispatch", "%s -> %s: the dead letter is too large for %s (%s); "
-                 "publishing it cut down", source_of(b, where, sizeof where), b->target,
-                 b->route->error_topic, error);
+        log_warn("dispatch",
+                 "%s -> %s: the dead letter is too large for %s (%s); "
+                 "publishing it cut down",
+                 source_of(b, where, sizeof where), b->target, b->route->error_topic, error);
         metric_add(cn->m.dead_letters_cut, (const char *[]){ b->target }, 1);
         publish_dead_letter(b);
         return;
     }
-    log_error("dispatch", "%s -> %s: the dead letter could not be published to %s: %s "
+    log_error("dispatch",
+              "%s -> %s: the dead letter could not be published to %s: %s "
               "(trying again in %ds; the record stays uncommitted)",
               source_of(b, where, sizeof where), b->target, b->route->error_topic, error,
               DEAD_LETTER_RETRY_MS / 1000);
@@ -137,8 +140,8 @@ static void on_published(void *arg, const char *error)
         return;
     }
     cn_branch_step(b, CN_EV_PUBLISH_FAILED);
-    metric_add(cn->m.publish_errors,
-               (const char *[]){ b->dead_letter ? "dead_letter" : "reply" }, 1);
+    metric_add(cn->m.publish_errors, (const char *[]){ b->dead_letter ? "dead_letter" : "reply" },
+               1);
     if (b->dead_letter) {
         dead_letter_refused(b, error);
         return;
@@ -154,8 +157,8 @@ static void publish_dead_letter(struct branch *b)
     char err[256];
 
     b->dead_letter = true;
-    if (cn_publish_dead_letter(cn, b->w->rec, b->route->error_topic, b->target, &f,
-                               on_published, b, &b->delivery, err, sizeof err) < 0) {
+    if (cn_publish_dead_letter(cn, b->w->rec, b->route->error_topic, b->target, &f, on_published, b,
+                               &b->delivery, err, sizeof err) < 0) {
         metric_add(cn->m.publish_errors, (const char *[]){ "dead_letter" }, 1);
         dead_letter_refused(b, err);
         return;
@@ -163,15 +166,14 @@ static void publish_dead_letter(struct branch *b)
     cn_branch_step(b, CN_EV_PUBLISH);
 }
 
-static void publish_reply(struct branch *b, const struct cn_invoke_result *res,
-                          const char *topic)
+static void publish_reply(struct branch *b, const struct cn_invoke_result *res, const char *topic)
 {
     struct cn *cn = b->w->d->cn;
     char err[256], why[400];
 
     b->dead_letter = false;
-    if (cn_publish_reply(cn, b->w->rec, topic, b->target, res, on_published, b,
-                         &b->delivery, err, sizeof err) < 0) {
+    if (cn_publish_reply(cn, b->w->rec, topic, b->target, res, on_published, b, &b->delivery, err,
+                         sizeof err) < 0) {
         metric_add(cn->m.publish_errors, (const char *[]){ "reply" }, 1);
         snprintf(why, sizeof why, "the reply could not be published to %s: %s", topic, err);
         cn_branch_fail(b, "reply_failed", why, res->status);
@@ -191,12 +193,13 @@ void cn_branch_fail(struct branch *b, const char *reason, const char *error, lon
     b->reason = reason;
     source_of(b, where, sizeof where);
     if (b->route->error_topic) {
-        log_warn("dispatch", "%s -> %s failed after %d attempt(s): %s; dead letter to %s",
-                 where, b->target, b->attempts, error, b->route->error_topic);
+        log_warn("dispatch", "%s -> %s failed after %d attempt(s): %s; dead letter to %s", where,
+                 b->target, b->attempts, error, b->route->error_topic);
         publish_dead_letter(b);
         return;
     }
-    log_error("dispatch", "%s -> %s failed after %d attempt(s): %s; the route has no "
+    log_error("dispatch",
+              "%s -> %s failed after %d attempt(s): %s; the route has no "
               "error-topic, so this outcome is only logged and counted",
               where, b->target, b->attempts, error);
     metric_add(cn->m.unhandled, (const char *[]){ b->target, reason }, 1);
@@ -263,9 +266,10 @@ static void wait_for_gateway(struct branch *b, const struct cn_invoke_result *re
     b->waits++;
     if (!d->gateway_down) {
         d->gateway_down = true;
-        log_warn("dispatch", "cannot reach the gateway at %s: %s; calls wait and are "
-                 "tried again (records stay uncommitted)", d->invoke.gateway_url,
-                 res->error ? res->error : "");
+        log_warn("dispatch",
+                 "cannot reach the gateway at %s: %s; calls wait and are "
+                 "tried again (records stay uncommitted)",
+                 d->invoke.gateway_url, res->error ? res->error : "");
     }
     backoff(b, retry_backoff_ms(&unreachable_schedule, b->waits, -1, cn_branch_random(d)));
 }
@@ -287,8 +291,7 @@ static bool hand_back(struct branch *b, int64_t ms)
     return true;
 }
 
-static void retry_or_fail(struct branch *b, const struct cn_invoke_result *res,
-                          const char *what)
+static void retry_or_fail(struct branch *b, const struct cn_invoke_result *res, const char *what)
 {
     struct cn_dispatch *d = b->w->d;
     const struct retry_policy *rt = &b->route->retry;
@@ -369,8 +372,10 @@ void cn_branch_result(struct branch *b, const struct cn_invoke_result *res, bool
         retry_or_fail(b, res, what);
         break;
     case CN_VERDICT_FAIL:
-        cn_branch_fail(b, final ? "async_failed"
-                          : res->kind == CN_INVOKE_TOO_LARGE ? "too_large" : "not_retryable",
+        cn_branch_fail(b,
+                       final                              ? "async_failed"
+                       : res->kind == CN_INVOKE_TOO_LARGE ? "too_large"
+                                                          : "not_retryable",
                        what, res->status);
         break;
     }

@@ -55,9 +55,8 @@ static void clear(struct hlist *l)
 }
 
 int cn_publish_reply(struct cn *cn, const struct cn_record *rec, const char *topic,
-                     const char *function, const struct cn_invoke_result *res,
-                     cn_delivered_fn *fn, void *arg, struct cn_delivery **out, char *err,
-                     size_t errlen)
+                     const char *function, const struct cn_invoke_result *res, cn_delivered_fn *fn,
+                     void *arg, struct cn_delivery **out, char *err, size_t errlen)
 {
     struct hlist l = { .n = 0 };
     int rc;
@@ -67,9 +66,13 @@ int cn_publish_reply(struct cn *cn, const struct cn_record *rec, const char *top
     put_source(&l, rec, function);
     putf(&l, "X-Function-Status", res->status);
     putf(&l, CN_HOP_HEADER, rec->hops + 1);
-    struct cn_outgoing m = { .topic = topic, .key = rec->key, .key_len = rec->key_len,
-                             .value = res->body, .len = res->len,
-                             .headers = l.h, .nheaders = l.n };
+    struct cn_outgoing m = { .topic = topic,
+                             .key = rec->key,
+                             .key_len = rec->key_len,
+                             .value = res->body,
+                             .len = res->len,
+                             .headers = l.h,
+                             .nheaders = l.n };
     rc = cn_bus_send(cn, rec, &m, fn, arg, out, err, errlen);
     clear(&l);
     return rc;
@@ -103,9 +106,8 @@ static size_t merge_headers(struct cn_header *all, const struct cn_record *rec,
 }
 
 int cn_publish_dead_letter(struct cn *cn, const struct cn_record *rec, const char *topic,
-                           const char *function, const struct cn_failure *f,
-                           cn_delivered_fn *fn, void *arg, struct cn_delivery **out, char *err,
-                           size_t errlen)
+                           const char *function, const struct cn_failure *f, cn_delivered_fn *fn,
+                           void *arg, struct cn_delivery **out, char *err, size_t errlen)
 {
     struct hlist l = { .n = 0 };
     struct cn_header *all = xcalloc(rec->nheaders + OUR_HEADERS_MAX, sizeof *all);
@@ -119,12 +121,18 @@ int cn_publish_dead_letter(struct cn *cn, const struct cn_record *rec, const cha
     if (f->cut) {
         len = f->cut == 1 && len > DEAD_LETTER_KEPT ? DEAD_LETTER_KEPT : f->cut == 1 ? len : 0;
         char what[160];
-        snprintf(what, sizeof what, "value of %zu bytes, first %zu kept; its %zu header(s) "
-                 "left out", rec->len, len, rec->nheaders);
+        snprintf(what, sizeof what,
+                 "value of %zu bytes, first %zu kept; its %zu header(s) "
+                 "left out",
+                 rec->len, len, rec->nheaders);
         put(&l, "X-Dead-Letter-Cut", what);
     }
-    struct cn_outgoing m = { .topic = topic, .key = rec->key, .key_len = rec->key_len,
-                             .value = rec->value, .len = len, .headers = all,
+    struct cn_outgoing m = { .topic = topic,
+                             .key = rec->key,
+                             .key_len = rec->key_len,
+                             .value = rec->value,
+                             .len = len,
+                             .headers = all,
                              .nheaders = merge_headers(all, rec, &l, !f->cut) };
     rc = cn_bus_send(cn, rec, &m, fn, arg, out, err, errlen);
     clear(&l);

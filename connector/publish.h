@@ -17,10 +17,10 @@ struct cn;
 
 /* Why a record could not be handled by one function. */
 struct cn_failure {
-    const char *error;  /* X-Error */
-    long status;        /* X-Function-Status: the last HTTP status, 0 if none */
-    int attempts;       /* X-Attempts */
-    int cut;            /* 0: the whole record; 1: its first DEAD_LETTER_KEPT bytes and
+    const char *error; /* X-Error */
+    long status;       /* X-Function-Status: the last HTTP status, 0 if none */
+    int attempts;      /* X-Attempts */
+    int cut;           /* 0: the whole record; 1: its first DEAD_LETTER_KEPT bytes and
                          * no headers of its own; 2: no value either */
 };
 
@@ -35,16 +35,14 @@ bool cn_publish_too_large(const char *error);
  * Content-Type, X-Function-Name/-Status, X-Call-Id, X-Source-* and the
  * hop count one higher. As cn_producer_send(). */
 int cn_publish_reply(struct cn *cn, const struct cn_record *rec, const char *topic,
-                     const char *function, const struct cn_invoke_result *res,
-                     cn_delivered_fn *fn, void *arg, struct cn_delivery **out, char *err,
-                     size_t errlen);
+                     const char *function, const struct cn_invoke_result *res, cn_delivered_fn *fn,
+                     void *arg, struct cn_delivery **out, char *err, size_t errlen);
 
 /* Publishes the original record (value, key and headers unchanged) to
  * `topic`, with X-Error, X-Function-Name/-Status, X-Attempts, X-Call-Id
  * and X-Source-* added after its own headers. As cn_producer_send(). */
 int cn_publish_dead_letter(struct cn *cn, const struct cn_record *rec, const char *topic,
-                           const char *function, const struct cn_failure *f,
-                           cn_delivered_fn *fn, void *arg, struct cn_delivery **out, char *err,
-                           size_t errlen);
+                           const char *function, const struct cn_failure *f, cn_delivered_fn *fn,
+                           void *arg, struct cn_delivery **out, char *err, size_t errlen);
 
 #endif

@@ -62,19 +62,19 @@ struct cn_record {
     size_t len;
     struct cn_header *headers;
     size_t nheaders;
-    int hops;            /* replies this record is already downstream of */
-    char *call_id;       /* stable across redeliveries */
-    int prior_attempts;  /* calls made for it in earlier deliveries */
+    int hops;                 /* replies this record is already downstream of */
+    char *call_id;            /* stable across redeliveries */
+    int prior_attempts;       /* calls made for it in earlier deliveries */
     const char *content_type; /* the record's content-type header, or NULL */
-    enum cn_bus bus;     /* Kafka unless the source says otherwise */
-    char *stream;        /* NATS: its JetStream stream (offset is the stream
+    enum cn_bus bus;          /* Kafka unless the source says otherwise */
+    char *stream;             /* NATS: its JetStream stream (offset is the stream
                             sequence), or NULL for core NATS */
-    char *reply_to;      /* NATS core: "nats:<subject>" a requester waits on
+    char *reply_to;           /* NATS core: "nats:<subject>" a requester waits on
                             for the answer, or NULL */
-    struct cn_work *work; /* the dispatcher's, NULL outside it */
-    struct list_node node;  /* the source's list */
-    struct list_node qnode; /* the source's waiting queue */
-    bool queued;            /* ...which it is in */
+    struct cn_work *work;     /* the dispatcher's, NULL outside it */
+    struct list_node node;    /* the source's list */
+    struct list_node qnode;   /* the source's waiting queue */
+    bool queued;              /* ...which it is in */
 };
 
 /* The header named `name` (ASCII case-insensitive), or NULL. */

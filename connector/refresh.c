@@ -24,13 +24,13 @@ struct cn_refresh {
     void *arg;
     struct loop_timer *timer;
     struct hclient_call *call;
-    char *auth_header;        /* "Authorization: Basic ...", or NULL */
-    json_t *namespaces;       /* the list being walked */
+    char *auth_header;  /* "Authorization: Basic ...", or NULL */
+    json_t *namespaces; /* the list being walked */
     size_t next_ns;
     struct cn_table *building;
     char *warnings[WARNINGS_MAX]; /* about annotations, logged if the table changes */
     size_t nwarnings;
-    bool failing;             /* logged once per outage */
+    bool failing; /* logged once per outage */
 };
 
 static void tick(struct loop *lp, void *arg);
@@ -61,8 +61,10 @@ static void failed(struct cn_refresh *r, const char *why)
     metric_add(cn->m.refreshes, (const char *[]){ "failed" }, 1);
     cn->gateway_ok = false;
     if (!r->failing)
-        log_warn("routes", "cannot refresh the routing table from %s: %s; keeping the "
-                 "last one (%zu routes)%s", cn->cfg.gateway_url, why, cn->table->n,
+        log_warn("routes",
+                 "cannot refresh the routing table from %s: %s; keeping the "
+                 "last one (%zu routes)%s",
+                 cn->cfg.gateway_url, why, cn->table->n,
                  cn->table_loaded ? "" : "; not consuming until the gateway answers");
     r->failing = true;
     schedule(r);
@@ -141,7 +143,9 @@ static void get(struct cn_refresh *r, const char *path, hclient_fn *fn)
     char *url = xasprintf("%s%s", r->cn->cfg.gateway_url, path);
     const char *headers[] = { r->auth_header, NULL };
     struct hclient_request req = {
-        .url = url, .headers = headers, .timeout_ms = REQUEST_TIMEOUT_MS,
+        .url = url,
+        .headers = headers,
+        .timeout_ms = REQUEST_TIMEOUT_MS,
         .max_response = LIST_MAX,
     };
 

@@ -27,9 +27,9 @@
 #include "metrics.h"
 #include "xalloc.h"
 
-#define COMMIT_DELAY_MS 5      /* gathers the records finishing together */
-#define COMMIT_RETRY_MS 1000   /* after the broker refused a commit */
-#define COMMIT_WAIT_MS 5000    /* how long a release waits for its commit */
+#define COMMIT_DELAY_MS 5    /* gathers the records finishing together */
+#define COMMIT_RETRY_MS 1000 /* after the broker refused a commit */
+#define COMMIT_WAIT_MS 5000  /* how long a release waits for its commit */
 
 /* --- commits ------------------------------------------------------------- */
 
@@ -125,17 +125,17 @@ static bool committed(struct cn_consumer *k, const rd_kafka_topic_partition_t *t
     if (err && p->revoking && refused_until_rejoined(err)) {
         /* Waiting would hold up the rebalance that refuses us: the next
          * owner starts from the last commit and calls again what came after. */
-        log_warn("kafka", "commit of %s[%d]@%lld refused while the group rebalances: "
-                 "letting go from offset %lld", tp->topic, (int)tp->partition,
-                 (long long)tp->offset, (long long)p->committed);
+        log_warn("kafka",
+                 "commit of %s[%d]@%lld refused while the group rebalances: "
+                 "letting go from offset %lld",
+                 tp->topic, (int)tp->partition, (long long)tp->offset, (long long)p->committed);
         p->commit_refused = true;
         p->commit_sent = p->committed;
         return false;
     }
     if (err) {
         log_warn("kafka", "commit of %s[%d]@%lld failed: %s (trying again)", tp->topic,
-                 (int)tp->partition, (long long)tp->offset,
-                 rd_kafka_err2str(err));
+                 (int)tp->partition, (long long)tp->offset, rd_kafka_err2str(err));
         p->commit_sent = p->committed;
         return false;
     }
@@ -145,8 +145,8 @@ static bool committed(struct cn_consumer *k, const rd_kafka_topic_partition_t *t
     return true;
 }
 
-void cn_on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                  rd_kafka_topic_partition_list_t *offsets, void *opaque)
+void cn_on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *offsets,
+                  void *opaque)
 {
     struct cn_consumer *k = opaque;
     bool ok = true;
@@ -175,8 +175,8 @@ static void describe(const rd_kafka_topic_partition_list_t *list, char *out, siz
 
     out[0] = '\0';
     for (int i = 0; i < list->cnt && used + 1 < len; i++) {
-        int n = snprintf(out + used, len - used, "%s%s[%d]", i ? " " : "",
-                         list->elems[i].topic, (int)list->elems[i].partition);
+        int n = snprintf(out + used, len - used, "%s%s[%d]", i ? " " : "", list->elems[i].topic,
+                         (int)list->elems[i].partition);
         if (n < 0)
             break;
         used += (size_t)n;
@@ -310,8 +310,8 @@ static void drop_revoking(struct cn_consumer *k, struct part *p, void *arg)
         log_info("kafka", "let go of %s[%d]: committed up to offset %lld", p->topic,
                  (int)p->partition, (long long)p->committed);
     else
-        log_info("kafka", "let go of %s[%d]: nothing to commit%s", p->topic,
-                 (int)p->partition, p->lost ? " (lost)" : "");
+        log_info("kafka", "let go of %s[%d]: nothing to commit%s", p->topic, (int)p->partition,
+                 p->lost ? " (lost)" : "");
     cn_part_drop(k, p);
 }
 
@@ -352,8 +352,10 @@ static void on_release_deadline(struct loop *lp, void *arg);
 static void start_committing(struct cn_consumer *k, size_t busy)
 {
     if (busy)
-        log_warn("kafka", "drain_timeout passed with %zu record(s) still in a call or "
-                 "publish: they stay uncommitted", busy);
+        log_warn("kafka",
+                 "drain_timeout passed with %zu record(s) still in a call or "
+                 "publish: they stay uncommitted",
+                 busy);
     k->release = CN_RELEASE_COMMITTING;
     cancel_timer(k, &k->release_timer);
     k->release_timer = loop_timer_add(k->cn->lp, COMMIT_WAIT_MS, on_release_deadline, k);
@@ -415,8 +417,8 @@ void cn_release_start(struct cn_consumer *k)
         return;
     k->release = CN_RELEASE_DRAINING;
     k->release_start = loop_now_ms();
-    k->release_timer = loop_timer_add(k->cn->lp, k->cn->cfg.drain_timeout_ms,
-                                      on_release_deadline, k);
+    k->release_timer = loop_timer_add(k->cn->lp, k->cn->cfg.drain_timeout_ms, on_release_deadline,
+                                      k);
     cn_release_poke(k);
 }
 

@@ -18,10 +18,13 @@ static const struct {
     const char *name;
     size_t off;
 } restart_only[] = {
-#define S(f) { #f, offsetof(struct cn_config, f) }
-    S(gateway_url), S(brokers), S(default_bus), S(topics), S(group),
-    S(initial_offset), S(nats_url), S(subjects), S(streams), S(bind_address),
-    S(callback_url), S(callback_secret),
+#define S(f)                              \
+    {                                     \
+#f, offsetof(struct cn_config, f) \
+    }
+    S(gateway_url), S(brokers),        S(default_bus),  S(topics),
+    S(group),       S(initial_offset), S(nats_url),     S(subjects),
+    S(streams),     S(bind_address),   S(callback_url), S(callback_secret),
 #undef S
 };
 
@@ -36,8 +39,10 @@ static void warn_restart_only(const struct cn_config *old, const struct cn_confi
 {
     for (size_t i = 0; i < sizeof restart_only / sizeof restart_only[0]; i++) {
         if (strcmp(text_at(old, restart_only[i].off), text_at(fresh, restart_only[i].off)))
-            log_warn("cfg", "reload: %s changed: it takes effect at the next restart "
-                     "(the running value stays)", restart_only[i].name);
+            log_warn("cfg",
+                     "reload: %s changed: it takes effect at the next restart "
+                     "(the running value stays)",
+                     restart_only[i].name);
     }
     if (old->port != fresh->port)
         log_warn("cfg", "reload: port changed: it takes effect at the next restart");
@@ -82,7 +87,9 @@ void cn_reload(struct cn *cn)
     swap_in_place(cfg, &fresh);
     cn_config_free(&fresh);
     cn_buses_set(*cfg->brokers, *cfg->nats_url, cfg->default_bus);
-    log_info("cfg", "reload: %zu config route(s), log_level %s; the routing table is "
-             "rebuilt now", cfg->nroutes, cfg->log_level);
+    log_info("cfg",
+             "reload: %zu config route(s), log_level %s; the routing table is "
+             "rebuilt now",
+             cfg->nroutes, cfg->log_level);
     cn_refresh_now(cn->refresh);
 }

@@ -61,9 +61,11 @@ static void canonical(const char *name, char *out, size_t len)
 static int set_topic(char **slot, const char *value, char *err, size_t errlen)
 {
     if (*value && !cn_dest_valid(value)) {
-        snprintf(err, errlen, "\"%s\" is not a valid topic name (1 to 249 of "
+        snprintf(err, errlen,
+                 "\"%s\" is not a valid topic name (1 to 249 of "
                  "letters, digits, '.', '_', '-'; or nats: and a subject without "
-                 "wildcards)", value);
+                 "wildcards)",
+                 value);
         return -1;
     }
     free(*slot);
@@ -71,26 +73,23 @@ static int set_topic(char **slot, const char *value, char *err, size_t errlen)
     return 1;
 }
 
-static int set_int(int *slot, const char *value, int64_t min, int64_t max,
-                   char *err, size_t errlen)
+static int set_int(int *slot, const char *value, int64_t min, int64_t max, char *err, size_t errlen)
 {
     int64_t v;
 
     if (parse_int64(value, &v) < 0 || v < min || v > max) {
-        snprintf(err, errlen, "expected an integer from %" PRId64 " to %"
-                 PRId64 ", got \"%s\"", min, max, value);
+        snprintf(err, errlen, "expected an integer from %" PRId64 " to %" PRId64 ", got \"%s\"",
+                 min, max, value);
         return -1;
     }
     *slot = (int)v;
     return 1;
 }
 
-static int set_ordering(struct cn_route *r, const char *value, char *err,
-                        size_t errlen)
+static int set_ordering(struct cn_route *r, const char *value, char *err, size_t errlen)
 {
     if (cn_ordering_parse(value, &r->ordering) < 0) {
-        snprintf(err, errlen, "expected key, partition or none, got \"%s\"",
-                 value);
+        snprintf(err, errlen, "expected key, partition or none, got \"%s\"", value);
         return -1;
     }
     return 1;
@@ -110,8 +109,8 @@ static int set_invoke(struct cn_route *r, const char *value, char *err, size_t e
     return -1;
 }
 
-int cn_route_option(struct cn_route *r, const char *name, const char *value,
-                    char *err, size_t errlen)
+int cn_route_option(struct cn_route *r, const char *name, const char *value, char *err,
+                    size_t errlen)
 {
     char n[NAME_MAX_LEN];
 
@@ -164,12 +163,10 @@ char *cn_route_describe(const struct cn_route *r)
     retry_codes_format(&r->retry, codes, sizeof codes);
     out = xasprintf("%s -> %s (%s) reply-topic=%s error-topic=%s ordering=%s "
                     "max-inflight=%d retry attempts=%d codes=%s min_wait=%s "
-                    "max_wait=%s%s", r->topic, target,
-                    r->origin == CN_ROUTE_CONFIG ? "config" : "annotation",
-                    r->reply_topic ? r->reply_topic : "-",
-                    r->error_topic ? r->error_topic : "-",
-                    cn_ordering_name(r->ordering), r->max_inflight,
-                    (int)r->retry.attempts, codes,
+                    "max_wait=%s%s",
+                    r->topic, target, r->origin == CN_ROUTE_CONFIG ? "config" : "annotation",
+                    r->reply_topic ? r->reply_topic : "-", r->error_topic ? r->error_topic : "-",
+                    cn_ordering_name(r->ordering), r->max_inflight, (int)r->retry.attempts, codes,
                     format_duration_ms(r->retry.min_wait_ms, minw, sizeof minw),
                     format_duration_ms(r->retry.max_wait_ms, maxw, sizeof maxw),
                     r->invoke == CN_INVOKE_ASYNC ? " invoke=async" : "");
@@ -221,11 +218,9 @@ bool cn_route_equal(const struct cn_route *a, const struct cn_route *b)
 {
     return same_str(a->topic, b->topic) && same_str(a->function, b->function) &&
            same_str(a->ns, b->ns) && same_str(a->reply_topic, b->reply_topic) &&
-           same_str(a->error_topic, b->error_topic) &&
-           a->ordering == b->ordering && a->max_inflight == b->max_inflight &&
-           a->origin == b->origin && a->invoke == b->invoke &&
-           a->retry.attempts == b->retry.attempts &&
-           a->retry.min_wait_ms == b->retry.min_wait_ms &&
+           same_str(a->error_topic, b->error_topic) && a->ordering == b->ordering &&
+           a->max_inflight == b->max_inflight && a->origin == b->origin && a->invoke == b->invoke &&
+           a->retry.attempts == b->retry.attempts && a->retry.min_wait_ms == b->retry.min_wait_ms &&
            a->retry.max_wait_ms == b->retry.max_wait_ms &&
            memcmp(a->retry.codes, b->retry.codes, sizeof a->retry.codes) == 0;
 }

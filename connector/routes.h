@@ -35,7 +35,7 @@ struct cn_route {
     char *reply_topic; /* NULL: replies are dropped */
     char *error_topic; /* NULL: failures are logged and counted */
     enum cn_ordering ordering;
-    int max_inflight;  /* 0: no limit of its own */
+    int max_inflight; /* 0: no limit of its own */
     struct retry_policy retry;
     enum cn_route_origin origin;
     enum cn_invoke_mode invoke;
@@ -57,8 +57,8 @@ struct cn_table {
 /* Sets one option by name (annotation or config spelling). Returns 1 if
  * applied, 0 if `name` is not a route option (left alone), -1 with a
  * message in err if the value is bad. */
-int cn_route_option(struct cn_route *r, const char *name, const char *value,
-                    char *err, size_t errlen);
+int cn_route_option(struct cn_route *r, const char *name, const char *value, char *err,
+                    size_t errlen);
 
 /* Checks what single options cannot: min_wait <= max_wait. Returns 0 or
  * -1 with a message in err. */
@@ -87,8 +87,7 @@ void cn_table_add(struct cn_table *t, const struct cn_route *r);
 /* Adds the routes of one function from the gateway's list (its `topic`
  * annotation and options). Bad option values are reported through warn
  * and the defaults used; a function without `topic` adds nothing. */
-void cn_table_add_function(struct cn_table *t, const json_t *fn,
-                           const struct cn_route_defaults *d,
+void cn_table_add_function(struct cn_table *t, const json_t *fn, const struct cn_route_defaults *d,
                            void (*warn)(void *arg, const char *msg), void *arg);
 /* Sorts and removes repeats of one (topic, function, namespace): the one
  * added first stays, so config routes (added first) win. */
@@ -98,16 +97,14 @@ struct cn_table *cn_table_ref(struct cn_table *t);
 void cn_table_unref(struct cn_table *t);
 
 /* The routes of a topic: returns how many, with the first in *first. */
-size_t cn_table_match(const struct cn_table *t, const char *topic,
-                      const struct cn_route **first);
+size_t cn_table_match(const struct cn_table *t, const char *topic, const struct cn_route **first);
 /* The distinct topics, comma-separated ("" when none). New string. */
 char *cn_table_topics(const struct cn_table *t);
 bool cn_table_equal(const struct cn_table *a, const struct cn_table *b);
 /* Calls fn for each route only in `before` ("removed") or only in `after`
  * ("added"); a route whose options changed shows as both. */
 void cn_table_diff(const struct cn_table *before, const struct cn_table *after,
-                   void (*fn)(void *arg, const char *what, const struct cn_route *r),
-                   void *arg);
+                   void (*fn)(void *arg, const char *what, const struct cn_route *r), void *arg);
 /* The table as a JSON array (new reference). */
 json_t *cn_table_json(const struct cn_table *t);
 

@@ -10,8 +10,7 @@
 /* Bytes NATS treats as separators in its protocol line. */
 static bool blank(char c)
 {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || (unsigned char)c < 0x20 ||
-           c == 0x7f;
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || (unsigned char)c < 0x20 || c == 0x7f;
 }
 
 bool cn_topic_valid(const char *s)
@@ -130,7 +129,8 @@ const char *cn_bus_unresolved(const char *name, char *why, size_t len)
     }
     if (buses.bare != BARE_NONE)
         return NULL;
-    snprintf(why, len, "\"%s\" is a bare name, and both Kafka (brokers) and NATS "
+    snprintf(why, len,
+             "\"%s\" is a bare name, and both Kafka (brokers) and NATS "
              "(nats_url) are configured: write kafka:%s or nats:%s, or set default_bus",
              name, name, name);
     return why;

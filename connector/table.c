@@ -26,11 +26,10 @@ void cn_table_add(struct cn_table *t, const struct cn_route *r)
     cn_route_copy(&t->routes[t->n++], r);
 }
 
-static void warnf(void (*warn)(void *, const char *), void *arg,
-                  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void warnf(void (*warn)(void *, const char *), void *arg, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static void warnf(void (*warn)(void *, const char *), void *arg,
-                  const char *fmt, ...)
+static void warnf(void (*warn)(void *, const char *), void *arg, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -44,8 +43,7 @@ static void warnf(void (*warn)(void *, const char *), void *arg,
 }
 
 /* Applies every annotation that is a route option to the template. */
-static void apply_annotations(struct cn_route *tmpl, const json_t *ann,
-                              const char *who,
+static void apply_annotations(struct cn_route *tmpl, const json_t *ann, const char *who,
                               void (*warn)(void *, const char *), void *arg)
 {
     const char *name;
@@ -56,8 +54,7 @@ static void apply_annotations(struct cn_route *tmpl, const json_t *ann,
         if (strcmp(name, "topic") == 0 || !json_is_string(v))
             continue;
         if (cn_route_option(tmpl, name, json_string_value(v), err, sizeof err) < 0)
-            warnf(warn, arg, "function %s: annotation %s: %s (using the default)",
-                  who, name, err);
+            warnf(warn, arg, "function %s: annotation %s: %s (using the default)", who, name, err);
     }
     if (cn_route_check(tmpl, err, sizeof err) < 0) {
         warnf(warn, arg, "function %s: %s (using min_wait for both)", who, err);
@@ -76,8 +73,8 @@ static bool outputs_resolved(const struct cn_route *tmpl, const char *who,
 
     for (int i = 0; i < 2; i++) {
         if (names[i] && cn_bus_unresolved(names[i], why, sizeof why)) {
-            warnf(warn, arg, "function %s: annotation %s: %s (its routes skipped)", who,
-                  keys[i], why);
+            warnf(warn, arg, "function %s: annotation %s: %s (its routes skipped)", who, keys[i],
+                  why);
             return false;
         }
     }
@@ -85,9 +82,8 @@ static bool outputs_resolved(const struct cn_route *tmpl, const char *who,
 }
 
 /* Adds one route per topic of a comma-separated list. */
-static void add_topics(struct cn_table *t, struct cn_route *tmpl,
-                       const char *topics, const char *who,
-                       void (*warn)(void *, const char *), void *arg)
+static void add_topics(struct cn_table *t, struct cn_route *tmpl, const char *topics,
+                       const char *who, void (*warn)(void *, const char *), void *arg)
 {
     const char *p = topics;
 
@@ -100,8 +96,10 @@ static void add_topics(struct cn_table *t, struct cn_route *tmpl,
         snprintf(topic, sizeof topic, "%.*s", (int)n, p);
         p += n;
         if (n >= sizeof topic || !cn_source_valid(topic)) {
-            warnf(warn, arg, "function %s: annotation topic: \"%.*s\" is not a "
-                  "valid topic name (skipped)", who, (int)n, p - n);
+            warnf(warn, arg,
+                  "function %s: annotation topic: \"%.*s\" is not a "
+                  "valid topic name (skipped)",
+                  who, (int)n, p - n);
             continue;
         }
         if (cn_bus_unresolved(topic, why, sizeof why)) {
@@ -114,8 +112,7 @@ static void add_topics(struct cn_table *t, struct cn_route *tmpl,
     }
 }
 
-void cn_table_add_function(struct cn_table *t, const json_t *fn,
-                           const struct cn_route_defaults *d,
+void cn_table_add_function(struct cn_table *t, const json_t *fn, const struct cn_route_defaults *d,
                            void (*warn)(void *arg, const char *msg), void *arg)
 {
     const char *name = json_string_value(json_object_get(fn, "name"));
@@ -205,8 +202,7 @@ void cn_table_unref(struct cn_table *t)
     free(t);
 }
 
-size_t cn_table_match(const struct cn_table *t, const char *topic,
-                      const struct cn_route **first)
+size_t cn_table_match(const struct cn_table *t, const char *topic, const struct cn_route **first)
 {
     size_t lo = 0, hi = t->n, n = 0;
 
@@ -258,8 +254,7 @@ static bool contains(const struct cn_table *t, const struct cn_route *r)
 }
 
 void cn_table_diff(const struct cn_table *before, const struct cn_table *after,
-                   void (*fn)(void *arg, const char *what, const struct cn_route *r),
-                   void *arg)
+                   void (*fn)(void *arg, const char *what, const struct cn_route *r), void *arg)
 {
     for (size_t i = 0; i < before->n; i++) {
         if (!contains(after, &before->routes[i]))
@@ -287,18 +282,14 @@ static json_t *codes_json(const struct retry_policy *rt)
 static json_t *route_json(const struct cn_route *r)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:i, s:s, s:{s:i, s:o, s:I, s:I}}",
-                     "topic", r->topic, "function", r->function,
-                     "namespace", ns_of(r),
-                     "source", r->origin == CN_ROUTE_CONFIG ? "config" : "annotation",
-                     "reply_topic", str_or_null(r->reply_topic),
-                     "error_topic", str_or_null(r->error_topic),
-                     "ordering", cn_ordering_name(r->ordering),
-                     "max_inflight", r->max_inflight,
-                     "invoke", r->invoke == CN_INVOKE_ASYNC ? "async" : "sync",
-                     "retry", "attempts", (int)r->retry.attempts,
-                     "codes", codes_json(&r->retry),
-                     "min_wait_ms", (json_int_t)r->retry.min_wait_ms,
-                     "max_wait_ms", (json_int_t)r->retry.max_wait_ms);
+                     "topic", r->topic, "function", r->function, "namespace", ns_of(r), "source",
+                     r->origin == CN_ROUTE_CONFIG ? "config" : "annotation", "reply_topic",
+                     str_or_null(r->reply_topic), "error_topic", str_or_null(r->error_topic),
+                     "ordering", cn_ordering_name(r->ordering), "max_inflight", r->max_inflight,
+                     "invoke", r->invoke == CN_INVOKE_ASYNC ? "async" : "sync", "retry", "attempts",
+                     (int)r->retry.attempts, "codes", codes_json(&r->retry), "min_wait_ms",
+                     (json_int_t)r->retry.min_wait_ms, "max_wait_ms",
+                     (json_int_t)r->retry.max_wait_ms);
 }
 
 json_t *cn_table_json(const struct cn_table *t)

@@ -3,8 +3,7 @@
 
 #include "retry.h"
 
-enum cn_verdict cn_retry_verdict(const struct retry_policy *rt,
-                                 const struct cn_invoke_result *res)
+enum cn_verdict cn_retry_verdict(const struct retry_policy *rt, const struct cn_invoke_result *res)
 {
     switch (res->kind) {
     case CN_INVOKE_UNREACHABLE:

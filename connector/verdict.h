@@ -16,7 +16,6 @@ enum cn_verdict {
     CN_VERDICT_FAIL,  /* final: goes to the error topic */
 };
 
-enum cn_verdict cn_retry_verdict(const struct retry_policy *rt,
-                                 const struct cn_invoke_result *res);
+enum cn_verdict cn_retry_verdict(const struct retry_policy *rt, const struct cn_invoke_result *res);
 
 #endif

@@ -32,24 +32,23 @@ struct options {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: faasbus-devkafka [-b BROKERS] [-p PARTITIONS] [-t TOPIC[:PARTITIONS]]...\n"
-            "                        [-o FILE] [--version] [--help]\n\n"
-            "A Kafka cluster for development and tests (librdkafka's mock cluster): it\n"
-            "speaks the Kafka protocol on TCP, prints its bootstrap address as the first\n"
-            "line of output, and runs until SIGTERM or SIGINT. Data lives in memory only.\n\n"
-            "  -b N            brokers in the cluster (default 1)\n"
-            "  -p N            partitions of each topic given with -t (default 3)\n"
-            "  -t TOPIC[:N]    create TOPIC (with N partitions); may be repeated;\n"
-            "                  other topics are created on first use\n"
-            "  -o FILE         also write the bootstrap address to FILE\n");
+    fprintf(out, "Usage: faasbus-devkafka [-b BROKERS] [-p PARTITIONS] [-t TOPIC[:PARTITIONS]]...\n"
+                 "                        [-o FILE] [--version] [--help]\n\n"
+                 "A Kafka cluster for development and tests (librdkafka's mock cluster): it\n"
+                 "speaks the Kafka protocol on TCP, prints its bootstrap address as the first\n"
+                 "line of output, and runs until SIGTERM or SIGINT. Data lives in memory only.\n\n"
+                 "  -b N            brokers in the cluster (default 1)\n"
+                 "  -p N            partitions of each topic given with -t (default 3)\n"
+                 "  -t TOPIC[:N]    create TOPIC (with N partitions); may be repeated;\n"
+                 "                  other topics are created on first use\n"
+                 "  -o FILE         also write the bootstrap address to FILE\n");
 }
 
 static int parse_count(const char *flag, const char *s, int64_t max, int64_t *out)
 {
     if (!s || parse_int64(s, out) < 0 || *out < 1 || *out > max) {
-        fprintf(stderr, "faasbus-devkafka: %s expects a number from 1 to %lld, got \"%s\"\n",
-                flag, (long long)max, s ? s : "");
+        fprintf(stderr, "faasbus-devkafka: %s expects a number from 1 to %lld, got \"%s\"\n", flag,
+                (long long)max, s ? s : "");
         return -1;
     }
     return 0;
@@ -65,7 +64,8 @@ static int parse_args(int argc, char **argv, struct options *o)
             usage(stdout);
             return -1;
         } else if (strcmp(a, "--version") == 0) {
-            printf("faasbus-devkafka %s (librdkafka %s)\n", FAASBUS_VERSION, rd_kafka_version_str());
+            printf("faasbus-devkafka %s (librdkafka %s)\n", FAASBUS_VERSION,
+                   rd_kafka_version_str());
             return -1;
         } else if (strcmp(a, "-b") == 0 && v) {
             if (parse_count("-b", v, 16, &o->brokers) < 0)
@@ -82,7 +82,8 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->bootstrap_file = v;
             i++;
         } else {
-            fprintf(stderr, "faasbus-devkafka: unknown or incomplete argument %s (try --help)\n", a);
+            fprintf(stderr, "faasbus-devkafka: unknown or incomplete argument %s (try --help)\n",
+                    a);
             return 1;
         }
     }
@@ -125,7 +126,8 @@ static int create_topic(rd_kafka_mock_cluster_t *mc, const char *spec, int64_t p
         return -1;
     rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(mc, name, (int)partitions, 1);
     if (e) {
-        fprintf(stderr, "faasbus-devkafka: cannot create topic %s: %s\n", name, rd_kafka_err2str(e));
+        fprintf(stderr, "faasbus-devkafka: cannot create topic %s: %s\n", name,
+                rd_kafka_err2str(e));
         return -1;
     }
     log_info("kafka", "created topic %s partitions=%lld", name, (long long)partitions);

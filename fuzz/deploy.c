@@ -59,8 +59,7 @@ static void check_secret(const char *body, size_t len)
     char *name = NULL, *ns = NULL;
     unsigned char *value = NULL;
     size_t value_len = 0;
-    if (gw_secret_parse(body, len, true, &name, &ns, &value, &value_len, err,
-                        sizeof err) != 0) {
+    if (gw_secret_parse(body, len, true, &name, &ns, &value, &value_len, err, sizeof err) != 0) {
         if (name || ns || value || !err[0])
             abort();
         return;

@@ -41,9 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int status = framing_verdict(&f, &why);
     if (status != 0 && status != 400 && status != 413)
         abort();
-    if (status == 0 && (f.content_lengths > 1 || f.field_bad ||
-                        (f.content_lengths && f.transfer_encodings) ||
-                        f.transfer_encodings > 1 || f.length > INT64_MAX))
+    if (status == 0 &&
+        (f.content_lengths > 1 || f.field_bad || (f.content_lengths && f.transfer_encodings) ||
+         f.transfer_encodings > 1 || f.length > INT64_MAX))
         abort();
     if (status != 0 && !why)
         abort();

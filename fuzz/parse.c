@@ -18,8 +18,7 @@ static void check_duration(const char *s)
         abort();
     char text[96];
     int64_t again;
-    if (parse_duration_ms(format_duration_ms(ms, text, sizeof text), &again) != 0 ||
-        again != ms)
+    if (parse_duration_ms(format_duration_ms(ms, text, sizeof text), &again) != 0 || again != ms)
         abort();
 }
 

@@ -28,10 +28,11 @@ static void on_info(struct httpd_req *req, struct gw *gw)
 {
     if (!gw_method_is(req, "GET"))
         return;
-    gw_reply_json(req, 200, json_pack("{s:{s:s, s:s, s:{s:s, s:s}}, s:{s:s, s:s}, s:s}",
-        "provider", "provider", "faasbus", "orchestration", gw->driver->name,
-        "version", "release", FAASBUS_VERSION, "sha", "dev",
-        "version", "release", FAASBUS_VERSION, "sha", "dev", "arch", "x86_64"));
+    gw_reply_json(req, 200,
+                  json_pack("{s:{s:s, s:s, s:{s:s, s:s}}, s:{s:s, s:s}, s:s}", "provider",
+                            "provider", "faasbus", "orchestration", gw->driver->name, "version",
+                            "release", FAASBUS_VERSION, "sha", "dev", "version", "release",
+                            FAASBUS_VERSION, "sha", "dev", "arch", "x86_64"));
 }
 
 static void on_namespaces(struct httpd_req *req, struct gw *gw)

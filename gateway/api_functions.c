@@ -43,15 +43,18 @@ static bool runnable(struct httpd_req *req, struct gw *gw, const json_t *dep, co
         return false;
     }
     if (policy.type == GW_SCALE_CPU && !gw->driver->cpu_seconds) {
-        gw_reply_error(req, 400, "labels.com.openfaas.scale.type: \"cpu\" is not measured by "
-                                 "the %s driver (use capacity or rps)", gw->driver->name);
+        gw_reply_error(req, 400,
+                       "labels.com.openfaas.scale.type: \"cpu\" is not measured by "
+                       "the %s driver (use capacity or rps)",
+                       gw->driver->name);
         return false;
     }
     const char *fprocess = gw_dep_str(dep, "envProcess");
     if (!gw->driver->command_optional && (!fprocess || !*fprocess) &&
         !gw_dep_map_get(dep, "envVars", "fprocess")) {
-        gw_reply_error(req, 400, "envProcess: required by the process driver "
-                                 "(the command that runs the function, e.g. \"cat\")");
+        gw_reply_error(req, 400,
+                       "envProcess: required by the process driver "
+                       "(the command that runs the function, e.g. \"cat\")");
         return false;
     }
     size_t i;
@@ -98,8 +101,10 @@ static void commit(struct httpd_req *req, struct gw *gw, json_t *dep)
         fn = gw_fn_add(gw, name, ns, dep);
     }
     if (gw_store_save(gw, fn) < 0) {
-        gw_reply_error(req, 500, "cannot save function %s.%s in state_dir (see the gateway's log); "
-                                 "nothing changed", name, ns);
+        gw_reply_error(req, 500,
+                       "cannot save function %s.%s in state_dir (see the gateway's log); "
+                       "nothing changed",
+                       name, ns);
         if (update) {
             fn->dep = old_dep;
             fn->desired = old_desired;

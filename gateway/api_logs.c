@@ -29,7 +29,7 @@ struct drvlogs {
     struct gw *gw;
     struct httpd_req *req;
     char *name, *ns;
-    void *handle;             /* the driver's, until logs_stop */
+    void *handle; /* the driver's, until logs_stop */
     struct loop_timer *expiry;
     struct buf out;
     bool begun, ended;

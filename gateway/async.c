@@ -63,9 +63,12 @@ static void fail(struct gw_enqueue *e, int status, const char *msg)
  * Faasbus-* are ours to set. */
 static bool copied(const char *name)
 {
-    static const char *const skip[] = { "Connection", "Keep-Alive", "Transfer-Encoding", "TE",
-                                        "Upgrade", "Proxy-Authorization", "Proxy-Connection",
-                                        "Host", "Content-Length", "Expect", "Trailer", NULL };
+    static const char *const skip[] = { "Connection",        "Keep-Alive",
+                                        "Transfer-Encoding", "TE",
+                                        "Upgrade",           "Proxy-Authorization",
+                                        "Proxy-Connection",  "Host",
+                                        "Content-Length",    "Expect",
+                                        "Trailer",           NULL };
     for (const char *const *s = skip; *s; s++)
         if (strcasecmp(name, *s) == 0)
             return false;
@@ -97,8 +100,8 @@ static void add_retry_annotations(natsMsg *m, const struct gw_fn *fn)
 static natsMsg *build_message(struct gw_enqueue *e, const struct gw_fn *fn)
 {
     natsMsg *m = NULL;
-    if (natsMsg_Create(&m, e->gw->cfg.nats_subject, NULL, buf_peek(&e->body),
-                       (int)e->body.len) != NATS_OK)
+    if (natsMsg_Create(&m, e->gw->cfg.nats_subject, NULL, buf_peek(&e->body), (int)e->body.len) !=
+        NATS_OK)
         return NULL;
     httpd_req_headers(e->req, add_header, m);
     const char *query = httpd_req_query(e->req);
@@ -235,7 +238,8 @@ static bool check(struct gw_enqueue *e)
     }
     const char *cb = httpd_req_header(e->req, "X-Callback-Url");
     if (cb && !valid_callback(cb)) {
-        snprintf(msg, sizeof msg, "X-Callback-Url: not an absolute http(s) URL without user "
+        snprintf(msg, sizeof msg,
+                 "X-Callback-Url: not an absolute http(s) URL without user "
                  "info");
         fail(e, 400, msg);
         return false;
@@ -247,8 +251,10 @@ static bool check(struct gw_enqueue *e)
     }
     int64_t clen = httpd_req_content_length(e->req);
     if (clen > (int64_t)e->body.max) {
-        snprintf(msg, sizeof msg, "the request body (%lld bytes) is larger than the async "
-                 "limit of %zu bytes", (long long)clen, e->body.max);
+        snprintf(msg, sizeof msg,
+                 "the request body (%lld bytes) is larger than the async "
+                 "limit of %zu bytes",
+                 (long long)clen, e->body.max);
         fail(e, 413, msg);
         return false;
     }

@@ -65,7 +65,7 @@ void gw_autoscale_manual(struct gw *gw, struct gw_fn *fn, int from, const char *
 {
     struct gw_scaler *s = gw_scaler_of(fn);
     s->manual = true;
-    s->manual_reco = -1; /* the next check's recommendation */
+    s->manual_reco = -1;         /* the next check's recommendation */
     s->last_call = loop_now_s(); /* the idle clock starts again */
     s->nrecent = 0;
     s->from = from;
@@ -128,10 +128,11 @@ static void check_fn(struct gw *gw, struct gw_fn *fn, double now, bool lead)
         return;
     struct gw_scale_policy p;
     char err[256];
-    bool ok = gw_scale_policy_read(fn->dep, gw->cfg.scale_zero_duration_ms, &p, err,
-                                   sizeof err) == 0;
-    s->load = p.type == GW_SCALE_RPS ? (double)s->began / dt
-            : p.type == GW_SCALE_CPU ? cpu_millis(gw, fn, s, dt) : s->area / dt;
+    bool ok = gw_scale_policy_read(fn->dep, gw->cfg.scale_zero_duration_ms, &p, err, sizeof err) ==
+              0;
+    s->load = p.type == GW_SCALE_RPS   ? (double)s->began / dt
+              : p.type == GW_SCALE_CPU ? cpu_millis(gw, fn, s, dt)
+                                       : s->area / dt;
     s->area = 0;
     s->began = 0;
     s->last_check = now;
@@ -196,8 +197,7 @@ static void on_check(struct loop *lp, void *arg)
         char label[300];
         snprintf(label, sizeof label, "%s.%s", fn->name, fn->ns);
         metric_set(scaler_metrics.desired, (const char *[]){ label }, fn->desired);
-        metric_set(scaler_metrics.available, (const char *[]){ label },
-                   gw->driver->available(fn));
+        metric_set(scaler_metrics.available, (const char *[]){ label }, gw->driver->available(fn));
         metric_set(scaler_metrics.load, (const char *[]){ label },
                    fn->scaler ? fn->scaler->load : 0);
     }
@@ -208,15 +208,15 @@ void gw_autoscale_start(struct gw *gw)
 {
     scaler_metrics.desired = metrics_gauge(gw->metrics, "gateway_autoscaler_desired_replicas",
                                            "Replicas the autoscaler wants.", "function_name");
-    scaler_metrics.available = metrics_gauge(gw->metrics,
-                                             "gateway_autoscaler_available_replicas",
+    scaler_metrics.available = metrics_gauge(gw->metrics, "gateway_autoscaler_available_replicas",
                                              "Replicas ready to serve.", "function_name");
     scaler_metrics.decisions = metrics_counter(gw->metrics, "gateway_autoscaler_decisions_total",
                                                "Scaling decisions, by direction.",
                                                "function_name,direction");
     scaler_metrics.load = metrics_gauge(gw->metrics, "gateway_autoscaler_load",
                                         "Load at the last check: calls in flight (capacity) "
-                                        "or calls per second (rps).", "function_name");
+                                        "or calls per second (rps).",
+                                        "function_name");
     if (!gw->cfg.autoscale) {
         log_info("autoscale", "off (autoscale=false): replicas change only by hand");
         return;

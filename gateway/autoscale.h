@@ -19,14 +19,14 @@ enum gw_scale_type { GW_SCALE_CAPACITY, GW_SCALE_RPS, GW_SCALE_CPU };
 
 /* A function's scaling labels, read and checked. */
 struct gw_scale_policy {
-    int min, max;           /* .min (1), .max (20); min == max: no autoscaling */
-    int factor;             /* .factor (20): percent of max an alert adds */
-    double target;          /* .target: load per replica (capacity 5, rps 50,
+    int min, max;            /* .min (1), .max (20); min == max: no autoscaling */
+    int factor;              /* .factor (20): percent of max an alert adds */
+    double target;           /* .target: load per replica (capacity 5, rps 50,
                              * cpu 500 millicores) */
     enum gw_scale_type type; /* .type (capacity) */
-    double proportion;      /* .target-proportion (0.90): of target, to aim at */
-    bool zero;              /* .zero (false): scale to zero when idle */
-    int64_t zero_ms;        /* .zero-duration (the gateway's scale_zero_duration) */
+    double proportion;       /* .target-proportion (0.90): of target, to aim at */
+    bool zero;               /* .zero (false): scale to zero when idle */
+    int64_t zero_ms;         /* .zero-duration (the gateway's scale_zero_duration) */
 };
 
 /* Reads the labels of a validated deployment. Returns 0, or -1 with a

@@ -31,13 +31,14 @@ static int alert_replicas(const struct gw_scale_policy *p, bool firing, int curr
 static int apply_alert(struct gw *gw, const json_t *alert, const char *group_status, char *err,
                        size_t errlen)
 {
-    const char *full = json_string_value(json_object_get(json_object_get(alert, "labels"),
-                                                         "function_name"));
+    const char *full = json_string_value(
+        json_object_get(json_object_get(alert, "labels"), "function_name"));
     const char *status = json_string_value(json_object_get(alert, "status"));
     status = status ? status : group_status;
     if (!full || !status || (strcmp(status, "firing") != 0 && strcmp(status, "resolved") != 0)) {
-        snprintf(err, errlen, "alerts[]: each needs labels.function_name and a status of "
-                              "firing or resolved");
+        snprintf(err, errlen,
+                 "alerts[]: each needs labels.function_name and a status of "
+                 "firing or resolved");
         return -1;
     }
     char *name, *ns;
@@ -55,10 +56,10 @@ static int apply_alert(struct gw *gw, const json_t *alert, const char *group_sta
         if (to != from) {
             fn->desired = to;
             gw->driver->apply(gw, fn);
-            log_info("autoscale", "function=%s.%s replicas %d -> %d: alert %s", name, ns, from,
-                     to, status);
-            gw_autoscale_manual(gw, fn, from, strcmp(status, "firing") == 0 ? "alert firing"
-                                                                             : "alert resolved");
+            log_info("autoscale", "function=%s.%s replicas %d -> %d: alert %s", name, ns, from, to,
+                     status);
+            gw_autoscale_manual(gw, fn, from,
+                                strcmp(status, "firing") == 0 ? "alert firing" : "alert resolved");
         }
     }
     free(name);
@@ -77,8 +78,10 @@ void gw_api_alert(struct httpd_req *req, void *arg)
     json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     json_t *alerts = json_object_get(doc, "alerts");
     if (!json_is_array(alerts)) {
-        gw_reply_error(req, 400, "expected AlertManager's webhook JSON: an object with an "
-                                 "\"alerts\" array%s%s", doc ? "" : ": ", doc ? "" : jerr.text);
+        gw_reply_error(req, 400,
+                       "expected AlertManager's webhook JSON: an object with an "
+                       "\"alerts\" array%s%s",
+                       doc ? "" : ": ", doc ? "" : jerr.text);
         json_decref(doc);
         return;
     }

@@ -16,17 +16,17 @@ struct sample {
 };
 
 struct gw_scaler {
-    unsigned inflight;        /* calls in the gateway now, waiting ones too */
-    double area, area_since;  /* inflight integrated over time since the check */
-    uint64_t began;           /* calls since the last check */
+    unsigned inflight;       /* calls in the gateway now, waiting ones too */
+    double area, area_since; /* inflight integrated over time since the check */
+    uint64_t began;          /* calls since the last check */
     double last_check, last_call;
-    struct sample *recent;    /* recommendations within the window, oldest first */
+    struct sample *recent; /* recommendations within the window, oldest first */
     size_t nrecent, caprecent;
     bool manual;
-    int manual_reco;          /* the recommendation when set by hand */
+    int manual_reco; /* the recommendation when set by hand */
     int reco;
     double load;
-    double cpu_last;          /* the driver's cpu_seconds at the last check */
+    double cpu_last; /* the driver's cpu_seconds at the last check */
     bool cpu_seen;
     /* The last decision, for the status. */
     int from, to;

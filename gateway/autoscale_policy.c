@@ -63,8 +63,7 @@ static int read_type(const json_t *dep, enum gw_scale_type *out, char *err, size
     else if (strcmp(v, "cpu") == 0)
         *out = GW_SCALE_CPU; /* whether the driver measures it: api_functions.c */
     else {
-        snprintf(err, errlen, "labels." LABEL "type: \"%s\" is not one of capacity, rps, cpu",
-                 v);
+        snprintf(err, errlen, "labels." LABEL "type: \"%s\" is not one of capacity, rps, cpu", v);
         return -1;
     }
     return 0;
@@ -78,8 +77,10 @@ static int read_zero(const json_t *dep, struct gw_scale_policy *p, char *err, si
         return -1;
     }
     if (d && (parse_duration_ms(d, &p->zero_ms) < 0 || p->zero_ms <= 0)) {
-        snprintf(err, errlen, "labels." LABEL "zero-duration: \"%s\" is not a duration above "
-                              "zero (e.g. 15m, 30s)", d);
+        snprintf(err, errlen,
+                 "labels." LABEL "zero-duration: \"%s\" is not a duration above "
+                 "zero (e.g. 15m, 30s)",
+                 d);
         return -1;
     }
     return 0;
@@ -88,8 +89,12 @@ static int read_zero(const json_t *dep, struct gw_scale_policy *p, char *err, si
 int gw_scale_policy_read(const json_t *dep, int64_t default_zero_ms, struct gw_scale_policy *p,
                          char *err, size_t errlen)
 {
-    *p = (struct gw_scale_policy){ .min = 1, .max = 20, .factor = 20, .target = 0,
-                                   .type = GW_SCALE_CAPACITY, .proportion = 0.90,
+    *p = (struct gw_scale_policy){ .min = 1,
+                                   .max = 20,
+                                   .factor = 20,
+                                   .target = 0,
+                                   .type = GW_SCALE_CAPACITY,
+                                   .proportion = 0.90,
                                    .zero_ms = default_zero_ms };
     if (read_int(dep, "min", 0, 1000, &p->min, err, errlen) < 0 ||
         read_int(dep, "max", 1, 1000, &p->max, err, errlen) < 0 ||
@@ -104,8 +109,7 @@ int gw_scale_policy_read(const json_t *dep, int64_t default_zero_ms, struct gw_s
     if (p->target == 0)
         p->target = p->type == GW_SCALE_RPS ? 50 : p->type == GW_SCALE_CPU ? 500 : 5;
     if (p->min > p->max) {
-        snprintf(err, errlen, "labels." LABEL "min: %d is above " LABEL "max (%d)", p->min,
-                 p->max);
+        snprintf(err, errlen, "labels." LABEL "min: %d is above " LABEL "max (%d)", p->min, p->max);
         return -1;
     }
     return 0;

@@ -95,8 +95,8 @@ void gw_autoscale_status(const struct gw *gw, const struct gw_fn *fn, json_t *st
 {
     struct gw_scale_policy p;
     char err[256];
-    bool ok = gw_scale_policy_read(fn->dep, gw->cfg.scale_zero_duration_ms, &p, err,
-                                   sizeof err) == 0;
+    bool ok = gw_scale_policy_read(fn->dep, gw->cfg.scale_zero_duration_ms, &p, err, sizeof err) ==
+              0;
     json_t *a = json_pack("{s:b}", "enabled", gw->cfg.autoscale && ok && p.min != p.max);
     const struct gw_scaler *s = fn->scaler;
     if (s && s->at[0])

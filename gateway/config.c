@@ -25,8 +25,8 @@ static const struct cfg_option options[] = {
       "longest a function call may take before 504 (keep it above exec_timeout)" },
     { "basic_auth", NULL, CFG_BOOL, OPT(basic_auth), "false", 0, 0, NULL,
       "require HTTP basic auth on /system/*" },
-    { "secret_mount_path", NULL, CFG_STRING, OPT(secret_mount_path), "/var/openfaas/secrets",
-      0, 0, NULL, "directory holding basic-auth-user and basic-auth-password" },
+    { "secret_mount_path", NULL, CFG_STRING, OPT(secret_mount_path), "/var/openfaas/secrets", 0, 0,
+      NULL, "directory holding basic-auth-user and basic-auth-password" },
     { "auth_user", NULL, CFG_STRING, OPT(auth_user), NULL, 0, 0, NULL,
       "basic auth user (instead of the file under secret_mount_path)" },
     { "auth_password", NULL, CFG_STRING, OPT(auth_password), NULL, 0, 0, NULL,
@@ -39,8 +39,9 @@ static const struct cfg_option options[] = {
       "the faasbus-watchdog binary for replicas (default: beside the gateway)" },
     { "function_user", NULL, CFG_STRING, OPT(function_user), "nobody", 0, 0, NULL,
       "when run as root, functions run as this user" },
-    { "function_uid_base", NULL, CFG_INT, OPT(function_uid_base), "900000000", 0, INT64_C(4000000000),
-      NULL, "when root: each function's replicas run under a uid (and gid) of their own from "
+    { "function_uid_base", NULL, CFG_INT, OPT(function_uid_base), "900000000", 0,
+      INT64_C(4000000000), NULL,
+      "when root: each function's replicas run under a uid (and gid) of their own from "
       "this base up, so one function cannot read another's processes or files (0: all run as "
       "function_user)" },
     { "max_body_size", NULL, CFG_SIZE, OPT(max_body_size), "8MiB", 1, INT64_C(1) << 30, NULL,
@@ -55,10 +56,11 @@ static const struct cfg_option options[] = {
       DUR_MAX, NULL, "how long a call to a function at zero replicas waits for one" },
     { "autoscale", NULL, CFG_BOOL, OPT(autoscale), "true", 0, 0, NULL,
       "replicas follow load within each function's com.openfaas.scale.* labels" },
-    { "autoscale_interval", NULL, CFG_DURATION, OPT(autoscale_interval_ms), "1s", 10, 600000,
-      NULL, "how often the autoscaler checks each function's load" },
+    { "autoscale_interval", NULL, CFG_DURATION, OPT(autoscale_interval_ms), "1s", 10, 600000, NULL,
+      "how often the autoscaler checks each function's load" },
     { "scale_zero_duration", NULL, CFG_DURATION, OPT(scale_zero_duration_ms), "15m", 1, DUR_MAX,
-      NULL, "with com.openfaas.scale.zero=true, no call for this long scales to zero "
+      NULL,
+      "with com.openfaas.scale.zero=true, no call for this long scales to zero "
       "(com.openfaas.scale.zero-duration overrides it)" },
     { "scale_down_window", NULL, CFG_DURATION, OPT(scale_down_window_ms), "30s", 0, DUR_MAX, NULL,
       "the autoscaler removes replicas only when the load has not needed them for this long" },
@@ -84,15 +86,15 @@ static const struct cfg_option options[] = {
       "the queue workers' durable consumer, whose backlog /system/queue shows (as the "
       "workers')" },
     { "dead_letter_stream", NULL, CFG_STRING, OPT(dead_letter_stream), "faas-dead-letter", 0, 0,
-      NULL, "the queue workers' dead-letter stream, which /system/dead-letters reads (as the "
+      NULL,
+      "the queue workers' dead-letter stream, which /system/dead-letters reads (as the "
       "workers')" },
-    { "queue_max_message", NULL, CFG_SIZE, OPT(queue_max_message), "8MiB", 1024,
-      INT64_C(64) << 20, NULL,
-      "largest async request body (413 above; nats-server's max_payload must allow it)" },
-    { "queue_dedup_window", NULL, CFG_DURATION, OPT(queue_dedup_window_ms), "2m", 100,
-      DUR_MAX, NULL, "an X-Call-Id seen again within this window is stored once" },
-    { "queue_publish_timeout", NULL, CFG_DURATION, OPT(queue_publish_timeout_ms), "5s", 10,
-      600000, NULL, "how long an async call waits for JetStream to store it (then 503)" },
+    { "queue_max_message", NULL, CFG_SIZE, OPT(queue_max_message), "8MiB", 1024, INT64_C(64) << 20,
+      NULL, "largest async request body (413 above; nats-server's max_payload must allow it)" },
+    { "queue_dedup_window", NULL, CFG_DURATION, OPT(queue_dedup_window_ms), "2m", 100, DUR_MAX,
+      NULL, "an X-Call-Id seen again within this window is stored once" },
+    { "queue_publish_timeout", NULL, CFG_DURATION, OPT(queue_publish_timeout_ms), "5s", 10, 600000,
+      NULL, "how long an async call waits for JetStream to store it (then 503)" },
     { "queue_publishers", NULL, CFG_INT, OPT(queue_publishers), "4", 1, 64, NULL,
       "threads that store async calls in JetStream concurrently" },
     { "driver", NULL, CFG_ENUM, OPT(driver), "process", 0, 0, "process|docker|swarm|kubernetes",
@@ -104,21 +106,23 @@ static const struct cfg_option options[] = {
     { "kubernetes_context", NULL, CFG_STRING, OPT(kubernetes_context), "", 0, 0, NULL,
       "with driver=kubernetes: the kubeconfig context to use (\"\": its current-context)" },
     { "kubernetes_lease_namespace", NULL, CFG_STRING, OPT(kubernetes_lease_namespace), "", 0, 0,
-      NULL, "with driver=kubernetes: namespace of the Lease that picks the gateway making "
+      NULL,
+      "with driver=kubernetes: namespace of the Lease that picks the gateway making "
       "autoscaling decisions (\"\": the gateway's own, else openfaas-fn)" },
     { "kubernetes_identity", NULL, CFG_STRING, OPT(kubernetes_identity), "", 0, 0, NULL,
       "with driver=kubernetes: this gateway's name as the Lease holder (\"\": hostname-pid)" },
     { "kubernetes_lease_duration", NULL, CFG_DURATION, OPT(kubernetes_lease_duration_ms), "15s",
-      1000, 3600000, NULL, "with driver=kubernetes: a Lease holder silent this long is "
+      1000, 3600000, NULL,
+      "with driver=kubernetes: a Lease holder silent this long is "
       "replaced by another gateway" },
     { "docker_host", "docker_host,DOCKER_HOST", CFG_STRING, OPT(docker_host),
       "unix:///var/run/docker.sock", 0, 0, NULL,
       "the Docker engine's API (unix:///PATH or tcp://HOST:PORT)" },
-    { "docker_cert_path", "docker_cert_path,DOCKER_CERT_PATH", CFG_STRING,
-      OPT(docker_cert_path), "", 0, 0, NULL,
+    { "docker_cert_path", "docker_cert_path,DOCKER_CERT_PATH", CFG_STRING, OPT(docker_cert_path),
+      "", 0, 0, NULL,
       "with a tcp docker_host: TLS, presenting cert.pem and key.pem from this directory" },
-    { "docker_tls_verify", "docker_tls_verify,DOCKER_TLS_VERIFY", CFG_BOOL,
-      OPT(docker_tls_verify), "false", 0, 0, NULL,
+    { "docker_tls_verify", "docker_tls_verify,DOCKER_TLS_VERIFY", CFG_BOOL, OPT(docker_tls_verify),
+      "false", 0, 0, NULL,
       "with docker_cert_path: check the engine's certificate against ca.pem there" },
     { "docker_network", NULL, CFG_STRING, OPT(docker_network), "", 0, 0, NULL,
       "network replicas join, created when missing (\"\": the default bridge)" },
@@ -131,7 +135,8 @@ static const struct cfg_option options[] = {
     { "docker_publish", NULL, CFG_BOOL, OPT(docker_publish), "true", 0, 0, NULL,
       "reach replicas on ports published on 127.0.0.1 (false: at their docker_network address)" },
     { "image_pull_policy", NULL, CFG_ENUM, OPT(image_pull_policy), "IfNotPresent", 0, 0,
-      "Always|IfNotPresent|Never", "when a function's image is pulled (the docker driver; "
+      "Always|IfNotPresent|Never",
+      "when a function's image is pulled (the docker driver; "
       "the kubernetes driver's imagePullPolicy)" },
     { "ui_dir", NULL, CFG_STRING, OPT(ui_dir), NULL, 0, 0, NULL,
       "the web portal's files, served under /ui/ (default: share/faasbus/ui beside the "
@@ -200,8 +205,7 @@ int gw_config_load(struct gw_config *cfg, const char *file, const char *argv0, c
         return -1;
     if (!getenv("nats_url") && cfg->nats_address && *cfg->nats_address) {
         free(cfg->nats_url); /* OpenFaaS names the host and port apart */
-        cfg->nats_url = xasprintf("nats://%s:%lld", cfg->nats_address,
-                                  (long long)cfg->nats_port);
+        cfg->nats_url = xasprintf("nats://%s:%lld", cfg->nats_address, (long long)cfg->nats_port);
     }
     if (!cfg->watchdog_path)
         cfg->watchdog_path = default_watchdog(argv0);

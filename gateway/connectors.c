@@ -27,9 +27,9 @@ struct fetch;
 
 struct probe {
     struct fetch *f;
-    char *url;                   /* base, without a trailing '/' */
+    char *url; /* base, without a trailing '/' */
     struct hclient_call *routes_call, *metrics_call;
-    json_t *table;               /* the connector's /routes answer */
+    json_t *table; /* the connector's /routes answer */
     char *metrics;
     char *error;
 };
@@ -48,8 +48,8 @@ static json_t *probe_json(const struct probe *p)
     routes = routes ? json_incref(routes) : json_array();
     topics = topics ? json_incref(topics) : json_array();
     return json_pack("{s:s, s:b, s:s?, s:o, s:o, s:s}", "url", p->url, "up", p->table != NULL,
-                     "error", p->error, "routes", routes, "topics", topics,
-                     "metrics", p->metrics ? p->metrics : "");
+                     "error", p->error, "routes", routes, "topics", topics, "metrics",
+                     p->metrics ? p->metrics : "");
 }
 
 static void answer(struct fetch *f)
@@ -135,8 +135,7 @@ static void parse_urls(struct fetch *f, const char *list)
     }
 }
 
-static struct hclient_call *ask(struct gw *gw, struct probe *p, const char *path,
-                                hclient_fn *fn)
+static struct hclient_call *ask(struct gw *gw, struct probe *p, const char *path, hclient_fn *fn)
 {
     char *url = xasprintf("%s%s", p->url, path);
     struct hclient_request r = { .url = url, .timeout_ms = PROBE_TIMEOUT_MS };

@@ -99,7 +99,8 @@ static int collect(struct gw_inspect *in, const jsStreamInfo *si, json_t *letter
     size_t ndel;
     uint64_t *del = holes(st, &ndel);
     for (uint64_t seq = st->LastSeq; seq >= st->FirstSeq && seq > 0 && !in->status &&
-         json_array_size(letters) < (size_t)in->limit; seq--) {
+                                     json_array_size(letters) < (size_t)in->limit;
+         seq--) {
         json_t *entry = deleted(del, ndel, seq) ? NULL : entry_of(in, seq);
         if (entry)
             json_array_append_new(letters, entry);
@@ -130,8 +131,8 @@ static void list_work(struct gw_inspect *in)
         return;
     }
     in->status = 200;
-    in->body = json_pack("{s:s, s:b, s:I, s:o}", "stream", stream, "exists", si != NULL,
-                         "total", (json_int_t)(si ? si->State.Msgs : 0), "letters", letters);
+    in->body = json_pack("{s:s, s:b, s:I, s:o}", "stream", stream, "exists", si != NULL, "total",
+                         (json_int_t)(si ? si->State.Msgs : 0), "letters", letters);
     jsStreamInfo_Destroy(si);
 }
 
@@ -210,8 +211,7 @@ void gw_api_dead_letters(struct httpd_req *req, void *arg)
               (parse_int64(limit_s, &limit) == 0 && limit >= 1 && limit <= MAX_LIMIT);
     free(limit_s);
     if (!ok) {
-        gw_reply_error(req, 400, "limit: expected a number of letters from 1 to %d",
-                       MAX_LIMIT);
+        gw_reply_error(req, 400, "limit: expected a number of letters from 1 to %d", MAX_LIMIT);
         return;
     }
     struct gw_inspect *in = inspect_new(gw, req, list_work);

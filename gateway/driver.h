@@ -38,8 +38,8 @@ typedef void gw_answer_fn(void *arg, int status, struct json_t *body, const char
 /* A /system/secrets change for a driver that keeps secrets in its
  * engine. Valid only during the call. */
 struct gw_secret_op {
-    const char *method;            /* POST, PUT, DELETE, GET (list) */
-    const char *name, *ns;         /* name NULL for GET */
+    const char *method;    /* POST, PUT, DELETE, GET (list) */
+    const char *name, *ns; /* name NULL for GET */
     const unsigned char *value;
     size_t len;
 };
@@ -53,8 +53,7 @@ struct gw_log_query {
 struct gw_log_sink {
     /* The logs can be read: the answer starts (once, before lines). */
     void (*begin)(void *arg);
-    void (*line)(void *arg, const char *instance, int64_t unix_ms, const char *text,
-                 size_t len);
+    void (*line)(void *arg, const char *instance, int64_t unix_ms, const char *text, size_t len);
     /* Once, at the end: status 0 after begin, else the HTTP status and
      * why the logs cannot be read (no begin came). */
     void (*end)(void *arg, int status, const char *message);
@@ -109,8 +108,7 @@ struct gw_driver {
      * of fn (the autoscaler's last decision) there; 0 or -1. */
     int (*save)(struct gw *gw, const struct gw_fn *fn);
     /* Optional (NULL: the gateway's state_dir holds secrets). */
-    void (*secrets)(struct gw *gw, const struct gw_secret_op *op, gw_answer_fn *done,
-                    void *arg);
+    void (*secrets)(struct gw *gw, const struct gw_secret_op *op, gw_answer_fn *done, void *arg);
     /* Optional (NULL: the namespaces of deployed functions). */
     void (*namespaces)(struct gw *gw, gw_answer_fn *done, void *arg);
     /* Optional (NULL: the lines kept by gw_logs_add). Returns a handle

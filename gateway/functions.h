@@ -16,24 +16,24 @@ struct gw_scaler;
 
 struct gw_fn {
     char *name, *ns;
-    json_t *dep;               /* the FunctionDeployment as validated */
-    char created_at[40];       /* RFC 3339 */
+    json_t *dep;         /* the FunctionDeployment as validated */
+    char created_at[40]; /* RFC 3339 */
     int64_t invocations;
-    int desired;               /* replicas wanted */
-    unsigned generation;       /* bumped by each update: replicas roll */
+    int desired;         /* replicas wanted */
+    unsigned generation; /* bumped by each update: replicas roll */
     struct gw_replica **replicas;
     unsigned nreplicas;
     unsigned next_id;
-    unsigned pick_from;        /* where a driver's pick starts: equals take
+    unsigned pick_from;      /* where a driver's pick starts: equals take
                                 * turns, so one caller's calls spread */
-    unsigned restarts;         /* all replicas, since deploy */
-    struct gw_logline *logs;   /* ring */
+    unsigned restarts;       /* all replicas, since deploy */
+    struct gw_logline *logs; /* ring */
     size_t nlogs, logstart;
     uint64_t logseq;           /* lines ever written: follow readers use it */
     struct gw_waiter *waiting; /* calls waiting for a ready replica */
     struct gw_logfollow *followers;
-    struct gw_scaler *scaler;  /* the autoscaler's view of fn (autoscale.c) */
-    void *drv;                 /* the driver's own state of fn, when it keeps
+    struct gw_scaler *scaler; /* the autoscaler's view of fn (autoscale.c) */
+    void *drv;                /* the driver's own state of fn, when it keeps
                                 * replicas elsewhere than in `replicas` */
     struct gw_fn *next;
 };

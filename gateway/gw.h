@@ -34,8 +34,8 @@ struct gw {
     struct gw_fn *fns;
     struct gw_replica **dying; /* replicas asked to stop, not yet gone */
     unsigned ndying;
-    char *auth_user, *auth_password;   /* when basic_auth */
-    struct gw_queue *queue;            /* async calls (queue.c) */
+    char *auth_user, *auth_password; /* when basic_auth */
+    struct gw_queue *queue;          /* async calls (queue.c) */
     bool stopping;
 };
 

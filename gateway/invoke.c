@@ -49,7 +49,7 @@ struct call {
     int replica_port;
     bool waiting, forwarded;
     bool counted; /* the autoscaler counts it as load until it ends */
-    int status; /* our own answer, when there is one */
+    int status;   /* our own answer, when there is one */
     struct loop_timer *wait_timer;
     struct gw_waiter *waiter;
 };
@@ -64,9 +64,9 @@ char *gw_new_call_id(void)
             r[i] = (unsigned char)rand();
     r[6] = (unsigned char)((r[6] & 0x0f) | 0x40); /* a version-4 UUID */
     r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-    snprintf(out, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
-             r[13], r[14], r[15]);
+    snprintf(out, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0],
+             r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
+             r[14], r[15]);
     return xstrdup(out);
 }
 
@@ -154,8 +154,8 @@ static void forward(struct call *c, const struct gw_endpoint *ep)
     metric_add(gw->started, (const char *[]){ c->label }, 1);
     metric_add(gw->inflight, (const char *[]){ c->label }, 1);
     const char *query = httpd_req_query(c->req);
-    char *url = xasprintf("%s%s%s%s", ep->base_url, *c->rest ? c->rest : "/",
-                          query ? "?" : "", query ? query : "");
+    char *url = xasprintf("%s%s%s%s", ep->base_url, *c->rest ? c->rest : "/", query ? "?" : "",
+                          query ? query : "");
     /* The caller's own X-Call-Id is passed on by the proxy as it is. */
     bool has_id = httpd_req_header(c->req, "X-Call-Id") != NULL;
     char *id_header = xasprintf("X-Call-Id: %s", c->call_id);
@@ -323,8 +323,9 @@ void gw_invoke(struct httpd_req *req, void *arg)
         const char *p = httpd_req_path(req) + strlen("/function/");
         int n = (int)strcspn(p, "/");
         if (n == 0)
-            snprintf(msg, sizeof msg, "function not found: no function name in the path "
-                                      "(expected /function/<name>[.<namespace>])");
+            snprintf(msg, sizeof msg,
+                     "function not found: no function name in the path "
+                     "(expected /function/<name>[.<namespace>])");
         else
             snprintf(msg, sizeof msg, "function %.*s not found: %s", n > 128 ? 128 : n, p, err);
         c->name = c->name ? c->name : xstrdup("-");

@@ -14,7 +14,7 @@
 #define SLOTS 1024
 
 struct slot {
-    uint64_t seq;   /* 0: empty */
+    uint64_t seq; /* 0: empty */
     json_t *entry;
 };
 

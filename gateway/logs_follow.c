@@ -31,8 +31,8 @@ void gw_logs_ndjson(struct buf *b, const char *name, const char *ns, const char 
 {
     char when[40];
     gw_format_time(unix_ms, when, sizeof when);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s?}", "name", name, "namespace", ns,
-                          "instance", instance, "timestamp", when, "text", text);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s?}", "name", name, "namespace", ns, "instance",
+                          instance, "timestamp", when, "text", text);
     if (!json_object_get(o, "text")) /* not UTF-8: keep the line, say so */
         json_object_set_new(o, "text", json_string("(line is not valid UTF-8)"));
     char *out = json_dumps(o, JSON_COMPACT);
@@ -51,8 +51,7 @@ static void append_line(struct buf *b, const struct gw_fn *fn, const struct gw_l
     gw_logs_ndjson(b, fn->name, fn->ns, instance, l->unix_ms, l->text);
 }
 
-static const struct gw_logline *line_at(const struct gw *gw, const struct gw_fn *fn,
-                                        uint64_t seq)
+static const struct gw_logline *line_at(const struct gw *gw, const struct gw_fn *fn, uint64_t seq)
 {
     uint64_t first = fn->logseq - fn->nlogs;
     if (seq < first || seq >= fn->logseq)
@@ -61,8 +60,8 @@ static const struct gw_logline *line_at(const struct gw *gw, const struct gw_fn 
 }
 
 /* Lines from seq on, newer than since_ms, into b. Returns the next seq. */
-static uint64_t collect(const struct gw *gw, const struct gw_fn *fn, uint64_t seq,
-                        int64_t since_ms, struct buf *b)
+static uint64_t collect(const struct gw *gw, const struct gw_fn *fn, uint64_t seq, int64_t since_ms,
+                        struct buf *b)
 {
     const struct gw_logline *l;
     for (; (l = line_at(gw, fn, seq)); seq++)

@@ -39,15 +39,14 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: faasbus-gateway [-c FILE] [--print-config] [--version] [--help]\n\n"
-            "Serves the OpenFaaS REST API (/system/...) and invokes functions\n"
-            "(/function/<name>), running each function's replicas as faasbus-watchdog\n"
-            "processes on this host (driver=process), as containers on a Docker\n"
-            "engine (driver=docker), as Swarm services (driver=swarm) or as Kubernetes\n"
-            "Deployments (driver=kubernetes). Settings come from the environment (OpenFaaS's\n"
-            "names), else from FILE, else the defaults below.\n\n"
-            "Settings (file key / environment variable, default):\n");
+    fprintf(out, "Usage: faasbus-gateway [-c FILE] [--print-config] [--version] [--help]\n\n"
+                 "Serves the OpenFaaS REST API (/system/...) and invokes functions\n"
+                 "(/function/<name>), running each function's replicas as faasbus-watchdog\n"
+                 "processes on this host (driver=process), as containers on a Docker\n"
+                 "engine (driver=docker), as Swarm services (driver=swarm) or as Kubernetes\n"
+                 "Deployments (driver=kubernetes). Settings come from the environment (OpenFaaS's\n"
+                 "names), else from FILE, else the defaults below.\n\n"
+                 "Settings (file key / environment variable, default):\n");
     gw_config_help(out);
 }
 
@@ -58,10 +57,9 @@ static void setup_metrics(struct gw *gw)
     gw->invocations = metrics_counter(m, "gateway_function_invocation_total",
                                       "Function calls, by function and status code.",
                                       "function_name,code");
-    gw->seconds = metrics_histogram(m, "gateway_functions_seconds",
-                                    "Time to answer a function call, in seconds.",
-                                    "function_name,code", metrics_default_buckets,
-                                    metrics_default_nbuckets);
+    gw->seconds = metrics_histogram(
+        m, "gateway_functions_seconds", "Time to answer a function call, in seconds.",
+        "function_name,code", metrics_default_buckets, metrics_default_nbuckets);
     gw->started = metrics_counter(m, "gateway_function_invocation_started",
                                   "Function calls forwarded to a replica.", "function_name");
     gw->inflight = metrics_gauge(m, "gateway_function_invocation_inflight",
@@ -76,16 +74,17 @@ static int load_auth(struct gw *gw, char *err, size_t errlen)
 {
     if (!gw->cfg.basic_auth)
         return 0;
-    gw->auth_user = gw->cfg.auth_user ? xstrdup(gw->cfg.auth_user)
-                                      : secretfile_read(gw->cfg.secret_mount_path,
-                                                         "basic-auth-user");
+    gw->auth_user = gw->cfg.auth_user
+                        ? xstrdup(gw->cfg.auth_user)
+                        : secretfile_read(gw->cfg.secret_mount_path, "basic-auth-user");
     gw->auth_password = gw->cfg.auth_password
                             ? xstrdup(gw->cfg.auth_password)
                             : secretfile_read(gw->cfg.secret_mount_path, "basic-auth-password");
     if (gw->auth_user && *gw->auth_user && gw->auth_password && *gw->auth_password)
         return 0;
-    snprintf(err, errlen, "basic_auth: no credentials: set auth_user and auth_password, or "
-                          "put basic-auth-user and basic-auth-password in %s",
+    snprintf(err, errlen,
+             "basic_auth: no credentials: set auth_user and auth_password, or "
+             "put basic-auth-user and basic-auth-password in %s",
              gw->cfg.secret_mount_path);
     return -1;
 }

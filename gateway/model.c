@@ -28,8 +28,8 @@
 #define ENV_TOTAL_MAX (1024 * 1024)
 #define ENV_COUNT_MAX 1024
 
-__attribute__((format(printf, 3, 4)))
-static void fail(char *err, size_t errlen, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void fail(char *err, size_t errlen, const char *fmt,
+                                                       ...)
 {
     va_list ap;
 
@@ -94,8 +94,7 @@ bool gw_valid_name(const char *s)
 
 static int bad_name(const char *field, const char *s, char *err, size_t errlen)
 {
-    fail(err, errlen, "%s: \"%.*s%s\" is not a valid name " NAME_RULE, field, qlen(s), s,
-         qmore(s));
+    fail(err, errlen, "%s: \"%.*s%s\" is not a valid name " NAME_RULE, field, qlen(s), s, qmore(s));
     return -1;
 }
 
@@ -133,8 +132,8 @@ fail:
     return -1;
 }
 
-int gw_split_name(const char *full, const char *ns_hint, char **name, char **ns,
-                  char *err, size_t errlen)
+int gw_split_name(const char *full, const char *ns_hint, char **name, char **ns, char *err,
+                  size_t errlen)
 {
     if (!full) {
         *name = NULL;
@@ -255,7 +254,6 @@ int gw_parse_cpu(const char *s, int64_t *millicores)
     return -1;
 }
 
-
 /* Loading and field checks ------------------------------------------- */
 
 /* Returns a new object, or NULL with a message. */
@@ -299,8 +297,7 @@ static int want(const json_t *v, bool ok, const char *field, const char *what, c
 }
 
 /* An optional string field: *out is its value or NULL. */
-static int opt_string(json_t *obj, const char *field, const char **out, char *err,
-                      size_t errlen)
+static int opt_string(json_t *obj, const char *field, const char **out, char *err, size_t errlen)
 {
     json_t *v = opt(obj, field);
 
@@ -314,8 +311,8 @@ static int opt_string(json_t *obj, const char *field, const char **out, char *er
 }
 
 /* A required string field; empty is allowed unless nonempty. */
-static int req_string(json_t *obj, const char *field, bool nonempty, const char **out,
-                      char *err, size_t errlen)
+static int req_string(json_t *obj, const char *field, bool nonempty, const char **out, char *err,
+                      size_t errlen)
 {
     const char *what = nonempty ? "a non-empty string" : "a string";
     json_t *v = opt(obj, field);
@@ -363,8 +360,10 @@ static int check_env_size(json_t *dep, char *err, size_t errlen)
     json_t *v;
 
     if (total > ENV_ENTRY_MAX) {
-        fail(err, errlen, "envProcess: %zu bytes, more than a process environment takes "
-             "(at most %d)", total, ENV_ENTRY_MAX);
+        fail(err, errlen,
+             "envProcess: %zu bytes, more than a process environment takes "
+             "(at most %d)",
+             total, ENV_ENTRY_MAX);
         return -1;
     }
     if (json_object_size(vars) > ENV_COUNT_MAX) {
@@ -375,23 +374,24 @@ static int check_env_size(json_t *dep, char *err, size_t errlen)
     json_object_foreach(vars, key, v) {
         size_t n = env_entry_size(key, json_string_value(v));
         if (n > ENV_ENTRY_MAX) {
-            fail(err, errlen, "envVars.%.*s%s: %zu bytes, more than one variable may hold "
-                 "(at most %d)", qlen(key), key, qmore(key), n, ENV_ENTRY_MAX);
+            fail(err, errlen,
+                 "envVars.%.*s%s: %zu bytes, more than one variable may hold "
+                 "(at most %d)",
+                 qlen(key), key, qmore(key), n, ENV_ENTRY_MAX);
             return -1;
         }
         total += n;
     }
     if (total > ENV_TOTAL_MAX) {
-        fail(err, errlen, "envVars and envProcess: %zu bytes together, at most %d",
-             total, ENV_TOTAL_MAX);
+        fail(err, errlen, "envVars and envProcess: %zu bytes together, at most %d", total,
+             ENV_TOTAL_MAX);
         return -1;
     }
     return 0;
 }
 
 /* A map of strings (envVars, labels, annotations). */
-static int check_string_map(json_t *map, const char *field, bool env, char *err,
-                            size_t errlen)
+static int check_string_map(json_t *map, const char *field, bool env, char *err, size_t errlen)
 {
     const char *key;
     json_t *v;
@@ -400,9 +400,10 @@ static int check_string_map(json_t *map, const char *field, bool env, char *err,
         return -1;
     json_object_foreach(map, key, v) {
         if (env && !env_name_ok(key)) {
-            fail(err, errlen, "%s: \"%.*s%s\" is not a valid variable name (expected "
-                 "a non-empty name without '=' or control bytes)", field, qlen(key), key,
-                 qmore(key));
+            fail(err, errlen,
+                 "%s: \"%.*s%s\" is not a valid variable name (expected "
+                 "a non-empty name without '=' or control bytes)",
+                 field, qlen(key), key, qmore(key));
             return -1;
         }
         if (!json_is_string(v)) {
@@ -482,8 +483,8 @@ static int check_resources(json_t *res, const char *field, char *err, size_t err
 static int check_deployment_fields(json_t *dep, char *err, size_t errlen)
 {
     static const char *const optional[] = {
-        "namespace", "envProcess", "envVars", "labels", "annotations", "constraints",
-        "secrets", "limits", "requests", "readOnlyRootFilesystem",
+        "namespace",   "envProcess", "envVars", "labels",   "annotations",
+        "constraints", "secrets",    "limits",  "requests", "readOnlyRootFilesystem",
     };
     /* envVars first: its keys are also checked as variable names. */
     static const char *const maps[] = { "envVars", "labels", "annotations" };
@@ -521,8 +522,7 @@ static int check_deployment_fields(json_t *dep, char *err, size_t errlen)
     if (check_env_size(dep, err, errlen) != 0)
         return -1;
     v = opt(dep, "readOnlyRootFilesystem");
-    if (v && want(v, json_is_boolean(v), "readOnlyRootFilesystem", "a boolean", err,
-                  errlen) != 0)
+    if (v && want(v, json_is_boolean(v), "readOnlyRootFilesystem", "a boolean", err, errlen) != 0)
         return -1;
     return 0;
 }
@@ -563,8 +563,8 @@ fail:
     return NULL;
 }
 
-int gw_scale_parse(const char *body, size_t len, char **service, int64_t *replicas,
-                   char *err, size_t errlen)
+int gw_scale_parse(const char *body, size_t len, char **service, int64_t *replicas, char *err,
+                   size_t errlen)
 {
     json_t *req = load_object(body, len, err, errlen);
     const char *field = "serviceName";
@@ -615,8 +615,7 @@ out:
     return rc;
 }
 
-int gw_delete_parse(const char *body, size_t len, char **name, char **ns,
-                    char *err, size_t errlen)
+int gw_delete_parse(const char *body, size_t len, char **name, char **ns, char *err, size_t errlen)
 {
     json_t *req = load_object(body, len, err, errlen);
     const char *full;
@@ -671,11 +670,15 @@ static int secret_value(json_t *req, unsigned char **value, size_t *value_len, c
     if (!*value) {
         *value_len = 0;
         if (bad_at == SIZE_MAX)
-            fail(err, errlen, "rawValue: expected standard base64 (padded, no whitespace), "
-                 "got a length of %zu, not a multiple of 4", strlen(raw));
+            fail(err, errlen,
+                 "rawValue: expected standard base64 (padded, no whitespace), "
+                 "got a length of %zu, not a multiple of 4",
+                 strlen(raw));
         else
-            fail(err, errlen, "rawValue: expected standard base64 (padded, no whitespace), "
-                 "invalid at offset %zu", bad_at);
+            fail(err, errlen,
+                 "rawValue: expected standard base64 (padded, no whitespace), "
+                 "invalid at offset %zu",
+                 bad_at);
         return -1;
     }
     return 0;

@@ -32,8 +32,8 @@ bool gw_valid_name(const char *s);
  * Returns: 0 and two new strings in *name and *ns (caller frees both), or
  * -1 with *name = *ns = NULL and a message in err if either part is not a
  * DNS-1123 label (so "a.b.c" fails: "b.c" is not a label). */
-int gw_split_name(const char *full, const char *ns_hint, char **name, char **ns,
-                  char *err, size_t errlen);
+int gw_split_name(const char *full, const char *ns_hint, char **name, char **ns, char *err,
+                  size_t errlen);
 
 /* Parses and validates a FunctionDeployment body.
  * Returns: a new json_t object (caller decrefs) in which "namespace" is
@@ -66,8 +66,8 @@ json_t *gw_deployment_parse(const char *body, size_t len, char *err, size_t errl
  * "fn.ns" (the body's serviceNamespace is appended when the name carries
  * none), already checked, ready for gw_split_name(service, query_ns):
  * faas-cli sends the namespace only in the ?namespace= query. */
-int gw_scale_parse(const char *body, size_t len, char **service, int64_t *replicas,
-                   char *err, size_t errlen);
+int gw_scale_parse(const char *body, size_t len, char **service, int64_t *replicas, char *err,
+                   size_t errlen);
 
 /* Parses a DeleteFunctionRequest {"functionName": "fn", "namespace": "ns"?}
  * ("fn.ns" is accepted too).
@@ -77,8 +77,7 @@ int gw_scale_parse(const char *body, size_t len, char **service, int64_t *replic
  * "fn.ns" nor a non-empty "namespace"): faas-cli sends it only in the
  * ?namespace= query, so the caller applies the query or
  * GW_DEFAULT_NAMESPACE itself. */
-int gw_delete_parse(const char *body, size_t len, char **name, char **ns,
-                    char *err, size_t errlen);
+int gw_delete_parse(const char *body, size_t len, char **name, char **ns, char *err, size_t errlen);
 
 /* Parses a Secret {"name", "namespace"?, "value"?, "rawValue"?}. name must
  * be a DNS-1123 label; namespace, when non-empty, too (*ns gets

@@ -115,7 +115,8 @@ static void check_limits(void *arg)
     struct gw_queue *q = arg;
     int64_t server = jsq_max_payload(&q->js);
     if (server > 0 && server < q->gw->cfg.queue_max_message + HEADER_ALLOWANCE)
-        log_warn("queue", "nats-server's max_payload (%lld bytes) is below queue_max_message "
+        log_warn("queue",
+                 "nats-server's max_payload (%lld bytes) is below queue_max_message "
                  "plus headers (%lld): async bodies above %lld bytes get 413; raise max_payload",
                  (long long)server, (long long)(q->gw->cfg.queue_max_message + HEADER_ALLOWANCE),
                  (long long)(server - HEADER_ALLOWANCE));

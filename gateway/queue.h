@@ -15,14 +15,14 @@
 struct gw;
 struct httpd_req;
 
-#define QH_FUNCTION "Faasbus-Function"   /* name.namespace */
-#define QH_METHOD   "Faasbus-Method"
-#define QH_PATH     "Faasbus-Path"       /* after the function name; may be "" */
-#define QH_QUERY    "Faasbus-Query"      /* raw, without '?' */
-#define QH_QUEUED   "Faasbus-Queued-At"  /* unix milliseconds */
+#define QH_FUNCTION "Faasbus-Function" /* name.namespace */
+#define QH_METHOD "Faasbus-Method"
+#define QH_PATH "Faasbus-Path"        /* after the function name; may be "" */
+#define QH_QUERY "Faasbus-Query"      /* raw, without '?' */
+#define QH_QUEUED "Faasbus-Queued-At" /* unix milliseconds */
 /* The function's retry annotations when the call was accepted. */
 #define QH_RETRY_ATTEMPTS "Faasbus-Retry-Attempts"
-#define QH_RETRY_CODES    "Faasbus-Retry-Codes"
+#define QH_RETRY_CODES "Faasbus-Retry-Codes"
 #define QH_RETRY_MIN_WAIT "Faasbus-Retry-Min-Wait"
 #define QH_RETRY_MAX_WAIT "Faasbus-Retry-Max-Wait"
 

@@ -19,7 +19,7 @@ struct gw_queue {
     struct gw *gw;
     struct jsq js;
     struct offload *ol;
-    struct offload *inspect; /* reads for the API: never delay a store */
+    struct offload *inspect;         /* reads for the API: never delay a store */
     struct gw_letter_cache *letters; /* Locality: the inspect thread (one) */
     bool enabled;
     atomic_bool stream_ready; /* set by offload threads */
@@ -33,7 +33,7 @@ struct gw_enqueue {
     char *name, *ns, *rest, *label, *call_id;
     struct buf body;
     natsMsg *msg;
-    bool storing;          /* an offload thread has it */
+    bool storing; /* an offload thread has it */
     /* Set by the offload thread: */
     int status;
     bool duplicate;
@@ -50,11 +50,11 @@ void gw_queue_store(struct gw_enqueue *e, offload_fn *done);
  * and body (an answer), or status and error; the loop then answers. */
 struct gw_inspect {
     struct gw *gw;
-    struct httpd_req *req;   /* NULL once the client has left */
+    struct httpd_req *req; /* NULL once the client has left */
     bool working;
     void (*work)(struct gw_inspect *in);
-    uint64_t seq;            /* the letter asked for */
-    int64_t limit;           /* how many letters */
+    uint64_t seq;  /* the letter asked for */
+    int64_t limit; /* how many letters */
     int status;
     json_t *body;
     char error[512];

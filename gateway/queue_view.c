@@ -101,10 +101,9 @@ static json_t *stream_json(struct jsq *js, const char *name, char *err, size_t e
         return NULL;
     }
     const jsStreamState *st = &si->State;
-    json_t *o = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I}", "name", name, "exists", 1,
-                          "messages", (json_int_t)st->Msgs, "bytes", (json_int_t)st->Bytes,
-                          "first_seq", (json_int_t)st->FirstSeq,
-                          "last_seq", (json_int_t)st->LastSeq);
+    json_t *o = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I}", "name", name, "exists", 1, "messages",
+                          (json_int_t)st->Msgs, "bytes", (json_int_t)st->Bytes, "first_seq",
+                          (json_int_t)st->FirstSeq, "last_seq", (json_int_t)st->LastSeq);
     if (st->Msgs > 0 && st->FirstTime > 0) {
         char when[40];
         gw_format_time(st->FirstTime / 1000000, when, sizeof when);
@@ -128,11 +127,10 @@ static json_t *consumer_json(struct jsq *js, const char *stream, const char *nam
         jsq_error(err, errlen, what, s, jerr);
         return NULL;
     }
-    json_t *o = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I}", "name", name, "exists", 1,
-                          "pending", (json_int_t)ci->NumPending,
-                          "ack_pending", (json_int_t)ci->NumAckPending,
-                          "redelivered", (json_int_t)ci->NumRedelivered,
-                          "waiting", (json_int_t)ci->NumWaiting);
+    json_t *o = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I}", "name", name, "exists", 1, "pending",
+                          (json_int_t)ci->NumPending, "ack_pending", (json_int_t)ci->NumAckPending,
+                          "redelivered", (json_int_t)ci->NumRedelivered, "waiting",
+                          (json_int_t)ci->NumWaiting);
     jsConsumerInfo_Destroy(ci);
     return o;
 }
@@ -145,9 +143,9 @@ static void depth_work(struct gw_inspect *in)
     char err[400] = "";
     json_t *calls = stream_json(&q->js, cfg->nats_stream, err, sizeof err);
     json_t *consumer = calls ? consumer_json(&q->js, cfg->nats_stream, cfg->nats_durable, err,
-                                             sizeof err) : NULL;
-    json_t *dead = consumer ? stream_json(&q->js, cfg->dead_letter_stream, err, sizeof err)
-                            : NULL;
+                                             sizeof err)
+                             : NULL;
+    json_t *dead = consumer ? stream_json(&q->js, cfg->dead_letter_stream, err, sizeof err) : NULL;
     if (!dead) {
         json_decref(calls);
         json_decref(consumer);
@@ -156,8 +154,8 @@ static void depth_work(struct gw_inspect *in)
         return;
     }
     in->status = 200;
-    in->body = json_pack("{s:o, s:o, s:o}", "stream", calls, "consumer", consumer,
-                         "dead_letters", dead);
+    in->body = json_pack("{s:o, s:o, s:o}", "stream", calls, "consumer", consumer, "dead_letters",
+                         dead);
 }
 
 void gw_api_queue(struct httpd_req *req, void *arg)

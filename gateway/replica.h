@@ -19,22 +19,22 @@ struct hclient_call;
 /* One running faasbus-watchdog of a function. */
 struct gw_replica {
     struct gw *gw;
-    struct gw_fn *fn;          /* NULL once it is being stopped */
-    unsigned id;            /* instance number, stable across restarts */
-    unsigned generation;    /* fn->generation it was started for */
-    uint64_t serial;        /* unique in the gateway's life */
+    struct gw_fn *fn;    /* NULL once it is being stopped */
+    unsigned id;         /* instance number, stable across restarts */
+    unsigned generation; /* fn->generation it was started for */
+    uint64_t serial;     /* unique in the gateway's life */
     struct proc proc;
     struct proc_exitwatch exitw;
     struct gw_sandbox sandbox;
-    int port;               /* 127.0.0.1:port, bound by us and handed over */
+    int port; /* 127.0.0.1:port, bound by us and handed over */
     int listen_fd;
     bool running, ready, stopping;
     unsigned inflight;
     unsigned restarts;
     int64_t backoff_ms, started_ms;
-    struct loop_timer *timer;          /* health check or restart */
+    struct loop_timer *timer; /* health check or restart */
     struct hclient_call *probe;
-    struct lines out;                  /* its output, cut into log lines */
+    struct lines out; /* its output, cut into log lines */
 };
 
 #endif

@@ -103,13 +103,12 @@ int gw_store_save(struct gw *gw, const struct gw_fn *fn)
     char *dir = xasprintf("%s/functions/%s", gw->cfg.state_dir, fn->ns);
     char *path = fn_path(gw, fn->name, fn->ns);
     json_t *doc = json_pack("{s:O, s:i, s:s, s:o}", "deployment", fn->dep, "replicas",
-                            (json_int_t)fn->desired, "createdAt", fn->created_at,
-                            "autoscaler", gw_autoscale_save(fn));
+                            (json_int_t)fn->desired, "createdAt", fn->created_at, "autoscaler",
+                            gw_autoscale_save(fn));
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
     /* Only the gateway's user reads deployments: envVars hold API keys, and
      * replicas run as other users on this host. */
-    int rc = gw_mkdirs(dir, 0700) == 0 && text ? gw_write_file(path, text, strlen(text), 0600)
-                                               : -1;
+    int rc = gw_mkdirs(dir, 0700) == 0 && text ? gw_write_file(path, text, strlen(text), 0600) : -1;
     if (rc < 0)
         log_error("store", "cannot save function %s.%s to %s: %s", fn->name, fn->ns, path,
                   strerror(errno));
@@ -141,7 +140,8 @@ static void load_one(struct gw *gw, const char *path, const char *ns)
     char *text = dep ? json_dumps(dep, JSON_COMPACT) : NULL;
     json_t *valid = text ? gw_deployment_parse(text, strlen(text), err, sizeof err) : NULL;
     if (!valid) {
-        log_error("store", "skipping %s: %s", path, doc ? (text ? err : "no deployment") : jerr.text);
+        log_error("store", "skipping %s: %s", path,
+                  doc ? (text ? err : "no deployment") : jerr.text);
     } else {
         const char *name = json_string_value(json_object_get(valid, "service"));
         struct gw_fn *fn = gw_fn_add(gw, name, ns, valid);
@@ -168,8 +168,8 @@ static bool stale_temp(const char *name)
         return false;
     char *end;
     long pid = strtol(t + 5, &end, 10);
-    return end != t + 5 && !*end && pid > 0 && pid != (long)getpid() &&
-           kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+    return end != t + 5 && !*end && pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) < 0 &&
+           errno == ESRCH;
 }
 
 static void load_namespace(struct gw *gw, const char *dir, const char *ns)
@@ -266,8 +266,8 @@ json_t *gw_secret_list(struct gw *gw, const char *ns)
     struct dirent *e;
     while (d && (e = readdir(d)))
         if (gw_valid_name(e->d_name))
-            json_array_append_new(list, json_pack("{s:s, s:s}", "name", e->d_name,
-                                                  "namespace", ns));
+            json_array_append_new(list,
+                                  json_pack("{s:s, s:s}", "name", e->d_name, "namespace", ns));
     if (d)
         closedir(d);
     free(dir);

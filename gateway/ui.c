@@ -55,8 +55,8 @@ bool gw_ui_path_ok(const char *rel)
             return false;
         for (size_t i = 0; i < n; i++) {
             char c = seg[i];
-            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_' || c == '.';
             if (!ok)
                 return false;
         }

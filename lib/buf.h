@@ -28,7 +28,10 @@ int buf_append(struct buf *b, const void *p, size_t n);
 size_t buf_space(const struct buf *b);
 
 /* Unread bytes, contiguous. */
-static inline const char *buf_peek(const struct buf *b) { return b->data + b->head; }
+static inline const char *buf_peek(const struct buf *b)
+{
+    return b->data + b->head;
+}
 
 /* Drops n bytes from the head. */
 void buf_consume(struct buf *b, size_t n);

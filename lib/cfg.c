@@ -23,8 +23,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define WHY_MAX 512      /* what went wrong with one value */
-#define ENV_NAME_MAX 128 /* longest environment variable name we look up */
+#define WHY_MAX 512              /* what went wrong with one value */
+#define ENV_NAME_MAX 128         /* longest environment variable name we look up */
 #define ENV_FILE_MAX (64 * 1024) /* a <name>_FILE value: a secret, not a dump */
 
 static void *field(const struct cfg_option *o, void *target)
@@ -74,14 +74,13 @@ static const char *expected(const struct cfg_option *o, char *buf, size_t len)
 
 /* Fills why with "expected X" (plus the offending text when show_got:
  * the environment message already shows it as NAME=value). */
-static int bad(const struct cfg_option *o, const char *text, bool show_got,
-               char *why, size_t whylen)
+static int bad(const struct cfg_option *o, const char *text, bool show_got, char *why,
+               size_t whylen)
 {
     char what[WHY_MAX];
 
     if (show_got)
-        snprintf(why, whylen, "expected %s, got \"%s\"",
-                 expected(o, what, sizeof what), text);
+        snprintf(why, whylen, "expected %s, got \"%s\"", expected(o, what, sizeof what), text);
     else
         snprintf(why, whylen, "expected %s", expected(o, what, sizeof what));
     return -1;
@@ -94,8 +93,7 @@ static void replace_str(char **slot, char *copy)
 }
 
 /* Finds text among the '|'-separated words of choices, in any case. */
-static int find_choice(const char *choices, const char *text,
-                       const char **word, size_t *len)
+static int find_choice(const char *choices, const char *text, const char **word, size_t *len)
 {
     size_t tlen = strlen(text);
     const char *p = choices;
@@ -114,8 +112,8 @@ static int find_choice(const char *choices, const char *text,
     }
 }
 
-static int set_enum(const struct cfg_option *o, void *target,
-                    const char *text, bool show_got, char *why, size_t whylen)
+static int set_enum(const struct cfg_option *o, void *target, const char *text, bool show_got,
+                    char *why, size_t whylen)
 {
     const char *word;
     size_t n;
@@ -134,24 +132,20 @@ static bool in_range(const struct cfg_option *o, int64_t v)
     return v >= o->min && v <= o->max;
 }
 
-static void range_error(const struct cfg_option *o, int64_t v, char *why,
-                        size_t whylen)
+static void range_error(const struct cfg_option *o, int64_t v, char *why, size_t whylen)
 {
     char a[32], b[32], c[32];
 
     if (o->type == CFG_DURATION)
-        snprintf(why, whylen, "%s is out of range %s..%s",
-                 format_duration_ms(v, a, sizeof a),
-                 format_duration_ms(o->min, b, sizeof b),
-                 format_duration_ms(o->max, c, sizeof c));
+        snprintf(why, whylen, "%s is out of range %s..%s", format_duration_ms(v, a, sizeof a),
+                 format_duration_ms(o->min, b, sizeof b), format_duration_ms(o->max, c, sizeof c));
     else
-        snprintf(why, whylen, "%" PRId64 " is out of range %" PRId64
-                 "..%" PRId64, v, o->min, o->max);
+        snprintf(why, whylen, "%" PRId64 " is out of range %" PRId64 "..%" PRId64, v, o->min,
+                 o->max);
 }
 
-static int set_number(const struct cfg_option *o, void *target,
-                      const char *text, bool show_got, char *why,
-                      size_t whylen)
+static int set_number(const struct cfg_option *o, void *target, const char *text, bool show_got,
+                      char *why, size_t whylen)
 {
     int64_t v;
     int rc;
@@ -174,8 +168,8 @@ static int set_number(const struct cfg_option *o, void *target,
 
 /* Parses text as option o and stores it; on error fills why. The target
  * field is left untouched on error. */
-static int set_text(const struct cfg_option *o, void *target,
-                    const char *text, bool show_got, char *why, size_t whylen)
+static int set_text(const struct cfg_option *o, void *target, const char *text, bool show_got,
+                    char *why, size_t whylen)
 {
     bool b;
 
@@ -217,8 +211,7 @@ static void clear(const struct cfg_option *o, void *target)
     }
 }
 
-static int apply_defaults(const struct cfg_option *opts, void *target,
-                          char *err, size_t errlen)
+static int apply_defaults(const struct cfg_option *opts, void *target, char *err, size_t errlen)
 {
     char why[WHY_MAX];
 
@@ -236,8 +229,7 @@ static int apply_defaults(const struct cfg_option *opts, void *target,
     return 0;
 }
 
-static const struct cfg_option *find_option(const struct cfg_option *opts,
-                                            const char *name)
+static const struct cfg_option *find_option(const struct cfg_option *opts, const char *name)
 {
     for (const struct cfg_option *o = opts; o->name; o++) {
         if (strcmp(o->name, name) == 0)
@@ -260,13 +252,12 @@ static void trim_float(char *s)
 /* The text of a file setting, if its libconfig type suits the option:
  * strings always; numbers for numbers (and 1/0 for bools); floats for
  * durations; booleans for bools. NULL if the type does not suit. */
-static const char *setting_text(const struct cfg_option *o,
-                                const config_setting_t *s, char *buf,
+static const char *setting_text(const struct cfg_option *o, const config_setting_t *s, char *buf,
                                 size_t len)
 {
     int t = config_setting_type(s);
-    bool numeric = o->type == CFG_INT || o->type == CFG_DURATION ||
-                   o->type == CFG_SIZE || o->type == CFG_BOOL;
+    bool numeric = o->type == CFG_INT || o->type == CFG_DURATION || o->type == CFG_SIZE ||
+                   o->type == CFG_BOOL;
 
     if (t == CONFIG_TYPE_STRING)
         return config_setting_get_string(s);
@@ -302,16 +293,15 @@ static const char *kind_name(const config_setting_t *s)
     }
 }
 
-static int apply_setting(const struct cfg_option *o, void *target,
-                         const config_setting_t *s, char *why, size_t whylen)
+static int apply_setting(const struct cfg_option *o, void *target, const config_setting_t *s,
+                         char *why, size_t whylen)
 {
     char buf[64];
     char what[WHY_MAX];
     const char *text = setting_text(o, s, buf, sizeof buf);
 
     if (!text) {
-        snprintf(why, whylen, "expected %s, got %s",
-                 expected(o, what, sizeof what), kind_name(s));
+        snprintf(why, whylen, "expected %s, got %s", expected(o, what, sizeof what), kind_name(s));
         return -1;
     }
     return set_text(o, target, text, true, why, whylen);
@@ -326,9 +316,8 @@ static bool skipped(const char *const *skip, const char *name)
     return false;
 }
 
-static int apply_file(const struct cfg_option *opts, void *target,
-                      const config_t *cf, const char *file,
-                      const char *const *skip, char *err, size_t errlen)
+static int apply_file(const struct cfg_option *opts, void *target, const config_t *cf,
+                      const char *file, const char *const *skip, char *err, size_t errlen)
 {
     const config_setting_t *root = config_root_setting(cf);
     int count = config_setting_length(root);
@@ -346,8 +335,7 @@ static int apply_file(const struct cfg_option *opts, void *target,
         if (!o && skipped(skip, name))
             continue;
         if (!o) {
-            errf(err, errlen, "%s:%u: unknown setting \"%s\"", where, line,
-                 name);
+            errf(err, errlen, "%s:%u: unknown setting \"%s\"", where, line, name);
             return -1;
         }
         if (apply_setting(o, target, s, why, sizeof why) < 0) {
@@ -374,15 +362,13 @@ static int read_file(config_t *cf, const char *file, char *err, size_t errlen)
         errf(err, errlen, "%s: cannot read the file", file);
         return -1;
     }
-    errf(err, errlen, "%s:%d: %s",
-         config_error_file(cf) ? config_error_file(cf) : file,
+    errf(err, errlen, "%s:%d: %s", config_error_file(cf) ? config_error_file(cf) : file,
          config_error_line(cf), config_error_text(cf));
     return -1;
 }
 
-static int load_file(const struct cfg_option *opts, void *target,
-                     const char *file, const char *const *skip, char *err,
-                     size_t errlen)
+static int load_file(const struct cfg_option *opts, void *target, const char *file,
+                     const char *const *skip, char *err, size_t errlen)
 {
     config_t cf;
     int rc;
@@ -397,8 +383,7 @@ static int load_file(const struct cfg_option *opts, void *target,
 
 /* The value of the first of o's environment names that is set (even to
  * ""), with that name copied to var; NULL if none is set. */
-static const char *find_env(const struct cfg_option *o, char *var,
-                            size_t varlen)
+static const char *find_env(const struct cfg_option *o, char *var, size_t varlen)
 {
     const char *p = o->env ? o->env : o->name;
 
@@ -446,8 +431,8 @@ static char *read_value_file(const char *path, char *why, size_t whylen)
 /* Like find_env(), for <name>_FILE: the value read from that file, with
  * the variable's name in var and the path in *path. New string, or NULL
  * (unset, or unreadable: then why is filled). */
-static char *find_env_file(const struct cfg_option *o, char *var, size_t varlen,
-                           const char **path, char *why, size_t whylen)
+static char *find_env_file(const struct cfg_option *o, char *var, size_t varlen, const char **path,
+                           char *why, size_t whylen)
 {
     const char *p = o->env ? o->env : o->name;
 
@@ -466,8 +451,7 @@ static char *find_env_file(const struct cfg_option *o, char *var, size_t varlen,
     return NULL;
 }
 
-static int load_env_file(const struct cfg_option *o, void *target, char *err,
-                         size_t errlen)
+static int load_env_file(const struct cfg_option *o, void *target, char *err, size_t errlen)
 {
     char why[WHY_MAX];
     char var[ENV_NAME_MAX];
@@ -487,8 +471,7 @@ static int load_env_file(const struct cfg_option *o, void *target, char *err,
     return rc;
 }
 
-static int load_env(const struct cfg_option *opts, void *target, char *err,
-                    size_t errlen)
+static int load_env(const struct cfg_option *opts, void *target, char *err, size_t errlen)
 {
     char why[WHY_MAX];
     char var[ENV_NAME_MAX];
@@ -508,15 +491,14 @@ static int load_env(const struct cfg_option *opts, void *target, char *err,
     return 0;
 }
 
-int cfg_load(const struct cfg_option *opts, void *target, const char *file,
-             char *err, size_t errlen)
+int cfg_load(const struct cfg_option *opts, void *target, const char *file, char *err,
+             size_t errlen)
 {
     return cfg_load_skipping(opts, target, file, NULL, err, errlen);
 }
 
-int cfg_load_skipping(const struct cfg_option *opts, void *target,
-                      const char *file, const char *const *skip, char *err,
-                      size_t errlen)
+int cfg_load_skipping(const struct cfg_option *opts, void *target, const char *file,
+                      const char *const *skip, char *err, size_t errlen)
 {
     if (err && errlen > 0)
         err[0] = '\0';
@@ -562,8 +544,7 @@ static void print_int(FILE *out, int64_t v)
     fprintf(out, "%" PRId64 "%s", v, wide ? "L" : "");
 }
 
-static void print_value(const struct cfg_option *o, const void *target,
-                        FILE *out)
+static void print_value(const struct cfg_option *o, const void *target, FILE *out)
 {
     const void *f = cfield(o, target);
     char buf[32];
@@ -577,8 +558,7 @@ static void print_value(const struct cfg_option *o, const void *target,
         fputs(*(const bool *)f ? "true" : "false", out);
         break;
     case CFG_DURATION:
-        print_quoted(out, format_duration_ms(*(const int64_t *)f, buf,
-                                             sizeof buf));
+        print_quoted(out, format_duration_ms(*(const int64_t *)f, buf, sizeof buf));
         break;
     case CFG_INT:
     case CFG_SIZE:
@@ -621,8 +601,7 @@ void cfg_print(const struct cfg_option *opts, const void *target, FILE *out)
             fputc(';', out);
         }
         if (o->help || unset)
-            fprintf(out, "  # %s%s", o->help ? o->help : "",
-                    unset ? " (unset)" : "");
+            fprintf(out, "  # %s%s", o->help ? o->help : "", unset ? " (unset)" : "");
         fputc('\n', out);
     }
 }
@@ -630,9 +609,8 @@ void cfg_print(const struct cfg_option *opts, const void *target, FILE *out)
 static const char *type_name(const struct cfg_option *o)
 {
     static const char *const names[] = {
-        [CFG_STRING] = "string", [CFG_INT] = "int",
-        [CFG_BOOL] = "bool",     [CFG_DURATION] = "duration",
-        [CFG_SIZE] = "size",     [CFG_ENUM] = "enum",
+        [CFG_STRING] = "string",     [CFG_INT] = "int",   [CFG_BOOL] = "bool",
+        [CFG_DURATION] = "duration", [CFG_SIZE] = "size", [CFG_ENUM] = "enum",
     };
 
     /* For an enum the choices are what the reader needs. */
@@ -654,8 +632,7 @@ static const char *def_text(const struct cfg_option *o)
 }
 
 /* The help text, with the range when there is one. */
-static const char *help_text(const struct cfg_option *o, char *buf,
-                             size_t len)
+static const char *help_text(const struct cfg_option *o, char *buf, size_t len)
 {
     char a[32], b[32];
     const char *help = o->help ? o->help : "";
@@ -663,12 +640,10 @@ static const char *help_text(const struct cfg_option *o, char *buf,
     if (o->min == 0 && o->max == 0)
         return help;
     if (o->type == CFG_DURATION)
-        snprintf(buf, len, "%s (%s..%s)", help,
-                 format_duration_ms(o->min, a, sizeof a),
+        snprintf(buf, len, "%s (%s..%s)", help, format_duration_ms(o->min, a, sizeof a),
                  format_duration_ms(o->max, b, sizeof b));
     else
-        snprintf(buf, len, "%s (%" PRId64 "..%" PRId64 ")", help, o->min,
-                 o->max);
+        snprintf(buf, len, "%s (%" PRId64 "..%" PRId64 ")", help, o->min, o->max);
     return buf;
 }
 
@@ -691,12 +666,11 @@ void cfg_help(const struct cfg_option *opts, FILE *out)
         wt = widest(wt, type_name(o));
         wd = widest(wd, def_text(o));
     }
-    fprintf(out, "  %-*s  %-*s  %-*s  %-*s  %s\n", wn, "OPTION", we,
-            "ENVIRONMENT", wt, "TYPE", wd, "DEFAULT", "DESCRIPTION");
+    fprintf(out, "  %-*s  %-*s  %-*s  %-*s  %s\n", wn, "OPTION", we, "ENVIRONMENT", wt, "TYPE", wd,
+            "DEFAULT", "DESCRIPTION");
     for (const struct cfg_option *o = opts; o->name; o++)
-        fprintf(out, "  %-*s  %-*s  %-*s  %-*s  %s\n", wn, o->name, we,
-                env_names(o), wt, type_name(o), wd, def_text(o),
-                help_text(o, buf, sizeof buf));
+        fprintf(out, "  %-*s  %-*s  %-*s  %-*s  %s\n", wn, o->name, we, env_names(o), wt,
+                type_name(o), wd, def_text(o), help_text(o, buf, sizeof buf));
 }
 
 void cfg_free(const struct cfg_option *opts, void *target)

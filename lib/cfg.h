@@ -30,8 +30,8 @@ enum cfg_type {
 };
 
 struct cfg_option {
-    const char *name;    /* key in the file, e.g. "exec_timeout" */
-    const char *env;     /* environment names, comma-separated; NULL: `name` */
+    const char *name; /* key in the file, e.g. "exec_timeout" */
+    const char *env;  /* environment names, comma-separated; NULL: `name` */
     enum cfg_type type;
     size_t offset;       /* offsetof() the field in the target struct */
     const char *def;     /* default, as text in the same syntax; NULL: none */
@@ -50,16 +50,15 @@ struct cfg_option {
  * freed before being replaced), so loading twice into it does not leak.
  * libconfig 1.5 silently wraps file integers beyond 2^31-1: write them
  * with an L suffix (8589934592L) or as a string ("8G"). */
-int cfg_load(const struct cfg_option *opts, void *target, const char *file,
-             char *err, size_t errlen);
+int cfg_load(const struct cfg_option *opts, void *target, const char *file, char *err,
+             size_t errlen);
 
 /* As cfg_load(), but top-level settings whose names are in `skip` (a
  * NULL-terminated list; NULL for none) are neither applied nor errors:
  * the daemon reads those itself (lists and groups such as the
  * connector's `routes` and its librdkafka properties). */
-int cfg_load_skipping(const struct cfg_option *opts, void *target,
-                      const char *file, const char *const *skip, char *err,
-                      size_t errlen);
+int cfg_load_skipping(const struct cfg_option *opts, void *target, const char *file,
+                      const char *const *skip, char *err, size_t errlen);
 
 /* Writes `name = value;  # help` for every option, in libconfig syntax, so
  * the output of --print-config is itself a valid config file. */

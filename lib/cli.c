@@ -3,8 +3,7 @@
 
 #include <string.h>
 
-int cli_parse(int argc, char **argv, const char *name, void (*usage)(FILE *out),
-              struct cli *out)
+int cli_parse(int argc, char **argv, const char *name, void (*usage)(FILE *out), struct cli *out)
 {
     out->file = NULL;
     out->print_config = false;

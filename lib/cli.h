@@ -19,7 +19,6 @@ struct cli {
 /* Parses argv into *out. Returns -1 to go on, or the exit code once
  * --version or --help was answered (0) or an argument was refused (2,
  * with a message on stderr naming `name`). */
-int cli_parse(int argc, char **argv, const char *name, void (*usage)(FILE *out),
-              struct cli *out);
+int cli_parse(int argc, char **argv, const char *name, void (*usage)(FILE *out), struct cli *out);
 
 #endif

@@ -26,7 +26,7 @@ typedef bool curlloop_guard_fn(void *arg, const struct sockaddr *addr, socklen_t
 struct curlloop_job {
     curlloop_done_fn *done;
     void *arg;
-    curlloop_guard_fn *guard;   /* NULL: any address */
+    curlloop_guard_fn *guard; /* NULL: any address */
     void *guard_arg;
 };
 

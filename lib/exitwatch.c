@@ -24,7 +24,7 @@ static void on_tick(struct loop *lp, void *arg)
 }
 
 void proc_exitwatch_start(struct proc_exitwatch *w, struct loop *lp, const struct proc *p,
-                        void (*fn)(void *arg), void *arg)
+                          void (*fn)(void *arg), void *arg)
 {
     w->lp = lp;
     w->fn = fn;

@@ -22,7 +22,7 @@ struct proc_exitwatch {
 };
 
 void proc_exitwatch_start(struct proc_exitwatch *w, struct loop *lp, const struct proc *p,
-                        void (*fn)(void *arg), void *arg);
+                          void (*fn)(void *arg), void *arg);
 /* Safe to call more than once, and from inside fn. */
 void proc_exitwatch_stop(struct proc_exitwatch *w);
 

@@ -15,13 +15,13 @@
 #include <stdint.h>
 
 struct framing {
-    unsigned content_lengths;   /* Content-Length fields seen */
+    unsigned content_lengths; /* Content-Length fields seen */
     unsigned transfer_encodings;
-    uint64_t length;            /* the first Content-Length's value */
-    bool length_bad;            /* not 1*DIGIT, or values that differ */
-    bool length_huge;           /* beyond INT64_MAX */
-    bool coding_bad;            /* a coding other than exactly "chunked" */
-    bool field_bad;             /* a name or value with forbidden bytes */
+    uint64_t length;  /* the first Content-Length's value */
+    bool length_bad;  /* not 1*DIGIT, or values that differ */
+    bool length_huge; /* beyond INT64_MAX */
+    bool coding_bad;  /* a coding other than exactly "chunked" */
+    bool field_bad;   /* a name or value with forbidden bytes */
 };
 
 void framing_init(struct framing *f);

@@ -7,16 +7,16 @@
 #define TRAILER_MAX_BYTES 16384
 
 enum {
-    SIZE,      /* hex digits of a chunk size */
-    EXT,       /* after the size: blanks and ";ext" up to CR */
-    SIZE_LF,   /* the LF ending a size line */
-    DATA,      /* chunk data (left > 0) */
-    DATA_CR,   /* the CRLF after a chunk's data */
+    SIZE,    /* hex digits of a chunk size */
+    EXT,     /* after the size: blanks and ";ext" up to CR */
+    SIZE_LF, /* the LF ending a size line */
+    DATA,    /* chunk data (left > 0) */
+    DATA_CR, /* the CRLF after a chunk's data */
     DATA_LF,
-    TRAILER,   /* start of a trailer line, or of the final empty line */
+    TRAILER, /* start of a trailer line, or of the final empty line */
     TRAILER_LINE,
     TRAILER_LF,
-    END_LF,    /* the LF of the final empty line */
+    END_LF, /* the LF of the final empty line */
     DONE,
 };
 

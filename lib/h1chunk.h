@@ -30,7 +30,10 @@ void h1chunk_init(struct h1chunk *c);
 long h1chunk_skip(struct h1chunk *c, const char *in, size_t len, const char **why);
 
 /* Data bytes that may follow before the next framing. */
-static inline uint64_t h1chunk_data(const struct h1chunk *c) { return c->left; }
+static inline uint64_t h1chunk_data(const struct h1chunk *c)
+{
+    return c->left;
+}
 
 /* The caller consumed n (<= h1chunk_data) data bytes. */
 void h1chunk_took(struct h1chunk *c, size_t n);

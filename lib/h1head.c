@@ -79,8 +79,8 @@ static char *cut_target(char **p, char *end)
 static int cut_version(char **p, char *end, struct h1head *h)
 {
     char *s = *p;
-    if (end - s < 10 || memcmp(s, "HTTP/", 5) != 0 || s[6] != '.' ||
-        s[5] < '0' || s[5] > '9' || s[7] < '0' || s[7] > '9' || s[8] != '\r' || s[9] != '\n')
+    if (end - s < 10 || memcmp(s, "HTTP/", 5) != 0 || s[6] != '.' || s[5] < '0' || s[5] > '9' ||
+        s[7] < '0' || s[7] > '9' || s[8] != '\r' || s[9] != '\n')
         return 400;
     if (s[5] != '1' || (s[7] != '0' && s[7] != '1'))
         return 505;

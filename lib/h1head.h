@@ -25,9 +25,9 @@ struct h1field {
 
 struct h1head {
     const char *method;
-    const char *target;  /* the request target, raw */
-    const char *version; /* "HTTP/1.0" or "HTTP/1.1" */
-    int minor;           /* 0 or 1 */
+    const char *target;     /* the request target, raw */
+    const char *version;    /* "HTTP/1.0" or "HTTP/1.1" */
+    int minor;              /* 0 or 1 */
     struct h1field *fields; /* the caller's array... */
     size_t max_fields;      /* ...and its size */
     size_t nfields;

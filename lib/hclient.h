@@ -15,27 +15,27 @@ struct curlloop;
 struct hclient_call;
 
 struct hclient_response {
-    long status;         /* 0 if no answer came */
-    const char *body;    /* NUL-terminated; valid during the callback */
+    long status;      /* 0 if no answer came */
+    const char *body; /* NUL-terminated; valid during the callback */
     size_t len;
-    const char *error;   /* NULL on success, else what went wrong */
+    const char *error; /* NULL on success, else what went wrong */
 };
 
 typedef void hclient_fn(void *arg, const struct hclient_response *r);
 
 struct hclient_request {
-    const char *method;          /* NULL: GET */
+    const char *method; /* NULL: GET */
     const char *url;
-    const char *const *headers;  /* "Name: value", NULL-terminated; may be NULL */
-    const void *body;            /* copied; may be NULL */
+    const char *const *headers; /* "Name: value", NULL-terminated; may be NULL */
+    const void *body;           /* copied; may be NULL */
     size_t len;
-    int64_t timeout_ms;          /* whole exchange; 0: none */
-    size_t max_response;         /* larger answers fail; 0: 1 MiB */
-    bool discard_body;           /* only the status matters: the body is read
+    int64_t timeout_ms;       /* whole exchange; 0: none */
+    size_t max_response;      /* larger answers fail; 0: 1 MiB */
+    bool discard_body;        /* only the status matters: the body is read
                                   * and dropped, whatever its size */
-    curlloop_guard_fn *guard;    /* addresses it may connect to; NULL: any */
+    curlloop_guard_fn *guard; /* addresses it may connect to; NULL: any */
     void *guard_arg;
-    const char *unix_socket;     /* connect here instead of the URL's host;
+    const char *unix_socket; /* connect here instead of the URL's host;
                                   * NULL: as the URL says */
     /* https: client certificate and key (PEM) to present, the CA (PEM)
      * to check the server against; all may be NULL. insecure: do not
@@ -53,7 +53,7 @@ void hclient_cancel(struct hclient_call *call);
 
 /* The TLS options of struct hclient_request on any easy handle (for
  * callers that drive their own transfer, e.g. a stream). */
-void hclient_set_tls(CURL *easy, const char *cert_file, const char *key_file,
-                     const char *ca_file, int insecure);
+void hclient_set_tls(CURL *easy, const char *cert_file, const char *key_file, const char *ca_file,
+                     int insecure);
 
 #endif

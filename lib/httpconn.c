@@ -54,11 +54,11 @@ struct hconn *conn_new(struct httpd *h, int fd, const struct sockaddr *sa)
     c->over_limit = h->max_conns && h->nconns >= h->max_conns;
     c->since_ms = c->active_ms = loop_now_ms();
     if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-                  c->client, sizeof c->client);
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, c->client,
+                  sizeof c->client);
     else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-                  c->client, sizeof c->client);
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, c->client,
+                  sizeof c->client);
     if (loop_watch(h->lp, fd, LOOP_READ, on_event, c) < 0) {
         free(c);
         return NULL;

@@ -55,8 +55,7 @@ void obuf_add(struct obuf *o, const void *p, size_t n)
     o->len += n;
 }
 
-__attribute__((format(printf, 2, 3)))
-static void obuf_printf(struct obuf *o, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void obuf_printf(struct obuf *o, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -232,7 +231,8 @@ size_t req_body_feed(struct httpd_req *req, const char *data, size_t len)
     if (req->answered)
         return len; /* the rest of the body is moot */
     size_t beyond = req->body.len + len > req->body_reserved
-                        ? req->body.len + len - req->body_reserved : 0;
+                        ? req->body.len + len - req->body_reserved
+                        : 0;
     if (beyond && !reserve_body(req, beyond))
         refuse_busy(req, "too many request bodies held");
     else if (buf_append(&req->body, data, len) < 0)
@@ -260,40 +260,74 @@ void req_body_end(struct httpd_req *req)
 static const char *reason(int status)
 {
     switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Status";
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 206:
+        return "Partial Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
+    case 307:
+        return "Temporary Redirect";
+    case 308:
+        return "Permanent Redirect";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Status";
     }
 }
 
@@ -395,8 +429,9 @@ void req_end(struct httpd_req *req, bool completed)
     buf_cleanup(&req->body);
     obuf_reset(&req->hdrs);
     struct obuf hdrs = req->hdrs;
-    *req = (struct httpd_req){ .c = c, .fd = -1, .hdrs = hdrs,
-                               .head = { .fields = c->fields, .max_fields = MAX_FIELDS } };
+    *req = (struct httpd_req){
+        .c = c, .fd = -1, .hdrs = hdrs, .head = { .fields = c->fields, .max_fields = MAX_FIELDS }
+    };
 }
 
 bool httpd_responded(const struct httpd_req *req)
@@ -458,8 +493,8 @@ void httpd_respondf(struct httpd_req *req, int status, const char *fmt, ...)
     free(big);
 }
 
-void httpd_respond_stream(struct httpd_req *req, int status, int64_t size,
-                          httpd_read_fn *fn, void *arg)
+void httpd_respond_stream(struct httpd_req *req, int status, int64_t size, httpd_read_fn *fn,
+                          void *arg)
 {
     req->read_fn = fn;
     req->read_arg = arg;
@@ -488,12 +523,30 @@ void httpd_wake(struct httpd_req *req)
 
 /* --- accessors ---------------------------------------------------------- */
 
-const char *httpd_req_method(const struct httpd_req *req) { return req->head.method; }
-const char *httpd_req_path(const struct httpd_req *req) { return req->path; }
-const char *httpd_req_query(const struct httpd_req *req) { return req->query; }
-const char *httpd_req_version(const struct httpd_req *req) { return req->head.version; }
-const char *httpd_req_client(const struct httpd_req *req) { return req->c->client; }
-double httpd_req_start_s(const struct httpd_req *req) { return req->start; }
+const char *httpd_req_method(const struct httpd_req *req)
+{
+    return req->head.method;
+}
+const char *httpd_req_path(const struct httpd_req *req)
+{
+    return req->path;
+}
+const char *httpd_req_query(const struct httpd_req *req)
+{
+    return req->query;
+}
+const char *httpd_req_version(const struct httpd_req *req)
+{
+    return req->head.version;
+}
+const char *httpd_req_client(const struct httpd_req *req)
+{
+    return req->c->client;
+}
+double httpd_req_start_s(const struct httpd_req *req)
+{
+    return req->start;
+}
 
 const char *httpd_req_header(const struct httpd_req *req, const char *name)
 {
@@ -522,8 +575,8 @@ static char *decode_arg(const char *s, size_t len)
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {
         int hi, lo;
-        if (s[i] == '%' && i + 2 < len &&
-            (hi = hex_digit(s[i + 1])) >= 0 && (lo = hex_digit(s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < len && (hi = hex_digit(s[i + 1])) >= 0 &&
+            (lo = hex_digit(s[i + 2])) >= 0) {
             out[n++] = (char)(hi * 16 + lo);
             i += 2;
         } else {
@@ -748,12 +801,21 @@ void httpd_stop(struct httpd *h)
     free(h);
 }
 
-int httpd_port(const struct httpd *h) { return h->port; }
-unsigned httpd_active(const struct httpd *h) { return h->active; }
-uint64_t httpd_served(const struct httpd *h) { return h->served; }
+int httpd_port(const struct httpd *h)
+{
+    return h->port;
+}
+unsigned httpd_active(const struct httpd *h)
+{
+    return h->active;
+}
+uint64_t httpd_served(const struct httpd *h)
+{
+    return h->served;
+}
 
-void httpd_route(struct httpd *h, const char *path, enum httpd_body body,
-                 httpd_handler_fn *fn, void *arg)
+void httpd_route(struct httpd *h, const char *path, enum httpd_body body, httpd_handler_fn *fn,
+                 void *arg)
 {
     h->routes = xrealloc(h->routes, (h->nroutes + 1) * sizeof *h->routes);
     struct route *r = &h->routes[h->nroutes++];

@@ -30,16 +30,16 @@ struct httpd_req;
 enum httpd_body { HTTPD_BODY_BUFFER, HTTPD_BODY_STREAM };
 
 struct httpd_opts {
-    const char *name;        /* for log lines, e.g. "http" */
-    const char *addr;        /* bind address; NULL: all interfaces */
-    int port;                /* 0: any free port (see httpd_port) */
-    int listen_fd;           /* >= 0: serve this listening socket instead */
-    size_t max_body;         /* buffered bodies above this get 413 */
-    int64_t idle_timeout_ms; /* a connection silent this long is closed */
+    const char *name;         /* for log lines, e.g. "http" */
+    const char *addr;         /* bind address; NULL: all interfaces */
+    int port;                 /* 0: any free port (see httpd_port) */
+    int listen_fd;            /* >= 0: serve this listening socket instead */
+    size_t max_body;          /* buffered bodies above this get 413 */
+    int64_t idle_timeout_ms;  /* a connection silent this long is closed */
     int64_t write_timeout_ms; /* ...while sending a response; 0: as idle */
-    unsigned max_conns;      /* 0: a default below the open-files limit; more get 503 */
-    size_t max_body_total;   /* buffered bodies together; above it 503. 0: a default */
-    int64_t head_timeout_ms; /* a request head must be whole this soon; 0: idle_timeout */
+    unsigned max_conns;       /* 0: a default below the open-files limit; more get 503 */
+    size_t max_body_total;    /* buffered bodies together; above it 503. 0: a default */
+    int64_t head_timeout_ms;  /* a request head must be whole this soon; 0: idle_timeout */
 };
 
 typedef void httpd_handler_fn(struct httpd_req *req, void *arg);
@@ -74,8 +74,8 @@ uint64_t httpd_served(const struct httpd *h);
 
 /* Routes a path to a handler. `path` is matched exactly, or as a prefix if
  * it ends in '*'; "*" alone matches everything. First match wins. */
-void httpd_route(struct httpd *h, const char *path, enum httpd_body body,
-                 httpd_handler_fn *fn, void *arg);
+void httpd_route(struct httpd *h, const char *path, enum httpd_body body, httpd_handler_fn *fn,
+                 void *arg);
 /* Sets the guard of the route added last: it runs on the head, so a
  * request it refuses (say, without credentials) costs no body memory; the
  * connection then closes instead of reading a body nobody wants. */
@@ -112,8 +112,8 @@ void httpd_respondf(struct httpd_req *req, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Answers with a body pulled from fn; size is the Content-Length, or -1
  * for chunked transfer. */
-void httpd_respond_stream(struct httpd_req *req, int status, int64_t size,
-                          httpd_read_fn *fn, void *arg);
+void httpd_respond_stream(struct httpd_req *req, int status, int64_t size, httpd_read_fn *fn,
+                          void *arg);
 /* Serves size bytes from an open file; takes ownership of fd. */
 void httpd_respond_fd(struct httpd_req *req, int status, int fd, int64_t size);
 bool httpd_responded(const struct httpd_req *req);

@@ -113,7 +113,7 @@ struct hconn {
     struct httpd *h;
     int fd;
     enum conn_state state;
-    unsigned interest;        /* LOOP_READ/LOOP_WRITE as watched now */
+    unsigned interest; /* LOOP_READ/LOOP_WRITE as watched now */
     bool on_ready, running, rerun, yield, dead;
     bool keep_alive, peer_eof, write_blocked, over_limit;
     int64_t since_ms;  /* the head, or the lingering, began */
@@ -122,10 +122,10 @@ struct hconn {
     struct obuf out;  /* may go now */
     struct obuf held; /* the answer, once it may go */
     struct httpd_req req;
-    size_t in_len;  /* bytes in `in` */
+    size_t in_len;   /* bytes in `in` */
     size_t head_len; /* the current request's head, at in[0] */
-    size_t pos;     /* next unconsumed byte */
-    size_t scanned; /* h1head_end's progress */
+    size_t pos;      /* next unconsumed byte */
+    size_t scanned;  /* h1head_end's progress */
     struct h1field fields[MAX_FIELDS];
     char in[HEAD_MAX];
 };
@@ -158,7 +158,10 @@ void req_end(struct httpd_req *req, bool completed);
 
 char *obuf_room(struct obuf *o, size_t n);
 void obuf_add(struct obuf *o, const void *p, size_t n);
-static inline size_t obuf_pending(const struct obuf *o) { return o->len - o->off; }
+static inline size_t obuf_pending(const struct obuf *o)
+{
+    return o->len - o->off;
+}
 void obuf_reset(struct obuf *o);
 void obuf_free(struct obuf *o);
 

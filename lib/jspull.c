@@ -51,8 +51,7 @@ static int ensure_consumer(const struct jspull_spec *sp, char *err, size_t errle
         ci = NULL;
         s = js_UpdateConsumer(&ci, js, sp->stream, &cc, NULL, &jerr);
         if (s == NATS_OK)
-            log_info(sp->log_tag, "consumer %s: ack wait and max ack pending updated",
-                     sp->durable);
+            log_info(sp->log_tag, "consumer %s: ack wait and max ack pending updated", sp->durable);
     }
     jsConsumerInfo_Destroy(ci);
     if (s != NATS_OK)
@@ -143,8 +142,8 @@ static void *pull_thread(void *arg)
     return NULL;
 }
 
-int jspull_start(struct jspull *p, const struct jspull_spec *spec,
-                 const struct jspull_ops *ops, void *arg)
+int jspull_start(struct jspull *p, const struct jspull_spec *spec, const struct jspull_ops *ops,
+                 void *arg)
 {
     *p = (struct jspull){ .spec = *spec, .ops = *ops, .arg = arg };
     if (pthread_create(&p->thread, NULL, pull_thread, p) != 0)

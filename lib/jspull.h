@@ -22,12 +22,12 @@ struct jspull_spec {
     struct jsq *js;
     const char *stream;
     const char *durable;
-    const char *filter;          /* the consumer's filter subject, or NULL */
+    const char *filter; /* the consumer's filter subject, or NULL */
     int64_t ack_wait_ms;
     int64_t max_ack_pending;
-    const char *log_tag;         /* the log component: "nats", "fetch" */
-    const char *missing_stream;  /* appended to "stream X does not exist", or NULL */
-    const char *unreachable;     /* why while NATS is not connected, or NULL */
+    const char *log_tag;        /* the log component: "nats", "fetch" */
+    const char *missing_stream; /* appended to "stream X does not exist", or NULL */
+    const char *unreachable;    /* why while NATS is not connected, or NULL */
 };
 
 /* The owner's side. Locality: the pull thread. */
@@ -56,12 +56,12 @@ struct jspull {
     void *arg;
     pthread_t thread;
     bool started;
-    natsSubscription *sub;   /* set by the thread as it ends */
+    natsSubscription *sub; /* set by the thread as it ends */
 };
 
 /* Starts the thread. Returns 0, or -1 if no thread could be made. */
-int jspull_start(struct jspull *p, const struct jspull_spec *spec,
-                 const struct jspull_ops *ops, void *arg);
+int jspull_start(struct jspull *p, const struct jspull_spec *spec, const struct jspull_ops *ops,
+                 void *arg);
 /* Waits for the thread, which ends once take() returns 0 (within a fetch
  * timeout, 1 s) or stopping() turns true while it binds. */
 void jspull_join(struct jspull *p);

@@ -48,8 +48,7 @@ void jsq_error(char *err, size_t errlen, const char *what, natsStatus s, jsErrCo
         snprintf(err, errlen, "%s: %s (JetStream error %d)", what,
                  detail && *detail ? detail : natsStatus_GetText(s), (int)jerr);
     else
-        snprintf(err, errlen, "%s: %s", what,
-                 detail && *detail ? detail : natsStatus_GetText(s));
+        snprintf(err, errlen, "%s: %s", what, detail && *detail ? detail : natsStatus_GetText(s));
 }
 
 static natsStatus set_options(natsOptions *o, char *url, const char *client)

@@ -66,8 +66,8 @@ int listenfd_bind(const char *addr, int port, char *err, unsigned long errlen)
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 4096) < 0) {
-        snprintf(err, errlen, "cannot listen on %s port %d: %s",
-                 addr && *addr ? addr : "0.0.0.0", port, strerror(errno));
+        snprintf(err, errlen, "cannot listen on %s port %d: %s", addr && *addr ? addr : "0.0.0.0",
+                 port, strerror(errno));
         close(fd);
         return -1;
     }

@@ -23,7 +23,7 @@ enum log_level log_threshold = LOGL_INFO;
 
 static const char *daemon_name = "faasbus";
 
-static const char *const level_names[] = {"error", "warn", "info", "debug"};
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
 void log_init(const char *name, enum log_level level)
 {
@@ -131,9 +131,8 @@ void log_write(enum log_level level, const char *component, const char *fmt, ...
     size_t room = sizeof line - sizeof TRUNC_MARK;
     int saved = errno; /* callers may log strerror(errno) after us */
 
-    int n = snprintf(p, room - (size_t)(p - line), " %s %s %s: ",
-                     log_level_name(level), daemon_name,
-                     component ? component : "-");
+    int n = snprintf(p, room - (size_t)(p - line), " %s %s %s: ", log_level_name(level),
+                     daemon_name, component ? component : "-");
     size_t len = (size_t)(p - line) + (n > 0 ? (size_t)n : 0);
     if (len < room) {
         va_list ap;

@@ -26,23 +26,23 @@ void log_write(enum log_level level, const char *component, const char *fmt, ...
  * "2026/11/27 10:00:00 Forking fprocess." (UTC, no level, no daemon
  * name). Written at level info, in one write(2) like log_write. */
 void log_classic_write(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#define log_classic(...)                                                      \
-    do {                                                                      \
-        if (LOGL_INFO <= log_threshold)                                       \
-            log_classic_write(__VA_ARGS__);                                   \
+#define log_classic(...)                    \
+    do {                                    \
+        if (LOGL_INFO <= log_threshold)     \
+            log_classic_write(__VA_ARGS__); \
     } while (0)
 
 /* Async-signal-safe: write(2) of a fixed message, no formatting. */
 void log_from_signal(const char *msg);
 
-#define log_at(level, comp, ...)                                              \
-    do {                                                                      \
-        if ((level) <= log_threshold)                                         \
-            log_write((level), (comp), __VA_ARGS__);                          \
+#define log_at(level, comp, ...)                     \
+    do {                                             \
+        if ((level) <= log_threshold)                \
+            log_write((level), (comp), __VA_ARGS__); \
     } while (0)
 #define log_error(comp, ...) log_at(LOGL_ERROR, comp, __VA_ARGS__)
-#define log_warn(comp, ...)  log_at(LOGL_WARN, comp, __VA_ARGS__)
-#define log_info(comp, ...)  log_at(LOGL_INFO, comp, __VA_ARGS__)
+#define log_warn(comp, ...) log_at(LOGL_WARN, comp, __VA_ARGS__)
+#define log_info(comp, ...) log_at(LOGL_INFO, comp, __VA_ARGS__)
 #define log_debug(comp, ...) log_at(LOGL_DEBUG, comp, __VA_ARGS__)
 
 #endif

@@ -97,7 +97,7 @@ int loop_watch(struct loop *lp, int fd, unsigned events, loop_fd_fn *fn, void *a
     }
     struct watcher *w = &lp->w[fd];
     unsigned want = events ? events : 0x100; /* registered, waiting for nothing */
-    if (w->events == want) { /* libcurl repeats itself: spare the syscall */
+    if (w->events == want) {                 /* libcurl repeats itself: spare the syscall */
         w->fn = fn;
         w->arg = arg;
         return 0;

@@ -26,9 +26,9 @@ enum kind { KIND_COUNTER, KIND_GAUGE, KIND_HISTOGRAM };
 
 struct series {
     struct series *next;
-    char **values;      /* one per label name */
-    double value;       /* counter or gauge */
-    uint64_t *buckets;  /* histogram: nbounds + 1, NOT cumulative */
+    char **values;     /* one per label name */
+    double value;      /* counter or gauge */
+    uint64_t *buckets; /* histogram: nbounds + 1, NOT cumulative */
     double sum;
     uint64_t count;
 };
@@ -56,8 +56,8 @@ struct metrics {
 const double metrics_default_buckets[] = {
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 };
-const size_t metrics_default_nbuckets =
-    sizeof metrics_default_buckets / sizeof metrics_default_buckets[0];
+const size_t metrics_default_nbuckets = sizeof metrics_default_buckets /
+                                        sizeof metrics_default_buckets[0];
 
 /* ---- output buffer ---------------------------------------------------- */
 
@@ -148,8 +148,7 @@ static bool name_ok(const char *s, bool colon)
         return false;
     for (; *s; s++) {
         bool ok = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-                  (*s >= '0' && *s <= '9') || *s == '_' ||
-                  (colon && *s == ':');
+                  (*s >= '0' && *s <= '9') || *s == '_' || (colon && *s == ':');
         if (!ok)
             return false;
     }
@@ -188,8 +187,7 @@ static char **split_labels(const char *labels, size_t *n)
     return out;
 }
 
-static struct series *series_new(const struct metric *mt,
-                                 const char *const *values)
+static struct series *series_new(const struct metric *mt, const char *const *values)
 {
     struct series *s = xcalloc(1, sizeof *s);
 
@@ -223,8 +221,8 @@ static void series_append(struct metric *mt, struct series *s)
     mt->tail = s;
 }
 
-static struct metric *family_new(enum kind kind, const char *name,
-                                 const char *help, const char *labels)
+static struct metric *family_new(enum kind kind, const char *name, const char *help,
+                                 const char *labels)
 {
     struct metric *mt = xcalloc(1, sizeof *mt);
     bool ok = name && name_ok(name, true);
@@ -306,21 +304,20 @@ void metrics_free(struct metrics *m)
     free(m);
 }
 
-struct metric *metrics_counter(struct metrics *m, const char *name,
-                               const char *help, const char *labels)
+struct metric *metrics_counter(struct metrics *m, const char *name, const char *help,
+                               const char *labels)
 {
     return family_register(m, family_new(KIND_COUNTER, name, help, labels));
 }
 
-struct metric *metrics_gauge(struct metrics *m, const char *name,
-                             const char *help, const char *labels)
+struct metric *metrics_gauge(struct metrics *m, const char *name, const char *help,
+                             const char *labels)
 {
     return family_register(m, family_new(KIND_GAUGE, name, help, labels));
 }
 
-struct metric *metrics_histogram(struct metrics *m, const char *name,
-                                 const char *help, const char *labels,
-                                 const double *bounds, size_t nbounds)
+struct metric *metrics_histogram(struct metrics *m, const char *name, const char *help,
+                                 const char *labels, const double *bounds, size_t nbounds)
 {
     struct metric *mt = family_new(KIND_HISTOGRAM, name, help, labels);
 
@@ -448,8 +445,8 @@ double metric_value(struct metric *mt, const char *const *values)
 
 /* Writes `{a="x",b="y"` plus an optional le pair, and the closing brace;
  * nothing at all when there are no labels and no le. */
-static void put_labels(struct sbuf *sb, const struct metric *mt,
-                       const struct series *s, const double *le)
+static void put_labels(struct sbuf *sb, const struct metric *mt, const struct series *s,
+                       const double *le)
 {
     if (mt->nlabels == 0 && !le)
         return;
@@ -470,15 +467,13 @@ static void put_labels(struct sbuf *sb, const struct metric *mt,
     sb_putc(sb, '}');
 }
 
-static void put_name(struct sbuf *sb, const struct metric *mt,
-                     const char *suffix)
+static void put_name(struct sbuf *sb, const struct metric *mt, const char *suffix)
 {
     sb_puts(sb, mt->name);
     sb_puts(sb, suffix);
 }
 
-static void render_histogram(struct sbuf *sb, const struct metric *mt,
-                             const struct series *s)
+static void render_histogram(struct sbuf *sb, const struct metric *mt, const struct series *s)
 {
     uint64_t cum = 0;
     const double inf = INFINITY;
@@ -538,7 +533,7 @@ static void render_family(struct sbuf *sb, struct metric *mt)
 
 char *metrics_render(struct metrics *m, size_t *len)
 {
-    struct sbuf sb = {0};
+    struct sbuf sb = { 0 };
 
     sb_putn(&sb, "", 0); /* an empty registry still yields "" */
     pthread_mutex_lock(&m->lock);

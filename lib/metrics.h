@@ -19,14 +19,13 @@ void metrics_free(struct metrics *m);
 /* `labels` is a comma-separated list of label names ("code,method"), or
  * NULL for none. Names and help are copied. The returned metric is owned
  * by `m` and lives until metrics_free(). */
-struct metric *metrics_counter(struct metrics *m, const char *name,
-                               const char *help, const char *labels);
-struct metric *metrics_gauge(struct metrics *m, const char *name,
-                             const char *help, const char *labels);
+struct metric *metrics_counter(struct metrics *m, const char *name, const char *help,
+                               const char *labels);
+struct metric *metrics_gauge(struct metrics *m, const char *name, const char *help,
+                             const char *labels);
 /* `bounds`: ascending upper bounds, copied; +Inf is implied. */
-struct metric *metrics_histogram(struct metrics *m, const char *name,
-                                 const char *help, const char *labels,
-                                 const double *bounds, size_t nbounds);
+struct metric *metrics_histogram(struct metrics *m, const char *name, const char *help,
+                                 const char *labels, const double *bounds, size_t nbounds);
 
 /* `values` holds one string per label name, in order (NULL if no labels).
  * metric_add works on counters (v >= 0) and gauges; metric_set on gauges;

@@ -13,8 +13,9 @@ int natsauth_check(const struct natsauth *a, char *err, size_t errlen)
 {
     int ways = set(a->user) + set(a->token) + set(a->creds);
     if (ways > 1) {
-        snprintf(err, errlen, "nats_user, nats_token and nats_creds: set one of them, "
-                              "they are different ways to authenticate");
+        snprintf(err, errlen,
+                 "nats_user, nats_token and nats_creds: set one of them, "
+                 "they are different ways to authenticate");
         return -1;
     }
     if (set(a->password) && !set(a->user)) {
@@ -22,8 +23,8 @@ int natsauth_check(const struct natsauth *a, char *err, size_t errlen)
         return -1;
     }
     if (set(a->tls_cert) != set(a->tls_key)) {
-        snprintf(err, errlen, "%s: set without %s", set(a->tls_cert) ? "nats_tls_cert"
-                                                                     : "nats_tls_key",
+        snprintf(err, errlen, "%s: set without %s",
+                 set(a->tls_cert) ? "nats_tls_cert" : "nats_tls_key",
                  set(a->tls_cert) ? "nats_tls_key" : "nats_tls_cert");
         return -1;
     }

@@ -34,7 +34,7 @@ struct offload {
     struct queue finished; /* for the loop thread */
     pthread_t *threads;
     unsigned nthreads;
-    unsigned pending;      /* loop thread only */
+    unsigned pending; /* loop thread only */
     bool stopping;
 };
 

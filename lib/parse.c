@@ -21,14 +21,9 @@ struct unit {
 
 /* Go's time.ParseDuration units; both spellings of the micro sign. */
 static const struct unit duration_units[] = {
-    {"ns", 1.0},
-    {"us", 1e3},
-    {"\xc2\xb5s", 1e3}, /* U+00B5 MICRO SIGN */
-    {"\xce\xbcs", 1e3}, /* U+03BC GREEK SMALL LETTER MU */
-    {"ms", 1e6},
-    {"s", 1e9},
-    {"m", 60e9},
-    {"h", 3600e9},
+    { "ns", 1.0 },        { "us", 1e3 }, { "\xc2\xb5s", 1e3 }, /* U+00B5 MICRO SIGN */
+    { "\xce\xbcs", 1e3 },                                      /* U+03BC GREEK SMALL LETTER MU */
+    { "ms", 1e6 },        { "s", 1e9 },  { "m", 60e9 },        { "h", 3600e9 },
 };
 
 /* Length of the "123", "1.5", ".5" or "5." prefix of s; 0 if none. */
@@ -153,8 +148,7 @@ static int size_shift(const char *suffix)
     if (!p)
         return -1;
     suffix++;
-    if (*suffix != '\0' && strcasecmp(suffix, "b") != 0 &&
-        strcasecmp(suffix, "ib") != 0)
+    if (*suffix != '\0' && strcasecmp(suffix, "b") != 0 && strcasecmp(suffix, "ib") != 0)
         return -1;
     return 10 * (int)(p - prefixes + 1);
 }
@@ -180,8 +174,8 @@ int parse_size(const char *s, int64_t *out)
 
 int parse_bool(const char *s, bool *out)
 {
-    static const char *const yes[] = {"true", "1", "yes", "on"};
-    static const char *const no[] = {"false", "0", "no", "off"};
+    static const char *const yes[] = { "true", "1", "yes", "on" };
+    static const char *const no[] = { "false", "0", "no", "off" };
 
     for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) {
         if (strcasecmp(s, yes[i]) == 0) {
@@ -214,8 +208,7 @@ int parse_int64(const char *s, int64_t *out)
 }
 
 /* "S[.fff]s" with the fraction's trailing zeros trimmed ("1.5s"). */
-static void format_seconds(char *out, size_t len, unsigned long long s,
-                           unsigned long long frac)
+static void format_seconds(char *out, size_t len, unsigned long long s, unsigned long long frac)
 {
     if (frac == 0) {
         snprintf(out, len, "%llus", s);
@@ -231,8 +224,7 @@ static void format_seconds(char *out, size_t len, unsigned long long s,
 char *format_duration_ms(int64_t ms, char *buf, unsigned long len)
 {
     /* Unsigned magnitude, so INT64_MIN does not overflow when negated. */
-    unsigned long long m = ms < 0 ? 0ULL - (unsigned long long)ms
-                                  : (unsigned long long)ms;
+    unsigned long long m = ms < 0 ? 0ULL - (unsigned long long)ms : (unsigned long long)ms;
     const char *sign = ms < 0 ? "-" : "";
     char h[24] = "", min[24] = "", sec[48] = "";
 

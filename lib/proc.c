@@ -173,8 +173,8 @@ char *proc_find_program(const char *argv0)
     return NULL;
 }
 
-int proc_spawn(struct proc *p, const char *path, char *const argv[],
-               char *const envp[], enum proc_stderr how, char *err, size_t errlen)
+int proc_spawn(struct proc *p, const char *path, char *const argv[], char *const envp[],
+               enum proc_stderr how, char *err, size_t errlen)
 {
     struct proc_opts o = { .path = path, .how = how, .pass_fd = -1 };
     return proc_spawn_opts(p, &o, argv, envp, err, errlen);
@@ -185,19 +185,17 @@ int proc_spawn(struct proc *p, const char *path, char *const argv[],
  * propagate back to the host's. */
 static bool bind_private(const char *src, const char *dst)
 {
-    return unshare(CLONE_NEWNS) == 0 &&
-           mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+    return unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
            mount(src, dst, NULL, MS_BIND, NULL) == 0 &&
-           mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
-                 NULL) == 0;
+           mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) ==
+               0;
 }
 
 /* In the child of fork_exec: ends with the errno of what failed, written
  * to `report` (close-on-exec, so a successful exec closes it unwritten). */
 __attribute__((noreturn)) static void child(const struct proc_opts *o, pid_t parent,
-                                            const int in[2], const int out[2],
-                                            const int errp[2], int report,
-                                            char *const argv[], char *const envp[])
+                                            const int in[2], const int out[2], const int errp[2],
+                                            int report, char *const argv[], char *const envp[])
 {
     sigset_t none;
     sigemptyset(&none);
@@ -206,7 +204,10 @@ __attribute__((noreturn)) static void child(const struct proc_opts *o, pid_t par
         signal(sig, SIG_DFL);
     setpgid(0, 0);
     int ok = dup2(in[0], 0) >= 0 && dup2(out[1], 1) >= 0 &&
-             dup2(o->how == PROC_STDERR_COMBINE ? out[1] : errp[1] >= 0 ? errp[1] : 2, 2) >= 0;
+             dup2(o->how == PROC_STDERR_COMBINE ? out[1]
+                  : errp[1] >= 0                ? errp[1]
+                                                : 2,
+                  2) >= 0;
     if (ok && o->pass_fd >= 0)
         ok = o->pass_fd == 3 ? fcntl(3, F_SETFD, 0) == 0 : dup2(o->pass_fd, 3) >= 0;
     for (const char *const *j = o->join; ok && j && *j; j++) {
@@ -219,8 +220,8 @@ __attribute__((noreturn)) static void child(const struct proc_opts *o, pid_t par
     ok = ok && (o->rlimit_as <= 0 || setrlimit(RLIMIT_AS, &rl) == 0);
     ok = ok && (!o->bind_src || bind_private(o->bind_src, o->bind_dst));
     ok = ok && (!o->cwd || chdir(o->cwd) == 0);
-    ok = ok && (!o->drop_user ||
-                (setgroups(0, NULL) == 0 && setgid(o->gid) == 0 && setuid(o->uid) == 0));
+    ok = ok &&
+         (!o->drop_user || (setgroups(0, NULL) == 0 && setgid(o->gid) == 0 && setuid(o->uid) == 0));
     /* After the user changes: a change of credentials clears the parent-
      * death signal, which left replicas run as nobody alive (under init)
      * when the gateway was killed. */
@@ -236,9 +237,8 @@ __attribute__((noreturn)) static void child(const struct proc_opts *o, pid_t par
     _exit(127);
 }
 
-static int fork_exec(struct proc *p, const struct proc_opts *o, const int in[2],
-                     const int out[2], const int errp[2], char *const argv[],
-                     char *const envp[])
+static int fork_exec(struct proc *p, const struct proc_opts *o, const int in[2], const int out[2],
+                     const int errp[2], char *const argv[], char *const envp[])
 {
     int report[2];
     if (pipe2(report, O_CLOEXEC) < 0)

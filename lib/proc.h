@@ -37,12 +37,12 @@ char *proc_find_program(const char *argv0);
  * in err. */
 /* Everything proc_spawn_opts can set up beyond proc_spawn. */
 struct proc_opts {
-    const char *path;     /* NULL: argv[0] searched on PATH */
+    const char *path; /* NULL: argv[0] searched on PATH */
     enum proc_stderr how;
-    int pass_fd;          /* >= 0: given to the child as fd 3 (LISTEN_FDS) */
-    const char *cwd;      /* NULL: ours */
+    int pass_fd;     /* >= 0: given to the child as fd 3 (LISTEN_FDS) */
+    const char *cwd; /* NULL: ours */
     /* The rest needs fork+exec (posix_spawn cannot do it): */
-    bool drop_user;       /* run as uid/gid, no supplementary groups */
+    bool drop_user; /* run as uid/gid, no supplementary groups */
     uid_t uid;
     gid_t gid;
     const char *const *join; /* cgroup.procs files the child enters */
@@ -56,8 +56,8 @@ struct proc_opts {
 int proc_spawn_opts(struct proc *p, const struct proc_opts *o, char *const argv[],
                     char *const envp[], char *err, size_t errlen);
 
-int proc_spawn(struct proc *p, const char *path, char *const argv[],
-                  char *const envp[], enum proc_stderr how, char *err, size_t errlen);
+int proc_spawn(struct proc *p, const char *path, char *const argv[], char *const envp[],
+               enum proc_stderr how, char *err, size_t errlen);
 
 /* Signals the whole process group (the group outlives its leader). */
 void proc_signal(const struct proc *p, int sig);

@@ -32,9 +32,9 @@
 #include "uppool.h"
 #include "xalloc.h"
 
-#define UP_MAX (256 * 1024)         /* client body waiting to go upstream */
-#define DOWN_SOFT (256 * 1024)      /* response held before reading pauses */
-#define DOWN_MEM (4 * 1024 * 1024)  /* in memory, the rest in a file */
+#define UP_MAX (256 * 1024)        /* client body waiting to go upstream */
+#define DOWN_SOFT (256 * 1024)     /* response held before reading pauses */
+#define DOWN_MEM (4 * 1024 * 1024) /* in memory, the rest in a file */
 /* An answer that starts while the request body still arrives cannot be
  * sent yet (the client's connection answers only after the body), and
  * pausing the upstream then could stall it before it reads the rest of
@@ -71,12 +71,12 @@ struct pxcall {
     struct upconn *conn;
     struct loop_timer *timer;
     int64_t deadline_ms, connect_deadline_ms; /* 0: none */
-    unsigned depth;  /* proxy callbacks on the stack: free only at 0 */
+    unsigned depth;                           /* proxy callbacks on the stack: free only at 0 */
     /* request */
     enum body_mode mode;
     const char *whole; /* BODY_WHOLE: the body (borrowed) */
     size_t whole_len, whole_sent;
-    size_t out_sent;   /* bytes of conn->out written */
+    size_t out_sent; /* bytes of conn->out written */
     struct buf up;
     bool up_eof, body_blocked, chunk_end_queued, request_sent, whole_in_out;
     bool replayable, retried, write_wait, write_failed;
@@ -141,8 +141,9 @@ static void update_want(struct pxcall *c)
 /* --- the answer ------------------------------------------------------------ */
 
 static const char *const hop_by_hop[] = {
-    "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "TE",
-    "Trailer", "Upgrade", "Content-Length", "Date", NULL,
+    "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding",
+    "TE",         "Trailer",    "Upgrade",          "Content-Length",
+    "Date",       NULL,
 };
 
 static bool in_list(const char *const *list, const char *name, size_t len)
@@ -672,8 +673,7 @@ static void on_readable(struct pxcall *c)
             snprintf(why, sizeof why, "%s:%s closed the connection%s", c->host, c->port,
                      c->resp_started ? " mid-response" : " without an answer");
         else
-            snprintf(why, sizeof why, "receive from %s:%s: %s", c->host, c->port,
-                     strerror(errno));
+            snprintf(why, sizeof why, "receive from %s:%s: %s", c->host, c->port, strerror(errno));
         process_input(c);
         if (c->conn == conn && !c->transfer_done)
             on_upstream_end(c, why);
@@ -789,8 +789,8 @@ static void on_timer(struct loop *lp, void *arg)
         transfer_finished(c, false, 504);
     } else if (c->conn && c->conn->connecting && c->connect_deadline_ms &&
                now >= c->connect_deadline_ms) {
-        snprintf(c->errtext, sizeof c->errtext, "connect to %s:%s timed out after %lld ms",
-                 c->host, c->port, (long long)c->call.connect_timeout_ms);
+        snprintf(c->errtext, sizeof c->errtext, "connect to %s:%s timed out after %lld ms", c->host,
+                 c->port, (long long)c->call.connect_timeout_ms);
         drop_conn(c);
         transfer_finished(c, false, 504);
     } else if (c->deadline_ms) {
@@ -901,8 +901,8 @@ int proxy_forward(struct proxy *px, struct httpd_req *req, const struct proxy_ca
         c->timer = loop_timer_add(px->lp, first - now, on_timer, c);
     httpd_req_on_done(req, on_request_done, c);
     const char *path;
-    if (up_split_url(call->url, c->host, sizeof c->host, c->port, sizeof c->port, &path,
-                     c->errtext, sizeof c->errtext) < 0) {
+    if (up_split_url(call->url, c->host, sizeof c->host, c->port, sizeof c->port, &path, c->errtext,
+                     sizeof c->errtext) < 0) {
         transfer_finished(c, false, 502);
         return 0;
     }

@@ -98,8 +98,7 @@ int retry_policy_set(struct retry_policy *p, const char *key, const char *value,
 
 bool retry_status(const struct retry_policy *p, long status)
 {
-    return status >= 0 && status < RETRY_STATUS_MAX &&
-           (p->codes[status / 64] >> (status % 64)) & 1;
+    return status >= 0 && status < RETRY_STATUS_MAX && (p->codes[status / 64] >> (status % 64)) & 1;
 }
 
 void retry_codes_format(const struct retry_policy *p, char *out, size_t len)

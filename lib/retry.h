@@ -18,9 +18,9 @@
 #define RETRY_STATUS_MAX 600 /* statuses 0..599 */
 
 struct retry_policy {
-    int64_t attempts;    /* calls in all, the first included (>= 1) */
-    int64_t min_wait_ms; /* first wait */
-    int64_t max_wait_ms; /* cap */
+    int64_t attempts;                             /* calls in all, the first included (>= 1) */
+    int64_t min_wait_ms;                          /* first wait */
+    int64_t max_wait_ms;                          /* cap */
     uint64_t codes[(RETRY_STATUS_MAX + 63) / 64]; /* bit per retryable status */
 };
 

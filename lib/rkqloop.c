@@ -30,8 +30,8 @@ static void on_wake(struct loop *lp, int fd, unsigned events, void *arg)
         serve(lp, w);
 }
 
-int rkqloop_start(struct rkqloop *w, struct loop *lp, rd_kafka_queue_t *q,
-                  rkqloop_serve_fn *fn, void *arg, char *err, size_t errlen)
+int rkqloop_start(struct rkqloop *w, struct loop *lp, rd_kafka_queue_t *q, rkqloop_serve_fn *fn,
+                  void *arg, char *err, size_t errlen)
 {
     *w = (struct rkqloop){ .lp = lp, .q = q, .wake = { -1, -1 }, .serve = fn, .arg = arg };
     if (pipe2(w->wake, O_NONBLOCK | O_CLOEXEC) < 0) {

@@ -32,8 +32,8 @@ struct rkqloop {
 /* Watches q. Whatever was queued before the wake-up was armed gives no
  * wake-up, so a first serve runs on the next turn. Returns 0, or -1 with
  * err filled (nothing is left to stop). */
-int rkqloop_start(struct rkqloop *w, struct loop *lp, rd_kafka_queue_t *q,
-                  rkqloop_serve_fn *serve, void *arg, char *err, size_t errlen);
+int rkqloop_start(struct rkqloop *w, struct loop *lp, rd_kafka_queue_t *q, rkqloop_serve_fn *serve,
+                  void *arg, char *err, size_t errlen);
 /* Asks for a serve on the next turn: for an owner that left events queued
  * (it had no room for them), since those give no new wake-up. */
 void rkqloop_kick(struct rkqloop *w);

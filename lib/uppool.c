@@ -18,11 +18,11 @@
 #include "xalloc.h"
 
 #define BUCKETS 256
-#define IDLE_MAX_MS 60000   /* an idle connection older than this is closed */
+#define IDLE_MAX_MS 60000 /* an idle connection older than this is closed */
 #define SWEEP_MS 5000
-#define IDLE_KEEP 512       /* idle connections kept, all upstreams together */
-#define NAME_TTL_MS 30000   /* a resolved name is trusted this long */
-#define IN_MAX (64 * 1024)  /* a response head must fit; body bytes pass through */
+#define IDLE_KEEP 512      /* idle connections kept, all upstreams together */
+#define NAME_TTL_MS 30000  /* a resolved name is trusted this long */
+#define IN_MAX (64 * 1024) /* a response head must fit; body bytes pass through */
 #define OUT_MAX (1024 * 1024)
 
 struct upaddr {
@@ -32,8 +32,8 @@ struct upaddr {
     int64_t resolved_ms;
     struct sockaddr_storage sa;
     socklen_t salen;
-    struct upconn *idle;     /* most recently used first */
-    struct upconn *waiting;  /* new connections waiting for the name */
+    struct upconn *idle;    /* most recently used first */
+    struct upconn *waiting; /* new connections waiting for the name */
     unsigned nconns;
 };
 

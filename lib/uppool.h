@@ -42,7 +42,7 @@ struct upconn {
     struct upconn *next, *prev; /* in the address's idle or resolving list */
     unsigned events;
     int64_t idle_since;
-    int error;          /* errno of a failed connect or resolution */
+    int error; /* errno of a failed connect or resolution */
     char errtext[400];
     upconn_fn *fn;
     void *arg;

@@ -17,6 +17,10 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Frees and clears the pointer, so a second XFREE is harmless. */
-#define XFREE(p) do { free(p); (p) = NULL; } while (0)
+#define XFREE(p)    \
+    do {            \
+        free(p);    \
+        (p) = NULL; \
+    } while (0)
 
 #endif

@@ -67,8 +67,8 @@ const char *wd_mode_name(enum wd_mode mode)
     return mode_names[mode];
 }
 
-static int duration_or(const char *name, const char *text, int64_t def, int64_t *out,
-                       char *err, size_t errlen)
+static int duration_or(const char *name, const char *text, int64_t def, int64_t *out, char *err,
+                       size_t errlen)
 {
     if (!text || !*text) {
         *out = def;
@@ -86,19 +86,22 @@ static int check(struct wd_config *cfg, char *err, size_t errlen)
         if (strcmp(cfg->mode_name, mode_names[i]) == 0)
             cfg->mode = (enum wd_mode)i;
     int64_t exec_def = cfg->mode == WD_CLASSIC ? 0 : 30000;
-    if (duration_or("exec_timeout", cfg->exec_timeout_text, exec_def, &cfg->exec_timeout_ms,
-                    err, errlen) < 0 ||
-        duration_or("healthcheck_interval", cfg->healthcheck_interval_text,
-                    cfg->write_timeout_ms, &cfg->healthcheck_interval_ms, err, errlen) < 0)
+    if (duration_or("exec_timeout", cfg->exec_timeout_text, exec_def, &cfg->exec_timeout_ms, err,
+                    errlen) < 0 ||
+        duration_or("healthcheck_interval", cfg->healthcheck_interval_text, cfg->write_timeout_ms,
+                    &cfg->healthcheck_interval_ms, err, errlen) < 0)
         return -1;
     if (cfg->mode != WD_STATIC && (!cfg->fprocess || !*cfg->fprocess)) {
-        snprintf(err, errlen, "fprocess: not set; give the function's command, "
-                              "e.g. fprocess=\"cat\" (mode=%s)", cfg->mode_name);
+        snprintf(err, errlen,
+                 "fprocess: not set; give the function's command, "
+                 "e.g. fprocess=\"cat\" (mode=%s)",
+                 cfg->mode_name);
         return -1;
     }
     if (cfg->mode == WD_HTTP && (!cfg->upstream_url || !*cfg->upstream_url)) {
-        snprintf(err, errlen, "upstream_url: required in http mode, "
-                              "e.g. upstream_url=\"http://127.0.0.1:3000\"");
+        snprintf(err, errlen,
+                 "upstream_url: required in http mode, "
+                 "e.g. upstream_url=\"http://127.0.0.1:3000\"");
         return -1;
     }
     return 0;

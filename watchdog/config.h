@@ -13,7 +13,7 @@ enum wd_mode { WD_CLASSIC, WD_SERIALIZING, WD_STREAMING, WD_HTTP, WD_STATIC };
 struct wd_config {
     char *fprocess;
     char *mode_name;
-    char *bind_address;    /* "": every interface */
+    char *bind_address; /* "": every interface */
     int64_t port;
     int64_t metrics_port;
     int64_t read_timeout_ms;

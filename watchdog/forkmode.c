@@ -34,7 +34,7 @@
 #include "wd.h"
 #include "xalloc.h"
 
-#define OUT_MEM (256 * 1024) /* output held in memory; the rest waits on disk */
+#define OUT_MEM (256 * 1024)       /* output held in memory; the rest waits on disk */
 #define STREAM_AHEAD (1024 * 1024) /* streamed output read ahead of the client */
 #define KILL_GRACE_MS 1000
 /* After the function exits, how long a process it left in the background
@@ -45,7 +45,7 @@ struct call {
     struct wd *wd;
     struct httpd_req *req; /* NULL once the request is over */
     struct proc proc;
-    struct spawn_job job;  /* while starting: owned by the spawner */
+    struct spawn_job job; /* while starting: owned by the spawner */
     bool spawning, eof_pending;
     struct proc_exitwatch exitw;
     char method[16];
@@ -120,8 +120,10 @@ static void on_orphan_grace(struct loop *lp, void *arg)
         c->kill_timer = loop_timer_add(lp, ORPHAN_GRACE_MS, on_orphan_grace, c);
         return;
     }
-    log_warn("proc", "function exited but a process it left behind holds its output open: "
-             "ending the call and its process group pid=%d", (int)c->proc.pid);
+    log_warn("proc",
+             "function exited but a process it left behind holds its output open: "
+             "ending the call and its process group pid=%d",
+             (int)c->proc.pid);
     c->killed = true;
     on_kill_timer(lp, c);
 }
@@ -510,9 +512,11 @@ static void start(struct wd *wd, struct httpd_req *req, int64_t body_len)
         if (wd->cfg.write_debug)
             log_info("http", "request body: %.*s", (int)(len < 4096 ? len : 4096), body);
     }
-    c->job = (struct spawn_job){ .path = wd->program, .argv = wd->argv,
+    c->job = (struct spawn_job){ .path = wd->program,
+                                 .argv = wd->argv,
                                  .env = wd_env_build(wd->base_env, req, body_len),
-                                 .how = stderr_handling(wd), .done = on_spawned };
+                                 .how = stderr_handling(wd),
+                                 .done = on_spawned };
     c->spawning = true;
     log_classic("Forking fprocess.");
     httpd_req_on_done(req, on_request_done, c);
@@ -537,8 +541,10 @@ int wd_fork_init(struct wd *wd, char *err, size_t errlen)
 {
     wd->argv = proc_split_command(wd->cfg.fprocess);
     if (!wd->argv) {
-        snprintf(err, errlen, "fprocess: cannot split \"%s\" into a command "
-                              "(empty, or an unclosed quote)", wd->cfg.fprocess);
+        snprintf(err, errlen,
+                 "fprocess: cannot split \"%s\" into a command "
+                 "(empty, or an unclosed quote)",
+                 wd->cfg.fprocess);
         return -1;
     }
     wd->program = proc_find_program(wd->argv[0]);

@@ -111,7 +111,7 @@ static void start_upstream(struct loop *lp, void *arg)
     up->timer = NULL;
     char err[256];
     if (proc_spawn(&up->proc, NULL, up->wd->argv, up->wd->base_env, PROC_STDERR_PIPE, err,
-                      sizeof err) < 0) {
+                   sizeof err) < 0) {
         log_error("upstream", "%s; retrying in %lldms", err, (long long)up->backoff_ms);
         up->timer = loop_timer_add(lp, up->backoff_ms, start_upstream, up);
         up->backoff_ms = up->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : up->backoff_ms * 2;

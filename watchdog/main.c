@@ -14,20 +14,19 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: faasbus-watchdog [-c FILE] [--print-config] [-run-healthcheck]\n"
-            "                        [--version] [--help]\n\n"
-            "Runs a function behind HTTP, as OpenFaaS's watchdogs do: a process per\n"
-            "request (mode classic, serializing, streaming), a long-running HTTP server\n"
-            "it proxies to (mode http), or files (mode static). Settings come from the\n"
-            "environment (OpenFaaS's names), else from FILE, else the defaults below.\n\n"
-            "Options:\n"
-            "  -c FILE            read settings from a libconfig file\n"
-            "  --print-config     print the effective settings and exit\n"
-            "  -run-healthcheck   exit 0 if the lock file exists, else 1\n"
-            "  --version          print the version and exit\n"
-            "  --help             print this help and exit\n\n"
-            "Settings (file key / environment variable, default):\n");
+    fprintf(out, "Usage: faasbus-watchdog [-c FILE] [--print-config] [-run-healthcheck]\n"
+                 "                        [--version] [--help]\n\n"
+                 "Runs a function behind HTTP, as OpenFaaS's watchdogs do: a process per\n"
+                 "request (mode classic, serializing, streaming), a long-running HTTP server\n"
+                 "it proxies to (mode http), or files (mode static). Settings come from the\n"
+                 "environment (OpenFaaS's names), else from FILE, else the defaults below.\n\n"
+                 "Options:\n"
+                 "  -c FILE            read settings from a libconfig file\n"
+                 "  --print-config     print the effective settings and exit\n"
+                 "  -run-healthcheck   exit 0 if the lock file exists, else 1\n"
+                 "  --version          print the version and exit\n"
+                 "  --help             print this help and exit\n\n"
+                 "Settings (file key / environment variable, default):\n");
     wd_config_help(out);
     fprintf(out, "\nEndpoints: /_/health, /_/ready, /metrics (on metrics_port); every other\n"
                  "path invokes the function.\n");

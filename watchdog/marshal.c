@@ -10,7 +10,6 @@
 #include "httpd.h"
 #include "xalloc.h"
 
-
 static bool add_header(void *arg, const char *name, const char *value)
 {
     json_t *headers = arg;
@@ -25,8 +24,7 @@ static bool add_header(void *arg, const char *name, const char *value)
     return true;
 }
 
-char *wd_marshal_request(const struct httpd_req *req, const char *body, size_t len,
-                         size_t *out_len)
+char *wd_marshal_request(const struct httpd_req *req, const char *body, size_t len, size_t *out_len)
 {
     json_t *headers = json_object();
     httpd_req_headers(req, add_header, headers);

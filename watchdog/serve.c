@@ -31,9 +31,9 @@ static void setup_metrics(struct wd *wd)
     wd->requests_total = metrics_counter(wd->metrics, "http_requests_total",
                                          "Requests served, by status code and method.",
                                          "code,method");
-    wd->request_seconds = metrics_histogram(
-        wd->metrics, "http_request_duration_seconds", "Time to serve a request, in seconds.",
-        "code,method", metrics_default_buckets, metrics_default_nbuckets);
+    wd->request_seconds = metrics_histogram(wd->metrics, "http_request_duration_seconds",
+                                            "Time to serve a request, in seconds.", "code,method",
+                                            metrics_default_buckets, metrics_default_nbuckets);
     wd->in_flight = metrics_gauge(wd->metrics, "http_requests_in_flight",
                                   "Requests being served now.", NULL);
 }
@@ -72,9 +72,12 @@ static int start_servers(struct wd *wd, char *err, size_t errlen)
         httpd_route(wd->http, "/metrics", HTTPD_BODY_BUFFER, on_metrics, wd);
         return 0;
     }
-    struct httpd_opts m = { .name = "metrics", .addr = wd->cfg.bind_address,
+    struct httpd_opts m = { .name = "metrics",
+                            .addr = wd->cfg.bind_address,
                             .port = (int)wd->cfg.metrics_port,
-                            .listen_fd = -1, .max_body = 4096, .idle_timeout_ms = idle };
+                            .listen_fd = -1,
+                            .max_body = 4096,
+                            .idle_timeout_ms = idle };
     wd->metrics_http = httpd_start(wd->lp, &m, err, errlen);
     if (!wd->metrics_http)
         return -1;
@@ -114,11 +117,10 @@ static void check_drained(struct loop *lp, void *arg)
 static void start_drain(struct loop *lp, void *arg)
 {
     struct wd *wd = arg;
-    log_info("http", "no new connections; draining requests in flight inflight=%u",
-             wd->inflight);
+    log_info("http", "no new connections; draining requests in flight inflight=%u", wd->inflight);
     httpd_quiesce(wd->http);
-    int64_t longest = wd->cfg.exec_timeout_ms > wd->cfg.write_timeout_ms
-                          ? wd->cfg.exec_timeout_ms : wd->cfg.write_timeout_ms;
+    int64_t longest = wd->cfg.exec_timeout_ms > wd->cfg.write_timeout_ms ? wd->cfg.exec_timeout_ms
+                                                                         : wd->cfg.write_timeout_ms;
     drain_deadline_ms = loop_now_ms() + longest + 1000;
     check_drained(lp, wd);
 }
@@ -130,9 +132,10 @@ static void on_signal(struct loop *lp, int signo, void *arg)
         return;
     wd->draining = true;
     wd_lock_remove();
-    log_info("http", "%s received, shutting down in %lldms (healthcheck_interval); "
-                     "health now reports unhealthy", signo == SIGINT ? "SIGINT" : "SIGTERM",
-             (long long)wd->cfg.healthcheck_interval_ms);
+    log_info("http",
+             "%s received, shutting down in %lldms (healthcheck_interval); "
+             "health now reports unhealthy",
+             signo == SIGINT ? "SIGINT" : "SIGTERM", (long long)wd->cfg.healthcheck_interval_ms);
     loop_timer_add(lp, wd->cfg.healthcheck_interval_ms, start_drain, wd);
 }
 
@@ -188,4 +191,3 @@ void wd_shutdown(struct wd *wd)
     free(wd->dead_groups);
     wd_config_free(&wd->cfg);
 }
-

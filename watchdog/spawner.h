@@ -18,9 +18,9 @@ struct spawner;
 
 struct spawn_job {
     /* In: */
-    const char *path;      /* borrowed; lives as long as the spawner */
-    char *const *argv;     /* borrowed, likewise */
-    char **env;            /* owned: freed with wd_env_free once spawned */
+    const char *path;  /* borrowed; lives as long as the spawner */
+    char *const *argv; /* borrowed, likewise */
+    char **env;        /* owned: freed with wd_env_free once spawned */
     enum proc_stderr how;
     void (*done)(struct spawn_job *job); /* on the loop thread */
     /* Out: */

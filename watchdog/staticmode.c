@@ -12,14 +12,23 @@
 #include "log.h"
 #include "wd.h"
 
-static const struct { const char *ext, *type; } types[] = {
-    { ".html", "text/html; charset=utf-8" }, { ".htm", "text/html; charset=utf-8" },
-    { ".css", "text/css; charset=utf-8" },   { ".js", "text/javascript; charset=utf-8" },
-    { ".json", "application/json" },         { ".txt", "text/plain; charset=utf-8" },
-    { ".svg", "image/svg+xml" },             { ".png", "image/png" },
-    { ".jpg", "image/jpeg" },                { ".jpeg", "image/jpeg" },
-    { ".gif", "image/gif" },                 { ".ico", "image/x-icon" },
-    { ".wasm", "application/wasm" },         { ".xml", "text/xml; charset=utf-8" },
+static const struct {
+    const char *ext, *type;
+} types[] = {
+    { ".html", "text/html; charset=utf-8" },
+    { ".htm", "text/html; charset=utf-8" },
+    { ".css", "text/css; charset=utf-8" },
+    { ".js", "text/javascript; charset=utf-8" },
+    { ".json", "application/json" },
+    { ".txt", "text/plain; charset=utf-8" },
+    { ".svg", "image/svg+xml" },
+    { ".png", "image/png" },
+    { ".jpg", "image/jpeg" },
+    { ".jpeg", "image/jpeg" },
+    { ".gif", "image/gif" },
+    { ".ico", "image/x-icon" },
+    { ".wasm", "application/wasm" },
+    { ".xml", "text/xml; charset=utf-8" },
 };
 
 static const char *content_type(const char *path)

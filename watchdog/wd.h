@@ -24,15 +24,15 @@ struct wd {
     struct httpd *metrics_http; /* metrics_port, or NULL */
     struct metrics *metrics;
     struct metric *requests_total, *request_seconds, *in_flight;
-    char **argv;     /* fprocess, split */
-    char *program;   /* argv[0] found on PATH once, not per request */
+    char **argv;             /* fprocess, split */
+    char *program;           /* argv[0] found on PATH once, not per request */
     struct spawner *spawner; /* fork modes: starts processes off the loop */
-    char **base_env; /* our environment at start, for fork modes */
+    char **base_env;         /* our environment at start, for fork modes */
     unsigned inflight;
-    bool draining;             /* SIGTERM seen: health fails, then drain */
-    struct proxy *proxy;       /* http mode */
-    struct wd_upstream *up;    /* http mode */
-    pid_t *dead_groups;        /* killed process groups still to reap */
+    bool draining;          /* SIGTERM seen: health fails, then drain */
+    struct proxy *proxy;    /* http mode */
+    struct wd_upstream *up; /* http mode */
+    pid_t *dead_groups;     /* killed process groups still to reap */
     size_t ndead;
 };
 

@@ -97,8 +97,8 @@ static void set_clear(void)
 
 /* --- counters ------------------------------------------------------------ */
 
-static double t0;                 /* loop_now_s() at the reset */
-static double *arrivals;          /* ms after t0 of each new id, in order */
+static double t0;        /* loop_now_s() at the reset */
+static double *arrivals; /* ms after t0 of each new id, in order */
 static size_t narrivals, arrivals_cap;
 static uint64_t received, ok, bad, dup;
 static char first_bad[160] = "-";
@@ -142,8 +142,8 @@ static void respond_counts(struct httpd_req *req)
                    "first_bad=%s\n",
                    narrivals, (unsigned long long)received, (unsigned long long)ok,
                    (unsigned long long)bad, (unsigned long long)dup, arrival(1),
-                   arrival(at_fraction(0.1)), arrival(at_fraction(0.5)),
-                   arrival(at_fraction(0.9)), arrival(narrivals), ms_since_reset(), first_bad);
+                   arrival(at_fraction(0.1)), arrival(at_fraction(0.5)), arrival(at_fraction(0.9)),
+                   arrival(narrivals), ms_since_reset(), first_bad);
 }
 
 static void waiter_answer(struct waiter *w)
@@ -303,8 +303,11 @@ int main(int argc, char **argv)
         return 1;
     }
     char err[256];
-    struct httpd_opts o = { .name = "sink", .addr = "127.0.0.1", .port = (int)port,
-                            .listen_fd = -1, .max_body = (size_t)1 << 20,
+    struct httpd_opts o = { .name = "sink",
+                            .addr = "127.0.0.1",
+                            .port = (int)port,
+                            .listen_fd = -1,
+                            .max_body = (size_t)1 << 20,
                             .idle_timeout_ms = 120000 };
     struct httpd *h = httpd_start(lp, &o, err, sizeof err);
     if (!h) {

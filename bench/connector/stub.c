@@ -38,10 +38,10 @@
 #include "xalloc.h"
 
 static uint64_t calls;
-static int64_t skip;  /* latencies still to leave out */
-static int64_t *lat;  /* microseconds, in arrival order */
+static int64_t skip; /* latencies still to leave out */
+static int64_t *lat; /* microseconds, in arrival order */
 static size_t nlat, lat_cap;
-static double t0;     /* loop_now_s() at the reset */
+static double t0; /* loop_now_s() at the reset */
 
 static int64_t realtime_us(void)
 {
@@ -102,8 +102,8 @@ static void on_count(struct httpd_req *req)
     httpd_respondf(req, 200,
                    "calls=%llu lat_n=%zu lat_p50_us=%lld lat_p99_us=%lld lat_max_us=%lld "
                    "now_ms=%.1f\n",
-                   (unsigned long long)calls, nlat, (long long)p50, (long long)p99,
-                   (long long)max, (loop_now_s() - t0) * 1e3);
+                   (unsigned long long)calls, nlat, (long long)p50, (long long)p99, (long long)max,
+                   (loop_now_s() - t0) * 1e3);
 }
 
 static void on_request(struct httpd_req *req, void *arg)
@@ -133,7 +133,8 @@ static void on_request(struct httpd_req *req, void *arg)
     } else if (!post && strcmp(path, "/count") == 0) {
         on_count(req);
     } else {
-        httpd_respondf(req, 404, "POST a call or /reset, GET /system/namespaces, "
+        httpd_respondf(req, 404,
+                       "POST a call or /reset, GET /system/namespaces, "
                        "/system/functions or /count\n");
     }
 }
@@ -159,8 +160,11 @@ int main(int argc, char **argv)
         return 1;
     }
     char err[256];
-    struct httpd_opts o = { .name = "stub", .addr = "127.0.0.1", .port = (int)port,
-                            .listen_fd = -1, .max_body = (size_t)1 << 20,
+    struct httpd_opts o = { .name = "stub",
+                            .addr = "127.0.0.1",
+                            .port = (int)port,
+                            .listen_fd = -1,
+                            .max_body = (size_t)1 << 20,
                             .idle_timeout_ms = 120000 };
     struct httpd *h = httpd_start(lp, &o, err, sizeof err);
     if (!h) {

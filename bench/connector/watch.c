@@ -66,8 +66,8 @@ static double crossing(const struct sample *s, size_t n, double level)
         if (s[i].v >= level) {
             if (s[i - 1].v >= level)
                 return s[i - 1].ms;
-            return s[i - 1].ms + (level - s[i - 1].v) / (s[i].v - s[i - 1].v) *
-                                     (s[i].ms - s[i - 1].ms);
+            return s[i - 1].ms +
+                   (level - s[i - 1].v) / (s[i].v - s[i - 1].v) * (s[i].ms - s[i - 1].ms);
         }
     }
     return -1;
@@ -137,8 +137,9 @@ int main(int argc, char **argv)
     }
     double w = (double)want;
     printf("n=%.0f first_ms=%.1f t10_ms=%.1f t50_ms=%.1f t90_ms=%.1f last_ms=%.1f "
-           "samples=%zu errors=%u\n", ns ? s[ns - 1].v : 0, first, crossing(s, ns, 0.1 * w),
-           crossing(s, ns, 0.5 * w), crossing(s, ns, 0.9 * w), crossing(s, ns, w), ns, errors);
+           "samples=%zu errors=%u\n",
+           ns ? s[ns - 1].v : 0, first, crossing(s, ns, 0.1 * w), crossing(s, ns, 0.5 * w),
+           crossing(s, ns, 0.9 * w), crossing(s, ns, w), ns, errors);
     free(s);
     buf_cleanup(&body);
     curl_easy_cleanup(c);

@@ -46,8 +46,8 @@ struct call {
     double sent_ms;
     double done_ms;
     int status;
-    size_t head_len;  /* bytes of head[] used */
-    bool head_done;   /* the blank line after the headers was seen */
+    size_t head_len;     /* bytes of head[] used */
+    bool head_done;      /* the blank line after the headers was seen */
     long long body_want; /* Content-Length, -1 if none (read to EOF) */
     long long body_got;
     char head[HEAD_MAX];

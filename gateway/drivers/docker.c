@@ -81,8 +81,7 @@ static void on_gone_step(void *arg, const struct dkr_result *r)
         char path[128];
         snprintf(path, sizeof path, "/containers/%s?force=1&v=1", g->id);
         g->deleting = true;
-        g->call = dkr_request(D.e, "DELETE", path, NULL, NULL, CALL_TIMEOUT_MS, 0,
-                              on_gone_step, g);
+        g->call = dkr_request(D.e, "DELETE", path, NULL, NULL, CALL_TIMEOUT_MS, 0, on_gone_step, g);
         if (!g->call)
             gone_free(g);
         return;
@@ -107,8 +106,7 @@ static void remove_container(const char *id, int grace_s)
     D.gone = g;
     char path[128];
     snprintf(path, sizeof path, "/containers/%s/stop?t=%d", id, grace_s);
-    g->call = dkr_request(D.e, "POST", path, NULL, NULL, (grace_s + 20) * 1000, 0,
-                          on_gone_step, g);
+    g->call = dkr_request(D.e, "POST", path, NULL, NULL, (grace_s + 20) * 1000, 0, on_gone_step, g);
     if (!g->call)
         gone_free(g); /* the next listing tries again */
 }
@@ -205,8 +203,8 @@ static void on_started(void *arg, const struct dkr_result *res)
     r->starting = false;
     if (res->status != 204 && res->status != 304) {
         char msg[512];
-        log_error("replica", "cannot start a container function=%s.%s image=%s: %s",
-                  r->f->fn->name, r->f->fn->ns, gw_dep_str(r->f->fn->dep, "image"),
+        log_error("replica", "cannot start a container function=%s.%s image=%s: %s", r->f->fn->name,
+                  r->f->fn->ns, gw_dep_str(r->f->fn->dep, "image"),
                   dkr_error_text(res, msg, sizeof msg));
         r->f->retry_at_ms = loop_now_ms() + CREATE_RETRY_MS;
         replica_drop(r, true);
@@ -260,9 +258,15 @@ static void create_replica(struct dk_fn *f)
     for (size_t i = 0; i < nsec; i++)
         paths[i] = gw_secret_path(D.gw, json_string_value(json_array_get(secrets, i)), fn->ns);
     struct dk_spec_in in = {
-        .dep = fn->dep, .name = fn->name, .ns = fn->ns, .instance = D.instance,
-        .spec = f->spec, .replica = r->instance, .network = D.gw->cfg.docker_network,
-        .publish = D.gw->cfg.docker_publish, .secret_paths = (const char *const *)paths,
+        .dep = fn->dep,
+        .name = fn->name,
+        .ns = fn->ns,
+        .instance = D.instance,
+        .spec = f->spec,
+        .replica = r->instance,
+        .network = D.gw->cfg.docker_network,
+        .publish = D.gw->cfg.docker_publish,
+        .secret_paths = (const char *const *)paths,
     };
     json_t *body = dk_spec_container(&in);
     for (size_t i = 0; i < nsec; i++)
@@ -272,8 +276,7 @@ static void create_replica(struct dk_fn *f)
                           on_created, r);
     json_decref(body);
     if (!r->call) {
-        log_error("replica", "cannot send a create to the engine function=%s.%s", fn->name,
-                  fn->ns);
+        log_error("replica", "cannot send a create to the engine function=%s.%s", fn->name, fn->ns);
         f->retry_at_ms = loop_now_ms() + CREATE_RETRY_MS;
         replica_drop(r, false);
     }
@@ -296,8 +299,7 @@ static void compute_spec(struct gw_fn *fn, char out[17])
         if (stat(path, &st) == 0)
             json_array_append_new(json_object_get(what, "secrets"),
                                   json_sprintf("%llu.%lld.%ld", (unsigned long long)st.st_ino,
-                                               (long long)st.st_mtim.tv_sec,
-                                               st.st_mtim.tv_nsec));
+                                               (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec));
         free(path);
     }
     dk_spec_hash(json_array_size(json_object_get(fn->dep, "secrets")) ? what : fn->dep, out);
@@ -345,15 +347,16 @@ static void observe(struct dk_replica *r, const json_t *c)
             json_integer_value(json_object_get(p, "PublicPort")) > 0)
             r->port = (int)json_integer_value(json_object_get(p, "PublicPort"));
     const char *net = D.gw->cfg.docker_network && *D.gw->cfg.docker_network
-                          ? D.gw->cfg.docker_network : "bridge";
+                          ? D.gw->cfg.docker_network
+                          : "bridge";
     const char *ip = json_string_value(json_object_get(
         json_object_get(json_object_get(json_object_get(c, "NetworkSettings"), "Networks"), net),
         "IPAddress"));
     snprintf(r->ip, sizeof r->ip, "%s", ip ? ip : "");
     /* An image with its own HEALTHCHECK: the engine's verdict counts too. */
     const char *status = json_string_value(json_object_get(c, "Status"));
-    r->unhealthy = status && (strstr(status, "(health: starting)") ||
-                              strstr(status, "(unhealthy)"));
+    r->unhealthy = status &&
+                   (strstr(status, "(health: starting)") || strstr(status, "(unhealthy)"));
     if (!r->running || r->unhealthy)
         r->ready = false;
     if (r->running && !r->logs && r->logs_ended)
@@ -398,8 +401,8 @@ static void take_container(const json_t *c)
     if (r && (r->starting || D.lists_sent < r->judged_from))
         return; /* ours, being started, or younger than this listing */
     if (finished(c)) {
-        log_warn("replica", "container %.12s of function=%s.%s stopped: replacing it", id,
-                 fn->name, fn->ns);
+        log_warn("replica", "container %.12s of function=%s.%s stopped: replacing it", id, fn->name,
+                 fn->ns);
         count_restart(fn);
         if (r)
             replica_drop(r, true);
@@ -468,8 +471,7 @@ static void on_list(void *arg, const struct dkr_result *res)
     if (!json_is_array(all)) {
         char msg[256];
         if (D.up)
-            log_error("docker", "cannot list containers: %s",
-                      dkr_error_text(res, msg, sizeof msg));
+            log_error("docker", "cannot list containers: %s", dkr_error_text(res, msg, sizeof msg));
         D.up = false;
         json_decref(all);
         schedule(TICK_MS);
@@ -494,8 +496,8 @@ static void on_list(void *arg, const struct dkr_result *res)
             struct dk_replica *r = f->r[k];
             if (r->seen || r->starting || D.lists_sent < r->judged_from)
                 continue;
-            log_warn("replica", "container %.12s of function=%s.%s is gone: replacing it",
-                     r->id, fn->name, fn->ns);
+            log_warn("replica", "container %.12s of function=%s.%s is gone: replacing it", r->id,
+                     fn->name, fn->ns);
             count_restart(fn);
             replica_drop(r, false);
         }
@@ -522,8 +524,8 @@ static void on_network(void *arg, const struct dkr_result *res)
     (void)arg;
     D.list = NULL;
     char msg[256];
-    if (res->status == 201 || res->status == 409 || (res->status == 500 &&
-        strstr(dkr_error_text(res, msg, sizeof msg), "already exists"))) {
+    if (res->status == 201 || res->status == 409 ||
+        (res->status == 500 && strstr(dkr_error_text(res, msg, sizeof msg), "already exists"))) {
         D.network_ready = true;
         list_containers();
         return;
@@ -547,10 +549,10 @@ static void on_version(void *arg, const struct dkr_result *res)
         return;
     }
     if (!D.network_ready) {
-        json_t *body = json_pack("{s:s,s:b}", "Name", D.gw->cfg.docker_network,
-                                 "CheckDuplicate", 1);
-        D.list = dkr_request(D.e, "POST", "/networks/create", body, NULL, 10000, 0,
-                             on_network, NULL);
+        json_t *body = json_pack("{s:s,s:b}", "Name", D.gw->cfg.docker_network, "CheckDuplicate",
+                                 1);
+        D.list = dkr_request(D.e, "POST", "/networks/create", body, NULL, 10000, 0, on_network,
+                             NULL);
         json_decref(body);
         if (!D.list)
             schedule(TICK_MS);
@@ -622,8 +624,7 @@ static void start(struct gw *gw)
     D.network_ready = !gw->cfg.docker_network || !*gw->cfg.docker_network;
     D.up = true;
     name_instance(gw);
-    log_info("docker", "docker driver: engine %s, instance %s", gw->cfg.docker_host,
-             D.instance);
+    log_info("docker", "docker driver: engine %s, instance %s", gw->cfg.docker_host, D.instance);
     schedule(0);
 }
 

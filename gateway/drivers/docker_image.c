@@ -24,11 +24,11 @@
 
 struct dk_prepare {
     char image[512];
-    char *auth_header;   /* "X-Registry-Auth: ..." or NULL */
+    char *auth_header; /* "X-Registry-Auth: ..." or NULL */
     gw_prepare_done_fn *done;
     void *arg;
     struct dkr_call *call;
-    bool pulled;         /* inspected again after a pull */
+    bool pulled; /* inspected again after a pull */
     struct dk_prepare *next;
 };
 
@@ -153,8 +153,10 @@ static void on_inspected(void *arg, const struct dkr_result *r)
         return;
     }
     if (r->status == 404)
-        snprintf(msg, sizeof msg, "image %s: not present on the engine, and "
-                 "image_pull_policy=Never forbids pulling it", p->image);
+        snprintf(msg, sizeof msg,
+                 "image %s: not present on the engine, and "
+                 "image_pull_policy=Never forbids pulling it",
+                 p->image);
     else
         snprintf(msg, sizeof msg, "image %s: cannot inspect it: %s", p->image,
                  dkr_error_text(r, why, sizeof why));
@@ -206,8 +208,10 @@ void dk_image_prepare(struct gw *gw, struct json_t *dep, gw_prepare_done_fn *don
         return;
     }
     if (json_array_size(json_object_get(dep, "constraints")))
-        log_warn("docker", "function %s: constraints do not apply on a single Docker engine "
-                 "and are ignored", gw_dep_str(dep, "service"));
+        log_warn("docker",
+                 "function %s: constraints do not apply on a single Docker engine "
+                 "and are ignored",
+                 gw_dep_str(dep, "service"));
     if (strcmp(gw->cfg.image_pull_policy, "Always") == 0) {
         pull(p);
         return;
@@ -219,8 +223,8 @@ static void inspect(struct dk_prepare *p)
 {
     char esc[1536], path[1600];
     snprintf(path, sizeof path, "/images/%s/json", url_escape(p->image, "/:@", esc, sizeof esc));
-    p->call = dkr_request(dk_state.e, "GET", path, NULL, NULL, INSPECT_TIMEOUT_MS, 0,
-                          on_inspected, p);
+    p->call = dkr_request(dk_state.e, "GET", path, NULL, NULL, INSPECT_TIMEOUT_MS, 0, on_inspected,
+                          p);
     if (!p->call)
         finish(p, 503, "docker driver: cannot send the image check to the engine");
 }

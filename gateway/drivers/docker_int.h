@@ -25,34 +25,34 @@ struct dk_logs;
 /* One container of a function, as the engine last listed it. */
 struct dk_replica {
     struct dk_fn *f;
-    char id[80];            /* the engine's container id */
-    unsigned instance;      /* our replica number (label) */
-    char spec[17];          /* deployment hash it was made from */
-    char image_id[80];      /* the image it runs, as the engine lists it */
-    uint64_t serial;        /* the release token of its calls */
-    int port;               /* published on 127.0.0.1, 0 if not (yet) */
-    char ip[48];            /* on docker_network, when not published */
+    char id[80];       /* the engine's container id */
+    unsigned instance; /* our replica number (label) */
+    char spec[17];     /* deployment hash it was made from */
+    char image_id[80]; /* the image it runs, as the engine lists it */
+    uint64_t serial;   /* the release token of its calls */
+    int port;          /* published on 127.0.0.1, 0 if not (yet) */
+    char ip[48];       /* on docker_network, when not published */
     bool running, ready, starting, seen;
-    bool unhealthy;         /* the image's own HEALTHCHECK says so */
-    uint64_t judged_from;   /* listings sent before this one predate it */
+    bool unhealthy;       /* the image's own HEALTHCHECK says so */
+    uint64_t judged_from; /* listings sent before this one predate it */
     unsigned inflight;
-    struct loop_timer *timer;  /* next health check */
+    struct loop_timer *timer; /* next health check */
     struct hclient_call *probe;
-    struct dkr_call *call;     /* create or start in flight */
+    struct dkr_call *call; /* create or start in flight */
     struct dk_logs *logs;
-    int64_t logs_ended;        /* unix s: a restart's lines follow on */
+    int64_t logs_ended; /* unix s: a restart's lines follow on */
 };
 
 /* fn->drv of a function on this driver. */
 struct dk_fn {
     struct gw_fn *fn;
-    char spec[17];          /* hash of fn->dep: replicas of another roll */
-    char image_id[80];      /* the image's id when the last deploy checked it
+    char spec[17];     /* hash of fn->dep: replicas of another roll */
+    char image_id[80]; /* the image's id when the last deploy checked it
                              * ("" until one has): replicas of another roll,
                              * so an image rebuilt under the same tag does */
     struct dk_replica **r;
     unsigned n;
-    int64_t retry_at_ms;    /* after a failed create, wait until then */
+    int64_t retry_at_ms; /* after a failed create, wait until then */
 };
 
 struct dk_prepare;
@@ -62,13 +62,13 @@ struct dk {
     struct dkr_engine *e;
     char instance[64];
     struct loop_timer *tick;
-    struct dkr_call *list;    /* GET /containers/json in flight */
-    bool again;               /* reconcile once more when it ends */
-    bool up;                  /* the last listing succeeded */
+    struct dkr_call *list; /* GET /containers/json in flight */
+    bool again;            /* reconcile once more when it ends */
+    bool up;               /* the last listing succeeded */
     bool network_ready;
-    uint64_t lists_sent;      /* listings asked for, the one in flight too */
-    struct dk_gone *gone;     /* containers being stopped and removed */
-    struct dk_prepare *prepares;  /* deploys waiting for an image */
+    uint64_t lists_sent;         /* listings asked for, the one in flight too */
+    struct dk_gone *gone;        /* containers being stopped and removed */
+    struct dk_prepare *prepares; /* deploys waiting for an image */
 };
 
 extern struct dk dk_state;

@@ -94,8 +94,9 @@ void dk_logs_start(struct dk_replica *r, int64_t since)
     lines_init(&l->out, LINE_MAX_LEN, take_line, l);
     lines_init(&l->err, LINE_MAX_LEN, take_line, l);
     char path[192];
-    snprintf(path, sizeof path, "/containers/%s/logs?follow=1&stdout=1&stderr=1&timestamps=1&since=%lld",
-             r->id, (long long)since);
+    snprintf(path, sizeof path,
+             "/containers/%s/logs?follow=1&stdout=1&stderr=1&timestamps=1&since=%lld", r->id,
+             (long long)since);
     r->logs = l;
     l->s = dkr_stream_start(dk_state.e, path, on_data, on_end, l);
     if (!l->s) {

@@ -126,9 +126,9 @@ static json_t *host_config(const struct dk_spec_in *in)
     if (in->publish) {
         char port[16];
         snprintf(port, sizeof port, "%d/tcp", DK_FUNCTION_PORT);
-        json_object_set_new(host, "PortBindings",
-                            json_pack("{s:[{s:s,s:s}]}", port, "HostIp", "127.0.0.1",
-                                      "HostPort", ""));
+        json_object_set_new(
+            host, "PortBindings",
+            json_pack("{s:[{s:s,s:s}]}", port, "HostIp", "127.0.0.1", "HostPort", ""));
     }
     return host;
 }

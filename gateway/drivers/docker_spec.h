@@ -8,11 +8,11 @@
 #include <stdint.h>
 
 /* Labels the driver puts on every container it makes. */
-#define DK_LABEL_INSTANCE "com.faasbus.instance"   /* which gateway owns it */
+#define DK_LABEL_INSTANCE "com.faasbus.instance" /* which gateway owns it */
 #define DK_LABEL_FUNCTION "com.faasbus.function"
 #define DK_LABEL_NAMESPACE "com.faasbus.namespace"
-#define DK_LABEL_SPEC "com.faasbus.spec"           /* deployment hash */
-#define DK_LABEL_REPLICA "com.faasbus.replica"     /* instance number */
+#define DK_LABEL_SPEC "com.faasbus.spec"       /* deployment hash */
+#define DK_LABEL_REPLICA "com.faasbus.replica" /* instance number */
 /* A deployment's annotations become labels under this prefix. */
 #define DK_ANNOTATION_PREFIX "com.openfaas.annotations."
 
@@ -21,13 +21,13 @@
 #define DK_SECRETS_DIR "/var/openfaas/secrets"
 
 struct dk_spec_in {
-    const json_t *dep;       /* the validated deployment */
+    const json_t *dep; /* the validated deployment */
     const char *name, *ns;
-    const char *instance;    /* the gateway's instance name */
-    const char *spec;        /* dk_spec_hash(dep) */
+    const char *instance; /* the gateway's instance name */
+    const char *spec;     /* dk_spec_hash(dep) */
     unsigned replica;
-    const char *network;     /* NULL or "": the engine's default bridge */
-    int publish;             /* publish 8080 on a free 127.0.0.1 port */
+    const char *network; /* NULL or "": the engine's default bridge */
+    int publish;         /* publish 8080 on a free 127.0.0.1 port */
     /* Host path of each secret in dep's "secrets", same order. */
     const char *const *secret_paths;
 };

@@ -24,14 +24,14 @@ struct k8s_api {
     struct loop *lp;
     struct curlloop *cl;
     struct k8s_creds c;
-    char *token;              /* the bearer token now in use */
+    char *token; /* the bearer token now in use */
     struct timespec token_mtime;
     off_t token_size;
-    struct timespec config_mtime;  /* of c.config_path when its token was taken */
-    struct k8s_xfer *live;         /* every transfer not yet ended */
-    unsigned running;              /* calls added to libcurl */
+    struct timespec config_mtime; /* of c.config_path when its token was taken */
+    struct k8s_xfer *live;        /* every transfer not yet ended */
+    unsigned running;             /* calls added to libcurl */
     uint64_t seq;
-    struct loop_timer *kick;       /* starts waiting calls */
+    struct loop_timer *kick; /* starts waiting calls */
     bool closing;
 };
 
@@ -42,10 +42,10 @@ struct k8s_xfer {
     struct curlloop_job job;
     struct curl_slist *headers;
     char *sent;
-    struct buf answer;        /* a call's body, or a failed stream's */
-    struct lines lines;       /* a stream's body while it is 200 */
+    struct buf answer;  /* a call's body, or a failed stream's */
+    struct lines lines; /* a stream's body while it is 200 */
     bool stream;
-    bool quit;                /* the reader wants no more lines */
+    bool quit; /* the reader wants no more lines */
     bool opened;
     k8s_open_fn *open;
     /* A stream's bytes wait here for the loop: readers start requests,
@@ -59,8 +59,12 @@ struct k8s_xfer {
     k8s_line_fn *line;
     void *arg;
 };
-struct k8s_call { struct k8s_xfer x; };
-struct k8s_stream { struct k8s_xfer x; };
+struct k8s_call {
+    struct k8s_xfer x;
+};
+struct k8s_stream {
+    struct k8s_xfer x;
+};
 
 static void xfer_free(struct k8s_xfer *x);
 static void finish(struct k8s_xfer *x, struct k8s_result *r);
@@ -156,8 +160,9 @@ void k8s_api_free(struct k8s_api *a)
     a->kick = NULL;
     while (a->live) {
         struct k8s_xfer *x = a->live;
-        struct k8s_result r = { .status = 0, .error = "the gateway is stopping", .reason = "",
-                                .message = "" };
+        struct k8s_result r = {
+            .status = 0, .error = "the gateway is stopping", .reason = "", .message = ""
+        };
         if (x->stream)
             xfer_free(x);
         else
@@ -323,8 +328,8 @@ static void finish(struct k8s_xfer *x, struct k8s_result *r)
 }
 
 static struct k8s_xfer *xfer_start(struct k8s_api *a, struct k8s_xfer *x, const char *method,
-                                   const char *path, const char *content_type,
-                                   const json_t *body, int64_t timeout_ms)
+                                   const char *path, const char *content_type, const json_t *body,
+                                   int64_t timeout_ms)
 {
     x->a = a;
     x->next = a->live;
@@ -402,8 +407,9 @@ static void on_kick(struct loop *lp, void *arg)
             return;
         first->waiting = false;
         if (curlloop_add(a->cl, first->easy, &first->job) < 0) {
-            struct k8s_result r = { .status = 0, .error = "libcurl refused the transfer",
-                                    .reason = "", .message = "" };
+            struct k8s_result r = {
+                .status = 0, .error = "libcurl refused the transfer", .reason = "", .message = ""
+            };
             finish(first, &r);
             continue;
         }
@@ -419,8 +425,7 @@ struct k8s_call *k8s_request(struct k8s_api *a, const char *method, const char *
     struct k8s_call *c = xcalloc(1, sizeof *c);
     c->x.done = fn;
     c->x.arg = arg;
-    return (struct k8s_call *)xfer_start(a, &c->x, method, path, content_type, body,
-                                         timeout_ms);
+    return (struct k8s_call *)xfer_start(a, &c->x, method, path, content_type, body, timeout_ms);
 }
 
 void k8s_cancel(struct k8s_call *c)

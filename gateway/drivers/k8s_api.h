@@ -74,5 +74,4 @@ void k8s_stream_stop(struct k8s_stream *s);
 typedef void k8s_open_fn(void *arg, long status);
 void k8s_stream_on_open(struct k8s_stream *s, k8s_open_fn *open);
 
-
 #endif

@@ -32,8 +32,8 @@ static json_t *node_json(yaml_document_t *doc, yaml_node_t *n, int depth)
         return json_stringn((const char *)n->data.scalar.value, n->data.scalar.length);
     if (n->type == YAML_SEQUENCE_NODE) {
         json_t *a = json_array();
-        for (yaml_node_item_t *i = n->data.sequence.items.start;
-             i < n->data.sequence.items.top; i++)
+        for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
+             i++)
             json_array_append_new(a, node_json(doc, yaml_document_get_node(doc, *i), depth + 1));
         return a;
     }
@@ -106,8 +106,7 @@ static int take_pem(const json_t *o, const char *what, const char *dir, char **f
         size_t n, bad;
         unsigned char *raw = base64_decode(data, strlen(data), &n, &bad);
         if (!raw)
-            return fail(err, errlen, "kubeconfig: %s is not valid base64 (at byte %zu)", key,
-                        bad);
+            return fail(err, errlen, "kubeconfig: %s is not valid base64 (at byte %zu)", key, bad);
         *pem = xstrndup((const char *)raw, n);
         free(raw);
     } else if (path) {
@@ -125,18 +124,20 @@ static int take_user(const json_t *user, const char *dir, struct k8s_creds *out,
         out->token = xstrdup(str(user, "token"));
     else if (str(user, "tokenFile"))
         out->token_file = path_in(dir, str(user, "tokenFile"));
-    if (take_pem(user, "client-certificate", dir, &out->cert_file, &out->cert_pem, err,
-                 errlen) < 0 ||
+    if (take_pem(user, "client-certificate", dir, &out->cert_file, &out->cert_pem, err, errlen) <
+            0 ||
         take_pem(user, "client-key", dir, &out->key_file, &out->key_pem, err, errlen) < 0)
         return -1;
     if (!!(out->cert_file || out->cert_pem) != !!(out->key_file || out->key_pem))
-        return fail(err, errlen, "kubeconfig: a client certificate needs its key (and the "
-                                 "key its certificate)");
+        return fail(err, errlen,
+                    "kubeconfig: a client certificate needs its key (and the "
+                    "key its certificate)");
     if (json_object_get(user, "exec") || json_object_get(user, "auth-provider"))
         if (!out->token && !out->token_file && !out->cert_file && !out->cert_pem)
-            return fail(err, errlen, "kubeconfig: the user authenticates with an exec or "
-                                     "auth-provider plugin, which faasbus does not run: give "
-                                     "it a token or a client certificate");
+            return fail(err, errlen,
+                        "kubeconfig: the user authenticates with an exec or "
+                        "auth-provider plugin, which faasbus does not run: give "
+                        "it a token or a client certificate");
     return 0;
 }
 
@@ -150,17 +151,16 @@ int k8s_config_parse(const char *text, size_t len, const char *dir, const char *
     int rc = -1;
     const char *ctx_name = context && *context ? context : str(root, "current-context");
     json_t *ctx = ctx_name ? named(root, "contexts", "context", ctx_name) : NULL;
-    json_t *cluster = ctx && str(ctx, "cluster") ? named(root, "clusters", "cluster",
-                                                          str(ctx, "cluster")) : NULL;
-    json_t *user = ctx && str(ctx, "user") ? named(root, "users", "user", str(ctx, "user"))
-                                           : NULL;
+    json_t *cluster = ctx && str(ctx, "cluster")
+                          ? named(root, "clusters", "cluster", str(ctx, "cluster"))
+                          : NULL;
+    json_t *user = ctx && str(ctx, "user") ? named(root, "users", "user", str(ctx, "user")) : NULL;
     if (!ctx_name)
         fail(err, errlen, "kubeconfig: no current-context");
     else if (!ctx)
         fail(err, errlen, "kubeconfig: context \"%s\" not found", ctx_name);
     else if (!cluster || !str(cluster, "server"))
-        fail(err, errlen, "kubeconfig: context \"%s\" names no cluster with a server",
-             ctx_name);
+        fail(err, errlen, "kubeconfig: context \"%s\" names no cluster with a server", ctx_name);
     else if (take_pem(cluster, "certificate-authority", dir, &out->ca_file, &out->ca_pem, err,
                       errlen) == 0 &&
              (!user || take_user(user, dir, out, err, errlen) == 0))
@@ -277,8 +277,8 @@ static char *first_existing(const char *list)
     return NULL;
 }
 
-int k8s_config_load(const char *kubeconfig, const char *context, struct k8s_creds *out,
-                    char *err, size_t errlen)
+int k8s_config_load(const char *kubeconfig, const char *context, struct k8s_creds *out, char *err,
+                    size_t errlen)
 {
     memset(out, 0, sizeof *out);
     const char *given = kubeconfig && *kubeconfig ? kubeconfig : getenv("KUBECONFIG");
@@ -296,8 +296,10 @@ int k8s_config_load(const char *kubeconfig, const char *context, struct k8s_cred
     const char *home = getenv("HOME");
     char *path = xasprintf("%s/.kube/config", home && *home ? home : "/root");
     if (access(path, F_OK) != 0) {
-        fail(err, errlen, "no Kubernetes API: set kubeconfig (or KUBECONFIG), run in a pod "
-                          "with a service account, or create %s", path);
+        fail(err, errlen,
+             "no Kubernetes API: set kubeconfig (or KUBECONFIG), run in a pod "
+             "with a service account, or create %s",
+             path);
         free(path);
         return -1;
     }

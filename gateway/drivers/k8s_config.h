@@ -19,18 +19,18 @@
 #define K8S_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
 struct k8s_creds {
-    char *server;              /* "https://host:port", no trailing slash */
-    char *token;               /* bearer token, or NULL */
-    char *token_file;          /* re-read when it changes (rotation), or NULL */
-    char *ca_file, *ca_pem;    /* the CA to check the server: a file or PEM bytes */
-    char *cert_file, *cert_pem;/* client certificate: a file or PEM bytes */
-    char *key_file, *key_pem;  /* its key */
-    bool insecure;             /* insecure-skip-tls-verify */
-    char *ns;                  /* the context's namespace (in-cluster: the pod's), or NULL */
-    char *source;              /* for logs: "kubeconfig PATH, context NAME" or "in-cluster" */
-    char *config_path;         /* the kubeconfig read, or NULL: its token is read again
+    char *server;               /* "https://host:port", no trailing slash */
+    char *token;                /* bearer token, or NULL */
+    char *token_file;           /* re-read when it changes (rotation), or NULL */
+    char *ca_file, *ca_pem;     /* the CA to check the server: a file or PEM bytes */
+    char *cert_file, *cert_pem; /* client certificate: a file or PEM bytes */
+    char *key_file, *key_pem;   /* its key */
+    bool insecure;              /* insecure-skip-tls-verify */
+    char *ns;                   /* the context's namespace (in-cluster: the pod's), or NULL */
+    char *source;               /* for logs: "kubeconfig PATH, context NAME" or "in-cluster" */
+    char *config_path;          /* the kubeconfig read, or NULL: its token is read again
                                 * when the file changes (a rotated token) */
-    char *config_context;      /* the context asked for, or NULL */
+    char *config_context;       /* the context asked for, or NULL */
 };
 
 /* Parses kubeconfig text (YAML or JSON) and takes its current context
@@ -45,8 +45,8 @@ int k8s_config_in_cluster(const char *sa_dir, struct k8s_creds *out, char *err, 
 
 /* The whole rule. kubeconfig: the gateway's setting (may be NULL or "":
  * then KUBECONFIG, in-cluster, ~/.kube/config in that order). */
-int k8s_config_load(const char *kubeconfig, const char *context, struct k8s_creds *out,
-                    char *err, size_t errlen);
+int k8s_config_load(const char *kubeconfig, const char *context, struct k8s_creds *out, char *err,
+                    size_t errlen);
 
 void k8s_creds_free(struct k8s_creds *c);
 

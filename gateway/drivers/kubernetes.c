@@ -46,15 +46,17 @@ static void on_namespaces(void *arg, const struct k8s_result *r)
     size_t i;
     json_t *n;
     json_array_foreach(json_object_get(r->body, "items"), i, n) {
-        const char *name = json_string_value(json_object_get(json_object_get(n, "metadata"),
-                                                             "name"));
+        const char *name = json_string_value(
+            json_object_get(json_object_get(n, "metadata"), "name"));
         if (name)
             kd_ns_watch(name);
     }
     if (r->status != 200 && !D.ns_failing) {
         char msg[512];
-        log_warn("kubernetes", "cannot list namespaces labelled openfaas=1 (%s): following "
-                 "those known", k8s_error_text(D.api, r, msg, sizeof msg));
+        log_warn("kubernetes",
+                 "cannot list namespaces labelled openfaas=1 (%s): following "
+                 "those known",
+                 k8s_error_text(D.api, r, msg, sizeof msg));
     }
     D.ns_failing = r->status != 200;
     schedule_ns(NS_TICK_MS);
@@ -65,8 +67,8 @@ static void on_ns_tick(struct loop *lp, void *arg)
     (void)lp;
     (void)arg;
     D.ns_tick = NULL;
-    D.ns_list = k8s_request(D.api, "GET", "/api/v1/namespaces?labelSelector=openfaas%3D1",
-                            NULL, NULL, KD_CALL_TIMEOUT_MS, on_namespaces, NULL);
+    D.ns_list = k8s_request(D.api, "GET", "/api/v1/namespaces?labelSelector=openfaas%3D1", NULL,
+                            NULL, KD_CALL_TIMEOUT_MS, on_namespaces, NULL);
     if (!D.ns_list)
         schedule_ns(NS_TICK_MS);
 }
@@ -124,8 +126,8 @@ static struct k8s_creds loaded;
 static int check(struct gw *gw, char *err, size_t errlen)
 {
     char why[480];
-    if (k8s_config_load(gw->cfg.kubeconfig, gw->cfg.kubernetes_context, &loaded, why,
-                        sizeof why) < 0) {
+    if (k8s_config_load(gw->cfg.kubeconfig, gw->cfg.kubernetes_context, &loaded, why, sizeof why) <
+        0) {
         snprintf(err, errlen, "driver=kubernetes: %s", why);
         return -1;
     }
@@ -212,8 +214,8 @@ static void on_service_read(void *arg, const struct k8s_result *r)
 {
     struct svc_delete *d = arg;
     json_t *meta = json_object_get(r->body, "metadata");
-    const char *owner =
-        json_string_value(json_object_get(json_object_get(meta, "labels"), K8S_LABEL_MANAGED));
+    const char *owner = json_string_value(
+        json_object_get(json_object_get(meta, "labels"), K8S_LABEL_MANAGED));
     const char *uid = json_string_value(json_object_get(meta, "uid"));
     if (r->status == 404) {
         /* gone already */

@@ -18,12 +18,12 @@
 #define D kd_state
 
 struct prep {
-    json_t *dep;               /* the caller's, valid until done */
+    json_t *dep; /* the caller's, valid until done */
     void (*done)(void *, int, const char *);
     void *arg;
     struct kd_fn *f;
-    json_t *spec;              /* the Deployment wanted */
-    json_t *old_spec;          /* for an update: the one it replaces */
+    json_t *spec;     /* the Deployment wanted */
+    json_t *old_spec; /* for an update: the one it replaces */
     struct k8s_call *call;
     struct prep *next;
 };
@@ -55,12 +55,11 @@ static void refused(struct prep *p, const char *doing, const struct k8s_result *
 {
     char msg[640], full[900];
     k8s_error_text(D.api, r, msg, sizeof msg);
-    snprintf(full, sizeof full, "cannot %s function %s.%s: %s", doing, p->f->name, p->f->ns,
-             msg);
-    int status = r->status == 0                      ? 503
+    snprintf(full, sizeof full, "cannot %s function %s.%s: %s", doing, p->f->name, p->f->ns, msg);
+    int status = r->status == 0                         ? 503
                  : r->status == 422 || r->status == 400 ? 400
-                 : r->status == 409                  ? 409
-                                                     : 502;
+                 : r->status == 409                     ? 409
+                                                        : 502;
     log_error("kubernetes", "%s", full);
     finish(p, status, full);
 }
@@ -93,9 +92,10 @@ static void on_deployment(void *arg, const struct k8s_result *r)
     p->call = NULL;
     if (r->status == 409 && !p->old_spec) {
         char msg[512], full[700];
-        snprintf(full, sizeof full, "a Deployment %s already exists in namespace %s (being "
-                 "removed, or not made by faasbus): %s", p->f->name, p->f->ns,
-                 k8s_error_text(D.api, r, msg, sizeof msg));
+        snprintf(full, sizeof full,
+                 "a Deployment %s already exists in namespace %s (being "
+                 "removed, or not made by faasbus): %s",
+                 p->f->name, p->f->ns, k8s_error_text(D.api, r, msg, sizeof msg));
         finish(p, 409, full);
         return;
     }
@@ -122,8 +122,8 @@ static void write_deployment(struct prep *p)
         json_decref(patch);
     } else {
         snprintf(path, sizeof path, "/apis/apps/v1/namespaces/%s/deployments", p->f->ns);
-        p->call = k8s_request(D.api, "POST", path, NULL, p->spec, KD_CALL_TIMEOUT_MS,
-                              on_deployment, p);
+        p->call = k8s_request(D.api, "POST", path, NULL, p->spec, KD_CALL_TIMEOUT_MS, on_deployment,
+                              p);
     }
     if (!p->call)
         finish(p, 503, "cannot reach the Kubernetes API");
@@ -142,8 +142,8 @@ static void on_secrets(void *arg, const struct k8s_result *r)
     json_array_foreach(json_object_get(p->dep, "secrets"), i, want) {
         bool found = false;
         json_array_foreach(json_object_get(r->body, "items"), j, have)
-            found = found || json_equal(want, json_object_get(json_object_get(have, "metadata"),
-                                                              "name"));
+            found = found ||
+                    json_equal(want, json_object_get(json_object_get(have, "metadata"), "name"));
         if (!found) {
             char msg[300];
             snprintf(msg, sizeof msg, "secrets: \"%s\" does not exist in namespace %s",
@@ -163,8 +163,10 @@ static void check_secrets(struct prep *p)
         return;
     }
     char path[256];
-    snprintf(path, sizeof path, "/api/v1/namespaces/%s/secrets?labelSelector="
-             "app.kubernetes.io%%2Fmanaged-by%%3D" K8S_MANAGER, p->f->ns);
+    snprintf(path, sizeof path,
+             "/api/v1/namespaces/%s/secrets?labelSelector="
+             "app.kubernetes.io%%2Fmanaged-by%%3D" K8S_MANAGER,
+             p->f->ns);
     p->call = k8s_request(D.api, "GET", path, NULL, NULL, KD_CALL_TIMEOUT_MS, on_secrets, p);
     if (!p->call)
         finish(p, 503, "cannot reach the Kubernetes API");
@@ -178,15 +180,18 @@ static void on_namespace(void *arg, const struct k8s_result *r)
     const char *label = json_string_value(json_object_get(
         json_object_get(json_object_get(r->body, "metadata"), "labels"), "openfaas"));
     if (r->status == 404) {
-        snprintf(msg, sizeof msg, "namespace %s does not exist (create it and label it "
-                 "openfaas=1)", p->f->ns);
+        snprintf(msg, sizeof msg,
+                 "namespace %s does not exist (create it and label it "
+                 "openfaas=1)",
+                 p->f->ns);
         finish(p, 400, msg);
     } else if (r->status != 200) {
         refused(p, "check the namespace of", r);
     } else if (!label || strcmp(label, "1") != 0) {
-        snprintf(msg, sizeof msg, "namespace %s is not labelled openfaas=1, so functions are "
-                 "not deployed there (kubectl label namespace %s openfaas=1)", p->f->ns,
-                 p->f->ns);
+        snprintf(msg, sizeof msg,
+                 "namespace %s is not labelled openfaas=1, so functions are "
+                 "not deployed there (kubectl label namespace %s openfaas=1)",
+                 p->f->ns, p->f->ns);
         finish(p, 400, msg);
     } else {
         kd_ns_watch(p->f->ns);
@@ -198,8 +203,10 @@ static void on_namespace(void *arg, const struct k8s_result *r)
 static json_t *spec_of(struct gw *gw, const json_t *dep, int replicas, char *err, size_t len)
 {
     struct k8s_spec_in in = {
-        .dep = dep, .name = json_string_value(json_object_get(dep, "service")),
-        .ns = json_string_value(json_object_get(dep, "namespace")), .replicas = replicas,
+        .dep = dep,
+        .name = json_string_value(json_object_get(dep, "service")),
+        .ns = json_string_value(json_object_get(dep, "namespace")),
+        .replicas = replicas,
         .pull_policy = gw->cfg.image_pull_policy,
     };
     return k8s_spec_deployment(&in, err, len);

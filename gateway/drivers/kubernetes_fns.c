@@ -69,8 +69,8 @@ static int spec_replicas(const json_t *obj)
 
 void kd_stamp_created(struct gw_fn *fn, const json_t *obj)
 {
-    const char *at = json_string_value(json_object_get(json_object_get(obj, "metadata"),
-                                                       "creationTimestamp"));
+    const char *at = json_string_value(
+        json_object_get(json_object_get(obj, "metadata"), "creationTimestamp"));
     if (at)
         snprintf(fn->created_at, sizeof fn->created_at, "%s", at);
 }
@@ -85,9 +85,9 @@ static void adopt(struct kd_fn *f)
     f->fn = fn;
     fn->desired = f->replicas;
     kd_stamp_created(fn, f->obj);
-    const char *scaler = json_string_value(json_object_get(
-        json_object_get(json_object_get(f->obj, "metadata"), "annotations"),
-        K8S_ANNOTATION_SCALER));
+    const char *scaler = json_string_value(
+        json_object_get(json_object_get(json_object_get(f->obj, "metadata"), "annotations"),
+                        K8S_ANNOTATION_SCALER));
     json_t *doc = scaler ? json_loads(scaler, 0, NULL) : NULL;
     if (json_is_object(doc)) {
         gw_autoscale_restore(fn, doc);
@@ -124,8 +124,8 @@ static void refresh(struct kd_fn *f, const json_t *obj)
     bool newer = !f->write_rv || kd_rv(obj) >= f->write_rv;
     if (!f->scale && newer)
         fn->desired = f->replicas;
-    int64_t gen = (int64_t)json_integer_value(json_object_get(json_object_get(obj, "metadata"),
-                                                              "generation"));
+    int64_t gen = (int64_t)json_integer_value(
+        json_object_get(json_object_get(obj, "metadata"), "generation"));
     if (gen != f->generation && !f->preparing && newer) {
         json_t *dep = k8s_spec_read(obj);
         if (dep) {
@@ -222,8 +222,7 @@ void kd_scale(struct kd_fn *f)
     if (want == f->replicas)
         return;
     char path[256];
-    snprintf(path, sizeof path, "/apis/apps/v1/namespaces/%s/deployments/%s/scale", f->ns,
-             f->name);
+    snprintf(path, sizeof path, "/apis/apps/v1/namespaces/%s/deployments/%s/scale", f->ns, f->name);
     json_t *body = json_pack("{s:{s:i}}", "spec", "replicas", want);
     f->scale_to = want;
     f->scale = k8s_request(D.api, "PATCH", path, K8S_MERGE_PATCH, body, KD_CALL_TIMEOUT_MS,
@@ -243,8 +242,8 @@ static void on_saved(void *arg, const struct k8s_result *r)
     f->save = NULL;
     if (r->status >= 300) {
         char msg[512];
-        log_warn("kubernetes", "cannot keep the autoscaler's state of function=%s.%s: %s",
-                 f->name, f->ns, k8s_error_text(D.api, r, msg, sizeof msg));
+        log_warn("kubernetes", "cannot keep the autoscaler's state of function=%s.%s: %s", f->name,
+                 f->ns, k8s_error_text(D.api, r, msg, sizeof msg));
         free(f->saved);
         f->saved = NULL;
     }
@@ -287,4 +286,3 @@ int kd_save(struct gw *gw, const struct gw_fn *fn)
         save_now(fn->drv);
     return 0;
 }
-

@@ -33,47 +33,47 @@ struct kd_endpoint {
     char pod[128];
     bool ready, seen;
     unsigned inflight;
-    uint64_t serial;          /* the release token of its calls */
+    uint64_t serial; /* the release token of its calls */
 };
 
 /* A function's Deployment as the driver knows it; fn->drv. Lives from
  * the first deploy or watch event until the Deployment is gone. */
 struct kd_fn {
-    struct gw_fn *fn;         /* NULL while none (being made, or removed) */
+    struct gw_fn *fn; /* NULL while none (being made, or removed) */
     char name[64], ns[64];
-    json_t *obj;              /* the Deployment as last watched, or NULL */
-    int64_t generation;       /* obj's metadata.generation */
-    bool preparing;           /* a deploy is writing it: not adopted */
-    bool removing;            /* removed by us: not adopted again */
-    bool seen;                /* in the last listing */
-    int replicas;             /* spec.replicas as the cluster has it, -1 unknown */
-    int available;            /* status.availableReplicas */
-    struct k8s_call *scale;   /* a scale in flight */
+    json_t *obj;            /* the Deployment as last watched, or NULL */
+    int64_t generation;     /* obj's metadata.generation */
+    bool preparing;         /* a deploy is writing it: not adopted */
+    bool removing;          /* removed by us: not adopted again */
+    bool seen;              /* in the last listing */
+    int replicas;           /* spec.replicas as the cluster has it, -1 unknown */
+    int available;          /* status.availableReplicas */
+    struct k8s_call *scale; /* a scale in flight */
     int scale_to;
     bool scale_again;
-    struct k8s_call *save;    /* the autoscaler's state being written */
-    char *saved;              /* what was written last */
+    struct k8s_call *save; /* the autoscaler's state being written */
+    char *saved;           /* what was written last */
     bool save_again;
-    uint64_t write_rv;        /* resourceVersion of our last write: older
+    uint64_t write_rv; /* resourceVersion of our last write: older
                                * news (a list, an event) does not undo it */
     struct kd_endpoint *eps;
     unsigned neps;
-    struct kd_logs *followers;  /* /system/logs?follow of it */
+    struct kd_logs *followers; /* /system/logs?follow of it */
     struct kd_fn *next;
 };
 
 /* A list-then-watch of one kind in one namespace. */
 struct kd_watch {
     struct kd_ns *ns;
-    const char *what;         /* "deployments", "endpointslices" */
-    char path[256];           /* the collection's path */
-    char selector[128];       /* labelSelector, escaped */
-    char rv[32];              /* where the watch resumes */
+    const char *what;   /* "deployments", "endpointslices" */
+    char path[256];     /* the collection's path */
+    char selector[128]; /* labelSelector, escaped */
+    char rv[32];        /* where the watch resumes */
     struct k8s_call *list;
     struct k8s_stream *stream;
     struct loop_timer *retry;
-    bool failing;             /* said once */
-    bool synced;              /* listed once */
+    bool failing; /* said once */
+    bool synced;  /* listed once */
     void (*take)(struct kd_ns *ns, const char *type, json_t *obj);
     void (*listed)(struct kd_ns *ns, json_t *items, uint64_t rv);
 };
@@ -81,7 +81,7 @@ struct kd_watch {
 struct kd_ns {
     char name[64];
     struct kd_watch deployments, slices;
-    json_t *slices_by_name;   /* EndpointSlices of the namespace */
+    json_t *slices_by_name; /* EndpointSlices of the namespace */
     struct kd_ns *next;
 };
 
@@ -92,11 +92,11 @@ struct kd {
     struct kd_fn *fns;
     struct loop_timer *ns_tick;
     struct k8s_call *ns_list;
-    char home_ns[64];         /* our own (the lease's), the default functions' */
-    char identity[128];       /* our name as a Lease holder */
+    char home_ns[64];   /* our own (the lease's), the default functions' */
+    char identity[128]; /* our name as a Lease holder */
     uint64_t serial;
     bool up;
-    bool ns_failing;          /* the namespace listing failed (said once) */
+    bool ns_failing; /* the namespace listing failed (said once) */
 };
 
 extern struct kd kd_state;
@@ -118,8 +118,7 @@ uint64_t kd_rv(const json_t *obj);
 
 /* kubernetes_deploy.c: the driver's .prepare (namespace, secrets, then
  * the Deployment and Service written), and what is left at shutdown. */
-void kd_prepare(struct gw *gw, json_t *dep, void (*done)(void *, int, const char *),
-                void *arg);
+void kd_prepare(struct gw *gw, json_t *dep, void (*done)(void *, int, const char *), void *arg);
 void kd_prepare_cancel_all(void);
 
 /* kubernetes_watch.c */

@@ -28,9 +28,9 @@
 static struct {
     struct k8s_call *call;
     struct loop_timer *tick;
-    double renewed_at;        /* loop time of our last successful write */
-    char seen[256];           /* holder + renewTime last read */
-    double seen_since;        /* loop time it was first read so */
+    double renewed_at; /* loop time of our last successful write */
+    char seen[256];    /* holder + renewTime last read */
+    double seen_since; /* loop time it was first read so */
     bool held, said;
 } L;
 
@@ -96,11 +96,10 @@ static void write_lease(const char *method, json_t *body)
 {
     char path[256];
     if (strcmp(method, "POST") == 0)
-        snprintf(path, sizeof path, "/apis/coordination.k8s.io/v1/namespaces/%s/leases",
-                 D.home_ns);
+        snprintf(path, sizeof path, "/apis/coordination.k8s.io/v1/namespaces/%s/leases", D.home_ns);
     else
-        snprintf(path, sizeof path,
-                 "/apis/coordination.k8s.io/v1/namespaces/%s/leases/" LEASE, D.home_ns);
+        snprintf(path, sizeof path, "/apis/coordination.k8s.io/v1/namespaces/%s/leases/" LEASE,
+                 D.home_ns);
     L.call = k8s_request(D.api, method, path, NULL, body, KD_CALL_TIMEOUT_MS, on_written, NULL);
     json_decref(body);
     if (!L.call)
@@ -126,8 +125,8 @@ static void on_read(void *arg, const struct k8s_result *r)
     const char *holder = json_string_value(json_object_get(spec, "holderIdentity"));
     const char *renewed = json_string_value(json_object_get(spec, "renewTime"));
     const char *acquired = json_string_value(json_object_get(spec, "acquireTime"));
-    const char *rv = json_string_value(json_object_get(json_object_get(r->body, "metadata"),
-                                                       "resourceVersion"));
+    const char *rv = json_string_value(
+        json_object_get(json_object_get(r->body, "metadata"), "resourceVersion"));
     int transitions = (int)json_integer_value(json_object_get(spec, "leaseTransitions"));
     char seen[256];
     snprintf(seen, sizeof seen, "%s|%s", holder ? holder : "", renewed ? renewed : "");

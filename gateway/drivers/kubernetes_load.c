@@ -29,10 +29,10 @@
 #define FRESH_S 3.0
 
 static struct {
-    json_t *mine;             /* "name.ns" -> load now */
-    json_t *seen;             /* identity -> {"seq", "since" (loop s), "loads"} */
+    json_t *mine; /* "name.ns" -> load now */
+    json_t *seen; /* identity -> {"seq", "since" (loop s), "loads"} */
     uint64_t seq;
-    bool listed;              /* our entry is in the object */
+    bool listed; /* our entry is in the object */
     struct k8s_call *call;
     struct loop_timer *tick;
 } S;
@@ -83,8 +83,9 @@ static void take_entries(const json_t *doc)
         json_t *seq = json_object_get(e, "seq");
         bool moved = !old || !json_equal(json_object_get(old, "seq"), seq);
         double since = moved ? now : json_real_value(json_object_get(old, "since"));
-        json_object_set_new(next, who, json_pack("{s:O,s:f,s:O}", "seq", seq, "since", since,
-                                                 "loads", json_object_get(e, "loads")));
+        json_object_set_new(next, who,
+                            json_pack("{s:O,s:f,s:O}", "seq", seq, "since", since, "loads",
+                                      json_object_get(e, "loads")));
     }
     json_decref(S.seen);
     S.seen = next;
@@ -104,8 +105,8 @@ static void write_entries(json_t *doc, const char *rv)
 {
     bool have = json_object_size(S.mine) > 0;
     if (have)
-        json_object_set_new(doc, D.identity, json_pack("{s:I,s:O}", "seq", (json_int_t)++S.seq,
-                                                       "loads", S.mine));
+        json_object_set_new(doc, D.identity,
+                            json_pack("{s:I,s:O}", "seq", (json_int_t)++S.seq, "loads", S.mine));
     else
         json_object_del(doc, D.identity);
     /* Entries whose writers stopped long ago go (their counters froze). */
@@ -128,11 +129,10 @@ static void write_entries(json_t *doc, const char *rv)
     char path[256];
     if (rv) {
         json_object_set_new(json_object_get(body, "metadata"), "resourceVersion", json_string(rv));
-        snprintf(path, sizeof path,
-                 "/apis/coordination.k8s.io/v1/namespaces/%s/leases/" LOAD_LEASE, D.home_ns);
-    } else {
-        snprintf(path, sizeof path, "/apis/coordination.k8s.io/v1/namespaces/%s/leases",
+        snprintf(path, sizeof path, "/apis/coordination.k8s.io/v1/namespaces/%s/leases/" LOAD_LEASE,
                  D.home_ns);
+    } else {
+        snprintf(path, sizeof path, "/apis/coordination.k8s.io/v1/namespaces/%s/leases", D.home_ns);
     }
     S.call = k8s_request(D.api, rv ? "PUT" : "POST", path, NULL, body, KD_CALL_TIMEOUT_MS,
                          on_written, have ? &S : NULL);
@@ -146,8 +146,8 @@ static void on_read(void *arg, const struct k8s_result *r)
     (void)arg;
     S.call = NULL;
     const json_t *md = json_object_get(r->body, "metadata");
-    const char *text = json_string_value(json_object_get(json_object_get(md, "annotations"),
-                                                         ANNOTATION));
+    const char *text = json_string_value(
+        json_object_get(json_object_get(md, "annotations"), ANNOTATION));
     json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
     if (!json_is_object(doc)) {
         json_decref(doc);

@@ -42,19 +42,19 @@ struct kd_podlog {
 struct kd_logs {
     struct gw_log_sink sink;
     struct gw_log_query q;
-    struct kd_fn *f;           /* while following; NULL once it is gone */
+    struct kd_fn *f; /* while following; NULL once it is gone */
     char name[64], ns[64];
-    char since[40];            /* sinceTime of pods that join */
+    char since[40]; /* sinceTime of pods that join */
     struct k8s_call *list;
-    struct loop_timer *later;  /* an error told from the loop, not inside kd_logs */
+    struct loop_timer *later; /* an error told from the loop, not inside kd_logs */
     char error[600];
     int error_status;
     struct kd_podlog pods[MAX_PODS];
     unsigned npods, open;
-    struct kd_line *kept;      /* without follow: sorted at the end */
+    struct kd_line *kept; /* without follow: sorted at the end */
     size_t nkept;
     bool begun, ended;
-    struct kd_logs *next;      /* f->followers */
+    struct kd_logs *next;                 /* f->followers */
     struct kd_logs *next_all, **prev_all; /* every one, for shutdown */
 };
 
@@ -142,8 +142,7 @@ static void flush_kept(struct kd_logs *l)
 {
     if (l->nkept)
         qsort(l->kept, l->nkept, sizeof *l->kept, by_time);
-    size_t from = l->q.tail > 0 && (size_t)l->q.tail < l->nkept ? l->nkept - (size_t)l->q.tail
-                                                                : 0;
+    size_t from = l->q.tail > 0 && (size_t)l->q.tail < l->nkept ? l->nkept - (size_t)l->q.tail : 0;
     begin(l);
     for (size_t i = from; i < l->nkept; i++)
         l->sink.line(l->sink.arg, l->kept[i].pod, l->kept[i].unix_ms, l->kept[i].text,
@@ -166,8 +165,10 @@ static void on_pod_end(void *arg, const struct k8s_result *r)
     /* A pod still starting has no log yet (400): not an error. */
     if (r->status != 200 && r->status != 400 && !l->error_status) {
         char msg[512];
-        snprintf(l->error, sizeof l->error, "cannot read the logs of pod %s of function %s.%s: "
-                 "%s", p->pod, l->name, l->ns, k8s_error_text(D.api, r, msg, sizeof msg));
+        snprintf(l->error, sizeof l->error,
+                 "cannot read the logs of pod %s of function %s.%s: "
+                 "%s",
+                 p->pod, l->name, l->ns, k8s_error_text(D.api, r, msg, sizeof msg));
         l->error_status = r->status == 0 ? 503 : 502;
     }
     if (l->open)
@@ -207,8 +208,8 @@ static void read_pod(struct kd_logs *l, const char *pod, bool joined)
     }
     if (l->q.follow)
         snprintf(q + n, sizeof q - n, "&follow=true");
-    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s/log?timestamps=true%s", l->ns,
-             pod, q);
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s/log?timestamps=true%s", l->ns, pod,
+             q);
     p->s = k8s_stream_start(D.api, path, on_line, on_pod_end, p);
     if (p->s) {
         k8s_stream_on_open(p->s, on_open);
@@ -222,16 +223,16 @@ static void on_pods(void *arg, const struct k8s_result *r)
     l->list = NULL;
     if (r->status != 200) {
         char msg[512];
-        snprintf(l->error, sizeof l->error, "cannot list the pods of function %s.%s: %s",
-                 l->name, l->ns, k8s_error_text(D.api, r, msg, sizeof msg));
+        snprintf(l->error, sizeof l->error, "cannot list the pods of function %s.%s: %s", l->name,
+                 l->ns, k8s_error_text(D.api, r, msg, sizeof msg));
         end(l, r->status == 0 ? 503 : 502, l->error);
         return;
     }
     size_t i;
     json_t *pod;
     json_array_foreach(json_object_get(r->body, "items"), i, pod) {
-        const char *name = json_string_value(json_object_get(json_object_get(pod, "metadata"),
-                                                             "name"));
+        const char *name = json_string_value(
+            json_object_get(json_object_get(pod, "metadata"), "name"));
         if (name)
             read_pod(l, name, false);
     }

@@ -100,16 +100,18 @@ static void on_current(void *arg, const struct k8s_result *r)
     struct secret_job *j = arg;
     j->call = NULL;
     const json_t *md = json_object_get(r->body, "metadata");
-    const char *manager = json_string_value(json_object_get(json_object_get(md, "labels"),
-                                                            K8S_LABEL_MANAGED));
+    const char *manager = json_string_value(
+        json_object_get(json_object_get(md, "labels"), K8S_LABEL_MANAGED));
     if (r->status != 200) {
         failed(j, r);
         return;
     }
     if (!manager || strcmp(manager, K8S_MANAGER) != 0) {
         char msg[300];
-        snprintf(msg, sizeof msg, "secret %s in namespace %s was not made by faasbus: it is "
-                 "left as it is", j->name, j->ns);
+        snprintf(msg, sizeof msg,
+                 "secret %s in namespace %s was not made by faasbus: it is "
+                 "left as it is",
+                 j->name, j->ns);
         finish(j, 409, NULL, msg);
         return;
     }
@@ -149,7 +151,10 @@ static void on_written(void *arg, const struct k8s_result *r)
     }
     bool create = strcmp(j->method, "POST") == 0, del = strcmp(j->method, "DELETE") == 0;
     log_info("kubernetes", "%s secret=%s namespace=%s",
-             create ? "created" : del ? "removed" : "updated", j->name, j->ns);
+             create ? "created"
+             : del  ? "removed"
+                    : "updated",
+             j->name, j->ns);
     finish(j, create ? 201 : del ? 204 : 200, NULL, NULL);
 }
 

@@ -97,15 +97,15 @@ bool k8s_spec_constraint(const char *c, char *key, size_t keylen, char *value, s
 
 static json_t *container_of(const struct k8s_spec_in *in, bool ro, bool secrets)
 {
-    json_t *c = json_pack("{s:s,s:s,s:s,s:o,s:[{s:i,s:s}],s:o,s:o,s:o}", "name", in->name,
-                          "image", json_string_value(json_object_get(in->dep, "image")),
-                          "imagePullPolicy", in->pull_policy, "env", env_of(in->dep), "ports",
-                          "containerPort", K8S_PORT, "name", "http", "readinessProbe", probe(2),
-                          "livenessProbe", probe(10), "resources", resources_of(in->dep));
+    json_t *c = json_pack("{s:s,s:s,s:s,s:o,s:[{s:i,s:s}],s:o,s:o,s:o}", "name", in->name, "image",
+                          json_string_value(json_object_get(in->dep, "image")), "imagePullPolicy",
+                          in->pull_policy, "env", env_of(in->dep), "ports", "containerPort",
+                          K8S_PORT, "name", "http", "readinessProbe", probe(2), "livenessProbe",
+                          probe(10), "resources", resources_of(in->dep));
     json_t *mounts = json_array();
     if (secrets)
-        json_array_append_new(mounts, json_pack("{s:s,s:s,s:b}", "name", "secrets",
-                                                "mountPath", K8S_SECRETS_PATH, "readOnly", 1));
+        json_array_append_new(mounts, json_pack("{s:s,s:s,s:b}", "name", "secrets", "mountPath",
+                                                K8S_SECRETS_PATH, "readOnly", 1));
     if (ro) {
         json_array_append_new(mounts, json_pack("{s:s,s:s}", "name", "tmp", "mountPath", "/tmp"));
         json_object_set_new(c, "securityContext", json_pack("{s:b}", "readOnlyRootFilesystem", 1));
@@ -128,8 +128,8 @@ static json_t *pod_spec(const struct k8s_spec_in *in)
         json_t *s;
         json_array_foreach(secrets, i, s)
             json_array_append_new(sources, json_pack("{s:{s:O}}", "secret", "name", s));
-        json_array_append_new(volumes, json_pack("{s:s,s:{s:o}}", "name", "secrets",
-                                                 "projected", "sources", sources));
+        json_array_append_new(volumes, json_pack("{s:s,s:{s:o}}", "name", "secrets", "projected",
+                                                 "sources", sources));
     }
     if (ro)
         json_array_append_new(volumes, json_pack("{s:s,s:{}}", "name", "tmp", "emptyDir"));
@@ -161,23 +161,23 @@ json_t *k8s_spec_deployment(const struct k8s_spec_in *in, char *err, size_t errl
     (void)err;
     (void)errlen;
     json_t *pod = pod_spec(in);
-    return json_pack(
-        "{s:s,s:s,s:{s:s,s:s,s:o,s:o},s:{s:i,s:{s:{s:s}},s:{s:s,s:{s:i,s:i}},"
-        "s:{s:{s:o},s:o}}}",
-        "apiVersion", "apps/v1", "kind", "Deployment", "metadata", "name", in->name,
-        "namespace", in->ns, "labels", labels_of(in, true), "annotations", annotations_of(in),
-        "spec", "replicas", in->replicas, "selector", "matchLabels", K8S_LABEL_FUNCTION, in->name,
-        "strategy", "type", "RollingUpdate", "rollingUpdate", "maxUnavailable", 0, "maxSurge", 1,
-        "template", "metadata", "labels", labels_of(in, true), "spec", pod);
+    return json_pack("{s:s,s:s,s:{s:s,s:s,s:o,s:o},s:{s:i,s:{s:{s:s}},s:{s:s,s:{s:i,s:i}},"
+                     "s:{s:{s:o},s:o}}}",
+                     "apiVersion", "apps/v1", "kind", "Deployment", "metadata", "name", in->name,
+                     "namespace", in->ns, "labels", labels_of(in, true), "annotations",
+                     annotations_of(in), "spec", "replicas", in->replicas, "selector",
+                     "matchLabels", K8S_LABEL_FUNCTION, in->name, "strategy", "type",
+                     "RollingUpdate", "rollingUpdate", "maxUnavailable", 0, "maxSurge", 1,
+                     "template", "metadata", "labels", labels_of(in, true), "spec", pod);
 }
 
 json_t *k8s_spec_service(const char *name, const char *ns)
 {
     return json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:s,s:s}},s:{s:{s:s},s:[{s:s,s:i,s:i,s:s}]}}",
-                     "apiVersion", "v1", "kind", "Service", "metadata", "name", name,
-                     "namespace", ns, "labels", K8S_LABEL_FUNCTION, name, K8S_LABEL_MANAGED,
-                     K8S_MANAGER, "spec", "selector", K8S_LABEL_FUNCTION, name, "ports", "name",
-                     "http", "port", K8S_PORT, "targetPort", K8S_PORT, "protocol", "TCP");
+                     "apiVersion", "v1", "kind", "Service", "metadata", "name", name, "namespace",
+                     ns, "labels", K8S_LABEL_FUNCTION, name, K8S_LABEL_MANAGED, K8S_MANAGER, "spec",
+                     "selector", K8S_LABEL_FUNCTION, name, "ports", "name", "http", "port",
+                     K8S_PORT, "targetPort", K8S_PORT, "protocol", "TCP");
 }
 
 json_t *k8s_merge_diff(const json_t *from, const json_t *to)
@@ -204,11 +204,10 @@ json_t *k8s_merge_diff(const json_t *from, const json_t *to)
 static json_t *updatable(const json_t *d)
 {
     const json_t *md = json_object_get(d, "metadata"), *spec = json_object_get(d, "spec");
-    return json_pack("{s:{s:O,s:O},s:{s:O,s:O}}", "metadata", "labels",
-                     json_object_get(md, "labels"), "annotations",
-                     json_object_get(md, "annotations"), "spec", "strategy",
-                     json_object_get(spec, "strategy"), "template",
-                     json_object_get(spec, "template"));
+    return json_pack(
+        "{s:{s:O,s:O},s:{s:O,s:O}}", "metadata", "labels", json_object_get(md, "labels"),
+        "annotations", json_object_get(md, "annotations"), "spec", "strategy",
+        json_object_get(spec, "strategy"), "template", json_object_get(spec, "template"));
 }
 
 json_t *k8s_spec_update(const json_t *old_deployment, const json_t *new_deployment)
@@ -228,18 +227,17 @@ static bool is_utf8_text(const unsigned char *s, size_t len)
     return ok;
 }
 
-json_t *k8s_spec_secret(const char *name, const char *ns, const unsigned char *value,
-                        size_t len, const char *resource_version)
+json_t *k8s_spec_secret(const char *name, const char *ns, const unsigned char *value, size_t len,
+                        const char *resource_version)
 {
-    json_t *s = json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:s}},s:s}", "apiVersion", "v1", "kind",
-                          "Secret", "metadata", "name", name, "namespace", ns, "labels",
-                          K8S_LABEL_MANAGED, K8S_MANAGER, "type", "Opaque");
+    json_t *s = json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:s}},s:s}", "apiVersion", "v1", "kind", "Secret",
+                          "metadata", "name", name, "namespace", ns, "labels", K8S_LABEL_MANAGED,
+                          K8S_MANAGER, "type", "Opaque");
     if (resource_version)
         json_object_set_new(json_object_get(s, "metadata"), "resourceVersion",
                             json_string(resource_version));
     if (is_utf8_text(value, len)) {
-        json_object_set_new(s, "stringData",
-                            json_pack("{s:s%}", name, (const char *)value, len));
+        json_object_set_new(s, "stringData", json_pack("{s:s%}", name, (const char *)value, len));
     } else {
         char *b64 = base64_encode(value, len);
         json_object_set_new(s, "data", json_pack("{s:s}", name, b64));

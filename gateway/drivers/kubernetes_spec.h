@@ -27,10 +27,10 @@
 #define K8S_PORT 8080
 
 struct k8s_spec_in {
-    const json_t *dep;        /* the validated FunctionDeployment */
+    const json_t *dep; /* the validated FunctionDeployment */
     const char *name, *ns;
     int replicas;
-    const char *pull_policy;  /* Always | IfNotPresent | Never */
+    const char *pull_policy; /* Always | IfNotPresent | Never */
 };
 
 /* The Deployment to create (NULL with a message in err when the
@@ -50,8 +50,8 @@ json_t *k8s_spec_update(const json_t *old_deployment, const json_t *new_deployme
 
 /* A Secret holding one key, the secret's name. resource_version: for an
  * update (PUT), else NULL. */
-json_t *k8s_spec_secret(const char *name, const char *ns, const unsigned char *value,
-                        size_t len, const char *resource_version);
+json_t *k8s_spec_secret(const char *name, const char *ns, const unsigned char *value, size_t len,
+                        const char *resource_version);
 
 /* The FunctionDeployment a Deployment holds: the annotation's, with what
  * the cluster says now for image, envProcess, envVars, labels and

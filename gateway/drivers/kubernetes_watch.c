@@ -59,8 +59,8 @@ static void failing(struct kd_watch *w, const char *doing, const struct k8s_resu
 {
     char msg[512];
     if (!w->failing)
-        log_error("kubernetes", "cannot %s %s in namespace %s: %s", doing, w->what,
-                  w->ns->name, k8s_error_text(D.api, r, msg, sizeof msg));
+        log_error("kubernetes", "cannot %s %s in namespace %s: %s", doing, w->what, w->ns->name,
+                  k8s_error_text(D.api, r, msg, sizeof msg));
     w->failing = true;
     D.up = r->status != 0;
 }
@@ -187,15 +187,14 @@ static void watch_stop(struct kd_watch *w)
 
 static const char *service_of(const json_t *slice)
 {
-    return json_string_value(json_object_get(
-        json_object_get(json_object_get(slice, "metadata"), "labels"),
-        "kubernetes.io/service-name"));
+    return json_string_value(
+        json_object_get(json_object_get(json_object_get(slice, "metadata"), "labels"),
+                        "kubernetes.io/service-name"));
 }
 
 static void slice_take(struct kd_ns *ns, const char *type, json_t *obj)
 {
-    const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"),
-                                                         "name"));
+    const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
     const char *service = service_of(obj);
     if (!name)
         return;
@@ -214,8 +213,8 @@ static void slices_listed(struct kd_ns *ns, json_t *items, uint64_t rv)
     size_t i;
     json_t *s;
     json_array_foreach(items, i, s) {
-        const char *name = json_string_value(json_object_get(json_object_get(s, "metadata"),
-                                                             "name"));
+        const char *name = json_string_value(
+            json_object_get(json_object_get(s, "metadata"), "name"));
         if (name)
             json_object_set(ns->slices_by_name, name, s);
     }
@@ -248,8 +247,7 @@ static bool take_endpoint(struct kd_fn *f, const json_t *e)
     /* Unknown readiness counts as ready, as the API documents. */
     bool is_ready = (!ready || json_is_true(ready)) &&
                     !json_is_true(json_object_get(cond, "terminating"));
-    const char *pod = json_string_value(json_object_get(json_object_get(e, "targetRef"),
-                                                        "name"));
+    const char *pod = json_string_value(json_object_get(json_object_get(e, "targetRef"), "name"));
     struct kd_endpoint *ep = endpoint_at(f, ip);
     bool turned = is_ready && !ep->ready;
     ep->ready = is_ready;
@@ -283,8 +281,7 @@ void kd_endpoints_update(struct kd_ns *ns, const char *service)
         json_t *e;
         json_array_foreach(json_object_get(slice, "endpoints"), i, e)
             if (take_endpoint(f, e) && nturned < 8)
-                snprintf(turned[nturned++], sizeof turned[0], "%s",
-                         ep_pod(e));
+                snprintf(turned[nturned++], sizeof turned[0], "%s", ep_pod(e));
     }
     unsigned keep = 0;
     for (unsigned i = 0; i < f->neps; i++)

@@ -42,7 +42,6 @@
 
 extern char **environ;
 
-
 static void start_replica(struct loop *lp, void *arg);
 static void probe(struct loop *lp, void *arg);
 
@@ -69,8 +68,8 @@ static void env_push(struct envb *e, char *var)
  * into a function. */
 static void env_base(struct envb *e, const json_t *own)
 {
-    static const char *const keep[] = { "PATH", "LANG", "LC_ALL", "TZ", "ASAN_OPTIONS",
-                                        "UBSAN_OPTIONS", NULL };
+    static const char *const keep[] = { "PATH",         "LANG",          "LC_ALL", "TZ",
+                                        "ASAN_OPTIONS", "UBSAN_OPTIONS", NULL };
     for (char **v = environ; *v; v++)
         for (const char *const *k = keep; *k; k++) {
             size_t n = strlen(*k);
@@ -90,9 +89,9 @@ static char **replica_env(const struct gw *gw, const struct gw_replica *r)
     env_push(&e, xasprintf("TMPDIR=%s", r->sandbox.tmpdir));
     if (!json_object_get(own, "HOME")) /* its own, writable by its user */
         env_push(&e, xasprintf("HOME=%s", r->sandbox.tmpdir));
-    env_push(&e, xasprintf("secret_mount_path=%s", r->sandbox.secrets_mount
-                                                        ? r->sandbox.secrets_mount
-                                                        : r->sandbox.secrets_dir));
+    env_push(&e,
+             xasprintf("secret_mount_path=%s", r->sandbox.secrets_mount ? r->sandbox.secrets_mount
+                                                                        : r->sandbox.secrets_dir));
     env_push(&e, xstrdup("metrics_port=0"));
     env_push(&e, xstrdup("healthcheck_interval=0s")); /* we stop routing first */
     const char *fprocess = json_string_value(json_object_get(r->fn->dep, "envProcess"));
@@ -144,8 +143,8 @@ static void drain_output(struct gw_replica *r)
 {
     char chunk[4096];
     ssize_t n;
-    for (int i = 0; i < 64 && r->proc.out_fd >= 0 &&
-                    (n = read(r->proc.out_fd, chunk, sizeof chunk)) > 0; i++)
+    for (int i = 0;
+         i < 64 && r->proc.out_fd >= 0 && (n = read(r->proc.out_fd, chunk, sizeof chunk)) > 0; i++)
         lines_feed(&r->out, chunk, (size_t)n);
     lines_flush(&r->out);
 }
@@ -190,8 +189,8 @@ static void on_exit_seen(void *arg)
     if (!proc_reap(&r->proc, &status))
         return;
     proc_signal(&r->proc, SIGKILL); /* whatever the function left behind */
-    gw_cgroup_kill(&r->sandbox.cg);  /* ...even outside the process group */
-    drain_output(r);                 /* its last words, often why it died */
+    gw_cgroup_kill(&r->sandbox.cg); /* ...even outside the process group */
+    drain_output(r);                /* its last words, often why it died */
     release(r);
     r->running = r->ready = false;
     if (r->stopping || !r->fn) {
@@ -212,8 +211,7 @@ static void on_exit_seen(void *arg)
         r->backoff_ms = BACKOFF_MIN_MS;
     log_warn("replica", "replica exited, restarting function=%s.%s instance=%u %s=%d in=%lldms",
              r->fn->name, r->fn->ns, r->id, WIFEXITED(status) ? "exit_code" : "signal",
-             WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
-             (long long)r->backoff_ms);
+             WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), (long long)r->backoff_ms);
     r->timer = loop_timer_add(r->gw->lp, r->backoff_ms, start_replica, r);
     r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
 }
@@ -241,9 +239,13 @@ static int spawn(struct gw *gw, struct gw_replica *r, char *err, size_t errlen)
     char **env = replica_env(gw, r);
     char *argv[] = { gw->cfg.watchdog_path, NULL };
     const struct gw_sandbox *sb = &r->sandbox;
-    struct proc_opts o = { .path = gw->cfg.watchdog_path, .how = PROC_STDERR_COMBINE,
-                           .pass_fd = r->listen_fd, .cwd = working_dir(r->fn),
-                           .drop_user = sb->drop_user, .uid = sb->uid, .gid = sb->gid,
+    struct proc_opts o = { .path = gw->cfg.watchdog_path,
+                           .how = PROC_STDERR_COMBINE,
+                           .pass_fd = r->listen_fd,
+                           .cwd = working_dir(r->fn),
+                           .drop_user = sb->drop_user,
+                           .uid = sb->uid,
+                           .gid = sb->gid,
                            .join = (const char *const *)sb->cg.procs,
                            .rlimit_as = sb->cg.rlimit_as,
                            .death_signal = SIGTERM, /* no replica outlives us */
@@ -262,8 +264,8 @@ static void start_replica(struct loop *lp, void *arg)
     char err[256];
     r->timer = NULL;
     if (spawn(r->gw, r, err, sizeof err) < 0) {
-        log_error("replica", "cannot start a replica function=%s.%s: %s", r->fn->name,
-                  r->fn->ns, err);
+        log_error("replica", "cannot start a replica function=%s.%s: %s", r->fn->name, r->fn->ns,
+                  err);
         r->timer = loop_timer_add(lp, r->backoff_ms, start_replica, r);
         r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
         return;
@@ -273,8 +275,8 @@ static void start_replica(struct loop *lp, void *arg)
     r->started_ms = loop_now_ms();
     loop_watch(lp, r->proc.out_fd, LOOP_READ, on_output, r);
     proc_exitwatch_start(&r->exitw, lp, &r->proc, on_exit_seen, r);
-    log_info("replica", "replica started function=%s.%s instance=%u pid=%d port=%d",
-             r->fn->name, r->fn->ns, r->id, (int)r->proc.pid, r->port);
+    log_info("replica", "replica started function=%s.%s instance=%u pid=%d port=%d", r->fn->name,
+             r->fn->ns, r->id, (int)r->proc.pid, r->port);
     r->timer = loop_timer_add(lp, FIRST_PROBE_MS, probe, r);
 }
 
@@ -496,9 +498,9 @@ static void replica_status(const struct gw *gw, const struct gw_fn *fn, json_t *
         const struct gw_replica *r = fn->replicas[i];
         char name[16];
         snprintf(name, sizeof name, "%u", r->id); /* as X-Served-By names it */
-        json_array_append_new(out, json_pack("{s:s, s:b, s:i, s:o}", "name", name,
-                                             "ready", r->ready, "restarts", (int)r->restarts,
-                                             "started", started_json(r)));
+        json_array_append_new(out,
+                              json_pack("{s:s, s:b, s:i, s:o}", "name", name, "ready", r->ready,
+                                        "restarts", (int)r->restarts, "started", started_json(r)));
     }
 }
 

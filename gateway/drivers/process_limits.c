@@ -128,8 +128,8 @@ static void add_dir(struct gw_cgroup *cg, char *dir)
     free(dir);
 }
 
-static bool limit_v1(struct gw_cgroup *cg, const char *ctrl, const char *name,
-                     const char *file, const char *value, const char *file2, const char *value2)
+static bool limit_v1(struct gw_cgroup *cg, const char *ctrl, const char *name, const char *file,
+                     const char *value, const char *file2, const char *value2)
 {
     char *dir = make_dir(ctrl, name);
     if (!dir)
@@ -231,8 +231,8 @@ void gw_cgroup_remove(struct gw_cgroup *cg)
     gw_cgroup_kill(cg);
     for (int i = 0; i < 3; i++) {
         /* Killed processes leave their cgroup as they die: a moment. */
-        for (int tries = 0; cg->dirs[i] && rmdir(cg->dirs[i]) < 0 && errno == EBUSY &&
-                            tries < 100; tries++)
+        for (int tries = 0; cg->dirs[i] && rmdir(cg->dirs[i]) < 0 && errno == EBUSY && tries < 100;
+             tries++)
             usleep(1000);
         if (cg->dirs[i] && access(cg->dirs[i], F_OK) == 0)
             log_debug("limits", "cannot remove %s: %s", cg->dirs[i], strerror(errno));
@@ -257,8 +257,7 @@ static bool orphaned(const char *name)
 static void sweep_in(const char *controller)
 {
     char *mnt = mount_of(controller), *self = self_path(controller);
-    char *parent = mnt && self ? xasprintf("%s%s", mnt, strcmp(self, "/") == 0 ? "" : self)
-                               : NULL;
+    char *parent = mnt && self ? xasprintf("%s%s", mnt, strcmp(self, "/") == 0 ? "" : self) : NULL;
     DIR *d = parent ? opendir(parent) : NULL;
     struct dirent *e;
     while (d && (e = readdir(d))) {
@@ -266,8 +265,10 @@ static void sweep_in(const char *controller)
             continue;
         struct gw_cgroup cg = { 0 };
         add_dir(&cg, xasprintf("%s/%s", parent, e->d_name));
-        log_warn("limits", "removing %s, left by a gateway that is gone, and what still runs "
-                 "in it", cg.dirs[0]);
+        log_warn("limits",
+                 "removing %s, left by a gateway that is gone, and what still runs "
+                 "in it",
+                 cg.dirs[0]);
         gw_cgroup_remove(&cg);
     }
     if (d)

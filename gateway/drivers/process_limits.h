@@ -12,9 +12,9 @@ struct gw_limits {
 };
 
 struct gw_cgroup {
-    char *dirs[3];        /* created, removed by gw_cgroup_remove */
-    char *procs[4];       /* cgroup.procs files to join; NULL-terminated */
-    int64_t rlimit_as;    /* when no memory controller: the rlimit instead */
+    char *dirs[3];     /* created, removed by gw_cgroup_remove */
+    char *procs[4];    /* cgroup.procs files to join; NULL-terminated */
+    int64_t rlimit_as; /* when no memory controller: the rlimit instead */
 };
 
 /* Makes cgroups for `name` (unique per replica) with the limits set, and

@@ -21,8 +21,7 @@
 #include "log.h"
 #include "xalloc.h"
 
-static int copy_secret(struct gw *gw, const struct gw_sandbox *sb, const char *name,
-                       const char *ns)
+static int copy_secret(struct gw *gw, const struct gw_sandbox *sb, const char *name, const char *ns)
 {
     char *from = gw_secret_path(gw, name, ns);
     char *to = xasprintf("%s/%s", sb->secrets_dir, name);
@@ -61,7 +60,9 @@ static bool secrets_mount_usable(void)
         pid_t pid = fork();
         if (pid == 0)
             _exit(unshare(CLONE_NEWNS) == 0 &&
-                  mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 ? 0 : 1);
+                          mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0
+                      ? 0
+                      : 1);
         int st = 0;
         usable = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
         why = "no mount namespace allowed here";
@@ -70,8 +71,10 @@ static bool secrets_mount_usable(void)
         log_info("replica", "functions read their secrets at " GW_SECRETS_MOUNT
                             " (a private mount per replica)");
     else
-        log_warn("replica", "functions read their secrets only at $secret_mount_path, not at "
-                            GW_SECRETS_MOUNT ": %s", why);
+        log_warn("replica",
+                 "functions read their secrets only at $secret_mount_path, not at " GW_SECRETS_MOUNT
+                 ": %s",
+                 why);
     return usable;
 }
 
@@ -96,8 +99,8 @@ static uid_t function_uid(const struct gw *gw, const struct gw_fn *fn)
     return (uid_t)(gw->cfg.function_uid_base + (int64_t)i);
 }
 
-static int find_user(struct gw_sandbox *sb, const struct gw *gw, const struct gw_fn *fn,
-                     char *err, size_t errlen)
+static int find_user(struct gw_sandbox *sb, const struct gw *gw, const struct gw_fn *fn, char *err,
+                     size_t errlen)
 {
     const char *user = gw->cfg.function_user;
     if (geteuid() != 0)
@@ -149,8 +152,8 @@ int gw_sandbox_make(struct gw_sandbox *sb, struct gw *gw, const struct gw_fn *fn
     if (find_user(sb, gw, fn, err, errlen) < 0)
         return -1;
     const char *base = getenv("TMPDIR");
-    char *tmpl = xasprintf("%s/faasbus-%s.%s-%u-XXXXXX", base && *base ? base : "/tmp",
-                           fn->name, fn->ns, id);
+    char *tmpl = xasprintf("%s/faasbus-%s.%s-%u-XXXXXX", base && *base ? base : "/tmp", fn->name,
+                           fn->ns, id);
     sb->tmpdir = mkdtemp(tmpl);
     if (!sb->tmpdir) {
         snprintf(err, errlen, "cannot make a temporary directory: %s", strerror(errno));
@@ -159,8 +162,8 @@ int gw_sandbox_make(struct gw_sandbox *sb, struct gw *gw, const struct gw_fn *fn
     }
     sb->secrets_dir = xasprintf("%s/secrets", sb->tmpdir);
     mkdir(sb->secrets_dir, 0700);
-    if (sb->drop_user && (chown(sb->tmpdir, sb->uid, sb->gid) < 0 ||
-                          chown(sb->secrets_dir, sb->uid, sb->gid) < 0)) {
+    if (sb->drop_user &&
+        (chown(sb->tmpdir, sb->uid, sb->gid) < 0 || chown(sb->secrets_dir, sb->uid, sb->gid) < 0)) {
         snprintf(err, errlen, "cannot hand %s to the function user: %s", sb->tmpdir,
                  strerror(errno));
         gw_sandbox_remove(sb);
@@ -170,8 +173,8 @@ int gw_sandbox_make(struct gw_sandbox *sb, struct gw *gw, const struct gw_fn *fn
     json_t *s;
     json_array_foreach(json_object_get(fn->dep, "secrets"), i, s)
         if (copy_secret(gw, sb, json_string_value(s), fn->ns) < 0)
-            log_warn("replica", "cannot give secret %s to function %s.%s",
-                     json_string_value(s), fn->name, fn->ns);
+            log_warn("replica", "cannot give secret %s to function %s.%s", json_string_value(s),
+                     fn->name, fn->ns);
     sb->secrets_mount = secrets_mount_usable() ? GW_SECRETS_MOUNT : NULL;
     struct gw_limits l;
     limits_of(fn, &l);

@@ -48,8 +48,8 @@ struct sw_fn *sw_fn_of(struct gw_fn *fn)
 
 static const char *label(const json_t *service, const char *key)
 {
-    return json_string_value(json_object_get(
-        json_object_get(json_object_get(service, "Spec"), "Labels"), key));
+    return json_string_value(
+        json_object_get(json_object_get(json_object_get(service, "Spec"), "Labels"), key));
 }
 
 /* --- service writes ------------------------------------------------------ */
@@ -72,9 +72,14 @@ static void on_written(void *arg, const struct dkr_result *r)
 static json_t *service_body(struct sw_fn *f, const json_t *secrets)
 {
     struct sw_spec_in in = {
-        .dep = f->fn->dep, .name = f->fn->name, .ns = f->fn->ns, .instance = D.instance,
-        .spec = f->spec, .replicas = f->fn->desired > 0 ? (unsigned)f->fn->desired : 0,
-        .network = D.gw->cfg.swarm_network, .secrets = secrets,
+        .dep = f->fn->dep,
+        .name = f->fn->name,
+        .ns = f->fn->ns,
+        .instance = D.instance,
+        .spec = f->spec,
+        .replicas = f->fn->desired > 0 ? (unsigned)f->fn->desired : 0,
+        .network = D.gw->cfg.swarm_network,
+        .secrets = secrets,
     };
     return sw_spec_service(&in);
 }
@@ -92,8 +97,7 @@ static void write_service(struct sw_fn *f, json_t *secrets)
     json_decref(body);
     if (f->call)
         log_info("swarm", "%s service function=%s.%s replicas=%d",
-                 f->service[0] ? "updating" : "creating", f->fn->name, f->fn->ns,
-                 f->fn->desired);
+                 f->service[0] ? "updating" : "creating", f->fn->name, f->fn->ns, f->fn->desired);
 }
 
 static void on_deleted(void *arg, const struct dkr_result *r)
@@ -144,8 +148,9 @@ static void take_service(const json_t *s)
         json_object_get(json_object_get(s, "Version"), "Index"));
     const char *spec = label(s, SW_LABEL_SPEC);
     snprintf(f->service_spec, sizeof f->service_spec, "%s", spec ? spec : "");
-    f->service_replicas = (unsigned)json_integer_value(json_object_get(json_object_get(
-        json_object_get(json_object_get(s, "Spec"), "Mode"), "Replicated"), "Replicas"));
+    f->service_replicas = (unsigned)json_integer_value(json_object_get(
+        json_object_get(json_object_get(json_object_get(s, "Spec"), "Mode"), "Replicated"),
+        "Replicas"));
     f->listed = true;
 }
 
@@ -278,8 +283,7 @@ static void create_network(void)
 {
     json_t *body = json_pack("{s:s,s:s,s:b,s:b}", "Name", D.gw->cfg.swarm_network, "Driver",
                              "overlay", "Attachable", 1, "CheckDuplicate", 1);
-    D.list = dkr_request(D.e, "POST", "/networks/create", body, NULL, 10000, 0, on_network,
-                         NULL);
+    D.list = dkr_request(D.e, "POST", "/networks/create", body, NULL, 10000, 0, on_network, NULL);
     json_decref(body);
     if (!D.list)
         schedule(TICK_MS);

@@ -23,34 +23,34 @@ struct gw_endpoint;
 struct sw_task {
     struct sw_fn *f;
     char id[80];
-    unsigned slot;          /* Swarm's replica slot: our instance number */
-    char spec[17];          /* deployment hash it was made from */
-    uint64_t serial;        /* the release token of its calls */
-    int port;               /* published on its node, 0 if not (yet) */
-    int ports[4];           /* all of them: an engine may publish the
+    unsigned slot;   /* Swarm's replica slot: our instance number */
+    char spec[17];   /* deployment hash it was made from */
+    uint64_t serial; /* the release token of its calls */
+    int port;        /* published on its node, 0 if not (yet) */
+    int ports[4];    /* all of them: an engine may publish the
                              * IPv4 and IPv6 sides on different ports */
     unsigned nports;
-    char ip[48];            /* on swarm_network, "" if not on it */
+    char ip[48]; /* on swarm_network, "" if not on it */
     bool running, ready, seen;
     unsigned inflight;
-    struct loop_timer *timer;  /* next health check */
+    struct loop_timer *timer; /* next health check */
     struct hclient_call *probe;
 };
 
 /* fn->drv of a function on this driver. */
 struct sw_fn {
     struct gw_fn *fn;
-    char spec[17];          /* hash of fn->dep */
-    char service[80];       /* the service's id, "" when none listed */
-    uint64_t version;       /* its Version.Index: updates must name it */
-    char service_spec[17];  /* the hash the service was made from */
+    char spec[17];         /* hash of fn->dep */
+    char service[80];      /* the service's id, "" when none listed */
+    uint64_t version;      /* its Version.Index: updates must name it */
+    char service_spec[17]; /* the hash the service was made from */
     unsigned service_replicas;
-    bool listed;            /* seen in the last listing */
-    bool secret_missing;    /* said once */
-    struct dkr_call *call;  /* create, update or delete in flight */
+    bool listed;                      /* seen in the last listing */
+    bool secret_missing;              /* said once */
+    struct dkr_call *call;            /* create, update or delete in flight */
     struct sw_secret_job *secret_job; /* secrets being made */
-    struct sw_logs *logs;   /* the service's output, followed */
-    int64_t logs_since;     /* unix s: where a new stream starts */
+    struct sw_logs *logs;             /* the service's output, followed */
+    int64_t logs_since;               /* unix s: where a new stream starts */
     struct sw_task **t;
     unsigned n;
 };
@@ -60,11 +60,11 @@ struct sw {
     struct dkr_engine *e;
     char instance[64];
     struct loop_timer *tick;
-    struct dkr_call *list;  /* a listing in flight */
-    bool again;             /* reconcile once more when it ends */
-    bool up;                /* the last listing succeeded */
-    bool network_ready;     /* swarm_network exists (or none is set) */
-    int64_t started;        /* unix s the driver started */
+    struct dkr_call *list; /* a listing in flight */
+    bool again;            /* reconcile once more when it ends */
+    bool up;               /* the last listing succeeded */
+    bool network_ready;    /* swarm_network exists (or none is set) */
+    int64_t started;       /* unix s the driver started */
 };
 
 extern struct sw sw_state;

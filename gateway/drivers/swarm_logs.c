@@ -35,8 +35,8 @@ static size_t stamp(const char *p, size_t len, int64_t *ms)
 {
     struct tm tm = { 0 };
     int n = 0;
-    if (len < 21 || sscanf(p, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
-                           &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+    if (len < 21 || sscanf(p, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                           &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
         return 0;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;

@@ -71,8 +71,8 @@ json_t *sw_secrets_wanted(struct sw_fn *f)
         char *b64 = base64_encode(data, len);
         free(data);
         char *swarm_name = xasprintf("%s-%s-%s-%.12s", D.instance, f->fn->ns, name, hash);
-        json_array_append_new(out, json_pack("{s:s,s:s,s:s}", "target", name, "Name",
-                                             swarm_name, "Data", b64));
+        json_array_append_new(
+            out, json_pack("{s:s,s:s,s:s}", "target", name, "Name", swarm_name, "Data", b64));
         free(swarm_name);
         free(b64);
     }
@@ -84,7 +84,7 @@ json_t *sw_secrets_wanted(struct sw_fn *f)
 struct sw_secret_job {
     struct sw_fn *f;
     json_t *want;
-    size_t next;            /* the next one to create */
+    size_t next; /* the next one to create */
     struct dkr_call *call;
     sw_secrets_done_fn *done;
 };
@@ -108,10 +108,8 @@ static json_t *refs_of(const json_t *want, const json_t *listed)
     json_array_foreach(want, i, w) {
         const char *name = json_string_value(json_object_get(w, "Name"));
         const char *id = NULL;
-        json_array_foreach(listed, k, s)
-        {
-            const char *n = json_string_value(json_object_get(json_object_get(s, "Spec"),
-                                                              "Name"));
+        json_array_foreach(listed, k, s) {
+            const char *n = json_string_value(json_object_get(json_object_get(s, "Spec"), "Name"));
             if (n && strcmp(n, name) == 0)
                 id = json_string_value(json_object_get(s, "ID"));
         }
@@ -176,8 +174,7 @@ static void create_next(struct sw_secret_job *j)
         return;
     }
     json_t *body = json_pack("{s:O,s:O,s:{s:s}}", "Name", json_object_get(w, "Name"), "Data",
-                             json_object_get(w, "Data"), "Labels", SW_LABEL_INSTANCE,
-                             D.instance);
+                             json_object_get(w, "Data"), "Labels", SW_LABEL_INSTANCE, D.instance);
     j->call = dkr_request(D.e, "POST", "/secrets/create", body, NULL, 30000, 0, on_created, j);
     json_decref(body);
     if (!j->call)

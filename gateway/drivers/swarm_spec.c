@@ -90,9 +90,9 @@ static json_t *task_template(const struct sw_spec_in *in)
     if (json_is_true(json_object_get(in->dep, "readOnlyRootFilesystem"))) {
         /* The watchdog and most functions still need a scratch /tmp. */
         json_object_set_new(c, "ReadOnly", json_true());
-        json_object_set_new(c, "Mounts", json_pack("[{s:s,s:s,s:{s:I}}]", "Type", "tmpfs",
-                                                   "Target", "/tmp", "TmpfsOptions",
-                                                   "SizeBytes", (json_int_t)64 << 20));
+        json_object_set_new(c, "Mounts",
+                            json_pack("[{s:s,s:s,s:{s:I}}]", "Type", "tmpfs", "Target", "/tmp",
+                                      "TmpfsOptions", "SizeBytes", (json_int_t)64 << 20));
     }
     if (in->secrets)
         json_object_set(c, "Secrets", (json_t *)in->secrets);
@@ -102,8 +102,8 @@ static json_t *task_template(const struct sw_spec_in *in)
     json_array_foreach(json_object_get(in->dep, "constraints"), i, v)
         json_array_append(constraints, v);
     json_t *t = json_pack("{s:o,s:o,s:{s:s},s:{s:o}}", "ContainerSpec", c, "Resources",
-                          resources_of(in->dep), "RestartPolicy", "Condition", "any",
-                          "Placement", "Constraints", constraints);
+                          resources_of(in->dep), "RestartPolicy", "Condition", "any", "Placement",
+                          "Constraints", constraints);
     if (in->network && *in->network)
         json_object_set_new(t, "Networks", json_pack("[{s:s}]", "Target", in->network));
     return t;
@@ -116,8 +116,8 @@ json_t *sw_spec_service(const struct sw_spec_in *in)
     /* Each task publishes 8080 on a free port of its node (host mode):
      * the gateway reaches the very task it picked, not the routing mesh,
      * and no virtual IP is needed (dnsrr). */
-    json_t *ports = json_pack("[{s:s,s:i,s:s}]", "Protocol", "tcp", "TargetPort",
-                              SW_FUNCTION_PORT, "PublishMode", "host");
+    json_t *ports = json_pack("[{s:s,s:i,s:s}]", "Protocol", "tcp", "TargetPort", SW_FUNCTION_PORT,
+                              "PublishMode", "host");
     json_t *labels = labels_of(in);
     return json_pack("{s:s,s:o,s:o,s:{s:{s:i}},s:{s:i,s:s,s:s},s:{s:s,s:o}}", "Name", name,
                      "Labels", labels, "TaskTemplate", task_template(in), "Mode", "Replicated",

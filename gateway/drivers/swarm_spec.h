@@ -7,23 +7,23 @@
 #include <jansson.h>
 
 /* Labels on every service the driver makes (and on its containers). */
-#define SW_LABEL_INSTANCE "com.faasbus.instance"   /* which gateway owns it */
+#define SW_LABEL_INSTANCE "com.faasbus.instance" /* which gateway owns it */
 #define SW_LABEL_FUNCTION "com.faasbus.function"
 #define SW_LABEL_NAMESPACE "com.faasbus.namespace"
-#define SW_LABEL_SPEC "com.faasbus.spec"           /* deployment hash */
+#define SW_LABEL_SPEC "com.faasbus.spec" /* deployment hash */
 #define SW_ANNOTATION_PREFIX "com.openfaas.annotations."
 
 #define SW_FUNCTION_PORT 8080
 #define SW_SECRETS_DIR "/var/openfaas/secrets"
 
 struct sw_spec_in {
-    const json_t *dep;       /* the validated deployment */
+    const json_t *dep; /* the validated deployment */
     const char *name, *ns;
-    const char *instance;    /* the gateway's instance name */
-    const char *spec;        /* sw_spec_hash(dep) */
+    const char *instance; /* the gateway's instance name */
+    const char *spec;     /* sw_spec_hash(dep) */
     unsigned replicas;
-    const char *network;     /* NULL or "": none beyond the default */
-    const json_t *secrets;   /* ContainerSpec.Secrets, may be NULL */
+    const char *network;   /* NULL or "": none beyond the default */
+    const json_t *secrets; /* ContainerSpec.Secrets, may be NULL */
 };
 
 /* The service's name on the swarm: unique per gateway instance, since

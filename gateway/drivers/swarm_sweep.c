@@ -27,9 +27,9 @@
 
 static struct {
     struct dkr_call *call;
-    json_t *mounted;  /* {name: true} of what the listed services mount */
-    json_t *doomed;   /* [{ID, Name}] left to remove */
-    bool again;       /* asked for while one ran */
+    json_t *mounted; /* {name: true} of what the listed services mount */
+    json_t *doomed;  /* [{ID, Name}] left to remove */
+    bool again;      /* asked for while one ran */
 } S;
 
 static void finish(void);
@@ -105,8 +105,10 @@ static void take_mounts(const json_t *services)
     size_t i, k;
     json_t *svc, *ref;
     json_array_foreach(services, i, svc) {
-        const json_t *refs = json_object_get(json_object_get(json_object_get(json_object_get(
-            svc, "Spec"), "TaskTemplate"), "ContainerSpec"), "Secrets");
+        const json_t *refs = json_object_get(
+            json_object_get(json_object_get(json_object_get(svc, "Spec"), "TaskTemplate"),
+                            "ContainerSpec"),
+            "Secrets");
         json_array_foreach(refs, k, ref) {
             const char *name = json_string_value(json_object_get(ref, "SecretName"));
             if (name)
@@ -131,8 +133,7 @@ static void on_services(void *arg, const struct dkr_result *r)
     json_decref(all);
     char path[320];
     labelled("secrets", path, sizeof path);
-    S.call = dkr_request(D.e, "GET", path, NULL, NULL, CALL_TIMEOUT_MS, 4 << 20, on_secrets,
-                         NULL);
+    S.call = dkr_request(D.e, "GET", path, NULL, NULL, CALL_TIMEOUT_MS, 4 << 20, on_secrets, NULL);
     if (!S.call)
         finish();
 }

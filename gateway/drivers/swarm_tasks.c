@@ -84,8 +84,8 @@ static void take_ports(struct sw_task *t, const json_t *ports)
     t->nports = 0;
     json_array_foreach(ports, i, p) {
         int port = (int)json_integer_value(json_object_get(p, "PublishedPort"));
-        if (json_integer_value(json_object_get(p, "TargetPort")) != SW_FUNCTION_PORT ||
-            port <= 0 || t->nports == sizeof t->ports / sizeof t->ports[0])
+        if (json_integer_value(json_object_get(p, "TargetPort")) != SW_FUNCTION_PORT || port <= 0 ||
+            t->nports == sizeof t->ports / sizeof t->ports[0])
             continue;
         t->ports[t->nports++] = port;
         kept = kept || port == t->port;
@@ -115,8 +115,8 @@ static void on_probe(void *arg, const struct hclient_response *resp)
     if (resp->status == 0 && D.gw->cfg.swarm_publish)
         next_port(t);
     if (was && !t->ready)
-        log_info("replica", "task unready function=%s.%s instance=%u", t->f->fn->name,
-                 t->f->fn->ns, t->slot);
+        log_info("replica", "task unready function=%s.%s instance=%u", t->f->fn->name, t->f->fn->ns,
+                 t->slot);
     t->timer = loop_timer_add(D.gw->lp, t->ready ? D.gw->cfg.health_interval_ms : FIRST_PROBE_MS,
                               probe, t);
     if (t->ready && !was) {
@@ -168,16 +168,17 @@ static void observe(struct sw_task *t, const json_t *task)
     t->seen = true;
     t->running = state && strcmp(state, "running") == 0;
     t->slot = (unsigned)json_integer_value(json_object_get(task, "Slot"));
-    const char *spec = json_string_value(json_object_get(json_object_get(json_object_get(
-        json_object_get(task, "Spec"), "ContainerSpec"), "Labels"), SW_LABEL_SPEC));
+    const char *spec = json_string_value(json_object_get(
+        json_object_get(json_object_get(json_object_get(task, "Spec"), "ContainerSpec"), "Labels"),
+        SW_LABEL_SPEC));
     snprintf(t->spec, sizeof t->spec, "%s", spec ? spec : "");
     take_ports(t, json_object_get(json_object_get(status, "PortStatus"), "Ports"));
     size_t i;
     json_t *p;
     t->ip[0] = '\0';
     json_array_foreach(json_object_get(task, "NetworksAttachments"), i, p) {
-        const char *net = json_string_value(json_object_get(
-            json_object_get(json_object_get(p, "Network"), "Spec"), "Name"));
+        const char *net = json_string_value(
+            json_object_get(json_object_get(json_object_get(p, "Network"), "Spec"), "Name"));
         const char *addr = json_string_value(json_array_get(json_object_get(p, "Addresses"), 0));
         if (net && addr && D.gw->cfg.swarm_network && strcmp(net, D.gw->cfg.swarm_network) == 0)
             snprintf(t->ip, sizeof t->ip, "%.*s", (int)strcspn(addr, "/"), addr);

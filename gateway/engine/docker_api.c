@@ -16,9 +16,9 @@
 
 struct dkr_engine {
     struct curlloop *cl;
-    char *socket;   /* unix socket path, or NULL for TCP */
-    char *base;     /* "http://docker", "http(s)://HOST:PORT" */
-    char *cert, *key, *ca;  /* TLS files, or NULL */
+    char *socket;          /* unix socket path, or NULL for TCP */
+    char *base;            /* "http://docker", "http(s)://HOST:PORT" */
+    char *cert, *key, *ca; /* TLS files, or NULL */
     bool insecure;
     char version[16];
 };
@@ -150,11 +150,18 @@ static struct dkr_call *start(struct dkr_engine *e, const char *method, const ch
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     const char *headers[] = { "Content-Type: application/json", extra_header, NULL };
     struct hclient_request req = {
-        .method = method, .url = url, .headers = headers,
-        .body = text, .len = text ? strlen(text) : 0,
-        .timeout_ms = timeout_ms, .max_response = max_response,
+        .method = method,
+        .url = url,
+        .headers = headers,
+        .body = text,
+        .len = text ? strlen(text) : 0,
+        .timeout_ms = timeout_ms,
+        .max_response = max_response,
         .unix_socket = e->socket,
-        .cert_file = e->cert, .key_file = e->key, .ca_file = e->ca, .insecure = e->insecure,
+        .cert_file = e->cert,
+        .key_file = e->key,
+        .ca_file = e->ca,
+        .insecure = e->insecure,
     };
     /* hclient calls back at once when it cannot start: that is
      * returned as NULL instead, so callers never see fn run inside. */
@@ -180,8 +187,7 @@ struct dkr_call *dkr_request(struct dkr_engine *e, const char *method, const cha
                              const json_t *body, const char *extra_header, int64_t timeout_ms,
                              size_t max_response, dkr_done_fn *fn, void *arg)
 {
-    return start(e, method, path, body, extra_header, timeout_ms, max_response, fn, arg,
-                 false);
+    return start(e, method, path, body, extra_header, timeout_ms, max_response, fn, arg, false);
 }
 
 void dkr_cancel(struct dkr_call *c)
@@ -269,8 +275,7 @@ void dkr_stream_stop(struct dkr_stream *s)
 
 /* --- framing ------------------------------------------------------------ */
 
-void dkr_demux_feed(struct dkr_demux *d, const char *data, size_t len, dkr_demux_fn *out,
-                    void *arg)
+void dkr_demux_feed(struct dkr_demux *d, const char *data, size_t len, dkr_demux_fn *out, void *arg)
 {
     while (len) {
         if (d->left == 0) {

@@ -76,13 +76,12 @@ void dkr_stream_stop(struct dkr_stream *s);
  * stderr), possibly split across calls. */
 struct dkr_demux {
     unsigned char hdr[8];
-    size_t have;   /* header bytes collected */
-    size_t left;   /* payload bytes still to come in this frame */
+    size_t have; /* header bytes collected */
+    size_t left; /* payload bytes still to come in this frame */
     int stream;
 };
 typedef void dkr_demux_fn(void *arg, int stream, const char *data, size_t len);
 void dkr_demux_feed(struct dkr_demux *d, const char *data, size_t len, dkr_demux_fn *out,
                     void *arg);
-
 
 #endif

@@ -46,20 +46,26 @@ static void setup_metrics(struct qw *w)
 {
     struct metrics *m = w->metrics = metrics_new();
     w->m_pending = metrics_gauge(m, "queue_pending",
-        "Calls stored and not yet delivered to any worker (-1: unknown).", NULL);
+                                 "Calls stored and not yet delivered to any worker (-1: unknown).",
+                                 NULL);
     w->m_inflight = metrics_gauge(m, "queue_inflight", "Calls this worker is running.", NULL);
-    w->m_processed = metrics_counter(m, "queue_processed_total",
+    w->m_processed = metrics_counter(
+        m, "queue_processed_total",
         "Function calls made, by function, status (0: no answer) and outcome "
-        "(done, retry, failed).", "function_name,code,outcome");
+        "(done, retry, failed).",
+        "function_name,code,outcome");
     w->m_retries = metrics_counter(m, "queue_retries_total",
-        "Calls handed back to the queue to be tried again.", "function_name");
+                                   "Calls handed back to the queue to be tried again.",
+                                   "function_name");
     w->m_dead = metrics_counter(m, "queue_dead_letters_total",
-        "Calls stored on the dead-letter subject.", "function_name");
-    w->m_callbacks = metrics_counter(m, "queue_callbacks_total",
-        "Callback deliveries, by result (delivered, failed, refused by the destination policy).", "result");
+                                "Calls stored on the dead-letter subject.", "function_name");
+    w->m_callbacks = metrics_counter(
+        m, "queue_callbacks_total",
+        "Callback deliveries, by result (delivered, failed, refused by the destination policy).",
+        "result");
     w->m_seconds = metrics_histogram(m, "queue_function_seconds",
-        "Time a function call took, in seconds.", "function_name", metrics_default_buckets,
-        metrics_default_nbuckets);
+                                     "Time a function call took, in seconds.", "function_name",
+                                     metrics_default_buckets, metrics_default_nbuckets);
 }
 
 int qw_api_start(struct qw *w, char *err, size_t errlen)

@@ -111,8 +111,8 @@ static char *target_url(const struct qw_job *j)
 {
     const char *path = qw_msg_header(j->msg, QH_PATH);
     const char *query = qw_msg_header(j->msg, QH_QUERY);
-    return xasprintf("%s/function/%s%s%s%s", j->w->cfg.gateway_url, j->function,
-                     path ? path : "", query && *query ? "?" : "", query ? query : "");
+    return xasprintf("%s/function/%s%s%s%s", j->w->cfg.gateway_url, j->function, path ? path : "",
+                     query && *query ? "?" : "", query ? query : "");
 }
 
 static void set_method(CURL *e, natsMsg *m)

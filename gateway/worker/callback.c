@@ -22,9 +22,16 @@
 /* Headers about the function's connection, or that we set ourselves. */
 static bool forwarded(const char *line)
 {
-    static const char *const skip[] = { "Content-Length", "Transfer-Encoding", "Connection",
-                                        "Keep-Alive", "Date", "X-Call-Id", "X-Function-Name",
-                                        "X-Function-Status", "X-Duration-Seconds", "X-Retry",
+    static const char *const skip[] = { "Content-Length",
+                                        "Transfer-Encoding",
+                                        "Connection",
+                                        "Keep-Alive",
+                                        "Date",
+                                        "X-Call-Id",
+                                        "X-Function-Name",
+                                        "X-Function-Status",
+                                        "X-Duration-Seconds",
+                                        "X-Retry",
                                         NULL };
     for (const char *const *s = skip; *s; s++) {
         size_t n = strlen(*s);
@@ -110,8 +117,11 @@ static void on_posted(void *arg, const struct hclient_response *r)
     struct qw *w = j->w;
     j->cb_call = NULL;
     bool ok = r->status >= 200 && r->status < 300;
-    metric_add(w->m_callbacks, (const char *[]){ ok ? "delivered" : j->cb_refused ? "refused"
-                                                                                 : "failed" }, 1);
+    metric_add(w->m_callbacks,
+               (const char *[]){ ok              ? "delivered"
+                                 : j->cb_refused ? "refused"
+                                                 : "failed" },
+               1);
     if (ok) {
         log_debug("callback", "call %s: result delivered", j->call_id);
         give_up(j, true);
@@ -136,9 +146,9 @@ static void on_posted(void *arg, const struct hclient_response *r)
         give_up(j, false);
         return;
     }
-    log_warn("callback", "call %s: callback failed (%s); try %lld of %lld in %lld ms",
-             j->call_id, j->cb_error, (long long)j->cb_attempt + 1,
-             (long long)w->cfg.callback_attempts, (long long)delay);
+    log_warn("callback", "call %s: callback failed (%s); try %lld of %lld in %lld ms", j->call_id,
+             j->cb_error, (long long)j->cb_attempt + 1, (long long)w->cfg.callback_attempts,
+             (long long)delay);
     j->retry_timer = loop_timer_add(w->lp, delay, try_again, j);
 }
 

@@ -28,8 +28,8 @@ static const struct cfg_option options[] = {
       "durable pull consumer that every worker shares (created if missing)" },
     { "dead_letter_stream", NULL, CFG_STRING, OPT(dead_letter_stream), "faas-dead-letter", 0, 0,
       NULL, "stream that keeps calls that could not be completed (created if missing)" },
-    { "dead_letter_subject", NULL, CFG_STRING, OPT(dead_letter_subject), "faas-dead-letter", 0,
-      0, NULL, "subject of dead letters: the original call plus Faasbus-Reason" },
+    { "dead_letter_subject", NULL, CFG_STRING, OPT(dead_letter_subject), "faas-dead-letter", 0, 0,
+      NULL, "subject of dead letters: the original call plus Faasbus-Reason" },
     { "gateway_url", NULL, CFG_STRING, OPT(gateway_url), "http://127.0.0.1:8080", 0, 0, NULL,
       "the gateway that runs the calls (its /function/<name>)" },
     { "faas_gateway_address", NULL, CFG_STRING, OPT(gateway_address), NULL, 0, 0, NULL,
@@ -38,8 +38,8 @@ static const struct cfg_option options[] = {
       "gateway port with faas_gateway_address" },
     { "basic_auth", NULL, CFG_BOOL, OPT(basic_auth), "false", 0, 0, NULL,
       "call the gateway with basic auth (for auth_functions)" },
-    { "secret_mount_path", NULL, CFG_STRING, OPT(secret_mount_path), "/var/openfaas/secrets",
-      0, 0, NULL, "directory holding basic-auth-user and basic-auth-password" },
+    { "secret_mount_path", NULL, CFG_STRING, OPT(secret_mount_path), "/var/openfaas/secrets", 0, 0,
+      NULL, "directory holding basic-auth-user and basic-auth-password" },
     { "bind_address", NULL, CFG_STRING, OPT(bind_address), "", 0, 0, NULL,
       "address of /healthz and /metrics (\"\": every interface)" },
     { "port", NULL, CFG_INT, OPT(port), "8082", 0, 65535, NULL,
@@ -48,8 +48,8 @@ static const struct cfg_option options[] = {
       "calls this worker runs at once" },
     { "ack_wait", NULL, CFG_DURATION, OPT(ack_wait_ms), "30s", 1000, DUR_MAX, NULL,
       "a call not acknowledged (or kept alive) this long goes to another worker" },
-    { "upstream_timeout", NULL, CFG_DURATION, OPT(upstream_timeout_ms), "5m", 100, DUR_MAX,
-      NULL, "longest a function call may take (then it counts as failed and retries)" },
+    { "upstream_timeout", NULL, CFG_DURATION, OPT(upstream_timeout_ms), "5m", 100, DUR_MAX, NULL,
+      "longest a function call may take (then it counts as failed and retries)" },
     { "max_response", NULL, CFG_SIZE, OPT(max_response), "16MiB", 0, INT64_C(1) << 30, NULL,
       "largest function response kept for the callback (larger ones fail)" },
     { "retry_attempts", NULL, CFG_INT, OPT(retry_attempts), "10", 1, 1000, NULL,
@@ -62,10 +62,10 @@ static const struct cfg_option options[] = {
       "statuses that are retried (com.openfaas.retry.codes overrides)" },
     { "callback_attempts", NULL, CFG_INT, OPT(callback_attempts), "5", 1, 1000, NULL,
       "tries to deliver a callback before the call is dead-lettered" },
-    { "callback_timeout", NULL, CFG_DURATION, OPT(callback_timeout_ms), "10s", 100, DUR_MAX,
-      NULL, "longest one callback delivery may take" },
-    { "callback_deadline", NULL, CFG_DURATION, OPT(callback_deadline_ms), "2m", 100, DUR_MAX,
-      NULL, "longest all the tries of one callback may take before the call is dead-lettered" },
+    { "callback_timeout", NULL, CFG_DURATION, OPT(callback_timeout_ms), "10s", 100, DUR_MAX, NULL,
+      "longest one callback delivery may take" },
+    { "callback_deadline", NULL, CFG_DURATION, OPT(callback_deadline_ms), "2m", 100, DUR_MAX, NULL,
+      "longest all the tries of one callback may take before the call is dead-lettered" },
     { "callback_max_inflight", NULL, CFG_INT, OPT(callback_max_inflight), "64", 1, 10000, NULL,
       "callbacks delivered at once; they hold no function-call slot, so a receiver that hangs "
       "does not delay other calls" },
@@ -86,8 +86,7 @@ static void openfaas_addresses(struct qw_config *cfg)
 {
     if (cfg->nats_address && *cfg->nats_address && !getenv("nats_url")) {
         free(cfg->nats_url);
-        cfg->nats_url = xasprintf("nats://%s:%lld", cfg->nats_address,
-                                  (long long)cfg->nats_port);
+        cfg->nats_url = xasprintf("nats://%s:%lld", cfg->nats_address, (long long)cfg->nats_port);
     }
     if (cfg->gateway_address && *cfg->gateway_address && !getenv("gateway_url")) {
         free(cfg->gateway_url);

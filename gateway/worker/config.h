@@ -13,17 +13,17 @@
 
 struct qw_config {
     char *nats_url;
-    char *nats_address;          /* faas_nats_address + faas_nats_port */
+    char *nats_address; /* faas_nats_address + faas_nats_port */
     struct natsauth nats_auth;
     int64_t nats_port;
     char *nats_stream, *nats_subject, *nats_durable;
     char *dead_letter_stream, *dead_letter_subject;
     char *gateway_url;
-    char *gateway_address;       /* faas_gateway_address + faas_gateway_port */
+    char *gateway_address; /* faas_gateway_address + faas_gateway_port */
     int64_t gateway_port;
     bool basic_auth;
     char *secret_mount_path;
-    char *bind_address;    /* "": every interface */
+    char *bind_address; /* "": every interface */
     int64_t port;
     int64_t max_inflight;
     int64_t ack_wait_ms;

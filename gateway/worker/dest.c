@@ -107,8 +107,10 @@ static int parse_allow(struct qw_dest *d, const char *allow, char *err, size_t e
     for (char *t = strtok_r(copy, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
         d->allow = xrealloc(d->allow, (d->nallow + 1) * sizeof *d->allow);
         if (qw_dest_parse_rule(t, &d->allow[d->nallow]) < 0) {
-            snprintf(err, errlen, "callback_allow: \"%s\" is not ADDR[/PREFIX][:PORT] "
-                     "(IPv6 in brackets, e.g. [::1]:8081)", t);
+            snprintf(err, errlen,
+                     "callback_allow: \"%s\" is not ADDR[/PREFIX][:PORT] "
+                     "(IPv6 in brackets, e.g. [::1]:8081)",
+                     t);
             free(copy);
             return -1;
         }
@@ -153,8 +155,8 @@ static void resolve_own(struct qw_dest *d, const char *gateway_url)
     curl_url_cleanup(u);
 }
 
-int qw_dest_init(struct qw_dest *d, const char *allow, const char *schemes,
-                 const char *gateway_url, char *err, size_t errlen)
+int qw_dest_init(struct qw_dest *d, const char *allow, const char *schemes, const char *gateway_url,
+                 char *err, size_t errlen)
 {
     memset(d, 0, sizeof *d);
     d->schemes = xasprintf(",%s,", schemes ? schemes : "http,https");
@@ -211,11 +213,13 @@ bool qw_dest_url_ok(const struct qw_dest *d, const char *url, char *why, size_t 
 /* Addresses no callback goes to unless allowed by name. */
 static const char *special(const struct addr *a)
 {
-    static const struct { const char *rule, *what; } ranges[] = {
-        { "127.0.0.0/8", "loopback" },       { "0.0.0.0/8", "unspecified" },
-        { "169.254.0.0/16", "link-local" },  { "224.0.0.0/4", "multicast" },
-        { "255.255.255.255", "broadcast" },  { "[::1]", "loopback" },
-        { "[::]", "unspecified" },           { "[fe80::]/10", "link-local" },
+    static const struct {
+        const char *rule, *what;
+    } ranges[] = {
+        { "127.0.0.0/8", "loopback" },      { "0.0.0.0/8", "unspecified" },
+        { "169.254.0.0/16", "link-local" }, { "224.0.0.0/4", "multicast" },
+        { "255.255.255.255", "broadcast" }, { "[::1]", "loopback" },
+        { "[::]", "unspecified" },          { "[fe80::]/10", "link-local" },
         { "[ff00::]/8", "multicast" },
     };
     for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
@@ -226,8 +230,7 @@ static const char *special(const struct addr *a)
     return NULL;
 }
 
-bool qw_dest_addr_ok(const struct qw_dest *d, const struct sockaddr *sa, char *why,
-                     size_t whylen)
+bool qw_dest_addr_ok(const struct qw_dest *d, const struct sockaddr *sa, char *why, size_t whylen)
 {
     struct addr a;
     if (!addr_of(sa, &a)) {

@@ -21,10 +21,10 @@
 #include <sys/socket.h>
 
 struct qw_dest_rule {
-    int family;              /* AF_INET or AF_INET6 */
+    int family; /* AF_INET or AF_INET6 */
     unsigned char addr[16];
-    unsigned prefix;         /* bits that must match */
-    int port;                /* 0: any port */
+    unsigned prefix; /* bits that must match */
+    int port;        /* 0: any port */
 };
 
 struct qw_dest {
@@ -32,13 +32,13 @@ struct qw_dest {
     size_t nallow;
     struct qw_dest_rule *own; /* the gateway's addresses and port */
     size_t nown;
-    char *schemes;            /* ",http,https," */
+    char *schemes; /* ",http,https," */
 };
 
 /* Parses the allow-list and the schemes ("http,https"), and resolves the
  * gateway's URL (blocking: at start only). Returns 0, or -1 with err. */
-int qw_dest_init(struct qw_dest *d, const char *allow, const char *schemes,
-                 const char *gateway_url, char *err, size_t errlen);
+int qw_dest_init(struct qw_dest *d, const char *allow, const char *schemes, const char *gateway_url,
+                 char *err, size_t errlen);
 void qw_dest_free(struct qw_dest *d);
 
 /* One allow-list entry; 0, or -1 if it is malformed. */
@@ -49,7 +49,6 @@ int qw_dest_parse_rule(const char *text, struct qw_dest_rule *out);
 bool qw_dest_url_ok(const struct qw_dest *d, const char *url, char *why, size_t whylen);
 
 /* The address checks, for one address a callback would connect to. */
-bool qw_dest_addr_ok(const struct qw_dest *d, const struct sockaddr *sa, char *why,
-                     size_t whylen);
+bool qw_dest_addr_ok(const struct qw_dest *d, const struct sockaddr *sa, char *why, size_t whylen);
 
 #endif

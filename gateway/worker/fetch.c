@@ -20,7 +20,8 @@
 static int prepare(void *arg, char *err, size_t errlen)
 {
     struct qw *w = arg;
-    struct jsq_stream calls = { .name = w->cfg.nats_stream, .subject = w->cfg.nats_subject,
+    struct jsq_stream calls = { .name = w->cfg.nats_stream,
+                                .subject = w->cfg.nats_subject,
                                 .work_queue = true };
     struct jsq_stream dead = { .name = w->cfg.dead_letter_stream,
                                .subject = w->cfg.dead_letter_subject };
@@ -42,8 +43,8 @@ static void read_pending(struct qw *w)
     jsConsumerInfo *ci = NULL;
     jsErrCode jerr = 0;
     int64_t pending = -1;
-    natsStatus s = js_GetConsumerInfo(&ci, w->js.js, w->cfg.nats_stream, w->cfg.nats_durable,
-                                      NULL, &jerr);
+    natsStatus s = js_GetConsumerInfo(&ci, w->js.js, w->cfg.nats_stream, w->cfg.nats_durable, NULL,
+                                      &jerr);
     if (s == NATS_OK)
         pending = (int64_t)ci->NumPending;
     else
@@ -117,8 +118,7 @@ int qw_fetch_start(struct qw *w)
         .unreachable = w->unreachable,
     };
 
-    snprintf(w->unreachable, sizeof w->unreachable, "NATS at %s is unreachable",
-             w->cfg.nats_url);
+    snprintf(w->unreachable, sizeof w->unreachable, "NATS at %s is unreachable", w->cfg.nats_url);
     w->pending_at = 0;
     return jspull_start(&w->pull, &spec, &ops, w);
 }

@@ -66,14 +66,15 @@ static void count(struct qw_job *j, const char *outcome)
 static void on_dead_lettered(struct qw_job *j, bool stored)
 {
     if (!stored) { /* keep the call rather than lose it: it will come back */
-        log_error("job", "call %s: the dead letter could not be stored; the call goes back "
-                  "to the queue", j->call_id);
+        log_error("job",
+                  "call %s: the dead letter could not be stored; the call goes back "
+                  "to the queue",
+                  j->call_id);
         finish(j, false, j->w->cfg.retry_max_wait_ms);
         return;
     }
     metric_add(j->w->m_dead, (const char *[]){ j->function }, 1);
-    log_warn("job", "call %s to %s dead-lettered: %s", j->call_id, j->function,
-             j->dead_reason);
+    log_warn("job", "call %s to %s dead-lettered: %s", j->call_id, j->function, j->dead_reason);
     finish(j, true, 0);
 }
 
@@ -113,8 +114,8 @@ static void on_called(struct qw_job *j)
     bool again = retryable(j);
     if (again && j->attempt < j->policy.attempts) {
         int64_t delay = retry_delay_ms(&j->policy, j->attempt, j->retry_after_ms);
-        log_info("job", "call %s to %s: %s; retry %lld of %lld in %lld ms", j->call_id,
-                 j->function, j->error, (long long)j->attempt, (long long)j->policy.attempts - 1,
+        log_info("job", "call %s to %s: %s; retry %lld of %lld in %lld ms", j->call_id, j->function,
+                 j->error, (long long)j->attempt, (long long)j->policy.attempts - 1,
                  (long long)delay);
         metric_add(j->w->m_retries, (const char *[]){ j->function }, 1);
         count(j, "retry");
@@ -140,8 +141,10 @@ static void load_policy(struct qw_job *j)
 {
     const struct qw_config *cfg = &j->w->cfg;
     static const char *const parts[][2] = {
-        { "attempts", QH_RETRY_ATTEMPTS }, { "codes", QH_RETRY_CODES },
-        { "min_wait", QH_RETRY_MIN_WAIT }, { "max_wait", QH_RETRY_MAX_WAIT },
+        { "attempts", QH_RETRY_ATTEMPTS },
+        { "codes", QH_RETRY_CODES },
+        { "min_wait", QH_RETRY_MIN_WAIT },
+        { "max_wait", QH_RETRY_MAX_WAIT },
     };
     char err[200];
     j->policy = cfg->retry;
@@ -198,8 +201,7 @@ void qw_job_start(void *arg)
         return;
     }
     load_policy(j);
-    log_debug("job", "call %s to %s, attempt %lld", j->call_id, j->function,
-              (long long)j->attempt);
+    log_debug("job", "call %s to %s, attempt %lld", j->call_id, j->function, (long long)j->attempt);
     j->stage = QW_CALLING;
     qw_call_start(j, on_called);
 }
@@ -212,8 +214,10 @@ void qw_jobs_abandon(struct qw *w)
         struct qw_job *j = LIST_ENTRY(it, struct qw_job, node);
         next = it->next;
         if (j->stage != QW_DEAD_LETTER) {
-            log_warn("job", "call %s to %s not finished before the drain deadline: "
-                     "handed back to the queue", j->call_id, j->function);
+            log_warn("job",
+                     "call %s to %s not finished before the drain deadline: "
+                     "handed back to the queue",
+                     j->call_id, j->function);
             finish(j, false, 0);
         }
     }

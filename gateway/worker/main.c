@@ -20,14 +20,13 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: faasbus-queue-worker [-c FILE] [--print-config] [--version] [--help]\n\n"
-            "Runs the async calls (/async-function/<name>) that faasbus-gateway stored in\n"
-            "NATS JetStream: calls each function through the gateway, retries with backoff,\n"
-            "posts the result to X-Callback-Url, and dead-letters what cannot be completed.\n"
-            "Any number of workers share the queue. Settings come from the environment,\n"
-            "else from FILE, else the defaults below.\n\n"
-            "Settings (file key / environment variable, default):\n");
+    fprintf(out, "Usage: faasbus-queue-worker [-c FILE] [--print-config] [--version] [--help]\n\n"
+                 "Runs the async calls (/async-function/<name>) that faasbus-gateway stored in\n"
+                 "NATS JetStream: calls each function through the gateway, retries with backoff,\n"
+                 "posts the result to X-Callback-Url, and dead-letters what cannot be completed.\n"
+                 "Any number of workers share the queue. Settings come from the environment,\n"
+                 "else from FILE, else the defaults below.\n\n"
+                 "Settings (file key / environment variable, default):\n");
     qw_config_help(out);
 }
 
@@ -40,8 +39,10 @@ static int load_auth(struct qw *w, char *err, size_t errlen)
     if (user && password)
         w->auth = xasprintf("%s:%s", user, password);
     else
-        snprintf(err, errlen, "basic_auth: cannot read basic-auth-user and basic-auth-password "
-                 "in %s", w->cfg.secret_mount_path);
+        snprintf(err, errlen,
+                 "basic_auth: cannot read basic-auth-user and basic-auth-password "
+                 "in %s",
+                 w->cfg.secret_mount_path);
     free(user);
     free(password);
     return w->auth ? 0 : -1;
@@ -91,8 +92,8 @@ static int start(struct qw *w, char *err, size_t errlen)
     w->pending = -1;
     if (load_auth(w, err, errlen) < 0)
         return 2;
-    if (qw_dest_init(&w->dest, w->cfg.callback_allow, w->cfg.callback_schemes,
-                     w->cfg.gateway_url, err, errlen) < 0)
+    if (qw_dest_init(&w->dest, w->cfg.callback_allow, w->cfg.callback_schemes, w->cfg.gateway_url,
+                     err, errlen) < 0)
         return 2;
     w->lp = loop_new();
     /* Before any thread exists: threads inherit the blocked signals, so
@@ -103,16 +104,18 @@ static int start(struct qw *w, char *err, size_t errlen)
     w->ol = offload_new(w->lp, 2);
     if (!w->ol || qw_api_start(w, err, errlen) < 0)
         return 1;
-    if (jsq_open(&w->js, w->cfg.nats_url, &w->cfg.nats_auth, "faasbus-queue-worker", err,
-                 errlen) < 0)
+    if (jsq_open(&w->js, w->cfg.nats_url, &w->cfg.nats_auth, "faasbus-queue-worker", err, errlen) <
+        0)
         return 2;
     if (qw_fetch_start(w) < 0) {
         snprintf(err, errlen, "cannot start the fetch thread");
         return 1;
     }
-    log_info("main", "faasbus-queue-worker %s: port %d, gateway %s, queue %s/%s, "
-             "max_inflight %lld", FAASBUS_VERSION, httpd_port(w->http), w->cfg.gateway_url,
-             w->cfg.nats_stream, w->cfg.nats_durable, (long long)w->cfg.max_inflight);
+    log_info("main",
+             "faasbus-queue-worker %s: port %d, gateway %s, queue %s/%s, "
+             "max_inflight %lld",
+             FAASBUS_VERSION, httpd_port(w->http), w->cfg.gateway_url, w->cfg.nats_stream,
+             w->cfg.nats_durable, (long long)w->cfg.max_inflight);
     return 0;
 }
 

@@ -42,20 +42,20 @@ struct qw {
     struct httpd *http;
     struct offload *ol;
     struct jsq js;
-    char *auth;                    /* "user:password" for the gateway, or NULL */
-    struct qw_dest dest;           /* where callbacks may go */
+    char *auth;          /* "user:password" for the gateway, or NULL */
+    struct qw_dest dest; /* where callbacks may go */
     /* Shared with the fetch thread, under mu. */
     pthread_mutex_t mu;
     pthread_cond_t room;
-    struct jspull pull;            /* the fetch thread (lib/jspull.h) */
-    char unreachable[300];         /* what it says while NATS is not connected */
-    int64_t pending_at;            /* the fetch thread's: when pending was read */
+    struct jspull pull;    /* the fetch thread (lib/jspull.h) */
+    char unreachable[300]; /* what it says while NATS is not connected */
+    int64_t pending_at;    /* the fetch thread's: when pending was read */
     unsigned slots_used;
     bool stop_fetching;
     bool subscribed;
-    int64_t pending;               /* consumer's undelivered messages, -1: unknown */
+    int64_t pending; /* consumer's undelivered messages, -1: unknown */
     /* Loop thread only. */
-    struct list jobs;              /* in progress (struct qw_job) */
+    struct list jobs; /* in progress (struct qw_job) */
     unsigned njobs;
     bool draining;
     /* Callbacks: at most callback_max_inflight delivering; the rest wait
@@ -65,7 +65,7 @@ struct qw {
     struct loop_timer *drain_timer;
     struct metrics *metrics;
     struct metric *m_pending, *m_inflight, *m_processed, *m_retries, *m_dead, *m_callbacks,
-                  *m_seconds;
+        *m_seconds;
 };
 
 enum qw_stage { QW_CALLING, QW_CALLBACK, QW_DEAD_LETTER, QW_FINISHED };
@@ -74,7 +74,7 @@ struct qw_job {
     struct qw *w;
     natsMsg *msg;
     const char *call_id, *function, *callback_url; /* borrowed from msg headers */
-    int64_t attempt;                /* delivery number, 1 = first */
+    int64_t attempt;                               /* delivery number, 1 = first */
     struct retry_policy policy;
     enum qw_stage stage;
     /* The function call. */
@@ -86,24 +86,24 @@ struct qw_job {
     struct curl_slist *req_headers;
     struct curl_slist *resp_headers; /* "Name: value" of the answer */
     struct buf resp;
-    long status;                    /* 0: no answer */
-    bool internal;                  /* X-OpenFaaS-Internal: the gateway's own error */
+    long status;   /* 0: no answer */
+    bool internal; /* X-OpenFaaS-Internal: the gateway's own error */
     int64_t retry_after_ms;
-    char error[256];                /* why the call failed, when it did */
+    char error[256]; /* why the call failed, when it did */
     double started, duration;
     /* The callback. */
     struct hclient_call *cb_call;
     int64_t cb_attempt;
-    int64_t cb_deadline_ms;          /* loop time after which no try starts */
+    int64_t cb_deadline_ms; /* loop time after which no try starts */
     char cb_error[256];
-    bool cb_refused;                 /* the policy refused the destination */
-    bool cb_queued, cb_delivering;   /* waiting for, or holding, a delivery place */
-    bool slot_held;                  /* counts against max_inflight */
+    bool cb_refused;               /* the policy refused the destination */
+    bool cb_queued, cb_delivering; /* waiting for, or holding, a delivery place */
+    bool slot_held;                /* counts against max_inflight */
     struct qw_job *cb_next;
-    struct loop_timer *timer;       /* in-progress acks, or the next callback try */
+    struct loop_timer *timer; /* in-progress acks, or the next callback try */
     struct loop_timer *retry_timer;
     char *dead_reason;
-    struct list_node node;          /* in w->jobs */
+    struct list_node node; /* in w->jobs */
 };
 
 /* fetch.c */
@@ -129,7 +129,7 @@ struct qw_arrival {
     struct qw *w;
     natsMsg *msg;
 };
-void qw_job_start(void *arrival);      /* offload_post target; frees the arrival */
+void qw_job_start(void *arrival); /* offload_post target; frees the arrival */
 /* Ends every call still in progress; their messages go back (nak). */
 void qw_jobs_abandon(struct qw *w);
 

@@ -13,8 +13,7 @@
 
 #define ZERO_MS 900000
 
-static int read_labels(const char *labels_json, struct gw_scale_policy *p, char *err,
-                       size_t errlen)
+static int read_labels(const char *labels_json, struct gw_scale_policy *p, char *err, size_t errlen)
 {
     json_error_t jerr;
     json_t *labels = json_loads(labels_json, 0, &jerr);
@@ -50,12 +49,10 @@ static void test_defaults(void **state)
     assert_true(p.proportion > 0.899 && p.proportion < 0.901);
     assert_false(p.zero);
     assert_int_equal(p.zero_ms, ZERO_MS);
-    assert_int_equal(read_labels("{\"com.openfaas.scale.type\": \"rps\"}", &p, err,
-                                 sizeof err), 0);
+    assert_int_equal(read_labels("{\"com.openfaas.scale.type\": \"rps\"}", &p, err, sizeof err), 0);
     assert_true(p.target == 50);
     /* cpu is read here; whether the driver measures it is the deploy's check. */
-    assert_int_equal(read_labels("{\"com.openfaas.scale.type\": \"cpu\"}", &p, err,
-                                 sizeof err), 0);
+    assert_int_equal(read_labels("{\"com.openfaas.scale.type\": \"cpu\"}", &p, err, sizeof err), 0);
     assert_int_equal(p.type, GW_SCALE_CPU);
     assert_true(p.target == 500);
 }
@@ -73,7 +70,8 @@ static void test_every_label_is_read(void **state)
                                  "\"com.openfaas.scale.target-proportion\": \"0.5\", "
                                  "\"com.openfaas.scale.zero\": \"true\", "
                                  "\"com.openfaas.scale.zero-duration\": \"90s\"}",
-                                 &p, err, sizeof err), 0);
+                                 &p, err, sizeof err),
+                     0);
     assert_int_equal(p.min, 0);
     assert_int_equal(p.max, 7);
     assert_int_equal(p.factor, 50);

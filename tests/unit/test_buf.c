@@ -243,7 +243,7 @@ static void cstr_terminates(void **state)
  * several max values, including ones at and around the growth steps. */
 static void cstr_at_exactly_max(void **state)
 {
-    static const size_t maxes[] = {1, 7, 4095, 4096, 4097, 8192, 8193, 10000};
+    static const size_t maxes[] = { 1, 7, 4095, 4096, 4097, 8192, 8193, 10000 };
 
     (void)state;
     for (size_t k = 0; k < sizeof maxes / sizeof maxes[0]; k++) {

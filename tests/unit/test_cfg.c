@@ -26,27 +26,26 @@ struct tcfg {
 /* Environment names are prefixed so the test's own environment cannot
  * leak in; tcfg_inflight uses its option name (env == NULL). */
 static const struct cfg_option opts[] = {
-    {"name", "TCFG_NAME", CFG_STRING, offsetof(struct tcfg, name), "fn", 0, 0,
-     NULL, "function name"},
-    {"tcfg_inflight", NULL, CFG_INT, offsetof(struct tcfg, inflight), "0", 0,
-     65535, NULL, "concurrent requests, 0 = unlimited"},
-    {"combine_output", "TCFG_COMBINE", CFG_BOOL,
-     offsetof(struct tcfg, combine), "true", 0, 0, NULL, "merge stderr"},
-    {"exec_timeout", "TCFG_EXEC_TIMEOUT,TCFG_TIMEOUT", CFG_DURATION,
-     offsetof(struct tcfg, timeout), "10s", 0, 3600000, NULL,
-     "kill the process after this"},
-    {"max_body", "TCFG_MAX_BODY", CFG_SIZE, offsetof(struct tcfg, body), "32M",
-     1, 1LL << 40, NULL, "largest request body"},
-    {"mode", "TCFG_MODE", CFG_ENUM, offsetof(struct tcfg, mode), "classic", 0,
-     0, "classic|http|static", "how requests are served"},
-    {"upstream_url", "TCFG_UPSTREAM", CFG_STRING,
-     offsetof(struct tcfg, upstream), NULL, 0, 0, NULL, "http mode target"},
-    {NULL, NULL, CFG_STRING, 0, NULL, 0, 0, NULL, NULL},
+    { "name", "TCFG_NAME", CFG_STRING, offsetof(struct tcfg, name), "fn", 0, 0, NULL,
+      "function name" },
+    { "tcfg_inflight", NULL, CFG_INT, offsetof(struct tcfg, inflight), "0", 0, 65535, NULL,
+      "concurrent requests, 0 = unlimited" },
+    { "combine_output", "TCFG_COMBINE", CFG_BOOL, offsetof(struct tcfg, combine), "true", 0, 0,
+      NULL, "merge stderr" },
+    { "exec_timeout", "TCFG_EXEC_TIMEOUT,TCFG_TIMEOUT", CFG_DURATION,
+      offsetof(struct tcfg, timeout), "10s", 0, 3600000, NULL, "kill the process after this" },
+    { "max_body", "TCFG_MAX_BODY", CFG_SIZE, offsetof(struct tcfg, body), "32M", 1, 1LL << 40, NULL,
+      "largest request body" },
+    { "mode", "TCFG_MODE", CFG_ENUM, offsetof(struct tcfg, mode), "classic", 0, 0,
+      "classic|http|static", "how requests are served" },
+    { "upstream_url", "TCFG_UPSTREAM", CFG_STRING, offsetof(struct tcfg, upstream), NULL, 0, 0,
+      NULL, "http mode target" },
+    { NULL, NULL, CFG_STRING, 0, NULL, 0, 0, NULL, NULL },
 };
 
 static const char *const env_vars[] = {
-    "TCFG_NAME", "tcfg_inflight", "TCFG_COMBINE", "TCFG_EXEC_TIMEOUT",
-    "TCFG_TIMEOUT", "TCFG_MAX_BODY", "TCFG_MODE", "TCFG_UPSTREAM",
+    "TCFG_NAME",      "tcfg_inflight",     "TCFG_COMBINE",       "TCFG_EXEC_TIMEOUT",
+    "TCFG_TIMEOUT",   "TCFG_MAX_BODY",     "TCFG_MODE",          "TCFG_UPSTREAM",
     "TCFG_NAME_FILE", "TCFG_TIMEOUT_FILE", "tcfg_inflight_FILE",
 };
 
@@ -98,7 +97,7 @@ static void assert_defaults(const struct tcfg *c)
 
 static void test_defaults(void **state)
 {
-    struct tcfg c = {0};
+    struct tcfg c = { 0 };
     char err[256] = "untouched";
 
     (void)state;
@@ -112,19 +111,21 @@ static void test_defaults(void **state)
 
 static void test_file_values(void **state)
 {
-    struct tcfg c = {0};
+    struct tcfg c = { 0 };
     char err[256];
 
     (void)state;
     assert_int_equal(load_text(&c,
-        "# comment\n"
-        "name = \"echo\";\n"
-        "tcfg_inflight = 100;\n"
-        "combine_output = false;\n"
-        "exec_timeout = \"1m30s\";\n"
-        "max_body = \"64KB\";\n"
-        "mode = \"HTTP\";\n"
-        "upstream_url = \"http://127.0.0.1:3000\";\n", err, sizeof err), 0);
+                               "# comment\n"
+                               "name = \"echo\";\n"
+                               "tcfg_inflight = 100;\n"
+                               "combine_output = false;\n"
+                               "exec_timeout = \"1m30s\";\n"
+                               "max_body = \"64KB\";\n"
+                               "mode = \"HTTP\";\n"
+                               "upstream_url = \"http://127.0.0.1:3000\";\n",
+                               err, sizeof err),
+                     0);
     assert_string_equal(c.name, "echo");
     assert_int_equal(c.inflight, 100);
     assert_false(c.combine);
@@ -137,21 +138,24 @@ static void test_file_values(void **state)
 
 static void test_file_numbers_and_strings(void **state)
 {
-    struct tcfg c = {0};
+    struct tcfg c = { 0 };
     char err[256];
 
     (void)state;
     /* Bare numbers: seconds for durations, bytes for sizes; a float
      * duration; a bool as a string. */
     assert_int_equal(load_text(&c,
-        "exec_timeout = 15;\nmax_body = 2048;\ncombine_output = \"no\";\n",
-        err, sizeof err), 0);
+                               "exec_timeout = 15;\nmax_body = 2048;\ncombine_output = \"no\";\n",
+                               err, sizeof err),
+                     0);
     assert_int_equal(c.timeout, 15000);
     assert_int_equal(c.body, 2048);
     assert_false(c.combine);
-    assert_int_equal(load_text(&c, "exec_timeout = 1.5;\n"
-                                   "max_body = 8589934592L;\n",
-                               err, sizeof err), 0);
+    assert_int_equal(load_text(&c,
+                               "exec_timeout = 1.5;\n"
+                               "max_body = 8589934592L;\n",
+                               err, sizeof err),
+                     0);
     assert_int_equal(c.timeout, 1500);
     assert_int_equal(c.body, 8589934592LL);
     cfg_free(opts, &c);
@@ -159,7 +163,7 @@ static void test_file_numbers_and_strings(void **state)
 
 static void test_env_overrides_file(void **state)
 {
-    struct tcfg c = {0};
+    struct tcfg c = { 0 };
     char err[256];
 
     (void)state;
@@ -168,11 +172,13 @@ static void test_env_overrides_file(void **state)
     setenv("TCFG_TIMEOUT", "2s", 1); /* the second name of the list */
     setenv("TCFG_MODE", "static", 1);
     setenv("TCFG_COMBINE", "off", 1);
-    assert_int_equal(load_text(&c, "name = \"from-file\";\n"
-                                   "exec_timeout = 5;\n"
-                                   "combine_output = true;\n"
-                                   "max_body = \"1M\";\n",
-                               err, sizeof err), 0);
+    assert_int_equal(load_text(&c,
+                               "name = \"from-file\";\n"
+                               "exec_timeout = 5;\n"
+                               "combine_output = true;\n"
+                               "max_body = \"1M\";\n",
+                               err, sizeof err),
+                     0);
     assert_string_equal(c.name, "from-env");
     assert_int_equal(c.inflight, 7);
     assert_int_equal(c.timeout, 2000);
@@ -189,7 +195,7 @@ static void test_env_overrides_file(void **state)
 
 static void test_unknown_key(void **state)
 {
-    struct tcfg c = {0};
+    struct tcfg c = { 0 };
     char err[256];
     char path[64];
 
@@ -207,7 +213,7 @@ static void test_unknown_key(void **state)
 
 static void test_bad_duration_names_line(void **state)
 {
-    struct tcfg c = {0};
+    struct tcfg c = { 0 };
     char err[256];
     char path[64];
     char want[256];
@@ -216,8 +222,10 @@ static void test_bad_duration_names_line(void **state)
     write_file(path, "name = \"x\";\n# two\n# three\n# four\n# five\n"
                      "# six\nexec_timeout = \"abc\";\n");
     assert_int_equal(cfg_load(opts, &c, path, err, sizeof err), -1);
-    snprintf(want, sizeof want, "%s:7: exec_timeout: expected a duration "
-             "such as 10s or 1m30s, got \"abc\"", path);
+    snprintf(want, sizeof want,
+             "%s:7: exec_timeout: expected a duration "
+             "such as 10s or 1m30s, got \"abc\"",
+             path);
     assert_string_equal(err, want);
     unlink(path);
     cfg_free(opts, &c);
@@ -225,18 +233,16 @@ static void test_bad_duration_names_line(void **state)
 
 static void test_wrong_type_in_file(void **state)
 {
-    struct tcfg c = {0};
+    struct tcfg c = { 0 };
     char err[256];
 
     (void)state;
     assert_int_equal(load_text(&c, "name = 5;\n", err, sizeof err), -1);
     assert_contains(err, ":1: name: expected a string in double quotes, "
                          "got a number");
-    assert_int_equal(load_text(&c, "tcfg_inflight = \"12x\";\n", err,
-                               sizeof err), -1);
+    assert_int_equal(load_text(&c, "tcfg_inflight = \"12x\";\n", err, sizeof err), -1);
     assert_contains(err, ":1: tcfg_inflight: expected an integer, got \"12x\"");
-    assert_int_equal(load_text(&c, "\nmax_body = [1, 2];\n", err, sizeof err),
-                     -1);
+    assert_int_equal(load_text(&c, "\nmax_body = [1, 2];\n", err, sizeof err), -1);
     assert_contains(err, ":2: max_body: expected a size");
     assert_contains(err, "got an array");
     cfg_free(opts, &c);
@@ -244,7 +250,7 @@ static void test_wrong_type_in_file(void **state)
 
 static void test_syntax_error(void **state)
 {
-    struct tcfg c = {0};
+    struct tcfg c = { 0 };
     char err[256];
     char path[64];
     char want[128];
@@ -261,7 +267,7 @@ static void test_syntax_error(void **state)
 
 static void test_env_error_names_variable(void **state)
 {
-    struct tcfg c = {0};
+    struct tcfg c = { 0 };
     char err[256];
 
     (void)state;
@@ -279,15 +285,13 @@ static void test_env_error_names_variable(void **state)
 
 static void test_range_errors(void **state)
 {
-    struct tcfg c = {0};
+    struct tcfg c = { 0 };
     char err[256];
 
     (void)state;
-    assert_int_equal(load_text(&c, "tcfg_inflight = 70000;\n", err,
-                               sizeof err), -1);
+    assert_int_equal(load_text(&c, "tcfg_inflight = 70000;\n", err, sizeof err), -1);
     assert_contains(err, ":1: tcfg_inflight: 70000 is out of range 0..65535");
-    assert_int_equal(load_text(&c, "exec_timeout = \"2h\";\n", err,
-                               sizeof err), -1);
+    assert_int_equal(load_text(&c, "exec_timeout = \"2h\";\n", err, sizeof err), -1);
     assert_contains(err, "exec_timeout: 2h is out of range 0s..1h");
     assert_int_equal(load_text(&c, "max_body = 0;\n", err, sizeof err), -1);
     assert_contains(err, "max_body: 0 is out of range 1..1099511627776");
@@ -304,7 +308,7 @@ static void test_range_errors(void **state)
 
 static void test_enum_error(void **state)
 {
-    struct tcfg c = {0};
+    struct tcfg c = { 0 };
     char err[256];
 
     (void)state;
@@ -321,12 +325,11 @@ static void test_enum_error(void **state)
 
 static void test_missing_file(void **state)
 {
-    struct tcfg c = {0};
+    struct tcfg c = { 0 };
     char err[256];
 
     (void)state;
-    assert_int_equal(cfg_load(opts, &c, "/tmp/test_cfg_no_such_file.conf",
-                              err, sizeof err), -1);
+    assert_int_equal(cfg_load(opts, &c, "/tmp/test_cfg_no_such_file.conf", err, sizeof err), -1);
     assert_string_equal(err, "/tmp/test_cfg_no_such_file.conf: cannot open: "
                              "No such file or directory");
     assert_defaults(&c);
@@ -336,8 +339,8 @@ static void test_missing_file(void **state)
 static void test_bad_default(void **state)
 {
     static const struct cfg_option broken[] = {
-        {"t", "TCFG_T", CFG_DURATION, 0, "10 s", 0, 0, NULL, "x"},
-        {NULL, NULL, CFG_STRING, 0, NULL, 0, 0, NULL, NULL},
+        { "t", "TCFG_T", CFG_DURATION, 0, "10 s", 0, 0, NULL, "x" },
+        { NULL, NULL, CFG_STRING, 0, NULL, 0, 0, NULL, NULL },
     };
     int64_t t = 0;
     char err[256];
@@ -350,7 +353,7 @@ static void test_bad_default(void **state)
 /* Prints c, loads the output back into a fresh struct, compares. */
 static void round_trip(const struct tcfg *c)
 {
-    struct tcfg back = {0};
+    struct tcfg back = { 0 };
     char path[64];
     char err[256];
 
@@ -379,17 +382,19 @@ static void round_trip(const struct tcfg *c)
 
 static void test_print_round_trip(void **state)
 {
-    struct tcfg c = {0};
+    struct tcfg c = { 0 };
     char err[256];
 
     (void)state;
     assert_int_equal(cfg_load(opts, &c, NULL, err, sizeof err), 0);
     round_trip(&c); /* defaults, with an unset string */
     assert_int_equal(load_text(&c,
-        "name = \"a \\\"quoted\\\" \\\\ name\\n\\ttab\\x01\";\n"
-        "tcfg_inflight = 65535;\ncombine_output = false;\n"
-        "exec_timeout = \"59m3.004s\";\nmax_body = \"1T\";\n"
-        "mode = \"static\";\nupstream_url = \"\";\n", err, sizeof err), 0);
+                               "name = \"a \\\"quoted\\\" \\\\ name\\n\\ttab\\x01\";\n"
+                               "tcfg_inflight = 65535;\ncombine_output = false;\n"
+                               "exec_timeout = \"59m3.004s\";\nmax_body = \"1T\";\n"
+                               "mode = \"static\";\nupstream_url = \"\";\n",
+                               err, sizeof err),
+                     0);
     assert_string_equal(c.name, "a \"quoted\" \\ name\n\ttab\x01");
     round_trip(&c);
     cfg_free(opts, &c);
@@ -397,7 +402,7 @@ static void test_print_round_trip(void **state)
 
 static void test_print_format(void **state)
 {
-    struct tcfg c = {0};
+    struct tcfg c = { 0 };
     char *text = NULL;
     size_t len = 0;
     char err[256];
@@ -436,8 +441,8 @@ static void test_help(void **state)
     assert_non_null(env);
     assert_true(strchr(row, '\n') > env);
     /* Aligned: every line's help text starts in the same column. */
-    const char *helps[] = {"function name", "merge stderr", "kill the process",
-                           "largest request body", "http mode target"};
+    const char *helps[] = { "function name", "merge stderr", "kill the process",
+                            "largest request body", "http mode target" };
     long col = -1;
     for (size_t i = 0; i < sizeof helps / sizeof *helps; i++) {
         const char *at = strstr(text, helps[i]);
@@ -455,7 +460,7 @@ static void test_help(void **state)
 
 static void test_repeated_load_no_leaks(void **state)
 {
-    struct tcfg c = {0};
+    struct tcfg c = { 0 };
     char err[256];
 
     (void)state;
@@ -463,9 +468,11 @@ static void test_repeated_load_no_leaks(void **state)
      * replaced one was not freed. */
     setenv("TCFG_UPSTREAM", "http://env", 1);
     for (int i = 0; i < 5; i++) {
-        assert_int_equal(load_text(&c, "name = \"n\";\nmode = \"http\";\n"
-                                       "upstream_url = \"http://file\";\n",
-                                   err, sizeof err), 0);
+        assert_int_equal(load_text(&c,
+                                   "name = \"n\";\nmode = \"http\";\n"
+                                   "upstream_url = \"http://file\";\n",
+                                   err, sizeof err),
+                         0);
         assert_string_equal(c.upstream, "http://env");
         assert_int_equal(load_text(&c, "mode = 1;\n", err, sizeof err), -1);
         assert_null(c.upstream);
@@ -489,7 +496,7 @@ static void overwrite(const char *path, const char *text)
 
 static void test_env_values_from_files(void **state)
 {
-    struct tcfg c = {0};
+    struct tcfg c = { 0 };
     char err[512], name[64], timeout[64];
 
     (void)state;

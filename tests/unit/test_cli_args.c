@@ -26,8 +26,8 @@ static int parse(struct args *a, const char *verb, const char *const *argv, int 
 static void test_spellings_and_lists(void **state)
 {
     (void)state;
-    const char *const argv[] = { "-f", "a.yml", "--yaml=b.yml", "-eK=V", "--env", "X=1", "--wait",
-                     "-gHTTP", "--filter", "fn*" };
+    const char *const argv[] = { "-f",  "a.yml",  "--yaml=b.yml", "-eK=V",    "--env",
+                                 "X=1", "--wait", "-gHTTP",       "--filter", "fn*" };
     struct args a;
     assert_int_equal(parse(&a, "deploy", argv, 10), 0);
     const struct strlist *files = args_list(&a, "yaml");

@@ -81,7 +81,8 @@ static void test_faas_cli_file_is_read_and_garbage_is_no_login(void **state)
      * non-basic entry are skipped. */
     fputs("authconfigs:\n- gateway: http://c:8080\n  token: '!!'\n"
           "- gateway: http://c:8080\n  auth: oauth2\n  token: YWxpY2U6c2VjcmV0\n"
-          "- gateway: http://c:8080\n  auth: basic\n  token: YWxpY2U6c2VjcmV0\n", f);
+          "- gateway: http://c:8080\n  auth: basic\n  token: YWxpY2U6c2VjcmV0\n",
+          f);
     fclose(f);
     expect_login("http://c:8080", "alice", "secret");
     f = fopen(path, "w");

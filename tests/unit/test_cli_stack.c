@@ -42,42 +42,41 @@ static int load(struct stack *s, const char *text, char *err, size_t errlen)
     return stack_load_text(s, text, strlen(text), "stack.yml", ".", &OPTS, err, errlen);
 }
 
-static const char FULL[] =
-    "version: 1.0\n"
-    "provider:\n"
-    "  name: openfaas\n"
-    "  gateway: ${GW}\n"
-    "functions:\n"
-    "  hello:\n"
-    "    lang: python3\n"
-    "    handler: ./hello\n"
-    "    image: ${REGISTRY}/hello:${TAG:-latest}\n"
-    "    fprocess: python3 index.py\n"
-    "    environment:\n"
-    "      write_timeout: 10s\n"
-    "      empty:\n"
-    "    secrets:\n"
-    "      - api-key\n"
-    "    labels:\n"
-    "      com.openfaas.scale.min: \"2\"\n"
-    "    annotations:\n"
-    "      topic: orders,payments\n"
-    "    limits:\n"
-    "      memory: 128Mi\n"
-    "      cpu: 500m\n"
-    "    requests:\n"
-    "      memory: 64Mi\n"
-    "    constraints:\n"
-    "      - node.platform.os == linux\n"
-    "    readonly_root_filesystem: true\n"
-    "    namespace: team\n"
-    "    skip_build: true\n"
-    "  second:\n"
-    "    image: second:1\n"
-    "configuration:\n"
-    "  templates:\n"
-    "    - name: python3-http\n"
-    "      source: https://example.invalid/templates\n";
+static const char FULL[] = "version: 1.0\n"
+                           "provider:\n"
+                           "  name: openfaas\n"
+                           "  gateway: ${GW}\n"
+                           "functions:\n"
+                           "  hello:\n"
+                           "    lang: python3\n"
+                           "    handler: ./hello\n"
+                           "    image: ${REGISTRY}/hello:${TAG:-latest}\n"
+                           "    fprocess: python3 index.py\n"
+                           "    environment:\n"
+                           "      write_timeout: 10s\n"
+                           "      empty:\n"
+                           "    secrets:\n"
+                           "      - api-key\n"
+                           "    labels:\n"
+                           "      com.openfaas.scale.min: \"2\"\n"
+                           "    annotations:\n"
+                           "      topic: orders,payments\n"
+                           "    limits:\n"
+                           "      memory: 128Mi\n"
+                           "      cpu: 500m\n"
+                           "    requests:\n"
+                           "      memory: 64Mi\n"
+                           "    constraints:\n"
+                           "      - node.platform.os == linux\n"
+                           "    readonly_root_filesystem: true\n"
+                           "    namespace: team\n"
+                           "    skip_build: true\n"
+                           "  second:\n"
+                           "    image: second:1\n"
+                           "configuration:\n"
+                           "  templates:\n"
+                           "    - name: python3-http\n"
+                           "      source: https://example.invalid/templates\n";
 
 static void test_full_schema(void **state)
 {
@@ -180,12 +179,16 @@ static void test_later_files_override(void **state)
     (void)state;
     struct stack s = { 0 };
     char err[256] = "";
-    assert_int_equal(load(&s, "provider:\n  name: openfaas\n  gateway: http://a\n"
-                              "functions:\n  f:\n    image: one\n  g:\n    image: g\n",
-                          err, sizeof err), 0);
-    assert_int_equal(load(&s, "provider:\n  gateway: http://b\n"
-                              "functions:\n  f:\n    image: two\n",
-                          err, sizeof err), 0);
+    assert_int_equal(load(&s,
+                          "provider:\n  name: openfaas\n  gateway: http://a\n"
+                          "functions:\n  f:\n    image: one\n  g:\n    image: g\n",
+                          err, sizeof err),
+                     0);
+    assert_int_equal(load(&s,
+                          "provider:\n  gateway: http://b\n"
+                          "functions:\n  f:\n    image: two\n",
+                          err, sizeof err),
+                     0);
     assert_int_equal(s.nfns, 2);
     assert_string_equal(s.gateway, "http://b");
     assert_string_equal(s.provider_name, "openfaas");
@@ -226,7 +229,8 @@ static void test_environment_file_overrides_inline(void **state)
     f = fopen(stack_path, "w");
     fputs("provider:\n  name: openfaas\nfunctions:\n  f:\n    image: x\n"
           "    environment:\n      db: sqlite\n      keep: 'yes'\n"
-          "    environment_file:\n      - env.yml\n", f);
+          "    environment_file:\n      - env.yml\n",
+          f);
     fclose(f);
     struct stack s = { 0 };
     char err[256] = "";
@@ -253,8 +257,8 @@ static void test_raw_values_without_substitution(void **state)
     char err[256] = "";
     const struct stack_opts raw = { .lookup = fake_env, .raw = true };
     const char *text = "functions:\n  f:\n    image: ${REGISTRY}/f\n    fprocess: ${UNCLOSED\n";
-    assert_int_equal(stack_load_text(&s, text, strlen(text), "s.yml", ".", &raw, err,
-                                     sizeof err), 0);
+    assert_int_equal(stack_load_text(&s, text, strlen(text), "s.yml", ".", &raw, err, sizeof err),
+                     0);
     assert_string_equal(stack_find(&s, "f")->image, "${REGISTRY}/f");
     assert_string_equal(stack_find(&s, "f")->fprocess, "${UNCLOSED");
     stack_free(&s);
@@ -264,7 +268,9 @@ static void test_substitution(void **state)
 {
     (void)state;
     char err[128];
-    struct { const char *in, *out; } cases[] = {
+    struct {
+        const char *in, *out;
+    } cases[] = {
         { "${REGISTRY}/fn", "ghcr.io/me/fn" },
         { "${UNSET}", "" },
         { "${UNSET:-def}", "def" },

@@ -12,8 +12,8 @@
 #include "../../connector/callsign.h"
 
 /* RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?". */
-static const char *const JEFE_SIG =
-    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+static const char
+    *const JEFE_SIG = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
 
 static const char *sig_of(const char *url)
 {

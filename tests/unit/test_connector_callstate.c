@@ -58,14 +58,13 @@ static enum cn_call_state walk(enum cn_call_state s, const enum cn_call_event *e
 {
     for (size_t i = 0; i < n; i++) {
         if (!cn_call_step(&s, evs[i]))
-            fail_msg("%s did not apply in %s", cn_call_event_name(evs[i]),
-                     cn_call_state_name(s));
+            fail_msg("%s did not apply in %s", cn_call_event_name(evs[i]), cn_call_state_name(s));
     }
     return s;
 }
 
-#define WALK(s, ...)                                                                  \
-    walk((s), (const enum cn_call_event[]){ __VA_ARGS__ },                            \
+#define WALK(s, ...)                                       \
+    walk((s), (const enum cn_call_event[]){ __VA_ARGS__ }, \
          sizeof((const enum cn_call_event[]){ __VA_ARGS__ }) / sizeof(enum cn_call_event))
 
 static void test_every_arrow_leads_where_the_diagram_says(void **state)
@@ -102,8 +101,8 @@ static void test_retries_until_a_dead_letter(void **state)
 {
     (void)state;
     assert_int_equal(WALK(CN_CALL_NEW, CN_EV_LANE_HELD, CN_EV_CALL_STARTED, CN_EV_ANSWER,
-                          CN_EV_RETRY_WAIT, CN_EV_RETRY_DUE, CN_EV_CALL_STARTED,
-                          CN_EV_ANSWER, CN_EV_PUBLISH, CN_EV_ACKED),
+                          CN_EV_RETRY_WAIT, CN_EV_RETRY_DUE, CN_EV_CALL_STARTED, CN_EV_ANSWER,
+                          CN_EV_PUBLISH, CN_EV_ACKED),
                      CN_CALL_FINAL);
 }
 
@@ -114,8 +113,7 @@ static void test_async_call_answered_by_its_callback(void **state)
                           CN_EV_ANSWER, CN_EV_PUBLISH, CN_EV_ACKED),
                      CN_CALL_FINAL);
     /* async_commit=accepted: final at the 202. */
-    assert_int_equal(WALK(CN_CALL_NEW, CN_EV_LANE_HELD, CN_EV_CALL_STARTED,
-                          CN_EV_ACCEPTED_FINAL),
+    assert_int_equal(WALK(CN_CALL_NEW, CN_EV_LANE_HELD, CN_EV_CALL_STARTED, CN_EV_ACCEPTED_FINAL),
                      CN_CALL_FINAL);
 }
 
@@ -202,8 +200,8 @@ static void test_reply_refused_after_the_function_succeeded(void **state)
     /* ...or, with no error topic, a log line and a count. */
     assert_int_equal(WALK(s, CN_EV_DONE), CN_CALL_FINAL);
     /* A dead letter the broker refuses waits and is published again. */
-    assert_int_equal(WALK(s, CN_EV_PUBLISH, CN_EV_PUBLISH_FAILED, CN_EV_REFUSED,
-                          CN_EV_RETRY_DUE, CN_EV_PUBLISH, CN_EV_ACKED),
+    assert_int_equal(WALK(s, CN_EV_PUBLISH, CN_EV_PUBLISH_FAILED, CN_EV_REFUSED, CN_EV_RETRY_DUE,
+                          CN_EV_PUBLISH, CN_EV_ACKED),
                      CN_CALL_FINAL);
     /* Refused at once (the producer's queue is full), twice. */
     assert_int_equal(WALK(s, CN_EV_REFUSED, CN_EV_RETRY_DUE, CN_EV_REFUSED, CN_EV_RETRY_DUE,
@@ -214,8 +212,7 @@ static void test_reply_refused_after_the_function_succeeded(void **state)
 static void test_hop_limit_fails_without_a_call(void **state)
 {
     (void)state;
-    assert_int_equal(WALK(CN_CALL_NEW, CN_EV_HOP_LIMIT, CN_EV_PUBLISH, CN_EV_ACKED),
-                     CN_CALL_FINAL);
+    assert_int_equal(WALK(CN_CALL_NEW, CN_EV_HOP_LIMIT, CN_EV_PUBLISH, CN_EV_ACKED), CN_CALL_FINAL);
 }
 
 static void test_shutdown_in_every_state(void **state)

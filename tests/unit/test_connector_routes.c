@@ -20,8 +20,8 @@ static const struct cn_route_defaults *defaults(void)
     if (!ready) {
         d.ordering = CN_ORDER_KEY;
         retry_policy_init(&d.retry, 5, 500, 30000);
-        assert_int_equal(retry_policy_set(&d.retry, "codes", "408,429,500-599", err,
-                                          sizeof err), 0);
+        assert_int_equal(retry_policy_set(&d.retry, "codes", "408,429,500-599", err, sizeof err),
+                         0);
         ready = true;
     }
     return &d;
@@ -109,8 +109,7 @@ static void collect_warning(void *arg, const char *msg)
 
 static json_t *function(const char *name, const char *ns, json_t *annotations)
 {
-    return json_pack("{s:s, s:s, s:o}", "name", name, "namespace", ns, "annotations",
-                     annotations);
+    return json_pack("{s:s, s:s, s:o}", "name", name, "namespace", ns, "annotations", annotations);
 }
 
 static void test_functions_become_routes(void **state)
@@ -120,8 +119,9 @@ static void test_functions_become_routes(void **state)
     const struct cn_route *first;
     (void)state;
 
-    json_t *a = function("a", "openfaas-fn", json_pack("{s:s, s:s, s:s}", "topic", "x, y",
-                                                       "reply-topic", "out", "ordering", "bogus"));
+    json_t *a = function(
+        "a", "openfaas-fn",
+        json_pack("{s:s, s:s, s:s}", "topic", "x, y", "reply-topic", "out", "ordering", "bogus"));
     json_t *b = function("b", "team", json_pack("{s:s}", "topic", "x"));
     json_t *c = function("c", "openfaas-fn", json_pack("{s:s}", "other", "1"));
     cn_table_add_function(t, a, defaults(), collect_warning, warnings);
@@ -224,8 +224,8 @@ static void test_equal_and_diff(void **state)
     json_t *r0 = json_array_get(j, 0);
     assert_string_equal(json_string_value(json_object_get(r0, "reply_topic")), "r2");
     assert_string_equal(json_string_value(json_object_get(r0, "namespace")), "openfaas-fn");
-    assert_string_equal(json_string_value(json_object_get(
-                            json_object_get(r0, "retry"), "codes")), "408,429,500-599");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r0, "retry"), "codes")),
+                        "408,429,500-599");
     json_decref(j);
     cn_table_unref(a);
     cn_table_unref(b);

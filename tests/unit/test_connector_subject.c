@@ -101,8 +101,9 @@ static size_t routes_of(const struct cn_table *t, enum cn_bus bus, const char *t
 
 static void test_routes_by_bus(void **state)
 {
-    static const char *const topics[] = { "orders", "kafka:orders", "nats:orders",
-                                          "nats:orders.*", "nats:orders.>", "other", NULL };
+    static const char *const topics[] = {
+        "orders", "kafka:orders", "nats:orders", "nats:orders.*", "nats:orders.>", "other", NULL
+    };
     struct cn_table *t = table_of(topics);
     char *kafka = cn_bus_kafka_topics(t);
     (void)state;
@@ -147,10 +148,8 @@ static void test_streams_setting(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_subject_syntax),
-        cmocka_unit_test(test_matching),
-        cmocka_unit_test(test_prefixes),
-        cmocka_unit_test(test_routes_by_bus),
+        cmocka_unit_test(test_subject_syntax),  cmocka_unit_test(test_matching),
+        cmocka_unit_test(test_prefixes),        cmocka_unit_test(test_routes_by_bus),
         cmocka_unit_test(test_streams_setting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

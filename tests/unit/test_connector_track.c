@@ -53,7 +53,7 @@ static void test_gaps_in_offsets(void **state)
 
     track_init(&t);
     track_add(&t, 5, 0);
-    track_add(&t, 9, 0);   /* compacted away: 6..8 */
+    track_add(&t, 9, 0); /* compacted away: 6..8 */
     track_add(&t, 20, 0);
     assert_int_equal(track_done(&t, 7), -1); /* never seen */
     track_done(&t, 5);

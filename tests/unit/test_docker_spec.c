@@ -27,8 +27,13 @@ static json_t *dep_of(const char *body)
 
 static json_t *container_of(json_t *dep, const char *const *paths)
 {
-    struct dk_spec_in in = { .dep = dep, .name = "fn", .ns = "openfaas-fn", .instance = "gw1",
-                             .spec = "0123456789abcdef", .replica = 7, .publish = 1,
+    struct dk_spec_in in = { .dep = dep,
+                             .name = "fn",
+                             .ns = "openfaas-fn",
+                             .instance = "gw1",
+                             .spec = "0123456789abcdef",
+                             .replica = 7,
+                             .publish = 1,
                              .secret_paths = paths };
     return dk_spec_container(&in);
 }
@@ -59,8 +64,8 @@ static void container_carries_the_deployment(void **state)
     assert_non_null(json_object_get(json_object_get(host, "Tmpfs"), "/tmp"));
     assert_string_equal(json_string_value(json_array_get(json_object_get(host, "Binds"), 0)),
                         "/state/secrets/openfaas-fn/key:/var/openfaas/secrets/key:ro");
-    json_t *bind = json_array_get(json_object_get(json_object_get(host, "PortBindings"),
-                                                  "8080/tcp"), 0);
+    json_t *bind = json_array_get(
+        json_object_get(json_object_get(host, "PortBindings"), "8080/tcp"), 0);
     assert_string_equal(json_string_value(json_object_get(bind, "HostIp")), "127.0.0.1");
     assert_null(json_object_get(host, "Privileged"));
     free(text);
@@ -86,9 +91,12 @@ static void a_minimal_deployment_adds_nothing_it_was_not_asked_for(void **state)
 static void equal_deployments_hash_equal(void **state)
 {
     (void)state;
-    json_t *a = dep_of("{\"service\":\"fn\",\"image\":\"img\",\"envVars\":{\"A\":\"1\",\"B\":\"2\"}}");
-    json_t *b = dep_of("{\"envVars\":{\"B\":\"2\",\"A\":\"1\"},\"image\":\"img\",\"service\":\"fn\"}");
-    json_t *c = dep_of("{\"service\":\"fn\",\"image\":\"img\",\"envVars\":{\"A\":\"1\",\"B\":\"3\"}}");
+    json_t *a = dep_of(
+        "{\"service\":\"fn\",\"image\":\"img\",\"envVars\":{\"A\":\"1\",\"B\":\"2\"}}");
+    json_t *b = dep_of(
+        "{\"envVars\":{\"B\":\"2\",\"A\":\"1\"},\"image\":\"img\",\"service\":\"fn\"}");
+    json_t *c = dep_of(
+        "{\"service\":\"fn\",\"image\":\"img\",\"envVars\":{\"A\":\"1\",\"B\":\"3\"}}");
     char ha[17], hb[17], hc[17];
     dk_spec_hash(a, ha);
     dk_spec_hash(b, hb);
@@ -148,9 +156,10 @@ static void collect(void *arg, int stream, const char *data, size_t len)
 static void frames_are_demultiplexed_across_any_split(void **state)
 {
     (void)state;
-    static const unsigned char raw[] = { 1, 0, 0, 0, 0, 0, 0, 3, 'a', 'b', '\n',
-                                         2, 0, 0, 0, 0, 0, 0, 2, 'e', '\n',
-                                         1, 0, 0, 0, 0, 0, 0, 1, 'c' };
+    static const unsigned char raw[] = {
+        1, 0, 0, 0, 0,   0,    0, 3, 'a', 'b', '\n', 2, 0, 0, 0,
+        0, 0, 0, 2, 'e', '\n', 1, 0, 0,   0,   0,    0, 0, 1, 'c'
+    };
     for (size_t cut = 1; cut <= sizeof raw; cut++) {
         struct collected c = { "", "" };
         struct dkr_demux d = { 0 };

@@ -41,8 +41,8 @@ static void test_two_lengths_or_both_framings_are_400(void **state)
     assert_int_equal(verdict("Content-Length", "5", "Content-Length", "5", NULL), 400);
     assert_int_equal(verdict("Content-Length", "5", "Transfer-Encoding", "chunked", NULL), 400);
     assert_int_equal(verdict("Transfer-Encoding", "chunked", "Content-Length", "5", NULL), 400);
-    assert_int_equal(verdict("Transfer-Encoding", "chunked", "Transfer-Encoding", "chunked",
-                             NULL), 400);
+    assert_int_equal(verdict("Transfer-Encoding", "chunked", "Transfer-Encoding", "chunked", NULL),
+                     400);
     assert_int_equal(verdict("Transfer-Encoding", "gzip, chunked", NULL), 400);
     assert_int_equal(verdict("Transfer-Encoding", "identity", NULL), 400);
 }

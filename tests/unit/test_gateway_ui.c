@@ -23,9 +23,28 @@ static void test_every_way_out_is_refused(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "", "..", "../x", "a/../b", "a/..", ".", "./a", "a/./b", ".hidden", "a/.git/config",
-        "/etc/passwd", "a//b", "a/", "%2e%2e/x", "..%2fx", "a\\..\\b", "a b", "a?b", "a\nb",
-        "caf\xc3\xa9.js", "a;b", "~root",
+        "",
+        "..",
+        "../x",
+        "a/../b",
+        "a/..",
+        ".",
+        "./a",
+        "a/./b",
+        ".hidden",
+        "a/.git/config",
+        "/etc/passwd",
+        "a//b",
+        "a/",
+        "%2e%2e/x",
+        "..%2fx",
+        "a\\..\\b",
+        "a b",
+        "a?b",
+        "a\nb",
+        "caf\xc3\xa9.js",
+        "a;b",
+        "~root",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (gw_ui_path_ok(bad[i]))

@@ -190,8 +190,8 @@ static void deployment_round_trips(void **state)
         fail_msg("changed: %s", text);
     }
     assert_true(json_is_true(json_object_get(dep, "readOnlyRootFilesystem")));
-    assert_string_equal(json_string_value(json_object_get(json_object_get(dep, "requests"),
-                                                          "ephemeral")), "1Gi");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(dep, "requests"), "ephemeral")), "1Gi");
     json_decref(sent);
     json_decref(dep);
 }
@@ -261,15 +261,15 @@ static void deployment_required_fields(void **state)
     (void)state;
     assert_rejected("{\"image\":\"img\"}", "service: missing (expected a string)", NULL);
     assert_rejected("{\"service\":null,\"image\":\"img\"}", "service: missing", NULL);
-    assert_rejected("{\"service\":7,\"image\":\"img\"}",
-                    "service: expected a string, got number", NULL);
+    assert_rejected("{\"service\":7,\"image\":\"img\"}", "service: expected a string, got number",
+                    NULL);
     assert_rejected("{\"service\":\"My_Fn\",\"image\":\"img\"}",
                     "service: \"My_Fn\" is not a valid name (DNS-1123 label: lowercase "
-                    "letters, digits and '-', at most 63)", NULL);
+                    "letters, digits and '-', at most 63)",
+                    NULL);
     assert_rejected("{\"service\":\"\",\"image\":\"img\"}", "service: \"\" is not", NULL);
     assert_rejected("{\"service\":\"fn.Dev\",\"image\":\"img\"}", "namespace: \"Dev\"", NULL);
-    assert_rejected("{\"service\":\"fn\"}", "image: missing (expected a non-empty string)",
-                    NULL);
+    assert_rejected("{\"service\":\"fn\"}", "image: missing (expected a non-empty string)", NULL);
     assert_rejected("{\"service\":\"fn\",\"image\":\"\"}",
                     "image: expected a non-empty string, got \"\"", NULL);
     assert_rejected("{\"service\":\"fn\",\"image\":[\"img\"]}",
@@ -281,15 +281,12 @@ static void deployment_field_types(void **state)
     (void)state;
 #define DEP(rest) "{\"service\":\"fn\",\"image\":\"img\"," rest "}"
     assert_rejected(DEP("\"namespace\":3"), "namespace: expected a string, got number", NULL);
-    assert_rejected(DEP("\"namespace\":\"Bad\""), "namespace: \"Bad\" is not a valid name",
-                    NULL);
-    assert_rejected(DEP("\"envProcess\":true"), "envProcess: expected a string, got boolean",
-                    NULL);
+    assert_rejected(DEP("\"namespace\":\"Bad\""), "namespace: \"Bad\" is not a valid name", NULL);
+    assert_rejected(DEP("\"envProcess\":true"), "envProcess: expected a string, got boolean", NULL);
     assert_rejected(DEP("\"envVars\":{\"FOO\":1}"), "envVars.FOO: expected a string, got number",
                     NULL);
     assert_rejected(DEP("\"envVars\":[\"FOO=1\"]"), "envVars: expected an object", "got array");
-    assert_rejected(DEP("\"envVars\":{\"A=B\":\"x\"}"), "envVars: \"A=B\" is not a valid",
-                    NULL);
+    assert_rejected(DEP("\"envVars\":{\"A=B\":\"x\"}"), "envVars: \"A=B\" is not a valid", NULL);
     assert_rejected(DEP("\"envVars\":{\"\":\"x\"}"), "envVars: \"\" is not a valid", NULL);
     assert_rejected(DEP("\"labels\":{\"a\":\"b\",\"c\":null}"),
                     "labels.c: expected a string, got null", NULL);
@@ -303,15 +300,14 @@ static void deployment_field_types(void **state)
                     "constraints[1]: expected a string, got number", NULL);
     assert_rejected(DEP("\"secrets\":[\"ok\",\"Not_Ok\"]"),
                     "secrets[1]: \"Not_Ok\" is not a valid name", NULL);
-    assert_rejected(DEP("\"secrets\":[false]"), "secrets[0]: expected a string, got boolean",
-                    NULL);
+    assert_rejected(DEP("\"secrets\":[false]"), "secrets[0]: expected a string, got boolean", NULL);
     assert_rejected(DEP("\"limits\":\"128Mi\""), "limits: expected an object, got string", NULL);
     assert_rejected(DEP("\"limits\":{\"memory\":\"128MB\"}"),
                     "limits.memory: expected a memory quantity", "got \"128MB\"");
-    assert_rejected(DEP("\"limits\":{\"memory\":128}"),
-                    "limits.memory: expected a memory quantity", "got number");
-    assert_rejected(DEP("\"requests\":{\"cpu\":\"half\"}"),
-                    "requests.cpu: expected a CPU quantity", "got \"half\"");
+    assert_rejected(DEP("\"limits\":{\"memory\":128}"), "limits.memory: expected a memory quantity",
+                    "got number");
+    assert_rejected(DEP("\"requests\":{\"cpu\":\"half\"}"), "requests.cpu: expected a CPU quantity",
+                    "got \"half\"");
     assert_rejected(DEP("\"requests\":{\"cpu\":\"-1\"}"), "requests.cpu:", NULL);
     assert_rejected(DEP("\"readOnlyRootFilesystem\":\"true\""),
                     "readOnlyRootFilesystem: expected a boolean, got string", NULL);
@@ -337,12 +333,12 @@ static void deployment_env_must_fit_exec(void **state)
     (void)state;
     char err[256];
     const char *head = "{\"service\":\"fn\",\"image\":\"img\",";
-    char *body = dep_with("{\"service\":\"fn\",\"image\":\"img\",\"envProcess\":\"",
-                          1024 * 1024, 'a', "\"}");
+    char *body = dep_with("{\"service\":\"fn\",\"image\":\"img\",\"envProcess\":\"", 1024 * 1024,
+                          'a', "\"}");
     assert_rejected(body, "envProcess: ", "more than a process environment takes");
     free(body);
-    body = dep_with("{\"service\":\"fn\",\"image\":\"img\",\"envVars\":{\"K\":\"",
-                    200 * 1024, 'b', "\"}}");
+    body = dep_with("{\"service\":\"fn\",\"image\":\"img\",\"envVars\":{\"K\":\"", 200 * 1024, 'b',
+                    "\"}}");
     assert_rejected(body, "envVars.K: ", "more than one variable may hold");
     free(body);
 
@@ -361,8 +357,8 @@ static void deployment_env_must_fit_exec(void **state)
     assert_rejected(vars, "envVars and envProcess: ", "bytes together");
     free(vars);
 
-    body = dep_with("{\"service\":\"fn\",\"image\":\"img\",\"envProcess\":\"",
-                    100 * 1024, 'd', "\"}");
+    body = dep_with("{\"service\":\"fn\",\"image\":\"img\",\"envProcess\":\"", 100 * 1024, 'd',
+                    "\"}");
     json_t *dep = parse(body, err, sizeof err);
     assert_non_null(dep);
     json_decref(dep);
@@ -383,10 +379,9 @@ static void deployment_bad_json(void **state)
     char err[256];
 
     (void)state;
-    assert_rejected("{\"service\": \"fn\",\n \"image\": }", "invalid JSON at line 2, column",
-                    NULL);
-    assert_rejected("{\"service\":\"fn\",\"service\":\"fn2\",\"image\":\"i\"}",
-                    "invalid JSON", "duplicate");
+    assert_rejected("{\"service\": \"fn\",\n \"image\": }", "invalid JSON at line 2, column", NULL);
+    assert_rejected("{\"service\":\"fn\",\"service\":\"fn2\",\"image\":\"i\"}", "invalid JSON",
+                    "duplicate");
     assert_rejected("[1,2]", "expected a JSON object, got array", NULL);
     assert_rejected("\"fn\"", "invalid JSON at line 1", NULL);
     assert_rejected("{} trailing", "invalid JSON", NULL);
@@ -394,8 +389,7 @@ static void deployment_bad_json(void **state)
     assert_rejected("", "empty body", NULL);
     assert_null(gw_deployment_parse(NULL, 0, err, sizeof err));
     /* The length is honoured: the body need not be NUL-terminated. */
-    assert_null(gw_deployment_parse("{\"service\":\"fn\",\"image\":\"i\"}", 10, err,
-                                    sizeof err));
+    assert_null(gw_deployment_parse("{\"service\":\"fn\",\"image\":\"i\"}", 10, err, sizeof err));
     assert_contains(err, "invalid JSON");
     /* A long value is cut in the message, and the message in a small
      * buffer stays terminated. */
@@ -433,12 +427,14 @@ static void scale_requests(void **state)
     free(svc);
 
     assert_int_equal(SCALE("{\"serviceName\":\"fn\",\"serviceNamespace\":\"dev\","
-                           "\"replicas\":1}"), 0);
+                           "\"replicas\":1}"),
+                     0);
     assert_string_equal(svc, "fn.dev");
     free(svc);
 
     assert_int_equal(SCALE("{\"serviceName\":\"fn\",\"serviceNamespace\":\"\","
-                           "\"replicas\":1}"), 0);
+                           "\"replicas\":1}"),
+                     0);
     assert_string_equal(svc, "fn");
     free(svc);
 
@@ -577,8 +573,9 @@ static void secret_values(void **state)
     assert_int_equal(vlen, 0);
     free(name);
     free(ns);
-    assert_int_equal(gw_secret_parse("{\"name\":\"gone\"}", 15, false, &name, &ns, NULL, NULL,
-                                     err, sizeof err), 0);
+    assert_int_equal(
+        gw_secret_parse("{\"name\":\"gone\"}", 15, false, &name, &ns, NULL, NULL, err, sizeof err),
+        0);
     free(name);
     free(ns);
 }
@@ -662,17 +659,34 @@ static void memory_quantities(void **state)
         { "2T", INT64_C(2000000000000) },
         { "1.5Gi", INT64_C(1610612736) },
         { "0.5Ki", 512 },
-        { "0.1Ki", 103 },        /* 102.4 rounds up */
-        { "0.5", 1 },            /* half a byte rounds up */
+        { "0.1Ki", 103 },                  /* 102.4 rounds up */
+        { "0.5", 1 },                      /* half a byte rounds up */
         { "1.000000000000G", 1000000000 }, /* trailing zeros are free */
         { "0.000000001G", 1 },
         { "8388607Ti", INT64_C(8388607) << 40 },
         { "9223372036854775807", INT64_MAX },
     };
     static const char *const bad[] = {
-        "", "Mi", "128MB", "128mi", "128 Mi", " 128Mi", "128Mi ", "-1", "+1", "1.", ".5",
-        "1.5.5", "1e3", "0x10", "128K", "1Pi", "8388608Ti", "9223372036854775808",
-        "99999999999999999999", "0.0000000001G",
+        "",
+        "Mi",
+        "128MB",
+        "128mi",
+        "128 Mi",
+        " 128Mi",
+        "128Mi ",
+        "-1",
+        "+1",
+        "1.",
+        ".5",
+        "1.5.5",
+        "1e3",
+        "0x10",
+        "128K",
+        "1Pi",
+        "8388608Ti",
+        "9223372036854775808",
+        "99999999999999999999",
+        "0.0000000001G",
     };
     int64_t n;
 
@@ -697,13 +711,12 @@ static void cpu_quantities(void **state)
         const char *s;
         int64_t mc;
     } good[] = {
-        { "500m", 500 }, { "0.5", 500 }, { "2", 2000 }, { "0", 0 }, { "0m", 0 },
-        { "1.25", 1250 }, { "0.0001", 1 }, { "100", 100000 }, { "1500m", 1500 },
-        { "0.5m", 1 },
+        { "500m", 500 },  { "0.5", 500 },  { "2", 2000 },     { "0", 0 },        { "0m", 0 },
+        { "1.25", 1250 }, { "0.0001", 1 }, { "100", 100000 }, { "1500m", 1500 }, { "0.5m", 1 },
     };
     static const char *const bad[] = {
-        "", "m", "500M", "500 m", "-1", "half", "1.", ".5", "2c", "1Gi", "0.5mm",
-        "9223372036854775807",
+        "",   "m",  "500M", "500 m", "-1",    "half",
+        "1.", ".5", "2c",   "1Gi",   "0.5mm", "9223372036854775807",
     };
     int64_t n;
 
@@ -713,8 +726,7 @@ static void cpu_quantities(void **state)
         if (gw_parse_cpu(good[i].s, &n) != 0)
             fail_msg("refused \"%s\"", good[i].s);
         if (n != good[i].mc)
-            fail_msg("\"%s\" -> %lld, want %lld", good[i].s, (long long)n,
-                     (long long)good[i].mc);
+            fail_msg("\"%s\" -> %lld, want %lld", good[i].s, (long long)n, (long long)good[i].mc);
     }
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         if (gw_parse_cpu(bad[i], &n) == 0)

@@ -13,8 +13,7 @@
  * consumer that takes at most `take` at once. Returns the body length
  * written to out, or -1 on a framing error; *rest gets the bytes after
  * the body's end. */
-static long decode(const char *in, size_t len, size_t step, size_t take, char *out,
-                   size_t *rest)
+static long decode(const char *in, size_t len, size_t step, size_t take, char *out, size_t *rest)
 {
     struct h1chunk c;
     h1chunk_init(&c);

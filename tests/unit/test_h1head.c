@@ -35,7 +35,8 @@ static void test_a_plain_head_splits_in_place(void **state)
 {
     (void)state;
     assert_int_equal(parse("POST /a/b?x=1 HTTP/1.1\r\nHost: h\r\nX-Empty:\r\n"
-                           "X-Pad: \t v a l \t\r\n\r\nbody"), 0);
+                           "X-Pad: \t v a l \t\r\n\r\nbody"),
+                     0);
     assert_string_equal(head.method, "POST");
     assert_string_equal(head.target, "/a/b?x=1");
     assert_string_equal(head.version, "HTTP/1.1");

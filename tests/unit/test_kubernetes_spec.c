@@ -29,9 +29,11 @@ static json_t *dep_of(const char *body)
 static json_t *deployment_of(json_t *dep, int replicas)
 {
     char err[256] = "";
-    struct k8s_spec_in in = { .dep = dep, .name = json_string_value(json_object_get(dep, "service")),
+    struct k8s_spec_in in = { .dep = dep,
+                              .name = json_string_value(json_object_get(dep, "service")),
                               .ns = json_string_value(json_object_get(dep, "namespace")),
-                              .replicas = replicas, .pull_policy = "IfNotPresent" };
+                              .replicas = replicas,
+                              .pull_policy = "IfNotPresent" };
     json_t *d = k8s_spec_deployment(&in, err, sizeof err);
     if (!d)
         fail_msg("no deployment: %s", err);
@@ -65,8 +67,9 @@ static void deployment_follows_faas_netes(void **state)
     assert_string_equal(str_at(d, "kind"), "Deployment");
     assert_string_equal(str_at(d, "metadata/namespace"), "openfaas-fn");
     assert_string_equal(str_at(d, "metadata/labels/faas_function"), "envfn");
-    assert_string_equal(json_string_value(json_object_get(at(d, "metadata/labels"),
-                                                          K8S_LABEL_MANAGED)), K8S_MANAGER);
+    assert_string_equal(
+        json_string_value(json_object_get(at(d, "metadata/labels"), K8S_LABEL_MANAGED)),
+        K8S_MANAGER);
     assert_string_equal(str_at(d, "metadata/labels/team"), "blue");
     assert_string_equal(str_at(d, "metadata/annotations/topic"), "orders");
     assert_int_equal(json_integer_value(at(d, "spec/replicas")), 2);
@@ -191,44 +194,43 @@ static void service_and_secret_shapes(void **state)
 
 /* --- kubeconfig ------------------------------------------------------------ */
 
-static const char KUBECONFIG[] =
-    "apiVersion: v1\n"
-    "kind: Config\n"
-    "current-context: b\n"
-    "clusters:\n"
-    "- name: c1\n"
-    "  cluster:\n"
-    "    server: https://127.0.0.1:6443/\n"
-    "    certificate-authority-data: LS0tLS1CRUdJTg==\n"
-    "- name: c2\n"
-    "  cluster:\n"
-    "    server: https://10.0.0.1\n"
-    "    certificate-authority: ca.crt\n"
-    "    insecure-skip-tls-verify: true\n"
-    "contexts:\n"
-    "- name: a\n"
-    "  context: {cluster: c2, user: u2}\n"
-    "- name: b\n"
-    "  context:\n"
-    "    cluster: c1\n"
-    "    user: u1\n"
-    "    namespace: team\n"
-    "users:\n"
-    "- name: u1\n"
-    "  user:\n"
-    "    token: abc.def\n"
-    "- name: u2\n"
-    "  user:\n"
-    "    client-certificate-data: Y2VydA==\n"
-    "    client-key-data: a2V5\n";
+static const char KUBECONFIG[] = "apiVersion: v1\n"
+                                 "kind: Config\n"
+                                 "current-context: b\n"
+                                 "clusters:\n"
+                                 "- name: c1\n"
+                                 "  cluster:\n"
+                                 "    server: https://127.0.0.1:6443/\n"
+                                 "    certificate-authority-data: LS0tLS1CRUdJTg==\n"
+                                 "- name: c2\n"
+                                 "  cluster:\n"
+                                 "    server: https://10.0.0.1\n"
+                                 "    certificate-authority: ca.crt\n"
+                                 "    insecure-skip-tls-verify: true\n"
+                                 "contexts:\n"
+                                 "- name: a\n"
+                                 "  context: {cluster: c2, user: u2}\n"
+                                 "- name: b\n"
+                                 "  context:\n"
+                                 "    cluster: c1\n"
+                                 "    user: u1\n"
+                                 "    namespace: team\n"
+                                 "users:\n"
+                                 "- name: u1\n"
+                                 "  user:\n"
+                                 "    token: abc.def\n"
+                                 "- name: u2\n"
+                                 "  user:\n"
+                                 "    client-certificate-data: Y2VydA==\n"
+                                 "    client-key-data: a2V5\n";
 
 static void kubeconfig_current_context_with_a_token(void **state)
 {
     (void)state;
     struct k8s_creds c;
     char err[256] = "";
-    assert_int_equal(k8s_config_parse(KUBECONFIG, strlen(KUBECONFIG), "/x", NULL, &c, err,
-                                      sizeof err), 0);
+    assert_int_equal(
+        k8s_config_parse(KUBECONFIG, strlen(KUBECONFIG), "/x", NULL, &c, err, sizeof err), 0);
     assert_string_equal(c.server, "https://127.0.0.1:6443");
     assert_string_equal(c.token, "abc.def");
     assert_string_equal(c.ca_pem, "-----BEGIN");
@@ -251,8 +253,8 @@ static void kubeconfig_client_certificate_data(void **state)
     FILE *f = fopen(ca, "w");
     fputs("pem", f);
     fclose(f);
-    assert_int_equal(k8s_config_parse(KUBECONFIG, strlen(KUBECONFIG), dir, "a", &c, err,
-                                      sizeof err), 0);
+    assert_int_equal(
+        k8s_config_parse(KUBECONFIG, strlen(KUBECONFIG), dir, "a", &c, err, sizeof err), 0);
     assert_string_equal(c.server, "https://10.0.0.1");
     assert_string_equal(c.cert_pem, "cert");
     assert_string_equal(c.key_pem, "key");
@@ -269,11 +271,12 @@ static void kubeconfig_errors_say_what(void **state)
     (void)state;
     struct k8s_creds c;
     char err[256] = "";
-    assert_int_equal(k8s_config_parse(KUBECONFIG, strlen(KUBECONFIG), "/x", "nope", &c, err,
-                                      sizeof err), -1);
+    assert_int_equal(
+        k8s_config_parse(KUBECONFIG, strlen(KUBECONFIG), "/x", "nope", &c, err, sizeof err), -1);
     assert_non_null(strstr(err, "context \"nope\" not found"));
-    assert_int_equal(k8s_config_parse(KUBECONFIG, strlen(KUBECONFIG), "/nonexistent", "a", &c,
-                                      err, sizeof err), -1);
+    assert_int_equal(
+        k8s_config_parse(KUBECONFIG, strlen(KUBECONFIG), "/nonexistent", "a", &c, err, sizeof err),
+        -1);
     assert_non_null(strstr(err, "ca.crt"));
     const char *bad = "current-context: x\ncontexts: [";
     assert_int_equal(k8s_config_parse(bad, strlen(bad), "/x", NULL, &c, err, sizeof err), -1);

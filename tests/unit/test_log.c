@@ -163,8 +163,8 @@ static void test_truncation_keeps_one_line(void **state)
     size_t first_len = (size_t)(first_nl - out) + 1;
     assert_true(first_len < big);
     assert_true(first_len <= 4096);
-    assert_int_equal(count_char(out, first_len, 'x'), first_len - 1 -
-                     strlen("2026-11-27T10:00:00.123Z info testd test: ") - 3);
+    assert_int_equal(count_char(out, first_len, 'x'),
+                     first_len - 1 - strlen("2026-11-27T10:00:00.123Z info testd test: ") - 3);
     assert_memory_equal(first_nl - 3, "...", 3);
     /* The next call starts a fresh line: nothing of msg spilled over. */
     assert_matches(first_nl + 1, TS_RE "info testd test: after\n$");
@@ -198,7 +198,8 @@ static void test_from_signal(void **state)
     char *out = capture_end(&cap, &len);
     assert_int_equal(count_char(out, len, '\n'), 2);
     assert_matches(out, TS_RE "info testd signal: SIGTERM received, "
-                           "draining\n" "[0-9]{4}.* signal: second\n$");
+                              "draining\n"
+                              "[0-9]{4}.* signal: second\n$");
     free(out);
 }
 
@@ -246,8 +247,7 @@ static void test_threads_do_not_interleave(void **state)
     (void)state;
     capture_begin(&cap);
     for (long i = 0; i < THREADS; i++)
-        assert_int_equal(pthread_create(&tid[i], NULL, writer,
-                                        (void *)(intptr_t)i), 0);
+        assert_int_equal(pthread_create(&tid[i], NULL, writer, (void *)(intptr_t)i), 0);
     for (int i = 0; i < THREADS; i++)
         pthread_join(tid[i], NULL);
     char *out = capture_end(&cap, &len);
@@ -256,7 +256,7 @@ static void test_threads_do_not_interleave(void **state)
         char *nl = strchr(line, '\n');
         *nl = '\0';
         assert_matches(line, TS_RE "info testd thr: id=[0-9] i=[0-9]+ "
-                             "(a+|b+|c+|d+) end$");
+                                   "(a+|b+|c+|d+) end$");
         line = nl + 1;
     }
     free(out);

@@ -61,10 +61,9 @@ static void counter_without_labels(void **state)
 static void counter_with_labels_two_series(void **state)
 {
     struct metrics *m = metrics_new();
-    struct metric *c =
-        metrics_counter(m, "http_requests_total", "Requests.", "code, method");
-    const char *const ok_get[] = {"200", "GET"};
-    const char *const err_post[] = {"500", "POST"};
+    struct metric *c = metrics_counter(m, "http_requests_total", "Requests.", "code, method");
+    const char *const ok_get[] = { "200", "GET" };
+    const char *const err_post[] = { "500", "POST" };
     char *text;
 
     (void)state;
@@ -78,11 +77,10 @@ static void counter_with_labels_two_series(void **state)
     metric_add(c, err_post, 0.5);
     text = render(m);
     /* Creation order: POST first, although GET was updated last. */
-    assert_string_equal(
-        text, "# HELP http_requests_total Requests.\n"
-              "# TYPE http_requests_total counter\n"
-              "http_requests_total{code=\"500\",method=\"POST\"} 1.5\n"
-              "http_requests_total{code=\"200\",method=\"GET\"} 2\n");
+    assert_string_equal(text, "# HELP http_requests_total Requests.\n"
+                              "# TYPE http_requests_total counter\n"
+                              "http_requests_total{code=\"500\",method=\"POST\"} 1.5\n"
+                              "http_requests_total{code=\"200\",method=\"GET\"} 2\n");
     free(text);
     metrics_free(m);
 }
@@ -113,8 +111,8 @@ static void gauge_special_numbers(void **state)
 {
     struct metrics *m = metrics_new();
     struct metric *g = metrics_gauge(m, "g", "G.", "k");
-    const char *const a[] = {"a"}, *const b[] = {"b"}, *const c[] = {"c"};
-    const char *const d[] = {"d"}, *const e[] = {"e"}, *const f[] = {"f"};
+    const char *const a[] = { "a" }, *const b[] = { "b" }, *const c[] = { "c" };
+    const char *const d[] = { "d" }, *const e[] = { "e" }, *const f[] = { "f" };
     char *text;
 
     (void)state;
@@ -139,9 +137,8 @@ static void gauge_special_numbers(void **state)
 static void histogram_buckets_sum_count(void **state)
 {
     struct metrics *m = metrics_new();
-    struct metric *h =
-        metrics_histogram(m, "latency_seconds", "Latency.", NULL,
-                          metrics_default_buckets, metrics_default_nbuckets);
+    struct metric *h = metrics_histogram(m, "latency_seconds", "Latency.", NULL,
+                                         metrics_default_buckets, metrics_default_nbuckets);
     char *text;
 
     (void)state;
@@ -174,10 +171,10 @@ static void histogram_buckets_sum_count(void **state)
  * one above every bound counts only in +Inf. */
 static void histogram_bounds_and_labels(void **state)
 {
-    static const double bounds[] = {1, 2};
+    static const double bounds[] = { 1, 2 };
     struct metrics *m = metrics_new();
     struct metric *h = metrics_histogram(m, "size", "S.", "fn", bounds, 2);
-    const char *const fn[] = {"echo"};
+    const char *const fn[] = { "echo" };
     char *text;
 
     (void)state;
@@ -197,9 +194,8 @@ static void histogram_bounds_and_labels(void **state)
 static void escaping(void **state)
 {
     struct metrics *m = metrics_new();
-    struct metric *c =
-        metrics_counter(m, "esc_total", "a \\ b\nc \"q\"", "path");
-    const char *const v[] = {"a\\b\"c\nd"};
+    struct metric *c = metrics_counter(m, "esc_total", "a \\ b\nc \"q\"", "path");
+    const char *const v[] = { "a\\b\"c\nd" };
     char *text;
 
     (void)state;
@@ -217,8 +213,8 @@ static void value_lookup(void **state)
 {
     struct metrics *m = metrics_new();
     struct metric *c = metrics_counter(m, "v_total", "V.", "a,b");
-    const char *const x[] = {"1", "2"};
-    const char *const y[] = {"1", "3"};
+    const char *const x[] = { "1", "2" };
+    const char *const y[] = { "1", "3" };
     char *text;
 
     (void)state;
@@ -237,7 +233,7 @@ enum { NTHREADS = 4, NINCR = 100000 };
 
 static void *bump(void *arg)
 {
-    static const char *const lbl[] = {"x"};
+    static const char *const lbl[] = { "x" };
     struct metric *c = arg;
 
     for (int i = 0; i < NINCR; i++)
@@ -249,7 +245,7 @@ static void threads_exact_total(void **state)
 {
     struct metrics *m = metrics_new();
     struct metric *c = metrics_counter(m, "t_total", "T.", "k");
-    const char *const lbl[] = {"x"};
+    const char *const lbl[] = { "x" };
     pthread_t tid[NTHREADS];
     char *text;
 
@@ -293,17 +289,15 @@ static void negative_counter_add_aborts(void **state)
 
 static void full_registry_text(void **state)
 {
-    static const double bounds[] = {0.1, 1};
+    static const double bounds[] = { 0.1, 1 };
     struct metrics *m = metrics_new();
-    struct metric *req =
-        metrics_counter(m, "gw_requests_total", "Requests handled.", "code");
+    struct metric *req = metrics_counter(m, "gw_requests_total", "Requests handled.", "code");
     struct metric *up = metrics_gauge(m, "gw_up", "1 when serving.", NULL);
-    struct metric *lat = metrics_histogram(m, "gw_latency_seconds",
-                                           "Upstream latency.", "fn",
+    struct metric *lat = metrics_histogram(m, "gw_latency_seconds", "Upstream latency.", "fn",
                                            bounds, 2);
-    const char *const c200[] = {"200"};
-    const char *const c502[] = {"502"};
-    const char *const echo[] = {"echo"};
+    const char *const c200[] = { "200" };
+    const char *const c502[] = { "502" };
+    const char *const echo[] = { "echo" };
     char *text;
 
     (void)state;
@@ -313,21 +307,20 @@ static void full_registry_text(void **state)
     metric_observe(lat, echo, 0.05);
     metric_observe(lat, echo, 0.5);
     text = render(m);
-    assert_string_equal(text,
-                        "# HELP gw_requests_total Requests handled.\n"
-                        "# TYPE gw_requests_total counter\n"
-                        "gw_requests_total{code=\"200\"} 10\n"
-                        "gw_requests_total{code=\"502\"} 1\n"
-                        "# HELP gw_up 1 when serving.\n"
-                        "# TYPE gw_up gauge\n"
-                        "gw_up 1\n"
-                        "# HELP gw_latency_seconds Upstream latency.\n"
-                        "# TYPE gw_latency_seconds histogram\n"
-                        "gw_latency_seconds_bucket{fn=\"echo\",le=\"0.1\"} 1\n"
-                        "gw_latency_seconds_bucket{fn=\"echo\",le=\"1\"} 2\n"
-                        "gw_latency_seconds_bucket{fn=\"echo\",le=\"+Inf\"} 2\n"
-                        "gw_latency_seconds_sum{fn=\"echo\"} 0.55\n"
-                        "gw_latency_seconds_count{fn=\"echo\"} 2\n");
+    assert_string_equal(text, "# HELP gw_requests_total Requests handled.\n"
+                              "# TYPE gw_requests_total counter\n"
+                              "gw_requests_total{code=\"200\"} 10\n"
+                              "gw_requests_total{code=\"502\"} 1\n"
+                              "# HELP gw_up 1 when serving.\n"
+                              "# TYPE gw_up gauge\n"
+                              "gw_up 1\n"
+                              "# HELP gw_latency_seconds Upstream latency.\n"
+                              "# TYPE gw_latency_seconds histogram\n"
+                              "gw_latency_seconds_bucket{fn=\"echo\",le=\"0.1\"} 1\n"
+                              "gw_latency_seconds_bucket{fn=\"echo\",le=\"1\"} 2\n"
+                              "gw_latency_seconds_bucket{fn=\"echo\",le=\"+Inf\"} 2\n"
+                              "gw_latency_seconds_sum{fn=\"echo\"} 0.55\n"
+                              "gw_latency_seconds_count{fn=\"echo\"} 2\n");
     free(text);
     metrics_free(m);
 }

@@ -131,8 +131,21 @@ static void test_size(void **state)
 static void test_size_rejects(void **state)
 {
     static const char *const bad[] = {
-        "", "abc", "-1", "-1k", "10x", "1.5G", "32MB ", " 32M", "32Mi",
-        "32MiBs", "0x10", "+5", "9223372036854775808", "8E", "9999999999T",
+        "",
+        "abc",
+        "-1",
+        "-1k",
+        "10x",
+        "1.5G",
+        "32MB ",
+        " 32M",
+        "32Mi",
+        "32MiBs",
+        "0x10",
+        "+5",
+        "9223372036854775808",
+        "8E",
+        "9999999999T",
     };
     int64_t v = -42;
 
@@ -147,9 +160,9 @@ static void test_size_rejects(void **state)
 
 static void test_bool(void **state)
 {
-    static const char *const yes[] = {"true", "TRUE", "1", "yes", "Yes", "on"};
-    static const char *const no[] = {"false", "False", "0", "no", "NO", "off"};
-    static const char *const bad[] = {"", "2", "y", "truee", " true", "of"};
+    static const char *const yes[] = { "true", "TRUE", "1", "yes", "Yes", "on" };
+    static const char *const no[] = { "false", "False", "0", "no", "NO", "off" };
+    static const char *const bad[] = { "", "2", "y", "truee", " true", "of" };
     bool b;
 
     (void)state;
@@ -168,8 +181,17 @@ static void test_bool(void **state)
 static void test_int64(void **state)
 {
     static const char *const bad[] = {
-        "", "abc", "1x", " 1", "1 ", "0x10", "- 1", "--1", "1.0",
-        "9223372036854775808", "-9223372036854775809",
+        "",
+        "abc",
+        "1x",
+        " 1",
+        "1 ",
+        "0x10",
+        "- 1",
+        "--1",
+        "1.0",
+        "9223372036854775808",
+        "-9223372036854775809",
     };
     int64_t v = 0;
 
@@ -200,8 +222,7 @@ static void test_format_duration(void **state)
     assert_string_equal(format_duration_ms(90000, buf, sizeof buf), "1m30s");
     assert_string_equal(format_duration_ms(1500, buf, sizeof buf), "1.5s");
     assert_string_equal(format_duration_ms(3600000, buf, sizeof buf), "1h");
-    assert_string_equal(format_duration_ms(3723004, buf, sizeof buf),
-                        "1h2m3.004s");
+    assert_string_equal(format_duration_ms(3723004, buf, sizeof buf), "1h2m3.004s");
     assert_string_equal(format_duration_ms(-1500, buf, sizeof buf), "-1.5s");
     /* Truncates rather than overflowing a short buffer. */
     assert_string_equal(format_duration_ms(90000, buf, 3), "1m");
@@ -210,8 +231,8 @@ static void test_format_duration(void **state)
 static void test_format_round_trip(void **state)
 {
     static const int64_t values[] = {
-        0, 1, 999, 1000, 1001, 59999, 60000, 61500, 3599999, 3600000,
-        3600001, 86400000, 123456789, 7200000000000LL,
+        0,     1,       999,     1000,    1001,     59999,     60000,
+        61500, 3599999, 3600000, 3600001, 86400000, 123456789, 7200000000000LL,
     };
     char buf[64];
 
@@ -220,8 +241,7 @@ static void test_format_round_trip(void **state)
         int64_t back = -1;
         format_duration_ms(values[i], buf, sizeof buf);
         if (parse_duration_ms(buf, &back) != 0 || back != values[i])
-            fail_msg("%lld -> \"%s\" -> %lld", (long long)values[i], buf,
-                     (long long)back);
+            fail_msg("%lld -> \"%s\" -> %lld", (long long)values[i], buf, (long long)back);
     }
     assert_string_equal(format_duration_ms(INT64_MIN, buf, sizeof buf),
                         "-2562047788015h12m55.808s");

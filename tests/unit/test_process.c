@@ -41,11 +41,9 @@ static void check_split(const char *cmd, const char *const *want)
         fail_msg("split(%s): unexpected NULL", cmd);
     for (; want[n]; n++) {
         if (!argv[n])
-            fail_msg("split(%s): only %zu words, expected [%zu]=\"%s\"", cmd, n, n,
-                     want[n]);
+            fail_msg("split(%s): only %zu words, expected [%zu]=\"%s\"", cmd, n, n, want[n]);
         if (strcmp(argv[n], want[n]) != 0)
-            fail_msg("split(%s): word %zu is \"%s\", expected \"%s\"", cmd, n, argv[n],
-                     want[n]);
+            fail_msg("split(%s): word %zu is \"%s\", expected \"%s\"", cmd, n, argv[n], want[n]);
     }
     if (argv[n])
         fail_msg("split(%s): extra word [%zu]=\"%s\"", cmd, n, argv[n]);
@@ -74,8 +72,7 @@ static void split_single_quotes(void **state)
 static void split_double_quotes(void **state)
 {
     (void)state;
-    check_split("echo \"say \\\"hi\\\"\"",
-                (const char *const[]){ "echo", "say \"hi\"", NULL });
+    check_split("echo \"say \\\"hi\\\"\"", (const char *const[]){ "echo", "say \"hi\"", NULL });
     check_split("echo \"a  b\" c", (const char *const[]){ "echo", "a  b", "c", NULL });
     check_split("echo \"it's\"", (const char *const[]){ "echo", "it's", NULL });
     check_split("x\"y\"'z'", (const char *const[]){ "xyz", NULL });
@@ -188,8 +185,7 @@ static size_t read_to_eof(int fd, char *out, size_t cap, int timeout_ms)
 }
 
 /* Spawns a command line and checks it started. */
-static void spawn_cmd(struct proc *p, const char *cmd, char *const envp[],
-                      enum proc_stderr how)
+static void spawn_cmd(struct proc *p, const char *cmd, char *const envp[], enum proc_stderr how)
 {
     char err[256] = "";
     char **argv = proc_split_command(cmd);
@@ -342,8 +338,7 @@ static void stderr_combined_into_stdout(void **state)
     size_t n;
 
     (void)state;
-    spawn_cmd(&p, "sh -c 'echo out; echo err >&2; echo out2'", environ,
-              PROC_STDERR_COMBINE);
+    spawn_cmd(&p, "sh -c 'echo out; echo err >&2; echo out2'", environ, PROC_STDERR_COMBINE);
     assert_int_equal(p.err_fd, -1);
     n = read_to_eof(p.out_fd, out, sizeof out, 5000);
     out[n] = '\0';
@@ -512,8 +507,7 @@ static void spawn_missing_program_fails(void **state)
     /* A path that does not exist, searched as argv[0]. */
     argv[0] = (char *)"/nonexistent/dir/prog";
     err[0] = '\0';
-    assert_int_equal(
-        proc_spawn(&p, NULL, argv, environ, PROC_STDERR_COMBINE, err, sizeof err), -1);
+    assert_int_equal(proc_spawn(&p, NULL, argv, environ, PROC_STDERR_COMBINE, err, sizeof err), -1);
     if (!strstr(err, "/nonexistent/dir/prog"))
         fail_msg("error does not name the program: \"%s\"", err);
     assert_int_equal(count_open_fds(), before);
@@ -521,8 +515,8 @@ static void spawn_missing_program_fails(void **state)
     /* An explicit path that does not exist. */
     argv[0] = (char *)"fn-handler";
     err[0] = '\0';
-    assert_int_equal(proc_spawn(&p, "/nonexistent/dir/fn-handler", argv, environ,
-                                   PROC_STDERR_PIPE, err, sizeof err),
+    assert_int_equal(proc_spawn(&p, "/nonexistent/dir/fn-handler", argv, environ, PROC_STDERR_PIPE,
+                                err, sizeof err),
                      -1);
     if (!strstr(err, "fn-handler"))
         fail_msg("error does not name the program: \"%s\"", err);
@@ -639,8 +633,7 @@ static void expect_found(const char *argv0, const char *want_tmpl)
 
     subst(want_tmpl, want, sizeof want);
     if (!got)
-        fail_msg("proc_find_program(%s): NULL, expected %s (PATH=%s)", argv0, want,
-                 getenv("PATH"));
+        fail_msg("proc_find_program(%s): NULL, expected %s (PATH=%s)", argv0, want, getenv("PATH"));
     if (strcmp(got, want) != 0) {
         char copy[256];
         snprintf(copy, sizeof copy, "%s", got);
@@ -658,8 +651,7 @@ static void expect_not_found(const char *argv0)
         char copy[256];
         snprintf(copy, sizeof copy, "%s", got);
         free(got);
-        fail_msg("proc_find_program(%s): %s, expected NULL (PATH=%s)", argv0, copy,
-                 getenv("PATH"));
+        fail_msg("proc_find_program(%s): %s, expected NULL (PATH=%s)", argv0, copy, getenv("PATH"));
     }
 }
 
@@ -823,11 +815,9 @@ int main(void)
         cmocka_unit_test(spawn_missing_program_fails),
         cmocka_unit_test(spawn_explicit_path),
         cmocka_unit_test_setup_teardown(find_program_on_path, setup_find, teardown_find),
-        cmocka_unit_test_setup_teardown(find_program_skips_directories, setup_find,
-                                        teardown_find),
+        cmocka_unit_test_setup_teardown(find_program_skips_directories, setup_find, teardown_find),
         cmocka_unit_test_setup_teardown(find_program_empty_name, setup_find, teardown_find),
-        cmocka_unit_test_setup_teardown(find_program_slash_directory, setup_find,
-                                        teardown_find),
+        cmocka_unit_test_setup_teardown(find_program_slash_directory, setup_find, teardown_find),
         cmocka_unit_test_setup_teardown(find_program_then_spawn, setup_find, teardown_find),
         cmocka_unit_test(sigkill_kills_sleep),
         cmocka_unit_test(signal_reaches_whole_group),

@@ -56,8 +56,8 @@ static void test_rule_syntax(void **state)
     assert_int_equal(r.port, 9000);
     assert_int_equal(qw_dest_parse_rule("fd00::/8", &r), 0);
     assert_int_equal(r.prefix, 8);
-    const char *bad[] = { "", "localhost", "1.2.3.4/33", "1.2.3.4:0", "1.2.3.4:70000",
-                          "[::1", "1.2.3.4:80x", "[::1]/129", "300.1.1.1" };
+    const char *bad[] = { "",     "localhost",   "1.2.3.4/33", "1.2.3.4:0", "1.2.3.4:70000",
+                          "[::1", "1.2.3.4:80x", "[::1]/129",  "300.1.1.1" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(qw_dest_parse_rule(bad[i], &r), -1);
 }
@@ -76,8 +76,8 @@ static void test_refused_by_default(void **state)
     assert_false(allowed(&d, v6("::1", 80)));
     assert_false(allowed(&d, v6("fe80::1", 80)));
     assert_false(allowed(&d, v6("::ffff:127.0.0.1", 80))); /* mapped loopback */
-    assert_false(allowed(&d, v4("192.0.2.10", 8080)));      /* the gateway itself */
-    assert_true(allowed(&d, v4("192.0.2.10", 9000)));       /* same host, other port */
+    assert_false(allowed(&d, v4("192.0.2.10", 8080)));     /* the gateway itself */
+    assert_true(allowed(&d, v4("192.0.2.10", 9000)));      /* same host, other port */
     assert_true(allowed(&d, v4("10.1.2.3", 8080)));
     assert_true(allowed(&d, v6("2001:db8::1", 443)));
     qw_dest_free(&d);
@@ -88,8 +88,9 @@ static void test_allow_list_wins(void **state)
     (void)state;
     struct qw_dest d;
     char err[200];
-    assert_int_equal(qw_dest_init(&d, "127.0.0.1:8081, [::1]", NULL, "http://127.0.0.1:8080",
-                                  err, sizeof err), 0);
+    assert_int_equal(
+        qw_dest_init(&d, "127.0.0.1:8081, [::1]", NULL, "http://127.0.0.1:8080", err, sizeof err),
+        0);
     assert_true(allowed(&d, v4("127.0.0.1", 8081)));
     assert_false(allowed(&d, v4("127.0.0.1", 8080)));
     assert_false(allowed(&d, v4("127.0.0.2", 8081)));
@@ -105,8 +106,8 @@ static void test_url_checks(void **state)
     (void)state;
     struct qw_dest d;
     char err[200], why[200];
-    assert_int_equal(qw_dest_init(&d, "", "http,https", "http://127.0.0.1:8080", err,
-                                  sizeof err), 0);
+    assert_int_equal(qw_dest_init(&d, "", "http,https", "http://127.0.0.1:8080", err, sizeof err),
+                     0);
     assert_true(qw_dest_url_ok(&d, "http://example.test/cb", why, sizeof why));
     assert_true(qw_dest_url_ok(&d, "HTTPS://example.test/systemic", why, sizeof why));
     assert_false(qw_dest_url_ok(&d, "ftp://example.test/cb", why, sizeof why));

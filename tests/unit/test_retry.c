@@ -68,7 +68,7 @@ static void test_backoff_grows_jitters_and_caps(void **state)
         int64_t d1 = retry_delay_ms(&p, 1, -1);
         int64_t d3 = retry_delay_ms(&p, 3, -1);
         int64_t d9 = retry_delay_ms(&p, 9, -1);
-        assert_in_range(d1, 50, 100);   /* half fixed, half random */
+        assert_in_range(d1, 50, 100); /* half fixed, half random */
         assert_in_range(d3, 200, 400);
         assert_in_range(d9, 500, 1000); /* capped */
     }

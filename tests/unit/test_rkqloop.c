@@ -60,12 +60,11 @@ static rd_kafka_t *producer(struct owner *o)
     char err[256];
 
     /* Nothing listens there: records fail after message.timeout.ms. */
-    assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", "127.0.0.1:1", err,
-                                       sizeof err), RD_KAFKA_CONF_OK);
+    assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", "127.0.0.1:1", err, sizeof err),
+                     RD_KAFKA_CONF_OK);
     assert_int_equal(rd_kafka_conf_set(conf, "message.timeout.ms", "50", err, sizeof err),
                      RD_KAFKA_CONF_OK);
-    assert_int_equal(rd_kafka_conf_set(conf, "log_level", "0", err, sizeof err),
-                     RD_KAFKA_CONF_OK);
+    assert_int_equal(rd_kafka_conf_set(conf, "log_level", "0", err, sizeof err), RD_KAFKA_CONF_OK);
     rd_kafka_conf_set_opaque(conf, o);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
@@ -85,8 +84,8 @@ static void deliver(int budget)
     assert_int_equal(rkqloop_start(&w, o.lp, q, serve, &o, err, sizeof err), 0);
     char value[] = "x";
     for (int i = 0; i < RECORDS; i++)
-        assert_int_equal(rd_kafka_producev(o.rk, RD_KAFKA_V_TOPIC("t"),
-                                           RD_KAFKA_V_VALUE(value, 1), RD_KAFKA_V_END),
+        assert_int_equal(rd_kafka_producev(o.rk, RD_KAFKA_V_TOPIC("t"), RD_KAFKA_V_VALUE(value, 1),
+                                           RD_KAFKA_V_END),
                          RD_KAFKA_RESP_ERR_NO_ERROR);
     struct loop_timer *safety = loop_timer_add(o.lp, 5000, give_up, &timed_out);
     loop_run(o.lp);

@@ -145,7 +145,7 @@ static void write_beyond_max_fails(void **state)
     assert_int_equal(spool_len(&s), 0);
     assert_int_equal(spool_space(&s), 100);
 
-    assert_int_equal(spool_write(&s, ref, 10), 0);  /* memory */
+    assert_int_equal(spool_write(&s, ref, 10), 0);      /* memory */
     assert_int_equal(spool_write(&s, ref + 10, 60), 0); /* file */
     assert_int_equal(spool_len(&s), 70);
     assert_int_equal(spool_space(&s), 30);
@@ -298,14 +298,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(memory_only, setup_tmpdir, teardown_tmpdir),
-        cmocka_unit_test_setup_teardown(spills_to_file_in_order, setup_tmpdir,
+        cmocka_unit_test_setup_teardown(spills_to_file_in_order, setup_tmpdir, teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(write_beyond_max_fails, setup_tmpdir, teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(random_interleaving_matches_reference, setup_tmpdir,
                                         teardown_tmpdir),
-        cmocka_unit_test_setup_teardown(write_beyond_max_fails, setup_tmpdir,
-                                        teardown_tmpdir),
-        cmocka_unit_test_setup_teardown(random_interleaving_matches_reference,
-                                        setup_tmpdir, teardown_tmpdir),
-        cmocka_unit_test_setup_teardown(file_error_appends_nothing, setup_tmpdir,
-                                        teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(file_error_appends_nothing, setup_tmpdir, teardown_tmpdir),
         cmocka_unit_test_setup_teardown(file_is_in_tmpdir, setup_tmpdir, teardown_tmpdir),
     };
 

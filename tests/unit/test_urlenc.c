@@ -22,8 +22,7 @@ static void keep_leaves_the_given_characters(void **state)
 {
     (void)state;
     char out[64];
-    assert_string_equal(url_escape("faasbus/test:1@x", "/:@", out, sizeof out),
-                        "faasbus/test:1@x");
+    assert_string_equal(url_escape("faasbus/test:1@x", "/:@", out, sizeof out), "faasbus/test:1@x");
     assert_string_equal(url_escape("a/b", "", out, sizeof out), "a%2Fb");
 }
 
@@ -31,7 +30,7 @@ static void a_character_that_does_not_fit_is_left_out_whole(void **state)
 {
     (void)state;
     char out[5];
-    assert_string_equal(url_escape("a b", "", out, 4), "a");  /* "%20" needs 3 + NUL */
+    assert_string_equal(url_escape("a b", "", out, 4), "a"); /* "%20" needs 3 + NUL */
     assert_string_equal(url_escape("abcdef", "", out, sizeof out), "abcd");
     assert_string_equal(url_escape("\xff", "", out, sizeof out), "%FF");
 }

@@ -173,12 +173,9 @@ static void base64_matches_reference(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(canonical_basic),
-        cmocka_unit_test(canonical_edges),
-        cmocka_unit_test(canonical_truncates),
-        cmocka_unit_test(base64_rfc4648_vectors),
-        cmocka_unit_test(base64_binary),
-        cmocka_unit_test(base64_matches_reference),
+        cmocka_unit_test(canonical_basic),     cmocka_unit_test(canonical_edges),
+        cmocka_unit_test(canonical_truncates), cmocka_unit_test(base64_rfc4648_vectors),
+        cmocka_unit_test(base64_binary),       cmocka_unit_test(base64_matches_reference),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
