@@ -15,6 +15,7 @@
 #include "xalloc.h"
 
 #define PENDING_EVERY_MS 2000
+#define PENDING_WAIT_MS 500
 
 /* Before each try to bind: the calls' stream and the dead letters'. */
 static int prepare(void *arg, char *err, size_t errlen)
@@ -38,30 +39,58 @@ static int wait_for_room(void *arg, int max)
     return qw_slots_wait(arg, max);
 }
 
+static bool stopping(void *arg)
+{
+    struct qw *w = arg;
+
+    pthread_mutex_lock(&w->mu);
+    bool stop = w->stop_fetching;
+    pthread_mutex_unlock(&w->mu);
+    return stop;
+}
+
+static void set_pending(struct qw *w, int64_t pending)
+{
+    pthread_mutex_lock(&w->mu);
+    w->pending = pending;
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* The request is bounded by PENDING_WAIT_MS, not cnats' 5 s default: it
+ * runs on the fetch thread, and a worker stopping while NATS is gone (the
+ * server went down with the same Ctrl-C) would otherwise wait that long
+ * before it could join the thread. */
 static void read_pending(struct qw *w)
 {
     jsConsumerInfo *ci = NULL;
     jsErrCode jerr = 0;
     int64_t pending = -1;
-    natsStatus s = js_GetConsumerInfo(&ci, w->js.js, w->cfg.nats_stream, w->cfg.nats_durable, NULL,
+    jsOptions o;
+    jsOptions_Init(&o);
+    o.Wait = PENDING_WAIT_MS;
+    natsStatus s = js_GetConsumerInfo(&ci, w->js.js, w->cfg.nats_stream, w->cfg.nats_durable, &o,
                                       &jerr);
     if (s == NATS_OK)
         pending = (int64_t)ci->NumPending;
     else
         log_debug("fetch", "consumer info: %s", natsStatus_GetText(s));
     jsConsumerInfo_Destroy(ci);
-    pthread_mutex_lock(&w->mu);
-    w->pending = pending;
-    pthread_mutex_unlock(&w->mu);
+    set_pending(w, pending);
 }
 
-/* The consumer's backlog, for /metrics, every PENDING_EVERY_MS. */
+/* The consumer's backlog, for /metrics, every PENDING_EVERY_MS; unknown
+ * while NATS is away, and not asked when the worker is stopping. */
 static void after_fetch(void *arg)
 {
     struct qw *w = arg;
 
+    if (stopping(w))
+        return;
     if (loop_now_ms() - w->pending_at >= PENDING_EVERY_MS) {
-        read_pending(w);
+        if (jsq_connected(&w->js))
+            read_pending(w);
+        else
+            set_pending(w, -1);
         w->pending_at = loop_now_ms();
     }
 }
@@ -75,16 +104,6 @@ static void hand_over(void *arg, natsMsg *msg)
     a->w = w;
     a->msg = msg;
     offload_post(w->ol, qw_job_start, a);
-}
-
-static bool stopping(void *arg)
-{
-    struct qw *w = arg;
-
-    pthread_mutex_lock(&w->mu);
-    bool stop = w->stop_fetching;
-    pthread_mutex_unlock(&w->mu);
-    return stop;
 }
 
 static void set_subscribed(void *arg, bool on, const char *error)
