@@ -84,13 +84,26 @@ struct curlloop *curlloop_new(struct loop *lp)
     cl->lp = lp;
     cl->pool_max = POOL_DEFAULT;
     cl->pool = xcalloc(cl->pool_max, sizeof *cl->pool);
+    return cl;
+}
+
+/* The multi handle is made for the first transfer, not with the engine:
+ * making it initialises libcurl and OpenSSL (2 MB of their code and
+ * tables made resident), and a daemon may never make a call (the gateway
+ * on the process driver, whose health checks are not libcurl's). */
+static CURLM *multi_of(struct curlloop *cl)
+{
+    if (cl->multi)
+        return cl->multi;
     cl->multi = curl_multi_init();
+    if (!cl->multi)
+        return NULL;
     curl_multi_setopt(cl->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
     curl_multi_setopt(cl->multi, CURLMOPT_SOCKETDATA, cl);
     curl_multi_setopt(cl->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
     curl_multi_setopt(cl->multi, CURLMOPT_TIMERDATA, cl);
     curl_multi_setopt(cl->multi, CURLMOPT_MAXCONNECTS, 512L);
-    return cl;
+    return cl->multi;
 }
 
 void curlloop_free(struct curlloop *cl)
@@ -101,7 +114,8 @@ void curlloop_free(struct curlloop *cl)
     while (cl->npool)
         curl_easy_cleanup(cl->pool[--cl->npool]);
     free(cl->pool);
-    curl_multi_cleanup(cl->multi);
+    if (cl->multi)
+        curl_multi_cleanup(cl->multi);
     free(cl);
 }
 
@@ -115,7 +129,9 @@ void curlloop_keep(struct curlloop *cl, size_t n)
 
 CURL *curlloop_easy(struct curlloop *cl)
 {
-    return cl->npool ? cl->pool[--cl->npool] : curl_easy_init();
+    if (cl->npool)
+        return cl->pool[--cl->npool];
+    return multi_of(cl) ? curl_easy_init() : NULL;
 }
 
 /* libcurl 7.88 opens its sockets without close-on-exec: a function or
@@ -134,14 +150,16 @@ int curlloop_add(struct curlloop *cl, CURL *easy, struct curlloop_job *job)
     curl_easy_setopt(easy, CURLOPT_PRIVATE, job);
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_cloexec);
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, job);
-    return curl_multi_add_handle(cl->multi, easy) == CURLM_OK ? 0 : -1;
+    CURLM *m = multi_of(cl);
+    return m && curl_multi_add_handle(m, easy) == CURLM_OK ? 0 : -1;
 }
 
 void curlloop_release(struct curlloop *cl, CURL *easy)
 {
     if (!easy)
         return;
-    curl_multi_remove_handle(cl->multi, easy);
+    if (cl->multi)
+        curl_multi_remove_handle(cl->multi, easy);
     if (cl->npool < cl->pool_max) {
         curl_easy_reset(easy);
         cl->pool[cl->npool++] = easy;
