@@ -14,7 +14,7 @@
 struct gw;
 struct gw_fn;
 struct loop_timer;
-struct hclient_call;
+struct hprobe;
 
 /* One running faasbus-watchdog of a function. */
 struct gw_replica {
@@ -33,7 +33,7 @@ struct gw_replica {
     unsigned restarts;
     int64_t backoff_ms, started_ms;
     struct loop_timer *timer; /* health check or restart */
-    struct hclient_call *probe;
+    struct hprobe *probe;
     struct lines out; /* its output, cut into log lines */
 };
 

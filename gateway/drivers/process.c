@@ -25,13 +25,14 @@
 #include "../logs.h"
 #include "../replica.h"
 #include "../reply.h"
-#include "hclient.h"
+#include "hprobe.h"
 #include "lines.h"
 #include "listenfd.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
 #include "process_cpu.h"
+#include "uppool.h"
 #include "xalloc.h"
 
 #define BACKOFF_MIN_MS 100
@@ -44,6 +45,9 @@ extern char **environ;
 
 static void start_replica(struct loop *lp, void *arg);
 static void probe(struct loop *lp, void *arg);
+
+/* The health checks' connections to the replicas, kept alive. */
+static struct uppool *probe_pool;
 
 /* --- environment of a replica ------------------------------------------- */
 
@@ -156,7 +160,7 @@ static void release(struct gw_replica *r)
     struct loop *lp = r->gw->lp;
     loop_timer_cancel(lp, r->timer);
     r->timer = NULL;
-    hclient_cancel(r->probe);
+    hprobe_cancel(r->probe);
     r->probe = NULL;
     proc_exitwatch_stop(&r->exitw);
     loop_unwatch(lp, r->proc.out_fd);
@@ -284,13 +288,14 @@ static void start_replica(struct loop *lp, void *arg)
 
 static void retire_old_generations(struct gw *gw, struct gw_fn *fn);
 
-static void on_probe(void *arg, const struct hclient_response *resp)
+static void on_probe(void *arg, int status, const char *error)
 {
+    (void)error; /* not ready is all it says */
     struct gw_replica *r = arg;
     struct gw *gw = r->gw;
     r->probe = NULL;
     bool was = r->ready;
-    r->ready = r->running && !r->stopping && resp->status == 200;
+    r->ready = r->running && !r->stopping && status == 200;
     if (r->ready != was)
         log_info("replica", "replica %s function=%s.%s instance=%u", r->ready ? "ready" : "unready",
                  r->fn ? r->fn->name : "-", r->fn ? r->fn->ns : "-", r->id);
@@ -312,8 +317,7 @@ static void probe(struct loop *lp, void *arg)
     r->timer = NULL;
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/_/health", r->port);
-    struct hclient_request req = { .url = url, .timeout_ms = 2000, .max_response = 4096 };
-    r->probe = hclient_start(r->gw->curl, &req, on_probe, r);
+    r->probe = hprobe_start(r->gw->lp, probe_pool, url, 2000, on_probe, r);
 }
 
 /* --- the driver --------------------------------------------------------- */
@@ -362,7 +366,7 @@ static void stop_replica(struct gw *gw, struct gw_replica *r)
     r->fn = NULL;
     loop_timer_cancel(gw->lp, r->timer);
     r->timer = NULL;
-    hclient_cancel(r->probe);
+    hprobe_cancel(r->probe);
     r->probe = NULL;
     if (!r->running) {
         replica_free(r);
@@ -523,11 +527,13 @@ static void shutdown_all(struct gw *gw)
     gw_sandbox_forget_uids();
     free(gw->dying);
     gw->dying = NULL;
+    uppool_free(probe_pool);
+    probe_pool = NULL;
 }
 
 static void start(struct gw *gw)
 {
-    (void)gw;
+    probe_pool = uppool_new(gw->lp);
     gw_cgroup_sweep();
 }
 
