@@ -27,7 +27,8 @@ PKGS := libcurl jansson libconfig
 CFLAGS  += -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SANFLAGS) -Ilib \
            $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 LDFLAGS += $(SANFLAGS)
-LIBS     = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+BASE_LIBS = $(shell pkg-config --libs jansson libconfig) -lpthread -lm
+LIBS     = $(shell pkg-config --libs libcurl) $(BASE_LIBS)
 NATS_LIBS  = $(shell pkg-config --libs libnats) $(CRYPTO_LIBS)
 KAFKA_LIBS = $(shell pkg-config --libs rdkafka)
 YAML_LIBS  = $(shell pkg-config --libs yaml-0.1)
@@ -47,7 +48,10 @@ include fuzz/sources.mk
 LIB_OBJ := $(LIB_SRC:%.c=$(OBJ)/%.o)
 WD_OBJ  := $(WD_SRC:%.c=$(OBJ)/%.o)
 GW_OBJ  := $(GW_SRC:%.c=$(OBJ)/%.o)
-GW_LIB_OBJ := $(filter-out $(OBJ)/gateway/main.o,$(GW_OBJ))
+# The gateway's main() and its on-demand libcurl are only the daemon's:
+# unit tests link the rest with libcurl itself.
+GW_MAIN_OBJ := $(OBJ)/gateway/main.o $(OBJ)/gateway/curl_ondemand.o
+GW_LIB_OBJ := $(filter-out $(GW_MAIN_OBJ),$(GW_OBJ))
 # Everything of the watchdog but main(), so unit tests can link it.
 WD_LIB_OBJ := $(filter-out $(OBJ)/watchdog/main.o,$(WD_OBJ))
 QW_OBJ  := $(QW_SRC:%.c=$(OBJ)/%.o)
@@ -101,17 +105,21 @@ $(BUILD)/libconnector.a: $(CN_LIB_OBJ)
 $(BUILD)/libcli.a: $(CLI_LIB_OBJ)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-define link
+# $(call link,EXTRA LIBS) links with $(LIBS) and those; $(call
+# link_only,LIBS) with just LIBS.
+define link_only
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  LINK    $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(1)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(1)
 endef
+link = $(call link_only,$(LIBS) $(1))
 
 $(BIN)/faasbus-watchdog: $(OBJ)/watchdog/main.o $(BUILD)/libwatchdog.a $(BUILD)/libcommon.a
 	$(call link)
 
-$(BIN)/faasbus-gateway: $(OBJ)/gateway/main.o $(BUILD)/libgateway.a $(BUILD)/libcommon.a
-	$(call link,$(NATS_LIBS) $(YAML_LIBS))
+# Not -lcurl: gateway/curl_ondemand.c loads it when it is first called.
+$(BIN)/faasbus-gateway: $(GW_MAIN_OBJ) $(BUILD)/libgateway.a $(BUILD)/libcommon.a
+	$(call link_only,$(BASE_LIBS) $(NATS_LIBS) $(YAML_LIBS))
 
 $(BIN)/faasbus-queue-worker: $(OBJ)/gateway/worker/main.o $(BUILD)/libqueueworker.a $(BUILD)/libcommon.a
 	$(call link,$(NATS_LIBS))

@@ -4,7 +4,8 @@
  *
  * DESIGN: one thread runs one event loop (lib/loop.h). The HTTP server
  * (lib/httpd), every upstream call (lib/proxy's own sockets for
- * invocations, libcurl multi for health checks and APIs), the replicas'
+ * invocations, lib/hprobe for health checks, libcurl multi for engine
+ * APIs and callbacks, loaded on first use), the replicas'
  * exits (pidfds) and output pipes, and signals are all events on it, so
  * no call ties up a thread and the registry of functions needs no lock.
  * SIGTERM stops accepting, stops every replica, and exits 0. */
@@ -200,8 +201,7 @@ int main(int argc, char **argv)
     enum log_level level;
     if (log_level_parse(gw.cfg.log_level, &level) == 0)
         log_threshold = level;
-    jsq_init();
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    jsq_init(); /* libcurl is loaded, and initialised, on first use */
     int rc = start(&gw, err, sizeof err);
     if (rc)
         log_error("main", "%s", err);
