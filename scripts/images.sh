@@ -21,16 +21,30 @@ VERSION=$(sed -n 's/^#define FAASBUS_VERSION "\(.*\)"$/\1/p' lib/cli.h)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# copy_bin ROOT SRC DEST: the binary and every library it loads.
+# copy_libs ROOT FILE: every library FILE links (ldd's absolute paths).
+copy_libs() {
+    ldd "$2" 2>/dev/null | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }' |
+        while read -r lib; do
+            mkdir -p "$1$(dirname "$lib")"
+            cp -L "$lib" "$1$lib"
+        done
+}
+
+# copy_bin ROOT SRC DEST [SONAME...]: the binary, every library it links,
+# and each SONAME it dlopen()s (invisible to ldd) with that one's libraries.
 copy_bin() {
     root=$1 src=$2 dest=$3
+    shift 3
     mkdir -p "$root$(dirname "$dest")"
     cp -L "$src" "$root$dest"
-    ldd "$src" 2>/dev/null | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }' |
-        while read -r lib; do
-            mkdir -p "$root$(dirname "$lib")"
-            cp -L "$lib" "$root$lib"
-        done
+    copy_libs "$root" "$src"
+    for soname in "$@"; do
+        lib=$(ldconfig -p | awk -v n="$soname" '$1 == n { print $NF; exit }')
+        [ -n "$lib" ] || { echo "images: $soname not found (ldconfig -p)" >&2; exit 1; }
+        mkdir -p "$root$(dirname "$lib")"
+        cp -L "$lib" "$root$lib"
+        copy_libs "$root" "$lib"
+    done
 }
 
 base_root() {
@@ -73,7 +87,11 @@ for d in gateway:8080 queue-worker:8082 connector:8081 devkafka:9092; do
     name=${d%%:*} port=${d#*:}
     root="$work/$name/rootfs"
     base_root "$root"
-    copy_bin "$root" "$BUILD/bin/faasbus-$name" "/usr/bin/faasbus-$name"
+    # The gateway loads libcurl on its first call (gateway/curl_ondemand.c).
+    dlopens=
+    [ "$name" = gateway ] && dlopens=libcurl.so.4
+    # shellcheck disable=SC2086 # dlopens: zero or more sonames
+    copy_bin "$root" "$BUILD/bin/faasbus-$name" "/usr/bin/faasbus-$name" $dlopens
     build "$name" "[\"/usr/bin/faasbus-$name\"]" "$port"
 done
 

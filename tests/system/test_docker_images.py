@@ -1,8 +1,10 @@
 """`make images` (scripts/images.sh): faasbus's own images, built with no
 registry, run on a real engine; a function on the faasbus/watchdog base
 runs under the docker driver."""
+import io
 import os
 import subprocess
+import tarfile
 
 import pytest
 
@@ -36,6 +38,22 @@ def test_each_daemon_image_runs_its_binary_alone(images, name):
     out = images.cli("run", "--rm", f"faasbus/{name}:t1", "--version", check=False)
     assert out.returncode == 0, out.stderr
     assert b"faasbus" in out.stdout + out.stderr
+
+
+def test_the_gateway_image_holds_libcurl_which_it_loads_on_demand(images):
+    # ldd cannot see a dlopen(): without libcurl the gateway aborts on its
+    # first engine call, so a docker or swarm gateway would never be healthy.
+    made = images.cli("create", "faasbus/gateway:t1")
+    cid = made.stdout.decode().strip()
+    try:
+        tar = images.cli("export", cid).stdout
+    finally:
+        images.cli("rm", cid, check=False)
+    with tarfile.open(fileobj=io.BytesIO(tar)) as t:
+        names = {os.path.basename(n) for n in t.getnames()}
+    assert "libcurl.so.4" in names, sorted(names)
+    # and what libcurl itself links, e.g. its TLS library
+    assert any(n.startswith("libnghttp2.so") for n in names), sorted(names)
 
 
 def test_a_function_on_the_watchdog_base_image_runs_on_the_docker_driver(images,
