@@ -185,7 +185,9 @@ bench_wrk() {
     local f parsed rps p50 p99 reqs non2xx sock
     BENCH_NRUN=$((BENCH_NRUN + 1))
     f=$BENCH_TMP/wrk.$BENCH_NRUN.$1.txt
-    wrk -t2 -c"$BENCH_CONNS" -d"$3"s --latency -s "$BENCH_LUA" "$2" >"$f" 2>&1 ||
+    # BENCH_WRK_CPU: the CPUs wrk runs on (taskset -c); empty: any.
+    ${BENCH_WRK_CPU:+taskset -c "$BENCH_WRK_CPU"} \
+        wrk -t2 -c"$BENCH_CONNS" -d"$3"s --latency -s "$BENCH_LUA" "$2" >"$f" 2>&1 ||
         { cat "$f" >&2; bench_die "wrk failed against $2"; }
     parsed=$(awk '
         function ms(v,   n, u) {
