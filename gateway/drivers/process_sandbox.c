@@ -59,8 +59,8 @@ static bool secrets_mount_usable(void)
     } else if (geteuid() == 0) {
         pid_t pid = fork();
         if (pid == 0)
-            _exit(unshare(CLONE_NEWNS) == 0 &&
-                          mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0
+            _exit(unshare(CLONE_NEWNS) == 0 && /* "none": see lib/proc.c */
+                          mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) == 0
                       ? 0
                       : 1);
         int st = 0;
