@@ -30,13 +30,19 @@ void cn_nats_open(struct cn_nats *n)
     pthread_mutex_unlock(&n->mu);
 }
 
+/* Waiters, which only wait when every place is taken, are woken once a
+ * sixteenth of the places is free again, not for each place given back:
+ * a wake-up per message was a context switch per message. */
 void cn_nats_give(struct cn_nats *n, int count)
 {
     if (count <= 0)
         return;
     pthread_mutex_lock(&n->mu);
+    unsigned before = n->held, refill = n->max / 16 ? n->max / 16 : 1;
+    unsigned low = n->max > refill ? n->max - refill : 0;
     n->held -= (unsigned)count;
-    pthread_cond_broadcast(&n->room);
+    if (before > low && n->held <= low)
+        pthread_cond_broadcast(&n->room);
     pthread_mutex_unlock(&n->mu);
 }
 

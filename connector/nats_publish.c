@@ -11,6 +11,7 @@
 
 #include "encode.h"
 #include "jsq.h"
+#include "list.h"
 #include "log.h"
 #include "loop.h"
 #include "offload.h"
@@ -30,27 +31,48 @@ struct stored {
 
 struct cn_nats_out {
     struct jsq *js;
+    jsCtx *async_js; /* js's connection, answers to on_stored */
     struct offload *ol;
     char *key_header;
     bool told_plain;    /* logged once: some subject has no stream */
-    pthread_mutex_t mu; /* the publish threads share what they learnt */
+    pthread_mutex_t mu; /* the publish threads and cnats' answering one */
     struct stored *known;
     size_t nknown;
+    struct list unacked;   /* pubs a stream has not answered yet, oldest first */
+    struct list unflushed; /* plain pubs the next flush confirms */
+    bool flushing;         /* a publish thread is flushing unflushed */
+    bool closed;           /* answers from now on only free their pub */
 };
 
 struct pub {
     struct cn_nats_out *p;
-    natsMsg *msg;
-    bool plain;     /* a request's answer: no JetStream attempt */
-    bool fell_back; /* no stream captured the subject */
+    natsMsg *msg;          /* ours; NULL once handed to JetStream */
+    const natsMsg *sent;   /* what JetStream's answer names */
+    struct list_node node; /* in unacked or unflushed */
+    bool waiting;          /* in unacked */
+    bool plain;            /* a request's answer: no JetStream attempt */
+    bool fell_back;        /* no stream captured the subject */
     struct cn_delivery *d;
     char error[400]; /* empty: acknowledged */
 };
 
-struct cn_nats_out *cn_nats_out_new(struct jsq *js, struct offload *ol, const char *key_header)
+static void on_stored(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure);
+
+struct cn_nats_out *cn_nats_out_new(struct jsq *js, struct offload *ol, const char *key_header,
+                                    char *err, size_t errlen)
 {
     struct cn_nats_out *p = xcalloc(1, sizeof *p);
+    jsOptions o;
 
+    jsOptions_Init(&o);
+    o.PublishAsync.AckHandler = on_stored;
+    o.PublishAsync.AckHandlerClosure = p;
+    natsStatus s = natsConnection_JetStream(&p->async_js, js->nc, &o);
+    if (s != NATS_OK) {
+        jsq_error(err, errlen, "JetStream publishing context", s, 0);
+        free(p);
+        return NULL;
+    }
     p->js = js;
     p->ol = ol;
     p->key_header = xstrdup(key_header);
@@ -58,10 +80,33 @@ struct cn_nats_out *cn_nats_out_new(struct jsq *js, struct offload *ol, const ch
     return p;
 }
 
+void cn_nats_out_close(struct cn_nats_out *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->closed = true;
+    pthread_mutex_unlock(&p->mu);
+}
+
+void cn_nats_out_stop(struct cn_nats_out *p)
+{
+    if (p && p->async_js) {
+        jsCtx_Destroy(p->async_js);
+        p->async_js = NULL;
+    }
+}
+
+static void free_pub(struct pub *pb);
+
 void cn_nats_out_free(struct cn_nats_out *p)
 {
     if (!p)
         return;
+    cn_nats_out_stop(p);
+    /* Never answered: cnats freed their messages with its context. */
+    for (struct list_node *it; (it = list_pop_front(&p->unacked));)
+        free_pub(LIST_ENTRY(it, struct pub, node));
     for (size_t i = 0; i < p->nknown; i++)
         free(p->known[i].subject);
     free(p->known);
@@ -181,45 +226,14 @@ static int captured(struct pub *pb, const char *subject)
     return yes;
 }
 
-static natsStatus plain_publish(struct pub *pb)
+static void free_pub(struct pub *pb)
 {
-    natsConnection *nc = pb->p->js->nc;
-    natsStatus s = natsConnection_PublishMsg(nc, pb->msg);
-
-    return s == NATS_OK ? natsConnection_FlushTimeout(nc, ACK_WAIT_MS) : s;
+    natsMsg_Destroy(pb->msg);
+    free(pb->d);
+    free(pb);
 }
 
-static void publish_work(void *arg)
-{
-    struct pub *pb = arg;
-    const char *subject = natsMsg_GetSubject(pb->msg);
-    natsStatus s;
-    jsErrCode jerr = 0;
-
-    if (!jsq_connected(pb->p->js)) {
-        snprintf(pb->error, sizeof pb->error, "not connected to NATS at %s", pb->p->js->url);
-        return;
-    }
-    int stored = pb->plain ? 0 : captured(pb, subject);
-    if (stored < 0)
-        return;
-    if (stored) {
-        jsPubOptions o;
-        jsPubAck *ack = NULL;
-        jsPubOptions_Init(&o);
-        o.MaxWait = ACK_WAIT_MS;
-        s = js_PublishMsg(&ack, pb->p->js->js, pb->msg, &o, &jerr);
-        jsPubAck_Destroy(ack);
-        if (s != NATS_OK)
-            jsq_error(pb->error, sizeof pb->error, subject, s, jerr);
-        return;
-    }
-    pb->fell_back = !pb->plain;
-    s = plain_publish(pb);
-    if (s != NATS_OK)
-        jsq_error(pb->error, sizeof pb->error, subject, s, 0);
-}
-
+/* The outcome, on the loop thread. */
 static void publish_done(void *arg)
 {
     struct pub *pb = arg;
@@ -234,9 +248,176 @@ static void publish_done(void *arg)
     }
     if (d->fn)
         d->fn(d->arg, pb->error[0] ? pb->error : NULL);
-    free(d);
-    natsMsg_Destroy(pb->msg);
-    free(pb);
+    free_pub(pb);
+}
+
+/* Hands pb's outcome to the loop or, once closing, frees it: nobody
+ * waits any more and the loop's offload may be gone. Holds p->mu. */
+static void report_locked(struct pub *pb)
+{
+    if (pb->p->closed)
+        free_pub(pb);
+    else
+        offload_post(pb->p->ol, publish_done, pb);
+}
+
+static void report(struct pub *pb)
+{
+    struct cn_nats_out *p = pb->p;
+
+    pthread_mutex_lock(&p->mu);
+    report_locked(pb);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* JetStream's answer for one message published to a stream (on cnats'
+ * thread): the stream stored it, refused it, or MaxWait passed. */
+static void on_stored(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
+{
+    struct cn_nats_out *p = closure;
+    struct pub *pb = NULL;
+
+    (void)js, (void)pa;
+    pthread_mutex_lock(&p->mu);
+    /* Answers come mostly in publishing order: the search is short. */
+    for (struct list_node *it = p->unacked.first; it && !pb; it = it->next) {
+        struct pub *w = LIST_ENTRY(it, struct pub, node);
+        if (w->sent == msg)
+            pb = w;
+    }
+    if (pb) {
+        list_remove(&p->unacked, &pb->node);
+        pb->waiting = false;
+        if (pae)
+            snprintf(pb->error, sizeof pb->error, "%s: %s%s", natsMsg_GetSubject(msg),
+                     pae->ErrText && *pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err),
+                     pae->Err == NATS_TIMEOUT ? " (no answer from JetStream)" : "");
+        report_locked(pb);
+    }
+    pthread_mutex_unlock(&p->mu);
+    natsMsg_Destroy(msg);
+}
+
+/* Publishes without waiting for the stream: on_stored reports, so the
+ * publish threads never sit out a round trip each. */
+static void publish_stored(struct pub *pb)
+{
+    struct cn_nats_out *p = pb->p;
+    natsMsg *msg = pb->msg;
+    jsPubOptions o;
+    bool mine = false;
+
+    jsPubOptions_Init(&o);
+    o.MaxWait = ACK_WAIT_MS;
+    pthread_mutex_lock(&p->mu);
+    pb->msg = NULL; /* cnats takes it; pb may be answered and freed before the call returns */
+    pb->sent = msg;
+    pb->waiting = true;
+    list_push_back(&p->unacked, &pb->node);
+    pthread_mutex_unlock(&p->mu);
+    natsStatus s = js_PublishMsgAsync(p->async_js, &msg, &o);
+    if (s == NATS_OK)
+        return;
+    pthread_mutex_lock(&p->mu);
+    if (pb->waiting) { /* never answered: ours to report */
+        list_remove(&p->unacked, &pb->node);
+        pb->waiting = false;
+        mine = true;
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (mine) {
+        jsq_error(pb->error, sizeof pb->error, natsMsg_GetSubject(msg), s, 0);
+        report(pb);
+    }
+    natsMsg_Destroy(msg);
+}
+
+/* Flushes until no plain publish waits. One round trip (a PING answered)
+ * confirms every publish made before it, so while one thread waits for
+ * it the others' publishes gather for the next. Run by the thread that
+ * found nobody flushing. */
+static void flush_plain(struct cn_nats_out *p)
+{
+    pthread_mutex_lock(&p->mu);
+    while (!list_empty(&p->unflushed)) {
+        struct list batch = p->unflushed;
+        p->unflushed = (struct list){ 0 };
+        pthread_mutex_unlock(&p->mu);
+        natsStatus s = natsConnection_FlushTimeout(p->js->nc, ACK_WAIT_MS);
+        pthread_mutex_lock(&p->mu);
+        for (struct list_node *it; (it = list_pop_front(&batch));) {
+            struct pub *pb = LIST_ENTRY(it, struct pub, node);
+            if (s != NATS_OK)
+                snprintf(pb->error, sizeof pb->error, "%s: %s (flush)", natsMsg_GetSubject(pb->msg),
+                         natsStatus_GetText(s));
+            report_locked(pb);
+        }
+    }
+    p->flushing = false;
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void flush_work(void *arg)
+{
+    flush_plain(arg);
+}
+
+/* A flush is only started where it may block: on a helper thread. */
+static void publish_plain(struct pub *pb, bool on_loop)
+{
+    struct cn_nats_out *p = pb->p;
+    natsStatus s = natsConnection_PublishMsg(p->js->nc, pb->msg);
+    bool flush;
+
+    if (s != NATS_OK) {
+        jsq_error(pb->error, sizeof pb->error, natsMsg_GetSubject(pb->msg), s, 0);
+        report(pb);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    list_push_back(&p->unflushed, &pb->node);
+    flush = !p->flushing;
+    p->flushing = true;
+    pthread_mutex_unlock(&p->mu);
+    if (flush && on_loop)
+        offload_run(p->ol, flush_work, NULL, p);
+    else if (flush)
+        flush_plain(p);
+}
+
+/* stored: whether a stream captures pb's subject. */
+static void publish_known(struct pub *pb, bool stored, bool on_loop)
+{
+    if (stored) {
+        publish_stored(pb);
+    } else {
+        pb->fell_back = !pb->plain;
+        publish_plain(pb, on_loop);
+    }
+}
+
+static bool connected(struct pub *pb)
+{
+    if (jsq_connected(pb->p->js))
+        return true;
+    snprintf(pb->error, sizeof pb->error, "not connected to NATS at %s", pb->p->js->url);
+    report(pb);
+    return false;
+}
+
+/* Asks the server which stream captures the subject (blocking), then
+ * publishes. Helper thread. */
+static void publish_work(void *arg)
+{
+    struct pub *pb = arg;
+
+    if (!connected(pb))
+        return;
+    int stored = captured(pb, natsMsg_GetSubject(pb->msg));
+    if (stored < 0)
+        report(pb);
+    else
+        publish_known(pb, stored, false);
 }
 
 int cn_nats_send(struct cn_nats_out *p, const struct cn_record *rec, const char *subject,
@@ -255,6 +436,14 @@ int cn_nats_send(struct cn_nats_out *p, const struct cn_record *rec, const char 
     pb->d->fn = fn;
     pb->d->arg = arg;
     *out = pb->d;
-    offload_run(p->ol, publish_work, publish_done, pb);
+    /* Publishing neither blocks nor waits here: the outcome is reported
+     * later, through report(). Only an unknown subject takes a helper. */
+    if (!connected(pb))
+        return 0;
+    int stored = pb->plain ? 0 : recall(p, subject, loop_now_ms());
+    if (stored < 0)
+        offload_run(p->ol, publish_work, NULL, pb);
+    else
+        publish_known(pb, stored, true);
     return 0;
 }

@@ -262,9 +262,9 @@ struct cn_nats *cn_nats_new(struct cn *cn, char *err, size_t errlen)
         cn_nats_free(n);
         return NULL;
     }
-    n->out = cn_nats_out_new(&n->js, n->ol, cn->cfg.nats_key_header);
+    n->out = cn_nats_out_new(&n->js, n->ol, cn->cfg.nats_key_header, err, errlen);
     cn->nats_out = n->out;
-    if (subscribe_core(n, err, errlen) < 0 || start_pulls(n, err, errlen) < 0) {
+    if (!n->out || subscribe_core(n, err, errlen) < 0 || start_pulls(n, err, errlen) < 0) {
         cn_nats_free(n);
         return NULL;
     }
@@ -307,18 +307,21 @@ void cn_nats_free(struct cn_nats *n)
     let_go_all(n);
     /* Arrivals still queued are nak'ed by arrive() (stopping is set);
      * publishes in flight end, their waiters detached by now. */
+    cn_nats_out_close(n->out);
     offload_free(n->ol);
     for (int i = 0; i < n->npulls; i++)
         cn_pull_close(&n->pulls[i]);
     free(n->pulls);
+    cn_nats_out_stop(n->out);
     jsq_close(&n->js);
     if (n->cn->nats_out == n->out)
         n->cn->nats_out = NULL;
-    cn_nats_out_free(n->out);
+    struct cn_nats_out *out = n->out;
     pthread_cond_destroy(&n->room);
     pthread_mutex_destroy(&n->mu);
     free(n);
-    jsq_shutdown(); /* the only connection: cnats' own threads end with it */
+    jsq_shutdown();        /* the only connection: cnats' own threads end with it */
+    cn_nats_out_free(out); /* after them: their answer handler holds it */
 }
 
 /* --- drain and readiness --------------------------------------------------- */

@@ -228,3 +228,31 @@ def test_unordered_retries_wait_in_the_stream_as_delayed_naks(gateway, nats, con
     assert ": nak failed:" not in conn.text()
     calls = collections.Counter(started_ids(path))
     assert sorted(calls.values()) == [3, 3]
+
+
+def test_a_reply_the_stream_refuses_becomes_a_dead_letter(gateway, nats, connector, record_dir):
+    # Replies are published without waiting for the stream's answer, each
+    # answer still decides its message: here the stream takes one reply
+    # and refuses the rest (max_msgs 1, discard new).
+    srv = nats()
+    c = NatsClient(srv.nats_url)
+    c.create_stream("FULLIN", ["fullin.>"])
+    c.create_stream("FULLOUT", ["fullout.>"], max_msgs=1, discard="new")
+    c.create_stream("FULLDLQ", ["fulldlq.>"])
+    gw = gateway()
+    path = str(record_dir / "full")
+    deploy_recorder(gw, "full", path, {"topic": "nats:fullin.*", "reply-topic": "nats:fullout.x",
+                                       "error-topic": "nats:fulldlq.x", "ordering": "none"})
+    conn = connector(gw, "", env={"nats_url": srv.nats_url, "streams": "FULLIN", "group": "f"})
+    publish_all(c, "FULLIN", [("fullin.a", b"m%d" % i, None) for i in range(5)])
+    wait_for(lambda: c.stream_info("FULLDLQ")["state"]["messages"] >= 4
+             and all_acked(c, "FULLIN", "f_FULLIN"), 30, what="one reply and four dead letters")
+    (_, stored), = c.stream_messages("FULLOUT")
+    dead = c.stream_messages("FULLDLQ")
+    assert sorted([stored] + [d for _, d in dead]) == [b"m%d" % i for i in range(5)]
+    for h, _ in dead:
+        assert h["X-Error"].startswith("the reply could not be published: fullout.x: "), h
+        assert "maximum messages exceeded" in h["X-Error"], h
+    text = conn.get("/metrics").text
+    assert metric_sum(text, "connector_publish_errors_total", kind="reply") == 4
+    assert metric_sum(text, "connector_replies_total", function="full") == 1
