@@ -81,8 +81,16 @@ static inline struct list_node *list_pop_front(struct list *l)
 {
     struct list_node *n = l->first;
 
-    if (n)
-        list_remove(l, n);
+    /* list_remove() spelled out for the first node: the analyzer cannot
+     * know that a first node has no prev, and saw it stay first. */
+    if (n) {
+        l->first = n->next;
+        if (l->first)
+            l->first->prev = NULL;
+        else
+            l->last = NULL;
+        n->prev = n->next = NULL;
+    }
     return n;
 }
 

@@ -41,12 +41,18 @@ static void test_push_back_keeps_order_and_pop_takes_the_first(void **state)
     assert_int_equal(got[2], 3);
     assert_ptr_equal(LIST_ENTRY(list_pop_front(&l), struct item, a), &it[0]);
     assert_ptr_equal(LIST_ENTRY(l.last, struct item, a), &it[2]);
+    assert_null(it[0].a.next); /* the node taken is unlinked */
+    assert_null(l.first->prev);
     assert_ptr_equal(list_pop_front(&l), &it[1].a);
     assert_ptr_equal(list_pop_front(&l), &it[2].a);
     assert_null(list_pop_front(&l));
     assert_true(list_empty(&l));
     assert_null(l.last);
     assert_null(LIST_ENTRY(l.first, struct item, a));
+    list_push_back(&l, &it[1].a); /* an emptied list is as new */
+    assert_ptr_equal(l.first, &it[1].a);
+    assert_ptr_equal(l.last, &it[1].a);
+    assert_null(it[1].a.prev);
 }
 
 static void test_remove_from_the_middle_and_the_ends(void **state)
