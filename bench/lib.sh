@@ -176,6 +176,28 @@ bench_broken() {
     case " $BROKEN " in *" $1 "*) ;; *) BROKEN="$BROKEN $1" ;; esac
 }
 
+# bench_cpus: the CPUs this script may run on, as a list ("0-1").
+bench_cpus() {
+    taskset -cp $$ 2>/dev/null | sed 's/.*: //'
+}
+
+# bench_split_cpus LIST: the first two CPUs of a cpu list ("0-3",
+# "0,2,5-7"), space-separated; one or none if the list is shorter.
+bench_split_cpus() {
+    tr ',' '\n' <<<"$1" | awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2); c++) print c }' |
+        head -n 2 | tr '\n' ' '
+}
+
+# bench_pin CPUS PID...: every thread of each process onto CPUS (taskset
+# -a). Returns 1 if one could not be moved.
+bench_pin() {
+    local cpus=$1 p
+    shift
+    for p in "$@"; do
+        taskset -a -cp "$cpus" "$p" >/dev/null || return 1
+    done
+}
+
 # bench_wrk CASE URL SECONDS [measure]: one wrk run of $BENCH_CONNS
 # connections, 2 threads, with $BENCH_LUA. With `measure` the run is
 # recorded; without, it is a warm-up. Non-2xx answers and socket errors
