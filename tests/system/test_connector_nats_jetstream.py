@@ -256,3 +256,40 @@ def test_a_reply_the_stream_refuses_becomes_a_dead_letter(gateway, nats, connect
     text = conn.get("/metrics").text
     assert metric_sum(text, "connector_publish_errors_total", kind="reply") == 4
     assert metric_sum(text, "connector_replies_total", function="full") == 1
+
+
+def test_nats_killed_mid_stream_loses_nothing(gateway, nats, connector, record_dir):
+    # Replies in flight when nats-server dies never get JetStream's answer:
+    # each fails after its wait, becomes a dead letter once NATS is back,
+    # or is called again; every message ends with an outcome, and none is
+    # acked before it has one.
+    total = 5000
+    srv = nats()
+    c = NatsClient(srv.nats_url)
+    c.create_stream("KIN", ["kin.>"])
+    c.create_stream("KOUT", ["kout.>"])
+    c.create_stream("KDLQ", ["kdlq.>"])
+    gw = gateway()
+    path = str(record_dir / "kept")
+    deploy_recorder(gw, "kept", path, {"topic": "nats:kin.*", "reply-topic": "nats:kout.x",
+                                       "error-topic": "nats:kdlq.x", "ordering": "none"})
+    conn = connector(gw, "", env={"nats_url": srv.nats_url, "streams": "KIN", "group": "k",
+                                  "max_inflight": "64"})
+    publish_all(c, "KIN", [("kin.a", b"m%d" % i, None) for i in range(total)])
+    wait_for(lambda: c.stream_info("KOUT")["state"]["messages"] >= 300, 30, interval=0.01,
+             what="300 replies")
+    c.close()
+    srv.stop(signal.SIGKILL)
+    srv.start()
+    c = NatsClient(srv.nats_url)
+
+    def outcomes():
+        return (c.stream_info("KOUT")["state"]["messages"] +
+                c.stream_info("KDLQ")["state"]["messages"])
+    wait_for(lambda: outcomes() >= total and all_acked(c, "KIN", "k_KIN"), 90 * SLOW,
+             interval=0.5, what="an outcome for every message, every message acked")
+    seen = {d for _, d in c.stream_messages("KOUT")} | {d for _, d in c.stream_messages("KDLQ")}
+    assert seen == {b"m%d" % i for i in range(total)}
+    for h, _ in c.stream_messages("KDLQ"):
+        assert h["X-Error"].startswith("the reply could not be published"), h
+    assert conn.stop() == 0
