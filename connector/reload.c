@@ -38,7 +38,7 @@ static const char *text_at(const struct cn_config *cfg, size_t off)
 static void warn_restart_only(const struct cn_config *old, const struct cn_config *fresh)
 {
     for (size_t i = 0; i < sizeof restart_only / sizeof restart_only[0]; i++) {
-        if (strcmp(text_at(old, restart_only[i].off), text_at(fresh, restart_only[i].off)))
+        if (strcmp(text_at(old, restart_only[i].off), text_at(fresh, restart_only[i].off)) != 0)
             log_warn("cfg",
                      "reload: %s changed: it takes effect at the next restart "
                      "(the running value stays)",

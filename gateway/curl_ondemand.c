@@ -148,6 +148,9 @@ CURLcode curl_easy_setopt(CURL *curl, CURLoption option, ...)
     va_list ap;
     va_start(ap, option);
     CURLcode rc;
+    /* The branches differ in the type va_arg takes, which the clone check
+     * does not see. */
+    // NOLINTBEGIN(bugprone-branch-clone)
     if (option < CURLOPTTYPE_OBJECTPOINT)
         rc = REAL(easy_setopt)(curl, option, va_arg(ap, long));
     else if (option < CURLOPTTYPE_FUNCTIONPOINT)
@@ -158,6 +161,7 @@ CURLcode curl_easy_setopt(CURL *curl, CURLoption option, ...)
         rc = REAL(easy_setopt)(curl, option, va_arg(ap, curl_off_t));
     else
         rc = REAL(easy_setopt)(curl, option, va_arg(ap, void *));
+    // NOLINTEND(bugprone-branch-clone)
     va_end(ap);
     return rc;
 }
@@ -198,6 +202,7 @@ CURLMcode curl_multi_setopt(CURLM *multi, CURLMoption option, ...)
     va_list ap;
     va_start(ap, option);
     CURLMcode rc;
+    // NOLINTBEGIN(bugprone-branch-clone): as in curl_easy_setopt
     if (option < CURLOPTTYPE_OBJECTPOINT)
         rc = REAL(multi_setopt)(multi, option, va_arg(ap, long));
     else if (option < CURLOPTTYPE_FUNCTIONPOINT)
@@ -206,6 +211,7 @@ CURLMcode curl_multi_setopt(CURLM *multi, CURLMoption option, ...)
         rc = REAL(multi_setopt)(multi, option, va_arg(ap, void (*)(void)));
     else
         rc = REAL(multi_setopt)(multi, option, va_arg(ap, curl_off_t));
+    // NOLINTEND(bugprone-branch-clone)
     va_end(ap);
     return rc;
 }

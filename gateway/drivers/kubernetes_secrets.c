@@ -179,7 +179,9 @@ void kd_secrets(struct gw *gw, const struct gw_secret_op *op,
     char path[320];
     if (strcmp(j->method, "GET") == 0) {
         secret_path(j, path, sizeof path, false);
-        strcat(path, "?labelSelector=app.kubernetes.io%2Fmanaged-by%3D" K8S_MANAGER);
+        size_t used = strlen(path);
+        snprintf(path + used, sizeof path - used, "%s",
+                 "?labelSelector=app.kubernetes.io%2Fmanaged-by%3D" K8S_MANAGER);
         j->call = k8s_request(D.api, "GET", path, NULL, NULL, KD_CALL_TIMEOUT_MS, on_listed, j);
     } else if (strcmp(j->method, "POST") == 0) {
         secret_path(j, path, sizeof path, false);
