@@ -439,8 +439,17 @@ void uppool_free(struct uppool *p)
     for (unsigned b = 0; b < BUCKETS; b++)
         while (p->bucket[b]) {
             struct upaddr *a = p->bucket[b];
-            while (a->idle)
-                uppool_close(a->idle);
+            while (a->idle) {
+                /* Unlinked here (it heads the list), then closed. */
+                struct upconn *c = a->idle;
+                a->idle = c->next;
+                if (a->idle)
+                    a->idle->prev = NULL;
+                c->next = c->prev = NULL;
+                c->fn = NULL; /* no longer the idle list's */
+                p->nidle--;
+                uppool_close(c);
+            }
             p->bucket[b] = a->next_in_bucket;
             free(a);
         }

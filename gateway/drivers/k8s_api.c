@@ -158,8 +158,14 @@ void k8s_api_free(struct k8s_api *a)
     a->closing = true;
     loop_timer_cancel(a->lp, a->kick);
     a->kick = NULL;
-    while (a->live) {
-        struct k8s_xfer *x = a->live;
+    for (struct k8s_xfer *x; (x = a->live);) {
+        /* Unlinked here, so the drain visibly moves on whatever the
+         * owner's callback does (xfer_free skips an unlinked one). */
+        a->live = x->next;
+        if (a->live)
+            a->live->prev = &a->live;
+        x->prev = NULL;
+        x->next = NULL;
         struct k8s_result r = {
             .status = 0, .error = "the gateway is stopping", .reason = "", .message = ""
         };

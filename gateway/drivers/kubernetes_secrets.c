@@ -199,7 +199,8 @@ void kd_secrets(struct gw *gw, const struct gw_secret_op *op,
 void kd_secrets_cancel_all(void)
 {
     while (jobs) {
-        k8s_cancel(jobs->call);
-        finish(jobs, 503, NULL, "the gateway is stopping");
+        struct secret_job *j = jobs;
+        k8s_cancel(j->call);
+        finish(j, 503, NULL, "the gateway is stopping");
     }
 }
