@@ -230,23 +230,35 @@ def test_unordered_retries_wait_in_the_stream_as_delayed_naks(gateway, nats, con
     assert sorted(calls.values()) == [3, 3]
 
 
+def reply_route(nats, gateway, connector, record_dir, name, out_limits, env):
+    """nats-server with streams <NAME>IN, <NAME>OUT (with out_limits) and
+    <NAME>DLQ; a recorder function routed IN -> OUT, dead letters to DLQ,
+    ordering none; a connector on IN (group g, plus env). Returns the
+    server, a client of it and the connector."""
+    low = name.lower()
+    srv = nats()
+    c = NatsClient(srv.nats_url)
+    c.create_stream(f"{name}IN", [f"{low}in.>"])
+    c.create_stream(f"{name}OUT", [f"{low}out.>"], **out_limits)
+    c.create_stream(f"{name}DLQ", [f"{low}dlq.>"])
+    gw = gateway()
+    path = str(record_dir / low)
+    deploy_recorder(gw, low, path, {"topic": f"nats:{low}in.*", "reply-topic": f"nats:{low}out.x",
+                                    "error-topic": f"nats:{low}dlq.x", "ordering": "none"})
+    conn = connector(gw, "", env={"nats_url": srv.nats_url, "streams": f"{name}IN", "group": "g",
+                                  **env})
+    return srv, c, conn
+
+
 def test_a_reply_the_stream_refuses_becomes_a_dead_letter(gateway, nats, connector, record_dir):
     # Replies are published without waiting for the stream's answer, each
     # answer still decides its message: here the stream takes one reply
     # and refuses the rest (max_msgs 1, discard new).
-    srv = nats()
-    c = NatsClient(srv.nats_url)
-    c.create_stream("FULLIN", ["fullin.>"])
-    c.create_stream("FULLOUT", ["fullout.>"], max_msgs=1, discard="new")
-    c.create_stream("FULLDLQ", ["fulldlq.>"])
-    gw = gateway()
-    path = str(record_dir / "full")
-    deploy_recorder(gw, "full", path, {"topic": "nats:fullin.*", "reply-topic": "nats:fullout.x",
-                                       "error-topic": "nats:fulldlq.x", "ordering": "none"})
-    conn = connector(gw, "", env={"nats_url": srv.nats_url, "streams": "FULLIN", "group": "f"})
+    _, c, conn = reply_route(nats, gateway, connector, record_dir, "FULL",
+                             {"max_msgs": 1, "discard": "new"}, {})
     publish_all(c, "FULLIN", [("fullin.a", b"m%d" % i, None) for i in range(5)])
     wait_for(lambda: c.stream_info("FULLDLQ")["state"]["messages"] >= 4
-             and all_acked(c, "FULLIN", "f_FULLIN"), 30, what="one reply and four dead letters")
+             and all_acked(c, "FULLIN", "g_FULLIN"), 30, what="one reply and four dead letters")
     (_, stored), = c.stream_messages("FULLOUT")
     dead = c.stream_messages("FULLDLQ")
     assert sorted([stored] + [d for _, d in dead]) == [b"m%d" % i for i in range(5)]
@@ -264,17 +276,8 @@ def test_nats_killed_mid_stream_loses_nothing(gateway, nats, connector, record_d
     # or is called again; every message ends with an outcome, and none is
     # acked before it has one.
     total = 5000
-    srv = nats()
-    c = NatsClient(srv.nats_url)
-    c.create_stream("KIN", ["kin.>"])
-    c.create_stream("KOUT", ["kout.>"])
-    c.create_stream("KDLQ", ["kdlq.>"])
-    gw = gateway()
-    path = str(record_dir / "kept")
-    deploy_recorder(gw, "kept", path, {"topic": "nats:kin.*", "reply-topic": "nats:kout.x",
-                                       "error-topic": "nats:kdlq.x", "ordering": "none"})
-    conn = connector(gw, "", env={"nats_url": srv.nats_url, "streams": "KIN", "group": "k",
-                                  "max_inflight": "64"})
+    srv, c, conn = reply_route(nats, gateway, connector, record_dir, "K", {},
+                               {"max_inflight": "64"})
     publish_all(c, "KIN", [("kin.a", b"m%d" % i, None) for i in range(total)])
     wait_for(lambda: c.stream_info("KOUT")["state"]["messages"] >= 300, 30, interval=0.01,
              what="300 replies")
@@ -286,7 +289,7 @@ def test_nats_killed_mid_stream_loses_nothing(gateway, nats, connector, record_d
     def outcomes():
         return (c.stream_info("KOUT")["state"]["messages"] +
                 c.stream_info("KDLQ")["state"]["messages"])
-    wait_for(lambda: outcomes() >= total and all_acked(c, "KIN", "k_KIN"), 90 * SLOW,
+    wait_for(lambda: outcomes() >= total and all_acked(c, "KIN", "g_KIN"), 90,
              interval=0.5, what="an outcome for every message, every message acked")
     seen = {d for _, d in c.stream_messages("KOUT")} | {d for _, d in c.stream_messages("KDLQ")}
     assert seen == {b"m%d" % i for i in range(total)}
