@@ -14,6 +14,7 @@
 #include "list.h"
 #include "log.h"
 #include "loop.h"
+#include "natsmsg.h"
 #include "offload.h"
 #include "subject.h"
 #include "xalloc.h"
@@ -228,7 +229,7 @@ static int captured(struct pub *pb, const char *subject)
 
 static void free_pub(struct pub *pb)
 {
-    natsMsg_Destroy(pb->msg);
+    natsmsg_free(pb->msg);
     free(pb->d);
     free(pb);
 }
@@ -295,7 +296,7 @@ static void on_stored(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, v
         report_locked(pb);
     }
     pthread_mutex_unlock(&p->mu);
-    natsMsg_Destroy(msg);
+    natsmsg_free(msg); /* ours: the handler's to destroy, said cnats */
 }
 
 /* Publishes without waiting for the stream: on_stored reports, so the
@@ -329,7 +330,7 @@ static void publish_stored(struct pub *pb)
         jsq_error(pb->error, sizeof pb->error, natsMsg_GetSubject(msg), s, 0);
         report(pb);
     }
-    natsMsg_Destroy(msg);
+    natsmsg_free(msg);
 }
 
 /* Flushes until no plain publish waits. One round trip (a PING answered)

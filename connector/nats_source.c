@@ -15,6 +15,7 @@
 #include "nats_int.h"
 #include "nats_publish.h"
 #include "nats_record.h"
+#include "natsmsg.h"
 #include "offload.h"
 #include "xalloc.h"
 
@@ -30,7 +31,7 @@ static void release(struct nmsg *nm)
     list_remove(&n->held_msgs, &nm->node);
     if (nm->progress)
         loop_timer_cancel(n->cn->lp, nm->progress);
-    natsMsg_Destroy(nm->msg);
+    natsmsg_free(nm->msg);
     cn_record_free(nm->rec);
     free(nm);
     cn_nats_give(n, 1);
@@ -117,7 +118,7 @@ static void arrive(void *arg)
         /* Fetched as we stopped: back to JetStream for another connector. */
         if (a->pull)
             natsMsg_Nak(a->msg, NULL);
-        natsMsg_Destroy(a->msg);
+        natsmsg_free(a->msg);
         cn_nats_give(n, 1);
         free(a);
         return;
@@ -131,7 +132,7 @@ static void arrive(void *arg)
         nm->msg = a->msg;
         nm->progress = loop_timer_add(cn->lp, cn->cfg.nats_ack_wait_ms / 3, keep_lease, nm);
     } else {
-        natsMsg_Destroy(a->msg); /* a core message is all in the record */
+        natsmsg_free(a->msg); /* a core message is all in the record */
     }
     free(a);
     nm->rec->origin = nm->msg ? &jetstream_origin : &core_origin;
@@ -162,7 +163,7 @@ static void on_core_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
     (void)sub;
 
     if (cn_nats_take(n, 1) == 0) {
-        natsMsg_Destroy(msg); /* stopping: at most once, said in the docs */
+        natsmsg_free(msg); /* stopping: at most once, said in the docs */
         return;
     }
     cn_nats_hand_over(n, NULL, msg);

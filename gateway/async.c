@@ -14,6 +14,7 @@
 #include "invoke.h"
 #include "log.h"
 #include "metrics.h"
+#include "natsmsg.h"
 #include "model.h"
 #include "queue.h"
 #include "queue_int.h"
@@ -23,7 +24,7 @@
 static void enqueue_free(struct gw_enqueue *e)
 {
     if (e->msg)
-        natsMsg_Destroy(e->msg);
+        natsmsg_free(e->msg);
     buf_cleanup(&e->body);
     free(e->name);
     free(e->ns);

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "natsmsg.h"
 #include "qw.h"
 #include "xalloc.h"
 
@@ -29,7 +30,7 @@ static void job_free(struct qw_job *j)
         loop_timer_cancel(w->lp, j->timer);
     qw_call_cancel(j);
     qw_callback_cancel(j);
-    natsMsg_Destroy(j->msg);
+    natsmsg_free(j->msg);
     free(j->dead_reason);
     bool slot = j->slot_held;
     free(j);
