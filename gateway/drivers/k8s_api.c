@@ -10,6 +10,7 @@
 #include "curlloop.h"
 #include "k8s_config.h"
 #include "lines.h"
+#include "list.h"
 #include "loop.h"
 #include "xalloc.h"
 
@@ -28,9 +29,9 @@ struct k8s_api {
     struct timespec token_mtime;
     off_t token_size;
     struct timespec config_mtime; /* of c.config_path when its token was taken */
-    struct k8s_xfer *live;        /* every transfer not yet ended */
+    struct list live;             /* every transfer not yet ended */
     unsigned running;             /* calls added to libcurl */
-    uint64_t seq;
+    struct list queue;       /* calls waiting for their turn, oldest first */
     struct loop_timer *kick; /* starts waiting calls */
     bool closing;
 };
@@ -52,9 +53,10 @@ struct k8s_xfer {
      * which libcurl refuses from inside its own callbacks. */
     struct buf pending;
     struct loop_timer *deliver;
-    struct k8s_xfer *next, **prev; /* in a->live */
-    bool waiting, running;         /* a call for its turn, or added */
-    uint64_t seq;                  /* its place in the queue */
+    struct list_node node; /* in a->live while linked */
+    bool linked;
+    struct list_node turn; /* in a->queue while waiting */
+    bool waiting, running; /* a call for its turn, or added */
     k8s_done_fn *done;
     k8s_line_fn *line;
     void *arg;
@@ -158,14 +160,11 @@ void k8s_api_free(struct k8s_api *a)
     a->closing = true;
     loop_timer_cancel(a->lp, a->kick);
     a->kick = NULL;
-    for (struct k8s_xfer *x; (x = a->live);) {
+    for (struct list_node *it; (it = list_pop_front(&a->live));) {
         /* Unlinked here, so the drain visibly moves on whatever the
          * owner's callback does (xfer_free skips an unlinked one). */
-        a->live = x->next;
-        if (a->live)
-            a->live->prev = &a->live;
-        x->prev = NULL;
-        x->next = NULL;
+        struct k8s_xfer *x = LIST_ENTRY(it, struct k8s_xfer, node);
+        x->linked = false;
         struct k8s_result r = {
             .status = 0, .error = "the gateway is stopping", .reason = "", .message = ""
         };
@@ -219,11 +218,10 @@ static void xfer_free(struct k8s_xfer *x)
         if (!x->a->kick && !x->a->closing)
             x->a->kick = loop_timer_add(x->a->lp, 0, on_kick, x->a);
     }
-    if (x->prev) {
-        *x->prev = x->next;
-        if (x->next)
-            x->next->prev = x->prev;
-    }
+    if (x->linked)
+        list_remove(&x->a->live, &x->node);
+    if (x->waiting)
+        list_remove(&x->a->queue, &x->turn);
     loop_timer_cancel(x->a->lp, x->deliver);
     buf_cleanup(&x->pending);
     curlloop_release(x->a->cl, x->easy);
@@ -338,11 +336,8 @@ static struct k8s_xfer *xfer_start(struct k8s_api *a, struct k8s_xfer *x, const 
                                    int64_t timeout_ms)
 {
     x->a = a;
-    x->next = a->live;
-    if (a->live)
-        a->live->prev = &x->next;
-    x->prev = &a->live;
-    a->live = x;
+    list_push_front(&a->live, &x->node);
+    x->linked = true;
     buf_init(&x->answer, MAX_ANSWER);
     buf_init(&x->pending, MAX_ANSWER);
     x->job = (struct curlloop_job){ .done = on_done, .arg = x };
@@ -386,7 +381,7 @@ static struct k8s_xfer *xfer_start(struct k8s_api *a, struct k8s_xfer *x, const 
     set_tls(a, e);
     if (!x->stream && a->running >= MAX_RUNNING) {
         x->waiting = true;
-        x->seq = ++a->seq;
+        list_push_back(&a->queue, &x->turn);
         return x;
     }
     if (curlloop_add(a->cl, e, &x->job) < 0) {
@@ -405,10 +400,7 @@ static void on_kick(struct loop *lp, void *arg)
     struct k8s_api *a = arg;
     a->kick = NULL;
     while (a->running < MAX_RUNNING) {
-        struct k8s_xfer *first = NULL;
-        for (struct k8s_xfer *x = a->live; x; x = x->next)
-            if (x->waiting && (!first || x->seq < first->seq))
-                first = x;
+        struct k8s_xfer *first = LIST_ENTRY(list_pop_front(&a->queue), struct k8s_xfer, turn);
         if (!first)
             return;
         first->waiting = false;
