@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "list.h"
 #include "log.h"
 #include "loop.h"
 #include "offload.h"
@@ -32,8 +33,8 @@ struct upaddr {
     int64_t resolved_ms;
     struct sockaddr_storage sa;
     socklen_t salen;
-    struct upconn *idle;    /* most recently used first */
-    struct upconn *waiting; /* new connections waiting for the name */
+    struct list idle;    /* most recently used first */
+    struct list waiting; /* new connections waiting for the name */
     unsigned nconns;
 };
 
@@ -159,28 +160,6 @@ static void maybe_drop_addr(struct uppool *p, struct upaddr *a)
         }
 }
 
-/* --- lists ---------------------------------------------------------------- */
-
-static void list_push(struct upconn **head, struct upconn *c)
-{
-    c->prev = NULL;
-    c->next = *head;
-    if (*head)
-        (*head)->prev = c;
-    *head = c;
-}
-
-static void list_remove(struct upconn **head, struct upconn *c)
-{
-    if (c->prev)
-        c->prev->next = c->next;
-    else if (*head == c)
-        *head = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    c->next = c->prev = NULL;
-}
-
 /* --- connections ---------------------------------------------------------- */
 
 static void on_fd(struct loop *lp, int fd, unsigned events, void *arg)
@@ -285,9 +264,9 @@ static void lookup_done(void *arg)
         a->resolved = true;
         a->resolved_ms = loop_now_ms();
     }
-    while (a->waiting) {
-        struct upconn *c = a->waiting;
-        list_remove(&a->waiting, c);
+    struct upconn *c;
+    while ((c = LIST_ENTRY(list_pop_front(&a->waiting), struct upconn, node))) {
+        c->in_waiting = false;
         if (l->rc == 0) {
             start_connect(c);
         } else {
@@ -333,9 +312,9 @@ static void sweep(struct loop *lp, void *arg)
         struct upaddr *a = p->bucket[b];
         while (a) {
             struct upaddr *next = a->next_in_bucket;
-            struct upconn *c = a->idle;
+            struct upconn *c = LIST_ENTRY(a->idle.first, struct upconn, node);
             while (c) {
-                struct upconn *cn = c->next;
+                struct upconn *cn = LIST_ENTRY(c->node.next, struct upconn, node);
                 if (now - c->idle_since > IDLE_MAX_MS)
                     uppool_close(c); /* may free a */
                 c = cn;
@@ -358,9 +337,8 @@ struct upconn *uppool_get(struct uppool *p, const char *host, const char *port, 
                           upconn_fn *fn, void *arg)
 {
     struct upaddr *a = find_addr(p, host, port);
-    if (!fresh && a->idle) {
-        struct upconn *c = a->idle;
-        list_remove(&a->idle, c);
+    if (!fresh && !list_empty(&a->idle)) {
+        struct upconn *c = LIST_ENTRY(list_pop_front(&a->idle), struct upconn, node);
         p->nidle--;
         c->reused = true;
         c->fn = fn;
@@ -381,7 +359,8 @@ struct upconn *uppool_get(struct uppool *p, const char *host, const char *port, 
     if (a->resolved) {
         start_connect(c);
     } else {
-        list_push(&a->waiting, c);
+        list_push_back(&a->waiting, &c->node);
+        c->in_waiting = true;
         if (!a->resolving)
             resolve(p, a);
     }
@@ -399,7 +378,7 @@ void uppool_put(struct upconn *c)
     c->arg = NULL;
     c->idle_since = loop_now_ms();
     upconn_want(c, LOOP_READ);
-    list_push(&c->addr->idle, c);
+    list_push_front(&c->addr->idle, &c->node);
     p->nidle++;
     if (!p->sweep)
         p->sweep = loop_timer_add(p->lp, SWEEP_MS, sweep, p);
@@ -412,10 +391,10 @@ void uppool_close(struct upconn *c)
     struct uppool *p = c->pool;
     struct upaddr *a = c->addr;
     if (c->fn == on_idle_event) {
-        list_remove(&a->idle, c);
+        list_remove(&a->idle, &c->node);
         p->nidle--;
-    } else if (c->fd < 0 && a->resolving) {
-        list_remove(&a->waiting, c); /* harmless if it is not there */
+    } else if (c->in_waiting) {
+        list_remove(&a->waiting, &c->node);
     }
     if (c->fd >= 0) {
         loop_unwatch(p->lp, c->fd);
@@ -439,14 +418,9 @@ void uppool_free(struct uppool *p)
     for (unsigned b = 0; b < BUCKETS; b++)
         while (p->bucket[b]) {
             struct upaddr *a = p->bucket[b];
-            while (a->idle) {
-                /* Unlinked here (it heads the list), then closed. */
-                struct upconn *c = a->idle;
-                a->idle = c->next;
-                if (a->idle)
-                    a->idle->prev = NULL;
-                c->next = c->prev = NULL;
-                c->fn = NULL; /* no longer the idle list's */
+            struct upconn *c;
+            while ((c = LIST_ENTRY(list_pop_front(&a->idle), struct upconn, node))) {
+                c->fn = NULL; /* unlinked: no longer the idle list's */
                 p->nidle--;
                 uppool_close(c);
             }

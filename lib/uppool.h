@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "list.h"
 
 struct loop;
 struct uppool;
@@ -39,7 +40,8 @@ struct upconn {
     /* The pool's own fields. */
     struct uppool *pool;
     struct upaddr *addr;
-    struct upconn *next, *prev; /* in the address's idle or resolving list */
+    struct list_node node; /* in the address's idle or waiting list */
+    bool in_waiting;       /* in the waiting list (the name resolves) */
     unsigned events;
     int64_t idle_since;
     int error; /* errno of a failed connect or resolution */
