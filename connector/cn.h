@@ -15,6 +15,7 @@
 
 struct loop;
 struct curlloop;
+struct uppool;
 struct httpd;
 struct metrics;
 struct metric;
@@ -54,6 +55,7 @@ struct cn {
     const char *conf_file; /* -c FILE (argv), or NULL: read again on SIGHUP */
     struct loop *lp;
     struct curlloop *curl;
+    struct uppool *conns; /* to the gateway, for calls of functions */
     struct httpd *http;
     struct cn_metrics m;
     struct cn_table *table; /* the current routing table (never NULL) */

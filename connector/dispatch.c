@@ -438,6 +438,7 @@ struct cn_dispatch *cn_dispatch_new(struct cn *cn, const struct cn_branch_ops *o
         .timeout_ms = cfg->upstream_timeout_ms,
         .max_response = (size_t)cfg->max_response_size,
         .pool = cn_invoke_pool_new((size_t)cfg->max_inflight + 8),
+        .conns = cn->conns,
     };
     return d;
 }

@@ -1,6 +1,15 @@
-/* invoke.c -- function calls over libcurl multi, with the response
+/* invoke.c -- function calls through the gateway, with the response
  * headers the outcome depends on (Content-Type, X-Reply-Topic,
- * Retry-After). */
+ * Retry-After).
+ *
+ * An http:// gateway is called over our own HTTP/1.1 client (lib/h1call
+ * on a keep-alive pool); an https:// one over libcurl multi. With its
+ * handles reused, keep-alive, and header lists built without allocating,
+ * libcurl was still about half of the connector's loop thread in a
+ * profile of the record path (its per-transfer setup, the checks of
+ * cached connections that poll the socket, its allocations); the gateway
+ * speaks HTTP/1.1 only, so HTTP/2 was no way out. The request is built
+ * once, in HTTP's own form, for either client. */
 #include "invoke.h"
 
 #include <stdio.h>
@@ -8,48 +17,17 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base64.h"
 #include "buf.h"
-#include "curlloop.h"
 #include "encode.h"
+#include "h1call.h"
+#include "invoke_int.h"
 #include "loop.h"
 #include "record.h"
 #include "xalloc.h"
 
-#define HEADER_VALUE_MAX 1024 /* longest response header value we keep */
-/* Request header lines kept in the call itself: a record with a handful
- * of headers needs no more. Beyond, the list goes on the heap. */
-#define HDR_NODES 24
 #define HDR_TEXT_MAX (1u << 30) /* a record's headers are bounded far below */
 #define BODY_KEEP_MAX 65536     /* a kept call keeps a response buffer this large */
-
-struct cn_call {
-    struct loop *lp;
-    struct curlloop *cl;
-    CURL *easy;
-    struct curlloop_job job;
-    /* The request's header lines, built into one buffer ("Name: value"
-     * each ending in a NUL) and handed to libcurl as a list whose nodes
-     * point into it: no allocation per line, and none at all for the
-     * nodes of a usual call (malloc and free were a fifth of the loop
-     * thread's time in a profile; curl_slist_append makes two a line). */
-    struct buf hdr_text;
-    size_t nhdrs;
-    struct curl_slist *hdrs;
-    struct curl_slist *hdr_more; /* the nodes when HDR_NODES are too few */
-    struct curl_slist hdr_node[HDR_NODES];
-    struct loop_timer *failed; /* a call that could not start reports later */
-    struct buf body;
-    char content_type[HEADER_VALUE_MAX];
-    char reply_topic[HEADER_VALUE_MAX];
-    char retry_after[HEADER_VALUE_MAX];
-    char errbuf[CURL_ERROR_SIZE];
-    double start;
-    cn_invoke_fn *fn;
-    void *arg;
-    const struct cn_invoke_async *async; /* while the request is built; NULL: sync */
-    struct cn_invoke_pool *pool;         /* where it goes when done, or NULL */
-    struct cn_call *next_free;           /* in pool->free */
-};
 
 /* Finished calls kept, with their buffers, for the next ones: a call is a
  * few kB and each of its buffers 4 kB, and glibc's malloc consolidates
@@ -75,6 +53,7 @@ void cn_invoke_pool_free(struct cn_invoke_pool *p)
     while (p->free) {
         struct cn_call *c = p->free;
         p->free = c->next_free;
+        h1call_cleanup(&c->h1);
         buf_cleanup(&c->hdr_text);
         buf_cleanup(&c->body);
         free(c);
@@ -86,9 +65,9 @@ static void call_free(struct cn_call *c)
 {
     struct cn_invoke_pool *p = c->pool;
 
-    curlloop_release(c->cl, c->easy);
-    free(c->hdr_more);
+    cn_invoke_release_curl(c);
     if (p && p->n < p->keep) {
+        h1call_trim(&c->h1, BODY_KEEP_MAX);
         if (c->body.cap > BODY_KEEP_MAX)
             buf_cleanup(&c->body);
         buf_consume(&c->body, c->body.len);
@@ -98,6 +77,7 @@ static void call_free(struct cn_call *c)
         p->n++;
         return;
     }
+    h1call_cleanup(&c->h1);
     buf_cleanup(&c->hdr_text);
     buf_cleanup(&c->body);
     free(c);
@@ -117,6 +97,7 @@ static struct cn_call *call_get(struct cn_invoke_pool *p)
     /* Not calloc: the call is a few kB, mostly the response header slots,
      * which only need their first byte cleared (start() does). */
     c = xmalloc(sizeof *c);
+    h1call_init(&c->h1);
     buf_init(&c->hdr_text, HDR_TEXT_MAX);
     buf_init(&c->body, 0);
     return c;
@@ -127,39 +108,16 @@ static struct cn_call *call_get(struct cn_invoke_pool *p)
 static void add_line(struct cn_call *c, const char *name, size_t nlen, const char *value,
                      size_t vlen)
 {
-    /* "Name:" alone would tell libcurl to drop the header; "Name;" sends it
-     * empty. */
     buf_append(&c->hdr_text, name, nlen);
-    if (vlen) {
-        buf_append(&c->hdr_text, ": ", 2);
-        buf_append(&c->hdr_text, value, vlen);
-    } else {
-        buf_append(&c->hdr_text, ";", 1);
-    }
-    buf_append(&c->hdr_text, "", 1);
+    buf_append(&c->hdr_text, vlen ? ": " : ":", vlen ? 2 : 1);
+    buf_append(&c->hdr_text, value, vlen);
+    buf_append(&c->hdr_text, "\r\n", 2);
     c->nhdrs++;
 }
 
 static void add(struct cn_call *c, const char *name, const char *value)
 {
     add_line(c, name, strlen(name), value, strlen(value));
-}
-
-/* Links the lines into the list libcurl reads (the buffer no longer
- * moves once every line is in). */
-static void link_headers(struct cn_call *c)
-{
-    struct curl_slist *nodes = c->hdr_node;
-    const char *p = buf_peek(&c->hdr_text);
-
-    if (c->nhdrs > HDR_NODES)
-        nodes = c->hdr_more = xmalloc(c->nhdrs * sizeof *nodes);
-    for (size_t i = 0; i < c->nhdrs; i++) {
-        nodes[i].data = (char *)p;
-        nodes[i].next = i + 1 < c->nhdrs ? &nodes[i + 1] : NULL;
-        p += strlen(p) + 1;
-    }
-    c->hdrs = c->nhdrs ? nodes : NULL;
 }
 
 /* Bytes as a header value: as they are when HTTP can carry them, else
@@ -259,75 +217,17 @@ static void build_headers(struct cn_call *c, const struct cn_invoke_opts *o,
         add_kafka_meta(c, rec);
     add_record_headers(c, rec);
     add(c, "Content-Type", rec->content_type ? rec->content_type : o->content_type);
-    /* No "Expect: 100-continue" for large bodies: the gateway answers. */
-    buf_append(&c->hdr_text, "Expect:", sizeof "Expect:");
-    c->nhdrs++;
-    link_headers(c);
-}
-
-/* --- response ----------------------------------------------------------- */
-
-static void keep(char *slot, const char *value, size_t len)
-{
-    while (len > 0 && (value[len - 1] == '\r' || value[len - 1] == '\n' || value[len - 1] == ' ' ||
-                       value[len - 1] == '\t'))
-        len--;
-    if (len >= HEADER_VALUE_MAX)
-        len = HEADER_VALUE_MAX - 1;
-    memcpy(slot, value, len);
-    slot[len] = '\0';
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *arg)
-{
-    struct cn_call *c = arg;
-    size_t len = size * n;
-    const char *colon = memchr(data, ':', len);
-
-    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-        /* A new response (after a 100 Continue): forget the last one's. */
-        c->content_type[0] = c->reply_topic[0] = c->retry_after[0] = '\0';
-        return len;
+    if (o->auth) {
+        char *cred = base64_encode((const unsigned char *)o->auth, strlen(o->auth));
+        buf_append(&c->hdr_text, "Authorization: Basic ", 21);
+        buf_append(&c->hdr_text, cred, strlen(cred));
+        buf_append(&c->hdr_text, "\r\n", 2);
+        c->nhdrs++;
+        free(cred);
     }
-    if (!colon)
-        return len;
-    size_t nlen = (size_t)(colon - data);
-    const char *v = colon + 1;
-    size_t vlen = len - nlen - 1;
-    while (vlen > 0 && (*v == ' ' || *v == '\t')) {
-        v++;
-        vlen--;
-    }
-    if (nlen == 12 && strncasecmp(data, "Content-Type", nlen) == 0)
-        keep(c->content_type, v, vlen);
-    else if (nlen == 13 && strncasecmp(data, "X-Reply-Topic", nlen) == 0)
-        keep(c->reply_topic, v, vlen);
-    else if (nlen == 11 && strncasecmp(data, "Retry-After", nlen) == 0)
-        keep(c->retry_after, v, vlen);
-    return len;
-}
-
-static size_t on_write(char *data, size_t size, size_t n, void *arg)
-{
-    struct cn_call *c = arg;
-
-    return buf_append(&c->body, data, size * n) < 0 ? 0 : size * n;
-}
-
-static enum cn_invoke_kind kind_of(CURLcode result)
-{
-    switch (result) {
-    case CURLE_OK:
-        return CN_INVOKE_ANSWERED;
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-        return CN_INVOKE_UNREACHABLE;
-    case CURLE_WRITE_ERROR:
-        return CN_INVOKE_TOO_LARGE;
-    default:
-        return CN_INVOKE_BROKEN;
-    }
+    /* A NUL after the last line: the cut for libcurl looks for CRs in a
+     * string. */
+    buf_append(&c->hdr_text, "", 1);
 }
 
 static const char *nonempty(const char *s)
@@ -335,74 +235,76 @@ static const char *nonempty(const char *s)
     return *s ? s : NULL;
 }
 
-static void on_done(void *arg, CURL *easy, CURLcode result)
+/* Reports the answer (the headers are in the call's slots) and lets the
+ * call go. */
+void cn_invoke_finish(struct cn_call *c, struct cn_invoke_result *r)
 {
-    struct cn_call *c = arg;
-    struct cn_invoke_result r = { .kind = kind_of(result) };
-
-    if (result == CURLE_OK)
-        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r.status);
-    if (r.kind == CN_INVOKE_TOO_LARGE)
-        r.error = "the response is larger than max_response_size";
-    else if (result != CURLE_OK)
-        r.error = c->errbuf[0] ? c->errbuf : curl_easy_strerror(result);
-    r.body = (const unsigned char *)(c->body.data ? buf_peek(&c->body) : "");
-    r.len = c->body.len;
-    r.content_type = nonempty(c->content_type);
-    r.reply_topic = nonempty(c->reply_topic);
-    r.retry_after = nonempty(c->retry_after);
-    r.seconds = loop_now_s() - c->start;
-    c->fn(c->arg, &r);
+    r->content_type = nonempty(c->content_type);
+    r->reply_topic = nonempty(c->reply_topic);
+    r->retry_after = nonempty(c->retry_after);
+    r->seconds = loop_now_s() - c->start;
+    c->fn(c->arg, r);
     call_free(c);
 }
 
-static void on_start_failed(struct loop *lp, void *arg)
-{
-    struct cn_call *c = arg;
-    struct cn_invoke_result r = { .kind = CN_INVOKE_BROKEN,
-                                  .error = "libcurl refused to start the call" };
-    (void)lp;
-    c->failed = NULL;
-    c->fn(c->arg, &r);
-    call_free(c);
-}
+/* --- http://: our own client ----------------------------------------------- */
 
-static void set_options(struct cn_call *c, const struct cn_invoke_opts *o, const char *target,
-                        const struct cn_record *rec)
+static enum cn_invoke_kind kind_of_h1(enum h1call_kind kind)
 {
-    CURL *e = c->easy;
-    char small[512], *url = small;
-    const char *path = c->async ? "async-function" : "function";
-
-    /* libcurl keeps a copy of the URL. */
-    if ((size_t)snprintf(small, sizeof small, "%s/%s/%s", o->gateway_url, path, target) >=
-        sizeof small)
-        url = xasprintf("%s/%s/%s", o->gateway_url, path, target);
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    if (url != small)
-        free(url);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->hdrs);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rec->len);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, rec->value ? (const char *)rec->value : "");
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-    if (o->auth) {
-        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(e, CURLOPT_USERPWD, o->auth);
+    switch (kind) {
+    case H1CALL_ANSWERED:
+        return CN_INVOKE_ANSWERED;
+    case H1CALL_UNREACHABLE:
+        return CN_INVOKE_UNREACHABLE;
+    case H1CALL_TOO_LARGE:
+        return CN_INVOKE_TOO_LARGE;
+    default:
+        return CN_INVOKE_BROKEN;
     }
 }
+
+static void on_h1_done(void *arg, const struct h1call_result *h)
+{
+    struct cn_call *c = arg;
+    struct cn_invoke_result r = { .kind = kind_of_h1(h->kind), .status = h->status };
+
+    h1call_header(h, "Content-Type", c->content_type, sizeof c->content_type);
+    h1call_header(h, "X-Reply-Topic", c->reply_topic, sizeof c->reply_topic);
+    h1call_header(h, "Retry-After", c->retry_after, sizeof c->retry_after);
+    r.body = (const unsigned char *)(h->body ? h->body : "");
+    r.len = h->len;
+    r.error = r.kind == CN_INVOKE_TOO_LARGE ? "the response is larger than max_response_size"
+                                            : h->error;
+    cn_invoke_finish(c, &r);
+}
+
+static void start_h1(struct cn_call *c, const struct cn_invoke_opts *o, const char *url,
+                     const struct cn_record *rec)
+{
+    struct h1call_request req = {
+        .method = "POST",
+        .url = url,
+        .lines = buf_peek(&c->hdr_text),
+        .lines_len = c->hdr_text.len - 1, /* less the NUL */
+        .body = rec->value,
+        .len = rec->len,
+        .timeout_ms = o->timeout_ms,
+        .connect_timeout_ms = CONNECT_TIMEOUT_MS,
+        .max_response = o->max_response,
+    };
+
+    h1call_start(&c->h1, o->conns, c->lp, &req, on_h1_done, c);
+}
+
+/* --- starting a call ------------------------------------------------------ */
 
 static struct cn_call *start(struct curlloop *cl, const struct cn_invoke_opts *o,
                              const char *target, const struct cn_record *rec,
                              const struct cn_invoke_async *async, cn_invoke_fn *fn, void *arg)
 {
     struct cn_call *c = call_get(o->pool);
+    char small[512], *url = small;
+    const char *path = async ? "async-function" : "function";
 
     c->pool = o->pool;
     c->easy = NULL;
@@ -415,16 +317,18 @@ static struct cn_call *start(struct curlloop *cl, const struct cn_invoke_opts *o
     c->cl = cl;
     c->fn = fn;
     c->arg = arg;
-    c->job = (struct curlloop_job){ .done = on_done, .arg = c };
     c->start = loop_now_s();
-    c->body.max = o->max_response;
     build_headers(c, o, rec);
-    c->easy = curlloop_easy(cl);
-    if (c->easy)
-        set_options(c, o, target, rec);
-    if (!c->easy || curlloop_add(cl, c->easy, &c->job) < 0)
-        c->failed = loop_timer_add(c->lp, 0, on_start_failed, c);
     c->async = NULL; /* the caller's: only the request was built from it */
+    if ((size_t)snprintf(small, sizeof small, "%s/%s/%s", o->gateway_url, path, target) >=
+        sizeof small)
+        url = xasprintf("%s/%s/%s", o->gateway_url, path, target);
+    if (o->conns && strncmp(url, "http://", 7) == 0)
+        start_h1(c, o, url, rec);
+    else
+        cn_invoke_start_curl(c, o, url, rec);
+    if (url != small)
+        free(url);
     return c;
 }
 
@@ -449,5 +353,6 @@ void cn_invoke_cancel(struct cn_call *c)
         return;
     if (c->failed)
         loop_timer_cancel(c->lp, c->failed);
+    h1call_cancel(&c->h1);
     call_free(c);
 }

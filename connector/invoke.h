@@ -1,8 +1,9 @@
 /* invoke.h -- one call of a function through the gateway for a record:
  * POST <gateway>/function/<name> with the record's value as the body and
- * its metadata as headers (X-Topic, X-Call-Id, X-Kafka-*), over the
- * shared libcurl multi handle, so many calls share keep-alive connections
- * and none blocks the loop.
+ * its metadata as headers (X-Topic, X-Call-Id, X-Kafka-*), on shared
+ * keep-alive connections (our own HTTP/1.1 client for an http://
+ * gateway, the libcurl multi handle for an https:// one), so none blocks
+ * the loop.
  *
  * Each record header travels as X-Kafka-<name>, base64-encoded with an
  * X-Kafka-<name>-Enc: b64 companion when HTTP cannot carry its bytes;
@@ -18,6 +19,7 @@
 
 struct curlloop;
 struct loop;
+struct uppool;
 struct cn_record;
 struct cn_call;
 struct cn_invoke_pool;
@@ -52,6 +54,7 @@ struct cn_invoke_opts {
     int64_t timeout_ms;
     size_t max_response;
     struct cn_invoke_pool *pool; /* finished calls kept for reuse, or NULL */
+    struct uppool *conns;        /* http:// connections; NULL: libcurl for all */
 };
 
 /* Keeps up to `keep` finished calls (and their buffers) for the next ones.

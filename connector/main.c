@@ -41,6 +41,7 @@
 #include "refresh.h"
 #include "reload.h"
 #include "signals.h"
+#include "uppool.h"
 
 #define FLUSH_AT_EXIT_MS 5000
 
@@ -114,6 +115,7 @@ static int start(struct cn *cn, char *err, size_t errlen)
      * refresh and the async callbacks' answers: none made per call at full
      * load. */
     curlloop_keep(cn->curl, (size_t)cn->cfg.max_inflight + 8);
+    cn->conns = uppool_new(cn->lp);
     cn_metrics_init(cn);
     cn->table = cn_table_new();
     cn->dispatch = cn_dispatch_new(cn, &cn_outcome_ops);
@@ -161,6 +163,7 @@ static void cleanup(struct cn *cn)
     cn_dispatch_free(cn->dispatch);
     cn_table_unref(cn->table);
     curlloop_free(cn->curl);
+    uppool_free(cn->conns);
     metrics_free(cn->m.reg);
     loop_free(cn->lp);
     cn_config_free(&cn->cfg);

@@ -1,6 +1,6 @@
 CN_SRC := connector/main.c connector/cn.c connector/control.c connector/config.c connector/routes.c \
           connector/table.c connector/refresh.c connector/record.c connector/encode.c \
-          connector/keymap.c connector/track.c connector/invoke.c connector/verdict.c \
+          connector/keymap.c connector/track.c connector/invoke.c connector/invoke_curl.c connector/verdict.c \
           connector/dispatch.c connector/callstate.c connector/outcome.c connector/publish.c \
           connector/producer.c connector/consumer.c connector/parts.c connector/kafka_record.c connector/release.c connector/hold.c \
           connector/kconf.c connector/kafka_env.c connector/api.c \
