@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 
 #include "loop.h"
 #include "uppool.h"
@@ -148,22 +147,12 @@ static void flush(struct h1call *c)
     struct upconn *conn = c->conn;
 
     while (!c->request_sent) {
-        struct iovec iov[2];
-        int n_iov = 0;
-        if (c->out_sent < conn->out.len)
-            iov[n_iov++] = (struct iovec){ (char *)buf_peek(&conn->out) + c->out_sent,
-                                           conn->out.len - c->out_sent };
-        if (c->body_sent < c->body_len)
-            iov[n_iov++] = (struct iovec){ (char *)c->body + c->body_sent,
-                                           c->body_len - c->body_sent };
-        if (n_iov == 0) {
+        size_t left = c->body_len - c->body_sent;
+        ssize_t n = upconn_send(conn, c->out_sent, left ? c->body + c->body_sent : NULL, left);
+        if (n == 0) {
             c->request_sent = true;
             break;
         }
-        struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)n_iov };
-        ssize_t n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             want(c, true);
             return;

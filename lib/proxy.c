@@ -19,7 +19,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -434,23 +433,14 @@ static void flush(struct pxcall *c)
            c->mode != BODY_COLLECT) {
         struct upconn *conn = c->conn;
         pump_body(c);
-        struct iovec iov[2];
-        int n_iov = 0;
-        if (c->out_sent < conn->out.len)
-            iov[n_iov++] = (struct iovec){ (char *)buf_peek(&conn->out) + c->out_sent,
-                                           conn->out.len - c->out_sent };
-        if (c->mode == BODY_WHOLE && c->whole_sent < c->whole_len)
-            iov[n_iov++] = (struct iovec){ (char *)c->whole + c->whole_sent,
-                                           c->whole_len - c->whole_sent };
-        if (n_iov == 0) {
+        bool whole = c->mode == BODY_WHOLE && c->whole_sent < c->whole_len;
+        ssize_t n = upconn_send(conn, c->out_sent, whole ? c->whole + c->whole_sent : NULL,
+                                whole ? c->whole_len - c->whole_sent : 0);
+        if (n == 0) {
             if (body_all_queued(c))
                 c->request_sent = true;
             break;
         }
-        struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)n_iov };
-        ssize_t n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             c->write_wait = true;
             update_want(c);

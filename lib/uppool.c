@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "list.h"
@@ -211,6 +212,25 @@ static void start_connect(struct upconn *c)
         close(fd);
         c->fd = -1;
     }
+}
+
+ssize_t upconn_send(struct upconn *c, size_t sent, const char *more, size_t len)
+{
+    struct iovec iov[2];
+    size_t n_iov = 0;
+    ssize_t n;
+
+    if (sent < c->out.len)
+        iov[n_iov++] = (struct iovec){ (char *)buf_peek(&c->out) + sent, c->out.len - sent };
+    if (len)
+        iov[n_iov++] = (struct iovec){ (char *)more, len };
+    if (n_iov == 0)
+        return 0;
+    struct msghdr msg = { .msg_iov = iov, .msg_iovlen = n_iov };
+    do
+        n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n;
 }
 
 int upconn_finish_connect(struct upconn *c)

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
 #include "list.h"
@@ -71,6 +72,12 @@ struct upconn *uppool_get(struct uppool *p, const char *host, const char *port, 
 /* Changes what the connection waits for (LOOP_READ/LOOP_WRITE); a no-op,
  * and no syscall, when that is what it waits for already. */
 void upconn_want(struct upconn *c, unsigned events);
+/* Writes the write buffer from offset `sent` on, then `len` bytes of
+ * `more` (a body from the caller's memory; may be NULL with len 0), in
+ * one sendmsg. Returns the bytes written, 0 when there was nothing to
+ * write, or -1 with errno (EAGAIN: the socket is full; EINTR is retried
+ * here). Nothing is consumed from the buffer. */
+ssize_t upconn_send(struct upconn *c, size_t sent, const char *more, size_t len);
 /* Gives a connection back after a complete exchange, for reuse. */
 void uppool_put(struct upconn *c);
 /* Closes a connection (in use, or never opened) and frees it. */
