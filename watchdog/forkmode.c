@@ -17,7 +17,9 @@
 #include <stddef.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,6 +57,9 @@ struct call {
     size_t in_len, in_off;
     char *in_owned;
     struct spool out;
+    /* Bytes of stdout read so far, and where the function's own output
+     * ends: what was read when it exited plus what its pipe held then. */
+    uint64_t out_read, own_out_end;
     struct linelog errlog;
     bool out_eof, err_eof, exited, reaped_group, out_paused, body_eof;
     bool timed_out, killed, too_big, debug_logged;
@@ -113,10 +118,12 @@ static void on_orphan_grace(struct loop *lp, void *arg)
         proc_signal(&c->proc, SIGKILL);
         return;
     }
-    if (c->out_paused) {
-        /* We stopped reading its output (the client reads slower than it
-         * wrote): what is left in the pipe is the function's, not an
-         * orphan's hold. Look again once the grace has passed. */
+    if (c->out_read < c->own_out_end) {
+        /* Not all the function wrote before it exited has been read: we
+         * paused reading it (the client reads slower than it wrote), or
+         * the loop has not got to it yet (it resumed in this very turn).
+         * The pipe is held by output, not by an orphan: look again once
+         * the grace has passed. */
         c->kill_timer = loop_timer_add(lp, ORPHAN_GRACE_MS, on_orphan_grace, c);
         return;
     }
@@ -134,6 +141,7 @@ static void kill_group(struct call *c)
         return;
     c->killed = true;
     proc_signal(&c->proc, SIGTERM);
+    loop_timer_cancel(c->wd->lp, c->kill_timer); /* an orphan grace: it would outlive the call */
     c->kill_timer = loop_timer_add(c->wd->lp, KILL_GRACE_MS, on_kill_timer, c);
 }
 
@@ -218,6 +226,7 @@ static void on_out(struct loop *lp, int fd, unsigned events, void *arg)
             maybe_finish(c);
             return;
         }
+        c->out_read += (uint64_t)n;
         if (spool_write(&c->out, chunk, (size_t)n) < 0) {
             log_error("proc", "cannot hold the function's output: %s", strerror(errno));
             c->too_big = true;
@@ -228,6 +237,16 @@ static void on_out(struct loop *lp, int fd, unsigned events, void *arg)
     }
 }
 
+/* Bytes waiting in the stdout pipe (0 once it is closed or at its end). */
+static uint64_t unread_output(const struct call *c)
+{
+    int n = 0;
+
+    if (c->out_eof || ioctl(c->proc.out_fd, FIONREAD, &n) < 0 || n < 0)
+        return 0;
+    return (uint64_t)n;
+}
+
 static void on_exit_seen(void *arg)
 {
     struct call *c = arg;
@@ -235,10 +254,12 @@ static void on_exit_seen(void *arg)
         return;
     proc_exitwatch_stop(&c->exitw);
     c->exited = true;
-    if (!c->killed && (!c->out_eof || !c->err_eof))
+    if (!c->killed && (!c->out_eof || !c->err_eof)) {
+        c->own_out_end = c->out_read + unread_output(c);
         c->kill_timer = loop_timer_add(c->wd->lp, ORPHAN_GRACE_MS, on_orphan_grace, c);
-    else /* whatever it started goes too, and is reaped: no call leaves any */
+    } else { /* whatever it started goes too, and is reaped: no call leaves any */
         proc_signal(&c->proc, SIGKILL);
+    }
     wd_reap_group_later(c->wd, c->proc.pid);
     maybe_finish(c);
 }

@@ -2,12 +2,15 @@
 stdout streamed back, chunked, as it is produced."""
 import hashlib
 import os
+import signal
+import socket
+import subprocess
 import time
 
 import pytest
 import requests
 
-from conftest import SLOW, pid_alive, wait_for
+from conftest import BIN, SLOW, Daemon, pid_alive, wait_for
 
 
 def test_output_arrives_while_the_process_still_runs(watchdog):
@@ -151,3 +154,154 @@ def test_write_timeout_drops_a_client_that_stops_reading(watchdog):
         took = time.monotonic() - t0
     assert received < total, "the whole stream arrived: the idle client was never dropped"
     assert took < 5 * SLOW
+
+
+class _LogHeldDaemon(Daemon):
+    """A daemon whose log goes through a pipe the test can keep full: its
+    next log line then blocks the daemon's loop until drain() (the log file
+    gets what went through)."""
+
+    def start(self):
+        r, w = os.pipe2(os.O_CLOEXEC)
+        os.set_blocking(r, False)
+        self.log_r = r
+        # Its own open file description: non-blocking for the test's writes,
+        # while the daemon's stay blocking.
+        self.log_w = os.open(f"/proc/self/fd/{w}", os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=w, stderr=w,
+                                     stdin=subprocess.DEVNULL,
+                                     preexec_fn=self._hand_over_socket, pass_fds=(3,))
+        os.close(w)
+        self.sock.close()
+        return self
+
+    def drain(self):
+        try:
+            while b := os.read(self.log_r, 65536):
+                self.log.write(b.replace(b"\0", b""))
+        except BlockingIOError:
+            pass
+        self.log.flush()
+
+    def hold_log(self):
+        """Fills the pipe: the daemon's next log line blocks its loop."""
+        self.drain()
+        try:
+            while True:
+                os.write(self.log_w, b"\0" * 4096)
+        except BlockingIOError:
+            pass
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        """As Daemon.stop, reading the log meanwhile: a line blocked on the
+        pipe must not hold up the exit."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            deadline = time.monotonic() + timeout * SLOW
+            while self.proc.poll() is None and time.monotonic() < deadline:
+                self.drain()
+                time.sleep(0.01)
+        self.drain()
+        rc = super().stop(sig, timeout)
+        os.close(self.log_r)
+        os.close(self.log_w)
+        return rc
+
+
+def _recv_ready(s, into):
+    timeout = s.gettimeout()
+    s.setblocking(False)
+    try:
+        while b := s.recv(1 << 20):
+            into += b
+    except BlockingIOError:
+        pass
+    finally:
+        s.settimeout(timeout)
+
+
+def _dechunk(raw):
+    rest = raw.partition(b"\r\n\r\n")[2]
+    out = bytearray()
+    while True:
+        size, _, rest = rest.partition(b"\r\n")
+        n = int(size, 16)
+        if n == 0:
+            return bytes(out)
+        out += rest[:n]
+        rest = rest[n + 2:]
+
+
+def _stopped(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rpartition(")")[2].split()[0] == "T"
+
+
+def test_output_still_in_the_pipe_when_reading_resumes_is_not_lost(tmp_path, daemons):
+    """cat exits while the watchdog has paused reading its stdout (the
+    client is behind), its last output still in the pipe. The orphan grace
+    waits while reading is paused; when the client catches up and reading
+    resumes, that output must be read before the grace may take the pipe
+    for an orphan's hold. On a loaded machine the grace ran out in the very
+    loop turn that resumed, before stdout was read: a whole chunked answer,
+    short of what was in the pipe (64 MiB, 10275 bytes missing).
+
+    The turn is made slow on purpose: the loop is stopped while another
+    request arrives and the client reads, so both are handled in one turn;
+    that request's log line blocks on a full log pipe past the grace, and
+    the answer's turn comes right after it."""
+    # A unix socket: its buffer is small and fixed, so the answer is pulled
+    # only in the turns the client reads in, a few hundred KiB each (TCP's
+    # grows to MiBs). Abstract: no path, so no length limit on tmp_path.
+    path = f"\0faasbus-test-{os.getpid()}-{os.urandom(4).hex()}"
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(path)
+    listener.listen(8)
+    env = {"mode": "streaming", "fprocess": "cat", "TMPDIR": str(tmp_path), "metrics_port": "0",
+           "healthcheck_interval": "200ms", "LISTEN_FDS": "1"}
+    wd = _LogHeldDaemon([os.path.join(BIN, "faasbus-watchdog")], env,
+                        str(tmp_path / "watchdog.log"), listen=False)
+    wd.sock = listener
+    daemons.append(wd.start())
+    wait_for(lambda: wd.drain() or "Listening" in wd.text(), 5, what="the watchdog to listen")
+    with socket.socket(socket.AF_UNIX) as other, socket.socket(socket.AF_UNIX) as s:
+        other.connect(path)
+        s.connect(path)
+        s.settimeout(10 * SLOW)
+        body = os.urandom(4 * 1024 * 1024)
+        tail = 10275  # any size the pipe holds
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body))
+        s.sendall(body[:-tail])
+        time.sleep(0.5)  # all of it goes through cat into the spool
+        s.sendall(body[-tail:])  # the body ends: reading stdout pauses, the spool is full
+        time.sleep(0.5)  # cat writes its last bytes to the pipe and exits
+        raw = bytearray()
+        while len(raw) < len(body) - 1536 * 1024:  # to some way above the resume point
+            raw += s.recv(len(body) - 1536 * 1024 - len(raw))
+        time.sleep(0.1)
+        for _ in range(40):
+            if raw.endswith(b"\r\n0\r\n\r\n"):
+                break
+            wd.hold_log()
+            # Stopped for sure before anything arrives: a loop that is only
+            # about to stop would still take the request alone.
+            wd.send(signal.SIGSTOP)
+            try:
+                wait_for(lambda: _stopped(wd.proc.pid), 5, interval=0.001, what="SIGSTOP")
+                other.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+                _recv_ready(s, raw)
+            finally:
+                wd.send(signal.SIGCONT)
+            time.sleep(0.3)  # its "Forking fprocess." blocks the loop past the grace
+            answer = bytearray()
+            deadline = time.monotonic() + 10 * SLOW
+            while not answer.endswith(b"\r\n0\r\n\r\n") and time.monotonic() < deadline:
+                wd.drain()
+                _recv_ready(other, answer)
+                time.sleep(0.005)
+        wd.stop()
+    data = _dechunk(bytes(raw))
+    assert len(data) == len(body)
+    assert hashlib.sha256(data).digest() == hashlib.sha256(body).digest()
+    assert "holds its output open" not in wd.text()
