@@ -85,11 +85,13 @@ static void fail(struct h1call *c, enum h1call_kind kind, const char *fmt, ...)
 
 static void fail(struct h1call *c, enum h1call_kind kind, const char *fmt, ...)
 {
+    char why[sizeof c->errtext]; /* an argument may be c->errtext itself */
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(c->errtext, sizeof c->errtext, fmt, ap);
+    vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
+    memcpy(c->errtext, why, sizeof why);
     drop_conn(c);
     report(c, kind);
 }
