@@ -19,15 +19,18 @@ static bool is_tchar(unsigned char c)
     return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
-static bool name_ok(const char *name)
+/* The length of a valid field name, or 0 (empty, or a byte a token may
+ * not hold). */
+static size_t name_ok(const char *name)
 {
-    if (!*name)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+    const unsigned char *p = (const unsigned char *)name;
+    for (; *p; p++)
         if (!is_tchar(*p))
-            return false;
-    return true;
+            return 0;
+    return (size_t)(p - (const unsigned char *)name);
 }
+
+#define IS(name, len, lit) ((len) == sizeof(lit) - 1 && strcasecmp((name), (lit)) == 0)
 
 /* Field values may hold visible bytes, obs-text, spaces and tabs; never
  * CR, LF or other control bytes. */
@@ -68,11 +71,12 @@ static void add_length(struct framing *f, const char *value)
 
 void framing_add(struct framing *f, const char *name, const char *value)
 {
-    if (!name_ok(name) || !value_ok(value))
+    size_t len = name_ok(name);
+    if (!len || !value_ok(value))
         f->field_bad = true;
-    if (strcasecmp(name, "Content-Length") == 0) {
+    if (IS(name, len, "Content-Length")) {
         add_length(f, value);
-    } else if (strcasecmp(name, "Transfer-Encoding") == 0) {
+    } else if (IS(name, len, "Transfer-Encoding")) {
         f->transfer_encodings++;
         if (strcasecmp(value, "chunked") != 0)
             f->coding_bad = true;

@@ -104,6 +104,7 @@ static int cut_field(char **p, char *end, struct h1head *h, const char **why)
         *why = "a header line that is not a name, a colon and a value";
         return 400;
     }
+    size_t name_len = (size_t)(*p - 1 - name); /* up to the colon */
     char *v = *p;
     while (v < end && (*v == ' ' || *v == '\t'))
         v++;
@@ -122,7 +123,7 @@ static int cut_field(char **p, char *end, struct h1head *h, const char **why)
         *why = "too many header fields";
         return 431;
     }
-    h->fields[h->nfields++] = (struct h1field){ name, v };
+    h->fields[h->nfields++] = (struct h1field){ name, v, name_len, (size_t)(q - v) };
     return 0;
 }
 
@@ -155,9 +156,12 @@ int h1head_parse(char *buf, size_t len, struct h1head *h, const char **why)
 
 const char *h1head_field(const struct h1head *h, const char *name)
 {
-    for (size_t i = 0; i < h->nfields; i++)
-        if (strcasecmp(h->fields[i].name, name) == 0)
-            return h->fields[i].value;
+    size_t len = strlen(name);
+    for (size_t i = 0; i < h->nfields; i++) {
+        const struct h1field *f = &h->fields[i];
+        if (f->name_len == len && strncasecmp(f->name, name, len) == 0)
+            return f->value;
+    }
     return NULL;
 }
 

@@ -21,6 +21,8 @@
 struct h1field {
     const char *name;  /* as sent; compare without case */
     const char *value; /* blanks trimmed on both sides; may be "" */
+    size_t name_len;   /* strlen of each, for comparing without a scan */
+    size_t value_len;
 };
 
 struct h1head {

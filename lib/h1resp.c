@@ -7,11 +7,6 @@
 #define CL_MAX (INT64_C(1) << 62)
 #define CHUNK_LINE_MAX 4096 /* a size line with its extensions; a trailer line */
 
-bool h1_name_is(const char *s, size_t len, const char *name)
-{
-    return strlen(name) == len && strncasecmp(s, name, len) == 0;
-}
-
 static bool is_tchar(unsigned char ch)
 {
     if ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'))

@@ -564,6 +564,12 @@ void httpd_req_headers(const struct httpd_req *req,
             return;
 }
 
+const struct h1field *httpd_req_fields(const struct httpd_req *req, size_t *n)
+{
+    *n = req->head.nfields;
+    return req->head.fields;
+}
+
 static int hex_digit(char c)
 {
     if (c >= '0' && c <= '9')

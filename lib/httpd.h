@@ -91,6 +91,10 @@ const char *httpd_req_client(const struct httpd_req *req); /* "127.0.0.1" */
 /* Calls fn for each request header in order; stops when fn returns false. */
 void httpd_req_headers(const struct httpd_req *req,
                        bool (*fn)(void *arg, const char *name, const char *value), void *arg);
+/* The request's header fields in order, with their lengths (h1head.h);
+ * *n of them. */
+struct h1field;
+const struct h1field *httpd_req_fields(const struct httpd_req *req, size_t *n);
 /* The value of query parameter `key`, percent-decoded ('+' is a space).
  * Returns a new string (caller frees), or NULL if absent. */
 char *httpd_query_arg(const struct httpd_req *req, const char *key);

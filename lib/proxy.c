@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "h1chunk.h"
+#include "h1head.h"
 #include "h1resp.h"
 #include "httpd.h"
 #include "log.h"
@@ -139,11 +140,30 @@ static void update_want(struct pxcall *c)
 
 /* --- the answer ------------------------------------------------------------ */
 
-static const char *const hop_by_hop[] = {
-    "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding",
-    "TE",         "Trailer",    "Upgrade",          "Content-Length",
-    "Date",       NULL,
+struct name {
+    const char *s;
+    size_t len;
 };
+/* clang-format off */
+#define NAME(lit) { (lit), sizeof(lit) - 1 }
+/* clang-format on */
+
+/* Ours to set (or drop) on each hop, never passed through. The lengths
+ * tell most names apart without comparing a byte: every header of every
+ * proxied call is checked against these. */
+static const struct name hop_by_hop[] = {
+    NAME("Connection"), NAME("Keep-Alive"), NAME("Proxy-Connection"), NAME("Transfer-Encoding"),
+    NAME("TE"),         NAME("Trailer"),    NAME("Upgrade"),          NAME("Content-Length"),
+    NAME("Date"),
+};
+
+static bool is_hop_by_hop(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof hop_by_hop / sizeof hop_by_hop[0]; i++)
+        if (hop_by_hop[i].len == len && strncasecmp(name, hop_by_hop[i].s, len) == 0)
+            return true;
+    return false;
+}
 
 static bool in_list(const char *const *list, const char *name, size_t len)
 {
@@ -160,7 +180,7 @@ static void pass_headers(struct pxcall *c, const struct h1resp *r)
 {
     for (size_t i = 0; i < r->nheaders; i++) {
         const struct h1_header *h = &r->headers[i];
-        if (in_list(hop_by_hop, h->name, h->name_len) ||
+        if (is_hop_by_hop(h->name, h->name_len) ||
             in_list(c->call.drop_headers, h->name, h->name_len))
             continue;
         ((char *)h->name)[h->name_len] = '\0';
@@ -311,25 +331,21 @@ struct head_ctx {
     bool forwarded_for;
 };
 
-static bool add_request_header(void *arg, const char *name, const char *value)
+static void add_request_header(struct head_ctx *hc, const struct h1field *f)
 {
-    struct head_ctx *hc = arg;
-    size_t len = strlen(name);
-    if (in_list(hop_by_hop, name, len) || h1_name_is(name, len, "Host") ||
-        h1_name_is(name, len, "Expect"))
-        return true;
-    if (!h1_name_is(name, len, "X-Forwarded-For")) {
-        put_header(hc->out, name, value);
-        return true;
-    }
-    hc->forwarded_for = true; /* the client's address joins the list */
-    puts_(hc->out, name);
+    size_t len = f->name_len;
+    if (is_hop_by_hop(f->name, len) || h1_name_is(f->name, len, "Host") ||
+        h1_name_is(f->name, len, "Expect"))
+        return;
+    put(hc->out, f->name, len);
     put(hc->out, ": ", 2);
-    puts_(hc->out, value);
-    put(hc->out, ", ", 2);
-    puts_(hc->out, httpd_req_client(hc->c->req));
+    put(hc->out, f->value, f->value_len);
+    if (h1_name_is(f->name, len, "X-Forwarded-For")) {
+        hc->forwarded_for = true; /* the client's address joins the list */
+        put(hc->out, ", ", 2);
+        puts_(hc->out, httpd_req_client(hc->c->req));
+    }
     put(hc->out, "\r\n", 2);
-    return true;
 }
 
 static void build_head(struct pxcall *c, struct buf *out, const char *target,
@@ -351,7 +367,10 @@ static void build_head(struct pxcall *c, struct buf *out, const char *target,
     }
     put(out, "\r\n", 2);
     struct head_ctx hc = { c, out, false };
-    httpd_req_headers(c->req, add_request_header, &hc);
+    size_t nfields;
+    const struct h1field *fields = httpd_req_fields(c->req, &nfields);
+    for (size_t i = 0; i < nfields; i++)
+        add_request_header(&hc, &fields[i]);
     if (!hc.forwarded_for)
         put_header(out, "X-Forwarded-For", httpd_req_client(c->req));
     const char *host = httpd_req_header(c->req, "Host");

@@ -46,8 +46,14 @@ static void test_a_plain_head_splits_in_place(void **state)
     assert_string_equal(head.fields[0].value, "h");
     assert_string_equal(head.fields[1].value, "");
     assert_string_equal(head.fields[2].value, "v a l");
+    for (size_t i = 0; i < head.nfields; i++) { /* the lengths lookups trust */
+        assert_int_equal(head.fields[i].name_len, strlen(head.fields[i].name));
+        assert_int_equal(head.fields[i].value_len, strlen(head.fields[i].value));
+    }
     assert_string_equal(h1head_field(&head, "x-pad"), "v a l");
     assert_null(h1head_field(&head, "X-None"));
+    assert_null(h1head_field(&head, "X-Pa")); /* a prefix is not the name */
+    assert_null(h1head_field(&head, "X-Padding"));
     assert_true(head.method >= buf && head.method < buf + sizeof buf);
 }
 
