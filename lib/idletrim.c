@@ -5,13 +5,29 @@
 
 #include "loop.h"
 
+/* jemalloc's control call, where a daemon links jemalloc in (the
+ * connector does): malloc_trim would only trim glibc's unused heap. Weak,
+ * so nothing else needs it. */
+extern int mallctl(const char *name, void *old, size_t *oldlen, void *new_value, size_t newlen)
+    __attribute__((weak));
+
+#define JEMALLOC_ALL_ARENAS "4096" /* MALLCTL_ARENAS_ALL */
+
+static void give_back(void)
+{
+    if (mallctl)
+        mallctl("arena." JEMALLOC_ALL_ARENAS ".purge", NULL, NULL, NULL, 0);
+    else
+        malloc_trim(0);
+}
+
 static void on_tick(struct loop *lp, void *arg)
 {
     struct idletrim *t = arg;
     uint64_t work = 0;
 
     if (t->idle(t->arg, &work) && work != t->trimmed_at) {
-        malloc_trim(0);
+        give_back();
         t->trimmed_at = work;
     }
     t->timer = loop_timer_add(lp, t->every_ms, on_tick, t);

@@ -1,11 +1,12 @@
-/* idletrim.h -- gives back to the system the heap glibc keeps after a
- * burst, once the daemon is idle.
+/* idletrim.h -- gives back to the system the heap the allocator keeps
+ * after a burst, once the daemon is idle.
  *
  * glibc holds on to freed memory (and librdkafka's or cnats' threads add
  * arenas of their own), so a daemon that once had thousands of calls in
  * flight stays that large. Every interval this asks the daemon whether it
  * is idle and how much work it has ever done; an idle daemon that did
- * work since the last trim is trimmed (malloc_trim), once. Locality: loop
+ * work since the last trim is trimmed (malloc_trim; jemalloc's purge of
+ * every arena where the daemon links jemalloc in), once. Locality: loop
  * thread. */
 #ifndef IDLETRIM_H
 #define IDLETRIM_H
