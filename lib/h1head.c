@@ -123,7 +123,7 @@ static int cut_field(char **p, char *end, struct h1head *h, const char **why)
         *why = "too many header fields";
         return 431;
     }
-    h->fields[h->nfields++] = (struct h1field){ name, v, name_len, (size_t)(q - v) };
+    h->fields[h->nfields++] = (struct h1field){ name, v, (uint32_t)name_len, (uint32_t)(q - v) };
     return 0;
 }
 
@@ -131,6 +131,10 @@ int h1head_parse(char *buf, size_t len, struct h1head *h, const char **why)
 {
     char *p = buf + skip_empty_lines(buf, len), *end = buf + len;
     h->nfields = 0;
+    if (len > UINT32_MAX) { /* the fields' lengths are 32-bit */
+        *why = "a head of 4 GiB or more";
+        return 431;
+    }
     *why = "a malformed request line";
     h->method = cut_token(&p, end, ' ');
     h->target = h->method ? cut_target(&p, end) : NULL;

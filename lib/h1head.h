@@ -17,12 +17,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct h1field {
     const char *name;  /* as sent; compare without case */
     const char *value; /* blanks trimmed on both sides; may be "" */
-    size_t name_len;   /* strlen of each, for comparing without a scan */
-    size_t value_len;
+    uint32_t name_len; /* strlen of each, for comparing without a scan */
+    uint32_t value_len;
 };
 
 struct h1head {
@@ -46,7 +47,8 @@ long h1head_end(const char *buf, size_t len, size_t *scanned);
 /* Splits the complete head buf[0..len) (len from h1head_end) into *h,
  * whose fields and max_fields the caller has set. Returns 0, or the
  * status to refuse it with (400; 431 for more fields than fit; 505 for an
- * HTTP version other than 1.0 and 1.1), with a static reason in *why. */
+ * HTTP version other than 1.0 and 1.1; 431 for a head of 4 GiB or more), with
+ * a static reason in *why. */
 int h1head_parse(char *buf, size_t len, struct h1head *h, const char **why);
 
 /* The first field named `name` (without case), or NULL. */
