@@ -28,12 +28,18 @@ static size_t kafka_routes(const struct cn_table *t, const char *topic,
 {
     const struct cn_route *first = NULL;
     size_t n = 0, count = cn_bare_is_kafka() ? cn_table_match(t, topic, &first) : 0;
-    char *spelled = xasprintf("%s%s", CN_KAFKA_PREFIX, topic);
+    /* "kafka:<topic>", on the stack for any name Kafka allows (249 bytes). */
+    char stack[sizeof CN_KAFKA_PREFIX + 256];
+    size_t len = strlen(topic), size = sizeof CN_KAFKA_PREFIX + len; /* with the NUL */
+    char *spelled = size <= sizeof stack ? stack : xmalloc(size);
 
+    memcpy(spelled, CN_KAFKA_PREFIX, sizeof CN_KAFKA_PREFIX - 1);
+    memcpy(spelled + sizeof CN_KAFKA_PREFIX - 1, topic, len + 1);
     append(out, &n, first, count);
     count = cn_table_match(t, spelled, &first);
     append(out, &n, first, count);
-    free(spelled);
+    if (spelled != stack)
+        free(spelled);
     return n;
 }
 

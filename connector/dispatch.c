@@ -12,6 +12,7 @@
 #include "branch.h"
 #include "bus.h"
 #include "cn.h"
+#include "decimal.h"
 #include "keymap.h"
 #include "list.h"
 #include "log.h"
@@ -88,12 +89,12 @@ static unsigned char *join(size_t *len, const char *a, const char *b, const char
 static unsigned char *lane_key(const struct branch *b, size_t *len)
 {
     const struct cn_record *rec = b->w->rec;
-    char part[24];
+    char part[1 + DECIMAL_I64_SIZE];
 
     if (b->route->ordering == CN_ORDER_NONE)
         return NULL;
-    snprintf(part, sizeof part, "%c%d", b->route->ordering == CN_ORDER_KEY ? 'K' : 'P',
-             (int)rec->partition);
+    part[0] = b->route->ordering == CN_ORDER_KEY ? 'K' : 'P';
+    decimal_i64(part + 1, rec->partition);
     if (b->route->ordering == CN_ORDER_PARTITION)
         return join(len, rec->topic, b->target, part, NULL, 0);
     /* Records without a key have no order among themselves. */

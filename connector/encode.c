@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base64.h"
+#include "decimal.h"
 #include "parse.h"
 #include "xalloc.h"
 
@@ -69,7 +70,21 @@ bool cn_http_name_ok(const char *name)
 
 char *cn_call_id(const char *source, const char *topic, int32_t partition, int64_t offset)
 {
-    return xasprintf("%s-%s-%d-%lld", source, topic, (int)partition, (long long)offset);
+    size_t ls = strlen(source), lt = strlen(topic);
+    char *id = xmalloc(ls + lt + 2 * DECIMAL_I64_SIZE + 3), *p = id;
+
+    /* "<source>-<topic>-<partition>-<offset>", once per record. Each
+     * string is copied with its NUL, which the dash replaces. */
+    memcpy(p, source, ls + 1);
+    p += ls;
+    *p++ = '-';
+    memcpy(p, topic, lt + 1);
+    p += lt;
+    *p++ = '-';
+    p += decimal_i64(p, partition);
+    *p++ = '-';
+    decimal_i64(p, offset);
+    return id;
 }
 
 int cn_hops_parse(const unsigned char *value, size_t len)

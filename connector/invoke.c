@@ -19,6 +19,7 @@
 
 #include "base64.h"
 #include "buf.h"
+#include "decimal.h"
 #include "encode.h"
 #include "h1call.h"
 #include "invoke_int.h"
@@ -189,16 +190,16 @@ static void add_nats_meta(struct cn_call *c, const struct cn_record *rec)
 
 static void add_kafka_meta(struct cn_call *c, const struct cn_record *rec)
 {
-    char num[32];
+    char num[DECIMAL_I64_SIZE];
 
-    snprintf(num, sizeof num, "%d", (int)rec->partition);
+    decimal_i64(num, rec->partition);
     add(c, "X-Kafka-Partition", num);
-    snprintf(num, sizeof num, "%lld", (long long)rec->offset);
+    decimal_i64(num, rec->offset);
     add(c, "X-Kafka-Offset", num);
     if (rec->key)
         add_bytes(c, "X-Kafka-Key", rec->key, rec->key_len);
     if (rec->timestamp_ms >= 0) {
-        snprintf(num, sizeof num, "%lld", (long long)rec->timestamp_ms);
+        decimal_i64(num, rec->timestamp_ms);
         add(c, "X-Kafka-Timestamp", num);
     }
 }

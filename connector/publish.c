@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "bus.h"
+#include "decimal.h"
 #include "xalloc.h"
 
 #define OUR_HEADERS_MAX 10
@@ -26,11 +27,11 @@ static void put(struct hlist *l, const char *name, const char *value)
     h->len = strlen(value);
 }
 
-static void putf(struct hlist *l, const char *name, long long v)
+static void putf(struct hlist *l, const char *name, int64_t v)
 {
-    char num[32];
+    char num[DECIMAL_I64_SIZE];
 
-    snprintf(num, sizeof num, "%lld", v);
+    decimal_i64(num, v);
     put(l, name, num);
 }
 
