@@ -168,10 +168,14 @@ static void on_submitted(void *arg, const struct cn_invoke_result *res)
     call_over(b);
     b->await->accepted = true;
     metric_add(a->m_submitted, (const char *[]){ b->target }, 1);
+    /* The id outlives the branch in the early table's lookup below. */
+    char *id = xstrdup(b->await->ids[b->await->n - 1]);
     if (a->commit_accepted)
         final_at_accepted(a, b);
     else
         await_callback(a, b);
+    cn_early_take(a, id); /* its callback came before the call: now it counts */
+    free(id);
 }
 
 struct cn_call *cn_async_submit(struct branch *b, cn_invoke_fn *answered,
@@ -206,8 +210,12 @@ const char *cn_async_deliver(struct cn_async *a, const struct cn_callback *cb,
     struct branch *b = keymap_get(a->waiting, cb->id, strlen(cb->id));
     enum cn_call_state was;
 
-    if (!b)
-        return cn_kept_deliver(a, cb, res) ? "kept" : "unknown";
+    if (!b) {
+        if (cn_kept_deliver(a, cb, res))
+            return "kept";
+        cn_early_keep(a, cb, res);
+        return "unknown";
+    }
     was = b->state;
     if (!cn_branch_step(b, CN_EV_ANSWER))
         return "late"; /* waiting to submit again: that call will answer */
@@ -252,6 +260,11 @@ static void init_metrics(struct cn_async *a)
     a->m_timeouts = metrics_counter(r, "connector_async_timeouts_total",
                                     "Async calls without a callback within async_timeout.",
                                     "function");
+    a->m_early = metrics_counter(r, "connector_async_early_callbacks_total",
+                                 "Callbacks that came before their call (counted unknown) "
+                                 "and were kept for it: taken (its call was queued again "
+                                 "under its id), expired, dropped (too many kept).",
+                                 "result");
 }
 
 struct cn_async *cn_async_new(struct cn *cn, int port)
@@ -270,6 +283,7 @@ struct cn_async *cn_async_new(struct cn *cn, int port)
     a->commit_accepted = strcmp(cfg->async_commit, "accepted") == 0;
     a->waiting = keymap_new();
     a->kept = keymap_new();
+    a->early = keymap_new();
     init_metrics(a);
     log_info("async",
              "invoke=async routes: callbacks to %s, async_timeout %s, records "
@@ -288,10 +302,12 @@ void cn_async_free(struct cn_async *a)
     if (!a)
         return;
     cn_kept_free_all(a);
+    cn_early_free_all(a);
     if (keymap_count(a->waiting))
         log_warn("async", "freed with %zu call id(s) still awaited", keymap_count(a->waiting));
     keymap_free(a->waiting);
     keymap_free(a->kept);
+    keymap_free(a->early);
     free(a->callback_url);
     cn_callsign_wipe(&a->sign);
     free(a);

@@ -5,7 +5,9 @@
  *
  * Whatever we make of it, a well-formed callback gets 200: a late or
  * repeated one is counted and dropped here, since an error would only
- * make the worker try again and then dead-letter the call. Only one
+ * make the worker try again and then dead-letter the call (one that may
+ * have come before its call, after a restart, is kept a while for it:
+ * async_early.c). Only one
  * without the signature of its call id is refused (401): anyone who can
  * reach us could otherwise hand us the result of any call. */
 #include <stdio.h>
@@ -102,6 +104,7 @@ void cn_async_on_callback(struct httpd_req *req, void *arg)
     else
         log_info("async", "callback for call %s (status %ld) ignored: %s", cb.id, res.status,
                  strcmp(what, "late") == 0 ? "its record is waiting to submit it again"
-                                           : "no call of ours awaits it (late or repeated)");
+                                           : "no call of ours awaits it (late, repeated, or "
+                                             "before its record is read again: then kept for it)");
     httpd_respondf(req, 200, "%s\n", what);
 }

@@ -6,4 +6,4 @@ CN_SRC := connector/main.c connector/cn.c connector/control.c connector/config.c
           connector/kconf.c connector/kafka_env.c connector/api.c \
           connector/subject.c connector/bus.c connector/nats_config.c connector/nats_record.c \
           connector/nats_publish.c connector/nats_source.c connector/nats_places.c connector/nats_pull.c \
-          connector/async.c connector/async_kept.c connector/callback.c connector/callsign.c connector/reload.c
+          connector/async.c connector/async_kept.c connector/async_early.c connector/callback.c connector/callsign.c connector/reload.c
