@@ -123,22 +123,11 @@ bool cn_early_take(struct cn_async *a, const char *id)
     return true;
 }
 
-static void collect(void *arg, const void *key, size_t len, void *value)
-{
-    struct early ***next = arg;
-    (void)key;
-    (void)len;
-
-    *(*next)++ = value;
-}
-
 void cn_early_free_all(struct cn_async *a)
 {
-    size_t n = keymap_count(a->early);
-    struct early **all = xcalloc(n + 1, sizeof(struct early *)), **next = all;
+    void **all = keymap_values(a->early);
 
-    keymap_each(a->early, collect, &next);
-    for (size_t i = 0; i < n; i++)
-        early_free(all[i]);
+    for (void **e = all; *e; e++)
+        early_free(*e);
     free(all);
 }

@@ -234,24 +234,14 @@ bool cn_kept_deliver(struct cn_async *a, const struct cn_callback *cb,
     return true;
 }
 
-static void collect(void *arg, const void *key, size_t len, void *value)
-{
-    struct kept ***next = arg;
-    (void)key;
-    (void)len;
-
-    *(*next)++ = value;
-}
-
 void cn_kept_free_all(struct cn_async *a)
 {
     size_t n = keymap_count(a->kept);
-    struct kept **all = xcalloc(n + 1, sizeof(struct kept *)), **next = all;
+    void **all = keymap_values(a->kept);
 
     if (n)
         log_warn("async", "exiting with %zu accepted call(s) whose reply is not yet published", n);
-    keymap_each(a->kept, collect, &next);
-    for (size_t i = 0; i < n; i++)
-        kept_free(all[i]);
+    for (void **k = all; *k; k++)
+        kept_free(*k);
     free(all);
 }

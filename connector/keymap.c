@@ -143,3 +143,14 @@ void keymap_each(const struct keymap *m,
             fn(arg, e->key, e->len, e->value);
     }
 }
+
+void **keymap_values(const struct keymap *m)
+{
+    void **all = xcalloc(keymap_count(m) + 1, sizeof *all), **next = all;
+
+    for (size_t i = 0; i < m->nslots; i++) {
+        for (const struct entry *e = m->slots[i]; e; e = e->next)
+            *next++ = e->value;
+    }
+    return all;
+}

@@ -27,5 +27,9 @@ size_t keymap_count(const struct keymap *m);
  * the map. */
 void keymap_each(const struct keymap *m,
                  void (*fn)(void *arg, const void *key, size_t len, void *value), void *arg);
+/* Every value, in a new array of keymap_count() entries (and a NULL after
+ * them) for the caller to free: what a caller walks that changes the map,
+ * as freeing each value does. */
+void **keymap_values(const struct keymap *m);
 
 #endif

@@ -118,30 +118,15 @@ void cn_part_drop(struct cn_consumer *k, struct part *p)
     free(p);
 }
 
-struct each_ctx {
-    struct cn_consumer *k;
-    struct part **list;
-    size_t n;
-};
-
-static void collect(void *arg, const void *key, size_t len, void *value)
-{
-    struct each_ctx *c = arg;
-    (void)key;
-    (void)len;
-    c->list[c->n++] = value;
-}
-
 /* fn may drop the part it is given: the parts are listed first. */
 void cn_parts_each(struct cn_consumer *k,
                    void (*fn)(struct cn_consumer *k, struct part *p, void *arg), void *arg)
 {
-    struct each_ctx c = { k, xcalloc(keymap_count(k->parts) + 1, sizeof(struct part *)), 0 };
+    void **all = keymap_values(k->parts);
 
-    keymap_each(k->parts, collect, &c);
-    for (size_t i = 0; i < c.n; i++)
-        fn(k, c.list[i], arg);
-    free(c.list);
+    for (void **p = all; *p; p++)
+        fn(k, *p, arg);
+    free(all);
 }
 
 void cn_part_take(struct part *p, struct cn_record *rec)

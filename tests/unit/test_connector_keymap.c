@@ -5,7 +5,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../connector/keymap.h"
@@ -80,12 +82,46 @@ static void test_many_keys_survive_growth(void **state)
     keymap_free(m);
 }
 
+/* The values' array lists each value once, and it may be walked while
+ * the map changes: here each entry is deleted as it is seen. */
+static void test_values_can_be_walked_while_deleting(void **state)
+{
+    struct keymap *m = keymap_new();
+    static int values[300];
+    bool seen[300] = { false };
+    char key[32];
+    void **all;
+    (void)state;
+
+    all = keymap_values(m);
+    assert_null(all[0]); /* empty: the NULL alone */
+    free(all);
+    for (int i = 0; i < 300; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        keymap_put(m, key, strlen(key), &values[i]);
+    }
+    all = keymap_values(m);
+    size_t n = 0;
+    for (void **v = all; *v; v++, n++) {
+        int i = (int)((int *)*v - values);
+        assert_false(seen[i]);
+        seen[i] = true;
+        snprintf(key, sizeof key, "k%d", i);
+        assert_ptr_equal(keymap_del(m, key, strlen(key)), *v);
+    }
+    free(all);
+    assert_int_equal(n, 300);
+    assert_int_equal(keymap_count(m), 0);
+    keymap_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_get_del),
         cmocka_unit_test(test_binary_keys_differ_by_length_and_bytes),
         cmocka_unit_test(test_many_keys_survive_growth),
+        cmocka_unit_test(test_values_can_be_walked_while_deleting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
