@@ -168,14 +168,18 @@ static void on_submitted(void *arg, const struct cn_invoke_result *res)
     call_over(b);
     b->await->accepted = true;
     metric_add(a->m_submitted, (const char *[]){ b->target }, 1);
-    /* The id outlives the branch in the early table's lookup below. */
-    char *id = xstrdup(b->await->ids[b->await->n - 1]);
+    /* A callback kept since before this call (after a restart) counts now;
+     * its id is copied, as the branch may end before the lookup. Nearly
+     * always nothing is kept: then nothing is copied. */
+    char *id = keymap_count(a->early) ? xstrdup(b->await->ids[b->await->n - 1]) : NULL;
     if (a->commit_accepted)
         final_at_accepted(a, b);
     else
         await_callback(a, b);
-    cn_early_take(a, id); /* its callback came before the call: now it counts */
-    free(id);
+    if (id) {
+        cn_early_take(a, id);
+        free(id);
+    }
 }
 
 struct cn_call *cn_async_submit(struct branch *b, cn_invoke_fn *answered,

@@ -41,16 +41,21 @@ static char *dup_str(const char *s)
     return s ? xstrdup(s) : NULL;
 }
 
-static void early_free(struct early *e)
+static void destroy(struct early *e)
 {
-    keymap_del(e->a->early, e->id, strlen(e->id));
-    if (e->expiry)
-        loop_timer_cancel(e->a->cn->lp, e->expiry);
     free(e->id);
     free(e->body);
     free(e->content_type);
     free(e->reply_topic);
     free(e);
+}
+
+static void early_free(struct early *e)
+{
+    keymap_del(e->a->early, e->id, strlen(e->id));
+    if (e->expiry)
+        loop_timer_cancel(e->a->cn->lp, e->expiry);
+    destroy(e);
 }
 
 static void on_expiry(struct loop *lp, void *arg)
@@ -115,11 +120,7 @@ bool cn_early_take(struct cn_async *a, const char *id)
     metric_add(a->m_early, (const char *[]){ "taken" }, 1);
     log_debug("async", "callback for call %s: kept since before its record was read again", id);
     cn_async_deliver(a, &cb, &res);
-    free(e->id);
-    free(e->body);
-    free(e->content_type);
-    free(e->reply_topic);
-    free(e);
+    destroy(e);
     return true;
 }
 

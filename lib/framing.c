@@ -4,6 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "h1resp.h" /* h1_name_is */
+
 void framing_init(struct framing *f)
 {
     *f = (struct framing){ 0 };
@@ -29,8 +31,6 @@ static size_t name_ok(const char *name)
             return 0;
     return (size_t)(p - (const unsigned char *)name);
 }
-
-#define IS(name, len, lit) ((len) == sizeof(lit) - 1 && strcasecmp((name), (lit)) == 0)
 
 /* Field values may hold visible bytes, obs-text, spaces and tabs; never
  * CR, LF or other control bytes. */
@@ -74,9 +74,9 @@ void framing_add(struct framing *f, const char *name, const char *value)
     size_t len = name_ok(name);
     if (!len || !value_ok(value))
         f->field_bad = true;
-    if (IS(name, len, "Content-Length")) {
+    if (h1_name_is(name, len, "Content-Length")) {
         add_length(f, value);
-    } else if (IS(name, len, "Transfer-Encoding")) {
+    } else if (h1_name_is(name, len, "Transfer-Encoding")) {
         f->transfer_encodings++;
         if (strcasecmp(value, "chunked") != 0)
             f->coding_bad = true;

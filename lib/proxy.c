@@ -140,29 +140,16 @@ static void update_want(struct pxcall *c)
 
 /* --- the answer ------------------------------------------------------------ */
 
-struct name {
-    const char *s;
-    size_t len;
-};
-/* clang-format off */
-#define NAME(lit) { (lit), sizeof(lit) - 1 }
-/* clang-format on */
-
-/* Ours to set (or drop) on each hop, never passed through. The lengths
- * tell most names apart without comparing a byte: every header of every
- * proxied call is checked against these. */
-static const struct name hop_by_hop[] = {
-    NAME("Connection"), NAME("Keep-Alive"), NAME("Proxy-Connection"), NAME("Transfer-Encoding"),
-    NAME("TE"),         NAME("Trailer"),    NAME("Upgrade"),          NAME("Content-Length"),
-    NAME("Date"),
-};
-
+/* Ours to set (or drop) on each hop, never passed through. Every header
+ * of every proxied call is checked against these: with literal names,
+ * h1_name_is tells most apart by length alone. */
 static bool is_hop_by_hop(const char *name, size_t len)
 {
-    for (size_t i = 0; i < sizeof hop_by_hop / sizeof hop_by_hop[0]; i++)
-        if (hop_by_hop[i].len == len && strncasecmp(name, hop_by_hop[i].s, len) == 0)
-            return true;
-    return false;
+    return h1_name_is(name, len, "Connection") || h1_name_is(name, len, "Keep-Alive") ||
+           h1_name_is(name, len, "Proxy-Connection") ||
+           h1_name_is(name, len, "Transfer-Encoding") || h1_name_is(name, len, "TE") ||
+           h1_name_is(name, len, "Trailer") || h1_name_is(name, len, "Upgrade") ||
+           h1_name_is(name, len, "Content-Length") || h1_name_is(name, len, "Date");
 }
 
 static bool in_list(const char *const *list, const char *name, size_t len)
