@@ -339,13 +339,7 @@ static void observe(struct dk_replica *r, const json_t *c)
     r->running = state && strcmp(state, "running") == 0;
     if (image_id)
         snprintf(r->image_id, sizeof r->image_id, "%s", image_id);
-    r->port = 0;
-    size_t i;
-    json_t *p;
-    json_array_foreach(json_object_get(c, "Ports"), i, p)
-        if (json_integer_value(json_object_get(p, "PrivatePort")) == DK_FUNCTION_PORT &&
-            json_integer_value(json_object_get(p, "PublicPort")) > 0)
-            r->port = (int)json_integer_value(json_object_get(p, "PublicPort"));
+    r->port = dkr_published_port(c, DK_FUNCTION_PORT);
     const char *net = D.gw->cfg.docker_network && *D.gw->cfg.docker_network
                           ? D.gw->cfg.docker_network
                           : "bridge";

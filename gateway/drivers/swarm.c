@@ -4,11 +4,12 @@
  *
  * DESIGN: the swarm holds the truth. Every second (and at once after a
  * deploy, scale or removal) the driver lists the services labelled with
- * its instance name, then the tasks Swarm wants running, and
- * reconciles: a function without a service gets one; a service whose
- * deployment hash or replica count differs from the function's is
- * updated (Swarm rolls it, start-first); a service of a removed function
- * is removed. A restarted gateway finds its services by label and
+ * its instance name, then the tasks Swarm wants running (and, when tasks
+ * are reached on published ports, their containers on this engine, for
+ * the port each publishes on IPv4), and reconciles: a function without
+ * a service gets one; a service whose deployment hash or replica count
+ * differs from the function's is updated (Swarm rolls it, start-first);
+ * a service of a removed function is removed. A restarted gateway finds its services by label and
  * adopts them. Calls go to the ready tasks (swarm_tasks.c). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,17 +201,48 @@ static void converge(struct sw_fn *f)
     json_decref(secrets);
 }
 
-static void on_tasks(void *arg, const struct dkr_result *res)
+static void tasks_taken(const json_t *containers)
+{
+    if (json_is_array(D.tasks))
+        sw_tasks_take(D.tasks, containers);
+    json_decref(D.tasks);
+    D.tasks = NULL;
+    sw_sweep_run();
+    schedule(D.again ? 0 : TICK_MS);
+    D.again = false;
+}
+
+static void on_containers(void *arg, const struct dkr_result *res)
 {
     (void)arg;
     D.list = NULL;
     json_t *all = res->status == 200 ? json_loadb(res->body, res->len, 0, NULL) : NULL;
-    if (json_is_array(all))
-        sw_tasks_take(all);
+    tasks_taken(json_is_array(all) ? all : NULL);
     json_decref(all);
-    sw_sweep_run();
-    schedule(D.again ? 0 : TICK_MS);
-    D.again = false;
+}
+
+/* Our tasks' containers on this engine, for the ports they publish. */
+static void list_containers(void)
+{
+    char filters[192], esc[600], path[640];
+    snprintf(filters, sizeof filters,
+             "{\"label\":[\"" SW_LABEL_INSTANCE "=%s\",\"com.docker.swarm.task.id\"]}", D.instance);
+    snprintf(path, sizeof path, "/containers/json?filters=%s",
+             url_escape(filters, "", esc, sizeof esc));
+    D.list = dkr_request(D.e, "GET", path, NULL, NULL, 10000, 16 << 20, on_containers, NULL);
+    if (!D.list)
+        tasks_taken(NULL);
+}
+
+static void on_tasks(void *arg, const struct dkr_result *res)
+{
+    (void)arg;
+    D.list = NULL;
+    D.tasks = res->status == 200 ? json_loadb(res->body, res->len, 0, NULL) : NULL;
+    if (json_is_array(D.tasks) && D.gw->cfg.swarm_publish)
+        list_containers();
+    else
+        tasks_taken(NULL);
 }
 
 static void list_tasks(void)
@@ -442,6 +474,8 @@ static void shutdown_all(struct gw *gw)
     sw_sweep_cancel();
     dkr_cancel(D.list);
     D.list = NULL;
+    json_decref(D.tasks);
+    D.tasks = NULL;
     loop_timer_cancel(gw->lp, D.tick);
     D.tick = NULL;
     dkr_engine_free(D.e);

@@ -26,12 +26,11 @@ struct sw_task {
     unsigned slot;   /* Swarm's replica slot: our instance number */
     char spec[17];   /* deployment hash it was made from */
     uint64_t serial; /* the release token of its calls */
-    int port;        /* published on its node, 0 if not (yet) */
-    int ports[4];    /* all of them: an engine may publish the
-                             * IPv4 and IPv6 sides on different ports */
-    unsigned nports;
-    char ip[48]; /* on swarm_network, "" if not on it */
+    int port;        /* its container's on 127.0.0.1, 0 if none (yet) */
+    char ip[48];     /* on swarm_network, "" if not on it */
     bool running, ready, seen;
+    bool placed;         /* its container is on this engine */
+    bool said_elsewhere; /* logged that it is not */
     unsigned inflight;
     struct loop_timer *timer; /* next health check */
     struct hclient_call *probe;
@@ -64,6 +63,7 @@ struct sw {
     bool again;            /* reconcile once more when it ends */
     bool up;               /* the last listing succeeded */
     bool network_ready;    /* swarm_network exists (or none is set) */
+    json_t *tasks;         /* listed, while their containers are */
     int64_t started;       /* unix s the driver started */
 };
 
@@ -73,8 +73,9 @@ void sw_kick(void);
 struct sw_fn *sw_fn_of(struct gw_fn *fn);
 
 /* swarm_tasks.c: the GET /tasks answer folded into each function's
- * tasks (new ones probed, vanished ones dropped). */
-void sw_tasks_take(const json_t *tasks);
+ * tasks (new ones probed, vanished ones dropped), with their ports from
+ * the GET /containers/json answer (NULL: ports as they were). */
+void sw_tasks_take(const json_t *tasks, const json_t *containers);
 void sw_tasks_forget(struct sw_fn *f);
 unsigned sw_tasks_ready(const struct sw_fn *f);
 /* The ready task for a call (counted in flight until released). */

@@ -3,8 +3,9 @@
  *
  * DESIGN: Swarm keeps the tasks alive; the gateway only watches. A task
  * is routable while Swarm wants it running, it runs, and its /_/health
- * answers on the port its node published for it (host mode, so a call
- * reaches the task picked, not whichever the routing mesh would). A task
+ * answers on the port its container publishes on 127.0.0.1 (host mode,
+ * so a call reaches the task picked, not whichever the routing mesh
+ * would). A task
  * Swarm stops (scale down, a roll, a failure) leaves the listing of
  * desired-running tasks and so leaves rotation at once. */
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "../driver.h"
+#include "../engine/docker_api.h"
 #include "../functions.h"
 #include "../gw.h"
 #include "hclient.h"
@@ -74,46 +76,12 @@ void sw_tasks_forget(struct sw_fn *f)
     f->t = NULL;
 }
 
-/* The ports the task's 8080 is published on; the one in use stays while
- * it is still listed. */
-static void take_ports(struct sw_task *t, const json_t *ports)
-{
-    bool kept = false;
-    size_t i;
-    json_t *p;
-    t->nports = 0;
-    json_array_foreach(ports, i, p) {
-        int port = (int)json_integer_value(json_object_get(p, "PublishedPort"));
-        if (json_integer_value(json_object_get(p, "TargetPort")) != SW_FUNCTION_PORT || port <= 0 ||
-            t->nports == sizeof t->ports / sizeof t->ports[0])
-            continue;
-        t->ports[t->nports++] = port;
-        kept = kept || port == t->port;
-    }
-    if (!kept)
-        t->port = t->nports ? t->ports[0] : 0;
-}
-
-/* A probe that failed tries the next published port: only one of them
- * may reach the task over 127.0.0.1. */
-static void next_port(struct sw_task *t)
-{
-    for (unsigned i = 0; i + 1 < t->nports; i++)
-        if (t->ports[i] == t->port) {
-            t->port = t->ports[i + 1];
-            return;
-        }
-    t->port = t->nports ? t->ports[0] : 0;
-}
-
 static void on_probe(void *arg, const struct hclient_response *resp)
 {
     struct sw_task *t = arg;
     t->probe = NULL;
     bool was = t->ready;
     t->ready = t->running && (resp->status == 200 || resp->status == 404);
-    if (resp->status == 0 && D.gw->cfg.swarm_publish)
-        next_port(t);
     if (was && !t->ready)
         log_info("replica", "task unready function=%s.%s instance=%u", t->f->fn->name, t->f->fn->ns,
                  t->slot);
@@ -172,7 +140,6 @@ static void observe(struct sw_task *t, const json_t *task)
         json_object_get(json_object_get(json_object_get(task, "Spec"), "ContainerSpec"), "Labels"),
         SW_LABEL_SPEC));
     snprintf(t->spec, sizeof t->spec, "%s", spec ? spec : "");
-    take_ports(t, json_object_get(json_object_get(status, "PortStatus"), "Ports"));
     size_t i;
     json_t *p;
     t->ip[0] = '\0';
@@ -189,7 +156,57 @@ static void observe(struct sw_task *t, const json_t *task)
         t->timer = loop_timer_add(D.gw->lp, 0, probe, t);
 }
 
-void sw_tasks_take(const json_t *tasks)
+/* The task's container on this engine, if it is one of ours. */
+static struct sw_task *task_of_container(const json_t *c)
+{
+    const json_t *labels = json_object_get(c, "Labels");
+    struct sw_fn *f = fn_of_service(
+        json_string_value(json_object_get(labels, "com.docker.swarm.service.id")));
+    const char *id = json_string_value(json_object_get(labels, "com.docker.swarm.task.id"));
+    return f && id ? find_task(f, id) : NULL;
+}
+
+/* Each task's port from its container's IPv4 binding: the task listing
+ * gives the ports without their address family, and an engine may
+ * publish a task's IPv6 side on a port that on IPv4 is another
+ * container's. A task with no container here is on another node, where
+ * 127.0.0.1 cannot reach it. */
+static void take_ports(const json_t *containers)
+{
+    for (struct gw_fn *fn = D.gw->fns; fn; fn = fn->next) {
+        struct sw_fn *f = sw_fn_of(fn);
+        for (unsigned i = 0; i < f->n; i++)
+            f->t[i]->placed = false;
+    }
+    size_t i;
+    json_t *c;
+    json_array_foreach(containers, i, c) {
+        struct sw_task *t = task_of_container(c);
+        if (t) {
+            t->port = dkr_published_port(c, SW_FUNCTION_PORT);
+            t->placed = true;
+        }
+    }
+    for (struct gw_fn *fn = D.gw->fns; fn; fn = fn->next) {
+        struct sw_fn *f = sw_fn_of(fn);
+        for (unsigned k = 0; k < f->n; k++) {
+            struct sw_task *t = f->t[k];
+            if (t->placed)
+                continue;
+            if (t->running && !t->said_elsewhere)
+                log_info("swarm",
+                         "task %.12s of %s.%s has no container on this engine: it is on "
+                         "another node, which 127.0.0.1 cannot reach (swarm_publish=false "
+                         "reaches it on swarm_network)",
+                         t->id, fn->name, fn->ns);
+            t->said_elsewhere = t->said_elsewhere || t->running;
+            t->port = 0;
+            t->ready = false;
+        }
+    }
+}
+
+void sw_tasks_take(const json_t *tasks, const json_t *containers)
 {
     for (struct gw_fn *fn = D.gw->fns; fn; fn = fn->next) {
         struct sw_fn *f = sw_fn_of(fn);
@@ -214,6 +231,8 @@ void sw_tasks_take(const json_t *tasks)
             if (!f->t[k]->seen)
                 task_drop(f->t[k]);
     }
+    if (containers)
+        take_ports(containers);
 }
 
 unsigned sw_tasks_ready(const struct sw_fn *f)

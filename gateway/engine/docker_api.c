@@ -217,6 +217,28 @@ const char *dkr_error_text(const struct dkr_result *r, char *out, size_t outlen)
 
 /* --- streams ------------------------------------------------------------ */
 
+/* 0.0.0.0 and 127.0.0.1 are the bindings 127.0.0.1 reaches. */
+static bool on_ipv4_loopback(const json_t *binding)
+{
+    const char *ip = json_string_value(json_object_get(binding, "IP"));
+    const char *type = json_string_value(json_object_get(binding, "Type"));
+    return ip && (strcmp(ip, "0.0.0.0") == 0 || strcmp(ip, "127.0.0.1") == 0) &&
+           (!type || strcmp(type, "tcp") == 0);
+}
+
+int dkr_published_port(const json_t *container, int private_port)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(container, "Ports"), i, p) {
+        json_int_t port = json_integer_value(json_object_get(p, "PublicPort"));
+        if (json_integer_value(json_object_get(p, "PrivatePort")) == private_port &&
+            on_ipv4_loopback(p) && port > 0 && port <= 65535)
+            return (int)port;
+    }
+    return 0;
+}
+
 static size_t on_stream_data(char *data, size_t size, size_t n, void *arg)
 {
     struct dkr_stream *s = arg;

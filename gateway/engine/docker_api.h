@@ -61,6 +61,12 @@ void dkr_cancel(struct dkr_call *c);
  * transport error, else the body itself; into out. Returns out. */
 const char *dkr_error_text(const struct dkr_result *r, char *out, size_t outlen);
 
+/* The port an entry of GET /containers/json publishes private_port on
+ * where 127.0.0.1 reaches it (a binding on 0.0.0.0 or 127.0.0.1), or 0.
+ * Only the IPv4 side counts: an engine may publish the IPv6 side on
+ * another port, one that on IPv4 can be another container's. */
+int dkr_published_port(const json_t *container, int private_port);
+
 /* A long-lived GET whose body is handed over as it arrives (logs with
  * follow, events). data gets each chunk; end runs once when the stream
  * ends for any reason (not after dkr_stream_stop). */

@@ -86,6 +86,13 @@ class SwarmGateway(DockerGateway):
         s = self.service(function)
         return self.engine.tasks(s["ID"]) if s else []
 
+    def task_ports(self, function):
+        """{task id: {binding address: port}}: where each running container
+        of the function publishes 8080, as the engine lists it."""
+        return {c["Labels"]["com.docker.swarm.task.id"]:
+                {p["IP"]: p["PublicPort"] for p in c["Ports"] if p.get("PrivatePort") == 8080}
+                for c in self.containers(function) if c["State"] == "running"}
+
 
 @pytest.fixture
 def swarm_gateway(swarm_engine, tmp_path, daemons):

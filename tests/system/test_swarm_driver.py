@@ -47,18 +47,69 @@ def test_scale_zero_three_one_follows_the_service(swarm_gateway):
     assert gw.service("sc")["Spec"]["Mode"]["Replicated"]["Replicas"] == 0
     gw.scale("sc", 3)
     gw.wait_available("sc", 3, timeout=120)
-    tasks = gw.running_tasks("sc")
-    assert len(tasks) == 3
-    # Each task publishes its own port: the gateway can reach every one.
-    # (A task may list more than one: the engine can give its IPv4 and
-    # IPv6 bindings different ports.)
-    ports = [{p["PublishedPort"] for p in t["Status"]["PortStatus"]["Ports"]} for t in tasks]
-    assert all(ports), tasks
-    assert len(set().union(*ports)) == sum(map(len, ports)), ports  # none shared
+    assert len(gw.running_tasks("sc")) == 3
+    # Each task publishes its own port on IPv4, where the gateway reaches it.
+    ports = gw.task_ports("sc")
+    assert len(ports) == 3, ports
+    assert len({p["0.0.0.0"] for p in ports.values()}) == 3, ports
     gw.scale("sc", 1)
     wait_for(lambda: len(gw.running_tasks("sc")) == 1 and gw.available("sc") == 1, 120,
              what="scaled to one")
     assert gw.call("sc", data=b"still").text == "still"
+
+
+def _publish_on_loopback(engine, label, ports, want):
+    """Up to want containers answering "intruder", each published on
+    127.0.0.1 alone at the first free port of ports. Returns theirs."""
+    taken = []
+    for port in ports:
+        r = engine.cli("run", "-d", "--label", label, "-p", f"127.0.0.1:{port}:8080",
+                       "-e", "fprocess=echo intruder", TEST_IMAGE, check=False)
+        if r.returncode == 0:
+            taken.append(port)
+        if len(taken) == want:
+            break
+    return taken
+
+
+def _slow_starting_image(engine):
+    """TEST_IMAGE whose watchdog listens 2 s after the task runs: its
+    first health checks fail."""
+    tag = "faasbus/test-slow:latest"
+    if engine.cli("image", "inspect", tag, check=False).returncode != 0:
+        cid = engine.cli("create", TEST_IMAGE).stdout.decode().strip()
+        engine.cli("commit", "--change", 'CMD ["/bin/sh", "-c", "sleep 2; exec /usr/bin/fwatchdog"]',
+                   cid, tag)
+        engine.cli("rm", cid)
+    return tag
+
+
+def test_a_task_is_reached_on_its_own_ipv4_port_never_its_ipv6_one(swarm_gateway):
+    """The engine publishes a task's IPv4 and IPv6 sides on ports of their
+    own, and a port taken on 127.0.0.1 alone (as the docker driver
+    publishes) is skipped on IPv4 only. Containers answering "intruder"
+    take the ports the next tasks' IPv6 sides will get: on IPv4 those
+    ports are theirs. The tasks start slowly, so health checks fail
+    before one answers; calls still reach only the function's own tasks."""
+    gw = swarm_gateway()
+    gw.deploy("own", image=_slow_starting_image(gw.engine), env_process="cat")
+    gw.wait_available("own", 1, timeout=120)
+    (first,) = gw.task_ports("own").values()
+    label = f"faasbus-test-intruder={gw.instance}"
+    try:
+        intruders = _publish_on_loopback(gw.engine, label, range(first["::"] + 1,
+                                                                 first["::"] + 20), 3)
+        gw.scale("own", 3)
+        gw.wait_available("own", 3, timeout=120)
+        ports = gw.task_ports("own").values()
+        assert any(p["::"] in intruders for p in ports), (ports, intruders)  # the trap is set
+        assert len({p["0.0.0.0"] for p in ports} & set(intruders)) == 0
+        for i in range(60):
+            r = gw.call("own", data=f"call {i}".encode())
+            assert (r.status_code, r.text) == (200, f"call {i}"), r.text
+    finally:
+        for c in gw.engine.containers(label):
+            gw.engine.cli("rm", "-f", c["Id"], check=False)
 
 
 def test_limits_requests_and_constraints_reach_the_service(swarm_gateway):
