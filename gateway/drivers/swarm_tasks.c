@@ -173,11 +173,6 @@ static struct sw_task *task_of_container(const json_t *c)
  * 127.0.0.1 cannot reach it. */
 static void take_ports(const json_t *containers)
 {
-    for (struct gw_fn *fn = D.gw->fns; fn; fn = fn->next) {
-        struct sw_fn *f = sw_fn_of(fn);
-        for (unsigned i = 0; i < f->n; i++)
-            f->t[i]->placed = false;
-    }
     size_t i;
     json_t *c;
     json_array_foreach(containers, i, c) {
@@ -211,7 +206,7 @@ void sw_tasks_take(const json_t *tasks, const json_t *containers)
     for (struct gw_fn *fn = D.gw->fns; fn; fn = fn->next) {
         struct sw_fn *f = sw_fn_of(fn);
         for (unsigned i = 0; i < f->n; i++)
-            f->t[i]->seen = false;
+            f->t[i]->seen = f->t[i]->placed = false;
     }
     size_t i;
     json_t *task;
