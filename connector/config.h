@@ -30,6 +30,7 @@ struct cn_kprops {
 
 struct cn_config {
     char *gateway_url;
+    char *gateway_tls_ca; /* NULL: the system's CAs */
     char *brokers;
     char *default_bus;
     char *topics;

@@ -434,6 +434,7 @@ struct cn_dispatch *cn_dispatch_new(struct cn *cn, const struct cn_branch_ops *o
     d->invoke = (struct cn_invoke_opts){
         .lp = cn->lp,
         .gateway_url = cfg->gateway_url,
+        .tls_ca = cfg->gateway_tls_ca,
         .auth = cfg->auth,
         .content_type = cfg->content_type,
         .timeout_ms = cfg->upstream_timeout_ms,

@@ -49,6 +49,7 @@ typedef void cn_invoke_fn(void *arg, const struct cn_invoke_result *res);
 struct cn_invoke_opts {
     struct loop *lp;
     const char *gateway_url;  /* without a trailing slash */
+    const char *tls_ca;       /* https: the CA file to check it against, or NULL */
     const char *auth;         /* "user:password", or NULL */
     const char *content_type; /* when the record has none */
     int64_t timeout_ms;

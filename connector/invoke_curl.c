@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hclient.h"
 #include "invoke_int.h"
 #include "loop.h"
 #include "record.h"
@@ -141,6 +142,7 @@ static void set_options(struct cn_call *c, const struct cn_invoke_opts *o, const
     curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS);
+    hclient_set_tls(e, NULL, NULL, o->tls_ca, 0);
 }
 
 void cn_invoke_start_curl(struct cn_call *c, const struct cn_invoke_opts *o, const char *url,

@@ -147,6 +147,7 @@ static void get(struct cn_refresh *r, const char *path, hclient_fn *fn)
         .headers = headers,
         .timeout_ms = REQUEST_TIMEOUT_MS,
         .max_response = LIST_MAX,
+        .ca_file = r->cn->cfg.gateway_tls_ca,
     };
 
     r->call = hclient_start(r->cn->curl, &req, fn, r);

@@ -63,6 +63,13 @@ def test_missing_credentials_file_is_an_error(tmp_path):
     assert f"cannot read {tmp_path / 'nope'}" in out.stderr
 
 
+def test_an_unreadable_gateway_ca_is_an_error_at_start(tmp_path):
+    out = run(env={"gateway_url": "https://gw.example:8443",
+                   "gateway_tls_ca": str(tmp_path / "ca.pem")})
+    assert out.returncode == 2
+    assert f"gateway_tls_ca: cannot read {tmp_path / 'ca.pem'}: No such file" in out.stderr
+
+
 def test_unreachable_brokers_end_with_an_error():
     port = free_port()
     out = run(env={"brokers": f"127.0.0.1:{port}", "connect_timeout": "1s",
