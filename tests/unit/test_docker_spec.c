@@ -172,6 +172,38 @@ static void frames_are_demultiplexed_across_any_split(void **state)
     }
 }
 
+static int published(const char *ports)
+{
+    json_error_t e;
+    json_t *c = json_pack("{s:o}", "Ports", json_loads(ports, 0, &e));
+    int port = dkr_published_port(c, 8080);
+    json_decref(c);
+    return port;
+}
+
+/* The IPv4 side only: an engine may publish a task's IPv6 side on a port
+ * that on IPv4 is another container's. */
+static void the_published_port_is_the_ipv4_bindings(void **state)
+{
+    (void)state;
+    assert_int_equal(published("[{\"IP\":\"::\",\"PrivatePort\":8080,\"PublicPort\":32771,"
+                               "\"Type\":\"tcp\"},{\"IP\":\"0.0.0.0\",\"PrivatePort\":8080,"
+                               "\"PublicPort\":32772,\"Type\":\"tcp\"}]"),
+                     32772);
+    assert_int_equal(published("[{\"IP\":\"127.0.0.1\",\"PrivatePort\":8080,"
+                               "\"PublicPort\":32768,\"Type\":\"tcp\"}]"),
+                     32768);
+    /* What 127.0.0.1 cannot reach, or is not our port. */
+    assert_int_equal(published("[{\"IP\":\"::\",\"PrivatePort\":8080,\"PublicPort\":32771}]"), 0);
+    assert_int_equal(published("[{\"IP\":\"10.0.0.5\",\"PrivatePort\":8080,\"PublicPort\":1}]"), 0);
+    assert_int_equal(published("[{\"IP\":\"0.0.0.0\",\"PrivatePort\":8080,\"PublicPort\":5,"
+                               "\"Type\":\"udp\"},{\"IP\":\"0.0.0.0\",\"PrivatePort\":9090,"
+                               "\"PublicPort\":6}]"),
+                     0);
+    assert_int_equal(published("[{\"PrivatePort\":8080}]"), 0); /* exposed, not published */
+    assert_int_equal(published("[]"), 0);
+}
+
 static void engine_timestamps_lead_log_lines(void **state)
 {
     (void)state;
@@ -195,6 +227,7 @@ int main(void)
         cmocka_unit_test(image_references_split_for_a_pull),
         cmocka_unit_test(the_stop_grace_covers_the_functions_timeouts),
         cmocka_unit_test(frames_are_demultiplexed_across_any_split),
+        cmocka_unit_test(the_published_port_is_the_ipv4_bindings),
         cmocka_unit_test(engine_timestamps_lead_log_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
