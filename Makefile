@@ -57,9 +57,12 @@ include fuzz/sources.mk
 LIB_OBJ := $(LIB_SRC:%.c=$(OBJ)/%.o)
 WD_OBJ  := $(WD_SRC:%.c=$(OBJ)/%.o)
 GW_OBJ  := $(GW_SRC:%.c=$(OBJ)/%.o)
-# The gateway's main() and its on-demand libcurl are only the daemon's:
-# unit tests link the rest with libcurl itself.
-GW_MAIN_OBJ := $(OBJ)/gateway/main.o $(OBJ)/gateway/curl_ondemand.o
+# libcurl loaded on its first call (lib/curl_ondemand.c), in place of
+# -lcurl, for the gateway and the connector only: unit tests and the other
+# daemons link libcurl itself.
+CURL_ONDEMAND_OBJ := $(OBJ)/lib/curl_ondemand.o
+# The gateway's main() is only the daemon's.
+GW_MAIN_OBJ := $(OBJ)/gateway/main.o
 GW_LIB_OBJ := $(filter-out $(GW_MAIN_OBJ),$(GW_OBJ))
 # Everything of the watchdog but main(), so unit tests can link it.
 WD_LIB_OBJ := $(filter-out $(OBJ)/watchdog/main.o,$(WD_OBJ))
@@ -126,15 +129,14 @@ link = $(call link_only,$(LIBS) $(1))
 $(BIN)/faasbus-watchdog: $(OBJ)/watchdog/main.o $(BUILD)/libwatchdog.a $(BUILD)/libcommon.a
 	$(call link)
 
-# Not -lcurl: gateway/curl_ondemand.c loads it when it is first called.
-$(BIN)/faasbus-gateway: $(GW_MAIN_OBJ) $(BUILD)/libgateway.a $(BUILD)/libcommon.a
+$(BIN)/faasbus-gateway: $(GW_MAIN_OBJ) $(CURL_ONDEMAND_OBJ) $(BUILD)/libgateway.a $(BUILD)/libcommon.a
 	$(call link_only,$(BASE_LIBS) $(NATS_LIBS) $(YAML_LIBS))
 
 $(BIN)/faasbus-queue-worker: $(OBJ)/gateway/worker/main.o $(BUILD)/libqueueworker.a $(BUILD)/libcommon.a
 	$(call link,$(NATS_LIBS))
 
-$(BIN)/faasbus-connector: $(OBJ)/connector/main.o $(BUILD)/libconnector.a $(BUILD)/libcommon.a
-	$(call link,$(KAFKA_LIBS) $(NATS_LIBS) $(CRYPTO_LIBS) $(FAST_ALLOC_LIBS))
+$(BIN)/faasbus-connector: $(OBJ)/connector/main.o $(CURL_ONDEMAND_OBJ) $(BUILD)/libconnector.a $(BUILD)/libcommon.a
+	$(call link_only,$(BASE_LIBS) $(KAFKA_LIBS) $(NATS_LIBS) $(CRYPTO_LIBS) $(FAST_ALLOC_LIBS))
 
 $(BIN)/faasbus: $(OBJ)/cli/main.o $(BUILD)/libcli.a $(BUILD)/libcommon.a
 	$(call link,$(YAML_LIBS) $(KAFKA_LIBS) $(NATS_LIBS))

@@ -4,10 +4,11 @@
  * DESIGN: one thread runs one event loop (lib/loop.h). librdkafka's own
  * threads fetch and produce; their queues wake the loop through pipes, so
  * records, rebalances, commit results and delivery reports are all served
- * on the loop thread (consumer.c, producer.c). Function calls go through
- * libcurl multi on the same loop (invoke.c), the routing table is
- * refreshed from the gateway by timer (refresh.c), and /healthz, /readyz,
- * /metrics and /routes are served by lib/httpd on it too (api.c).
+ * on the loop thread (consumer.c, producer.c). Function calls go out on
+ * the same loop (invoke.c: lib/h1call, or libcurl multi for https://),
+ * the routing table is refreshed from the gateway by timer (refresh.c),
+ * and /healthz, /readyz, /metrics and /routes are served by lib/httpd on
+ * it too (api.c).
  * No state is shared between threads, so nothing here takes a lock.
  *
  * SIGTERM or SIGINT: stop starting calls, drain those in flight (up to
@@ -203,8 +204,7 @@ int main(int argc, char **argv)
     }
     if (log_level_parse(cn.cfg.log_level, &level) == 0)
         log_threshold = level;
-    jsq_init();
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    jsq_init(); /* libcurl is loaded, and initialised, on first use */
     if (start(&cn, err, sizeof err) < 0) {
         log_error("main", "%s", err);
         rc = 1;

@@ -1,4 +1,8 @@
-/* refresh.c -- routes from the gateway's function list, on a timer. */
+/* refresh.c -- routes from the gateway's function list, on a timer.
+ *
+ * An http:// gateway is asked over lib/h1call, on the connections the
+ * calls use; only an https:// one needs libcurl (hclient), which a
+ * connector then loads (lib/curl_ondemand.c). */
 #include "refresh.h"
 
 #include <jansson.h>
@@ -8,6 +12,7 @@
 
 #include "base64.h"
 #include "cn.h"
+#include "h1call.h"
 #include "hclient.h"
 #include "log.h"
 #include "loop.h"
@@ -18,14 +23,27 @@
 #define LIST_MAX (16 * 1024 * 1024) /* largest function list we accept */
 #define WARNINGS_MAX 64
 
+/* One GET's answer, whichever client carried it. */
+struct answer {
+    long status;
+    const char *body;
+    size_t len;
+    const char *error; /* NULL if it answered */
+};
+
+struct cn_refresh;
+typedef void answer_fn(struct cn_refresh *r, const struct answer *a);
+
 struct cn_refresh {
     struct cn *cn;
     cn_refresh_table_fn *on_table;
     void *arg;
     struct loop_timer *timer;
-    struct hclient_call *call;
-    char *auth_header;  /* "Authorization: Basic ...", or NULL */
-    json_t *namespaces; /* the list being walked */
+    struct hclient_call *call; /* https:// */
+    struct h1call h1;          /* http:// */
+    answer_fn *then;           /* for the GET in flight */
+    char *auth_header;         /* "Authorization: Basic ...", or NULL */
+    json_t *namespaces;        /* the list being walked */
     size_t next_ns;
     struct cn_table *building;
     char *warnings[WARNINGS_MAX]; /* about annotations, logged if the table changes */
@@ -49,7 +67,6 @@ static void reset(struct cn_refresh *r)
 
 static void schedule(struct cn_refresh *r)
 {
-    r->call = NULL;
     reset(r);
     r->timer = loop_timer_add(r->cn->lp, r->cn->cfg.rebuild_interval_ms, tick, r);
 }
@@ -98,8 +115,7 @@ static void done(struct cn_refresh *r)
 }
 
 /* Parses a 200 answer holding a JSON array; NULL (and failed()) else. */
-static json_t *json_answer(struct cn_refresh *r, const struct hclient_response *res,
-                           const char *what)
+static json_t *json_answer(struct cn_refresh *r, const struct answer *res, const char *what)
 {
     char detail[256];
     json_t *v;
@@ -123,9 +139,8 @@ static json_t *json_answer(struct cn_refresh *r, const struct hclient_response *
     return v;
 }
 
-static void on_functions(void *arg, const struct hclient_response *res)
+static void on_functions(struct cn_refresh *r, const struct answer *res)
 {
-    struct cn_refresh *r = arg;
     json_t *list = json_answer(r, res, "/system/functions");
     size_t i;
     json_t *fn;
@@ -138,19 +153,53 @@ static void on_functions(void *arg, const struct hclient_response *res)
     next_namespace(r);
 }
 
-static void get(struct cn_refresh *r, const char *path, hclient_fn *fn)
+static void on_hclient(void *arg, const struct hclient_response *res)
+{
+    struct cn_refresh *r = arg;
+    struct answer a = { res->status, res->body, res->len, res->error };
+
+    r->call = NULL;
+    r->then(r, &a);
+}
+
+static void on_h1(void *arg, const struct h1call_result *res)
+{
+    struct cn_refresh *r = arg;
+    struct answer a = { res->status, res->body, res->len, res->error };
+
+    if (res->kind != H1CALL_ANSWERED && !a.error)
+        a.error = "no answer";
+    r->then(r, &a);
+}
+
+static void get(struct cn_refresh *r, const char *path, answer_fn *then)
 {
     char *url = xasprintf("%s%s", r->cn->cfg.gateway_url, path);
-    const char *headers[] = { r->auth_header, NULL };
-    struct hclient_request req = {
-        .url = url,
-        .headers = headers,
-        .timeout_ms = REQUEST_TIMEOUT_MS,
-        .max_response = LIST_MAX,
-        .ca_file = r->cn->cfg.gateway_tls_ca,
-    };
 
-    r->call = hclient_start(r->cn->curl, &req, fn, r);
+    r->then = then;
+    if (strncmp(url, "http://", 7) == 0) {
+        char *lines = r->auth_header ? xasprintf("%s\r\n", r->auth_header) : NULL;
+        struct h1call_request req = {
+            .method = "GET",
+            .url = url,
+            .lines = lines,
+            .lines_len = lines ? strlen(lines) : 0,
+            .timeout_ms = REQUEST_TIMEOUT_MS,
+            .max_response = LIST_MAX,
+        };
+        h1call_start(&r->h1, r->cn->conns, r->cn->lp, &req, on_h1, r);
+        free(lines);
+    } else {
+        const char *headers[] = { r->auth_header, NULL };
+        struct hclient_request req = {
+            .url = url,
+            .headers = headers,
+            .timeout_ms = REQUEST_TIMEOUT_MS,
+            .max_response = LIST_MAX,
+            .ca_file = r->cn->cfg.gateway_tls_ca,
+        };
+        r->call = hclient_start(r->cn->curl, &req, on_hclient, r);
+    }
     free(url);
 }
 
@@ -176,10 +225,8 @@ static void next_namespace(struct cn_refresh *r)
     done(r);
 }
 
-static void on_namespaces(void *arg, const struct hclient_response *res)
+static void on_namespaces(struct cn_refresh *r, const struct answer *res)
 {
-    struct cn_refresh *r = arg;
-
     /* A gateway without namespaces lists only the default one. */
     if (!res->error && res->status == 404) {
         r->namespaces = json_pack("[s]", CN_DEFAULT_NAMESPACE);
@@ -199,6 +246,7 @@ static void tick(struct loop *lp, void *arg)
     (void)lp;
 
     r->timer = NULL;
+    h1call_trim(&r->h1, 64 << 10); /* a long list's buffer is not kept */
     /* Config routes go in first: of two routes with the same topic and
      * function, the first added stays. */
     r->building = cn_table_new();
@@ -222,6 +270,7 @@ struct cn_refresh *cn_refresh_start(struct cn *cn, cn_refresh_table_fn *on_table
     r->cn = cn;
     r->on_table = on_table;
     r->arg = arg;
+    h1call_init(&r->h1);
     if (cn->cfg.auth) {
         char *b64 = base64_encode((const unsigned char *)cn->cfg.auth, strlen(cn->cfg.auth));
         r->auth_header = xasprintf("Authorization: Basic %s", b64);
@@ -238,6 +287,8 @@ void cn_refresh_free(struct cn_refresh *r)
     if (r->timer)
         loop_timer_cancel(r->cn->lp, r->timer);
     hclient_cancel(r->call);
+    h1call_cancel(&r->h1);
+    h1call_cleanup(&r->h1);
     reset(r);
     free(r->auth_header);
     free(r);

@@ -1,4 +1,4 @@
-GW_SRC := gateway/main.c gateway/curl_ondemand.c gateway/config.c gateway/model.c gateway/functions.c gateway/drop.c \
+GW_SRC := gateway/main.c gateway/config.c gateway/model.c gateway/functions.c gateway/drop.c \
           gateway/logs.c gateway/logs_follow.c gateway/store.c gateway/api.c gateway/reply.c \
           gateway/api_functions.c gateway/api_secrets.c gateway/api_logs.c \
           gateway/auth.c gateway/invoke.c gateway/ui.c gateway/connectors.c \

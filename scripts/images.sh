@@ -87,9 +87,10 @@ for d in gateway:8080 queue-worker:8082 connector:8081 devkafka:9092; do
     name=${d%%:*} port=${d#*:}
     root="$work/$name/rootfs"
     base_root "$root"
-    # The gateway loads libcurl on its first call (gateway/curl_ondemand.c).
+    # The gateway and the connector load libcurl on its first call
+    # (lib/curl_ondemand.c).
     dlopens=
-    [ "$name" = gateway ] && dlopens=libcurl.so.4
+    case $name in gateway | connector) dlopens=libcurl.so.4 ;; esac
     # shellcheck disable=SC2086 # dlopens: zero or more sonames
     copy_bin "$root" "$BUILD/bin/faasbus-$name" "/usr/bin/faasbus-$name" $dlopens
     build "$name" "[\"/usr/bin/faasbus-$name\"]" "$port"

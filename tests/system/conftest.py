@@ -39,6 +39,12 @@ VALGRIND_REPORT = re.compile(r"==\d+== (Invalid (read|write|free)|Conditional ju
                              r".*definitely lost in)")
 
 
+def mapped(pid, name):
+    """Whether the process maps a file whose path holds name (a library)."""
+    with open(f"/proc/{pid}/maps") as f:
+        return any(name in line for line in f)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

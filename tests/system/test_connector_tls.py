@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from conftest import wait_for
-from connector_util import broker, connector, produce, read_topic
+from conftest import mapped, wait_for
+from connector_util import broker, connector, metric_sum, produce, read_topic
 from tlsproxy import TLSProxy, self_signed
 
 __all__ = ["broker", "connector"]  # fixtures
@@ -40,6 +40,22 @@ def test_an_https_gateway_carries_the_routes_and_the_calls(tls_gateway, broker, 
     out = read_topic(bs, "tls-out", 20)
     assert sorted((m.key, m.value) for m in out) == sorted((k, v.upper()) for k, v in sent)
     assert proxy.accepted >= 2 and proxy.refused == 0  # the list and the calls
+    assert mapped(c.proc.pid, "libcurl")  # loaded for https://, on first use
+
+
+def test_an_http_gateway_never_loads_libcurl(gateway, broker, connector):
+    """The calls and the route refresh of an http:// gateway are our own
+    client's: none of libcurl's dozen libraries is mapped."""
+    bs = broker("-t", "plain-in:1", "-t", "plain-out:1")
+    gw = gateway()
+    gw.deploy("shout", env_process="tr a-z A-Z",
+              annotations={"topic": "plain-in", "reply-topic": "plain-out"})
+    gw.wait_available("shout", 1)
+    c = connector(gw, bs)
+    produce(bs, "plain-in", [(b"k", b"plain", None)])
+    assert read_topic(bs, "plain-out", 1)[0].value == b"PLAIN"
+    assert metric_sum(c.metrics(), "connector_route_refreshes_total", result="ok") >= 1
+    assert not mapped(c.proc.pid, "libcurl")
 
 
 ROUTE = 'routes = ( { topic = "tlsw-in"; function = "echo"; reply-topic = "tlsw-out"; } );\n'

@@ -2,12 +2,7 @@
 driver, deploying, probing and invoking never do (health checks are
 lib/hprobe), so its memory holds none of libcurl's dozen libraries; the
 first thing that does (here the connectors page) loads it and works."""
-from conftest import free_port
-
-
-def mapped(pid, name):
-    with open(f"/proc/{pid}/maps") as f:
-        return any(name in line for line in f)
+from conftest import free_port, mapped
 
 
 def test_process_driver_runs_without_libcurl_until_it_is_needed(gateway):

@@ -1,19 +1,24 @@
-/* curl_ondemand.c -- the gateway loads libcurl the first time it calls it.
+/* curl_ondemand.c -- the gateway and the connector load libcurl the first
+ * time they call it.
  *
  * Linked the usual way, libcurl maps a dozen libraries (GnuTLS through
  * LDAP, Kerberos through GSSAPI, libssh2, nghttp2, ...) whose constructors
  * run at start: 3.6 MB of a gateway's resident memory, more than a third,
  * for a client that the process driver never uses (its health checks are
  * lib/hprobe; the proxy is lib/proxy). The engine drivers, callbacks and
- * the connectors page do use it: their first call loads it here.
+ * the connectors page do use it: their first call loads it here. A
+ * connector with an http:// gateway never does (its calls and its route
+ * refresh are lib/h1call); an https:// one loads it with its first
+ * request.
  *
- * This file defines the libcurl functions the gateway calls, with
- * libcurl's own prototypes, so no caller changes and lib/ stays shared
- * with the daemons that link libcurl directly; only faasbus-gateway links
- * this file instead of -lcurl. Each forwards to the real function, loaded
- * once (with curl_global_init, which libcurl wants before anything else
- * and on one thread: pthread_once gives both). A function added to a
- * caller and missing here fails the gateway's link, never its run.
+ * This file defines the libcurl functions those daemons call, with
+ * libcurl's own prototypes, so no caller changes and the rest of lib/
+ * stays shared with the daemons that link libcurl directly; only
+ * faasbus-gateway and faasbus-connector link this file instead of
+ * -lcurl. Each forwards to the real function, loaded once (with
+ * curl_global_init, which libcurl wants before anything else and on one
+ * thread: pthread_once gives both). A function added to a caller and
+ * missing here fails the link, never the run.
  *
  * The variadic setters pass their one argument on with the type libcurl
  * reads it as, which the option's number says (curl.h, CURLOPTTYPE_*). */
@@ -58,8 +63,9 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static CURLcode init_result = CURLE_FAILED_INIT;
 static int loaded;
 
-/* Without libcurl the gateway cannot do what it was asked (a driver's
- * engine, a callback): as if the dynamic loader had refused it at start. */
+/* Without libcurl the daemon cannot do what it was asked (a driver's
+ * engine, a callback, an https:// gateway): as if the dynamic loader had
+ * refused it at start. */
 static void unavailable(const char *why)
 {
     log_error("main", "%s cannot be loaded: %s", LIBCURL, why);
