@@ -1,7 +1,9 @@
 /* config.c -- the gateway's option table. */
 #include "config.h"
 
+#include <ctype.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -195,6 +197,22 @@ static char *default_watchdog(const char *argv0)
     return xasprintf("%.*s/faasbus-watchdog", (int)(slash - self), self);
 }
 
+/* It names containers, services and their labels: Docker's name
+ * characters, and short enough to leave room for the function's name. */
+static int check_instance(const char *name, char *err, size_t errlen)
+{
+    static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
+    size_t n = name ? strlen(name) : 0;
+
+    if (n == 0 || (strspn(name, ok) == n && n <= 40 && isalnum((unsigned char)name[0])))
+        return 0;
+    snprintf(err, errlen,
+             "docker_instance: \"%s\": expected letters, digits, '_', '.' or '-', starting "
+             "with a letter or digit, at most 40",
+             name);
+    return -1;
+}
+
 int gw_config_load(struct gw_config *cfg, const char *file, const char *argv0, char *err,
                    size_t errlen)
 {
@@ -202,6 +220,8 @@ int gw_config_load(struct gw_config *cfg, const char *file, const char *argv0, c
     if (cfg_load(options, cfg, file, err, errlen) < 0)
         return -1;
     if (natsauth_check(&cfg->nats_auth, err, errlen) < 0)
+        return -1;
+    if (check_instance(cfg->docker_instance, err, errlen) < 0)
         return -1;
     if (!getenv("nats_url") && cfg->nats_address && *cfg->nats_address) {
         free(cfg->nats_url); /* OpenFaaS names the host and port apart */

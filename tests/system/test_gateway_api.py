@@ -333,8 +333,15 @@ def test_a_secret_that_does_not_exist_is_400(gateway):
     assert gw.children() == []
 
 
-def test_a_bad_setting_stops_the_gateway_with_a_message(gateway):
-    gw = gateway({"upstream_timeout": "soon"}, wait=False)
+@pytest.mark.parametrize("env, needle", [
+    ({"upstream_timeout": "soon"}, "upstream_timeout"),
+    # It names containers, services and their label filters.
+    ({"docker_instance": 'a"b'}, 'docker_instance: "a"b": expected letters, digits'),
+    ({"docker_instance": "-x"}, "starting with a letter or digit"),
+    ({"docker_instance": "x" * 41}, "at most 40"),
+])
+def test_a_bad_setting_stops_the_gateway_with_a_message(gateway, env, needle):
+    gw = gateway(env, wait=False)
     wait_for(lambda: gw.proc.poll() is not None, 10, what="the gateway to exit")
     assert gw.proc.returncode == 2
-    assert "upstream_timeout" in gw.text()
+    assert needle in gw.text()
