@@ -32,7 +32,6 @@
 #include "loop.h"
 #include "metrics.h"
 #include "parse.h"
-#include "urlenc.h"
 #include "xalloc.h"
 
 #define TICK_MS 1000
@@ -503,12 +502,9 @@ static void on_list(void *arg, const struct dkr_result *res)
 
 static void list_containers(void)
 {
-    char filter[160], esc[256], path[320];
-    snprintf(filter, sizeof filter, "{\"label\":[\"%s=%s\"]}", DK_LABEL_INSTANCE, D.instance);
-    snprintf(path, sizeof path, "/containers/json?all=1&filters=%s",
-             url_escape(filter, "", esc, sizeof esc));
     D.lists_sent++;
-    D.list = dkr_request(D.e, "GET", path, NULL, NULL, 10000, 16 << 20, on_list, NULL);
+    D.list = dkr_list(D.e, "/containers/json?all=1",
+                      dkr_label_filter(DK_LABEL_INSTANCE, D.instance), on_list, NULL);
     if (!D.list)
         schedule(TICK_MS);
 }

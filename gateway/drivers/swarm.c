@@ -24,7 +24,6 @@
 #include "loop.h"
 #include "swarm_int.h"
 #include "swarm_spec.h"
-#include "urlenc.h"
 #include "xalloc.h"
 
 #define TICK_MS 1000
@@ -224,12 +223,10 @@ static void on_containers(void *arg, const struct dkr_result *res)
 /* Our tasks' containers on this engine, for the ports they publish. */
 static void list_containers(void)
 {
-    char filters[192], esc[600], path[640];
-    snprintf(filters, sizeof filters,
-             "{\"label\":[\"" SW_LABEL_INSTANCE "=%s\",\"com.docker.swarm.task.id\"]}", D.instance);
-    snprintf(path, sizeof path, "/containers/json?filters=%s",
-             url_escape(filters, "", esc, sizeof esc));
-    D.list = dkr_request(D.e, "GET", path, NULL, NULL, 10000, 16 << 20, on_containers, NULL);
+    json_t *filters = dkr_label_filter(SW_LABEL_INSTANCE, D.instance);
+    json_array_append_new(json_object_get(filters, "label"),
+                          json_string("com.docker.swarm.task.id"));
+    D.list = dkr_list(D.e, "/containers/json", filters, on_containers, NULL);
     if (!D.list)
         tasks_taken(NULL);
 }
@@ -247,10 +244,8 @@ static void on_tasks(void *arg, const struct dkr_result *res)
 
 static void list_tasks(void)
 {
-    char esc[128], path[192];
-    snprintf(path, sizeof path, "/tasks?filters=%s",
-             url_escape("{\"desired-state\":[\"running\"]}", "", esc, sizeof esc));
-    D.list = dkr_request(D.e, "GET", path, NULL, NULL, 10000, 16 << 20, on_tasks, NULL);
+    D.list = dkr_list(D.e, "/tasks", json_pack("{s:[s]}", "desired-state", "running"), on_tasks,
+                      NULL);
     if (!D.list)
         schedule(TICK_MS);
 }
@@ -287,10 +282,8 @@ static void on_services(void *arg, const struct dkr_result *res)
 
 static void list_services(void)
 {
-    char filter[160], esc[256], path[320];
-    snprintf(filter, sizeof filter, "{\"label\":[\"%s=%s\"]}", SW_LABEL_INSTANCE, D.instance);
-    snprintf(path, sizeof path, "/services?filters=%s", url_escape(filter, "", esc, sizeof esc));
-    D.list = dkr_request(D.e, "GET", path, NULL, NULL, 10000, 16 << 20, on_services, NULL);
+    D.list = dkr_list(D.e, "/services", dkr_label_filter(SW_LABEL_INSTANCE, D.instance),
+                      on_services, NULL);
     if (!D.list)
         schedule(TICK_MS);
 }

@@ -19,7 +19,6 @@
 #include "log.h"
 #include "swarm_int.h"
 #include "swarm_spec.h"
-#include "urlenc.h"
 #include "xalloc.h"
 
 #define D sw_state
@@ -144,10 +143,8 @@ static void on_listed(void *arg, const struct dkr_result *r)
 
 static void list_them(struct sw_secret_job *j)
 {
-    char filter[160], esc[256], path[320];
-    snprintf(filter, sizeof filter, "{\"label\":[\"%s=%s\"]}", SW_LABEL_INSTANCE, D.instance);
-    snprintf(path, sizeof path, "/secrets?filters=%s", url_escape(filter, "", esc, sizeof esc));
-    j->call = dkr_request(D.e, "GET", path, NULL, NULL, 10000, 4 << 20, on_listed, j);
+    j->call = dkr_list(D.e, "/secrets", dkr_label_filter(SW_LABEL_INSTANCE, D.instance), on_listed,
+                       j);
     if (!j->call)
         finish(j, NULL);
 }

@@ -20,7 +20,6 @@
 #include "log.h"
 #include "swarm_int.h"
 #include "swarm_spec.h"
-#include "urlenc.h"
 
 #define D sw_state
 #define CALL_TIMEOUT_MS 10000
@@ -44,11 +43,10 @@ static bool writing(void)
     return false;
 }
 
-static void labelled(const char *what, char *path, size_t len)
+/* Ours only: those labelled with our instance. */
+static struct dkr_call *list_ours(const char *path, dkr_done_fn *fn)
 {
-    char filter[160], esc[256];
-    snprintf(filter, sizeof filter, "{\"label\":[\"%s=%s\"]}", SW_LABEL_INSTANCE, D.instance);
-    snprintf(path, len, "/%s?filters=%s", what, url_escape(filter, "", esc, sizeof esc));
+    return dkr_list(D.e, path, dkr_label_filter(SW_LABEL_INSTANCE, D.instance), fn, NULL);
 }
 
 static void remove_next(void);
@@ -131,9 +129,7 @@ static void on_services(void *arg, const struct dkr_result *r)
     S.mounted = json_object();
     take_mounts(all);
     json_decref(all);
-    char path[320];
-    labelled("secrets", path, sizeof path);
-    S.call = dkr_request(D.e, "GET", path, NULL, NULL, CALL_TIMEOUT_MS, 4 << 20, on_secrets, NULL);
+    S.call = list_ours("/secrets", on_secrets);
     if (!S.call)
         finish();
 }
@@ -156,10 +152,7 @@ void sw_sweep_run(void)
     if (!D.e || !S.again || S.call || writing())
         return;
     S.again = false;
-    char path[320];
-    labelled("services", path, sizeof path);
-    S.call = dkr_request(D.e, "GET", path, NULL, NULL, CALL_TIMEOUT_MS, 16 << 20, on_services,
-                         NULL);
+    S.call = list_ours("/services", on_services);
     if (!S.call)
         S.again = true;
 }

@@ -8,6 +8,7 @@
 
 #include "curlloop.h"
 #include "hclient.h"
+#include "urlenc.h"
 #include "xalloc.h"
 
 /* The newest API this client was written against (Docker 20.10). */
@@ -188,6 +189,33 @@ struct dkr_call *dkr_request(struct dkr_engine *e, const char *method, const cha
                              size_t max_response, dkr_done_fn *fn, void *arg)
 {
     return start(e, method, path, body, extra_header, timeout_ms, max_response, fn, arg, false);
+}
+
+#define LIST_TIMEOUT_MS 10000
+#define LIST_MAX (16 << 20)
+
+struct dkr_call *dkr_list(struct dkr_engine *e, const char *path, json_t *filters, dkr_done_fn *fn,
+                          void *arg)
+{
+    char *json = json_dumps(filters, JSON_COMPACT);
+    json_decref(filters);
+    if (!json)
+        return NULL;
+    size_t cap = 3 * strlen(json) + 1; /* every byte escaped, at worst */
+    char *esc = xmalloc(cap);
+    char *full = xasprintf("%s%cfilters=%s", path, strchr(path, '?') ? '&' : '?',
+                           url_escape(json, "", esc, cap));
+    struct dkr_call *c = dkr_request(e, "GET", full, NULL, NULL, LIST_TIMEOUT_MS, LIST_MAX, fn,
+                                     arg);
+    free(full);
+    free(esc);
+    free(json);
+    return c;
+}
+
+json_t *dkr_label_filter(const char *name, const char *value)
+{
+    return json_pack("{s:[s++]}", "label", name, "=", value);
 }
 
 void dkr_cancel(struct dkr_call *c)

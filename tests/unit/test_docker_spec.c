@@ -204,6 +204,16 @@ static void the_published_port_is_the_ipv4_bindings(void **state)
     assert_int_equal(published("[]"), 0);
 }
 
+static void a_label_filter_is_json_whatever_the_value(void **state)
+{
+    (void)state;
+    json_t *f = dkr_label_filter("com.faasbus.instance", "gw\"1\\");
+    char *text = json_dumps(f, JSON_COMPACT);
+    assert_string_equal(text, "{\"label\":[\"com.faasbus.instance=gw\\\"1\\\\\"]}");
+    free(text);
+    json_decref(f);
+}
+
 static void engine_timestamps_lead_log_lines(void **state)
 {
     (void)state;
@@ -228,6 +238,7 @@ int main(void)
         cmocka_unit_test(the_stop_grace_covers_the_functions_timeouts),
         cmocka_unit_test(frames_are_demultiplexed_across_any_split),
         cmocka_unit_test(the_published_port_is_the_ipv4_bindings),
+        cmocka_unit_test(a_label_filter_is_json_whatever_the_value),
         cmocka_unit_test(engine_timestamps_lead_log_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
