@@ -1,30 +1,15 @@
-"""natsload.py -- the NATS side of the connector benchmark: streams, a core
-NATS load with its replies timed, a fast JetStream publisher, and a stream
-watched as it fills.
+"""natsload.py -- the NATS side of the connector benchmark that costs
+little per message: streams, a stream watched as it fills, and the checks
+around a batch. The loads themselves (core NATS with its replies timed,
+the JetStream publisher) are build/bench/connector/natspump, in C.
 
 It talks to nats-server with tests/system/natsclient.py (a minimal client
 over a plain socket, imported from there) for the connection and the
-JetStream API; the loads frame and count messages themselves, many per
-write or read, to stay well ahead of the connector.
-
-Every message the loads send carries the header X-Key: r<TAG>-<i> (i from
-1), a distinct key each, so that the connector's default ordering=key
-never holds one back; its payload is "hello".
+JetStream API. The one message `one` sends carries the header
+X-Key: r<TAG>-1, as natspump's do; its payload is "hello".
 
 Usage: /usr/bin/python3 natsload.py URL COMMAND ARGS...
   streams NAME=SUBJECT...           creates file-backed streams (must not exist)
-  core IN OUT N WINDOW TAG TIMEOUT_S
-      subscribes to OUT, publishes N messages to IN keeping at most WINDOW
-      of them unanswered (published minus replies seen on OUT), and times
-      the replies:
-      -> n=<replies> sent=<> first_ms=<> t10_ms=<> t50_ms=<> t90_ms=<>
-         last_ms=<> (ms after the first publish; -1: not reached)
-      It gives up TIMEOUT_S after the start, or 5 s after the last reply once
-      everything is sent.
-  publish SUBJECT N TAG
-      publishes N messages into the stream that captures SUBJECT, pipelined,
-      each acknowledged by JetStream (at most 20,000 unacknowledged)
-      -> acked=<> errors=<> seconds=<>
   watch STREAM N TIMEOUT_S [INTERVAL_MS]
       samples the message count of STREAM (STREAM.INFO) every INTERVAL_MS
       (default 10) until it has grown by N or the time runs out
@@ -36,12 +21,11 @@ Usage: /usr/bin/python3 natsload.py URL COMMAND ARGS...
       -> subject=<> key=<X-Key> status=<X-Function-Status> body=<payload>
   count STREAM                       -> messages=<>
   consumer STREAM DURABLE            -> ack_pending=<> pending=<> redelivered=<>
-Exit status 0, 1 when the work is incomplete (fewer replies, acks or
-growth than asked), 2 on a usage or connection error.
+Exit status 0, 1 when the work is incomplete (less growth than asked), 2 on
+a usage or connection error.
 """
 import base64
 import os
-import select
 import sys
 import time
 
@@ -52,64 +36,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from natsclient import NatsClient, parse_headers  # noqa: E402 -- after the path
 
 PAYLOAD = b"hello"
-
-
-def ms_since(t0, t):
-    return -1.0 if t is None else (t - t0) * 1e3
-
-
-def frame(subject, key, reply=None):
-    """One HPUB of PAYLOAD with the X-Key header."""
-    hdr = b"NATS/1.0\r\nX-Key: " + key + b"\r\n\r\n"
-    r = b" " + reply if reply else b""
-    return (b"HPUB " + subject + r + b" %d %d\r\n" % (len(hdr), len(hdr) + len(PAYLOAD))
-            + hdr + PAYLOAD + b"\r\n")
-
-
-class Frames:
-    """The MSG / HMSG frames arriving on a non-blocking socket; the PONGs
-    owed for the server's PINGs are left in `out` for the caller to send."""
-
-    def __init__(self, client, want_payload=False):
-        self.sock = client.sock
-        self.sock.setblocking(False)
-        self.buf = client.buf  # what the client read past its last answer
-        self.want_payload = want_payload
-        self.out = b""  # PONGs owed
-
-    def feed(self):
-        """Reads what is there; returns one item per complete message, in
-        order: its payload, or None unless want_payload."""
-        chunk = self.sock.recv(1 << 20)
-        if not chunk:
-            raise ConnectionError("nats-server closed the connection")
-        self.buf += chunk
-        got = []
-        buf, pos, end = self.buf, 0, len(self.buf)
-        while True:
-            nl = buf.find(b"\r\n", pos)
-            if nl < 0:
-                break
-            line = buf[pos:nl]
-            if line.startswith(b"MSG ") or line.startswith(b"HMSG "):
-                size = int(line.rsplit(b" ", 1)[1])
-                stop = nl + 2 + size + 2
-                if stop > end:
-                    break
-                if self.want_payload:
-                    got.append(buf[nl + 2:nl + 2 + size])
-                else:
-                    got.append(None)
-                pos = stop
-            elif line == b"PING":
-                self.out += b"PONG\r\n"
-                pos = nl + 2
-            elif line.startswith(b"-ERR"):
-                raise ConnectionError(line.decode("utf-8", "replace"))
-            else:  # +OK, PONG, INFO
-                pos = nl + 2
-        self.buf = buf[pos:]
-        return got
 
 
 def connect(url):
@@ -131,95 +57,6 @@ def cmd_streams(c, args):
             print(f"natsload: cannot create stream {name}: {r['error']}", file=sys.stderr)
             return 2
     return 0
-
-
-def cmd_core(c, args):
-    inp, out = args[0].encode(), args[1].encode()
-    n, window, tag, timeout_s = int(args[2]), int(args[3]), args[4], float(args[5])
-    c.subscribe(out.decode())  # answered by a PONG: in place before we publish
-    rd = Frames(c)
-    sock = rd.sock
-    prefix = b"r" + tag.encode() + b"-"
-    sent = seen = 0
-    pending = b""
-    marks = {}
-    levels = [(1, "first"), (max(1, n // 10), "t10"), (max(1, n // 2), "t50"),
-              (max(1, (9 * n) // 10), "t90"), (n, "last")]
-    li = 0
-    t0 = time.monotonic()
-    deadline = t0 + timeout_s
-    last_reply = t0
-    while seen < n:
-        now = time.monotonic()
-        if now > deadline or (sent == n and now - last_reply > 5):
-            break
-        while sent < n and sent - seen < window and len(pending) < (256 << 10):
-            sent += 1
-            pending += frame(inp, prefix + b"%d" % sent)
-        pending += rd.out
-        rd.out = b""
-        wr = [sock] if pending else []
-        r, w, _ = select.select([sock], wr, [], 0.1)
-        if w:
-            try:
-                k = sock.send(pending)
-                pending = pending[k:]
-            except BlockingIOError:
-                pass
-        if r:
-            got = len(rd.feed())
-            if got:
-                seen += got
-                now = time.monotonic()
-                last_reply = now
-                while li < len(levels) and seen >= levels[li][0]:
-                    marks.setdefault(levels[li][1], now)
-                    li += 1
-    print("n=%d sent=%d first_ms=%.1f t10_ms=%.1f t50_ms=%.1f t90_ms=%.1f last_ms=%.1f"
-          % (seen, sent, ms_since(t0, marks.get("first")), ms_since(t0, marks.get("t10")),
-             ms_since(t0, marks.get("t50")), ms_since(t0, marks.get("t90")),
-             ms_since(t0, marks.get("last"))))
-    return 0 if seen >= n else 1
-
-
-def cmd_publish(c, args):
-    subject, n, tag = args[0].encode(), int(args[1]), args[2]
-    inbox = b"_INBOX.natsload%d" % time.monotonic_ns()
-    c.subscribe(inbox.decode())
-    rd = Frames(c, want_payload=True)
-    sock = rd.sock
-    prefix = b"r" + tag.encode() + b"-"
-    sent = acked = errors = 0
-    pending = b""
-    t0 = time.monotonic()
-    last = t0
-    while acked + errors < n:
-        if time.monotonic() - last > 10:
-            break
-        while sent < n and sent - acked - errors < 20000 and len(pending) < (256 << 10):
-            sent += 1
-            pending += frame(subject, prefix + b"%d" % sent, inbox)
-        pending += rd.out
-        rd.out = b""
-        r, w, _ = select.select([sock], [sock] if pending else [], [], 0.1)
-        if w:
-            try:
-                k = sock.send(pending)
-                pending = pending[k:]
-            except BlockingIOError:
-                pass
-        if r:
-            for p in rd.feed():
-                last = time.monotonic()
-                if b'"error"' in p:
-                    errors += 1
-                    if errors == 1:
-                        print(f"natsload: JetStream refused a message: {p[:300]!r}",
-                              file=sys.stderr)
-                else:
-                    acked += 1
-    print("acked=%d errors=%d seconds=%.3f" % (acked, errors, time.monotonic() - t0))
-    return 0 if acked == n else 1
 
 
 def stream_count(c, stream):
@@ -301,9 +138,8 @@ def cmd_consumer(c, args):
     return 0
 
 
-COMMANDS = {"streams": (cmd_streams, 1), "core": (cmd_core, 6), "publish": (cmd_publish, 3),
-            "watch": (cmd_watch, 3), "one": (cmd_one, 3), "last": (cmd_last, 1),
-            "count": (cmd_count, 1), "consumer": (cmd_consumer, 2)}
+COMMANDS = {"streams": (cmd_streams, 1), "watch": (cmd_watch, 3), "one": (cmd_one, 3),
+            "last": (cmd_last, 1), "count": (cmd_count, 1), "consumer": (cmd_consumer, 2)}
 
 
 def main():
