@@ -88,14 +88,14 @@ static int dial(const char *url)
     if (rc != 0)
         die(url, gai_strerror(rc));
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    /* Non-blocking once connected: a write that waited for all of a large
-     * batch while the server waits for its replies to be read would stall
-     * both. */
     if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0)
         die(url, strerror(errno));
     freeaddrinfo(ai);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* Non-blocking once connected: a write that waited for all of a large
+     * batch while the server waits for its replies to be read would stall
+     * both. */
     fcntl(fd, F_SETFL, O_NONBLOCK);
     return fd;
 }
@@ -114,6 +114,8 @@ static void frame(struct pump *p, int64_t i)
                       (long long)i);
     int ll = snprintf(line, sizeof line, "HPUB %s%s%s %d %d\r\n", p->subject, p->reply ? " " : "",
                       p->reply ? p->reply : "", hl, hl + (int)strlen(PAYLOAD));
+    if (hl >= (int)sizeof hdr || ll >= (int)sizeof line)
+        die(p->subject, "subject too long for a frame");
     if (buf_append(&p->out, line, (size_t)ll) < 0 || buf_append(&p->out, hdr, (size_t)hl) < 0)
         die("write buffer", "full");
     put(&p->out, PAYLOAD "\r\n");
