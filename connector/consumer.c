@@ -24,6 +24,7 @@
 
 #define SERVE_BUDGET 1000     /* messages per loop turn before yielding */
 #define ERROR_REPEAT_MS 30000 /* the same broker error is logged this rarely */
+#define CLOSE_WAIT_MS 5000    /* leaving the group, at exit */
 
 /* --- records ------------------------------------------------------------- */
 
@@ -260,6 +261,49 @@ static void drop_each(struct cn_consumer *k, struct part *p, void *arg)
     cn_part_drop(k, p);
 }
 
+/* Leaves the group; false if that did not end in CLOSE_WAIT_MS. A live
+ * broker answers in milliseconds. One that is gone cannot, and
+ * rd_kafka_consumer_close() would wait for it up to session.timeout.ms
+ * (45 s by default): a Ctrl-C taking most of a minute. So the close runs
+ * on librdkafka's side and is waited for a while only; past that the
+ * group frees our partitions when our session times out, from the
+ * offsets the drain committed. Rebalance callbacks during the close (on
+ * this thread, from the queue) hand partitions back at once: closing is
+ * set, the drain, if any, is over. */
+static bool leave_group(struct cn_consumer *k)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(k->rk);
+    rd_kafka_error_t *e = rd_kafka_consumer_close_queue(k->rk, q);
+    int64_t deadline = loop_now_ms() + CLOSE_WAIT_MS;
+
+    if (e) {
+        log_warn("kafka", "cannot leave the consumer group: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    while (!e && !rd_kafka_consumer_closed(k->rk) && loop_now_ms() < deadline)
+        rd_kafka_queue_poll_callback(q, 100);
+    bool closed = !e && rd_kafka_consumer_closed(k->rk);
+    if (!e && !closed)
+        log_warn("kafka",
+                 "the consumer group was not left in %d ms (brokers unreachable?): "
+                 "exiting; the group frees our partitions when our session times out",
+                 CLOSE_WAIT_MS);
+    rd_kafka_queue_destroy(q);
+    return closed;
+}
+
+/* A handle whose close did not end is left to the process's exit:
+ * rd_kafka_destroy() would join librdkafka's threads, which wait for the
+ * group's coordinator just as the close did. Kept here, it is still
+ * reachable, not a leak, to the sanitizers. Our callbacks are only ever
+ * served from polls, so its threads call none of our code meanwhile. */
+static rd_kafka_t *abandoned;
+
+static void abandon(rd_kafka_t *rk)
+{
+    abandoned = rk;
+}
+
 void cn_consumer_free(struct cn_consumer *k)
 {
     if (!k)
@@ -267,11 +311,7 @@ void cn_consumer_free(struct cn_consumer *k)
     k->closing = true;
     cn_release_cleanup(k);
     cn_hold_cleanup(k);
-    if (k->rk) {
-        /* Rebalance callbacks during the close hand partitions back at once
-         * (closing is set): the drain, if any, is over. */
-        rd_kafka_consumer_close(k->rk);
-    }
+    bool closed = k->rk && leave_group(k);
     cn_parts_each(k, drop_each, NULL);
     rkqloop_stop(&k->wakeq);
     rkqloop_stop(&k->commitw);
@@ -279,8 +319,10 @@ void cn_consumer_free(struct cn_consumer *k)
         rd_kafka_queue_destroy(k->q);
     if (k->commitq)
         rd_kafka_queue_destroy(k->commitq);
-    if (k->rk)
+    if (closed)
         rd_kafka_destroy(k->rk);
+    else if (k->rk)
+        abandon(k->rk);
     keymap_free(k->parts);
     free(k->subscribed);
     free(k);

@@ -67,16 +67,17 @@ class Connector(Daemon):
 
 @pytest.fixture
 def connector(tmp_path, daemons):
-    """start(gw, bootstrap, conf="", env=None, wait=True, port=None) -> a
-    running faasbus-connector with a config file of `conf` plus a short
-    session; `port` serves on a given port (a restarted connector on its
-    predecessor's port, as its callback URL names it)."""
+    """start(gw, bootstrap, conf="", env=None, wait=True, port=None,
+    session=SESSION) -> a running faasbus-connector with a config file of
+    `session` (a short one; "" for librdkafka's own) and `conf`; `port`
+    serves on a given port (a restarted connector on its predecessor's
+    port, as its callback URL names it)."""
     count = [0]
 
-    def start(gw, bootstrap, conf="", env=None, wait=True, port=None):
+    def start(gw, bootstrap, conf="", env=None, wait=True, port=None, session=SESSION):
         count[0] += 1
         path = tmp_path / f"connector{count[0]}.conf"
-        path.write_text(SESSION + conf)
+        path.write_text(session + conf)
         full = {"gateway_url": gw.url if gw else "http://127.0.0.1:1",
                 "rebuild_interval": "300ms", "log_level": "info"}
         if bootstrap is not None:  # None: no brokers setting at all

@@ -153,3 +153,27 @@ def test_a_second_member_shares_the_partitions_without_loss(gateway, broker, con
             if line.startswith("connector_messages_total"):
                 served[name] += float(line.rsplit(" ", 1)[1])
     assert served["c1"] > 0 and served["c2"] > 0, served
+
+
+def test_a_broker_gone_at_shutdown_does_not_hold_the_exit(gateway, broker, connector, daemons,
+                                                           record_dir):
+    # librdkafka's own session (45 s): leaving the group of a broker that is
+    # gone once waited for all of it, so a Ctrl-C of `make run` caught with
+    # calls in flight took most of a minute.
+    bs = broker("-t", "slow:2")
+    devkafka = daemons[-1]
+    gw = gateway()
+    path = str(record_dir / "slow")
+    deploy_recorder(gw, "slow", path, {"topic": "slow", "reply-topic": "slow-out"})
+    c = connector(gw, bs, env={"group": "leavers", "drain_timeout": "2s"}, session="")
+    p = producer(bs)
+    for i in range(4):
+        p.send("slow", key=b"k%d" % i, value=b"sleep=1500 n%d" % i)
+    p.flush()
+    p.close()
+    wait_for(lambda: len(started_ids(path)) == 4, 20, what="four calls in flight")
+    devkafka.proc.kill()
+    devkafka.proc.wait()
+    code = c.stop(timeout=25)
+    assert code != -signal.SIGKILL, "the connector did not exit within 25 s of SIGTERM"
+    assert "the consumer group was not left in 5000 ms" in c.text()
