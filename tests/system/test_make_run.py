@@ -28,6 +28,15 @@ def session_members(sid):
     return out
 
 
+def described(pid):
+    """pid and its command line, for a failure message."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f"{pid} " + f.read().replace(b"\0", b" ").decode("utf-8", "replace")[:200]
+    except OSError:
+        return str(pid)
+
+
 def test_make_run_streams_orders_through_the_chain_and_ctrl_c_stops_everything():
     env = dict(os.environ, PORT=str(free_port()), NATS_PORT=str(free_port()),
                CONNECTOR_PORT=str(free_port()), QUEUE_WORKER_PORT=str(free_port()),
@@ -74,6 +83,9 @@ def test_make_run_streams_orders_through_the_chain_and_ctrl_c_stops_everything()
             pass
         try:
             proc.wait(60 * SLOW)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("make run was still running 60 s after Ctrl-C: " + "; ".join(
+                described(p) for p in session_members(proc.pid))) from None
         finally:
             deadline = time.monotonic() + 10 * SLOW
             while session_members(proc.pid) and time.monotonic() < deadline:
