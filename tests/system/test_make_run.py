@@ -41,8 +41,13 @@ def test_make_run_streams_orders_through_the_chain_and_ctrl_c_stops_everything()
     env = dict(os.environ, PORT=str(free_port()), NATS_PORT=str(free_port()),
                CONNECTOR_PORT=str(free_port()), QUEUE_WORKER_PORT=str(free_port()),
                DEMO_ORDERS="40", SANITIZE="1" if SANITIZED else "0")
+    # A terminal's Ctrl-C finds SIGINT at its default in the foreground job;
+    # a suite started in the background without job control (`.ci/run &`)
+    # hands SIG_IGN down instead, which a shell may not trap: run.sh would
+    # then sleep through the Ctrl-C.
     proc = subprocess.Popen(["make", "-s", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+                            stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines = []
     reader = threading.Thread(target=lambda: lines.extend(
         l.decode("utf-8", "replace") for l in proc.stdout), daemon=True)
