@@ -299,11 +299,6 @@ static bool leave_group(struct cn_consumer *k)
  * served from polls, so its threads call none of our code meanwhile. */
 static rd_kafka_t *abandoned;
 
-static void abandon(rd_kafka_t *rk)
-{
-    abandoned = rk;
-}
-
 void cn_consumer_free(struct cn_consumer *k)
 {
     if (!k)
@@ -321,8 +316,8 @@ void cn_consumer_free(struct cn_consumer *k)
         rd_kafka_queue_destroy(k->commitq);
     if (closed)
         rd_kafka_destroy(k->rk);
-    else if (k->rk)
-        abandon(k->rk);
+    else
+        abandoned = k->rk;
     keymap_free(k->parts);
     free(k->subscribed);
     free(k);
