@@ -131,8 +131,13 @@ int parse_duration_ms(const char *s, int64_t *out_ms)
             s += used;
         }
     }
-    /* Round up, so "10us" is 1ms rather than a surprising 0 (no timeout). */
-    *out_ms = ns / NS_PER_MS + (ns % NS_PER_MS != 0);
+    /* Round up, so "10us" is 1ms rather than a surprising 0 (no timeout).
+     * Within a few ns of the limit, that rounding makes a duration whose
+     * own nanoseconds no longer fit: refused, like any that does not. */
+    int64_t ms = ns / NS_PER_MS + (ns % NS_PER_MS != 0);
+    if (ms > INT64_MAX / NS_PER_MS)
+        return -1;
+    *out_ms = ms;
     return 0;
 }
 
