@@ -56,6 +56,7 @@ struct pump {
     const char *subject, *reply; /* what is published; reply may be NULL */
     char prefix[64];             /* r<TAG>- */
     int64_t n, sent, seen, errors;
+    int64_t pongs; /* PONGs read: the handshake's, then any */
     bool want_payload;
 };
 
@@ -138,13 +139,29 @@ static int fill_in(struct pump *p)
     return -1;
 }
 
-/* Takes the complete frames read so far: *count gets how many MSG/HMSG
- * there were, *errors how many of those (publish acks) are errors. PINGs
- * are answered; +OK, PONG and INFO skipped; -ERR ends the run. */
-static void take_frames(struct pump *p, int64_t *count, int64_t *errors)
+/* A publish's acknowledgement that refuses it: JetStream's error in
+ * JSON, or the server's 503 when no stream captures the subject (no
+ * responders). The first one is shown, by its first line. */
+static void count_refusal(struct pump *p, const char *body, size_t size)
+{
+    if (!memmem(body, size, "\"error\"", 7) &&
+        !(size >= 12 && memcmp(body, "NATS/1.0 503", 12) == 0))
+        return;
+    size_t shown = size < 300 ? size : 300;
+    const char *cr = memchr(body, '\r', shown);
+    if (++p->errors == 1)
+        fprintf(stderr, "natspump: JetStream refused a message: %.*s\n",
+                (int)(cr ? (size_t)(cr - body) : shown), body);
+}
+
+/* Takes the complete frames read so far; returns how many MSG/HMSG there
+ * were (refused publishes among them counted in p->errors). PINGs are
+ * answered, PONGs counted; +OK and INFO skipped; -ERR ends the run. */
+static int64_t take_frames(struct pump *p)
 {
     const char *d = buf_peek(&p->in);
     size_t pos = 0, end = p->in.len;
+    int64_t count = 0;
 
     for (;;) {
         const char *nl = memmem(d + pos, end - pos, "\r\n", 2);
@@ -157,22 +174,15 @@ static void take_frames(struct pump *p, int64_t *count, int64_t *errors)
             size_t size = strtoul(sp + 1, NULL, 10), stop = pos + ll + 2 + size + 2;
             if (stop > end)
                 break;
-            const char *body = nl + 2;
-            /* JetStream refuses with an error in JSON; no stream at all
-             * is the server's 503 (no responders). */
-            bool refused = memmem(body, size, "\"error\"", 7) ||
-                           (size >= 12 && memcmp(body, "NATS/1.0 503", 12) == 0);
-            if (p->want_payload && refused) {
-                size_t shown = size < 300 ? size : 300;
-                const char *cr = memchr(body, '\r', shown);
-                if (++*errors == 1) /* its first line: the JSON, or the status */
-                    fprintf(stderr, "natspump: JetStream refused a message: %.*s\n",
-                            (int)(cr ? (size_t)(cr - body) : shown), body);
-            }
-            ++*count;
+            if (p->want_payload)
+                count_refusal(p, nl + 2, size);
+            count++;
             pos = stop;
         } else if (ll == 4 && memcmp(line, "PING", 4) == 0) {
             put(&p->out, "PONG\r\n");
+            pos += ll + 2;
+        } else if (ll == 4 && memcmp(line, "PONG", 4) == 0) {
+            p->pongs++;
             pos += ll + 2;
         } else if (ll >= 4 && memcmp(line, "-ERR", 4) == 0) {
             fprintf(stderr, "natspump: nats-server said %.*s\n", (int)ll, line);
@@ -182,6 +192,7 @@ static void take_frames(struct pump *p, int64_t *count, int64_t *errors)
         }
     }
     buf_consume(&p->in, pos);
+    return count;
 }
 
 /* Writes what the out buffer holds, as far as the socket takes it. */
@@ -207,19 +218,9 @@ static void handshake(struct pump *p, const char *sub)
     while (p->out.len)
         flush_out(p);
     for (;;) {
-        const char *d = buf_peek(&p->in);
-        const char *pong = memmem(d, p->in.len, "PONG\r\n", 6);
-        const char *err = memmem(d, p->in.len, "-ERR", 4);
-        if (err) {
-            const char *nl = memmem(err, p->in.len - (size_t)(err - d), "\r\n", 2);
-            fprintf(stderr, "natspump: nats-server said %.*s\n",
-                    (int)(nl ? nl - err : (ptrdiff_t)(p->in.len - (size_t)(err - d))), err);
-            exit(2);
-        }
-        if (pong) {
-            buf_consume(&p->in, (size_t)(pong - d) + 6);
+        take_frames(p); /* an -ERR ends the run there */
+        if (p->pongs)
             return;
-        }
         struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
         int left_ms = (int)((deadline - now_s()) * 1e3);
         if (left_ms <= 0 || poll(&pfd, 1, left_ms) <= 0 || fill_in(p) < 0)
@@ -245,7 +246,7 @@ static int64_t turn(struct pump *p, int64_t in_flight, int64_t window)
     if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
         if (fill_in(p) < 0)
             die("nats-server", "closed the connection");
-        take_frames(p, &got, &p->errors);
+        got = take_frames(p);
     }
     return got;
 }
