@@ -279,11 +279,13 @@ static bool leave_group(struct cn_consumer *k)
     if (e) {
         log_warn("kafka", "cannot leave the consumer group: %s", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
+        rd_kafka_queue_destroy(q);
+        return false;
     }
-    while (!e && !rd_kafka_consumer_closed(k->rk) && loop_now_ms() < deadline)
+    while (!rd_kafka_consumer_closed(k->rk) && loop_now_ms() < deadline)
         rd_kafka_queue_poll_callback(q, 100);
-    bool closed = !e && rd_kafka_consumer_closed(k->rk);
-    if (!e && !closed)
+    bool closed = rd_kafka_consumer_closed(k->rk);
+    if (!closed)
         log_warn("kafka",
                  "the consumer group was not left in %d ms (brokers unreachable?): "
                  "exiting; the group frees our partitions when our session times out",
