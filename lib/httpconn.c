@@ -59,6 +59,8 @@ struct hconn *conn_new(struct httpd *h, int fd, const struct sockaddr *sa)
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, c->client,
                   sizeof c->client);
+    else if (sa->sa_family == AF_UNIX)
+        snprintf(c->client, sizeof c->client, "unix:"); /* as nginx names such a client */
     if (loop_watch(h->lp, fd, LOOP_READ, on_event, c) < 0) {
         free(c);
         return NULL;

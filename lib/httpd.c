@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "framing.h"
@@ -639,6 +640,13 @@ void httpd_req_on_done(struct httpd_req *req, httpd_done_fn *fn, void *arg)
 
 static void watch_listener(struct httpd *h);
 
+static void unwatch_listeners(struct httpd *h)
+{
+    loop_unwatch(h->lp, h->listen_fd);
+    if (h->unix_fd >= 0)
+        loop_unwatch(h->lp, h->unix_fd);
+}
+
 static void accept_again(struct loop *lp, void *arg)
 {
     (void)lp;
@@ -690,7 +698,7 @@ static void on_listen(struct loop *lp, int fd, unsigned events, void *arg)
         if (s < 0) {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 log_warn(h->name, "cannot accept a connection: %s", strerror(errno));
-                loop_unwatch(lp, fd);
+                unwatch_listeners(h);
                 h->accept_again = loop_timer_add(lp, ACCEPT_PAUSE_MS, accept_again, h);
             }
             return;
@@ -712,8 +720,11 @@ static void on_listen(struct loop *lp, int fd, unsigned events, void *arg)
 
 static void watch_listener(struct httpd *h)
 {
-    if (h->accepting && !h->accept_again)
-        loop_watch(h->lp, h->listen_fd, LOOP_READ, on_listen, h);
+    if (!h->accepting || h->accept_again)
+        return;
+    loop_watch(h->lp, h->listen_fd, LOOP_READ, on_listen, h);
+    if (h->unix_fd >= 0)
+        loop_watch(h->lp, h->unix_fd, LOOP_READ, on_listen, h);
 }
 
 /* Runs before every wait of the loop: the connections woken since. One
@@ -752,6 +763,7 @@ struct httpd *httpd_start(struct loop *lp, const struct httpd_opts *o, char *err
 {
     struct httpd *h = xcalloc(1, sizeof *h);
     h->lp = lp;
+    h->unix_fd = -1;
     h->name = o->name ? o->name : "http";
     h->max_body = o->max_body;
     h->max_body_total = o->max_body_total ? o->max_body_total : default_body_total(o->max_body);
@@ -781,12 +793,46 @@ struct httpd *httpd_start(struct loop *lp, const struct httpd_opts *o, char *err
     return h;
 }
 
+int httpd_listen_unix(struct httpd *h, const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    int fd = listenfd_bind_unix(path, err, errlen);
+    if (fd < 0)
+        return -1;
+    if (stat(path, &st) < 0 ||
+        (h->accepting && loop_watch(h->lp, fd, LOOP_READ, on_listen, h) < 0)) {
+        snprintf(err, errlen, "cannot serve HTTP on unix socket %s: %s", path, strerror(errno));
+        close(fd);
+        unlink(path);
+        return -1;
+    }
+    h->unix_fd = fd;
+    h->unix_path = xstrdup(path);
+    h->unix_dev = st.st_dev;
+    h->unix_ino = st.st_ino;
+    return 0;
+}
+
+/* The socket file goes with the server, unless another has taken the
+ * path since. */
+static void close_unix(struct httpd *h)
+{
+    struct stat st;
+    if (h->unix_fd < 0)
+        return;
+    close(h->unix_fd);
+    if (stat(h->unix_path, &st) == 0 && st.st_dev == h->unix_dev && st.st_ino == h->unix_ino)
+        unlink(h->unix_path);
+    free(h->unix_path);
+    h->unix_fd = -1;
+}
+
 void httpd_quiesce(struct httpd *h)
 {
     if (!h->accepting)
         return;
     h->accepting = false;
-    loop_unwatch(h->lp, h->listen_fd);
+    unwatch_listeners(h);
     if (h->accept_again)
         loop_timer_cancel(h->lp, h->accept_again);
     h->accept_again = NULL;
@@ -798,6 +844,7 @@ void httpd_stop(struct httpd *h)
         return;
     httpd_quiesce(h);
     close(h->listen_fd);
+    close_unix(h);
     loop_remove_prepare(h->lp, run_ready, h);
     struct list_node *it;
     while ((it = h->conns.first))

@@ -5,10 +5,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "parse.h"
@@ -68,6 +71,71 @@ int listenfd_bind(const char *addr, int port, char *err, unsigned long errlen)
     if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 4096) < 0) {
         snprintf(err, errlen, "cannot listen on %s port %d: %s", addr && *addr ? addr : "0.0.0.0",
                  port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Whether a server answers on the socket file at sa. */
+static bool unix_socket_live(const struct sockaddr_un *sa)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return true; /* cannot tell: leave the file alone */
+    bool live = connect(fd, (const struct sockaddr *)sa, sizeof *sa) == 0 || errno != ECONNREFUSED;
+    close(fd);
+    return live;
+}
+
+/* Makes room at the socket's path: nothing there, or a dead socket that
+ * is removed. Returns 0, or -1 with a message in err. */
+static int clear_unix_path(const struct sockaddr_un *sa, char *err, unsigned long errlen)
+{
+    struct stat st;
+    if (lstat(sa->sun_path, &st) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, errlen, "unix socket %s: %s", sa->sun_path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+        snprintf(err, errlen, "unix socket %s: the path exists and is not a socket", sa->sun_path);
+        return -1;
+    }
+    if (unix_socket_live(sa)) {
+        snprintf(err, errlen, "unix socket %s: another server listens there", sa->sun_path);
+        return -1;
+    }
+    if (unlink(sa->sun_path) < 0 && errno != ENOENT) {
+        snprintf(err, errlen, "unix socket %s: cannot remove the old socket: %s", sa->sun_path,
+                 strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int listenfd_bind_unix(const char *path, char *err, unsigned long errlen)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (!*path || strlen(path) >= sizeof sa.sun_path) {
+        snprintf(err, errlen, "unix socket path '%s': empty or longer than %zu bytes", path,
+                 sizeof sa.sun_path - 1);
+        return -1;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    if (clear_unix_path(&sa, err, errlen) < 0)
+        return -1;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    /* Connects before listen() are refused, so the mode is set before
+     * anyone can be let in with the umask's. */
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(path, 0660) < 0 ||
+        listen(fd, 4096) < 0) {
+        snprintf(err, errlen, "cannot listen on unix socket %s: %s", path, strerror(errno));
         close(fd);
         return -1;
     }

@@ -16,6 +16,13 @@ int listenfd_take(void);
  * Returns the socket, or -1 with a message in err. */
 int listenfd_bind(const char *addr, int port, char *err, unsigned long errlen);
 
+/* Binds and listens on a Unix socket at path, read and writable by its
+ * owner and group only (0660). A socket file left by a server that is
+ * gone (a connect is refused) is replaced; a live one, or anything that
+ * is not a socket, is an error. Returns the socket, or -1 with a message
+ * in err. */
+int listenfd_bind_unix(const char *path, char *err, unsigned long errlen);
+
 /* The port a bound socket listens on, or -1. */
 int listenfd_port(int fd);
 

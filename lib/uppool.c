@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "list.h"
@@ -39,8 +40,16 @@ struct upaddr {
     unsigned nconns;
 };
 
+/* host:port reached through a Unix socket (uppool_via_unix). */
+struct via_unix {
+    struct via_unix *next;
+    char host[256], port[8];
+    struct sockaddr_un sa;
+};
+
 struct uppool {
     struct loop *lp;
+    struct via_unix *vias;
     struct upaddr *bucket[BUCKETS];
     struct loop_timer *sweep;
     struct offload *resolver;
@@ -130,6 +139,18 @@ static bool resolve_numeric(struct upaddr *a)
     return true;
 }
 
+/* The Unix socket that stands for a's host:port, if there is one. */
+static bool resolve_via_unix(const struct uppool *p, struct upaddr *a)
+{
+    for (const struct via_unix *v = p->vias; v; v = v->next)
+        if (strcmp(v->host, a->host) == 0 && strcmp(v->port, a->port) == 0) {
+            memcpy(&a->sa, &v->sa, sizeof v->sa);
+            a->salen = sizeof v->sa;
+            return true;
+        }
+    return false;
+}
+
 static struct upaddr *find_addr(struct uppool *p, const char *host, const char *port)
 {
     unsigned b = hash_key(host, port);
@@ -139,7 +160,7 @@ static struct upaddr *find_addr(struct uppool *p, const char *host, const char *
     struct upaddr *a = xcalloc(1, sizeof *a);
     snprintf(a->host, sizeof a->host, "%s", host);
     snprintf(a->port, sizeof a->port, "%s", port);
-    a->numeric = resolve_numeric(a);
+    a->numeric = resolve_via_unix(p, a) || resolve_numeric(a);
     a->resolved = a->numeric;
     a->next_in_bucket = p->bucket[b];
     p->bucket[b] = a;
@@ -181,9 +202,15 @@ void upconn_want(struct upconn *c, unsigned events)
 
 static void set_error(struct upconn *c, int err, const char *what)
 {
+    const struct upaddr *a = c->addr;
     c->error = err ? err : EIO;
-    snprintf(c->errtext, sizeof c->errtext, "%s %s:%s: %s", what, c->addr->host, c->addr->port,
-             strerror(c->error));
+    if (a->sa.ss_family == AF_UNIX)
+        snprintf(c->errtext, sizeof c->errtext, "%s %s:%s (unix socket %s): %s", what, a->host,
+                 a->port, ((const struct sockaddr_un *)(const void *)&a->sa)->sun_path,
+                 strerror(c->error));
+    else
+        snprintf(c->errtext, sizeof c->errtext, "%s %s:%s: %s", what, a->host, a->port,
+                 strerror(c->error));
 }
 
 /* Starts the connect; on an immediate failure c->error is set. */
@@ -196,7 +223,8 @@ static void start_connect(struct upconn *c)
         return;
     }
     int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (a->sa.ss_family != AF_UNIX)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (connect(fd, (const struct sockaddr *)&a->sa, a->salen) < 0 && errno != EINPROGRESS) {
         set_error(c, errno, "connect to");
         close(fd);
@@ -353,6 +381,23 @@ struct uppool *uppool_new(struct loop *lp)
     return p;
 }
 
+int uppool_via_unix(struct uppool *p, const char *host, const char *port, const char *path)
+{
+    struct via_unix *v = xcalloc(1, sizeof *v);
+    if (strlen(host) >= sizeof v->host || strlen(port) >= sizeof v->port ||
+        strlen(path) >= sizeof v->sa.sun_path || !*path) {
+        free(v);
+        return -1;
+    }
+    snprintf(v->host, sizeof v->host, "%s", host);
+    snprintf(v->port, sizeof v->port, "%s", port);
+    v->sa.sun_family = AF_UNIX;
+    memcpy(v->sa.sun_path, path, strlen(path) + 1);
+    v->next = p->vias;
+    p->vias = v;
+    return 0;
+}
+
 struct upconn *uppool_get(struct uppool *p, const char *host, const char *port, bool fresh,
                           upconn_fn *fn, void *arg)
 {
@@ -448,6 +493,11 @@ void uppool_free(struct uppool *p)
             free(a);
         }
     loop_timer_cancel(p->lp, p->sweep);
+    while (p->vias) {
+        struct via_unix *v = p->vias;
+        p->vias = v->next;
+        free(v);
+    }
     free(p);
 }
 

@@ -64,6 +64,12 @@ struct uppool *uppool_new(struct loop *lp);
  * connection is in use. */
 void uppool_free(struct uppool *p);
 
+/* From now on, connections to host:port (as a URL names them) go to the
+ * Unix socket at path instead, as curl's --unix-socket: the request still
+ * names host:port in its Host line. Call it before the first connection
+ * to host:port. Returns 0, or -1 if a string is too long or path empty. */
+int uppool_via_unix(struct uppool *p, const char *host, const char *port, const char *path);
+
 /* A connection to host:port for one exchange: an idle one from the pool
  * (reused set) unless fresh is true, or a new one, whose connect (or name
  * resolution) may still be in progress: fn hears when it is writable. */
