@@ -13,6 +13,7 @@
 struct gw_config {
     char *bind_address; /* "": every interface */
     int64_t port;
+    char *unix_socket; /* "": none */
     int64_t read_timeout_ms;
     int64_t write_timeout_ms;
     int64_t upstream_timeout_ms;

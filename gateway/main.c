@@ -142,6 +142,8 @@ static int start(struct gw *gw, char *err, size_t errlen)
     if (signals_watch(gw->lp, on_signal, gw) < 0 ||
         !(gw->http = httpd_start(gw->lp, &o, err, errlen)))
         return 1;
+    if (*gw->cfg.unix_socket && httpd_listen_unix(gw->http, gw->cfg.unix_socket, err, errlen) < 0)
+        return 1;
     if (gw_queue_start(gw, err, errlen) < 0)
         return 2;
     gw_api_routes(gw, gw->http);
@@ -151,8 +153,9 @@ static int start(struct gw *gw, char *err, size_t errlen)
         gw->driver->apply(gw, fn);
     gw_autoscale_start(gw);
     idletrim_start(&heap_trim, gw->lp, 2000, idle, gw);
-    log_info("main", "faasbus-gateway %s listening on port %d provider=%s state_dir=%s",
-             FAASBUS_VERSION, httpd_port(gw->http), gw->driver->name, gw->cfg.state_dir);
+    log_info("main", "faasbus-gateway %s listening on port %d%s%s provider=%s state_dir=%s",
+             FAASBUS_VERSION, httpd_port(gw->http), *gw->cfg.unix_socket ? " and unix socket " : "",
+             gw->cfg.unix_socket, gw->driver->name, gw->cfg.state_dir);
     return 0;
 }
 
