@@ -29,6 +29,9 @@ static const struct cfg_option options[] = {
     { "gateway_tls_ca", NULL, CFG_STRING, OPT(gateway_tls_ca), NULL, 0, 0, NULL,
       "with an https:// gateway_url: CA file (PEM) the gateway's certificate is checked "
       "against (unset: the system's CAs)" },
+    { "gateway_socket", NULL, CFG_STRING, OPT(gateway_socket), NULL, 0, 0, NULL,
+      "with an http:// gateway_url: reach the gateway through its unix_socket at this path "
+      "instead of TCP (the URL still names it to each request)" },
     { "brokers", "brokers,broker_host", CFG_STRING, OPT(brokers), "", 0, 0, NULL,
       "Kafka bootstrap brokers, comma-separated host:port (empty: no Kafka)" },
     { "default_bus", NULL, CFG_ENUM, OPT(default_bus), "auto", 0, 0, "auto|kafka|nats",
@@ -491,6 +494,11 @@ static int check_gateway_url(struct cn_config *cfg, char *err, size_t errlen)
     if (strncmp(cfg->gateway_url, "http://", 7) != 0 &&
         strncmp(cfg->gateway_url, "https://", 8) != 0) {
         errf(err, errlen, "gateway_url: expected an http:// or https:// URL, got \"%s\"",
+             cfg->gateway_url);
+        return -1;
+    }
+    if (cfg->gateway_socket && strncmp(cfg->gateway_url, "http://", 7) != 0) {
+        errf(err, errlen, "gateway_socket: only with an http:// gateway_url, got \"%s\"",
              cfg->gateway_url);
         return -1;
     }

@@ -31,6 +31,7 @@ struct cn_kprops {
 struct cn_config {
     char *gateway_url;
     char *gateway_tls_ca; /* NULL: the system's CAs */
+    char *gateway_socket; /* NULL: TCP to gateway_url's host:port */
     char *brokers;
     char *default_bus;
     char *topics;

@@ -117,6 +117,23 @@ static bool on_table(void *arg, struct cn_table *t)
     return cn_set_table(arg, t);
 }
 
+/* Every call to gateway_url's host:port, the route refresh's too, goes
+ * through the gateway's Unix socket. */
+static int via_gateway_socket(struct cn *cn, char *err, size_t errlen)
+{
+    char host[256], port[8];
+    const char *path;
+    if (up_split_url(cn->cfg.gateway_url, host, sizeof host, port, sizeof port, &path, err,
+                     errlen) < 0)
+        return -1;
+    if (uppool_via_unix(cn->conns, host, port, cn->cfg.gateway_socket) < 0) {
+        snprintf(err, errlen, "gateway_socket: '%s' is empty or too long for a unix socket",
+                 cn->cfg.gateway_socket);
+        return -1;
+    }
+    return 0;
+}
+
 static int start(struct cn *cn, char *err, size_t errlen)
 {
     cn->lp = loop_new();
@@ -126,6 +143,8 @@ static int start(struct cn *cn, char *err, size_t errlen)
      * load. */
     curlloop_keep(cn->curl, (size_t)cn->cfg.max_inflight + 8);
     cn->conns = uppool_new(cn->lp);
+    if (cn->cfg.gateway_socket && via_gateway_socket(cn, err, errlen) < 0)
+        return -1;
     cn_metrics_init(cn);
     cn->table = cn_table_new();
     cn->dispatch = cn_dispatch_new(cn, &cn_outcome_ops);
@@ -151,9 +170,11 @@ static int start(struct cn *cn, char *err, size_t errlen)
     cn->refresh = cn_refresh_start(cn, on_table, cn);
     cn_trim_start(cn);
     log_info("main",
-             "faasbus-connector %s on port %d: gateway %s, brokers %s, nats %s, "
+             "faasbus-connector %s on port %d: gateway %s%s%s, brokers %s, nats %s, "
              "group %s",
              FAASBUS_VERSION, httpd_port(cn->http), cn->cfg.gateway_url,
+             cn->cfg.gateway_socket ? " through unix socket " : "",
+             cn->cfg.gateway_socket ? cn->cfg.gateway_socket : "",
              *cn->cfg.brokers ? cn->cfg.brokers : "(none)",
              *cn->cfg.nats_url ? cn->cfg.nats_url : "(none)", cn->cfg.group);
     return 0;

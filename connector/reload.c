@@ -22,9 +22,9 @@ static const struct {
     {                                     \
 #f, offsetof(struct cn_config, f) \
     }
-    S(gateway_url),    S(brokers),         S(default_bus),    S(topics),  S(group),
-    S(initial_offset), S(nats_url),        S(subjects),       S(streams), S(bind_address),
-    S(callback_url),   S(callback_secret), S(gateway_tls_ca),
+    S(gateway_url),    S(brokers),         S(default_bus),    S(topics),         S(group),
+    S(initial_offset), S(nats_url),        S(subjects),       S(streams),        S(bind_address),
+    S(callback_url),   S(callback_secret), S(gateway_tls_ca), S(gateway_socket),
 #undef S
 };
 
