@@ -793,20 +793,35 @@ struct httpd *httpd_start(struct loop *lp, const struct httpd_opts *o, char *err
     return h;
 }
 
+int httpd_serve_fd(struct httpd *h, int fd, char *err, size_t errlen)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (h->unix_fd >= 0 || fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+        (h->accepting && loop_watch(h->lp, fd, LOOP_READ, on_listen, h) < 0)) {
+        snprintf(err, errlen, "cannot serve HTTP on a second socket: %s",
+                 h->unix_fd >= 0 ? "one is served already" : strerror(errno));
+        return -1;
+    }
+    h->unix_fd = fd;
+    return 0;
+}
+
 int httpd_listen_unix(struct httpd *h, const char *path, char *err, size_t errlen)
 {
     struct stat st;
     int fd = listenfd_bind_unix(path, err, errlen);
     if (fd < 0)
         return -1;
-    if (stat(path, &st) < 0 ||
-        (h->accepting && loop_watch(h->lp, fd, LOOP_READ, on_listen, h) < 0)) {
-        snprintf(err, errlen, "cannot serve HTTP on unix socket %s: %s", path, strerror(errno));
+    if (stat(path, &st) < 0) {
+        snprintf(err, errlen, "unix socket %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (httpd_serve_fd(h, fd, err, errlen) < 0) {
         close(fd);
         unlink(path);
         return -1;
     }
-    h->unix_fd = fd;
     h->unix_path = xstrdup(path);
     h->unix_dev = st.st_dev;
     h->unix_ino = st.st_ino;
@@ -821,10 +836,12 @@ static void close_unix(struct httpd *h)
     if (h->unix_fd < 0)
         return;
     close(h->unix_fd);
+    h->unix_fd = -1;
+    if (!h->unix_path)
+        return;
     if (stat(h->unix_path, &st) == 0 && st.st_dev == h->unix_dev && st.st_ino == h->unix_ino)
         unlink(h->unix_path);
     free(h->unix_path);
-    h->unix_fd = -1;
 }
 
 void httpd_quiesce(struct httpd *h)

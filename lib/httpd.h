@@ -66,6 +66,10 @@ struct httpd *httpd_start(struct loop *lp, const struct httpd_opts *o, char *err
  * listenfd_bind_unix); the file is removed when the server stops. Its
  * clients are named "unix:". Returns 0, or -1 with a message in err. */
 int httpd_listen_unix(struct httpd *h, const char *path, char *err, size_t errlen);
+/* Serves the same routes on a second listening socket, fd (taken: closed
+ * with the server), such as one handed down (listenfd_take_pair). One at
+ * most, with httpd_listen_unix's. Returns 0, or -1 with a message in err. */
+int httpd_serve_fd(struct httpd *h, int fd, char *err, size_t errlen);
 /* Stops accepting; connections in progress go on. */
 void httpd_quiesce(struct httpd *h);
 /* Closes everything and frees the server. */

@@ -41,8 +41,8 @@ struct httpd {
     struct loop *lp;
     const char *name;
     int listen_fd;
-    int unix_fd;     /* httpd_listen_unix's, or -1 */
-    char *unix_path; /* removed at the stop if still ours */
+    int unix_fd;     /* a second listener (httpd_serve_fd), or -1 */
+    char *unix_path; /* httpd_listen_unix's: removed at the stop if still ours */
     dev_t unix_dev;
     ino_t unix_ino;
     int port;

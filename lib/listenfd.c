@@ -15,12 +15,15 @@
 #include <unistd.h>
 
 #include "parse.h"
+#include "unixaddr.h"
 
-int listenfd_take(void)
+int listenfd_take_pair(int *second)
 {
     const char *fds = getenv("LISTEN_FDS");
     const char *pid = getenv("LISTEN_PID");
     int64_t n, p;
+    if (second)
+        *second = -1;
     if (!fds || parse_int64(fds, &n) < 0 || n < 1)
         return -1;
     if (pid && (parse_int64(pid, &p) < 0 || p != getpid()))
@@ -30,7 +33,15 @@ int listenfd_take(void)
     unsetenv("LISTEN_FDNAMES");
     if (fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
         return -1;
+    /* Marked even when not wanted: our children must not inherit it. */
+    if (n >= 2 && fcntl(4, F_SETFD, FD_CLOEXEC) == 0 && second)
+        *second = 4;
     return 3;
+}
+
+int listenfd_take(void)
+{
+    return listenfd_take_pair(NULL);
 }
 
 /* addr as an IPv4 or IPv6 (with ':') socket address; NULL or "": every
@@ -117,14 +128,15 @@ static int clear_unix_path(const struct sockaddr_un *sa, char *err, unsigned lon
 
 int listenfd_bind_unix(const char *path, char *err, unsigned long errlen)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    if (!*path || strlen(path) >= sizeof sa.sun_path) {
+    struct sockaddr_un sa;
+    socklen_t len;
+    bool abstract = path[0] == '@';
+    if (unixaddr_make(path, &sa, &len) < 0) {
         snprintf(err, errlen, "unix socket path '%s': empty or longer than %zu bytes", path,
                  sizeof sa.sun_path - 1);
         return -1;
     }
-    memcpy(sa.sun_path, path, strlen(path) + 1);
-    if (clear_unix_path(&sa, err, errlen) < 0)
+    if (!abstract && clear_unix_path(&sa, err, errlen) < 0)
         return -1;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
@@ -133,7 +145,7 @@ int listenfd_bind_unix(const char *path, char *err, unsigned long errlen)
     }
     /* Connects before listen() are refused, so the mode is set before
      * anyone can be let in with the umask's. */
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(path, 0660) < 0 ||
+    if (bind(fd, (struct sockaddr *)&sa, len) < 0 || (!abstract && chmod(path, 0660) < 0) ||
         listen(fd, 4096) < 0) {
         snprintf(err, errlen, "cannot listen on unix socket %s: %s", path, strerror(errno));
         close(fd);

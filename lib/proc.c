@@ -142,6 +142,8 @@ static void set_files(posix_spawn_file_actions_t *fa, const int in[2], const int
         posix_spawn_file_actions_adddup2(fa, errp[1], 2);
     if (o->pass_fd >= 0) /* dup2 clears close-on-exec on the copy */
         posix_spawn_file_actions_adddup2(fa, o->pass_fd, 3);
+    if (o->pass_fd2 > 3) /* not 3, which the line above has just replaced */
+        posix_spawn_file_actions_adddup2(fa, o->pass_fd2, 4);
     if (o->cwd)
         posix_spawn_file_actions_addchdir_np(fa, o->cwd);
 }
@@ -214,6 +216,8 @@ __attribute__((noreturn)) static void child(const struct proc_opts *o, pid_t par
                   2) >= 0;
     if (ok && o->pass_fd >= 0)
         ok = o->pass_fd == 3 ? fcntl(3, F_SETFD, 0) == 0 : dup2(o->pass_fd, 3) >= 0;
+    if (ok && o->pass_fd2 > 3)
+        ok = o->pass_fd2 == 4 ? fcntl(4, F_SETFD, 0) == 0 : dup2(o->pass_fd2, 4) >= 0;
     for (const char *const *j = o->join; ok && j && *j; j++) {
         int fd = open(*j, O_WRONLY | O_CLOEXEC);
         ok = fd >= 0 && write(fd, "0\n", 2) == 2;

@@ -40,6 +40,7 @@ struct proc_opts {
     const char *path; /* NULL: argv[0] searched on PATH */
     enum proc_stderr how;
     int pass_fd;     /* >= 0: given to the child as fd 3 (LISTEN_FDS) */
+    int pass_fd2;    /* > 3, with pass_fd: given as fd 4 too; 0: none */
     const char *cwd; /* NULL: ours */
     /* The rest needs fork+exec (posix_spawn cannot do it): */
     bool drop_user; /* run as uid/gid, no supplementary groups */

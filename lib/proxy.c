@@ -68,6 +68,7 @@ struct pxcall {
     struct httpd_req *req;
     struct proxy_call call; /* url and headers cleared: used at the start only */
     char host[256], port[8];
+    char unix_path[108]; /* "": TCP to host:port */
     struct upconn *conn;
     struct loop_timer *timer;
     int64_t deadline_ms, connect_deadline_ms; /* 0: none */
@@ -259,7 +260,7 @@ static bool retry(struct pxcall *c)
         return false;
     struct upconn *old = c->conn;
     c->retried = true;
-    c->conn = uppool_get(c->px->pool, c->host, c->port, true, on_conn_event, c);
+    c->conn = uppool_get_at(c->px->pool, c->host, c->port, c->unix_path, true, on_conn_event, c);
     buf_append(&c->conn->out, buf_peek(&old->out), old->out.len);
     uppool_close(old);
     c->out_sent = 0;
@@ -815,7 +816,7 @@ static void send_collected(struct pxcall *c)
  * only used here, before proxy_forward returns. */
 static void start_exchange(struct pxcall *c, const char *target, const char *const *extra)
 {
-    c->conn = uppool_get(c->px->pool, c->host, c->port, false, on_conn_event, c);
+    c->conn = uppool_get_at(c->px->pool, c->host, c->port, c->unix_path, false, on_conn_event, c);
     build_head(c, &c->conn->out, target, extra);
     if (c->mode == BODY_WHOLE && c->whole_len <= SMALL_BODY) { /* one write with the head */
         buf_append(&c->conn->out, c->whole, c->whole_len);
@@ -902,7 +903,10 @@ int proxy_forward(struct proxy *px, struct httpd_req *req, const struct proxy_ca
         transfer_finished(c, false, 502);
         return 0;
     }
+    if (call->unix_path)
+        snprintf(c->unix_path, sizeof c->unix_path, "%s", call->unix_path);
     c->call.url = NULL;
+    c->call.unix_path = NULL;
     c->call.headers = NULL;
     choose_body(c);
     if (!call->buffered_body)

@@ -21,6 +21,7 @@ struct httpd_req;
 
 struct proxy_call {
     const char *url;            /* full upstream URL, path and query included */
+    const char *unix_path;      /* non-empty: reach url's host:port through this socket */
     int64_t timeout_ms;         /* whole exchange; 0: none */
     int64_t connect_timeout_ms; /* 0: only timeout_ms bounds the connect */
     /* With buffered_body, the request's whole body (an HTTPD_BODY_BUFFER

@@ -11,13 +11,13 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "list.h"
 #include "log.h"
 #include "loop.h"
 #include "offload.h"
+#include "unixaddr.h"
 #include "xalloc.h"
 
 #define BUCKETS 256
@@ -31,6 +31,8 @@
 struct upaddr {
     struct upaddr *next_in_bucket;
     char host[256], port[8];
+    char unix_path[108]; /* uppool_get_at's socket ("": TCP, or a via_unix) */
+    const char *shown;   /* the socket it connects to, for errors; NULL: TCP */
     bool numeric, resolved, resolving;
     int64_t resolved_ms;
     struct sockaddr_storage sa;
@@ -43,8 +45,9 @@ struct upaddr {
 /* host:port reached through a Unix socket (uppool_via_unix). */
 struct via_unix {
     struct via_unix *next;
-    char host[256], port[8];
+    char host[256], port[8], path[108];
     struct sockaddr_un sa;
+    socklen_t salen;
 };
 
 struct uppool {
@@ -115,12 +118,14 @@ int up_split_url(const char *url, char *host, size_t hostlen, char *port, size_t
 
 /* --- addresses ------------------------------------------------------------ */
 
-static unsigned hash_key(const char *host, const char *port)
+static unsigned hash_key(const char *host, const char *port, const char *unix_path)
 {
     unsigned h = 2166136261u;
     for (const char *s = host; *s; s++)
         h = (h ^ (unsigned char)*s) * 16777619u;
     for (const char *s = port; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    for (const char *s = unix_path; *s; s++)
         h = (h ^ (unsigned char)*s) * 16777619u;
     return h % BUCKETS;
 }
@@ -139,28 +144,43 @@ static bool resolve_numeric(struct upaddr *a)
     return true;
 }
 
-/* The Unix socket that stands for a's host:port, if there is one. */
-static bool resolve_via_unix(const struct uppool *p, struct upaddr *a)
+/* The Unix socket a connects to: its own, or the one that stands for its
+ * host:port (uppool_via_unix), if there is one. */
+static bool resolve_unix(const struct uppool *p, struct upaddr *a)
 {
+    struct sockaddr_un sa;
+    socklen_t len;
+    if (*a->unix_path) {
+        if (unixaddr_make(a->unix_path, &sa, &len) < 0)
+            len = sizeof sa.sun_family; /* no name: connects fail, and say where */
+        memcpy(&a->sa, &sa, len);
+        a->salen = len;
+        a->shown = a->unix_path;
+        return true;
+    }
     for (const struct via_unix *v = p->vias; v; v = v->next)
         if (strcmp(v->host, a->host) == 0 && strcmp(v->port, a->port) == 0) {
-            memcpy(&a->sa, &v->sa, sizeof v->sa);
-            a->salen = sizeof v->sa;
+            memcpy(&a->sa, &v->sa, v->salen);
+            a->salen = v->salen;
+            a->shown = v->path;
             return true;
         }
     return false;
 }
 
-static struct upaddr *find_addr(struct uppool *p, const char *host, const char *port)
+static struct upaddr *find_addr(struct uppool *p, const char *host, const char *port,
+                                const char *unix_path)
 {
-    unsigned b = hash_key(host, port);
+    unsigned b = hash_key(host, port, unix_path);
     for (struct upaddr *a = p->bucket[b]; a; a = a->next_in_bucket)
-        if (strcmp(a->host, host) == 0 && strcmp(a->port, port) == 0)
+        if (strcmp(a->host, host) == 0 && strcmp(a->port, port) == 0 &&
+            strcmp(a->unix_path, unix_path) == 0)
             return a;
     struct upaddr *a = xcalloc(1, sizeof *a);
     snprintf(a->host, sizeof a->host, "%s", host);
     snprintf(a->port, sizeof a->port, "%s", port);
-    a->numeric = resolve_via_unix(p, a) || resolve_numeric(a);
+    snprintf(a->unix_path, sizeof a->unix_path, "%s", unix_path);
+    a->numeric = resolve_unix(p, a) || (!*unix_path && resolve_numeric(a));
     a->resolved = a->numeric;
     a->next_in_bucket = p->bucket[b];
     p->bucket[b] = a;
@@ -173,7 +193,7 @@ static void maybe_drop_addr(struct uppool *p, struct upaddr *a)
 {
     if (!a->numeric || a->nconns || a->resolving || p->freeing)
         return;
-    for (struct upaddr **pp = &p->bucket[hash_key(a->host, a->port)]; *pp;
+    for (struct upaddr **pp = &p->bucket[hash_key(a->host, a->port, a->unix_path)]; *pp;
          pp = &(*pp)->next_in_bucket)
         if (*pp == a) {
             *pp = a->next_in_bucket;
@@ -204,10 +224,9 @@ static void set_error(struct upconn *c, int err, const char *what)
 {
     const struct upaddr *a = c->addr;
     c->error = err ? err : EIO;
-    if (a->sa.ss_family == AF_UNIX)
+    if (a->shown)
         snprintf(c->errtext, sizeof c->errtext, "%s %s:%s (unix socket %s): %s", what, a->host,
-                 a->port, ((const struct sockaddr_un *)(const void *)&a->sa)->sun_path,
-                 strerror(c->error));
+                 a->port, a->shown, strerror(c->error));
     else
         snprintf(c->errtext, sizeof c->errtext, "%s %s:%s: %s", what, a->host, a->port,
                  strerror(c->error));
@@ -385,14 +404,13 @@ int uppool_via_unix(struct uppool *p, const char *host, const char *port, const 
 {
     struct via_unix *v = xcalloc(1, sizeof *v);
     if (strlen(host) >= sizeof v->host || strlen(port) >= sizeof v->port ||
-        strlen(path) >= sizeof v->sa.sun_path || !*path) {
+        unixaddr_make(path, &v->sa, &v->salen) < 0) {
         free(v);
         return -1;
     }
     snprintf(v->host, sizeof v->host, "%s", host);
     snprintf(v->port, sizeof v->port, "%s", port);
-    v->sa.sun_family = AF_UNIX;
-    memcpy(v->sa.sun_path, path, strlen(path) + 1);
+    snprintf(v->path, sizeof v->path, "%s", path);
     v->next = p->vias;
     p->vias = v;
     return 0;
@@ -401,7 +419,13 @@ int uppool_via_unix(struct uppool *p, const char *host, const char *port, const 
 struct upconn *uppool_get(struct uppool *p, const char *host, const char *port, bool fresh,
                           upconn_fn *fn, void *arg)
 {
-    struct upaddr *a = find_addr(p, host, port);
+    return uppool_get_at(p, host, port, NULL, fresh, fn, arg);
+}
+
+struct upconn *uppool_get_at(struct uppool *p, const char *host, const char *port,
+                             const char *unix_path, bool fresh, upconn_fn *fn, void *arg)
+{
+    struct upaddr *a = find_addr(p, host, port, unix_path ? unix_path : "");
     if (!fresh && !list_empty(&a->idle)) {
         struct upconn *c = LIST_ENTRY(list_pop_front(&a->idle), struct upconn, node);
         p->nidle--;

@@ -75,6 +75,11 @@ int uppool_via_unix(struct uppool *p, const char *host, const char *port, const 
  * resolution) may still be in progress: fn hears when it is writable. */
 struct upconn *uppool_get(struct uppool *p, const char *host, const char *port, bool fresh,
                           upconn_fn *fn, void *arg);
+/* The same, through the Unix socket unix_path (NULL or "": as
+ * uppool_get), for requests that name host:port: connections to it are
+ * pooled apart from those to host:port itself. */
+struct upconn *uppool_get_at(struct uppool *p, const char *host, const char *port,
+                             const char *unix_path, bool fresh, upconn_fn *fn, void *arg);
 /* Changes what the connection waits for (LOOP_READ/LOOP_WRITE); a no-op,
  * and no syscall, when that is what it waits for already. */
 void upconn_want(struct upconn *c, unsigned events);
