@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include "httpd.h"
 #include "listenfd.h"
@@ -54,19 +55,27 @@ static int start_servers(struct wd *wd, char *err, size_t errlen)
      * read_timeout, or stops reading its response for write_timeout, is
      * dropped. A function taking its time is bounded by exec_timeout. */
     int64_t idle = wd->cfg.read_timeout_ms;
+    int second; /* the gateway's process driver hands a Unix socket beside the port */
     struct httpd_opts o = {
         .name = "http",
         .addr = wd->cfg.bind_address,
         .port = (int)wd->cfg.port,
-        .listen_fd = listenfd_take(),
+        .listen_fd = listenfd_take_pair(&second),
         .max_body = (size_t)wd->cfg.max_body_size,
         .max_conns = (unsigned)wd->cfg.max_connections,
         .idle_timeout_ms = idle,
         .write_timeout_ms = wd->cfg.write_timeout_ms,
     };
     wd->http = httpd_start(wd->lp, &o, err, errlen);
-    if (!wd->http)
+    if (!wd->http) {
+        if (second >= 0)
+            close(second);
         return -1;
+    }
+    if (second >= 0 && httpd_serve_fd(wd->http, second, err, errlen) < 0) {
+        close(second);
+        return -1;
+    }
     wd_health_routes(wd, wd->http);
     if (wd->cfg.metrics_port == 0 || wd->cfg.metrics_port == wd->cfg.port) {
         httpd_route(wd->http, "/metrics", HTTPD_BODY_BUFFER, on_metrics, wd);
