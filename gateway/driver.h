@@ -25,10 +25,12 @@ typedef void gw_prepare_done_fn(void *arg, int status, const char *message);
 
 /* Where a call goes, and the token to give back when it ends. */
 struct gw_endpoint {
-    char base_url[128]; /* "http://127.0.0.1:PORT", no trailing slash */
-    char instance[128]; /* for X-Served-By (a pod name) */
-    unsigned id;        /* instance number, per function */
-    uint64_t serial;    /* unique in the gateway's life: the release token */
+    char base_url[128];  /* "http://127.0.0.1:PORT", no trailing slash */
+    char unix_path[108]; /* non-empty: reach base_url through this Unix socket (the
+                          * caller zeroes it: a driver without one leaves it) */
+    char instance[128];  /* for X-Served-By (a pod name) */
+    unsigned id;         /* instance number, per function */
+    uint64_t serial;     /* unique in the gateway's life: the release token */
 };
 
 /* An answer a driver gives later: a 2xx status with body (may be NULL,

@@ -163,6 +163,7 @@ static void forward(struct call *c, const struct gw_endpoint *ep)
     const char *headers[] = { start_header, has_id ? NULL : id_header, NULL };
     struct proxy_call pc = {
         .url = url,
+        .unix_path = ep->unix_path,
         .timeout_ms = gw->cfg.upstream_timeout_ms,
         .connect_timeout_ms = 2000,
         .headers = headers,
@@ -257,7 +258,7 @@ static void park(struct gw *gw, struct gw_fn *fn, struct call *c)
 /* A replica turned ready: every parked call of fn goes. */
 static void on_replica_ready(struct gw *gw, struct gw_fn *fn)
 {
-    struct gw_endpoint ep;
+    struct gw_endpoint ep = { 0 }; /* a driver fills what it has */
     while (fn->waiting && gw->driver->pick(gw, fn, &ep)) {
         struct call *c = fn->waiting->call;
         unpark(gw, fn, c);
@@ -341,7 +342,7 @@ void gw_invoke(struct httpd_req *req, void *arg)
     }
     gw_autoscale_call_began(gw, fn);
     c->counted = true;
-    struct gw_endpoint ep;
+    struct gw_endpoint ep = { 0 };
     if (gw->driver->pick(gw, fn, &ep))
         forward(c, &ep);
     else

@@ -28,6 +28,10 @@ struct gw_replica {
     struct gw_sandbox sandbox;
     int port; /* 127.0.0.1:port, bound by us and handed over */
     int listen_fd;
+    /* The same replica on an abstract Unix socket, handed over beside the
+     * port: what the gateway's own calls use (no loopback TCP stack). */
+    int unix_fd;
+    char unix_name[64];
     bool running, ready, stopping;
     unsigned inflight;
     unsigned restarts;

@@ -10,6 +10,7 @@
  * /_/health answers 200, checked every health_interval (every 50 ms until
  * it first is). Its stdout and stderr become the function's log lines. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,7 +90,7 @@ static char **replica_env(const struct gw *gw, const struct gw_replica *r)
     struct envb e = { 0 };
     const json_t *own = json_object_get(r->fn->dep, "envVars");
     env_base(&e, own);
-    env_push(&e, xstrdup("LISTEN_FDS=1"));
+    env_push(&e, xstrdup("LISTEN_FDS=2")); /* the port, and the Unix socket */
     env_push(&e, xasprintf("TMPDIR=%s", r->sandbox.tmpdir));
     if (!json_object_get(own, "HOME")) /* its own, writable by its user */
         env_push(&e, xasprintf("HOME=%s", r->sandbox.tmpdir));
@@ -168,12 +169,20 @@ static void release(struct gw_replica *r)
     gw_sandbox_remove(&r->sandbox);
 }
 
+static void close_sockets(struct gw_replica *r)
+{
+    if (r->listen_fd >= 0)
+        close(r->listen_fd);
+    if (r->unix_fd >= 0)
+        close(r->unix_fd);
+    r->listen_fd = r->unix_fd = -1;
+}
+
 static void replica_free(struct gw_replica *r)
 {
     release(r);
     lines_cleanup(&r->out);
-    if (r->listen_fd >= 0)
-        close(r->listen_fd);
+    close_sockets(r);
     free(r);
 }
 
@@ -204,8 +213,7 @@ static void on_exit_seen(void *arg)
     }
     /* A new port for the next one: a call libcurl re-sends after a dead
      * keep-alive connection must fail (502), not run the function twice. */
-    close(r->listen_fd);
-    r->listen_fd = -1;
+    close_sockets(r);
     r->restarts++;
     r->fn->restarts++;
     char label[256];
@@ -230,14 +238,36 @@ static const char *working_dir(const struct gw_fn *fn)
     return NULL;
 }
 
+/* The port, and the abstract socket named after the gateway's pid, the
+ * replica's serial and its restarts: each run's own, like its port. Not
+ * fd 3 or 4, which the handing over overwrites. */
+static int bind_sockets(struct gw *gw, struct gw_replica *r, char *err, size_t errlen)
+{
+    (void)gw;
+    r->listen_fd = listenfd_bind("127.0.0.1", 0, err, errlen);
+    if (r->listen_fd < 0)
+        return -1;
+    r->port = listenfd_port(r->listen_fd);
+    snprintf(r->unix_name, sizeof r->unix_name, "@faasbus-%d-%llu-%u", (int)getpid(),
+             (unsigned long long)r->serial, r->restarts);
+    int fd = listenfd_bind_unix(r->unix_name, err, errlen);
+    if (fd >= 0 && fd <= 4) {
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, 5);
+        close(fd);
+        fd = high;
+    }
+    if (fd < 0) {
+        close_sockets(r);
+        return -1;
+    }
+    r->unix_fd = fd;
+    return 0;
+}
+
 static int spawn(struct gw *gw, struct gw_replica *r, char *err, size_t errlen)
 {
-    if (r->listen_fd < 0) {
-        r->listen_fd = listenfd_bind("127.0.0.1", 0, err, errlen);
-        if (r->listen_fd < 0)
-            return -1;
-        r->port = listenfd_port(r->listen_fd);
-    }
+    if (r->listen_fd < 0 && bind_sockets(gw, r, err, errlen) < 0)
+        return -1;
     if (gw_sandbox_make(&r->sandbox, gw, r->fn, r->id, err, errlen) < 0)
         return -1;
     char **env = replica_env(gw, r);
@@ -246,6 +276,7 @@ static int spawn(struct gw *gw, struct gw_replica *r, char *err, size_t errlen)
     struct proc_opts o = { .path = gw->cfg.watchdog_path,
                            .how = PROC_STDERR_COMBINE,
                            .pass_fd = r->listen_fd,
+                           .pass_fd2 = r->unix_fd,
                            .cwd = working_dir(r->fn),
                            .drop_user = sb->drop_user,
                            .uid = sb->uid,
@@ -279,8 +310,8 @@ static void start_replica(struct loop *lp, void *arg)
     r->started_ms = loop_now_ms();
     loop_watch(lp, r->proc.out_fd, LOOP_READ, on_output, r);
     proc_exitwatch_start(&r->exitw, lp, &r->proc, on_exit_seen, r);
-    log_info("replica", "replica started function=%s.%s instance=%u pid=%d port=%d", r->fn->name,
-             r->fn->ns, r->id, (int)r->proc.pid, r->port);
+    log_info("replica", "replica started function=%s.%s instance=%u pid=%d port=%d socket=%s",
+             r->fn->name, r->fn->ns, r->id, (int)r->proc.pid, r->port, r->unix_name);
     r->timer = loop_timer_add(lp, FIRST_PROBE_MS, probe, r);
 }
 
@@ -333,7 +364,7 @@ static struct gw_replica *replica_new(struct gw *gw, struct gw_fn *fn)
      * write(2)), so no line reaches /system/logs in pieces. */
     lines_init(&r->out, 16384, take_line, r);
     r->generation = fn->generation;
-    r->listen_fd = -1;
+    r->listen_fd = r->unix_fd = -1;
     r->backoff_ms = BACKOFF_MIN_MS;
     r->proc.pid = -1;
     r->proc.in_fd = r->proc.out_fd = r->proc.err_fd = r->proc.pidfd = -1;
@@ -467,6 +498,7 @@ static bool pick(struct gw *gw, struct gw_fn *fn, struct gw_endpoint *ep)
     ep->id = best->id;
     ep->serial = best->serial;
     snprintf(ep->base_url, sizeof ep->base_url, "http://127.0.0.1:%d", best->port);
+    snprintf(ep->unix_path, sizeof ep->unix_path, "%s", best->unix_name);
     snprintf(ep->instance, sizeof ep->instance, "%u", best->id);
     return true;
 }

@@ -5,6 +5,7 @@ and a connector that reaches the gateway only that way, its TCP address
 a port where nothing listens."""
 import http.client
 import os
+import re
 import shutil
 import socket
 import stat
@@ -150,3 +151,37 @@ def test_gateway_socket_needs_an_http_gateway_url(connector, sock_dir):
                                    "nats_url": "nats://127.0.0.1:1"}, wait=False)
     assert c.proc.wait(timeout=10 * SLOW) != 0
     assert "gateway_socket: only with an http:// gateway_url" in c.text()
+
+
+def unix_sockets(pid, state=None):
+    """The Unix stream sockets (ss -x lines) that process pid holds."""
+    argv = ["ss", "-xpH"] + (["state", state] if state else [])
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout
+    return [line for line in out.splitlines() if f"pid={pid}," in line]
+
+
+def test_the_gateway_calls_its_process_replicas_on_a_unix_socket(gateway):
+    """Each replica gets an abstract socket beside its port (no file to
+    clean up, reachable only from the gateway's network namespace); the
+    gateway's calls go there, so neither side pays the loopback TCP stack,
+    while the port still answers whoever else calls it."""
+    if not shutil.which("ss"):
+        pytest.skip("no ss (iproute2)")
+    gw = gateway()
+    gw.deploy("echo", env_process="cat")
+    gw.wait_available("echo", 1)
+    [wd] = gw.children()
+    for i in range(20):
+        assert gw.call("echo", data=b"via unix %d" % i).text == "via unix %d" % i
+    listening = [line for line in unix_sockets(wd, "listening") if "@faasbus-" in line]
+    assert len(listening) == 1, unix_sockets(wd)
+    assert unix_sockets(wd, "established"), "no call of the gateway's reached the socket"
+    gw.wait_log("socket=@faasbus-")
+    # A restarted replica gets a socket of its own, as it gets a new port.
+    name = re.search(r"@faasbus-\S+", listening[0]).group(0)
+    os.kill(wd, 9)
+    wait_for(lambda: gw.text().count("replica started") == 2 and gw.available("echo") == 1, 15,
+             what="the restarted replica")
+    [again] = gw.children()
+    assert gw.call("echo", data=b"after").text == "after"
+    assert not any(name in line for line in unix_sockets(again, "listening"))
