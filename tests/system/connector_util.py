@@ -190,6 +190,18 @@ def read_topic(bootstrap, topic, count, timeout=30):
     return got
 
 
+def shouted_through(c, bootstrap, topic_in, topic_out, n, how):
+    """Once connector c has the route to the "shout" function (tr a-z A-Z),
+    n records into topic_in come back upper-cased on topic_out; `how` says
+    how the route was read, for the failure."""
+    wait_for(lambda: any(r["function"] == "shout" for r in c.routes()["routes"]), 10,
+             what=f"the route, read {how}")
+    sent = [(b"k%d" % i, b"%s %d" % (how.encode(), i)) for i in range(n)]
+    produce(bootstrap, topic_in, [(k, v, None) for k, v in sent])
+    out = read_topic(bootstrap, topic_out, n)
+    assert sorted((m.key, m.value) for m in out) == sorted((k, v.upper()) for k, v in sent)
+
+
 def count_topic(bootstrap, topic):
     """Records in topic now (end offsets summed; 0 if it does not exist)."""
     c = KafkaConsumer(bootstrap_servers=bootstrap)

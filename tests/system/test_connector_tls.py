@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from conftest import mapped, wait_for
-from connector_util import broker, connector, metric_sum, produce, read_topic
+from conftest import mapped
+from connector_util import broker, connector, metric_sum, produce, read_topic, shouted_through
 from tlsproxy import TLSProxy, self_signed
 
 __all__ = ["broker", "connector"]  # fixtures
@@ -33,12 +33,7 @@ def test_an_https_gateway_carries_the_routes_and_the_calls(tls_gateway, broker, 
               annotations={"topic": "tls-in", "reply-topic": "tls-out"})
     gw.wait_available("shout", 1)
     c = connector(None, bs, env={"gateway_url": proxy.url, "gateway_tls_ca": ca})
-    wait_for(lambda: any(r["function"] == "shout" for r in c.routes()["routes"]), 10,
-             what="the route, read over TLS")
-    sent = [(b"k%d" % i, b"over tls %d" % i) for i in range(20)]
-    produce(bs, "tls-in", [(k, v, None) for k, v in sent])
-    out = read_topic(bs, "tls-out", 20)
-    assert sorted((m.key, m.value) for m in out) == sorted((k, v.upper()) for k, v in sent)
+    shouted_through(c, bs, "tls-in", "tls-out", 20, "over TLS")
     assert proxy.accepted >= 2 and proxy.refused == 0  # the list and the calls
     assert mapped(c.proc.pid, "libcurl")  # loaded for https://, on first use
 

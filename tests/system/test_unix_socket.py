@@ -15,7 +15,7 @@ import tempfile
 import pytest
 
 from conftest import BIN, SLOW, free_port, wait_for
-from connector_util import broker, connector, metric_sum, produce, read_topic
+from connector_util import broker, connector, metric_sum, shouted_through
 
 __all__ = ["broker", "connector"]  # fixtures
 
@@ -127,12 +127,7 @@ def test_a_connector_reaches_the_gateway_only_through_the_socket(gateway, broker
     # Nothing listens on the URL's port: every byte goes through the socket.
     nowhere = f"http://127.0.0.1:{free_port()}"
     c = connector(None, bs, env={"gateway_url": nowhere, "gateway_socket": path})
-    wait_for(lambda: any(r["function"] == "shout" for r in c.routes()["routes"]), 10,
-             what="the route, read over the socket")
-    sent = [(b"k%d" % i, b"unix %d" % i) for i in range(50)]
-    produce(bs, "ux-in", [(k, v, None) for k, v in sent])
-    out = read_topic(bs, "ux-out", 50)
-    assert sorted((m.key, m.value) for m in out) == sorted((k, v.upper()) for k, v in sent)
+    shouted_through(c, bs, "ux-in", "ux-out", 50, "over the socket")
     assert metric_sum(c.metrics(), "connector_route_refreshes_total", result="ok") >= 1
 
 
