@@ -315,13 +315,15 @@ def test_cpu_type_scales_on_the_cpu_the_replicas_use(gateway):
     gw.deploy("burner", env_process=BURNER,
               labels=labels(type="cpu", target=300, min=1, max=3))
     # A call costs two process starts (sh, sleep): tens of ms of CPU on a
-    # loaded machine, so it sleeps 1 s to stay well under the target.
-    gw.deploy("sleeper", env_process="sh -c 'sleep 1; echo slept'",
+    # loaded machine, and 75 ms under the sanitizers with the suite running
+    # beside it (299 millicores over 4 calls of 1 s, against 270), so it
+    # sleeps 2 s to stay well under the target.
+    gw.deploy("sleeper", env_process="sh -c 'sleep 2; echo slept'",
               labels=labels(type="cpu", target=300, min=1, max=3))
     gw.wait_available("burner", 1, timeout=30 * SLOW)
     gw.wait_available("sleeper", 1, timeout=30 * SLOW)
     # The same number of calls in flight: only the one that burns CPU grows.
-    Load(gw, "sleeper", total=20, concurrency=4).run()
+    Load(gw, "sleeper", total=12, concurrency=4).run()
     assert gw.status("sleeper")["replicas"] == 1
     assert decisions(gw, "sleeper", "up") == 0
     stop = threading.Event()
