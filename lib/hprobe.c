@@ -30,7 +30,8 @@ struct hprobe {
     void *arg;
     int64_t timeout_ms;
     char host[256], port[8];
-    char *request; /* whole, for the one retry on a fresh connection */
+    char unix_path[108]; /* "": TCP */
+    char *request;       /* whole, for the one retry on a fresh connection */
     size_t request_len;
     bool answered; /* a byte of the answer came: no retry from here */
     bool retried;
@@ -75,7 +76,7 @@ static void fail(struct hprobe *p, const char *fmt, ...)
  * request on it. Returns false with p->error set if it failed at once. */
 static bool open_conn(struct hprobe *p, bool fresh)
 {
-    p->conn = uppool_get(p->pool, p->host, p->port, fresh, on_conn, p);
+    p->conn = uppool_get_at(p->pool, p->host, p->port, p->unix_path, fresh, on_conn, p);
     if (p->conn->error) {
         snprintf(p->error, sizeof p->error, "%s", p->conn->errtext);
         return false;
@@ -203,9 +204,11 @@ static void on_timer(struct loop *lp, void *arg)
 }
 
 struct hprobe *hprobe_start(struct loop *lp, struct uppool *pool, const char *url,
-                            int64_t timeout_ms, hprobe_fn *fn, void *arg)
+                            const char *unix_path, int64_t timeout_ms, hprobe_fn *fn, void *arg)
 {
     struct hprobe *p = xcalloc(1, sizeof *p);
+    if (unix_path)
+        snprintf(p->unix_path, sizeof p->unix_path, "%s", unix_path);
     p->lp = lp;
     p->pool = pool;
     p->fn = fn;

@@ -21,12 +21,13 @@ struct hprobe;
  * (valid during the call). */
 typedef void hprobe_fn(void *arg, int status, const char *error);
 
-/* GETs url (http://host:port/path; host an IP literal or a name) with
- * the whole exchange bounded by timeout_ms (> 0). fn is called exactly
- * once, never from inside hprobe_start, unless the probe is cancelled
- * first. The pool must outlive the probe. */
+/* GETs url (http://host:port/path; host an IP literal or a name),
+ * through the Unix socket unix_path if that is not NULL (see
+ * uppool_get_at), with the whole exchange bounded by timeout_ms (> 0).
+ * fn is called exactly once, never from inside hprobe_start, unless the
+ * probe is cancelled first. The pool must outlive the probe. */
 struct hprobe *hprobe_start(struct loop *lp, struct uppool *pool, const char *url,
-                            int64_t timeout_ms, hprobe_fn *fn, void *arg);
+                            const char *unix_path, int64_t timeout_ms, hprobe_fn *fn, void *arg);
 /* Abandons a probe: fn will not be called. NULL is a no-op. */
 void hprobe_cancel(struct hprobe *p);
 

@@ -348,7 +348,8 @@ static void probe(struct loop *lp, void *arg)
     r->timer = NULL;
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/_/health", r->port);
-    r->probe = hprobe_start(r->gw->lp, probe_pool, url, 2000, on_probe, r);
+    /* Where the calls go: ready means they can be answered there. */
+    r->probe = hprobe_start(r->gw->lp, probe_pool, url, r->unix_name, 2000, on_probe, r);
 }
 
 /* --- the driver --------------------------------------------------------- */

@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 
 import pytest
+import requests
 
 from conftest import BIN, SLOW, free_port, wait_for
 from connector_util import broker, connector, metric_sum, shouted_through
@@ -158,20 +159,24 @@ def unix_sockets(pid, state=None):
 def test_the_gateway_calls_its_process_replicas_on_a_unix_socket(gateway):
     """Each replica gets an abstract socket beside its port (no file to
     clean up, reachable only from the gateway's network namespace); the
-    gateway's calls go there, so neither side pays the loopback TCP stack,
-    while the port still answers whoever else calls it."""
+    gateway's calls and health checks go there, so neither side pays the
+    loopback TCP stack, while the port still answers whoever else calls it."""
     if not shutil.which("ss"):
         pytest.skip("no ss (iproute2)")
     gw = gateway()
     gw.deploy("echo", env_process="cat")
     gw.wait_available("echo", 1)
     [wd] = gw.children()
+    # Ready was seen there: the health checks take the calls' way.
+    wait_for(lambda: unix_sockets(wd, "established"), 5, what="a health check on the socket")
     for i in range(20):
         assert gw.call("echo", data=b"via unix %d" % i).text == "via unix %d" % i
     listening = [line for line in unix_sockets(wd, "listening") if "@faasbus-" in line]
     assert len(listening) == 1, unix_sockets(wd)
     assert unix_sockets(wd, "established"), "no call of the gateway's reached the socket"
     gw.wait_log("socket=@faasbus-")
+    port = re.search(r"pid=%d port=(\d+) socket=" % wd, gw.text()).group(1)
+    assert requests.get(f"http://127.0.0.1:{port}/_/health", timeout=5 * SLOW).status_code == 200
     # A restarted replica gets a socket of its own, as it gets a new port.
     name = re.search(r"@faasbus-\S+", listening[0]).group(0)
     os.kill(wd, 9)

@@ -183,7 +183,7 @@ static void on_probe(void *arg, int status, const char *error)
 static void start(struct ctx *c)
 {
     c->in_start = true;
-    assert_non_null(hprobe_start(c->lp, c->pool, c->url, 1000, on_probe, c));
+    assert_non_null(hprobe_start(c->lp, c->pool, c->url, NULL, 1000, on_probe, c));
     c->in_start = false;
 }
 
@@ -330,7 +330,8 @@ static void test_cancel(void **state)
     ctx_init(&c);
     server_start(&c, SILENT, NULL);
     char url[64];
-    struct hprobe *p = hprobe_start(c.lp, c.pool, url_of(&c, url, sizeof url), 200, on_probe, &c);
+    struct hprobe *p = hprobe_start(c.lp, c.pool, url_of(&c, url, sizeof url), NULL, 200, on_probe,
+                                    &c);
     loop_timer_add(c.lp, 50, stop_soon, NULL);
     loop_run(c.lp); /* connected and sent by now */
     hprobe_cancel(p);
