@@ -241,9 +241,8 @@ static const char *working_dir(const struct gw_fn *fn)
 /* The port, and the abstract socket named after the gateway's pid, the
  * replica's serial and its restarts: each run's own, like its port. Not
  * fd 3 or 4, which the handing over overwrites. */
-static int bind_sockets(struct gw *gw, struct gw_replica *r, char *err, size_t errlen)
+static int bind_sockets(struct gw_replica *r, char *err, size_t errlen)
 {
-    (void)gw;
     r->listen_fd = listenfd_bind("127.0.0.1", 0, err, errlen);
     if (r->listen_fd < 0)
         return -1;
@@ -253,6 +252,9 @@ static int bind_sockets(struct gw *gw, struct gw_replica *r, char *err, size_t e
     int fd = listenfd_bind_unix(r->unix_name, err, errlen);
     if (fd >= 0 && fd <= 4) {
         int high = fcntl(fd, F_DUPFD_CLOEXEC, 5);
+        if (high < 0)
+            snprintf(err, errlen, "cannot move the unix socket off fd %d: %s", fd,
+                     strerror(errno));
         close(fd);
         fd = high;
     }
@@ -266,7 +268,7 @@ static int bind_sockets(struct gw *gw, struct gw_replica *r, char *err, size_t e
 
 static int spawn(struct gw *gw, struct gw_replica *r, char *err, size_t errlen)
 {
-    if (r->listen_fd < 0 && bind_sockets(gw, r, err, errlen) < 0)
+    if (r->listen_fd < 0 && bind_sockets(r, err, errlen) < 0)
         return -1;
     if (gw_sandbox_make(&r->sandbox, gw, r->fn, r->id, err, errlen) < 0)
         return -1;
