@@ -31,7 +31,8 @@ static const struct cfg_option options[] = {
       "against (unset: the system's CAs)" },
     { "gateway_socket", NULL, CFG_STRING, OPT(gateway_socket), NULL, 0, 0, NULL,
       "with an http:// gateway_url: reach the gateway through its unix_socket at this path "
-      "instead of TCP (the URL still names it to each request)" },
+      "instead of TCP (the URL still names it to each request; @name: an abstract socket; "
+      "unset or \"\": TCP)" },
     { "brokers", "brokers,broker_host", CFG_STRING, OPT(brokers), "", 0, 0, NULL,
       "Kafka bootstrap brokers, comma-separated host:port (empty: no Kafka)" },
     { "default_bus", NULL, CFG_ENUM, OPT(default_bus), "auto", 0, 0, "auto|kafka|nats",
@@ -496,6 +497,10 @@ static int check_gateway_url(struct cn_config *cfg, char *err, size_t errlen)
         errf(err, errlen, "gateway_url: expected an http:// or https:// URL, got \"%s\"",
              cfg->gateway_url);
         return -1;
+    }
+    if (cfg->gateway_socket && !*cfg->gateway_socket) { /* "": TCP, as unset */
+        free(cfg->gateway_socket);
+        cfg->gateway_socket = NULL;
     }
     if (cfg->gateway_socket && strncmp(cfg->gateway_url, "http://", 7) != 0) {
         errf(err, errlen, "gateway_socket: only with an http:// gateway_url, got \"%s\"",

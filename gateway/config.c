@@ -21,7 +21,8 @@ static const struct cfg_option options[] = {
       "TCP port of the API and of /function/ (0: any free port)" },
     { "unix_socket", NULL, CFG_STRING, OPT(unix_socket), "", 0, 0, NULL,
       "also serve the API and /function/ on a Unix socket at this path, mode 0660, for "
-      "clients on this host such as the connector (\"\": none)" },
+      "clients on this host such as the connector (@name: an abstract socket, no file; "
+      "\"\": none)" },
     { "read_timeout", NULL, CFG_DURATION, OPT(read_timeout_ms), "10s", 0, DUR_MAX, NULL,
       "a client silent this long while sending its request is dropped" },
     { "write_timeout", NULL, CFG_DURATION, OPT(write_timeout_ms), "10s", 0, DUR_MAX, NULL,

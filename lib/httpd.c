@@ -812,6 +812,13 @@ int httpd_listen_unix(struct httpd *h, const char *path, char *err, size_t errle
     int fd = listenfd_bind_unix(path, err, errlen);
     if (fd < 0)
         return -1;
+    if (path[0] == '@') { /* abstract: no file to remove at the stop */
+        if (httpd_serve_fd(h, fd, err, errlen) < 0) {
+            close(fd);
+            return -1;
+        }
+        return 0;
+    }
     if (stat(path, &st) < 0) {
         snprintf(err, errlen, "unix socket %s: %s", path, strerror(errno));
         close(fd);

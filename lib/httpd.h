@@ -63,7 +63,8 @@ typedef void httpd_done_fn(void *arg, bool completed);
 /* Returns a running server, or NULL with a message in err. */
 struct httpd *httpd_start(struct loop *lp, const struct httpd_opts *o, char *err, size_t errlen);
 /* Serves the same routes on a Unix socket at path too (see
- * listenfd_bind_unix); the file is removed when the server stops. Its
+ * listenfd_bind_unix; "@name": abstract); the file is removed when the
+ * server stops. Its
  * clients are named "unix:". Returns 0, or -1 with a message in err. */
 int httpd_listen_unix(struct httpd *h, const char *path, char *err, size_t errlen);
 /* Serves the same routes on a second listening socket, fd (taken: closed

@@ -132,6 +132,31 @@ def test_a_connector_reaches_the_gateway_only_through_the_socket(gateway, broker
     assert metric_sum(c.metrics(), "connector_route_refreshes_total", result="ok") >= 1
 
 
+def test_an_abstract_socket_serves_without_a_file(gateway, broker, connector, sock_dir):
+    name = f"@faasbus-test-{os.getpid()}-{free_port()}"
+    gw = gateway({"unix_socket": name})
+    assert over_unix("\0" + name[1:], "GET", "/healthz")[0] == 200
+    assert os.listdir(sock_dir) == [] and not os.path.exists(name)
+    bs = broker("-t", "uxa-in:1", "-t", "uxa-out:1")
+    gw.deploy("shout", env_process="tr a-z A-Z",
+              annotations={"topic": "uxa-in", "reply-topic": "uxa-out"})
+    gw.wait_available("shout", 1)
+    c = connector(None, bs, env={"gateway_url": f"http://127.0.0.1:{free_port()}",
+                                 "gateway_socket": name})
+    shouted_through(c, bs, "uxa-in", "uxa-out", 5, "over the abstract socket")
+
+
+def test_an_empty_gateway_socket_is_tcp(gateway, broker, connector):
+    gw = gateway()
+    bs = broker("-t", "uxt-in:1", "-t", "uxt-out:1")
+    gw.deploy("shout", env_process="tr a-z A-Z",
+              annotations={"topic": "uxt-in", "reply-topic": "uxt-out"})
+    gw.wait_available("shout", 1)
+    c = connector(gw, bs, env={"gateway_socket": ""})  # "" means none, as unix_socket's
+    shouted_through(c, bs, "uxt-in", "uxt-out", 5, "over TCP")
+    assert "through unix socket" not in c.text()
+
+
 def test_a_connector_whose_socket_is_gone_says_where_it_looked(broker, connector, sock_dir):
     path = os.path.join(sock_dir, "none.sock")
     bs = broker("-t", "uxg-in:1")
