@@ -253,8 +253,7 @@ static int bind_sockets(struct gw_replica *r, char *err, size_t errlen)
     if (fd >= 0 && fd <= 4) {
         int high = fcntl(fd, F_DUPFD_CLOEXEC, 5);
         if (high < 0)
-            snprintf(err, errlen, "cannot move the unix socket off fd %d: %s", fd,
-                     strerror(errno));
+            snprintf(err, errlen, "cannot move the unix socket off fd %d: %s", fd, strerror(errno));
         close(fd);
         fd = high;
     }
