@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "auth.h"
@@ -27,6 +26,7 @@
 #include "metrics.h"
 #include "model.h"
 #include "proxy.h"
+#include "randpool.h"
 #include "reply.h"
 #include "store.h"
 #include "xalloc.h"
@@ -59,9 +59,7 @@ char *gw_new_call_id(void)
     char out[40];
     size_t len = sizeof out;
     unsigned char r[16];
-    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
-        for (size_t i = 0; i < sizeof r; i++)
-            r[i] = (unsigned char)rand();
+    rand_bytes(r, sizeof r);
     r[6] = (unsigned char)((r[6] & 0x0f) | 0x40); /* a version-4 UUID */
     r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
     snprintf(out, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0],

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "parse.h"
+#include "randpool.h"
 
 static void set_code(uint64_t *codes, long c)
 {
@@ -138,9 +138,8 @@ int64_t retry_backoff_ms(const struct retry_policy *p, int64_t attempt, int64_t 
 
 int64_t retry_delay_ms(const struct retry_policy *p, int64_t attempt, int64_t retry_after_ms)
 {
-    uint32_t r = 0;
-    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
-        r = (uint32_t)rand();
+    uint32_t r;
+    rand_bytes(&r, sizeof r);
     return retry_backoff_ms(p, attempt, retry_after_ms, (double)r / 4294967296.0);
 }
 
