@@ -14,4 +14,10 @@
 /* Writes v in decimal and a NUL into out; returns the length (no NUL). */
 size_t decimal_i64(char out[DECIMAL_I64_SIZE], int64_t v);
 
+#define DECIMAL_MICROS_SIZE 28 /* "-9223372036854.775808" and its NUL, with room */
+
+/* Writes us microseconds as seconds with six decimals ("0.001250"), as
+ * printf's "%.6f" of us / 1e6 would, and a NUL; returns the length. */
+size_t decimal_micros(char out[DECIMAL_MICROS_SIZE], int64_t us);
+
 #endif

@@ -65,3 +65,23 @@ char *xasprintf(const char *fmt, ...)
         oom(0);
     return s;
 }
+
+char *xconcat(const char *first, ...)
+{
+    va_list ap;
+    size_t len = 0;
+    va_start(ap, first);
+    for (const char *p = first; p; p = va_arg(ap, const char *))
+        len += strlen(p);
+    va_end(ap);
+    char *out = xmalloc(len + 1), *at = out;
+    va_start(ap, first);
+    for (const char *p = first; p; p = va_arg(ap, const char *)) {
+        size_t n = strlen(p);
+        memcpy(at, p, n);
+        at += n;
+    }
+    va_end(ap);
+    *at = '\0';
+    return out;
+}

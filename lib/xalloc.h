@@ -15,6 +15,9 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* Returns a new string formatted like printf; caller frees. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Returns the given strings joined, up to a NULL; caller frees. For the
+ * per-call paths, where printf's format parsing shows in the profile. */
+char *xconcat(const char *first, ...) __attribute__((sentinel));
 
 /* Frees and clears the pointer, so a second XFREE is harmless. */
 #define XFREE(p)    \

@@ -1,4 +1,4 @@
-/* test_decimal.c -- lib/decimal.c against snprintf's %lld. */
+/* test_decimal.c -- lib/decimal.c against snprintf's %lld and %llu. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -48,11 +48,44 @@ static void test_every_length(void **state)
     }
 }
 
+/* decimal_micros(us) reads as printf's "%.6f" of us / 1e6, exactly:
+ * the division by ten there is exact for these. */
+static void micros_as_printf(int64_t us)
+{
+    char want[64], got[DECIMAL_MICROS_SIZE];
+    uint64_t n = us < 0 ? 0 - (uint64_t)us : (uint64_t)us;
+    snprintf(want, sizeof want, "%s%llu.%06llu", us < 0 ? "-" : "",
+             (unsigned long long)(n / 1000000), (unsigned long long)(n % 1000000));
+    size_t len = decimal_micros(got, us);
+    assert_string_equal(got, want);
+    assert_int_equal(len, strlen(want));
+}
+
+static void test_micros(void **state)
+{
+    (void)state;
+    char out[DECIMAL_MICROS_SIZE];
+    decimal_micros(out, 1250);
+    assert_string_equal(out, "0.001250");
+    decimal_micros(out, 0);
+    assert_string_equal(out, "0.000000");
+    decimal_micros(out, 3000000);
+    assert_string_equal(out, "3.000000");
+    micros_as_printf(999999);
+    micros_as_printf(1000001);
+    micros_as_printf(-1);
+    micros_as_printf(INT64_MAX);
+    micros_as_printf(INT64_MIN);
+    for (int64_t p = 1; p <= INT64_MAX / 10; p *= 10)
+        micros_as_printf(p * 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_the_edges),
         cmocka_unit_test(test_every_length),
+        cmocka_unit_test(test_micros),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
