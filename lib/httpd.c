@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "decimal.h"
 #include "framing.h"
 #include "listenfd.h"
 #include "log.h"
@@ -332,6 +333,23 @@ static const char *reason(int status)
     }
 }
 
+/* "HTTP/1.1 NNN Reason\r\n" without printf: it is written for every
+ * answer. A status outside 100-999 is one we never send. */
+static void status_line(struct obuf *o, int status)
+{
+    if (status < 100 || status > 999) {
+        obuf_printf(o, "HTTP/1.1 %d %s\r\n", status, reason(status));
+        return;
+    }
+    char code[5] = { (char)('0' + status / 100), (char)('0' + status / 10 % 10),
+                     (char)('0' + status % 10), ' ', 0 };
+    const char *why = reason(status);
+    obuf_add(o, "HTTP/1.1 ", 9);
+    obuf_add(o, code, 4);
+    obuf_add(o, why, strlen(why));
+    obuf_add(o, "\r\n", 2);
+}
+
 static const char *date_line(struct httpd *h)
 {
     time_t now = time(NULL);
@@ -359,7 +377,7 @@ void req_write_head(struct httpd_req *req, struct obuf *o)
         if (!req->chunked)
             c->keep_alive = false; /* the end of the body is the close */
     }
-    obuf_printf(o, "HTTP/1.1 %d %s\r\n", req->status, reason(req->status));
+    status_line(o, req->status);
     const char *date = date_line(c->h);
     obuf_add(o, date, strlen(date));
     obuf_add(o, req->hdrs.data, req->hdrs.len);
@@ -367,8 +385,13 @@ void req_write_head(struct httpd_req *req, struct obuf *o)
         req->head_only = true;
     else if (req->chunked)
         obuf_add(o, "Transfer-Encoding: chunked\r\n", 28);
-    else if (req->size >= 0)
-        obuf_printf(o, "Content-Length: %lld\r\n", (long long)req->size);
+    else if (req->size >= 0) {
+        char num[DECIMAL_I64_SIZE];
+        size_t n = decimal_i64(num, req->size);
+        obuf_add(o, "Content-Length: ", 16);
+        obuf_add(o, num, n);
+        obuf_add(o, "\r\n", 2);
+    }
     if (!c->keep_alive && !req->user_close)
         obuf_add(o, "Connection: close\r\n", 19);
     else if (c->keep_alive && req->head.minor == 0)

@@ -903,8 +903,11 @@ int proxy_forward(struct proxy *px, struct httpd_req *req, const struct proxy_ca
         transfer_finished(c, false, 502);
         return 0;
     }
-    if (call->unix_path)
-        snprintf(c->unix_path, sizeof c->unix_path, "%s", call->unix_path);
+    if (call->unix_path) { /* cut to fit, as the caller's sizes match */
+        size_t n = strnlen(call->unix_path, sizeof c->unix_path - 1);
+        memcpy(c->unix_path, call->unix_path, n);
+        c->unix_path[n] = '\0';
+    }
     c->call.url = NULL;
     c->call.unix_path = NULL;
     c->call.headers = NULL;
