@@ -10,7 +10,6 @@
  * by function and instance id to give back its in-flight slot. */
 #include "invoke.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,7 +124,7 @@ static void on_response(void *arg, struct httpd_req *req, int status, bool inter
     struct call *c = arg;
     (void)status;
     char secs[DECIMAL_MICROS_SIZE], id[DECIMAL_I64_SIZE];
-    decimal_micros(secs, (int64_t)llround((loop_now_s() - c->start) * 1e6));
+    decimal_micros(secs, (int64_t)((loop_now_s() - c->start) * 1e6 + 0.5)); /* never negative */
     decimal_i64(id, c->replica_id);
     char *served = xconcat(c->label, "-", id, NULL); /* "name.namespace-N" */
     if (internal)
