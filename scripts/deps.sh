@@ -8,7 +8,7 @@ PACKAGES="
 build-essential pkg-config make gcc nodejs
 libcurl4-openssl-dev libjansson-dev libconfig-dev libssl-dev
 libnats-dev librdkafka-dev libcmocka-dev libyaml-dev libjemalloc-dev
-nats-server kcat curl wrk procps psmisc iproute2 jq
+nats-server kcat curl wrk nginx procps psmisc iproute2 jq
 python3 python3-requests python3-kafka python3-pytest python3-pytest-xdist python3-yaml python3-jsonschema
 chromium chromium-driver python3-selenium
 docker.io busybox-static docker-compose
