@@ -175,15 +175,15 @@ static void add_record_headers(struct cn_call *c, const struct cn_record *rec)
 /* A NATS message: its stream and sequence (JetStream) and timestamp. */
 static void add_nats_meta(struct cn_call *c, const struct cn_record *rec)
 {
-    char num[32];
+    char num[DECIMAL_I64_SIZE];
 
     if (!rec->stream)
         return;
     add(c, "X-Nats-Stream", rec->stream);
-    snprintf(num, sizeof num, "%lld", (long long)rec->offset);
+    decimal_i64(num, rec->offset);
     add(c, "X-Nats-Sequence", num);
     if (rec->timestamp_ms >= 0) {
-        snprintf(num, sizeof num, "%lld", (long long)rec->timestamp_ms);
+        decimal_i64(num, rec->timestamp_ms);
         add(c, "X-Nats-Timestamp", num);
     }
 }
@@ -304,7 +304,6 @@ static struct cn_call *start(struct curlloop *cl, const struct cn_invoke_opts *o
                              const struct cn_invoke_async *async, cn_invoke_fn *fn, void *arg)
 {
     struct cn_call *c = call_get(o->pool);
-    char small[512], *url = small;
     const char *path = async ? "async-function" : "function";
 
     c->pool = o->pool;
@@ -321,15 +320,12 @@ static struct cn_call *start(struct curlloop *cl, const struct cn_invoke_opts *o
     c->start = loop_now_s();
     build_headers(c, o, rec);
     c->async = NULL; /* the caller's: only the request was built from it */
-    if ((size_t)snprintf(small, sizeof small, "%s/%s/%s", o->gateway_url, path, target) >=
-        sizeof small)
-        url = xasprintf("%s/%s/%s", o->gateway_url, path, target);
+    char *url = xconcat(o->gateway_url, "/", path, "/", target, NULL);
     if (o->conns && strncmp(url, "http://", 7) == 0)
         start_h1(c, o, url, rec);
     else
         cn_invoke_start_curl(c, o, url, rec);
-    if (url != small)
-        free(url);
+    free(url);
     return c;
 }
 

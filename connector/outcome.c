@@ -9,6 +9,7 @@
 #include "async.h"
 #include "branch.h"
 #include "cn.h"
+#include "decimal.h"
 #include "dispatch.h"
 #include "log.h"
 #include "loop.h"
@@ -212,20 +213,22 @@ void cn_branch_fail(struct branch *b, const char *reason, const char *error, lon
 static void count_call(struct branch *b, const struct cn_invoke_result *res)
 {
     struct cn *cn = b->w->d->cn;
-    char code[16];
+    char status[DECIMAL_I64_SIZE];
+    const char *code = "error";
 
     switch (res->kind) {
     case CN_INVOKE_ANSWERED:
-        snprintf(code, sizeof code, "%ld", res->status);
+        decimal_i64(status, res->status);
+        code = status;
         break;
     case CN_INVOKE_UNREACHABLE:
-        snprintf(code, sizeof code, "unreachable");
+        code = "unreachable";
         break;
     case CN_INVOKE_BROKEN:
-        snprintf(code, sizeof code, "error");
+        code = "error";
         break;
     case CN_INVOKE_TOO_LARGE:
-        snprintf(code, sizeof code, "too_large");
+        code = "too_large";
         break;
     }
     metric_add(cn->m.invocations, (const char *[]){ b->target, code }, 1);

@@ -12,27 +12,34 @@
 
 #define OUR_HEADERS_MAX 10
 
-/* Headers we add; names are literals, values are formatted here. */
+/* Headers we add; names are literals. The values are not copied: they
+ * are the record's, the result's or the caller's, and numbers are written
+ * into nums, all of which outlive the send, which copies them. */
 struct hlist {
     struct cn_header h[OUR_HEADERS_MAX];
+    char nums[OUR_HEADERS_MAX][DECIMAL_I64_SIZE];
     size_t n;
 };
 
-static void put(struct hlist *l, const char *name, const char *value)
+static void put_len(struct hlist *l, const char *name, const char *value, size_t len)
 {
     struct cn_header *h = &l->h[l->n++];
 
     h->name = (char *)name;
-    h->value = (unsigned char *)xstrdup(value);
-    h->len = strlen(value);
+    h->value = (unsigned char *)value;
+    h->len = len;
+}
+
+static void put(struct hlist *l, const char *name, const char *value)
+{
+    put_len(l, name, value, strlen(value));
 }
 
 static void putf(struct hlist *l, const char *name, int64_t v)
 {
-    char num[DECIMAL_I64_SIZE];
+    char *num = l->nums[l->n];
 
-    decimal_i64(num, v);
-    put(l, name, num);
+    put_len(l, name, num, decimal_i64(num, v));
 }
 
 static void put_source(struct hlist *l, const struct cn_record *rec, const char *function)
@@ -49,18 +56,11 @@ static void put_source(struct hlist *l, const struct cn_record *rec, const char 
     }
 }
 
-static void clear(struct hlist *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->h[i].value);
-}
-
 int cn_publish_reply(struct cn *cn, const struct cn_record *rec, const char *topic,
                      const char *function, const struct cn_invoke_result *res, cn_delivered_fn *fn,
                      void *arg, struct cn_delivery **out, char *err, size_t errlen)
 {
     struct hlist l = { .n = 0 };
-    int rc;
 
     if (res->content_type)
         put(&l, "Content-Type", res->content_type);
@@ -74,9 +74,7 @@ int cn_publish_reply(struct cn *cn, const struct cn_record *rec, const char *top
                              .len = res->len,
                              .headers = l.h,
                              .nheaders = l.n };
-    rc = cn_bus_send(cn, rec, &m, fn, arg, out, err, errlen);
-    clear(&l);
-    return rc;
+    return cn_bus_send(cn, rec, &m, fn, arg, out, err, errlen);
 }
 
 bool cn_publish_too_large(const char *error)
@@ -113,6 +111,7 @@ int cn_publish_dead_letter(struct cn *cn, const struct cn_record *rec, const cha
     struct hlist l = { .n = 0 };
     struct cn_header *all = xcalloc(rec->nheaders + OUR_HEADERS_MAX, sizeof *all);
     size_t len = rec->len;
+    char what[160]; /* as long as l */
     int rc;
 
     put(&l, "X-Error", f->error);
@@ -121,7 +120,6 @@ int cn_publish_dead_letter(struct cn *cn, const struct cn_record *rec, const cha
     put_source(&l, rec, function);
     if (f->cut) {
         len = f->cut == 1 && len > DEAD_LETTER_KEPT ? DEAD_LETTER_KEPT : f->cut == 1 ? len : 0;
-        char what[160];
         snprintf(what, sizeof what,
                  "value of %zu bytes, first %zu kept; its %zu header(s) "
                  "left out",
@@ -136,7 +134,6 @@ int cn_publish_dead_letter(struct cn *cn, const struct cn_record *rec, const cha
                              .headers = all,
                              .nheaders = merge_headers(all, rec, &l, !f->cut) };
     rc = cn_bus_send(cn, rec, &m, fn, arg, out, err, errlen);
-    clear(&l);
     free(all);
     return rc;
 }

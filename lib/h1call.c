@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "decimal.h"
 #include "loop.h"
 #include "uppool.h"
 
@@ -189,7 +190,7 @@ static void put(struct buf *b, const char *s)
 static int queue_request(struct h1call *c, const struct h1call_request *r, const char *target)
 {
     struct buf *out = &c->conn->out;
-    char len[32];
+    char len[DECIMAL_I64_SIZE];
     bool v6 = strchr(c->host, ':') != NULL;
 
     put(out, r->method);
@@ -205,8 +206,10 @@ static int queue_request(struct h1call *c, const struct h1call_request *r, const
     }
     put(out, "\r\n");
     if (r->len || (strcmp(r->method, "GET") != 0 && strcmp(r->method, "DELETE") != 0)) {
-        snprintf(len, sizeof len, "Content-Length: %zu\r\n", r->len);
+        decimal_i64(len, (int64_t)r->len);
+        put(out, "Content-Length: ");
         put(out, len);
+        put(out, "\r\n");
     }
     if (r->lines_len)
         buf_append(out, r->lines, r->lines_len);
