@@ -31,8 +31,8 @@ struct k8s_api {
     struct timespec config_mtime; /* of c.config_path when its token was taken */
     struct list live;             /* every transfer not yet ended */
     unsigned running;             /* calls added to libcurl */
-    struct list queue;       /* calls waiting for their turn, oldest first */
-    struct loop_timer *kick; /* starts waiting calls */
+    struct list queue;            /* calls waiting for their turn, oldest first */
+    struct loop_timer *kick;      /* starts waiting calls */
     bool closing;
 };
 
