@@ -505,9 +505,7 @@ static bool pick(struct gw *gw, struct gw_fn *fn, struct gw_endpoint *ep)
     memcpy(ep->base_url, local, sizeof local - 1);
     decimal_i64(ep->base_url + sizeof local - 1, best->port);
     _Static_assert(sizeof ep->unix_path >= sizeof best->unix_name, "unix_name fits unix_path");
-    size_t n = strnlen(best->unix_name, sizeof best->unix_name - 1);
-    memcpy(ep->unix_path, best->unix_name, n);
-    ep->unix_path[n] = '\0';
+    memcpy(ep->unix_path, best->unix_name, sizeof best->unix_name); /* NUL included */
     decimal_i64(ep->instance, best->id);
     return true;
 }
