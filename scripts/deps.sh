@@ -34,5 +34,37 @@ export DEBIAN_FRONTEND=noninteractive
 APT="$SUDO apt-get -y -q -o DPkg::Lock::Timeout=600"
 echo "deps: installing$missing"
 $APT update
-# shellcheck disable=SC2086
-$APT install --no-install-recommends $missing
+others=""
+for p in $missing; do
+    [ "$p" = nginx ] || others="$others $p"
+done
+if [ -n "$others" ]; then
+    # shellcheck disable=SC2086
+    $APT install --no-install-recommends $others
+fi
+
+# nginx is only bench/gateway's reference proxy, which starts its own on a
+# free port. Debian's package would start its service on port 80, and fail
+# the install where that port is taken. So it is installed on its own,
+# with a policy-rc.d that tells the package scripts not to start services
+# (unless the machine has one already), and the service it enables is
+# disabled again. An nginx that was already here is left alone.
+case " $missing " in
+*" nginx "*)
+    hold=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+        $SUDO chmod 755 /usr/sbin/policy-rc.d
+        hold=1
+        trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
+    $APT install --no-install-recommends nginx
+    if command -v systemctl >/dev/null 2>&1; then
+        $SUDO systemctl disable --quiet nginx 2>/dev/null || true
+    fi
+    if [ -n "$hold" ]; then
+        $SUDO rm -f /usr/sbin/policy-rc.d
+        trap - EXIT
+    fi
+    ;;
+esac
