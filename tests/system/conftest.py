@@ -20,6 +20,8 @@ import time
 import pytest
 import requests
 
+from ports import free_port  # noqa: F401  (the tests import it from here)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 BIN = os.path.join(BUILD, "bin")
@@ -43,12 +45,6 @@ def mapped(pid, name):
     """Whether the process maps a file whose path holds name (a library)."""
     with open(f"/proc/{pid}/maps") as f:
         return any(name in line for line in f)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(predicate, timeout, interval=0.02, what="condition"):
@@ -337,8 +333,23 @@ class Gateway(Daemon):
         return st["availableReplicas"] if st else None
 
     def wait_available(self, name, n, namespace=None, timeout=10):
-        wait_for(lambda: self.available(name, namespace) == n, timeout, interval=0.05,
-                 what=f"{name}: availableReplicas == {n}")
+        try:
+            wait_for(lambda: self.available(name, namespace) == n, timeout, interval=0.05,
+                     what=f"{name}: availableReplicas == {n}")
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n{self.why_unavailable(name, namespace)}") from None
+
+    def why_unavailable(self, name, namespace=None):
+        """What a test that waited in vain wants to read: the function's
+        status and its replicas' last log lines."""
+        ns = {"namespace": namespace} if namespace else {}
+        try:
+            st = self.api("GET", f"/system/function/{name}", params=ns, timeout=5)
+            lines = self.api("GET", "/system/logs", params={"name": name, "tail": "30", **ns},
+                             timeout=5)
+        except requests.RequestException as e:
+            return f"the gateway does not answer: {e}"
+        return f"status: {st.status_code} {st.text}\nlogs: {lines.status_code}\n{lines.text}"
 
     def scale(self, name, replicas, expect=202):
         r = self.api("POST", f"/system/scale-function/{name}",
