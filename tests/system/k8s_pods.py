@@ -5,8 +5,9 @@ the pod's env and its secret/emptyDir volumes (bind-mounted at their
 mountPath in a private mount namespace when we are root). It probes
 readiness (httpGet), restarts a container that exits (restartCount,
 lastState, back-off), captures stdout/stderr for pods/log and stops the
-process (SIGTERM, then SIGKILL after the grace period) when the pod is
-deleted.
+container when the pod is deleted as a container runtime does: SIGTERM to
+its main process alone, then SIGKILL to all it runs after the grace
+period.
 
 Threads: one per pod (PodRunner.run) owns its process: it spawns it,
 waits on it, probes it and writes the pod's status; one reader thread per
@@ -359,9 +360,16 @@ class PodRunner:
             self.k.store.remove("pods", self.ns, self.name)
 
     def _signal(self, sig):
+        """SIGKILL ends the whole container; any other signal goes to its
+        main process alone, as a runtime's stop does (a signal to the
+        group would also reach a process the watchdog is starting, before
+        it has a group of its own)."""
         if self.proc and self.proc.poll() is None:
             try:
-                os.killpg(self.proc.pid, sig)
+                if sig == signal.SIGKILL:
+                    os.killpg(self.proc.pid, sig)
+                else:
+                    os.kill(self.proc.pid, sig)
             except OSError:
                 pass
 

@@ -91,8 +91,10 @@ def test_deploy_list_status_invoke_scale_update_remove(k8s_gateway):
     def calling():
         while not stop.is_set():
             try:
-                if gw.call("echo", data=b"y", timeout=10).status_code != 200:
-                    failures.append("non-200")
+                r = gw.call("echo", data=b"y", timeout=10)
+                if r.status_code != 200:
+                    failures.append(f"{r.status_code} {r.text[:200]!r} from "
+                                    f"{r.headers.get('X-Served-By')}")
             except requests.RequestException as e:
                 failures.append(str(e))
     t = threading.Thread(target=calling)
@@ -104,7 +106,8 @@ def test_deploy_list_status_invoke_scale_update_remove(k8s_gateway):
              what="rolled")
     stop.set()
     t.join()
-    assert not failures, failures[:3]
+    assert not failures, (failures[:3], [line for line in logs(gw, name="echo").text.splitlines()
+                                         if " warn " in line or " error " in line])
 
     r = gw.api("DELETE", "/system/functions", json={"functionName": "echo"})
     assert r.status_code == 202
