@@ -73,7 +73,9 @@ class Daemon:
         if listen:
             self.sock = socket.socket()
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self.sock.bind(("127.0.0.1", 0))
+            # Not port 0: a daemon started again on its old port (an
+            # outage, a restart) finds it free (see ports.py).
+            self.sock.bind(("127.0.0.1", free_port()))
             self.sock.listen(1024)
             self.port = self.sock.getsockname()[1]
             full_env["LISTEN_FDS"] = "1"

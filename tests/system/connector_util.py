@@ -230,14 +230,7 @@ def restart_gateway_on(tmp_path, daemons, port, state_dir, env=None, n=2):
     full.update(env or {})
     gw = Gateway([os.path.join(BIN, "faasbus-gateway")], full, str(tmp_path / f"gateway-r{n}.log"),
                  listen=False)
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.listen(1024)
-    gw.sock = sock
-    gw.port = port
-    gw.env["LISTEN_FDS"] = "1"
-    gw.env.pop("LISTEN_PID", None)
+    _hand_port(gw, port)
     daemons.append(gw.start())
     gw.state_dir = state_dir
     wait_for(lambda: gateway_up(gw), 10, what="restarted gateway /healthz")

@@ -3,21 +3,13 @@ connector never reaches for Kafka, bare topic names go to the only bus
 there is, an ambiguous bare name is refused or warned about, and a Kafka
 broker that is down is reported at once with librdkafka's reason. Real
 nats-server, gateway and replicas."""
-import socket
 import subprocess
 
-from conftest import SLOW, wait_for
+from conftest import SLOW, free_port, wait_for
 from connector_util import CONNECTOR, broker, connector, metric_sum
 from natsclient import NatsClient
 
 __all__ = ["broker", "connector"]  # fixtures
-
-
-def closed_port():
-    """A port nothing listens on (bound, then let go)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_a_nats_only_connector_with_no_kafka_line_takes_bare_names(gateway, nats, connector):
@@ -80,7 +72,7 @@ def test_an_ambiguous_bare_route_is_refused_at_load(tmp_path):
 
 def test_a_broker_that_is_down_is_logged_at_once_with_its_reason(gateway, connector):
     gw = gateway()
-    port = closed_port()
+    port = free_port()
     c = connector(gw, f"127.0.0.1:{port}", env={"connect_timeout": "120s"}, wait=False)
     # Long before connect_timeout: the reason is in the log while it tries.
     wait_for(lambda: f"127.0.0.1:{port}" in c.text() and "refused" in c.text().lower(),
