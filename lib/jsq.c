@@ -107,11 +107,12 @@ static natsStatus connect_or_retry(struct jsq *q, natsOptions *o, char *cb_url)
     if (s == NATS_OK)
         s = natsConnection_Connect(&q->nc, o);
     if (s == NATS_NOT_YET_CONNECTED || s == NATS_OK) {
-        char why[512];
+        /* The first attempt's reason: by now the reconnect thread may be
+         * rewriting the connection's own. */
         if (s == NATS_OK)
             log_info("nats", "connected to %s", cb_url);
         else
-            log_warn("nats", "%s; retrying in the background", jsq_why(q, why, sizeof why));
+            log_warn("nats", "NATS at %s: %s; retrying in the background", cb_url, q->open_error);
         s = NATS_OK;
     }
     return s;
@@ -151,11 +152,16 @@ bool jsq_connected(const struct jsq *q)
 
 const char *jsq_why(const struct jsq *q, char *out, size_t outlen)
 {
-    const char *last = NULL;
+    /* The text is in the connection's own buffer, which cnats' reconnect
+     * thread rewrites: read it once, then use only the copy. */
+    const char *text = NULL;
+    char last[256] = "";
     if (q->nc)
-        natsConnection_GetLastError(q->nc, &last); /* text in the connection's own buffer */
-    if (!last || !*last)
-        last = "unreachable";
+        natsConnection_GetLastError(q->nc, &text);
+    if (text)
+        snprintf(last, sizeof last, "%s", text);
+    if (!*last)
+        snprintf(last, sizeof last, "unreachable");
     /* Retries overwrite the server's reason ("Authorization Violation")
      * with "No server available": keep the first one in view. */
     if (q->open_error[0] && strcmp(q->open_error, last) != 0)
