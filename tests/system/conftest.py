@@ -70,18 +70,23 @@ class Daemon:
         full_env.update(env)
         full_env.setdefault("ASAN_OPTIONS", "abort_on_error=0:exitcode=86:detect_leaks=1")
         full_env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1:exitcode=87")
-        if listen:
-            self.sock = socket.socket()
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            # Not port 0: a daemon started again on its old port (an
-            # outage, a restart) finds it free (see ports.py).
-            self.sock.bind(("127.0.0.1", free_port()))
-            self.sock.listen(1024)
-            self.port = self.sock.getsockname()[1]
-            full_env["LISTEN_FDS"] = "1"
-            full_env.pop("LISTEN_PID", None)
         self.env = full_env
         self.proc = None
+        if listen:
+            # Not port 0: a daemon started again on its old port (an
+            # outage, a restart) finds it free (see ports.py).
+            self.listen_on(free_port())
+
+    def listen_on(self, port):
+        """Binds 127.0.0.1:port here, to be handed over as fd 3
+        (SO_REUSEADDR: a former owner's connections may linger)."""
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(1024)
+        self.port = port
+        self.env["LISTEN_FDS"] = "1"
+        self.env.pop("LISTEN_PID", None)
 
     def _hand_over_socket(self):
         if self.sock is not None:

@@ -6,7 +6,6 @@ import base64
 import os
 import pathlib
 import shutil
-import socket
 import tempfile
 import time
 
@@ -86,26 +85,13 @@ def connector(tmp_path, daemons):
         c = Connector([CONNECTOR, "-c", str(path)], full,
                       str(tmp_path / f"connector{count[0]}.log"), listen=port is None)
         if port is not None:
-            _hand_port(c, port)
+            c.listen_on(port)
         c.conf_path = path
         daemons.append(c.start())
         if wait:
             c.wait_ready()
         return c
     return start
-
-
-def _hand_port(daemon, port):
-    """Binds `port` here and hands it over as fd 3, as Daemon does with a
-    free one (SO_REUSEADDR: the old owner's connections may linger)."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.listen(1024)
-    daemon.sock = sock
-    daemon.port = port
-    daemon.env["LISTEN_FDS"] = "1"
-    daemon.env.pop("LISTEN_PID", None)
 
 
 @pytest.fixture
@@ -230,7 +216,7 @@ def restart_gateway_on(tmp_path, daemons, port, state_dir, env=None, n=2):
     full.update(env or {})
     gw = Gateway([os.path.join(BIN, "faasbus-gateway")], full, str(tmp_path / f"gateway-r{n}.log"),
                  listen=False)
-    _hand_port(gw, port)
+    gw.listen_on(port)
     daemons.append(gw.start())
     gw.state_dir = state_dir
     wait_for(lambda: gateway_up(gw), 10, what="restarted gateway /healthz")

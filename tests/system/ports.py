@@ -35,17 +35,16 @@ def _slice():
     return BOTTOM + worker * size, size
 
 
-def _ports():
-    """This worker's ports, once each, from a random place in its slice
-    (two runs side by side rarely walk the same ports)."""
-    first, size = SLICE
+def _ports(first, size):
+    """A slice's ports, once each, from a random place in it (two runs
+    side by side rarely walk the same ports)."""
     start = random.randrange(size)
     for i in range(size):
         yield first + (start + i) % size
 
 
 SLICE = _slice()
-_next = _ports() if SLICE else None
+_next = _ports(*SLICE) if SLICE else None
 
 
 def _unbound(port):
